@@ -1,0 +1,11 @@
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml ./
+COPY . .
+RUN pip install --no-cache-dir . && \
+    DEBUG=1 python manage.py compilemessages --ignore '.venv/*' && \
+    DEBUG=1 COLLECTED_STATIC=1 python manage.py collectstatic --noinput
+RUN useradd --system --uid 1000 app && mkdir -p /app/var && chown app /app/var
+USER app

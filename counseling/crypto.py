@@ -1,0 +1,236 @@
+"""The one encryption keyring of the project: envelope encryption with per-person data keys.
+
+- Key-encryption keys (KEKs) come from the environment, FIELD_ENCRYPTION_KEYS="id:base64,id:base64";
+  the first is primary (used to wrap new and re-wrapped data keys), the others only unwrap.
+- Each person (client or counselor) has one 256-bit data key, stored only wrapped by a KEK
+  (DataKey). Messages and fields are sealed under it with AES-256-GCM.
+- The associated data (`context`) binds a ciphertext to where it belongs, e.g.
+  "message:<session>:<sender>:<seq>"; a ciphertext moved elsewhere fails to open and raises
+  DecryptionError, which callers report instead of showing text.
+- Rotation: make a new KEK primary, run `manage.py rotate_data_keys`, then drop the old KEK.
+  Data is never re-encrypted; only the small data keys are re-wrapped.
+- Crypto-shredding: `data_key_destroy` overwrites the wrapped key; nothing sealed under it can be
+  read again, in any copy.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
+from counseling.clock import now
+
+FORMAT_V1 = b"\x01"
+NONCE_BYTES = 12
+_CACHE_SECONDS = 30.0
+
+
+class DecryptionError(Exception):
+    """A ciphertext could not be opened: wrong place, tampered with, or its key is destroyed."""
+
+
+class DataKeyDestroyed(DecryptionError):
+    pass
+
+
+@dataclass(frozen=True)
+class Keyring:
+    primary_id: str
+    keys: dict[str, bytes]
+
+    @classmethod
+    def parse(cls, spec: str) -> Keyring:
+        keys: dict[str, bytes] = {}
+        order: list[str] = []
+        for item in (part.strip() for part in spec.split(",")):
+            if not item:
+                continue
+            key_id, sep, encoded = item.partition(":")
+            if not sep or not key_id:
+                raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS entries look like id:base64key")
+            try:
+                raw = base64.b64decode(encoded, validate=True)
+            except ValueError as exc:
+                raise ImproperlyConfigured(f"Key {key_id!r} is not valid base64") from exc
+            if len(raw) != 32:
+                raise ImproperlyConfigured(f"Key {key_id!r} must be 32 bytes, not {len(raw)}")
+            if key_id in keys:
+                raise ImproperlyConfigured(f"Key id {key_id!r} appears twice")
+            keys[key_id] = raw
+            order.append(key_id)
+        if not order:
+            raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS holds no key")
+        return cls(primary_id=order[0], keys=keys)
+
+
+def keyring() -> Keyring:
+    return Keyring.parse(settings.FIELD_ENCRYPTION_KEYS)
+
+
+def new_kek_spec(key_id: str) -> str:
+    """A fresh KEK entry for FIELD_ENCRYPTION_KEYS (used by scripts and the docs)."""
+    return f"{key_id}:{base64.b64encode(os.urandom(32)).decode()}"
+
+
+def _wrap_context(owner_id: int) -> bytes:
+    return f"datakey:{owner_id}".encode()
+
+
+def _wrap(*, ring: Keyring, owner_id: int, data_key: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    kek = ring.keys[ring.primary_id]
+    return nonce + AESGCM(kek).encrypt(nonce, data_key, _wrap_context(owner_id))
+
+
+def _unwrap(*, ring: Keyring, kek_id: str, owner_id: int, wrapped: bytes) -> bytes:
+    kek = ring.keys.get(kek_id)
+    if kek is None:
+        raise DecryptionError(f"Key-encryption key {kek_id!r} is not in the keyring")
+    try:
+        return AESGCM(kek).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_context(owner_id))
+    except InvalidTag as exc:
+        raise DecryptionError("Data key failed to unwrap (tampered or wrong key)") from exc
+
+
+class _KeyCache:
+    """Unwrapped data keys for a few seconds, so a chat does not read the key row per message.
+
+    A destroyed key is evicted at once in this process; other processes forget it within
+    _CACHE_SECONDS (their chats are closed by the same destruction anyway).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[int, tuple[float, bytes]] = {}
+
+    def get(self, owner_id: int) -> bytes | None:
+        with self._lock:
+            item = self._items.get(owner_id)
+            if item and item[0] > time.monotonic():
+                return item[1]
+            self._items.pop(owner_id, None)
+            return None
+
+    def put(self, owner_id: int, key: bytes) -> None:
+        with self._lock:
+            self._items[owner_id] = (time.monotonic() + _CACHE_SECONDS, key)
+
+    def evict(self, owner_id: int | None = None) -> None:
+        with self._lock:
+            if owner_id is None:
+                self._items.clear()
+            else:
+                self._items.pop(owner_id, None)
+
+
+key_cache = _KeyCache()
+
+
+def data_key_for(*, owner_id: int, create: bool = True) -> bytes:
+    """The unwrapped data key of one person, created on first use."""
+    cached = key_cache.get(owner_id)
+    if cached is not None:
+        return cached
+    from counseling.models import DataKey
+
+    row = DataKey.objects.filter(owner_id=owner_id).first()
+    if row is None:
+        if not create:
+            raise DecryptionError(f"User {owner_id} has no data key")
+        ring = keyring()
+        fresh = AESGCM.generate_key(bit_length=256)
+        with transaction.atomic():
+            row, created = DataKey.objects.get_or_create(
+                owner_id=owner_id,
+                defaults={"kek_id": ring.primary_id,
+                          "wrapped_key": _wrap(ring=ring, owner_id=owner_id, data_key=fresh)},
+            )
+            if created:
+                # Cache only once the key row is committed: a key from a rolled-back transaction
+                # must never seal anything again.
+                transaction.on_commit(lambda: key_cache.put(owner_id, fresh))
+        if created:
+            return fresh
+    if row.destroyed_at is not None or not row.wrapped_key:
+        raise DataKeyDestroyed(f"The data key of user {owner_id} was destroyed")
+    key = _unwrap(ring=keyring(), kek_id=row.kek_id, owner_id=owner_id, wrapped=bytes(row.wrapped_key))
+    # Runs at once outside a transaction; inside one, only if the row it read is committed.
+    transaction.on_commit(lambda: key_cache.put(owner_id, key))
+    return key
+
+
+def seal(*, owner_id: int, plaintext: bytes | str, context: str) -> bytes:
+    """Encrypt under the data key of `owner_id`, bound to `context` (the ciphertext's place)."""
+    if isinstance(plaintext, str):
+        plaintext = plaintext.encode()
+    key = data_key_for(owner_id=owner_id)
+    nonce = os.urandom(NONCE_BYTES)
+    return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, context.encode())
+
+
+def open_sealed(*, owner_id: int, sealed: bytes | memoryview, context: str) -> bytes:
+    """Decrypt what `seal` made. Raises DecryptionError if anything about it is not right."""
+    sealed = bytes(sealed)
+    if not sealed.startswith(FORMAT_V1) or len(sealed) < 1 + NONCE_BYTES + 16:
+        raise DecryptionError("Not a sealed value")
+    key = data_key_for(owner_id=owner_id, create=False)
+    nonce = sealed[1:1 + NONCE_BYTES]
+    try:
+        return AESGCM(key).decrypt(nonce, sealed[1 + NONCE_BYTES:], context.encode())
+    except InvalidTag as exc:
+        raise DecryptionError(f"Ciphertext does not belong to {context!r} or was altered") from exc
+
+
+def open_text(*, owner_id: int, sealed: bytes | memoryview | None, context: str) -> str:
+    if sealed is None or len(sealed) == 0:
+        return ""
+    return open_sealed(owner_id=owner_id, sealed=sealed, context=context).decode()
+
+
+def data_keys_rewrap(*, batch_size: int = 500) -> int:
+    """Re-wrap every live data key under the primary KEK. Safe to run again; returns how many moved."""
+    from counseling.models import DataKey
+
+    ring = keyring()
+    moved = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                DataKey.objects.select_for_update()
+                .filter(destroyed_at__isnull=True)
+                .exclude(kek_id=ring.primary_id)
+                .order_by("id")[:batch_size]
+            )
+            for row in batch:
+                key = _unwrap(ring=ring, kek_id=row.kek_id, owner_id=row.owner_id,
+                              wrapped=bytes(row.wrapped_key))
+                row.wrapped_key = _wrap(ring=ring, owner_id=row.owner_id, data_key=key)
+                row.kek_id = ring.primary_id
+                row.rewrapped_at = now()
+                row.save(update_fields=["wrapped_key", "kek_id", "rewrapped_at"])
+        moved += len(batch)
+        if len(batch) < batch_size:
+            return moved
+
+
+def data_key_destroy(*, owner_id: int) -> bool:
+    """Crypto-shred one person's data. Returns False if it was already destroyed.
+
+    Must be called inside the caller's transaction when it is part of a larger destruction.
+    """
+    from counseling.models import DataKey
+
+    updated = DataKey.objects.filter(owner_id=owner_id, destroyed_at__isnull=True).update(
+        wrapped_key=None, destroyed_at=now()
+    )
+    key_cache.evict(owner_id)
+    return bool(updated)

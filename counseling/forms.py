@@ -1,0 +1,73 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from counseling.audit import client_ip
+from counseling.models import TIME_ZONE_CHOICES, User
+from counseling.services import login_failure_record, login_failures_clear, login_is_throttled
+
+
+class ClientSignUpForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    display_name = forms.CharField(
+        label=_("Display name or pseudonym"), max_length=80,
+        help_text=_("Your counselor sees this name. It does not have to be your real name."),
+    )
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False,
+                                help_text=_("At least 10 characters, not a common password."))
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=settings.LANGUAGES,
+                                           initial="id")
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="Asia/Jakarta")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this e-mail address already exists."))
+        return email
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Please choose a display name."))
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif p1:
+            probe = User(email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class ThrottledLoginForm(AuthenticationForm):
+    """Login that refuses further attempts after repeated failures for one e-mail or address."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": _("Too many failed sign-in attempts. Please wait 15 minutes and try again, "
+                       "or reset your password."),
+    }
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").strip().lower()
+        ip = client_ip(self.request)
+        if email and login_is_throttled(email=email, ip=ip):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        self.cleaned_data["username"] = email
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if email:
+                login_failure_record(email=email, ip=ip)
+            raise
+        login_failures_clear(email=email)
+        return cleaned

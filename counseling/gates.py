@@ -1,0 +1,28 @@
+"""What every gate returns: allowed, or refused with a reason a person can act on.
+
+Gates are single functions (consent_gate, identity_gate, jurisdiction_gate, session_start_gate);
+views, consumers, services and tasks call the same function and never re-implement the check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GateResult:
+    allowed: bool
+    reason: str = ""  # a stable code, e.g. "consent_missing", "licence_expired"
+    message: str = ""  # shown to the person, already translated
+    action_url: str = ""  # where the person can fix it, if anywhere
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    @classmethod
+    def ok(cls) -> GateResult:
+        return cls(True)
+
+    @classmethod
+    def refuse(cls, reason: str, message: str, action_url: str = "") -> GateResult:
+        return cls(False, reason, message, action_url)

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from counseling.demo import DEMO_PASSWORD, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (an admin, two counselors, two clients). Idempotent. Not for production."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Seed even with DEBUG off.")
+
+    def handle(self, *args, force=False, **options):
+        if not (settings.DEMO_SEEDING_ALLOWED or force):
+            raise CommandError("Refusing to create demo accounts with DEBUG off (use --force on a test system).")
+        accounts = demo_seed()
+        self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD})")
+        for role, email, note in accounts:
+            self.stdout.write(f"  {role:<10} {email:<32} {note}")

@@ -1,0 +1,210 @@
+import hashlib
+import json
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from counseling.clock import now
+
+TIME_ZONE_CHOICES = sorted((name, name) for name in zoneinfo.available_timezones() if "/" in name)
+
+
+class Role(models.TextChoices):
+    CLIENT = "client", _("Client")
+    COUNSELOR = "counselor", _("Counselor")
+    ADMIN = "admin", _("Admin")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **fields):
+        fields.setdefault("role", Role.CLIENT)
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """One account per person, e-mail as login. The role decides what the person may see."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_client(self) -> bool:
+        return self.role == Role.CLIENT
+
+    @property
+    def is_counselor(self) -> bool:
+        return self.role == Role.COUNSELOR
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def display_name(self) -> str:
+        """The name other people see: a client's pseudonym, a counselor's professional name."""
+        profile = getattr(self, "client_profile", None) or getattr(self, "counselor_profile", None)
+        return profile.display_name if profile else self.email.split("@")[0]
+
+
+class ClientProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="client_profile")
+    # Counselors see this by default; the legal name is kept apart, encrypted, at intake.
+    display_name = models.CharField(_("display name or pseudonym"), max_length=80)
+    preferred_language = models.CharField(_("preferred language"), max_length=8,
+                                          choices=settings.LANGUAGES, default="id")
+    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES,
+                                 default="Asia/Jakarta")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class CounselorProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="counselor_profile")
+    display_name = models.CharField(_("professional name"), max_length=120)
+    professional_title = models.CharField(_("professional title"), max_length=160)
+    bio = models.TextField(_("biography"), blank=True)
+    languages = models.CharField(_("languages"), max_length=64, default="id,en",
+                                 help_text=_("Comma-separated language codes, e.g. id,en"))
+    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES,
+                                 default="Asia/Jakarta")
+    practice_location = models.CharField(_("physical location of practice"), max_length=200)
+    practice_country = models.CharField(_("country of practice (ISO 3166-1)"), max_length=2, default="ID")
+    contact_email = models.EmailField(_("professional contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("professional contact phone"), max_length=32, blank=True)
+    response_time_promise_hours = models.PositiveIntegerField(
+        _("promised reply time between sessions (hours)"), default=24)
+    caseload_limit = models.PositiveIntegerField(_("caseload limit"), default=30)
+
+    def __str__(self) -> str:
+        return f"{self.display_name}, {self.professional_title}"
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [code.strip() for code in self.languages.split(",") if code.strip()]
+
+
+class DataKey(models.Model):
+    """A person's own data key, stored only wrapped by a key-encryption key (counseling.crypto).
+
+    Destroying it (crypto-shredding) makes every ciphertext sealed under it unreadable, in every
+    copy of the database, backups included.
+    """
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="data_key")
+    kek_id = models.CharField(max_length=32)
+    wrapped_key = models.BinaryField(null=True)
+    created_at = models.DateTimeField(default=now)
+    rewrapped_at = models.DateTimeField(null=True, blank=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"data key of user {self.owner_id} ({'destroyed' if self.destroyed_at else self.kek_id})"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditChainHead(models.Model):
+    """A single row whose lock serialises appends, so the hash chain never forks."""
+
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+    length = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"audit chain head at #{self.length}"
+
+
+class AuditEntry(models.Model):
+    """Who did what to which record, when and from where. Append-only and hash-chained.
+
+    The actor is kept as an id and a label, not a foreign key, so that deleting an account can
+    never rewrite or remove its history.
+    """
+
+    sequence = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(default=now, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True, db_index=True)
+    subject_id = models.BigIntegerField(null=True, blank=True, db_index=True,
+                                        help_text="The client whose data this concerns, if any.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sequence"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.target_type}:{self.target_id} by {self.actor_label}"
+
+    def compute_hash(self) -> str:
+        payload = {
+            "sequence": self.sequence,
+            "at": self.at.isoformat(),
+            "actor_id": self.actor_id,
+            "actor_label": self.actor_label,
+            "action": self.action,
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "subject_id": self.subject_id,
+            "ip_address": self.ip_address,
+            "detail": self.detail,
+            "prev_hash": self.prev_hash,
+        }
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")

@@ -1,0 +1,74 @@
+"""Writes of the core app: accounts, profiles, login throttling."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from counseling.audit import audit_record
+from counseling.models import ClientProfile, CounselorProfile, Role, User
+
+
+def client_sign_up(
+    *, email: str, password: str, display_name: str, preferred_language: str, time_zone: str, request=None
+) -> User:
+    """Create a client account and profile. Input is already validated by ClientSignUpForm."""
+    with transaction.atomic():
+        user = User.objects.create_user(email=email, password=password, role=Role.CLIENT)
+        ClientProfile.objects.create(
+            user=user, display_name=display_name, preferred_language=preferred_language, time_zone=time_zone
+        )
+        audit_record(actor=user, action="account.client_signed_up", target=user, subject=user, request=request)
+    return user
+
+
+def counselor_create(*, created_by, email: str, password: str, display_name: str, professional_title: str,
+                     practice_location: str, **profile_fields) -> User:
+    """Counselors are created by admins, never by sign-up."""
+    with transaction.atomic():
+        user = User.objects.create_user(email=email, password=password, role=Role.COUNSELOR)
+        CounselorProfile.objects.create(user=user, display_name=display_name,
+                                        professional_title=professional_title,
+                                        practice_location=practice_location, **profile_fields)
+        audit_record(actor=created_by, action="account.counselor_created", target=user)
+    return user
+
+
+def admin_create(*, created_by, email: str, password: str) -> User:
+    with transaction.atomic():
+        user = User.objects.create_superuser(email=email, password=password)
+        audit_record(actor=created_by, action="account.admin_created", target=user)
+    return user
+
+
+def _throttle_keys(*, email: str, ip: str | None) -> list[str]:
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    keys = [f"login-fail:email:{digest}"]
+    if ip:
+        keys.append(f"login-fail:ip:{ip}")
+    return keys
+
+
+def login_is_throttled(*, email: str, ip: str | None) -> bool:
+    limit = settings.LOGIN_FAILURE_LIMIT
+    return any((cache.get(key) or 0) >= limit for key in _throttle_keys(email=email, ip=ip))
+
+
+def login_failure_record(*, email: str, ip: str | None) -> None:
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    for key in _throttle_keys(email=email, ip=ip):
+        if cache.add(key, 1, timeout=window):
+            continue
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=window)
+    audit_record(actor=None, action="auth.login_failed", target_type="counseling.user",
+                 ip_address=ip, detail={"email_sha256": hashlib.sha256(email.lower().encode()).hexdigest()})
+
+
+def login_failures_clear(*, email: str) -> None:
+    cache.delete(_throttle_keys(email=email, ip=None)[0])

@@ -1,0 +1,96 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from counseling.audit import audit_record
+from counseling.forms import ClientSignUpForm, ThrottledLoginForm
+from counseling.models import Role
+from counseling.permissions import admin_required, client_required, counselor_required
+from counseling.services import client_sign_up
+
+
+def home(request):
+    return render(request, "counseling/home.html")
+
+
+@require_GET
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def _use_language(response, language: str):
+    translation.activate(language)
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax",
+                        secure=settings.SESSION_COOKIE_SECURE, max_age=365 * 24 * 3600)
+    return response
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = ClientSignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = client_sign_up(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            display_name=form.cleaned_data["display_name"],
+            preferred_language=form.cleaned_data["preferred_language"],
+            time_zone=form.cleaned_data["time_zone"],
+            request=request,
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome. Your account is ready."))
+        return _use_language(redirect("dashboard"), user.client_profile.preferred_language)
+    return render(request, "registration/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    form_class = ThrottledLoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        audit_record(actor=user, action="auth.login", target=user, request=self.request)
+        profile = getattr(user, "client_profile", None)
+        return _use_language(response, profile.preferred_language) if profile else response
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            audit_record(actor=request.user, action="auth.logout", target=request.user, request=request)
+        return super().post(request, *args, **kwargs)
+
+
+@login_required
+def dashboard(request):
+    """Everyone lands here after login and is sent to the home of their role."""
+    destination = {
+        Role.CLIENT: "client_home",
+        Role.COUNSELOR: "counselor_home",
+        Role.ADMIN: "staff_home",
+    }[request.user.role]
+    return redirect(destination)
+
+
+@client_required
+def client_home(request):
+    return render(request, "counseling/client_home.html")
+
+
+@counselor_required
+def counselor_home(request):
+    return render(request, "counseling/counselor_home.html")
+
+
+@admin_required
+def staff_home(request):
+    return render(request, "counseling/staff_home.html")

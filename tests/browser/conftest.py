@@ -1,0 +1,58 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real Daphne process.
+
+Run them as their own pytest invocation (`pytest -m browser`, as scripts/test does): Playwright's
+sync API keeps an event loop for the whole session, which breaks async tests run after it.
+"""
+
+import os
+from functools import partial
+from pathlib import Path
+
+import pytest
+from channels.testing.live import make_application, set_database_connection
+from daphne.testing import DaphneProcess
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls of the test itself are
+# still plain synchronous code, so Django's async-safety guard must be lifted for these tests only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    }
+
+
+@pytest.fixture
+def live_server_url(transactional_db, settings):
+    """A real Daphne process serving HTTP and WebSockets on the test database."""
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    process = DaphneProcess("localhost", partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+                            setup=set_database_connection)
+    process.start()
+    while not process.ready.wait(timeout=1):
+        if not process.is_alive():
+            raise RuntimeError("Daphne did not start")
+    yield f"http://localhost:{process.port.value}"
+    process.terminate()
+    process.join(timeout=10)
+
+
+@pytest.fixture
+def screenshot():
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
