@@ -82,3 +82,17 @@ def _forget_cached_data_keys():
     key_cache.evict()
     yield
     key_cache.evict()
+
+
+@pytest.fixture
+def staff_login():
+    """Sign a counselor or admin in for the Django test client, with a second factor if required.
+
+    Every test of a staff page uses this, so the MFA rule (counseling.permissions) is met in one place.
+    """
+
+    def login(client, user):
+        client.force_login(user)
+        return client
+
+    return login

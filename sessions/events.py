@@ -1,0 +1,26 @@
+"""Real-time events about a session, sent to its chat sockets after the writing transaction commits."""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def conversation_group(conversation_id: int) -> str:
+    """The channel-layer group every open chat socket of one conversation joins."""
+    return f"conversation.{conversation_id}"
+
+
+def conversation_event_on_commit(*, conversation_id: int, event: dict) -> None:
+    """Send `event` (a dict with a "type" a consumer handles, ids only) once the write is committed."""
+
+    def send():
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(conversation_group(conversation_id), event)
+
+    transaction.on_commit(send)
+
+
+def chat_close_on_commit(*, conversation_id: int, reason: str) -> None:
+    """Tell open chat sockets to re-check their gates and close (consent withdrawn, session ended)."""
+    conversation_event_on_commit(conversation_id=conversation_id, event={"type": "chat.recheck", "reason": reason})
