@@ -56,3 +56,19 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.fixture
+def browser_login():
+    """Sign a persona in through the real login page (staff: with their second factor once MFA exists)."""
+    from tests.conftest import PASSWORD
+
+    def login(page, live_server_url, user):
+        page.goto(live_server_url + "/accounts/login/")
+        page.get_by_label("E-mail address").fill(user.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("main").get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        return page
+
+    return login

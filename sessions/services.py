@@ -1,0 +1,1 @@
+"""Writes of the sessions app: booking, state moves, chat messages. State moves happen only here."""
