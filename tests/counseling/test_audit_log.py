@@ -68,11 +68,39 @@ def test_chain_detects_removed_latest_entries(client_a):
     assert "latest entries were removed" in report.problem
 
 
-def test_admin_cannot_change_or_delete_entries(client, admin_user, client_a):
+def test_admin_cannot_change_or_delete_entries(client, admin_user, client_a, staff_login):
     _three_entries(client_a)
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
     entry = AuditEntry.objects.first()
     assert client.get(f"/admin/counseling/auditentry/{entry.pk}/delete/").status_code == 403
     client.post(f"/admin/counseling/auditentry/{entry.pk}/change/", {"action": "edited"})
     entry_after = AuditEntry.objects.get(pk=entry.pk)
     assert entry_after.action == entry.action
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_one_unbroken_chain():
+    import threading
+
+    from django.db import connections
+
+    errors = []
+
+    def append_many(worker: int):
+        try:
+            for n in range(10):
+                audit_record(actor=None, action="test.concurrent", detail={"worker": worker, "n": n})
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=append_many, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    report = audit_chain_verify()
+    assert report.ok, report.problem
+    assert report.checked == 40
