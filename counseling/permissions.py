@@ -4,12 +4,30 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.utils.http import urlencode
 
 from counseling.models import Role
 
+STAFF_ROLES = (Role.COUNSELOR, Role.ADMIN)
+
+
+def second_factor_redirect(request):
+    """Where a counselor or admin goes before any client data: set up a second factor, or pass it."""
+    from counseling.mfa import has_confirmed_device
+
+    step = "mfa:verify" if has_confirmed_device(request.user) else "mfa:setup"
+    from django.urls import reverse
+
+    return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
+
 
 def role_required(*roles: str):
-    """Anonymous users go to login; a signed-in user of another role gets 403, never data."""
+    """Anonymous users go to login; a signed-in user of another role gets 403, never data.
+
+    Counselors and admins also need a second factor verified in this session (ACA H.3, HIPAA
+    164.312(d)): without a device they are sent to set one up, with one to the code step.
+    """
 
     def decorator(view):
         @wraps(view)
@@ -18,6 +36,8 @@ def role_required(*roles: str):
                 return redirect_to_login(request.get_full_path())
             if request.user.role not in roles:
                 raise PermissionDenied
+            if request.user.role in STAFF_ROLES and not request.user.is_verified():
+                return second_factor_redirect(request)
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -65,7 +65,8 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # The admin site requires a verified second factor (counseling.admin_site).
+    "counseling.admin_site.VerifiedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -292,4 +293,6 @@ LOGGING = {
 
 # Domain knobs.
 SITE_NAME = os.environ.get("SITE_NAME", "Konseling Etis")
+# Second factor for counselors and admins: the name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = SITE_NAME
 DEMO_SEEDING_ALLOWED = DEBUG or envbool("ALLOW_DEMO_SEED", False)

@@ -18,6 +18,7 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
+    path("accounts/mfa/", include("counseling.mfa_urls")),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("client/", views.client_home, name="client_home"),
     path("counselor/", views.counselor_home, name="counselor_home"),

@@ -93,6 +93,35 @@ def staff_login():
 
     def login(client, user):
         client.force_login(user)
+        if user.role in ("counselor", "admin"):
+            from django_otp import DEVICE_ID_SESSION_KEY
+
+            device = confirmed_totp_device(user)
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
         return client
 
     return login
+
+
+def confirmed_totp_device(user):
+    """The user's confirmed authenticator, created on first use (tests compute codes from its key)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def current_totp_token(device) -> str:
+    """A code the device will accept now: the current step, or the next one if this one was used."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if totp.t() <= device.last_t:  # already used this step; the tolerance accepts the next one
+        totp.time += device.step * (device.last_t - totp.t() + 1)
+    return f"{totp.token():0{device.digits}d}"

@@ -60,15 +60,25 @@ def screenshot():
 
 @pytest.fixture
 def browser_login():
-    """Sign a persona in through the real login page (staff: with their second factor once MFA exists)."""
+    """Sign a persona in through the real login page (staff: with their second factor)."""
     from tests.conftest import PASSWORD
 
     def login(page, live_server_url, user):
+        from tests.conftest import confirmed_totp_device, current_totp_token
+
+        # Staff get their authenticator before signing in, so the login lands on the code step.
+        device = confirmed_totp_device(user) if user.role in ("counselor", "admin") else None
         page.goto(live_server_url + "/accounts/login/")
         page.get_by_label("E-mail address").fill(user.email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("main").get_by_role("button", name="Sign in").click()
         page.wait_for_load_state()
+        if device is not None:
+            # The second factor: the code step, with a code computed from the device's key.
+            page.wait_for_url("**/accounts/mfa/verify/**")
+            page.get_by_label("Authentication code").fill(current_totp_token(device))
+            page.get_by_role("main").get_by_role("button", name="Verify").click()
+            page.wait_for_url(lambda url: "/accounts/mfa/" not in url)
         return page
 
     return login

@@ -132,8 +132,8 @@ def test_activity_within_the_window_keeps_the_session(client, client_a, settings
         ("admin_user", "staff_home", 200),
     ],
 )
-def test_roles_restrict_pages(client, request, persona, url_name, expected):
-    client.force_login(request.getfixturevalue(persona))
+def test_roles_restrict_pages(client, request, staff_login, persona, url_name, expected):
+    staff_login(client, request.getfixturevalue(persona))
     response = client.get(reverse(url_name))
     assert response.status_code == expected
 

@@ -1,0 +1,130 @@
+"""Second factor for counselors and admins (ACA H.3 "unique accounts, MFA"; HIPAA 164.312(d)).
+
+TOTP through django-otp, with one-time recovery codes held by a static device. Staff see no client
+data until `request.user.is_verified()` (counseling.permissions); this module holds the reads and
+writes of that step so views stay thin.
+"""
+
+from __future__ import annotations
+
+import segno
+from django.conf import settings
+from django.db import transaction
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
+from django_otp import login as otp_login
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from counseling.audit import audit_record
+
+RECOVERY_CODE_COUNT = 10
+TOTP_DEVICE_NAME = "authenticator"
+RECOVERY_DEVICE_NAME = "recovery codes"
+
+
+def needs_second_factor(user) -> bool:
+    """Counselors and admins must pass a second factor before any client data."""
+    return bool(user.is_authenticated and (user.is_counselor or user.is_admin))
+
+
+def has_confirmed_device(user) -> bool:
+    return user_has_device(user, confirmed=True)
+
+
+def session_is_verified(*, user, session) -> bool:
+    """For places without OTPMiddleware (WebSocket consumers): did this session pass the second factor?
+
+    `session` is a Django session (``scope["session"]`` in Channels). Clients need no second factor.
+    """
+    if not needs_second_factor(user):
+        return bool(user.is_authenticated)
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    if not persistent_id:
+        return False
+    device = Device.from_persistent_id(persistent_id)
+    return bool(device is not None and device.user_id == user.pk and device.confirmed)
+
+
+def totp_device_pending(*, user) -> TOTPDevice:
+    """The unconfirmed authenticator the user is setting up (created once, reused on reload)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def totp_qr_data_uri(device: TOTPDevice) -> str:
+    """The otpauth:// URL as an SVG QR code, self-hosted (a data: URI; no third-party QR service)."""
+    return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2)
+
+
+def totp_secret_for_humans(device: TOTPDevice) -> str:
+    from base64 import b32encode
+
+    secret = b32encode(device.bin_key).decode()
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def recovery_codes_issue(*, user, request=None) -> list[str]:
+    """Replace the user's recovery codes with fresh ones and return them (shown once, never stored plain
+    anywhere else). Old codes stop working."""
+    with transaction.atomic():
+        device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_DEVICE_NAME,
+                                                      defaults={"confirmed": True})
+        device.token_set.all().delete()
+        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+        StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+        audit_record(actor=user, action="mfa.recovery_codes_issued", target=user, request=request,
+                     detail={"count": len(codes)})
+    return codes
+
+
+def totp_device_confirm(*, request, device: TOTPDevice, token: str) -> list[str] | None:
+    """Confirm a pending authenticator with its first code. On success the session is verified and
+    fresh recovery codes are returned; on failure None (and the device's throttle counts it)."""
+    user = request.user
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user, confirmed=False)
+        if not device.verify_token(token.strip().replace(" ", "")):
+            audit_record(actor=user, action="mfa.setup_failed", target=user, request=request)
+            return None
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        # One authenticator at a time: an older one (lost phone) stops working.
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        audit_record(actor=user, action="mfa.device_confirmed", target=user, request=request)
+        codes = recovery_codes_issue(user=user, request=request)
+    otp_login(request, device)
+    return codes
+
+
+def second_factor_verify(*, request, token: str) -> bool:
+    """Check a code from the authenticator or a recovery code; mark the session verified on success.
+
+    Repeated failures are slowed down by django-otp's per-device throttling (each failure doubles
+    the wait) and every failure is in the audit log.
+    """
+    user = request.user
+    token = token.strip().replace(" ", "").lower()
+    matched = None
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
+            if device.verify_token(token):
+                matched = device
+                break
+    if matched is None:
+        audit_record(actor=user, action="mfa.verify_failed", target=user, request=request)
+        return False
+    otp_login(request, matched)
+    audit_record(actor=user, action="mfa.verified", target=user, request=request,
+                 detail={"method": "recovery_code" if isinstance(matched, StaticDevice) else "totp"})
+    return True
+
+
+def recovery_codes_left(*, user) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def otp_issuer() -> str:
+    return getattr(settings, "OTP_TOTP_ISSUER", "") or settings.SITE_NAME
