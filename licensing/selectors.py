@@ -1,12 +1,286 @@
-"""Reads of the licensing app."""
+"""Reads of the licensing app: the jurisdiction gate, the directory, access to licences."""
 
-from datetime import datetime
+from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from django.apps import apps
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from counseling.crypto import DecryptionError, open_text
 from counseling.gates import GateResult
+from counseling.models import Role, User
+from licensing.models import CompactPrivilege, Jurisdiction, LapseNotice, Licence, LicenceState
+
+# When several licences cover the place and none is valid, the reason shown is the most serious one.
+_REFUSAL_ORDER = ["licence_revoked", "licence_suspended", "licence_expired", "licence_unverified",
+                  "licence_not_yet_valid", "licence_rejected"]
+
+
+def _day(at: datetime) -> date:
+    """Licence dates are calendar days; the UTC day decides, one rule everywhere."""
+    if at.tzinfo is None:
+        raise ValueError("jurisdiction checks need an aware datetime")
+    return at.astimezone(UTC).date()
+
+
+def _licence_refusal(licence: Licence, day: date) -> str:
+    """Why this one licence does not allow practice on `day` ("" if it does)."""
+    if licence.state == LicenceState.VERIFIED:
+        if day > licence.expires_on:
+            return "licence_expired"
+        if day < licence.valid_from:
+            return "licence_not_yet_valid"
+        return ""
+    return {
+        LicenceState.SUBMITTED: "licence_unverified",
+        LicenceState.EXPIRED: "licence_expired",
+        LicenceState.SUSPENDED: "licence_suspended",
+        LicenceState.REVOKED: "licence_revoked",
+        LicenceState.REJECTED: "licence_rejected",
+    }[licence.state]
+
+
+def _privilege_refusal(privilege: CompactPrivilege, day: date) -> str:
+    """A compact privilege counts only while recorded, unrevoked, and its home licence is valid."""
+    if privilege.revoked_at is not None:
+        return "licence_revoked"
+    home = privilege.home_licence
+    agreement = privilege.agreement
+    member_ids = {j.pk for j in agreement.members.all()}
+    if (home.counselor_id != privilege.counselor_id or not agreement.covers_kind(home.kind)
+            or home.jurisdiction_id not in member_ids or privilege.jurisdiction_id not in member_ids):
+        return "no_licence_there"
+    return _licence_refusal(home, day)
+
+
+def refusal_message(reason: str) -> str:
+    return {
+        "no_licence_there": _("This counselor holds no licence for the place where you are."),
+        "licence_expired": _("This counselor's licence for the place where you are has expired."),
+        "licence_unverified": _("This counselor's licence for the place where you are is not verified yet."),
+        "licence_not_yet_valid": _("This counselor's licence for the place where you are is not valid yet."),
+        "licence_suspended": _("This counselor's licence for the place where you are is suspended."),
+        "licence_revoked": _("This counselor's licence for the place where you are was revoked."),
+        "licence_rejected": _("This counselor's licence for the place where you are could not be verified."),
+        "location_unknown": _("Tell us where you are to see whether this counselor may counsel you there."),
+    }[reason]
 
 
 def jurisdiction_gate(*, counselor, country: str, region: str = "", at: datetime) -> GateResult:
-    """May `counselor` counsel a client located in country/region at `at`? Fails closed for now."""
-    return GateResult.refuse("no_licence_there", _("This counselor holds no verified licence where you are."))
+    """May `counselor` counsel a client located in country/region at `at`?
+
+    Counseling takes place where the client is at the time (ACA H.1.b). Yes only with a verified
+    licence valid on that day whose jurisdiction covers the place (a country-level licence covers
+    every region; a regional one only its region), or a recorded compact privilege there whose home
+    licence is valid. Otherwise no, with the most serious reason among the licences that cover it.
+    """
+    country = (country or "").strip().upper()
+    region = (region or "").strip().upper()
+    action_url = reverse("licensing:directory")
+    if not country:
+        return GateResult.refuse("location_unknown", refusal_message("location_unknown"), action_url)
+    day = _day(at)
+    covering = Q(jurisdiction__country=country) & (Q(jurisdiction__region="") | Q(jurisdiction__region=region))
+    reasons: list[str] = []
+    for licence in Licence.objects.filter(covering, counselor_id=counselor.pk):
+        reason = _licence_refusal(licence, day)
+        if not reason:
+            return GateResult.ok()
+        reasons.append(reason)
+    privileges = (CompactPrivilege.objects.filter(covering, counselor_id=counselor.pk)
+                  .select_related("home_licence", "agreement").prefetch_related("agreement__members"))
+    for privilege in privileges:
+        reason = _privilege_refusal(privilege, day)
+        if not reason:
+            return GateResult.ok()
+        reasons.append(reason)
+    known = [r for r in _REFUSAL_ORDER if r in reasons]
+    reason = known[0] if known else "no_licence_there"
+    return GateResult.refuse(reason, refusal_message(reason), action_url)
+
+
+def client_current_location(*, client) -> tuple[str, str]:
+    """Where the client said they are in their intake, or ("", "") if unknown.
+
+    The intake (counseling.Intake) keeps its answers sealed under the client's data key, so this
+    opens them to read the location only; it is the client's own data read for the client. The
+    directory lets a client override it with the place they are right now, and a session confirms
+    the location again before it starts (sessions.selectors.session_start_gate).
+    """
+    try:
+        intake_model = apps.get_model("counseling", "Intake")
+    except LookupError:
+        return ("", "")
+    intake = intake_model.objects.filter(client_id=client.pk).first()
+    if intake is None or not getattr(intake, "answers_sealed", None):
+        return ("", "")
+    try:
+        answers = json.loads(open_text(owner_id=client.pk, sealed=intake.answers_sealed, context=intake.aad))
+    except (DecryptionError, ValueError):
+        return ("", "")
+    if not isinstance(answers, dict):
+        return ("", "")
+    place = answers.get("location") if isinstance(answers.get("location"), dict) else answers
+    country = str(place.get("location_country") or place.get("country") or "").strip().upper()
+    region = str(place.get("location_region") or place.get("region") or "").strip().upper()
+    if len(country) != 2:
+        return ("", "")
+    return (country, region if region.startswith(country + "-") else "")
+
+
+def jurisdiction_choices() -> QuerySet[Jurisdiction]:
+    return Jurisdiction.objects.all()
+
+
+def valid_jurisdiction(*, country: str, region: str = "") -> bool:
+    country, region = country.strip().upper(), region.strip().upper()
+    if not country:
+        return False
+    if region and not region.startswith(country + "-"):
+        return False
+    return Jurisdiction.objects.filter(country=country, region=region).exists() or (
+        bool(region) and Jurisdiction.objects.filter(country=country, region="").exists())
+
+
+@dataclass
+class DirectoryEntry:
+    counselor: User
+    licences: list[Licence]
+    privileges: list[CompactPrivilege]
+    gate: GateResult | None = None
+    lapse_notices: list[LapseNotice] = field(default_factory=list)
+
+    @property
+    def profile(self):
+        return self.counselor.counselor_profile
+
+    @property
+    def bookable(self) -> bool:
+        return bool(self.gate)
+
+
+def _valid_licence_filter(day: date) -> Q:
+    return Q(state=LicenceState.VERIFIED, valid_from__lte=day, expires_on__gte=day)
+
+
+def public_licences(*, counselor, at: datetime) -> list[Licence]:
+    """Verified licences valid today: what a profile may show publicly."""
+    day = _day(at)
+    return list(Licence.objects.filter(_valid_licence_filter(day), counselor=counselor)
+                .select_related("issuing_body", "jurisdiction").order_by("jurisdiction__country", "kind"))
+
+
+def public_privileges(*, counselor, at: datetime) -> list[CompactPrivilege]:
+    day = _day(at)
+    rows = (CompactPrivilege.objects.filter(counselor=counselor, revoked_at__isnull=True)
+            .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
+            .prefetch_related("agreement__members"))
+    return [p for p in rows if not _privilege_refusal(p, day)]
+
+
+def directory_entries(*, at: datetime, country: str = "", region: str = "") -> list[DirectoryEntry]:
+    """Counselors with at least one verified, currently valid licence, each with a gate answer for
+    the given place (None when the place is unknown)."""
+    day = _day(at)
+    valid = Licence.objects.filter(_valid_licence_filter(day)).select_related("issuing_body", "jurisdiction")
+    counselors = (User.objects.filter(role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False,
+                                      licences__in=Licence.objects.filter(_valid_licence_filter(day)))
+                  .distinct().select_related("counselor_profile")
+                  .prefetch_related(Prefetch("licences", queryset=valid, to_attr="valid_licences"))
+                  .order_by("counselor_profile__display_name"))
+    entries = []
+    for counselor in counselors:
+        entry = DirectoryEntry(counselor=counselor, licences=counselor.valid_licences,
+                               privileges=public_privileges(counselor=counselor, at=at))
+        if country:
+            entry.gate = jurisdiction_gate(counselor=counselor, country=country, region=region, at=at)
+        entries.append(entry)
+    # Bookable first, then by name: a client sees who can help them before who cannot.
+    entries.sort(key=lambda e: (not e.bookable, e.profile.display_name.lower()))
+    return entries
+
+
+def access_counselor_public(*, counselor_id: int) -> User:
+    """An active counselor's public profile; anything else is 404."""
+    counselor = (User.objects.filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True,
+                                     counselor_profile__isnull=False)
+                 .select_related("counselor_profile").first())
+    if counselor is None:
+        raise Http404
+    return counselor
+
+
+def access_licence(*, user, licence_id: int) -> Licence:
+    """The licence if `user` is an admin or the counselor who holds it, else 404."""
+    licence = (Licence.objects.select_related("counselor__counselor_profile", "issuing_body", "jurisdiction",
+                                              "submitted_by", "decided_by")
+               .filter(pk=licence_id).first())
+    if licence is None or not user.is_authenticated:
+        raise Http404
+    if user.role == Role.ADMIN or (user.role == Role.COUNSELOR and licence.counselor_id == user.pk):
+        return licence
+    raise Http404
+
+
+def verification_queue() -> QuerySet[Licence]:
+    return (Licence.objects.filter(state=LicenceState.SUBMITTED)
+            .select_related("counselor__counselor_profile", "issuing_body", "jurisdiction", "submitted_by")
+            .order_by("submitted_at"))
+
+
+def licences_recently_decided(*, limit: int = 20) -> QuerySet[Licence]:
+    return (Licence.objects.exclude(state=LicenceState.SUBMITTED)
+            .select_related("counselor__counselor_profile", "issuing_body", "jurisdiction", "decided_by")
+            .order_by("-state_changed_at")[:limit])
+
+
+def counselor_licences(*, counselor) -> QuerySet[Licence]:
+    return (Licence.objects.filter(counselor=counselor).select_related("issuing_body", "jurisdiction")
+            .order_by("-submitted_at"))
+
+
+def counselor_privileges(*, counselor) -> QuerySet[CompactPrivilege]:
+    return (CompactPrivilege.objects.filter(counselor=counselor)
+            .select_related("jurisdiction", "agreement", "home_licence__jurisdiction"))
+
+
+def licence_history(*, licence: Licence):
+    """The audit trail of one licence: every state change, with who did it."""
+    from counseling.models import AuditEntry
+
+    return AuditEntry.objects.filter(target_type="licensing.licence", target_id=str(licence.pk)).order_by("sequence")
+
+
+def open_lapse_notices(*, client) -> QuerySet[LapseNotice]:
+    return (LapseNotice.objects.filter(client=client, dismissed_at__isnull=True)
+            .select_related("counselor__counselor_profile", "licence__jurisdiction"))
+
+
+def clients_of_counselor(*, counselor) -> list[int]:
+    """Ids of clients with a relationship to this counselor: a conversation or a live booking."""
+    ids: set[int] = set()
+    from sessions.models import Conversation, CounselingSession, SessionState
+
+    ids.update(Conversation.objects.filter(counselor=counselor).values_list("client_id", flat=True))
+    ids.update(CounselingSession.objects.filter(counselor=counselor).exclude(
+        state__in=[SessionState.CANCELLED]).values_list("client_id", flat=True))
+    return sorted(ids)
+
+
+def client_last_known_location(*, client, counselor=None) -> tuple[str, str]:
+    """The place the client last confirmed for a session (with this counselor if given), else intake."""
+    from sessions.models import CounselingSession
+
+    sessions = CounselingSession.objects.filter(client=client).exclude(location_country="")
+    if counselor is not None:
+        sessions = sessions.filter(counselor=counselor)
+    last = sessions.order_by("-location_confirmed_at", "-starts_at").first()
+    if last is not None:
+        return (last.location_country, last.location_region)
+    return client_current_location(client=client)

@@ -1,1 +1,222 @@
-"""Views of the licensing app."""
+"""Views of the licensing app: thin; they parse, check permission, call one service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from counseling.clock import now
+from counseling.crypto import DecryptionError
+from counseling.models import Role
+from counseling.permissions import admin_required, client_required, counselor_required
+from licensing import selectors, services
+from licensing.forms import LicenceSubmitForm, LocationForm, PrivilegeForm, StateChangeForm, VerificationForm
+from licensing.models import CompactPrivilege, Jurisdiction
+
+LOCATION_SESSION_KEY = "licensing_location"
+
+
+def _parse_place(request) -> tuple[str, str] | None:
+    """A place the visitor chose on the page: ?place=ID-JK, or ?country=ID&region=ID-JK. None if none."""
+    place = (request.GET.get("place") or "").strip().upper()
+    country = (request.GET.get("country") or "").strip().upper()
+    region = (request.GET.get("region") or "").strip().upper()
+    if place:
+        country, region = (place.split("-", 1)[0], place) if "-" in place else (place, "")
+    if not country:
+        return None
+    if not selectors.valid_jurisdiction(country=country, region=region):
+        return None
+    return country, region
+
+
+def _visitor_location(request) -> tuple[tuple[str, str], str]:
+    """Where the visitor is for the directory, and where that came from ("chosen", "intake", "")."""
+    chosen = _parse_place(request)
+    if chosen is not None:
+        request.session[LOCATION_SESSION_KEY] = list(chosen)
+        return chosen, "chosen"
+    if request.GET.get("place") == "" and "place" in request.GET:
+        request.session.pop(LOCATION_SESSION_KEY, None)
+    stored = request.session.get(LOCATION_SESSION_KEY)
+    if stored:
+        return (stored[0], stored[1]), "chosen"
+    if request.user.is_authenticated and request.user.role == Role.CLIENT:
+        intake = selectors.client_current_location(client=request.user)
+        if intake[0]:
+            return intake, "intake"
+    return ("", ""), ""
+
+
+def _place_name(country: str, region: str) -> str:
+    row = Jurisdiction.objects.filter(country=country, region=region).first()
+    return row.name if row else (region or country)
+
+
+def directory(request):
+    """Public: counselors with a verified, valid licence. For a known location, who may counsel there."""
+    (country, region), source = _visitor_location(request)
+    entries = selectors.directory_entries(at=now(), country=country, region=region)
+    notices = []
+    if request.user.is_authenticated and request.user.role == Role.CLIENT:
+        notices = list(selectors.open_lapse_notices(client=request.user))
+    form = LocationForm(initial={"place": region or country})
+    return render(request, "licensing/directory.html", {
+        "entries": entries, "form": form, "country": country, "region": region, "location_source": source,
+        "place_name": _place_name(country, region) if country else "", "lapse_notices": notices,
+    })
+
+
+def counselor_profile(request, user_id: int):
+    """Public profile: credentials, verified licences and their issuing bodies, languages, time zone."""
+    counselor = selectors.access_counselor_public(counselor_id=user_id)
+    (country, region), source = _visitor_location(request)
+    at = now()
+    gate = selectors.jurisdiction_gate(counselor=counselor, country=country, region=region, at=at) \
+        if country else None
+    return render(request, "licensing/profile.html", {
+        "counselor": counselor, "profile": counselor.counselor_profile,
+        "licences": selectors.public_licences(counselor=counselor, at=at),
+        "privileges": selectors.public_privileges(counselor=counselor, at=at),
+        "gate": gate, "country": country, "region": region, "location_source": source,
+        "place_name": _place_name(country, region) if country else "",
+        "booking_template": _booking_template() if gate else "",
+    })
+
+
+BOOKING_TEMPLATE = "sessions/_book_button.html"
+
+
+def _booking_template() -> str:
+    """The booking app's "book" button, if it provides one (it gets `counselor`, `profile`, `gate`)."""
+    try:
+        get_template(BOOKING_TEMPLATE)
+    except TemplateDoesNotExist:
+        return ""
+    return BOOKING_TEMPLATE
+
+
+@client_required
+@require_POST
+def lapse_notice_dismiss(request, notice_id: int):
+    services.lapse_notice_dismiss(client=request.user, notice_id=notice_id)
+    return redirect("licensing:directory")
+
+
+@counselor_required
+def my_licences(request):
+    form = LicenceSubmitForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.licence_submit(
+                counselor=request.user, submitted_by=request.user, issuing_body=data["issuing_body"],
+                kind=data["kind"], number=data["number"], jurisdiction=data["jurisdiction"], scope=data["scope"],
+                valid_from=data["valid_from"], expires_on=data["expires_on"], evidence=form.evidence_bytes,
+                evidence_filename=data["evidence"].name, request=request)
+        except services.LicenceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Licence submitted. An admin will check it against the issuing "
+                                        "body's register."))
+            return redirect("licensing:my_licences")
+    return render(request, "licensing/my_licences.html", {
+        "form": form, "licences": selectors.counselor_licences(counselor=request.user),
+        "privileges": selectors.counselor_privileges(counselor=request.user),
+    })
+
+
+@admin_required
+def queue(request):
+    return render(request, "licensing/queue.html", {
+        "pending": selectors.verification_queue(), "recent": selectors.licences_recently_decided(),
+    })
+
+
+@admin_required
+def review(request, licence_id: int):
+    licence = selectors.access_licence(user=request.user, licence_id=licence_id)
+    verification_form = VerificationForm(prefix="check")
+    state_form = StateChangeForm(prefix="state")
+    privilege_form = PrivilegeForm(prefix="privilege")
+    if request.method == "POST":
+        action = request.POST.get("form")
+        try:
+            if action == "check":
+                verification_form = VerificationForm(request.POST, prefix="check")
+                if verification_form.is_valid():
+                    return _decide(request, licence, verification_form.cleaned_data)
+            elif action == "state":
+                state_form = StateChangeForm(request.POST, prefix="state")
+                if state_form.is_valid():
+                    change = {"suspend": services.licence_suspend, "revoke": services.licence_revoke,
+                              "reinstate": services.licence_reinstate}[state_form.cleaned_data["action"]]
+                    change(licence=licence, admin=request.user, reason=state_form.cleaned_data["reason"],
+                           request=request)
+                    messages.success(request, _("Licence state changed."))
+                    return redirect("licensing:review", licence_id=licence.pk)
+            elif action == "privilege":
+                privilege_form = PrivilegeForm(request.POST, prefix="privilege")
+                if privilege_form.is_valid():
+                    services.privilege_record(admin=request.user, home_licence=licence,
+                                              request=request, **privilege_form.cleaned_data)
+                    messages.success(request, _("Privilege recorded."))
+                    return redirect("licensing:review", licence_id=licence.pk)
+            elif action == "revoke-privilege":
+                privilege = CompactPrivilege.objects.filter(pk=request.POST.get("privilege_id"),
+                                                            home_licence=licence).first()
+                if privilege is None:
+                    raise Http404
+                services.privilege_revoke(admin=request.user, privilege=privilege,
+                                          reason=request.POST.get("reason", ""), request=request)
+                messages.success(request, _("Privilege revoked."))
+                return redirect("licensing:review", licence_id=licence.pk)
+        except services.VerificationRefused as exc:
+            messages.error(request, str(exc))
+        except services.LicenceError as exc:
+            messages.error(request, str(exc))
+        licence.refresh_from_db()
+    return render(request, "licensing/review.html", {
+        "licence": licence, "verification_form": verification_form, "state_form": state_form,
+        "privilege_form": privilege_form, "checks": licence.checks.select_related("checked_by"),
+        "history": selectors.licence_history(licence=licence),
+        "privileges": licence.privileges.select_related("jurisdiction", "agreement"),
+        "may_decide": request.user.pk not in (licence.counselor_id, licence.submitted_by_id),
+    })
+
+
+def _decide(request, licence, data):
+    common = {"licence": licence, "admin": request.user, "registry_reference": data["registry_reference"],
+              "registry_finding": data["registry_finding"], "checked_at": data["checked_at"],
+              "reason": data["reason"], "request": request}
+    if data["decision"] == "verify":
+        services.licence_verify(**common)
+        messages.success(request, _("Licence verified."))
+    else:
+        services.licence_reject(**common)
+        messages.success(request, _("Licence rejected; the counselor sees your reason."))
+    return redirect("licensing:queue")
+
+
+@admin_required
+def evidence(request, licence_id: int):
+    """The evidence document, to an admin only, never cached; each view is audit-logged."""
+    licence = selectors.access_licence(user=request.user, licence_id=licence_id)
+    try:
+        data, filename, content_type = services.licence_evidence_read(licence=licence, viewer=request.user,
+                                                                      request=request)
+    except services.LicenceError as exc:
+        raise Http404 from exc
+    except DecryptionError:
+        messages.error(request, _("The document cannot be opened (its key is gone or it was altered)."))
+        return redirect("licensing:review", licence_id=licence.pk)
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

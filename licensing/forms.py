@@ -1,0 +1,102 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from counseling.clock import now
+from licensing.models import IssuingBody, Jurisdiction, LicenceKind, PracticeAgreement
+from licensing.services import MAX_EVIDENCE_BYTES, evidence_content_type
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class JurisdictionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.code})"
+
+
+class LicenceSubmitForm(forms.Form):
+    issuing_body = forms.ModelChoiceField(label=_("Issuing body"), queryset=IssuingBody.objects.all(),
+                                          help_text=_("Missing? Ask an admin to add it, with its public register."))
+    kind = forms.ChoiceField(label=_("Kind of licence"), choices=LicenceKind.choices)
+    number = forms.CharField(label=_("Licence number"), max_length=80)
+    jurisdiction = JurisdictionChoiceField(
+        label=_("Where it allows you to practise"), queryset=Jurisdiction.objects.all(),
+        help_text=_("Choose the country if the licence is valid nationwide, the region if only there."))
+    scope = forms.CharField(label=_("Scope of practice"), max_length=300, required=False,
+                            help_text=_("As written on the licence, e.g. clinical psychology services."))
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput)
+    expires_on = forms.DateField(label=_("Expires on"), widget=DateInput,
+                                 help_text=_("The last day the licence is valid."))
+    evidence = forms.FileField(label=_("Scan or PDF of the licence"),
+                               help_text=_("PDF, PNG or JPEG, at most 5 MB. Stored encrypted; only admins "
+                                           "checking your licence can open it."))
+
+    def clean_evidence(self):
+        upload = self.cleaned_data["evidence"]
+        if upload.size > MAX_EVIDENCE_BYTES:
+            raise forms.ValidationError(_("The document is larger than 5 MB."))
+        data = upload.read()
+        if not evidence_content_type(data):
+            raise forms.ValidationError(_("Please upload the licence as a PDF, PNG or JPEG file."))
+        self.evidence_bytes = data
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("valid_from"), cleaned.get("expires_on")
+        if start and end and end < start:
+            self.add_error("expires_on", _("The expiry date must be after the start date."))
+        return cleaned
+
+
+class VerificationForm(forms.Form):
+    DECISIONS = [("verify", _("Verify: the register confirms this licence")),
+                 ("reject", _("Reject: the register does not confirm it"))]
+
+    registry_reference = forms.CharField(
+        label=_("Register reference or link checked"), max_length=300,
+        help_text=_("The page or record you looked at on the issuing body's register."))
+    registry_finding = forms.CharField(label=_("What the register said"), widget=forms.Textarea(attrs={"rows": 3}),
+                                       help_text=_("Name, number, status and dates as shown there."))
+    checked_at = forms.DateTimeField(label=_("When you checked (UTC)"), initial=now,
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                format="%Y-%m-%dT%H:%M"),
+                                     input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"])
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Reason (required to reject; shown to the counselor)"), max_length=500,
+                             required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "reject" and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("Say why the licence is rejected."))
+        return cleaned
+
+
+class StateChangeForm(forms.Form):
+    ACTIONS = [("suspend", _("Suspend")), ("revoke", _("Revoke")), ("reinstate", _("Reinstate"))]
+
+    action = forms.ChoiceField(label=_("Change"), choices=ACTIONS)
+    reason = forms.CharField(label=_("Reason (kept in the audit log)"), max_length=500)
+
+
+class PrivilegeForm(forms.Form):
+    agreement = forms.ModelChoiceField(label=_("Practice agreement"), queryset=PracticeAgreement.objects.all())
+    jurisdiction = JurisdictionChoiceField(label=_("Privilege to practise in"),
+                                           queryset=Jurisdiction.objects.exclude(region=""))
+    privilege_number = forms.CharField(label=_("Privilege number"), max_length=80, required=False)
+
+
+class LocationForm(forms.Form):
+    """Where the client is right now (the directory's location choice)."""
+
+    place = forms.ChoiceField(label=_("Where are you now?"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("Choose your location"))]
+        for jurisdiction in Jurisdiction.objects.all():
+            label = jurisdiction.name if not jurisdiction.region else f"{jurisdiction.name} ({jurisdiction.code})"
+            choices.append((jurisdiction.code, label))
+        self.fields["place"].choices = choices
