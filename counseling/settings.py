@@ -296,3 +296,7 @@ SITE_NAME = os.environ.get("SITE_NAME", "Konseling Etis")
 # Second factor for counselors and admins: the name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = SITE_NAME
 DEMO_SEEDING_ALLOWED = DEBUG or envbool("ALLOW_DEMO_SEED", False)
+# Chat flood control: at most CHAT_RATE_LIMIT messages per person in CHAT_RATE_WINDOW_SECONDS, counted
+# across all their sockets and server processes (in the cache).
+CHAT_RATE_LIMIT = envint("CHAT_RATE_LIMIT", 30)
+CHAT_RATE_WINDOW_SECONDS = envint("CHAT_RATE_WINDOW_SECONDS", 10)

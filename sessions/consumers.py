@@ -1,0 +1,284 @@
+"""The chat socket. Thin: it validates frames, calls sessions.services / selectors, sends the result.
+
+Protocol, error codes and close codes: docs/chat-protocol.md. Only ids cross the channel layer;
+each socket reads and decrypts a new message from the database itself ("Redis is the doorbell,
+not the mailbox"), so an event lost by the at-most-once layer is recovered by a resync.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from sessions import selectors, services
+from sessions.events import conversation_group
+
+logger = logging.getLogger(__name__)
+
+# Close codes (4000-4999 are the application's own; see docs/chat-protocol.md).
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_GATE_REFUSED = 4409
+
+MAX_FRAME_CHARS = 16 * 1024  # a whole frame, before JSON decoding
+FRAME_BURST = 40  # any frames per socket per second before "rate_limited" (typing, pings, junk)
+TYPING_EVERY_SECONDS = 2.0
+
+
+def _second_factor_passed(user, session) -> bool:
+    try:
+        from counseling.mfa import session_is_verified
+    except ImportError:  # MFA not installed in this build: authentication alone
+        return True
+    return session_is_verified(user=user, session=session)
+
+
+def _client_ip(scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    """One socket of one person in one conversation (optionally inside one session)."""
+
+    access: selectors.ChatAccess | None = None
+    group = ""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.language = "en"
+        try:
+            access, gate = await database_sync_to_async(self._open)(
+                user, kwargs["conversation_id"], kwargs.get("session_id"))
+        except (Http404, PermissionDenied):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        if not gate:
+            # Accept only to say why: the person can act on the gate's message (and its link).
+            await self.accept()
+            await self._error("gate_refused", gate.message, reason=gate.reason, action_url=gate.action_url)
+            await self.close(code=CLOSE_GATE_REFUSED)
+            return
+        self.access = access
+        self.user = user
+        self.frame_window = (0, 0)
+        self.last_typing = 0.0
+        self.group = conversation_group(access.conversation.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        conversation = access.conversation
+        profile = getattr(conversation.counselor, "counselor_profile", None)
+        await self.send_json({
+            "type": "hello",
+            "conversation": conversation.pk,
+            "session": access.session.pk if access.session else None,
+            "user": user.pk,
+            "client": conversation.client_id,
+            "counselor": conversation.counselor_id,
+            "read_only": access.read_only,
+            "last_seq": conversation.last_seq,
+            "response_time_promise_hours": profile.response_time_promise_hours if profile else None,
+            "max_chars": services.CHAT_MESSAGE_MAX_CHARS,
+        })
+
+    def _open(self, user, conversation_id, session_id):
+        self.language = self._language(user)
+        if not _second_factor_passed(user, self.scope.get("session")):
+            raise PermissionDenied
+        access = selectors.access_chat(user=user, conversation_id=conversation_id, session_id=session_id)
+        with translation.override(self.language):
+            gate = selectors.chat_gate(access=access)
+        if gate:
+            services.chat_open_record(user=user, access=access, ip_address=_client_ip(self.scope))
+        return access, gate
+
+    def _language(self, user) -> str:
+        profile = getattr(user, "client_profile", None)
+        cookie = self.scope.get("cookies", {}).get("django_language", "")
+        choice = cookie or (profile.preferred_language if profile else "")
+        return choice if choice in ("id", "en") else "en"
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # Frames from the browser ---------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.access is None:
+            return
+        with translation.override(self.language):
+            await self._receive(text_data)
+
+    async def _receive(self, text_data):
+        if text_data is None:
+            await self._error("malformed", _("Frames must be JSON text."))
+            return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self._error("too_large", _("This frame is too large."))
+            return
+        if not self._frame_budget():
+            await self._error("rate_limited", _("Too many frames; slow down."))
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self._error("malformed", _("This frame is not valid JSON."))
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self._error("malformed", _("A frame is a JSON object with a \"type\"."))
+            return
+        handler = self.FRAME_HANDLERS.get(frame["type"])
+        if handler is None:
+            await self._error("unsupported", _("Unsupported frame type."))
+            return
+        try:
+            await handler(self, frame)
+        except Exception:  # one bad frame must never take the socket (or anyone else's) down
+            logger.exception("chat frame %r failed in conversation %s", frame["type"], self.access.conversation.pk)
+            await self._error("server_error", _("Something went wrong; please try again."),
+                              client_msg_id=frame.get("client_msg_id") if frame["type"] == "send" else None)
+
+    def _frame_budget(self) -> bool:
+        second = int(time.monotonic())
+        start, count = self.frame_window
+        if start != second:
+            self.frame_window = (second, 1)
+            return True
+        self.frame_window = (start, count + 1)
+        return count + 1 <= FRAME_BURST
+
+    async def on_send(self, frame):
+        raw_id = frame.get("client_msg_id")
+        body = frame.get("body")
+        try:
+            client_msg_id = uuid.UUID(str(raw_id))
+        except ValueError:
+            await self._error("malformed", _("Each message needs a client_msg_id (a UUID)."))
+            return
+        if self.access.read_only:
+            await self._error("read_only", _("This is a read-only view."), client_msg_id=str(client_msg_id))
+            return
+        if not isinstance(body, str) or not body.strip():
+            await self._error("empty", _("A message cannot be empty."), client_msg_id=str(client_msg_id))
+            return
+        if len(body) > services.CHAT_MESSAGE_MAX_CHARS:
+            await self._error("too_large", _("A message can be at most %(n)s characters.")
+                              % {"n": services.CHAT_MESSAGE_MAX_CHARS}, client_msg_id=str(client_msg_id))
+            return
+        try:
+            message, created = await database_sync_to_async(self._post)(client_msg_id, body)
+        except services.ChatError as error:
+            await self._error(error.code, error.message, client_msg_id=str(client_msg_id))
+            return
+        await self.send_json({"type": "ack", "client_msg_id": str(client_msg_id), "seq": message.seq,
+                              "created_at": message.created_at.isoformat(), "duplicate": not created,
+                              "reply_due_at": message.reply_due_at.isoformat() if message.reply_due_at else None})
+
+    def _post(self, client_msg_id, body):
+        if not services.chat_rate_allows(user_id=self.user.pk):
+            raise services.ChatError("rate_limited", _("You are sending messages too fast; wait a few seconds."))
+        return services.message_post(conversation=self.access.conversation, sender=self.user,
+                                     client_msg_id=client_msg_id, body=body, session=self.access.session,
+                                     origin=self.channel_name)
+
+    async def on_resync(self, frame):
+        after = frame.get("after_seq", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            await self._error("malformed", _("after_seq must be a whole number."))
+            return
+        messages = await database_sync_to_async(selectors.messages_after)(
+            conversation=self.access.conversation, after_seq=after)
+        last = messages[-1]["seq"] if messages else after
+        await self.send_json({"type": "history", "after_seq": after, "messages": messages,
+                              "more": len(messages) >= selectors.HISTORY_PAGE, "last_seq": last})
+
+    async def on_typing(self, frame):
+        if self.access.read_only:
+            return
+        current = time.monotonic()
+        if current - self.last_typing < TYPING_EVERY_SECONDS:
+            return
+        self.last_typing = current
+        await self.channel_layer.group_send(self.group, {"type": "chat.typing", "sender": self.user.pk,
+                                                         "origin": self.channel_name})
+
+    async def on_read(self, frame):
+        up_to = frame.get("up_to_seq")
+        if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 0:
+            await self._error("malformed", _("up_to_seq must be a whole number."))
+            return
+        if self.access.read_only:
+            return  # an admin reading under break-glass is not the reader the client expects
+        await database_sync_to_async(services.messages_mark_read)(
+            conversation=self.access.conversation, reader=self.user, up_to_seq=up_to)
+
+    async def on_help(self, frame):
+        if self.user.pk != self.access.conversation.client_id:
+            await self._error("unsupported", _("Only the client can ask for help here."))
+            return
+        await database_sync_to_async(services.chat_help_request)(
+            client=self.user, conversation=self.access.conversation, session=self.access.session,
+            ip_address=_client_ip(self.scope))
+        await self.send_json({"type": "help_sent"})
+
+    async def on_ping(self, frame):
+        await self.send_json({"type": "pong"})
+
+    FRAME_HANDLERS = {"send": on_send, "resync": on_resync, "typing": on_typing, "read": on_read,
+                      "help": on_help, "ping": on_ping}
+
+    # Events from the channel layer (ids only) ------------------------------------------------------
+
+    async def message_new(self, event):
+        if event.get("origin") == self.channel_name:
+            return  # the sender's own socket already has it, with its ack
+        frame = await database_sync_to_async(selectors.message_frame_at)(
+            conversation=self.access.conversation, seq=event["seq"])
+        if frame is not None:
+            await self.send_json(frame)
+
+    async def message_read(self, event):
+        await self.send_json({"type": "read", "reader": event["reader"], "up_to_seq": event["up_to_seq"]})
+
+    async def chat_typing(self, event):
+        if event.get("origin") != self.channel_name and event["sender"] != self.user.pk:
+            await self.send_json({"type": "typing", "sender": event["sender"]})
+
+    async def chat_recheck(self, event):
+        """Consent withdrawn, session ended, licence lapsed...: re-run the gate; close if it now refuses."""
+        try:
+            gate = await database_sync_to_async(self._recheck)()
+        except Http404:
+            gate = None
+        if gate:
+            return
+        with translation.override(self.language):
+            message = gate.message if gate is not None else _("You no longer have access to this conversation.")
+        await self._error("gate_refused", message, reason=gate.reason if gate is not None else "forbidden",
+                          action_url=gate.action_url if gate is not None else "")
+        await self.close(code=CLOSE_GATE_REFUSED)
+
+    def _recheck(self):
+        access = selectors.access_chat(user=self.user, conversation_id=self.access.conversation.pk,
+                                       session_id=self.access.session.pk if self.access.session else None)
+        with translation.override(self.language):
+            return selectors.chat_gate(access=access)
+
+    async def _error(self, code: str, message: str, **extra):
+        frame = {"type": "error", "code": code, "message": str(message)}
+        frame.update({key: value for key, value in extra.items() if value is not None})
+        await self.send_json(frame)
