@@ -50,3 +50,5 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 class DataKeyAdmin(ReadOnlyAdmin):
     list_display = ["owner", "kek_id", "created_at", "rewrapped_at", "destroyed_at"]
     exclude = ["wrapped_key"]
+
+from counseling import escalation_admin  # noqa: E402, F401  (escalation and retention admin, issue 8)

@@ -7,3 +7,6 @@ class CounselingConfig(AppConfig):
 
     def ready(self) -> None:
         from counseling import checks  # noqa: F401  (registers system checks)
+        from counseling.escalation import connect_receivers
+
+        connect_receivers()  # escalation listens to the chat's signals (sessions.signals)

@@ -208,3 +208,256 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+# --- Emergency escalation (issue 8) -------------------------------------------------------------
+# An escalation is the database record of one emergency signal; the row, not a queued task, is the
+# record of truth, so a lost task or a dead worker delays an alert by one sweep and never drops it.
+
+
+class EscalationKind(models.TextChoices):
+    HELP_BUTTON = "help_button", _("Help button pressed")
+    RISK_PHRASE = "risk_phrase", _("Risk phrase in a message")
+    REPLY_OVERDUE = "reply_overdue", _("Message left unanswered past the promised time")
+    NO_EMERGENCY_PLAN = "no_emergency_plan", _("Location confirmed without an emergency plan")
+
+
+class Severity(models.IntegerChoices):
+    LOW = 1, _("Low")
+    MEDIUM = 2, _("Medium")
+    HIGH = 3, _("High")
+
+
+class EscalationState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Rung(models.TextChoices):
+    """The ladder an unacknowledged alert climbs, in order (admins stand in for an empty rung)."""
+
+    COUNSELOR = "counselor", _("Client's counselor")
+    ON_CALL = "on_call", _("On-call counselor")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Admins")
+
+
+class RiskPhrase(models.Model):
+    """An admin-editable phrase that opens an escalation when a client writes it (matched normalised)."""
+
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    phrase = models.CharField(_("phrase"), max_length=120)
+    severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices, default=Severity.HIGH)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["language", "phrase"]
+        constraints = [models.UniqueConstraint(fields=["language", "phrase"], name="risk_phrase_unique")]
+
+    def __str__(self) -> str:
+        return f"[{self.language}] {self.phrase}"
+
+
+class OnCallShift(models.Model):
+    """Who stands behind the client's counselor, from when until when (admin-managed roster)."""
+
+    class Role(models.TextChoices):
+        ON_CALL = "on_call", _("On call")
+        SUPERVISOR = "supervisor", _("Supervisor")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call_shifts",
+                             limit_choices_to={"role__in": ["counselor", "admin"]})
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.ON_CALL)
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["role", "starts_at", "ends_at"])]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                              name="on_call_shift_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class Escalation(models.Model):
+    """One emergency signal and what people did about it. Holds ids, never message text."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="escalations")
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+    session = models.ForeignKey("counseling_sessions.CounselingSession", on_delete=models.SET_NULL, null=True,
+                                blank=True, related_name="+")
+    message = models.ForeignKey("counseling_sessions.Message", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+")
+    kind = models.CharField(max_length=24, choices=EscalationKind.choices)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    # One escalation per signal: e.g. "risk_phrase:message:42". A help button keeps one live
+    # escalation per client; resolving it frees the key (see counseling.escalation).
+    dedupe_key = models.CharField(max_length=96, unique=True)
+    state = models.CharField(max_length=16, choices=EscalationState.choices, default=EscalationState.OPEN)
+    rung = models.CharField(max_length=16, choices=Rung.choices, default=Rung.COUNSELOR)
+    # When the next rung is due if nobody acknowledges; None once acknowledged or at the top.
+    next_step_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-severity", "created_at"]
+        indexes = [models.Index(fields=["state", "severity", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"escalation {self.pk} {self.kind} ({self.state})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state != EscalationState.RESOLVED
+
+
+class EscalationEvent(models.Model):
+    """The timeline of an escalation. A note is clinical: sealed under the client's data key."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=now)
+    kind = models.CharField(max_length=32)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    rung = models.CharField(max_length=16, blank=True)
+    note_sealed = models.BinaryField(null=True, blank=True)
+    note_ref = models.CharField(max_length=36, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def note_aad(self) -> str:
+        return f"escalation-note:{self.escalation_id}:{self.note_ref}"
+
+
+class EscalationAlert(models.Model):
+    """One alert to one person on one rung: an outbox row, so delivery is retried until it is done.
+
+    A sender claims the row with a short lease (claimed_until) by conditional update; only the
+    winner sends, and marks each channel right after. A sender killed mid-way leaves the lease to
+    expire and the sweep delivers it.
+    """
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="alerts")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    rung = models.CharField(max_length=16, choices=Rung.choices)
+    created_at = models.DateTimeField(default=now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Each channel is marked as soon as it is done, so a retry never repeats a finished one.
+    notified_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["escalation", "rung", "recipient"],
+                                               name="escalation_alert_once_per_rung")]
+
+    def __str__(self) -> str:
+        return f"alert {self.pk} to {self.recipient_id} ({self.rung})"
+
+    @property
+    def delivered(self) -> bool:
+        return self.notified_at is not None and self.emailed_at is not None
+
+
+# --- Retention (issue 8) --------------------------------------------------------------------------
+
+
+class RetentionRule(models.Model):
+    """How long a jurisdiction requires records to be kept. The longest applicable rule wins.
+
+    country "" applies everywhere (the APA default of 7 years after last contact); region "" applies
+    to the whole country.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    country = models.CharField(_("country (ISO 3166-1, empty: everywhere)"), max_length=2, blank=True)
+    region = models.CharField(_("region (ISO 3166-2, empty: whole country)"), max_length=6, blank=True)
+    years_after_last_contact = models.PositiveSmallIntegerField(_("years after last contact"), default=7)
+    age_of_majority = models.PositiveSmallIntegerField(_("age of majority"), default=18)
+    years_after_majority = models.PositiveSmallIntegerField(_("years after a minor comes of age"), default=3)
+    citation = models.CharField(_("legal source"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["country", "region", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LegalHold(models.Model):
+    """Stops every destruction of one client's data until released (litigation, investigation)."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="legal_holds",
+                               limit_choices_to={"role": "client"})
+    reason = models.CharField(_("reason (no clinical detail)"), max_length=200)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+    placed_at = models.DateTimeField(default=now)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+
+    def __str__(self) -> str:
+        return f"legal hold on {self.client_id} ({'released' if self.released_at else 'active'})"
+
+
+class RetentionTombstone(models.Model):
+    """What is kept after a client's data is destroyed: who, when, under which rule. No content.
+
+    Ids, not foreign keys: the rows it speaks of are gone. Its existence is the claim on the
+    destruction (unique subject), so two runs never destroy the same client twice.
+    """
+
+    subject_id = models.BigIntegerField(unique=True)
+    destroyed_at = models.DateTimeField(default=now)
+    destroyed_by = models.CharField(max_length=254)
+    rule = models.CharField(max_length=200)
+    retention_ended_on = models.DateField(null=True, blank=True)
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True, help_text="When the last row was deleted")
+
+    class Meta:
+        ordering = ["-destroyed_at"]
+
+    def __str__(self) -> str:
+        return f"tombstone of client {self.subject_id}"
+
+
+class ErasureRequest(models.Model):
+    """A client's request to erase their data, answered by staff against the retention duties."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Waiting for an answer")
+        ERASE_NOW = "erase_now", _("Erase now")
+        KEEP_UNTIL = "keep_until", _("Keep until a date")
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="erasure_requests")
+    subject_id = models.BigIntegerField(db_index=True)
+    requested_at = models.DateTimeField(default=now)
+    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
+    keep_until = models.DateField(null=True, blank=True)
+    rule = models.CharField(max_length=200, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"erasure request {self.pk} ({self.decision})"

@@ -272,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "counseling.tasks.audit_chain_verify",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Every minute: climb overdue escalation ladders, re-send undelivered alerts, open missed-reply alerts.
+    "escalation-sweep": {"task": "counseling.tasks.escalation_sweep", "schedule": 60.0},
+    # Every night at 03:15 UTC: destroy (crypto-shred, then delete) clients whose retention has ended.
+    "retention-run": {"task": "counseling.tasks.retention_run", "schedule": crontab(hour=3, minute=15)},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -281,6 +285,17 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Konseling <no-reply@localhost>")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))  # filebased backend only
+
+# Emergency escalation (counseling/escalation.py): minutes an alert may stay unacknowledged before
+# it climbs to the next rung (on-call, then supervisor), by severity; and how long one sender may
+# hold an alert before the sweep may send it again.
+ESCALATION_ACK_MINUTES_HIGH = envint("ESCALATION_ACK_MINUTES_HIGH", 5)
+ESCALATION_ACK_MINUTES_MEDIUM = envint("ESCALATION_ACK_MINUTES_MEDIUM", 15)
+ESCALATION_ACK_MINUTES_LOW = envint("ESCALATION_ACK_MINUTES_LOW", 60)
+ESCALATION_DELIVERY_LEASE_SECONDS = envint("ESCALATION_DELIVERY_LEASE_SECONDS", 60)
+# Tests only: while this file exists an alert sender pauses after claiming (the worker-kill test).
+ESCALATION_TEST_HOLD_FILE = os.environ.get("ESCALATION_TEST_HOLD_FILE", "")
 
 LOGGING = {
     "version": 1,

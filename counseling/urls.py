@@ -26,5 +26,7 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("licensing/", include("licensing.urls")),
     path("sessions/", include("sessions.urls")),
+    path("", include("counseling.escalation_urls")),  # help button, risk queue (issue 8)
+    path("", include("counseling.retention_urls")),  # erasure requests (issue 8)
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,700 @@
+"""Emergency escalation: signals open an Escalation row, alerts climb a ladder on timers.
+
+The rules (MISSION.md, Emergencies; ACA H.2.a; HHS telebehavioral-health guidance):
+- four signals open an escalation: the help button, a risk phrase in a client's message, a client
+  message left unanswered past the promised time, a location confirmed with no emergency plan;
+- exactly one escalation per signal (Escalation.dedupe_key is unique);
+- the counselor is alerted at once in the browser and by e-mail; if nobody acknowledges within N
+  minutes the alert climbs to the on-call counselor, then a supervisor; an empty rung alerts the
+  admins instead, and the gap shows on the staff dashboard;
+- the client sees at once the emergency numbers for the place they confirmed and that a person
+  has been alerted. The system assists a person's decision: it never calls emergency services.
+
+Reliability: the Escalation and EscalationAlert rows are the record of truth. Tasks are enqueued
+on commit and carry ids only; every step is claimed by a conditional update, so a repeated task
+delivery cannot alert twice; the sweep (every minute) re-drives whatever a lost task or a dead
+worker left behind. Message text is decrypted only inside `message_risk_check`, never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from counseling import clock
+from counseling.audit import audit_record
+from counseling.crypto import DecryptionError, open_text, seal
+from counseling.models import (
+    Escalation,
+    EscalationAlert,
+    EscalationEvent,
+    EscalationKind,
+    EscalationState,
+    OnCallShift,
+    RiskPhrase,
+    Role,
+    Rung,
+    Severity,
+    User,
+)
+from counseling.notifications import notify_user_now
+
+log = logging.getLogger(__name__)
+
+LADDER = [Rung.COUNSELOR, Rung.ON_CALL, Rung.SUPERVISOR]
+# Signals that come from the client: they see the emergency numbers and that a person was alerted.
+CLIENT_FACING = {EscalationKind.HELP_BUTTON, EscalationKind.RISK_PHRASE, EscalationKind.NO_EMERGENCY_PLAN}
+
+# ------------------------------------------------------------------------------------------------
+# Risk phrases: matched on normalised text, whole words only.
+
+DEFAULT_RISK_PHRASES: dict[str, list[str]] = {
+    "id": ["bunuh diri", "bundir", "ingin mati", "mengakhiri hidup", "akhiri hidupku", "lebih baik mati",
+           "tidak ingin hidup lagi", "capek hidup", "menyakiti diri sendiri", "melukai diri", "sayat tangan",
+           "minum racun", "gantung diri", "loncat dari gedung"],
+    "en": ["kill myself", "end my life", "want to die", "suicide", "suicidal", "take my own life",
+           "hurt myself", "self harm", "better off dead", "no reason to live", "do not want to live",
+           "unalive myself", "end it all"],
+}
+
+# Common spellings mapped to one form, applied to both the phrase lists and the messages.
+_WORD_VARIANTS = {
+    # Indonesian: informal "want", "not", "just", and verb forms of "end".
+    "pengen": "ingin", "pingin": "ingin", "pengin": "ingin", "pgn": "ingin", "mau": "ingin", "mo": "ingin",
+    "gak": "tidak", "ga": "tidak", "gk": "tidak", "nggak": "tidak", "ngga": "tidak", "enggak": "tidak",
+    "engga": "tidak", "tdk": "tidak", "tak": "tidak", "aja": "saja", "sj": "saja",
+    "mengakhiri": "akhiri", "ngakhirin": "akhiri", "ngakhiri": "akhiri", "mengakhirkan": "akhiri",
+    "bundir": "bunuh diri", "capai": "capek", "cape": "capek", "lelah": "capek",
+    "diriku": "diri", "sndiri": "sendiri",
+    # English: contractions and chat spellings.
+    "wanna": "want to", "dont": "do not", "kms": "kill myself", "im": "i am", "myslef": "myself",
+    "selfharm": "self harm", "suicde": "suicide",
+}
+_LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "0": "o", "$": "s", "5": "s"})
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents or punctuation, one spelling per word, repeated letters folded.
+
+    Applied to phrases and messages alike, so "Pengen MATIII..." and "ingin mati" meet.
+    """
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"['`]", "", text)  # don't -> dont (a curly apostrophe is already gone)
+    text = text.translate(_LEET)
+    text = re.sub(r"[^a-z]+", " ", text)
+    text = re.sub(r"(.)\1+", r"\1", text)  # "matiii" -> "mati", "kill" -> "kil" (both sides alike)
+    words = []
+    for word in text.split():
+        words.extend(_WORD_VARIANTS.get(word, _folded_variants().get(word, word)).split())
+    return " ".join(words)
+
+
+_FOLDED: dict[str, str] = {}
+
+
+def _folded_variants() -> dict[str, str]:
+    # The variant table keyed by its own letter-folded spelling ("engga" -> "enga").
+    if not _FOLDED:
+        _FOLDED.update({re.sub(r"(.)\1+", r"\1", k): v for k, v in _WORD_VARIANTS.items()})
+    return _FOLDED
+
+
+@dataclass(frozen=True)
+class RiskMatch:
+    phrase: str
+    language: str
+    severity: int
+
+
+def risk_phrase_list() -> list[tuple[str, str, int]]:
+    """(language, phrase, severity) of the active phrases; the built-in defaults if none are configured.
+
+    A migration seeds the defaults into RiskPhrase so admins can edit them; an empty table (never
+    configured) falls back to the defaults rather than silently matching nothing.
+    """
+    rows = list(RiskPhrase.objects.values_list("language", "phrase", "severity", "is_active"))
+    if not rows:
+        return [(lang, phrase, Severity.HIGH) for lang, phrases in DEFAULT_RISK_PHRASES.items() for phrase in phrases]
+    return [(lang, phrase, severity) for lang, phrase, severity, active in rows if active]
+
+
+def risk_match(text: str) -> RiskMatch | None:
+    """The most severe phrase the text contains as whole words (any language), or None."""
+    haystack = f" {normalise(text)} "
+    best: RiskMatch | None = None
+    for language, phrase, severity in risk_phrase_list():
+        needle = normalise(phrase)
+        if needle and f" {needle} " in haystack and (best is None or severity > best.severity):
+            best = RiskMatch(phrase=phrase, language=language, severity=severity)
+    return best
+
+
+# ------------------------------------------------------------------------------------------------
+# Reads
+
+
+def ack_minutes(severity: int) -> int:
+    return {
+        Severity.HIGH: settings.ESCALATION_ACK_MINUTES_HIGH,
+        Severity.MEDIUM: settings.ESCALATION_ACK_MINUTES_MEDIUM,
+    }.get(severity, settings.ESCALATION_ACK_MINUTES_LOW)
+
+
+def on_call_now(*, role: str, at: datetime | None = None) -> list[User]:
+    at = at or clock.now()
+    return list(User.objects.filter(on_call_shifts__role=role, on_call_shifts__starts_at__lte=at,
+                                    on_call_shifts__ends_at__gt=at, is_active=True).distinct().order_by("pk"))
+
+
+def roster_gaps(*, at: datetime | None = None) -> list[str]:
+    """The roster roles nobody covers right now (shown on the staff dashboard)."""
+    at = at or clock.now()
+    return [role for role in (OnCallShift.Role.ON_CALL, OnCallShift.Role.SUPERVISOR)
+            if not on_call_now(role=role, at=at)]
+
+
+def confirmed_location(*, client, session=None) -> tuple[str, str]:
+    """(country, region) the client last confirmed, preferring the given session; ("", "") if none."""
+    from sessions.models import CounselingSession
+
+    if session is not None and session.location_confirmed_at:
+        return session.location_country, session.location_region
+    latest = (CounselingSession.objects.filter(client=client, location_confirmed_at__isnull=False)
+              .order_by("-location_confirmed_at").first())
+    return (latest.location_country, latest.location_region) if latest else ("", "")
+
+
+def _fallback_numbers(country: str) -> list[dict]:
+    numbers = []
+    if country in ("", "ID"):
+        numbers += [{"label": _("Emergency (police, ambulance, fire), Indonesia"), "number": "112"},
+                    {"label": _("SEJIWA mental-health line, Indonesia"), "number": "119 ext. 8"}]
+    numbers.append({"label": _("Elsewhere: your local emergency number"), "number": ""})
+    return numbers
+
+
+def emergency_numbers(*, country: str, region: str = "") -> list[dict]:
+    """[{label, number}] for a place, from the admin-edited table (counseling.selectors.emergency_numbers_for).
+
+    Never a single number (MISSION.md): with fewer than two numbers known for the place, Indonesia's
+    112 and 119 ext. 8 (for an unknown place) and "your local emergency number" are added.
+    """
+    numbers = []
+    try:
+        from counseling.selectors import emergency_numbers_for
+    except ImportError:
+        emergency_numbers_for = None
+    if emergency_numbers_for is not None and country:
+        try:
+            found = emergency_numbers_for(country=country, region=region)
+        except Exception:  # a broken table must never hide the numbers
+            log.exception("emergency_numbers_for failed for %s; showing the fallback numbers", country)
+            found = []
+        for item in found:
+            number = getattr(item, "number", "")
+            extension = getattr(item, "extension", "")
+            numbers.append({"label": str(getattr(item, "name", "")),
+                            "number": f"{number} ext. {extension}" if extension else str(number)})
+    if len(numbers) < 2:
+        numbers += [n for n in _fallback_numbers(country) if n not in numbers]
+    return numbers
+
+
+def counselor_of(*, client, session=None, message=None):
+    """The client's counselor: of the session, of the message's conversation, else the latest one."""
+    from sessions.models import Conversation, CounselingSession
+
+    if session is not None:
+        return session.counselor
+    if message is not None:
+        return message.conversation.counselor
+    latest = CounselingSession.objects.filter(client=client).exclude(state="cancelled").order_by("-starts_at").first()
+    if latest:
+        return latest.counselor
+    conversation = Conversation.objects.filter(client=client).order_by("-created_at").first()
+    return conversation.counselor if conversation else None
+
+
+def may_handle(*, user, escalation: Escalation, at: datetime | None = None) -> bool:
+    """Staff who may see and act on an escalation: its counselor, anyone alerted, rostered staff, admins."""
+    if not user.is_authenticated or user.role not in (Role.COUNSELOR, Role.ADMIN):
+        return False
+    if user.role == Role.ADMIN or escalation.counselor_id == user.pk:
+        return True
+    if escalation.alerts.filter(recipient=user).exists():
+        return True
+    at = at or clock.now()
+    return OnCallShift.objects.filter(user=user, starts_at__lte=at, ends_at__gt=at).exists()
+
+
+# ------------------------------------------------------------------------------------------------
+# Writes
+
+
+def _event(escalation: Escalation, kind: str, *, at, actor=None, rung: str = "", note: str = "") -> EscalationEvent:
+    event = EscalationEvent(escalation=escalation, at=at, kind=kind, actor=actor, rung=rung)
+    if note:
+        event.note_ref = str(uuid.uuid4())
+        event.note_sealed = seal(owner_id=escalation.client_id, plaintext=note, context=event.note_aad)
+    event.save()
+    return event
+
+
+def _recipients(escalation: Escalation, rung: str, at) -> tuple[list[User], bool]:
+    """Who to alert on a rung, and whether the rung was empty (then the admins stand in)."""
+    if rung == Rung.COUNSELOR:
+        people = [escalation.counselor] if escalation.counselor_id and escalation.counselor.is_active else []
+    elif rung == Rung.ON_CALL:
+        people = [u for u in on_call_now(role=OnCallShift.Role.ON_CALL, at=at) if u.pk != escalation.counselor_id]
+    elif rung == Rung.SUPERVISOR:
+        people = on_call_now(role=OnCallShift.Role.SUPERVISOR, at=at)
+    else:
+        people = []
+    if people:
+        return people, False
+    admins = list(User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk"))
+    return admins, True
+
+
+def _enter_rung(escalation: Escalation, rung: str, *, at) -> int:
+    """Create the alerts of one rung (inside the caller's transaction) and record the step."""
+    people, gap = _recipients(escalation, rung, at)
+    if gap:
+        _event(escalation, "roster_gap", at=at, rung=rung)
+        audit_record(actor=None, action="escalation.roster_gap", target=escalation, subject=escalation.client_id,
+                     detail={"rung": rung})
+    created = 0
+    for person in people:
+        _alert, made = EscalationAlert.objects.get_or_create(
+            escalation=escalation, rung=Rung.ADMIN if gap else rung, recipient=person, defaults={"created_at": at})
+        created += made
+    _event(escalation, "alerted", at=at, rung=rung)
+    audit_record(actor=None, action="escalation.step", target=escalation, subject=escalation.client_id,
+                 detail={"rung": rung, "recipients": [p.pk for p in people], "admins_instead": gap})
+    return created
+
+
+def _next_rung(rung: str) -> str | None:
+    index = LADDER.index(rung) if rung in LADDER else len(LADDER)
+    return LADDER[index + 1] if index + 1 < len(LADDER) else None
+
+
+def _enqueue(task_name: str, *args, countdown: float | None = None) -> None:
+    from counseling import tasks
+
+    task = getattr(tasks, task_name)
+    transaction.on_commit(lambda: task.apply_async(args=args, countdown=countdown))
+
+
+def _tell_client(escalation: Escalation, country: str, region: str) -> None:
+    """On commit: the client's open pages show the numbers for their place and that a person is alerted."""
+    profile = getattr(escalation.client, "client_profile", None)
+    language = profile.preferred_language if profile else settings.LANGUAGE_CODE
+    with translation.override(language):
+        payload = {
+            "type": "escalation.client",
+            "id": escalation.pk,
+            "title": _("A person has been alerted and will contact you."),
+            "body": _("If you are in danger now, call an emergency number. This service does not call "
+                      "emergency services for you."),
+            "numbers": emergency_numbers(country=country, region=region),
+            "url": reverse("escalation:help_sent"),
+            "link": _("See the emergency numbers"),
+        }
+    client_id = escalation.client_id
+    transaction.on_commit(lambda: notify_user_now(user_id=client_id, payload=payload))
+
+
+def escalation_open(*, client, kind: str, severity: int, dedupe_key: str, counselor=None, session=None,
+                    message=None, rung: str = Rung.COUNSELOR, at: datetime | None = None,
+                    actor=None, request=None) -> tuple[Escalation, bool]:
+    """Open the one escalation of a signal, or return the existing one (created=False).
+
+    Alerts the first rung's people (or the admins if the rung is empty), schedules delivery and the
+    next rung on commit, and tells the client for the signals that come from them.
+    """
+    at = at or clock.now()
+    existing = Escalation.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(
+                client=client, counselor=counselor, session=session, message=message, kind=kind,
+                severity=severity, dedupe_key=dedupe_key, rung=rung, created_at=at,
+                next_step_at=at + timedelta(minutes=ack_minutes(severity)) if _next_rung(rung) else None)
+            _event(escalation, "opened", at=at, actor=actor)
+            audit_record(actor=actor, action="escalation.opened", target=escalation, subject=client,
+                         request=request, detail={"kind": kind, "severity": int(severity),
+                                                  "message_id": getattr(message, "pk", None)})
+            if rung != Rung.COUNSELOR and counselor is not None:
+                # Cover is alerted, and the counselor is still told about their own client.
+                EscalationAlert.objects.get_or_create(escalation=escalation, rung=Rung.COUNSELOR,
+                                                      recipient=counselor, defaults={"created_at": at})
+            _enter_rung(escalation, rung, at=at)
+            if kind in CLIENT_FACING:
+                country, region = confirmed_location(client=client, session=session)
+                _tell_client(escalation, country, region)
+            _enqueue("escalation_deliver", escalation.pk)
+            if escalation.next_step_at:
+                _enqueue("escalation_advance", escalation.pk,
+                         countdown=(escalation.next_step_at - at).total_seconds() + 1)
+    except IntegrityError:
+        # Another process opened it between our read and our insert: theirs is the one.
+        return Escalation.objects.get(dedupe_key=dedupe_key), False
+    return escalation, True
+
+
+def help_request(*, client, session=None, at: datetime | None = None, request=None) -> tuple[Escalation, bool]:
+    """The client pressed "I need help now". One live help escalation per client; a second press is recorded."""
+    at = at or clock.now()
+    escalation, created = escalation_open(
+        client=client, kind=EscalationKind.HELP_BUTTON, severity=Severity.HIGH,
+        dedupe_key=f"help_button:client:{client.pk}", counselor=counselor_of(client=client, session=session),
+        session=session, at=at, actor=client, request=request)
+    if not created:
+        with transaction.atomic():
+            _event(escalation, "help_pressed_again", at=at, actor=client)
+            country, region = confirmed_location(client=client, session=session or escalation.session)
+            _tell_client(escalation, country, region)
+    return escalation, created
+
+
+def message_risk_check(*, message_id: int, at: datetime | None = None) -> Escalation | None:
+    """Open a risk escalation if a client's message contains a risk phrase. Safe to run twice.
+
+    The plaintext lives only in this function's locals: never in task arguments, logs or audit.
+    """
+    from sessions.models import Message
+
+    message = Message.objects.select_related("conversation", "session").filter(pk=message_id).first()
+    if message is None or message.sender_id != message.conversation.client_id:
+        return None
+    if Escalation.objects.filter(dedupe_key=f"risk_phrase:message:{message.pk}").exists():
+        return None
+    try:
+        text = open_text(owner_id=message.conversation.client_id, sealed=message.body_sealed, context=message.aad)
+    except DecryptionError:
+        log.warning("Risk check could not open message %s; not checked", message.pk)
+        return None
+    match = risk_match(text)
+    del text
+    if match is None:
+        return None
+    escalation, _created = escalation_open(
+        client=message.conversation.client, kind=EscalationKind.RISK_PHRASE, severity=match.severity,
+        dedupe_key=f"risk_phrase:message:{message.pk}", counselor=message.conversation.counselor,
+        session=message.session, message=message, at=at)
+    return escalation
+
+
+def overdue_replies_open(*, at: datetime | None = None, limit: int = 200) -> int:
+    """Open one escalation per client message left unanswered past its reply_due_at; cover is alerted."""
+    from sessions.models import Message
+
+    at = at or clock.now()
+    already = Escalation.objects.filter(message=OuterRef("pk"), kind=EscalationKind.REPLY_OVERDUE)
+    overdue = (Message.objects.select_related("conversation", "session")
+               .filter(reply_due_at__lte=at, answered_at__isnull=True)
+               .filter(sender=F("conversation__client"))
+               .exclude(Exists(already)).order_by("reply_due_at")[:limit])
+    opened = 0
+    for message in overdue:
+        _escalation, created = escalation_open(
+            client=message.conversation.client, kind=EscalationKind.REPLY_OVERDUE, severity=Severity.MEDIUM,
+            dedupe_key=f"reply_overdue:message:{message.pk}", counselor=message.conversation.counselor,
+            session=message.session, message=message, rung=Rung.ON_CALL, at=at)
+        opened += created
+    return opened
+
+
+def has_emergency_plan(client) -> bool | None:
+    """From the intake (counseling.identity_selectors): True/False; None if that app is not installed."""
+    try:
+        from counseling.identity_selectors import intake_for
+    except ImportError:
+        return None
+    intake = intake_for(client=client)
+    return bool(intake and intake.has_emergency_plan)
+
+
+def location_confirmed_check(*, session_id: int, at: datetime | None = None) -> Escalation | None:
+    """A client confirmed a location for a session but has no emergency plan: alert their counselor."""
+    from sessions.models import CounselingSession
+
+    session = CounselingSession.objects.select_related("client", "counselor").filter(pk=session_id).first()
+    if session is None or session.location_confirmed_at is None:
+        return None
+    if has_emergency_plan(session.client) is not False:
+        return None
+    escalation, _created = escalation_open(
+        client=session.client, kind=EscalationKind.NO_EMERGENCY_PLAN, severity=Severity.MEDIUM,
+        dedupe_key=f"no_emergency_plan:session:{session.pk}", counselor=session.counselor, session=session, at=at)
+    return escalation
+
+
+def escalation_advance(*, escalation_id: int, at: datetime | None = None) -> bool:
+    """Climb one rung if the current one is overdue and nobody acknowledged. Returns whether it climbed.
+
+    The conditional update on (state, rung, next_step_at) is the claim: of two deliveries of the
+    same task, or a task and the sweep, only one moves the row, and only that one alerts.
+    """
+    at = at or clock.now()
+    with transaction.atomic():
+        escalation = Escalation.objects.select_related("client", "counselor").filter(pk=escalation_id).first()
+        if escalation is None or escalation.state != EscalationState.OPEN or escalation.next_step_at is None \
+                or escalation.next_step_at > at:
+            return False
+        rung = _next_rung(escalation.rung)
+        if rung is None:
+            return False
+        following = _next_rung(rung)
+        next_step_at = at + timedelta(minutes=ack_minutes(escalation.severity)) if following else None
+        won = Escalation.objects.filter(pk=escalation.pk, state=EscalationState.OPEN, rung=escalation.rung,
+                                        next_step_at=escalation.next_step_at).update(rung=rung,
+                                                                                     next_step_at=next_step_at)
+        if not won:
+            return False
+        escalation.rung, escalation.next_step_at = rung, next_step_at
+        _enter_rung(escalation, rung, at=at)
+        _enqueue("escalation_deliver", escalation.pk)
+        if next_step_at:
+            _enqueue("escalation_advance", escalation.pk, countdown=(next_step_at - at).total_seconds() + 1)
+    return True
+
+
+def _hold_for_tests(alert_id: int) -> None:
+    # The worker-kill test: pause here (after the claim, before sending) while the hold file exists.
+    hold = settings.ESCALATION_TEST_HOLD_FILE
+    if not hold:
+        return
+    path = Path(hold)
+    if path.exists():
+        Path(f"{hold}.reached").write_text(str(alert_id))
+        while path.exists():
+            time.sleep(0.1)
+
+
+def _alert_payload(escalation: Escalation) -> dict:
+    return {
+        "type": "escalation.alert",
+        "id": escalation.pk,
+        "severity": escalation.get_severity_display(),
+        "level": int(escalation.severity),
+        "title": _("Emergency alert: %(kind)s") % {"kind": escalation.get_kind_display()},
+        "url": reverse("escalation:detail", args=[escalation.pk]),
+        "link": _("Open the alert"),
+    }
+
+
+def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int:
+    """Send every alert of an open escalation not sent yet. Returns how many were sent now. Safe to run twice.
+
+    Each alert is claimed with a lease by conditional update; only the winner sends. Each channel
+    (browser, e-mail) is marked as soon as it is done, so a retry never repeats it.
+    """
+    at = at or clock.now()
+    lease = timedelta(seconds=settings.ESCALATION_DELIVERY_LEASE_SECONDS)
+    sent = 0
+    pending = EscalationAlert.objects.filter(
+        escalation_id=escalation_id, escalation__state=EscalationState.OPEN
+    ).filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True)).select_related("escalation", "recipient")
+    for alert in pending:
+        won = EscalationAlert.objects.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lte=at), pk=alert.pk
+        ).filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True)).update(
+            claimed_until=at + lease, attempts=alert.attempts + 1)
+        if not won:
+            continue
+        _hold_for_tests(alert.pk)
+        escalation = alert.escalation
+        with translation.override(settings.LANGUAGE_CODE):
+            payload = _alert_payload(escalation)
+            if alert.notified_at is None:
+                notify_user_now(user_id=alert.recipient_id, payload=payload)
+                EscalationAlert.objects.filter(pk=alert.pk).update(notified_at=clock.now())
+            if alert.emailed_at is None:
+                link = settings.SITE_URL.rstrip("/") + payload["url"] if getattr(settings, "SITE_URL", "") \
+                    else payload["url"]
+                send_mail(
+                    subject=f"[{settings.SITE_NAME}] {payload['title']}",
+                    message=_("An emergency alert needs a person now (severity: %(severity)s). Open it and "
+                              "acknowledge it: %(link)s\n\nThis e-mail holds no client data; sign in to see it.")
+                    % {"severity": payload["severity"], "link": link},
+                    from_email=None, recipient_list=[alert.recipient.email], fail_silently=False)
+                EscalationAlert.objects.filter(pk=alert.pk).update(emailed_at=clock.now())
+        sent += 1
+    return sent
+
+
+def _note_required(note: str) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValueError(_("A note is required."))
+    return note
+
+
+def escalation_acknowledge(*, escalation: Escalation, user, note: str, at: datetime | None = None,
+                           request=None) -> bool:
+    """A person takes the escalation: the ladder stops. Requires a note. False if it was not open."""
+    note = _note_required(note)
+    at = at or clock.now()
+    with transaction.atomic():
+        won = Escalation.objects.filter(pk=escalation.pk, state=EscalationState.OPEN).update(
+            state=EscalationState.ACKNOWLEDGED, acknowledged_at=at, next_step_at=None)
+        if not won:
+            return False
+        escalation.refresh_from_db()
+        _event(escalation, "acknowledged", at=at, actor=user, rung=escalation.rung, note=note)
+        audit_record(actor=user, action="escalation.acknowledged", target=escalation, subject=escalation.client_id,
+                     request=request)
+        profile = getattr(escalation.client, "client_profile", None)
+        with translation.override(profile.preferred_language if profile else settings.LANGUAGE_CODE):
+            payload = {"type": "escalation.client", "id": escalation.pk,
+                       "title": _("A person has seen your request and is responding."),
+                       "url": reverse("escalation:help_sent"), "link": _("See the emergency numbers")}
+        client_id = escalation.client_id
+        transaction.on_commit(lambda: notify_user_now(user_id=client_id, payload=payload))
+    return True
+
+
+def escalation_resolve(*, escalation: Escalation, user, note: str, at: datetime | None = None,
+                       request=None) -> bool:
+    """Close the escalation with a note. A resolved help escalation frees the client's help key."""
+    note = _note_required(note)
+    at = at or clock.now()
+    with transaction.atomic():
+        fields = {"state": EscalationState.RESOLVED, "resolved_at": at, "next_step_at": None}
+        if escalation.kind == EscalationKind.HELP_BUTTON:
+            fields["dedupe_key"] = f"{escalation.dedupe_key}:resolved:{escalation.pk}"[:96]
+        won = Escalation.objects.filter(pk=escalation.pk).exclude(state=EscalationState.RESOLVED).update(**fields)
+        if not won:
+            return False
+        escalation.refresh_from_db()
+        _event(escalation, "resolved", at=at, actor=user, note=note)
+        audit_record(actor=user, action="escalation.resolved", target=escalation, subject=escalation.client_id,
+                     request=request)
+    return True
+
+
+def escalation_sweep(*, at: datetime | None = None) -> dict:
+    """Every minute: open missed-reply escalations, climb overdue ladders, re-send undelivered alerts.
+
+    A lost task or a killed worker therefore delays an alert by at most one sweep interval.
+    """
+    at = at or clock.now()
+    result = {"overdue_replies": 0, "advanced": 0, "delivered": 0}
+    result["overdue_replies"] = overdue_replies_open(at=at)
+    for escalation_id in Escalation.objects.filter(state=EscalationState.OPEN, next_step_at__lte=at) \
+            .values_list("pk", flat=True)[:500]:
+        try:
+            result["advanced"] += escalation_advance(escalation_id=escalation_id, at=at)
+        except Exception:
+            log.exception("Sweep could not advance escalation %s; next sweep retries", escalation_id)
+    undelivered = (EscalationAlert.objects.filter(escalation__state=EscalationState.OPEN)
+                   .filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True))
+                   .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=at))
+                   .values_list("escalation_id", flat=True).distinct())
+    for escalation_id in list(undelivered)[:500]:
+        try:
+            result["delivered"] += escalation_deliver(escalation_id=escalation_id, at=at)
+        except Exception:
+            log.exception("Sweep could not deliver alerts of escalation %s; next sweep retries", escalation_id)
+    return result
+
+
+# ------------------------------------------------------------------------------------------------
+# Signal receivers (connected in CounselingConfig.ready). The chat sends these after commit.
+
+
+def on_client_message_stored(sender, message_id: int, **kwargs) -> None:
+    _enqueue("escalation_check_message", message_id)
+
+
+def on_client_help_requested(sender, client_id: int, session_id: int | None = None, **kwargs) -> None:
+    from sessions.models import CounselingSession
+
+    client = User.objects.filter(pk=client_id, role=Role.CLIENT).first()
+    if client is None:
+        return
+    session = CounselingSession.objects.filter(pk=session_id, client=client).first() if session_id else None
+    help_request(client=client, session=session)
+
+
+def on_session_saved(sender, instance, created: bool = False, update_fields=None, **kwargs) -> None:
+    # Signal 4: a location confirmed with no emergency plan. Checked after commit, once per session.
+    if instance.location_confirmed_at is None:
+        return
+    if update_fields is not None and "location_confirmed_at" not in update_fields:
+        return
+    session_id = instance.pk
+    transaction.on_commit(lambda: location_confirmed_check(session_id=session_id))
+
+
+def connect_receivers() -> None:
+    from django.db.models.signals import post_save
+
+    from sessions.models import CounselingSession
+    from sessions.signals import client_help_requested, client_message_stored
+
+    client_message_stored.connect(on_client_message_stored, dispatch_uid="escalation.message_stored")
+    client_help_requested.connect(on_client_help_requested, dispatch_uid="escalation.help_requested")
+    post_save.connect(on_session_saved, sender=CounselingSession, dispatch_uid="escalation.location_confirmed")
+
+
+# ------------------------------------------------------------------------------------------------
+# Reads for the pages
+
+
+def access_escalation(*, user, escalation_id: int) -> Escalation:
+    """The escalation if `user` may handle it, else 404 (never reveal that it exists)."""
+    from django.http import Http404
+
+    escalation = (Escalation.objects.select_related("client", "client__client_profile", "counselor", "session")
+                  .filter(pk=escalation_id).first())
+    if escalation is None or not may_handle(user=user, escalation=escalation):
+        raise Http404
+    return escalation
+
+
+def risk_queue(*, user, at: datetime | None = None):
+    """Live escalations this person may handle, most severe first, then oldest first."""
+    at = at or clock.now()
+    live = (Escalation.objects.exclude(state=EscalationState.RESOLVED)
+            .select_related("client__client_profile", "counselor").order_by("-severity", "created_at"))
+    if user.role == Role.ADMIN or OnCallShift.objects.filter(user=user, starts_at__lte=at, ends_at__gt=at).exists():
+        return live
+    return live.filter(Q(counselor=user) | Q(alerts__recipient=user)).distinct()
+
+
+def escalation_timeline(escalation: Escalation) -> list[dict]:
+    """The events with their notes opened for the page (a note that fails to open says so)."""
+    rows = []
+    for event in escalation.events.select_related("actor").order_by("at", "pk"):
+        note = ""
+        if event.note_sealed:
+            try:
+                note = open_text(owner_id=escalation.client_id, sealed=event.note_sealed, context=event.note_aad)
+            except DecryptionError:
+                note = _("[this note cannot be opened]")
+        rows.append({"event": event, "note": note})
+    return rows
+
+
+def client_latest_escalation(*, client) -> Escalation | None:
+    return (Escalation.objects.filter(client=client, kind__in=list(CLIENT_FACING))
+            .order_by("-created_at").first())
