@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from counseling import identity_admin  # noqa: F401  (emergency numbers, issue 4)
 from counseling.models import AuditEntry, ClientProfile, CounselorProfile, DataKey, User
 
 

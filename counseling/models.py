@@ -461,3 +461,131 @@ class ErasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"erasure request {self.pk} ({self.decision})"
+
+
+# --- Intake, identity, code word and emergency resources (issue 4) ------------------------------
+# ACA H.3 and HHS: know who the client is and where they are, and plan for emergencies before the
+# first session. Everything personal is sealed under the client's data key (counseling.crypto).
+
+
+class Intake(models.Model):
+    """A client's intake. The personal answers are one sealed JSON blob (context "intake:<client>").
+
+    Only flags the gates need are kept in the clear; they reveal no personal detail.
+    """
+
+    client = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="intake")
+    answers_sealed = models.BinaryField()
+    emergency_contact_authorised = models.BooleanField(default=False)
+    has_connection_plan = models.BooleanField(default=False)
+    is_minor = models.BooleanField(default=False)
+    guardian_consent_recorded = models.BooleanField(default=False)
+    suitability_passed = models.BooleanField(default=False)
+    completed_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"intake of user {self.client_id}"
+
+    @property
+    def aad(self) -> str:
+        return f"intake:{self.client_id}"
+
+    @property
+    def has_emergency_plan(self) -> bool:
+        return self.emergency_contact_authorised and self.has_connection_plan
+
+
+class IdentityDocumentStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+
+
+class IdentityDocument(models.Model):
+    """An ID document the client uploaded, sealed under their data key; destroyed after review.
+
+    After destruction only the result, who reviewed it and when remain (ACA H.3, UU PDP data
+    minimisation).
+    """
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identity_documents")
+    ref = models.UUIDField(unique=True)
+    content_type = models.CharField(max_length=32)
+    size_bytes = models.PositiveIntegerField()
+    content_sealed = models.BinaryField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=IdentityDocumentStatus.choices,
+                              default=IdentityDocumentStatus.PENDING, db_index=True)
+    uploaded_at = models.DateTimeField(default=now)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"identity document {self.pk} of user {self.client_id} ({self.status})"
+
+    @property
+    def aad(self) -> str:
+        return f"identity-document:{self.client_id}:{self.ref}"
+
+
+class CodeWord(models.Model):
+    """The client's code word or phrase, hashed like a password; checked at the start of sessions."""
+
+    client = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="code_word")
+    hashed = models.CharField(max_length=256)
+    set_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"code word of user {self.client_id}"
+
+
+class CodeWordCheck(models.Model):
+    """One answer to the code-word question: only whether it matched, never the attempt."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey("counseling_sessions.CounselingSession", on_delete=models.CASCADE,
+                                related_name="code_word_checks")
+    checked_at = models.DateTimeField(default=now)
+    matched = models.BooleanField()
+
+    class Meta:
+        ordering = ["checked_at", "id"]
+        indexes = [models.Index(fields=["client", "checked_at"])]
+
+    def __str__(self) -> str:
+        return f"code word check {self.pk} ({'match' if self.matched else 'no match'})"
+
+
+class EmergencyResource(models.Model):
+    """An emergency or crisis number for a country or one region of it (admin-edited).
+
+    Several per place, never a single number (crisis-line practice). A region's page shows its own
+    rows first, then the country's.
+    """
+
+    country = models.CharField(_("country (ISO 3166-1 alpha-2)"), max_length=2, db_index=True)
+    region = models.CharField(_("region (ISO 3166-2, blank for the whole country)"), max_length=6, blank=True)
+    name = models.CharField(_("name"), max_length=120)
+    number = models.CharField(_("number"), max_length=32)
+    extension = models.CharField(_("extension or option"), max_length=32, blank=True)
+    description = models.CharField(_("what it is for"), max_length=240, blank=True)
+    hours = models.CharField(_("hours"), max_length=60, blank=True, default="24/7")
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["country", "region", "sort_order", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.region or self.country}: {self.name} {self.number}"
+
+    @property
+    def dial(self) -> str:
+        """The number as a tel: target (digits and a leading plus only)."""
+        return "".join(ch for ch in self.number if ch.isdigit() or ch == "+")

@@ -272,6 +272,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "counseling.tasks.audit_chain_verify",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Every 15 minutes: destroy reviewed ID documents whose keeping time (IDENTITY_DOCUMENT_KEEP_DAYS)
+    # has passed, keeping only the result, who reviewed it and when.
+    "identity-documents-destroy": {
+        "task": "counseling.identity_tasks.identity_documents_destroy",
+        "schedule": 15 * 60.0,
+    },
     # Every minute: climb overdue escalation ladders, re-send undelivered alerts, open missed-reply alerts.
     "escalation-sweep": {"task": "counseling.tasks.escalation_sweep", "schedule": 60.0},
     # Every night at 03:15 UTC: destroy (crypto-shred, then delete) clients whose retention has ended.
@@ -310,6 +316,24 @@ LOGGING = {
 SITE_NAME = os.environ.get("SITE_NAME", "Konseling Etis")
 # Second factor for counselors and admins: the name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = SITE_NAME
+
+# Intake and identity (issue 4). Minors: "refuse", or "guardian_consent" (a guardian's consent is
+# recorded at intake). Age of majority per country, e.g. "ID:18,US:18"; unlisted countries use the default.
+MINOR_POLICY = os.environ.get("MINOR_POLICY", "guardian_consent")
+AGE_OF_MAJORITY_DEFAULT = envint("AGE_OF_MAJORITY_DEFAULT", 18)
+AGE_OF_MAJORITY_BY_COUNTRY = {
+    code.strip().upper(): int(age)
+    for code, _sep, age in (item.partition(":") for item in envlist("AGE_OF_MAJORITY_BY_COUNTRY", "ID:18,US:18"))
+}
+# ID documents: the largest upload accepted, the largest image (pixels, read from the header, so a
+# decompression bomb is refused before anything decodes it), and how many days after review the
+# document itself is destroyed (only the result, reviewer and time remain). 0 = at the next sweep.
+IDENTITY_DOCUMENT_MAX_BYTES = envint("IDENTITY_DOCUMENT_MAX_BYTES", 8 * 1024 * 1024)
+IDENTITY_DOCUMENT_MAX_PIXELS = envint("IDENTITY_DOCUMENT_MAX_PIXELS", 40_000_000)
+IDENTITY_DOCUMENT_KEEP_DAYS = envint("IDENTITY_DOCUMENT_KEEP_DAYS", 0)
+# Code word: after this many wrong answers within the window, no more checks until it has passed.
+CODE_WORD_FAILURE_LIMIT = envint("CODE_WORD_FAILURE_LIMIT", 3)
+CODE_WORD_FAILURE_WINDOW_MINUTES = envint("CODE_WORD_FAILURE_WINDOW_MINUTES", 60)
 DEMO_SEEDING_ALLOWED = DEBUG or envbool("ALLOW_DEMO_SEED", False)
 # Chat flood control: at most CHAT_RATE_LIMIT messages per person in CHAT_RATE_WINDOW_SECONDS, counted
 # across all their sockets and server processes (in the cache).

@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
     path("accounts/mfa/", include("counseling.mfa_urls")),
+    path("intake/", include("counseling.intake_urls")),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("client/", views.client_home, name="client_home"),
     path("counselor/", views.counselor_home, name="counselor_home"),

@@ -1,0 +1,115 @@
+"""Reads of intake and identity: the gate's facts, the review queue, the location a counselor sees,
+the code-word result and the emergency numbers of a place. Re-exported by counseling.selectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
+
+from counseling.models import (
+    CodeWord,
+    CodeWordCheck,
+    EmergencyResource,
+    IdentityDocument,
+    IdentityDocumentStatus,
+    Intake,
+)
+
+
+def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyResource]:
+    """The active emergency and crisis numbers for a place: the region's own first, then the country's.
+
+    Several per place by design. An unknown place gives an empty list; callers then say "call your
+    local emergency number" (templates/counseling/_emergency_numbers.html does).
+    """
+    country = (country or "").strip().upper()
+    region = (region or "").strip().upper()
+    if not country:
+        return []
+    places = Q(country=country, region="")
+    if region:
+        places |= Q(country=country, region=region)
+    return list(EmergencyResource.objects.filter(places, is_active=True)
+                .annotate(regional=Case(When(region="", then=Value(1)), default=Value(0),
+                                        output_field=IntegerField()))
+                .order_by("regional", "sort_order", "name"))
+
+
+def intake_for(*, client) -> Intake | None:
+    return Intake.objects.filter(client=client).first()
+
+
+def identity_documents_of(*, client) -> QuerySet[IdentityDocument]:
+    return IdentityDocument.objects.filter(client=client).order_by("-uploaded_at")
+
+
+def identity_status_for(*, client) -> str:
+    """"verified" if any document was verified, else the latest one's status, else "missing"."""
+    documents = identity_documents_of(client=client)
+    if documents.filter(status=IdentityDocumentStatus.VERIFIED).exists():
+        return IdentityDocumentStatus.VERIFIED
+    latest = documents.first()
+    return latest.status if latest else "missing"
+
+
+def has_code_word(*, client) -> bool:
+    return CodeWord.objects.filter(client=client).exists()
+
+
+def review_queue() -> QuerySet[IdentityDocument]:
+    """Pending documents, oldest first, with the client's pseudonym for the list."""
+    return (IdentityDocument.objects.filter(status=IdentityDocumentStatus.PENDING, destroyed_at__isnull=True)
+            .select_related("client__client_profile").order_by("uploaded_at"))
+
+
+def access_identity_document(*, user, identity_document_id: int) -> IdentityDocument:
+    """Only admins (with a verified second factor, checked by the view's decorator) see ID documents.
+    Anyone else gets 404 for a document that exists, exactly as for one that does not."""
+    if not (user.is_authenticated and user.is_admin):
+        raise Http404
+    document = IdentityDocument.objects.select_related("client__client_profile").filter(
+        pk=identity_document_id).first()
+    if document is None:
+        raise Http404
+    return document
+
+
+@dataclass(frozen=True)
+class LocationChange:
+    intake_country: str
+    intake_region: str
+    session_country: str
+    session_region: str
+
+
+def session_location_change(*, session) -> LocationChange | None:
+    """A change between the intake location and the location confirmed for this session, or None.
+
+    The counselor sees it (ACA H.1.b: a new place can mean another law and other emergency numbers).
+    None also when nothing is confirmed yet or there is no intake to compare with.
+    """
+    if session.location_confirmed_at is None:
+        return None
+    intake = intake_for(client=session.client_id)
+    if intake is None:
+        return None
+    from counseling.intake import intake_answers
+
+    answers = intake_answers(intake)
+    before = (answers.get("country", ""), answers.get("region", ""))
+    after = (session.location_country, session.location_region)
+    if before == after:
+        return None
+    return LocationChange(*before, *after)
+
+
+def code_word_result_for(*, session, viewer) -> bool | None:
+    """The latest code-word answer in this session for its counselor: True (matches), False (does
+    not match) or None (not answered). Never the word."""
+    if viewer.pk != session.counselor_id:
+        raise PermissionDenied
+    latest = CodeWordCheck.objects.filter(session=session).order_by("-checked_at", "-id").first()
+    return None if latest is None else latest.matched

@@ -1,0 +1,62 @@
+"""What an upload is, judged by its bytes; plus the byte builders the identity tests share."""
+
+import struct
+import zlib
+
+import pytest
+
+from counseling.documents import JPEG, PDF, PNG, DocumentRefused, check_document, sniff
+
+
+def png_bytes(width: int = 800, height: int = 500, body: int = 200) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return b"\x89PNG\r\n\x1a\n" + chunk + b"\x00" * body
+
+
+def jpeg_bytes(width: int = 800, height: int = 500) -> bytes:
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + app0 + sof + b"\xff\xda" + b"\x00" * 100 + b"\xff\xd9"
+
+
+def pdf_bytes() -> bytes:
+    return b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+LIMITS = {"max_bytes": 1024 * 1024, "max_pixels": 40_000_000}
+
+
+def test_real_types_are_recognised_with_their_size():
+    assert sniff(png_bytes(640, 480)) == sniff(png_bytes(640, 480))
+    assert (sniff(png_bytes(640, 480)).content_type, sniff(png_bytes(640, 480)).width) == (PNG, 640)
+    found = sniff(jpeg_bytes(1200, 900))
+    assert (found.content_type, found.width, found.height) == (JPEG, 1200, 900)
+    assert sniff(pdf_bytes()).content_type == PDF
+
+
+@pytest.mark.parametrize(("name", "data", "code"), [
+    ("notes.txt", b"just some text", "unsupported_type"),
+    ("id.jpg", b"MZ\x90\x00 an executable", "unsupported_type"),
+    ("id.jpg", pdf_bytes(), "type_mismatch"),
+    ("id.pdf", png_bytes(), "type_mismatch"),
+    ("id", png_bytes(), "type_mismatch"),
+    ("id.png", b"", "empty"),
+    ("bomb.png", png_bytes(50_000, 50_000), "too_many_pixels"),
+    ("bomb.jpg", jpeg_bytes(65_000, 65_000), "too_many_pixels"),
+    ("broken.png", b"\x89PNG\r\n\x1a\n\x00\x00", "damaged"),
+])
+def test_bad_uploads_are_refused_with_a_reason(name, data, code):
+    with pytest.raises(DocumentRefused) as refused:
+        check_document(name=name, data=data, **LIMITS)
+    assert refused.value.code == code
+
+
+def test_an_oversized_file_is_refused_before_it_is_parsed():
+    with pytest.raises(DocumentRefused) as refused:
+        check_document(name="id.pdf", data=pdf_bytes() + b"\x00" * (1024 * 1024), **LIMITS)
+    assert refused.value.code == "too_large"
+
+
+def test_the_extension_may_be_upper_case_or_jpeg():
+    assert check_document(name="KTP.JPEG", data=jpeg_bytes(), **LIMITS).content_type == JPEG

@@ -1,0 +1,191 @@
+"""Intake: after consent, sealed at rest, minors by rule, emergency plan and suitability recorded."""
+
+import json
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from counseling.crypto import open_text
+from counseling.gates import GateResult
+from counseling.intake import intake_answers, intake_submit
+from counseling.models import AuditEntry, CodeWord, Intake
+
+pytestmark = pytest.mark.django_db
+
+ANSWERS = {
+    "legal_name": "Ayu Lestari Wibowo",
+    "date_of_birth": "1994-03-17",
+    "phone": "+62 812 5550 1234",
+    "country": "ID",
+    "region": "ID-YO",
+    "emergency_contact_name": "Budi Santoso",
+    "emergency_contact_relation": "brother",
+    "emergency_contact_phone": "+62 813 5550 9876",
+    "other_providers": "dr. Rina, puskesmas Depok",
+    "connection_drop_plan": "Reconnect for 10 minutes, then my counselor phones me.",
+    "suitable_text": True,
+    "suitable_private": True,
+    "suitable_language": True,
+}
+
+FORM = {**{k: v for k, v in ANSWERS.items() if not k.startswith("suitable_")},
+        "suitable_text": "on", "suitable_private": "on", "suitable_language": "on",
+        "emergency_contact_authorised": "on", "code_word": "kupu-kupu biru", "code_word_again": "kupu-kupu biru"}
+
+
+def complete_intake(client, **overrides):
+    """A full intake with emergency plan and code word, as the form would submit it."""
+    answers = {**ANSWERS, **{k: v for k, v in overrides.items() if k in ANSWERS}}
+    return intake_submit(client=client, answers=answers,
+                         emergency_contact_authorised=overrides.get("authorised", True),
+                         guardian_consent=overrides.get("guardian_consent", False),
+                         code_word=overrides.get("code_word", "kupu-kupu biru"))
+
+
+@pytest.fixture
+def consented(monkeypatch):
+    monkeypatch.setattr("consent.selectors.consent_gate", lambda **kw: GateResult.ok())
+
+
+def test_stored_personal_fields_are_not_plaintext_in_the_database(client_a):
+    intake = complete_intake(client_a)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT answers_sealed FROM counseling_intake WHERE id = %s", [intake.pk])
+        raw = bytes(cursor.fetchone()[0])
+    for secret in ("Ayu Lestari", "1994-03-17", "5550 1234", "Budi Santoso", "puskesmas", "ID-YO"):
+        assert secret.encode() not in raw
+    # It opens only under this client's key and in its own place.
+    assert json.loads(open_text(owner_id=client_a.pk, sealed=raw, context=f"intake:{client_a.pk}"))[
+        "legal_name"] == "Ayu Lestari Wibowo"
+
+
+def test_the_code_word_is_stored_hashed(client_a):
+    complete_intake(client_a, code_word="kupu-kupu biru")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT hashed FROM counseling_codeword WHERE client_id = %s", [client_a.pk])
+        stored = cursor.fetchone()[0]
+    assert "kupu" not in stored
+    assert stored.startswith(("argon2", "pbkdf2"))
+
+
+def test_the_audit_entry_of_an_intake_holds_no_personal_data(client_a):
+    complete_intake(client_a)
+    entry = AuditEntry.objects.get(action="intake.submitted")
+    text = json.dumps(entry.detail)
+    assert entry.subject_id == client_a.pk
+    assert "Ayu" not in text and "Budi" not in text and "+62" not in text
+
+
+def test_a_client_fills_in_the_intake_through_the_page(client, client_a, consented):
+    client.force_login(client_a)
+    page = client.get(reverse("intake:form"))
+    assert page.status_code == 200
+    assert b"112" in page.content  # the emergency numbers of the place are on the page
+    response = client.post(reverse("intake:form"), FORM)
+    assert response.status_code == 302
+    intake = Intake.objects.get(client=client_a)
+    assert intake.has_emergency_plan and intake.suitability_passed and not intake.is_minor
+    assert intake_answers(intake)["emergency_contact_name"] == "Budi Santoso"
+    assert CodeWord.objects.filter(client=client_a).exists()
+    # Coming back shows the client's own answers, opened.
+    assert "Ayu Lestari Wibowo" in client.get(reverse("intake:form")).content.decode()
+
+
+def test_the_intake_comes_after_consent(client, client_a, monkeypatch):
+    monkeypatch.setattr("consent.selectors.consent_gate",
+                        lambda **kw: GateResult.refuse("consent_missing", "Accept the terms first.", "/consent/"))
+    client.force_login(client_a)
+    response = client.get(reverse("intake:form"))
+    assert response.status_code == 302
+    assert response.url == "/consent/"
+    client.post(reverse("intake:form"), FORM)
+    assert not Intake.objects.filter(client=client_a).exists()
+
+
+def test_the_emergency_contact_needs_the_clients_explicit_authorisation(client, client_a, consented):
+    client.force_login(client_a)
+    response = client.post(reverse("intake:form"), {**FORM, "emergency_contact_authorised": ""})
+    assert response.status_code == 200
+    assert not Intake.objects.filter(client=client_a).exists()
+
+
+def test_a_first_intake_needs_a_code_word_typed_twice_alike(client, client_a, consented):
+    client.force_login(client_a)
+    response = client.post(reverse("intake:form"), {**FORM, "code_word_again": "something else"})
+    assert b"differ" in response.content
+    response = client.post(reverse("intake:form"), {**FORM, "code_word": "", "code_word_again": ""})
+    assert b"at least 4 characters" in response.content
+    assert not Intake.objects.filter(client=client_a).exists()
+
+
+def test_an_unsuitable_screen_is_recorded_and_says_so(client, client_a, consented):
+    client.force_login(client_a)
+    client.post(reverse("intake:form"), {**FORM, "suitable_private": ""})
+    assert Intake.objects.get(client=client_a).suitability_passed is False
+    assert b"may not suit you" in client.get(reverse("intake:home")).content
+
+
+def _born_years_ago(years: int) -> str:
+    today = date.today()
+    return today.replace(year=today.year - years).isoformat()
+
+
+def test_a_minor_is_refused_when_the_rule_says_refuse(client, client_a, consented, settings):
+    settings.MINOR_POLICY = "refuse"
+    client.force_login(client_a)
+    response = client.post(reverse("intake:form"), {**FORM, "date_of_birth": _born_years_ago(16)})
+    assert b"for adults" in response.content
+    assert not Intake.objects.filter(client=client_a).exists()
+
+
+def test_a_minor_needs_a_guardians_consent_when_the_rule_says_so(client, client_a, consented, settings):
+    settings.MINOR_POLICY = "guardian_consent"
+    client.force_login(client_a)
+    minor = {**FORM, "date_of_birth": _born_years_ago(16)}
+    response = client.post(reverse("intake:form"), minor)
+    assert b"guardian must consent" in response.content
+    assert not Intake.objects.filter(client=client_a).exists()
+    client.post(reverse("intake:form"), {**minor, "guardian_name": "Ibu Sari", "guardian_contact": "+62 811 000",
+                                         "guardian_consent": "on"})
+    intake = Intake.objects.get(client=client_a)
+    assert intake.is_minor and intake.guardian_consent_recorded
+    assert intake_answers(intake)["guardian_name"] == "Ibu Sari"
+
+
+def test_the_age_of_majority_is_per_country(client, client_a, consented, settings):
+    settings.AGE_OF_MAJORITY_BY_COUNTRY = {"ID": 18, "US": 21}
+    settings.MINOR_POLICY = "refuse"
+    client.force_login(client_a)
+    nineteen = _born_years_ago(19)
+    assert b"for adults" in client.post(reverse("intake:form"), {**FORM, "country": "US", "region": "US-TX",
+                                                                   "date_of_birth": nineteen}).content
+    client.post(reverse("intake:form"), {**FORM, "date_of_birth": nineteen})
+    assert Intake.objects.filter(client=client_a).exists()
+
+
+def test_a_region_must_belong_to_the_country(client, client_a, consented):
+    client.force_login(client_a)
+    response = client.post(reverse("intake:form"), {**FORM, "country": "ID", "region": "US-TX"})
+    assert b"not in the country" in response.content
+
+
+@pytest.mark.parametrize("persona", ["counselor_a", "admin_user"])
+def test_staff_cannot_open_a_clients_intake_pages(client, request, staff_login, persona):
+    staff_login(client, request.getfixturevalue(persona))
+    for name in ("intake:home", "intake:form", "intake:identity_upload"):
+        assert client.get(reverse(name)).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_login_from_intake_pages(client):
+    for name in ("intake:home", "intake:form", "intake:identity_upload"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_one_clients_intake_is_never_shown_to_another(client, client_a, client_b, consented):
+    complete_intake(client_a)
+    client.force_login(client_b)
+    assert "Ayu Lestari" not in client.get(reverse("intake:form")).content.decode()
+    assert "Ayu Lestari" not in client.get(reverse("intake:home")).content.decode()
