@@ -1,10 +1,186 @@
-"""Reads of the consent app."""
+"""Reads of the consent app, and the consent gate.
 
+Which version binds a client: each language has its own series of versions (en v1, v2, ...; id v1,
+...). An acceptance satisfies the gate while its version is still the version in force of ITS
+language (the language family the client chose to read); a new version in that language makes it
+stale. A client may accept in either language. With a counselor, the acceptance must be one that
+carried that counselor's disclosure, and the disclosure rendered today must hash to what was
+accepted: if the counselor's credentials, location or contact change, the client consents again.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from consent.models import ConsentAcceptance, ConsentVersion
+from consent.rendering import consent_render
 from counseling.gates import GateResult
+from counseling.models import Role, User
+
+
+def consent_version_in_force(*, language: str, at=None) -> ConsentVersion | None:
+    """The published version of `language` with the latest effective date not after `at`."""
+    return (ConsentVersion.objects.in_force(at).filter(language=language)
+            .order_by("-effective_at", "-number").first())
+
+
+def consent_versions_in_force(*, at=None) -> dict[str, ConsentVersion]:
+    versions: dict[str, ConsentVersion] = {}
+    for version in ConsentVersion.objects.in_force(at).order_by("language", "-effective_at", "-number"):
+        versions.setdefault(version.language, version)
+    return versions
+
+
+def consent_version_for_reader(*, language: str, at=None) -> ConsentVersion | None:
+    """The version a reader of `language` sees; falls back to another language if none is in force."""
+    version = consent_version_in_force(language=language, at=at)
+    if version is None:
+        versions = consent_versions_in_force(at=at)
+        version = versions.get("id") or versions.get("en") or next(iter(versions.values()), None)
+    return version
+
+
+def consent_previous_published(*, version: ConsentVersion) -> ConsentVersion | None:
+    """The latest published version of the same language before `version` (the base of its diff)."""
+    return (ConsentVersion.objects.published().filter(language=version.language, number__lt=version.number)
+            .order_by("-number").first())
+
+
+def consent_acceptances_active(*, client) -> QuerySet[ConsentAcceptance]:
+    return ConsentAcceptance.objects.filter(client=client, withdrawn_at__isnull=True)
+
+
+def consent_acceptance_current(*, client, counselor=None, at=None) -> ConsentAcceptance | None:
+    """The client's newest acceptance that is in force now (for this counselor, if given)."""
+    in_force = [version.pk for version in consent_versions_in_force(at=at).values()]
+    candidates = consent_acceptances_active(client=client).filter(version_id__in=in_force)
+    if counselor is not None:
+        candidates = candidates.filter(counselor=counselor)
+    return candidates.select_related("version").order_by("-accepted_at").first()
+
+
+def consent_onboarding_url(*, counselor=None, next_url: str = "") -> str:
+    url = reverse("consent:onboarding")
+    params = {}
+    if counselor is not None:
+        params["counselor"] = counselor.pk
+    if next_url:
+        params["next"] = next_url
+    return f"{url}?{urlencode(params)}" if params else url
 
 
 def consent_gate(*, client, counselor=None) -> GateResult:
-    """May this client be counseled (by this counselor)? Fails closed until consent is built."""
-    return GateResult.refuse("consent_missing", _("Please read and accept the terms of online counseling first."))
+    """May this client be counseled (by this counselor)? Allowed only with consent in force.
+
+    Used by booking, the session-start gate and the chat consumer alike (ACA H.2.a: consent before
+    any counseling; a new version needs new consent before the next session).
+    """
+    action_url = consent_onboarding_url(counselor=counselor)
+    if client is None or getattr(client, "role", None) != Role.CLIENT:
+        return GateResult.refuse("consent_missing", _("Only a client can give consent to counseling."))
+    acceptance = consent_acceptance_current(client=client, counselor=counselor)
+    if acceptance is not None and counselor is not None:
+        rendered = consent_render(version=acceptance.version, counselor=counselor)
+        if rendered.sha256 != acceptance.text_sha256:
+            return GateResult.refuse(
+                "consent_disclosure_changed",
+                _("Your counselor's details have changed. Please read and accept the terms again."), action_url)
+    if acceptance is not None:
+        return GateResult.ok()
+    history = ConsentAcceptance.objects.filter(client=client)
+    if counselor is not None:
+        history = history.filter(counselor=counselor)
+    if history.filter(withdrawn_at__isnull=True).exists():
+        return GateResult.refuse(
+            "consent_outdated",
+            _("The terms of online counseling have changed. Please read and accept the new version."), action_url)
+    if history.exists():
+        return GateResult.refuse(
+            "consent_withdrawn",
+            _("You withdrew your consent. To be counseled again, please read and accept the terms."), action_url)
+    if counselor is not None and consent_acceptance_current(client=client) is not None:
+        return GateResult.refuse(
+            "consent_counselor_disclosure",
+            _("Please read and accept the terms with this counselor's details before booking or chatting."),
+            action_url)
+    return GateResult.refuse("consent_missing", _("Please read and accept the terms of online counseling first."),
+                             action_url)
+
+
+def consent_status_for_client(*, client) -> dict:
+    """What the client's dashboard shows: in force or not, and every acceptance they have given."""
+    current = consent_acceptance_current(client=client)
+    in_force = {version.pk for version in consent_versions_in_force().values()}
+    acceptances = list(ConsentAcceptance.objects.filter(client=client)
+                       .select_related("version", "counselor__counselor_profile"))
+    for acceptance in acceptances:
+        acceptance.is_in_force = acceptance.withdrawn_at is None and acceptance.version_id in in_force
+    return {"gate": consent_gate(client=client), "current": current, "acceptances": acceptances}
+
+
+def access_acceptance(*, user, acceptance_id: int) -> ConsentAcceptance:
+    """The acceptance if it is the user's own; 404 otherwise (never reveal that it exists)."""
+    acceptance = (ConsentAcceptance.objects.select_related("version", "counselor__counselor_profile")
+                  .filter(pk=acceptance_id).first())
+    if acceptance is None or acceptance.client_id != user.pk:
+        raise Http404
+    return acceptance
+
+
+def access_consent_version(*, user, version_id: int) -> ConsentVersion:
+    """Admins only (checked by the view's decorator too)."""
+    if getattr(user, "role", None) != Role.ADMIN:
+        raise Http404
+    version = ConsentVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise Http404
+    return version
+
+
+def counselor_for_consent(*, counselor_id) -> User | None:
+    """A counselor whose disclosure a client may read (counselor profiles are public)."""
+    try:
+        counselor_id = int(counselor_id)
+    except (TypeError, ValueError):
+        return None
+    return (User.objects.select_related("counselor_profile")
+            .filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False).first())
+
+
+def consent_versions_overview() -> QuerySet[ConsentVersion]:
+    return ConsentVersion.objects.annotate(
+        accepted_count=Count("acceptances"),
+        active_count=Count("acceptances", filter=Q(acceptances__withdrawn_at__isnull=True)),
+    ).order_by("language", "-number")
+
+
+def consent_acceptances_of_version(*, version: ConsentVersion) -> QuerySet[ConsentAcceptance]:
+    return version.acceptances.select_related("client__client_profile", "counselor__counselor_profile") \
+        .order_by("-accepted_at")
+
+
+def consent_history_of_client(*, client) -> list[dict]:
+    """One client's whole consent history, as plain data for export."""
+    rows = []
+    for acceptance in (ConsentAcceptance.objects.filter(client=client).select_related("version")
+                       .order_by("accepted_at", "pk")):
+        rows.append({
+            "acceptance_id": acceptance.pk,
+            "version_id": acceptance.version_id,
+            "version_number": acceptance.version.number,
+            "language": acceptance.language,
+            "counselor_id": acceptance.counselor_id,
+            "text_sha256": acceptance.text_sha256,
+            "acknowledged_sections": acceptance.acknowledged_sections,
+            "accepted_at": acceptance.accepted_at.isoformat(),
+            "ip_address": acceptance.ip_address,
+            "user_agent": acceptance.user_agent,
+            "withdrawn_at": acceptance.withdrawn_at.isoformat() if acceptance.withdrawn_at else None,
+            "rendered_text": acceptance.rendered_text,
+        })
+    return rows

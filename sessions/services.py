@@ -154,3 +154,56 @@ def transcript_export(*, user, conversation: Conversation, session: CounselingSe
                      detail={"conversation": conversation.pk, "session": session.pk if session else None})
     return transcript_text(conversation=conversation, session=session, time_zone=time_zone)
 # --- end of the chat section ---
+
+
+def sessions_cancel_for_consent_withdrawal(*, client, actor, request=None) -> int:
+    """Cancel the client's sessions still to come after they withdrew consent (consent app calls this).
+
+    Each SCHEDULED/OPEN session that has not ended moves to CANCELLED by a conditional update (so a
+    concurrent move wins cleanly), is audit-logged, and its counselor is notified on their open pages
+    and by e-mail (no client data beyond the pseudonym and the time). Open chat sockets of the pair
+    are told to re-check their gates, which now refuse, and close. Call inside a transaction.
+    """
+    # Imported here: this function was added by the consent work and keeps its imports to itself.
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.db import transaction
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from counseling.audit import audit_record
+    from counseling.clock import now
+    from counseling.notifications import notify_user_on_commit
+    from sessions.events import chat_close_on_commit
+    from sessions.models import Conversation, CounselingSession, SessionState
+
+    cancelled = 0
+    at = now()
+    with transaction.atomic():
+        due = list(CounselingSession.objects.select_related("counselor__counselor_profile")
+                   .filter(client=client, state__in=[SessionState.SCHEDULED, SessionState.OPEN], ends_at__gt=at)
+                   .order_by("starts_at"))
+        for session in due:
+            moved = CounselingSession.objects.filter(pk=session.pk, state=session.state).update(
+                state=SessionState.CANCELLED, cancelled_at=at, cancelled_by=actor, cancel_reason="consent_withdrawn")
+            if not moved:
+                continue
+            cancelled += 1
+            audit_record(actor=actor, action="session.cancelled", target=session, subject=client, request=request,
+                         detail={"reason": "consent_withdrawn", "from_state": session.state})
+            notify_user_on_commit(user_id=session.counselor_id, payload={
+                "kind": "session_cancelled", "session_id": session.pk, "reason": "consent_withdrawn"})
+            profile = getattr(session.counselor, "counselor_profile", None)
+            language = (profile.language_codes[0] if profile and profile.language_codes else settings.LANGUAGE_CODE)
+            with translation.override(language):
+                subject = _("Session cancelled: the client withdrew consent")
+                body = _("%(client)s withdrew their consent to online counseling. Your session on %(when)s (UTC) "
+                         "was cancelled. Their records are kept according to the retention policy.") % {
+                    "client": client.display_name, "when": session.starts_at.strftime("%Y-%m-%d %H:%M")}
+            recipient = session.counselor.email
+            transaction.on_commit(lambda s=subject, b=body, r=recipient: send_mail(
+                s, b, None, [r], fail_silently=True))
+        conversation = Conversation.objects.filter(client=client).values_list("pk", flat=True)
+        for conversation_id in conversation:
+            chat_close_on_commit(conversation_id=conversation_id, reason="consent_withdrawn")
+    return cancelled

@@ -1,0 +1,108 @@
+"""The one function that turns a consent version (and a counselor) into the text a client reads.
+
+The page shows `RenderedConsent.sections`; the acceptance stores `RenderedConsent.text` and its
+SHA-256. Both come from the same call, so the hash is of exactly what was shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from consent.models import ConsentVersion
+
+
+@dataclass(frozen=True)
+class RenderedSection:
+    key: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class RenderedConsent:
+    version: ConsentVersion
+    counselor_id: int | None
+    heading: str
+    sections: tuple[RenderedSection, ...]
+
+    @property
+    def text(self) -> str:
+        """The canonical text: heading, then each section's title and body, separated by blank lines."""
+        parts = [self.heading]
+        for section in self.sections:
+            parts.append(section.title)
+            parts.append(section.body)
+        return "\n\n".join(parts)
+
+    @property
+    def sha256(self) -> str:
+        return consent_text_hash(self.text)
+
+
+def consent_text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _normalise(text: str) -> str:
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")]
+    return "\n".join(lines)
+
+
+def _counselor_disclosure(profile) -> dict[str, str]:
+    """What the counselor discloses, per section key, in the active language (ACA H.2.a)."""
+    contact = ", ".join(part for part in (profile.contact_email, profile.contact_phone) if part) or _(
+        "through the messages on this platform")
+    languages = ", ".join(profile.language_codes)
+    return {
+        "counselor": "\n".join([
+            _("Your counselor for this consent: %(name)s.") % {"name": profile.display_name},
+            _("Credentials: %(title)s.") % {"title": profile.professional_title},
+            _("Physical location of practice: %(location)s (country %(country)s).")
+            % {"location": profile.practice_location, "country": profile.practice_country},
+            _("Professional contact: %(contact)s.") % {"contact": contact},
+        ]),
+        "response_times": _(
+            "Your counselor promises to reply to messages between sessions within %(hours)s hours."
+        ) % {"hours": profile.response_time_promise_hours},
+        "differences": _(
+            "Your counselor works in the time zone %(tz)s and counsels in these languages: %(languages)s."
+        ) % {"tz": profile.time_zone, "languages": languages},
+    }
+
+
+def _generic_disclosure() -> dict[str, str]:
+    return {
+        "counselor": _(
+            "Before your first session with a counselor you will see their name, credentials, physical "
+            "location of practice and professional contact here, and accept them."
+        ),
+    }
+
+
+def consent_render(*, version: ConsentVersion, counselor=None) -> RenderedConsent:
+    """Render `version` in its own language, with `counselor`'s disclosure filled in when given.
+
+    Sections come in the fixed element order. Text is normalised (line endings, trailing spaces)
+    so that the hash does not depend on how an editor saved it.
+    """
+    profile = getattr(counselor, "counselor_profile", None) if counselor is not None else None
+    with translation.override(version.language):
+        disclosure = _counselor_disclosure(profile) if profile is not None else _generic_disclosure()
+        heading = _("Consent to online counseling, version %(number)s (%(language)s), in force from %(date)s") % {
+            "number": version.number,
+            "language": version.language,
+            "date": version.effective_at.date().isoformat(),
+        }
+    sections = []
+    for section in version.sections.all().order_by("position", "pk"):
+        body = _normalise(section.body)
+        extra = disclosure.get(section.key)
+        if extra:
+            body = f"{body}\n\n{extra}" if body else extra
+        sections.append(RenderedSection(key=section.key, title=_normalise(section.title), body=body))
+    return RenderedConsent(version=version, counselor_id=getattr(counselor, "pk", None), heading=heading,
+                           sections=tuple(sections))
