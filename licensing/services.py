@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 # Recognised by their first bytes, never by the name or the type the browser claims.
 EVIDENCE_SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-WARNING_DAYS = (60, 14)
+# Nearest first: a licence already inside 14 days gets that warning, which also settles the 60-day one.
+WARNING_DAYS = (14, 60)
 
 
 class LicenceError(Exception):
