@@ -282,6 +282,9 @@ CELERY_BEAT_SCHEDULE = {
     "escalation-sweep": {"task": "counseling.tasks.escalation_sweep", "schedule": 60.0},
     # Every night at 03:15 UTC: destroy (crypto-shred, then delete) clients whose retention has ended.
     "retention-run": {"task": "counseling.tasks.retention_run", "schedule": crontab(hour=3, minute=15)},
+    # Every day at 17:05 UTC (just after midnight in Jakarta): warn counselors 60 and 14 days before a
+    # licence expires, mark expired licences, and tell their clients there (licensing.services).
+    "licence-expiry-sweep": {"task": "licensing.tasks.licence_expiry_sweep", "schedule": crontab(hour=17, minute=5)},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
