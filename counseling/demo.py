@@ -51,4 +51,9 @@ def demo_seed() -> list[tuple[str, str, str]]:
                 user.save(update_fields=["password"])
             ClientProfile.objects.get_or_create(user=user, defaults=data)
             accounts.append(("client", email, note))
+        # Licences for the two demo counselors, verified by the demo admin (licensing/demo.py).
+        from licensing.demo import demo_licences_seed
+
+        demo_licences_seed(admin=admin, sari=User.objects.get(email="counselor.sari@demo.test"),
+                           ben=User.objects.get(email="counselor.ben@demo.test"))
     return accounts
