@@ -1,4 +1,5 @@
 """Emergency escalation: each signal opens exactly one escalation, alerts go out once, the ladder climbs on timers."""
+# ruff: noqa: F811  (pytest fixtures imported from test_escalation_support are used as arguments)
 
 import logging
 from datetime import timedelta

@@ -1,0 +1,168 @@
+"""Pages of escalation: the help button, the numbers page, the risk queue and its detail; outsiders get nothing."""
+# ruff: noqa: F811  (pytest fixtures imported from test_escalation_support are used as arguments)
+
+from datetime import timedelta
+
+import pytest
+
+from counseling import clock
+from counseling.escalation import escalation_open, help_request
+from counseling.models import AuditEntry, Escalation, EscalationState, OnCallShift
+from tests.conftest import make_counselor
+from tests.counseling.test_escalation_support import eager_celery, make_session, pushed  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("eager_celery", "pushed")
+
+
+@pytest.fixture
+def escalation(client_a, counselor_a):
+    make_session(client_a, counselor_a, country="ID", region="ID-JK")
+    escalation, _ = help_request(client=client_a)
+    return escalation
+
+
+# --- the client ---------------------------------------------------------------------------------
+
+
+def test_the_help_button_is_on_every_client_page(client, client_a):
+    client.force_login(client_a)
+    page = client.get("/client/").content.decode()
+    assert 'action="/help/"' in page
+
+
+def test_pressing_help_opens_an_escalation_and_shows_the_numbers(client, client_a, counselor_a):
+    make_session(client_a, counselor_a, country="ID")
+    client.force_login(client_a)
+    response = client.post("/help/", follow=True)
+    assert response.redirect_chain[-1][0] == "/help/sent/"
+    page = response.content.decode()
+    assert Escalation.objects.filter(client=client_a, kind="help_button").count() == 1
+    assert "112" in page and "119 ext. 8" in page
+    assert 'role="status"' in page
+
+
+def test_the_numbers_page_speaks_the_clients_language(client, client_a, counselor_a):
+    make_session(client_a, counselor_a, country="ID")
+    client.force_login(client_a)
+    client.cookies["django_language"] = "id"
+    page = client.post("/help/", follow=True).content.decode()
+    assert "Bantuan sedang dalam perjalanan" in page
+
+
+def test_help_cannot_be_opened_with_get(client, client_a):
+    client.force_login(client_a)
+    assert client.get("/help/").status_code == 405
+    assert not Escalation.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/help/", "/help/sent/"])
+def test_anonymous_visitors_are_sent_to_login(client, db, path):
+    response = client.post(path) if path == "/help/" else client.get(path)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not Escalation.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/help/", "/help/sent/"])
+def test_staff_cannot_use_the_client_help_pages(client, counselor_a, staff_login, path):
+    staff_login(client, counselor_a)
+    response = client.post(path) if path == "/help/" else client.get(path)
+    assert response.status_code == 403
+    assert not Escalation.objects.exists()
+
+
+def test_the_numbers_page_shows_only_the_clients_own_escalation(client, client_b, escalation):
+    client.force_login(client_b)
+    page = client.get("/help/sent/").content.decode()
+    assert "A person has been alerted" not in page
+
+
+# --- staff --------------------------------------------------------------------------------------
+
+
+def test_the_risk_queue_orders_by_severity_then_age(client, client_a, client_b, counselor_a, staff_login):
+    t0 = clock.now()
+    make_session(client_a, counselor_a)
+    make_session(client_b, counselor_a)
+    medium_old = escalation_open(client=client_a, kind="reply_overdue", severity=2, dedupe_key="t:1",
+                                 counselor=counselor_a, at=t0 - timedelta(hours=2))[0]
+    high_new = escalation_open(client=client_b, kind="help_button", severity=3, dedupe_key="t:2",
+                               counselor=counselor_a, at=t0)[0]
+    high_old = escalation_open(client=client_a, kind="risk_phrase", severity=3, dedupe_key="t:3",
+                               counselor=counselor_a, at=t0 - timedelta(hours=1))[0]
+    staff_login(client, counselor_a)
+    page = client.get("/staff/risk/").content.decode()
+    positions = [page.index(f"/staff/risk/{e.pk}/") for e in (high_old, high_new, medium_old)]
+    assert positions == sorted(positions)
+
+
+def test_a_counselor_sees_only_their_own_and_alerted_escalations(client, escalation, counselor_b, staff_login):
+    staff_login(client, counselor_b)
+    assert f"/staff/risk/{escalation.pk}/" not in client.get("/staff/risk/").content.decode()
+    assert client.get(f"/staff/risk/{escalation.pk}/").status_code == 404
+
+
+def test_an_on_call_counselor_sees_every_live_escalation(client, escalation, counselor_b, staff_login):
+    now = clock.now()
+    OnCallShift.objects.create(user=counselor_b, role="on_call", starts_at=now - timedelta(hours=1),
+                               ends_at=now + timedelta(hours=1))
+    staff_login(client, counselor_b)
+    assert f"/staff/risk/{escalation.pk}/" in client.get("/staff/risk/").content.decode()
+
+
+def test_the_detail_shows_location_numbers_and_timeline_and_is_audited(client, escalation, counselor_a,
+                                                                       staff_login):
+    staff_login(client, counselor_a)
+    page = client.get(f"/staff/risk/{escalation.pk}/").content.decode()
+    assert "ID / ID-JK" in page and "112" in page and "opened" in page
+    assert AuditEntry.objects.filter(action="escalation.viewed", target_id=str(escalation.pk)).exists()
+
+
+def test_acknowledging_from_the_page_needs_a_note(client, escalation, counselor_a, staff_login):
+    staff_login(client, counselor_a)
+    client.post(f"/staff/risk/{escalation.pk}/acknowledge/", {"note": ""})
+    escalation.refresh_from_db()
+    assert escalation.state == EscalationState.OPEN
+    client.post(f"/staff/risk/{escalation.pk}/acknowledge/", {"note": "Phoned the client; safe."})
+    escalation.refresh_from_db()
+    assert escalation.state == EscalationState.ACKNOWLEDGED
+    page = client.get(f"/staff/risk/{escalation.pk}/").content.decode()
+    assert "Phoned the client; safe." in page
+    client.post(f"/staff/risk/{escalation.pk}/resolve/", {"note": "Plan agreed for tonight."})
+    escalation.refresh_from_db()
+    assert escalation.state == EscalationState.RESOLVED
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "resolve"])
+def test_an_uninvolved_counselor_cannot_act(client, escalation, counselor_b, staff_login, action):
+    staff_login(client, counselor_b)
+    response = client.post(f"/staff/risk/{escalation.pk}/{action}/", {"note": "not mine"})
+    assert response.status_code == 404
+    escalation.refresh_from_db()
+    assert escalation.state == EscalationState.OPEN
+
+
+@pytest.mark.parametrize("suffix", ["", "acknowledge/", "resolve/"])
+def test_clients_get_403_and_anonymous_visitors_login_on_staff_pages(client, escalation, client_a, client_b,
+                                                                      suffix):
+    path = f"/staff/risk/{escalation.pk}/{suffix}"
+    send = client.post if suffix else client.get
+    anonymous = send(path, {"note": "x"})
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    for person in (client_a, client_b):
+        client.force_login(person)
+        assert send(path, {"note": "x"}).status_code == 403
+    assert client.get("/staff/risk/").status_code == 403
+    escalation.refresh_from_db()
+    assert escalation.state == EscalationState.OPEN
+
+
+def test_admins_see_the_roster_gap_on_the_staff_dashboard(client, admin_user, staff_login):
+    staff_login(client, admin_user)
+    page = client.get("/staff/").content.decode()
+    assert "Nobody is on the on-call roster right now." in page and "No supervisor" in page
+    now = clock.now()
+    for role in ("on_call", "supervisor"):
+        person = make_counselor(f"{role}@staff.test", role)
+        OnCallShift.objects.create(user=person, role=role, starts_at=now - timedelta(hours=1),
+                                   ends_at=now + timedelta(hours=1))
+    assert "Nobody is on the on-call roster" not in client.get("/staff/").content.decode()
