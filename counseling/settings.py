@@ -272,6 +272,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "counseling.tasks.audit_chain_verify",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Every minute: open sessions whose chat is due (a few minutes before start) and close the
+    # ones that ended (completed, or no-show when nobody joined). Pages also advance on read.
+    "sessions-advance": {
+        "task": "sessions.tasks.sessions_advance",
+        "schedule": 60.0,
+    },
+    # Every five minutes: send the reminder (both time zones) for sessions starting within a day.
+    "sessions-remind": {
+        "task": "sessions.tasks.sessions_remind",
+        "schedule": 300.0,
+    },
     # Every 15 minutes: destroy reviewed ID documents whose keeping time (IDENTITY_DOCUMENT_KEEP_DAYS)
     # has passed, keeping only the result, who reviewed it and when.
     "identity-documents-destroy": {
@@ -282,9 +293,6 @@ CELERY_BEAT_SCHEDULE = {
     "escalation-sweep": {"task": "counseling.tasks.escalation_sweep", "schedule": 60.0},
     # Every night at 03:15 UTC: destroy (crypto-shred, then delete) clients whose retention has ended.
     "retention-run": {"task": "counseling.tasks.retention_run", "schedule": crontab(hour=3, minute=15)},
-    # Every day at 17:05 UTC (just after midnight in Jakarta): warn counselors 60 and 14 days before a
-    # licence expires, mark expired licences, and tell their clients there (licensing.services).
-    "licence-expiry-sweep": {"task": "licensing.tasks.licence_expiry_sweep", "schedule": crontab(hour=17, minute=5)},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -342,3 +350,20 @@ DEMO_SEEDING_ALLOWED = DEBUG or envbool("ALLOW_DEMO_SEED", False)
 # across all their sockets and server processes (in the cache).
 CHAT_RATE_LIMIT = envint("CHAT_RATE_LIMIT", 30)
 CHAT_RATE_WINDOW_SECONDS = envint("CHAT_RATE_WINDOW_SECONDS", 10)
+
+# Booking (sessions/). Session length and the slot grid, in minutes.
+SESSION_LENGTH_MINUTES = envint("SESSION_LENGTH_MINUTES", 50)
+SESSION_SLOT_MINUTES = envint("SESSION_SLOT_MINUTES", 60)
+# The chat of a session opens this many minutes before its start.
+SESSION_OPEN_MINUTES_BEFORE = envint("SESSION_OPEN_MINUTES_BEFORE", 10)
+# Cancelling later than this before the start is recorded as late; rescheduling is refused.
+SESSION_CANCEL_NOTICE_HOURS = envint("SESSION_CANCEL_NOTICE_HOURS", 24)
+# A counselor may record a no-show this long after the start; a session nobody started becomes a
+# no-show by itself once its time is over.
+SESSION_NO_SHOW_AFTER_MINUTES = envint("SESSION_NO_SHOW_AFTER_MINUTES", 15)
+SESSION_REMINDER_HOURS_BEFORE = envint("SESSION_REMINDER_HOURS_BEFORE", 24)
+BOOKING_MIN_LEAD_HOURS = envint("BOOKING_MIN_LEAD_HOURS", 2)
+BOOKING_HORIZON_DAYS = envint("BOOKING_HORIZON_DAYS", 21)
+# A client counts towards a counselor's caseload limit with a session within this many days.
+CASELOAD_ACTIVE_DAYS = envint("CASELOAD_ACTIVE_DAYS", 90)
+CASELOAD_PAGE_SIZE = envint("CASELOAD_PAGE_SIZE", 50)

@@ -83,12 +83,18 @@ def dashboard(request):
 
 @client_required
 def client_home(request):
-    return render(request, "counseling/client_home.html")
+    """The client's dashboard: sessions, counselors, referrals, messaging and the way to urgent help."""
+    from counseling.dashboards import client_dashboard_context
+
+    return render(request, "counseling/client_home.html", client_dashboard_context(request=request))
 
 
 @counselor_required
 def counselor_home(request):
-    return render(request, "counseling/counselor_home.html")
+    """The caseload dashboard (counseling.dashboards)."""
+    from counseling.dashboards import counselor_dashboard_context
+
+    return render(request, "counseling/counselor_home.html", counselor_dashboard_context(request=request))
 
 
 @admin_required

@@ -31,10 +31,38 @@ class CounselingSession(models.Model):
     location_region = models.CharField(max_length=6, blank=True, help_text="ISO 3166-2 subdivision, e.g. ID-JK")
     location_confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
+    # Booking (issue 6). Both time zones are kept as booked: the difference is part of informed consent.
+    client_time_zone = models.CharField(max_length=64, blank=True)
+    counselor_time_zone = models.CharField(max_length=64, blank=True)
+    # The counselor's promised reply time between sessions, as stated when this session was booked.
+    response_promise_hours = models.PositiveIntegerField(null=True, blank=True)
+    rescheduled_from = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                            related_name="rescheduled_to")
+    opened_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    cancel_reason = models.CharField(max_length=32, blank=True, help_text="A reason code, never free text")
+    cancelled_late = models.BooleanField(default=False, help_text="Cancelled inside the notice window")
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["counselor", "starts_at"]), models.Index(fields=["client", "starts_at"])]
+        # No double booking, enforced by the database even under concurrent requests: one live
+        # (not cancelled) session per counselor and per client at one start time. Sessions start
+        # only on the slot grid (sessions.selectors.open_slots), and bookings of one counselor are
+        # serialised by a row lock in sessions.services, which also refuses overlapping times.
+        constraints = [
+            models.UniqueConstraint(fields=["counselor", "starts_at"], condition=~models.Q(state="cancelled"),
+                                    name="session_counselor_slot_unique"),
+            models.UniqueConstraint(fields=["client", "starts_at"], condition=~models.Q(state="cancelled"),
+                                    name="session_client_slot_unique"),
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                   name="session_ends_after_start"),
+        ]
 
     def __str__(self) -> str:
         return f"session {self.pk} {self.starts_at:%Y-%m-%d %H:%M} ({self.state})"
@@ -96,3 +124,92 @@ class Message(models.Model):
     @property
     def aad(self) -> str:
         return f"message:{self.conversation_id}:{self.sender_id}:{self.seq}"
+
+
+# --- Booking and availability (issue 6) -------------------------------------------------------
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class WeeklyAvailability(models.Model):
+    """A block of regular working hours, as wall-clock times in the counselor's own time zone.
+
+    Stored as local times (not UTC) on purpose: "Mondays 09:00-12:00 in Chicago" stays 09:00 across
+    a daylight-saving change, and the UTC instants move instead (sessions.selectors.open_slots).
+    """
+
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  related_name="weekly_availability")
+    weekday = models.PositiveSmallIntegerField(_("day of the week"), choices=Weekday.choices)
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("until"))
+
+    class Meta:
+        ordering = ["counselor", "weekday", "start_time"]
+        constraints = [models.CheckConstraint(condition=models.Q(end_time__gt=models.F("start_time")),
+                                              name="weekly_availability_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class AvailabilityException(models.Model):
+    """A one-off change to the weekly hours on one local date: time off, or extra hours."""
+
+    class Kind(models.TextChoices):
+        OFF = "off", _("Not available")
+        EXTRA = "extra", _("Extra hours")
+
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  related_name="availability_exceptions")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.OFF)
+    # Both empty with kind "off": the whole day is off.
+    start_time = models.TimeField(_("from"), null=True, blank=True)
+    end_time = models.TimeField(_("until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["counselor", "date", "start_time"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.kind}"
+
+    @property
+    def whole_day(self) -> bool:
+        return self.start_time is None or self.end_time is None
+
+
+class Referral(models.Model):
+    """A counselor's referral of a client to in-person care (ACA H.2.a: the face-to-face alternative).
+
+    Reason and destination are clinical data: sealed under the client's data key, never plaintext.
+    Kept as a record; there is no delete.
+    """
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals")
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="referrals_made")
+    reason_sealed = models.BinaryField()
+    destination_sealed = models.BinaryField()
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"referral {self.pk}"
+
+    @property
+    def reason_context(self) -> str:
+        return f"referral-reason:{self.client_id}:{self.counselor_id}:{self.created_at.isoformat()}"
+
+    @property
+    def destination_context(self) -> str:
+        return f"referral-destination:{self.client_id}:{self.counselor_id}:{self.created_at.isoformat()}"

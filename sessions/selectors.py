@@ -3,8 +3,10 @@
 import logging
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -13,9 +15,18 @@ from consent.selectors import consent_gate
 from counseling.clock import now
 from counseling.crypto import DecryptionError, open_text
 from counseling.gates import GateResult
+from counseling.models import Role, User
 from counseling.selectors import identity_gate
-from licensing.selectors import jurisdiction_gate
-from sessions.models import Conversation, CounselingSession, Message
+from licensing.selectors import client_current_location, jurisdiction_gate
+from sessions.models import (
+    AvailabilityException,
+    Conversation,
+    CounselingSession,
+    Message,
+    Referral,
+    SessionState,
+    WeeklyAvailability,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -209,3 +220,260 @@ def transcript_text(*, conversation: Conversation, session: CounselingSession | 
         lines.append(f"[{stamp}] #{message.seq} {names.get(message.sender_id, '?')}: {body}")
     return "\n".join(lines) + "\n"
 # --- end of the chat section ---
+
+
+# --- Booking and availability (issue 6) -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime  # UTC
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class Place:
+    country: str
+    region: str = ""
+
+
+def _as_place(location) -> Place | None:
+    """Accept what the location source returns (an object, a dict or a pair) as a Place."""
+    if not location:
+        return None
+    if isinstance(location, dict):
+        country = location.get("country") or location.get("location_country") or ""
+        region = location.get("region") or location.get("location_region") or ""
+    elif isinstance(location, tuple | list):
+        country, region = [*location, ""][:2]
+    else:
+        country, region = getattr(location, "country", ""), getattr(location, "region", "")
+    country = getattr(country, "code", country) or ""
+    region = getattr(region, "code", region) or ""
+    return Place(str(country).upper(), str(region)) if country else None
+
+
+def client_place(*, client) -> Place | None:
+    """Where the client is now, as the licensing app knows it (it decides jurisdiction)."""
+    return _as_place(client_current_location(client=client))
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def counselor_zone(counselor) -> ZoneInfo:
+    profile = getattr(counselor, "counselor_profile", None)
+    return _zone(profile.time_zone if profile else "UTC")
+
+
+def client_zone(client) -> ZoneInfo:
+    profile = getattr(client, "client_profile", None)
+    return _zone(profile.time_zone if profile else "UTC")
+
+
+def _local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime | None:
+    """The UTC instant of a wall-clock time in `zone`, or None if that time does not exist there.
+
+    A wall-clock time inside a spring-forward gap (02:30 in Chicago on the change day) has no
+    instant; a time repeated at fall-back is taken at its first occurrence (fold=0).
+    """
+    local = datetime.combine(day, clock).replace(tzinfo=zone)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return instant
+
+
+def _subtract(windows: list[tuple[time, time]], cut: tuple[time, time]) -> list[tuple[time, time]]:
+    result = []
+    for start, end in windows:
+        if cut[1] <= start or cut[0] >= end:
+            result.append((start, end))
+            continue
+        if start < cut[0]:
+            result.append((start, cut[0]))
+        if cut[1] < end:
+            result.append((cut[1], end))
+    return result
+
+
+def availability_windows(*, counselor, day: date, weekly=None, exceptions=None) -> list[tuple[time, time]]:
+    """The counselor's working hours on one local date, in their own time zone, exceptions applied."""
+    if weekly is None:
+        weekly = list(WeeklyAvailability.objects.filter(counselor=counselor))
+    if exceptions is None:
+        exceptions = list(AvailabilityException.objects.filter(counselor=counselor, date=day))
+    windows = [(row.start_time, row.end_time) for row in weekly if row.weekday == day.weekday()]
+    for exception in (e for e in exceptions if e.date == day):
+        if exception.kind == AvailabilityException.Kind.EXTRA and not exception.whole_day:
+            windows.append((exception.start_time, exception.end_time))
+    for exception in (e for e in exceptions if e.date == day):
+        if exception.kind == AvailabilityException.Kind.OFF:
+            windows = [] if exception.whole_day else _subtract(windows, (exception.start_time, exception.end_time))
+    return sorted(windows)
+
+
+def open_slots(*, counselor, start: datetime, end: datetime, at: datetime | None = None) -> list[Slot]:
+    """Bookable slots of `counselor` starting in [start, end), as UTC instants, soonest first.
+
+    Slots are laid on a grid from the start of each availability window in the counselor's own
+    time zone (every SESSION_SLOT_MINUTES, each SESSION_LENGTH_MINUTES long and inside the window),
+    at least BOOKING_MIN_LEAD_HOURS ahead of `at`, and not overlapping a live session.
+    """
+    at = at or now()
+    zone = counselor_zone(counselor)
+    length = timedelta(minutes=settings.SESSION_LENGTH_MINUTES)
+    step = timedelta(minutes=settings.SESSION_SLOT_MINUTES)
+    earliest = max(start, at + timedelta(hours=settings.BOOKING_MIN_LEAD_HOURS))
+    first_day = start.astimezone(zone).date() - timedelta(days=1)
+    last_day = end.astimezone(zone).date() + timedelta(days=1)
+    weekly = list(WeeklyAvailability.objects.filter(counselor=counselor))
+    exceptions = list(AvailabilityException.objects.filter(counselor=counselor, date__range=(first_day, last_day)))
+    busy = list(CounselingSession.objects.filter(counselor=counselor, starts_at__lt=end + length,
+                                                 ends_at__gt=start - length)
+                .exclude(state=SessionState.CANCELLED).values_list("starts_at", "ends_at"))
+    slots: list[Slot] = []
+    day = first_day
+    while day <= last_day:
+        for window_start, window_end in availability_windows(counselor=counselor, day=day, weekly=weekly,
+                                                             exceptions=exceptions):
+            cursor = datetime.combine(day, window_start)
+            limit = datetime.combine(day, window_end)
+            while cursor + length <= limit:
+                instant = _local_instant(day, cursor.time(), zone)
+                if instant is not None:
+                    slot = Slot(instant, instant + length)
+                    # A DST change inside the slot can stretch or shrink it: keep the real length.
+                    local_end = _local_instant(day, (cursor + length).time(), zone) if (
+                        cursor + length).date() == day else None
+                    if (local_end is None or local_end - instant == length) and earliest <= instant < end \
+                            and not any(s < slot.ends_at and e > slot.starts_at for s, e in busy):
+                        slots.append(slot)
+                cursor += step
+        day += timedelta(days=1)
+    return sorted(set(slots), key=lambda slot: slot.starts_at)
+
+
+def slot_is_offered(*, counselor, starts_at: datetime, at: datetime | None = None) -> bool:
+    window_end = starts_at + timedelta(minutes=1)
+    return any(slot.starts_at == starts_at
+               for slot in open_slots(counselor=counselor, start=starts_at, end=window_end, at=at))
+
+
+def caseload_client_ids(*, counselor, at: datetime | None = None):
+    """Ids of the counselor's active clients: a live session within CASELOAD_ACTIVE_DAYS, or upcoming."""
+    at = at or now()
+    since = at - timedelta(days=settings.CASELOAD_ACTIVE_DAYS)
+    return (CounselingSession.objects.filter(counselor=counselor, starts_at__gte=since)
+            .exclude(state=SessionState.CANCELLED).values("client_id").distinct())
+
+
+def caseload_has_room_for(*, counselor, client, at: datetime | None = None) -> GateResult:
+    """At the caseload limit a counselor takes no NEW clients; clients already in the caseload still book."""
+    ids = caseload_client_ids(counselor=counselor, at=at)
+    if ids.filter(client_id=client.pk).exists():
+        return GateResult.ok()
+    if ids.count() >= counselor.counselor_profile.caseload_limit:
+        return GateResult.refuse("caseload_full", _("This counselor is not taking new clients at the moment. "
+                                                    "Please choose another counselor."))
+    return GateResult.ok()
+
+
+def booking_gate(*, client, counselor, starts_at: datetime, at: datetime | None = None) -> GateResult:
+    """May `client` book `counselor` for a session at `starts_at`? Calls each gate; re-implements none.
+
+    Consent (ACA H.2.a), verified identity and emergency plan (H.3), the counselor's licence where
+    the client is at the session time (H.1.b), then the counselor's caseload limit.
+    """
+    for result in (consent_gate(client=client, counselor=counselor), identity_gate(client=client)):
+        if not result:
+            return result
+    place = client_place(client=client)
+    if place is None:
+        return GateResult.refuse("location_unknown", _("Please tell us where you are: it decides which "
+                                                       "counselors may counsel you."))
+    result = jurisdiction_gate(counselor=counselor, country=place.country, region=place.region, at=starts_at)
+    if not result:
+        return result
+    return caseload_has_room_for(counselor=counselor, client=client, at=at)
+
+
+def bookable_counselors(*, client, at: datetime | None = None):
+    """Active counselors, with whether each has room for this client (the gates run on booking)."""
+    counselors = list(User.objects.filter(role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
+                      .select_related("counselor_profile").order_by("counselor_profile__display_name"))
+    return [(counselor, caseload_has_room_for(counselor=counselor, client=client, at=at)) for counselor in counselors]
+
+
+def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:
+    """(upcoming, past) sessions of a client, with their counselors."""
+    at = at or now()
+    rows = list(CounselingSession.objects.filter(client=client)
+                .select_related("counselor", "counselor__counselor_profile").order_by("starts_at"))
+    live = {SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS}
+    upcoming = [s for s in rows if s.state in live and s.ends_at > at]
+    past = [s for s in reversed(rows) if s not in upcoming]
+    return upcoming, past
+
+
+def client_referrals(*, client):
+    return Referral.objects.filter(client=client).select_related("counselor", "counselor__counselor_profile")
+
+
+def referral_text(*, referral: Referral) -> tuple[str, str]:
+    """(reason, destination) opened under the client's data key; raises DecryptionError if unreadable."""
+    reason = open_text(owner_id=referral.client_id, sealed=referral.reason_sealed, context=referral.reason_context)
+    where = open_text(owner_id=referral.client_id, sealed=referral.destination_sealed,
+                      context=referral.destination_context)
+    return reason, where
+
+
+def reply_due_at_for(*, counselor, sent_at: datetime) -> datetime:
+    """When a client's message sent at `sent_at` must be answered, by the counselor's response-time promise."""
+    hours = counselor.counselor_profile.response_time_promise_hours
+    return sent_at + timedelta(hours=hours)
+
+
+def session_times(*, session: CounselingSession, viewer) -> dict:
+    """The session's start and end in the viewer's zone and in the other party's, both labelled."""
+    client_tz = _zone(session.client_time_zone) if session.client_time_zone else client_zone(session.client)
+    counselor_tz = _zone(session.counselor_time_zone) if session.counselor_time_zone else counselor_zone(
+        session.counselor)
+    mine, theirs = (client_tz, counselor_tz) if viewer.pk == session.client_id else (counselor_tz, client_tz)
+    return {
+        "mine_start": session.starts_at.astimezone(mine), "mine_end": session.ends_at.astimezone(mine),
+        "mine_zone": mine.key,
+        "theirs_start": session.starts_at.astimezone(theirs), "theirs_end": session.ends_at.astimezone(theirs),
+        "theirs_zone": theirs.key,
+        "same_zone": mine.key == theirs.key,
+    }
+
+
+def can_cancel(*, session: CounselingSession) -> bool:
+    return session.state in (SessionState.SCHEDULED, SessionState.OPEN)
+
+
+def inside_notice_window(*, session: CounselingSession, at: datetime | None = None) -> bool:
+    at = at or now()
+    return session.starts_at - at < timedelta(hours=settings.SESSION_CANCEL_NOTICE_HOURS)
+
+
+def access_client_session(*, user, session_id: int) -> CounselingSession:
+    """The session if `user` is its client; everyone else gets 404."""
+    session = access_session(user=user, session_id=session_id)
+    if session.client_id != user.pk:
+        raise Http404
+    return session
+
+
+def access_caseload_client(*, user, client_id: int):
+    """A client of `user`'s caseload (any session ever booked with them, or a conversation), else 404."""
+    if not getattr(user, "is_counselor", False):
+        raise Http404
+    client = User.objects.filter(pk=client_id, role=Role.CLIENT).select_related("client_profile").first()
+    if client is None or not CounselingSession.objects.filter(counselor=user, client=client).exists():
+        raise Http404
+    return client

@@ -2,21 +2,41 @@
 
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import seal
-from sessions.events import conversation_event_on_commit
-from sessions.models import Conversation, CounselingSession, Message
-from sessions.selectors import BREAK_GLASS_CACHE_KEY, transcript_text
+from counseling.gates import GateResult
+from counseling.models import CounselorProfile
+from counseling.notifications import notify_user_on_commit
+from sessions.events import chat_close_on_commit, conversation_event_on_commit
+from sessions.models import (
+    AvailabilityException,
+    Conversation,
+    CounselingSession,
+    Message,
+    Referral,
+    SessionState,
+    WeeklyAvailability,
+)
+from sessions.selectors import (
+    BREAK_GLASS_CACHE_KEY,
+    booking_gate,
+    client_place,
+    session_start_gate,
+    slot_is_offered,
+    transcript_text,
+)
 from sessions.signals import client_help_requested, client_message_stored
-
 
 # --- Chat: storing messages, receipts, exports, break-glass -----------------------------------------
 # The database is the mailbox, Redis only the doorbell (docs/chat-protocol.md): a message is
@@ -207,3 +227,302 @@ def sessions_cancel_for_consent_withdrawal(*, client, actor, request=None) -> in
         for conversation_id in conversation:
             chat_close_on_commit(conversation_id=conversation_id, reason="consent_withdrawn")
     return cancelled
+
+
+# --- Booking, availability, session states, referrals (issue 6) -----------------------------------
+# State moves: scheduled -> open (chat available SESSION_OPEN_MINUTES_BEFORE the start) -> in progress
+# -> completed; scheduled/open -> cancelled or no-show. Every move is a conditional update
+# (filter on the current state), so a move made twice, or by the beat job and a page at once,
+# happens once, and is audit-logged once.
+
+CANCEL_REASONS = {
+    "schedule_conflict": _lazy("I have a schedule conflict"),
+    "unwell": _lazy("I am unwell"),
+    "no_longer_needed": _lazy("I no longer need this session"),
+    "counselor_unavailable": _lazy("The counselor is unavailable"),
+    "other": _lazy("Another reason"),
+}
+# System reason codes, never offered in a form.
+SYSTEM_CANCEL_REASONS = {"rescheduled", "consent_withdrawn"}
+# A session that was started is completed automatically this long after its planned end.
+AUTO_COMPLETE_AFTER = timedelta(minutes=30)
+LIVE_STATES = (SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS)
+
+
+class BookingError(Exception):
+    """A refused booking or state move, with a stable code and a message a person can act on."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message or code
+
+
+def _session_notify(*, session: CounselingSession, event: str) -> None:
+    """In-app notice and e-mail to both parties, after commit, ids only (sessions.tasks renders the text)."""
+    for user_id in (session.client_id, session.counselor_id):
+        notify_user_on_commit(user_id=user_id, payload={
+            "kind": f"session_{event}", "session_id": session.pk,
+            "url": reverse("sessions:session_detail", args=[session.pk])})
+    from sessions.tasks import session_email_send
+
+    transaction.on_commit(lambda: session_email_send.delay(session.pk, event))
+
+
+def _refuse_unless(result: GateResult) -> None:
+    if not result:
+        raise BookingError(result.reason, result.message)
+
+
+def session_book(*, client, counselor, starts_at: datetime, request=None, at: datetime | None = None,
+                 actor=None, rescheduled_from: CounselingSession | None = None) -> CounselingSession:
+    """Book `client` with `counselor` at `starts_at` (a slot from open_slots), or raise BookingError.
+
+    Bookings of one counselor are serialised by a lock on the counselor's profile row, so the
+    caseload limit and the free-slot check see every earlier booking; the database constraints
+    (session_*_slot_unique, and on PostgreSQL the no-overlap exclusions) refuse a double booking
+    even if that lock were skipped.
+    """
+    at = at or now()
+    actor = actor or client
+    with transaction.atomic():
+        CounselorProfile.objects.select_for_update().filter(user=counselor).first()
+        _refuse_unless(booking_gate(client=client, counselor=counselor, starts_at=starts_at, at=at))
+        if not slot_is_offered(counselor=counselor, starts_at=starts_at, at=at):
+            raise BookingError("slot_unavailable", _("This time is no longer available. Please choose another."))
+        ends_at = starts_at + timedelta(minutes=settings.SESSION_LENGTH_MINUTES)
+        if CounselingSession.objects.filter(client=client, starts_at__lt=ends_at, ends_at__gt=starts_at,
+                                            state__in=LIVE_STATES).exists():
+            raise BookingError("client_busy", _("You already have a session at this time."))
+        place = client_place(client=client)
+        try:
+            with transaction.atomic():
+                session = CounselingSession.objects.create(
+                    client=client, counselor=counselor, starts_at=starts_at, ends_at=ends_at,
+                    client_time_zone=client.client_profile.time_zone,
+                    counselor_time_zone=counselor.counselor_profile.time_zone,
+                    response_promise_hours=counselor.counselor_profile.response_time_promise_hours,
+                    location_country=place.country if place else "", location_region=place.region if place else "",
+                    rescheduled_from=rescheduled_from, created_at=at)
+        except IntegrityError as error:
+            raise BookingError("slot_unavailable",
+                               _("This time is no longer available. Please choose another.")) from error
+        audit_record(actor=actor, action="session.booked", target=session, subject=client, request=request,
+                     detail={"starts_at": starts_at.isoformat(), "counselor_id": counselor.pk,
+                             "rescheduled_from": rescheduled_from.pk if rescheduled_from else None})
+        if rescheduled_from is None:
+            _session_notify(session=session, event="booked")
+    return session
+
+
+def _cancel_locked(*, session: CounselingSession, actor, reason: str, at: datetime, request) -> bool:
+    previous = session.state
+    late = session.starts_at - at < timedelta(hours=settings.SESSION_CANCEL_NOTICE_HOURS)
+    moved = CounselingSession.objects.filter(
+        pk=session.pk, state__in=(SessionState.SCHEDULED, SessionState.OPEN)).update(
+        state=SessionState.CANCELLED, cancelled_at=at, cancelled_by=actor, cancel_reason=reason[:32],
+        cancelled_late=late)
+    if not moved:
+        return False
+    session.refresh_from_db()
+    audit_record(actor=actor, action="session.cancelled", target=session, subject=session.client_id,
+                 request=request, detail={"reason": reason[:32], "late": late, "from_state": previous})
+    conversation_id = Conversation.objects.filter(client_id=session.client_id, counselor_id=session.counselor_id
+                                                  ).values_list("pk", flat=True).first()
+    if conversation_id and previous == SessionState.OPEN:
+        chat_close_on_commit(conversation_id=conversation_id, reason="session_cancelled")
+    return True
+
+
+def session_cancel(*, session: CounselingSession, actor, reason: str, request=None,
+                   at: datetime | None = None) -> CounselingSession:
+    """Cancel a scheduled or open session; both parties are told. `reason` is a code, never free text.
+
+    Inside the notice window (SESSION_CANCEL_NOTICE_HOURS) a cancellation still goes through (no one
+    is made to attend a session) and is recorded as late.
+    """
+    at = at or now()
+    with transaction.atomic():
+        session = CounselingSession.objects.select_for_update().get(pk=session.pk)
+        if not _cancel_locked(session=session, actor=actor, reason=reason, at=at, request=request):
+            raise BookingError("not_cancellable", _("This session can no longer be cancelled."))
+        _session_notify(session=session, event="cancelled")
+    return session
+
+
+def session_reschedule(*, session: CounselingSession, actor, new_starts_at: datetime, request=None,
+                       at: datetime | None = None) -> CounselingSession:
+    """Move a session to another free slot, in one transaction: the old one is cancelled, a new one booked.
+
+    A client may reschedule only before the notice window; the counselor may at any time.
+    """
+    at = at or now()
+    if actor.pk == session.client_id and session.starts_at - at < timedelta(
+            hours=settings.SESSION_CANCEL_NOTICE_HOURS):
+        raise BookingError("inside_notice_window", _(
+            "Sessions can be rescheduled up to %(hours)s hours before they start. You can still cancel.")
+            % {"hours": settings.SESSION_CANCEL_NOTICE_HOURS})
+    with transaction.atomic():
+        old = CounselingSession.objects.select_for_update().select_related("client", "counselor").get(pk=session.pk)
+        if not _cancel_locked(session=old, actor=actor, reason="rescheduled", at=at, request=request):
+            raise BookingError("not_cancellable", _("This session can no longer be rescheduled."))
+        new = session_book(client=old.client, counselor=old.counselor, starts_at=new_starts_at, request=request,
+                           at=at, actor=actor, rescheduled_from=old)
+        _session_notify(session=new, event="rescheduled")
+    return new
+
+
+def _move(*, session: CounselingSession, to: str, from_states, actor, request=None, detail=None,
+          **fields) -> bool:
+    """The one way a session changes state: conditional on the current state, audit-logged once."""
+    moved = CounselingSession.objects.filter(pk=session.pk, state__in=from_states).update(state=to, **fields)
+    if not moved:
+        return False
+    previous = session.state
+    session.refresh_from_db()
+    audit_record(actor=actor, action=f"session.{to}", target=session, subject=session.client_id, request=request,
+                 detail={"from_state": previous, **(detail or {})})
+    for user_id in (session.client_id, session.counselor_id):
+        notify_user_on_commit(user_id=user_id, payload={"kind": "session_state", "session_id": session.pk,
+                                                        "state": to})
+    return True
+
+
+def session_open(*, session: CounselingSession, at: datetime | None = None) -> bool:
+    """Open the session's chat, from SESSION_OPEN_MINUTES_BEFORE its start. False if not due or already moved."""
+    at = at or now()
+    if at < session.starts_at - timedelta(minutes=settings.SESSION_OPEN_MINUTES_BEFORE) or at >= session.ends_at:
+        return False
+    with transaction.atomic():
+        return _move(session=session, to=SessionState.OPEN, from_states=[SessionState.SCHEDULED], actor=None,
+                     opened_at=at)
+
+
+def session_start(*, session: CounselingSession, actor, request=None, at: datetime | None = None) -> bool:
+    """The session begins (the chat calls this when a participant starts it). Every gate must pass."""
+    at = at or now()
+    session_open(session=session, at=at)
+    session.refresh_from_db()
+    if session.state == SessionState.IN_PROGRESS:
+        return False
+    if session.state != SessionState.OPEN:
+        raise BookingError("not_open", _("This session is not open."))
+    _refuse_unless(session_start_gate(session=session, at=at))
+    with transaction.atomic():
+        return _move(session=session, to=SessionState.IN_PROGRESS, from_states=[SessionState.OPEN], actor=actor,
+                     request=request, started_at=at)
+
+
+def session_complete(*, session: CounselingSession, actor, request=None, at: datetime | None = None) -> bool:
+    """End a session that took place (the counselor, or the beat job after its planned end)."""
+    at = at or now()
+    with transaction.atomic():
+        done = _move(session=session, to=SessionState.COMPLETED, from_states=[SessionState.IN_PROGRESS],
+                     actor=actor, request=request, finished_at=at)
+        if done:
+            conversation_id = Conversation.objects.filter(client_id=session.client_id, counselor_id=session.counselor_id
+                                                          ).values_list("pk", flat=True).first()
+            if conversation_id:
+                chat_close_on_commit(conversation_id=conversation_id, reason="session_ended")
+        return done
+
+
+def session_mark_no_show(*, session: CounselingSession, actor, request=None, at: datetime | None = None) -> bool:
+    """Record that the client did not come: by the counselor from SESSION_NO_SHOW_AFTER_MINUTES after the
+    start, or by the beat job once the whole slot passed with nobody starting it."""
+    at = at or now()
+    if at < session.starts_at + timedelta(minutes=settings.SESSION_NO_SHOW_AFTER_MINUTES):
+        raise BookingError("too_early", _("A no-show can be recorded %(minutes)s minutes after the start.")
+                           % {"minutes": settings.SESSION_NO_SHOW_AFTER_MINUTES})
+    with transaction.atomic():
+        return _move(session=session, to=SessionState.NO_SHOW, from_states=[SessionState.SCHEDULED, SessionState.OPEN],
+                     actor=actor, request=request, finished_at=at)
+
+
+def session_advance(*, session: CounselingSession, at: datetime | None = None) -> CounselingSession:
+    """Apply the moves that time alone decides. Safe to run twice; used by the beat job and on read."""
+    at = at or now()
+    if session.state == SessionState.SCHEDULED:
+        session_open(session=session, at=at)
+    if session.state in (SessionState.SCHEDULED, SessionState.OPEN) and at >= session.ends_at:
+        session_mark_no_show(session=session, actor=None, at=at)
+    if session.state == SessionState.IN_PROGRESS and at >= session.ends_at + AUTO_COMPLETE_AFTER:
+        session_complete(session=session, actor=None, at=at)
+    return session
+
+
+def sessions_advance_due(*, at: datetime | None = None, batch_size: int = 500) -> int:
+    """Advance every session whose state time has come; returns how many were looked at."""
+    at = at or now()
+    opening = Q(state=SessionState.SCHEDULED,
+                starts_at__lte=at + timedelta(minutes=settings.SESSION_OPEN_MINUTES_BEFORE))
+    overdue = Q(state=SessionState.OPEN, ends_at__lte=at)
+    running = Q(state=SessionState.IN_PROGRESS, ends_at__lte=at - AUTO_COMPLETE_AFTER)
+    due = list(CounselingSession.objects.filter(opening | overdue | running).order_by("starts_at")[:batch_size])
+    for session in due:
+        session_advance(session=session, at=at)
+    return len(due)
+
+
+def sessions_remind_due(*, at: datetime | None = None, batch_size: int = 500) -> int:
+    """Send each upcoming session's reminder once (claimed by a conditional update)."""
+    at = at or now()
+    horizon = at + timedelta(hours=settings.SESSION_REMINDER_HOURS_BEFORE)
+    candidates = CounselingSession.objects.filter(
+        state=SessionState.SCHEDULED, reminder_sent_at__isnull=True, starts_at__gt=at, starts_at__lte=horizon,
+    ).values_list("pk", flat=True)[:batch_size]
+    sent = 0
+    for session_id in list(candidates):
+        with transaction.atomic():
+            if CounselingSession.objects.filter(pk=session_id, reminder_sent_at__isnull=True).update(
+                    reminder_sent_at=at):
+                sent += 1
+                session = CounselingSession.objects.get(pk=session_id)
+                audit_record(actor=None, action="session.reminder_sent", target=session, subject=session.client_id)
+                _session_notify(session=session, event="reminder")
+    return sent
+
+
+def availability_weekly_add(*, counselor, weekday: int, start_time, end_time, request=None) -> WeeklyAvailability:
+    with transaction.atomic():
+        row = WeeklyAvailability.objects.create(counselor=counselor, weekday=weekday, start_time=start_time,
+                                                end_time=end_time)
+        audit_record(actor=counselor, action="availability.weekly_added", target=row, request=request,
+                     detail={"weekday": weekday, "from": start_time.isoformat(), "until": end_time.isoformat()})
+    return row
+
+
+def availability_exception_add(*, counselor, date, kind: str, start_time=None, end_time=None,
+                               request=None) -> AvailabilityException:
+    with transaction.atomic():
+        row = AvailabilityException.objects.create(counselor=counselor, date=date, kind=kind,
+                                                   start_time=start_time, end_time=end_time)
+        audit_record(actor=counselor, action="availability.exception_added", target=row, request=request,
+                     detail={"date": date.isoformat(), "kind": kind})
+    return row
+
+
+def availability_remove(*, counselor, kind: str, row_id: int, request=None) -> bool:
+    """Remove one of the counselor's own weekly rows ("weekly") or exceptions ("exception")."""
+    model = WeeklyAvailability if kind == "weekly" else AvailabilityException
+    with transaction.atomic():
+        row = model.objects.filter(pk=row_id, counselor=counselor).first()
+        if row is None:
+            return False
+        audit_record(actor=counselor, action=f"availability.{kind}_removed", target=row, request=request)
+        row.delete()
+    return True
+
+
+def referral_create(*, counselor, client, reason: str, destination: str, request=None) -> Referral:
+    """Record a referral to in-person care; sealed under the client's key, kept, and shown to the client."""
+    with transaction.atomic():
+        referral = Referral(client=client, counselor=counselor, created_at=now())
+        referral.reason_sealed = seal(owner_id=client.pk, plaintext=reason, context=referral.reason_context)
+        referral.destination_sealed = seal(owner_id=client.pk, plaintext=destination,
+                                           context=referral.destination_context)
+        referral.save()
+        audit_record(actor=counselor, action="referral.created", target=referral, subject=client, request=request)
+        notify_user_on_commit(user_id=client.pk, payload={"kind": "referral_created", "referral_id": referral.pk,
+                                                          "url": reverse("client_home")})
+    return referral

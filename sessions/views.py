@@ -1,1 +1,216 @@
 """Views of the sessions app."""
+
+
+from collections import OrderedDict
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from counseling.clock import now
+from counseling.crypto import DecryptionError
+from counseling.models import Role, User
+from counseling.permissions import client_required, counselor_required
+from sessions import selectors, services
+from sessions.forms import (
+    CLIENT_CANCEL_REASONS,
+    COUNSELOR_CANCEL_REASONS,
+    AvailabilityExceptionForm,
+    CancelForm,
+    ReferralForm,
+    SlotForm,
+    WeeklyAvailabilityForm,
+)
+from sessions.models import AvailabilityException, SessionState, WeeklyAvailability
+
+# --- Booking, availability, session pages, referrals (issue 6) ------------------------------------
+
+
+def _bookable_counselor(counselor_id: int) -> User:
+    counselor = User.objects.filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True,
+                                    counselor_profile__isnull=False).select_related("counselor_profile").first()
+    if counselor is None:
+        raise Http404
+    return counselor
+
+
+@client_required
+def booking_counselors(request):
+    """Counselors a client may choose, with their reply-time promise and time zone."""
+    rows = selectors.bookable_counselors(client=request.user)
+    return render(request, "sessions/booking_counselors.html", {"rows": rows})
+
+
+@client_required
+def booking_slots(request, counselor_id: int):
+    """Free slots of one counselor in the client's time zone (and the counselor's), and booking one.
+
+    With ?reschedule=<session id> (the client's own session) the chosen slot replaces that session.
+    """
+    counselor = _bookable_counselor(counselor_id)
+    moving = None
+    if request.GET.get("reschedule", "").isdigit():
+        moving = selectors.access_client_session(user=request.user, session_id=int(request.GET["reschedule"]))
+        if moving.counselor_id != counselor.pk:
+            raise Http404
+    at = now()
+    if request.method == "POST":
+        form = SlotForm(request.POST)
+        if form.is_valid():
+            try:
+                if moving is not None:
+                    session = services.session_reschedule(session=moving, actor=request.user,
+                                                          new_starts_at=form.cleaned_data["starts_at"],
+                                                          request=request)
+                    messages.success(request, _("Your session was moved. Both of you were notified."))
+                else:
+                    session = services.session_book(client=request.user, counselor=counselor,
+                                                    starts_at=form.cleaned_data["starts_at"], request=request)
+                    messages.success(request, _("Your session is booked. A confirmation was sent to you."))
+                return redirect("sessions:session_detail", session_id=session.pk)
+            except services.BookingError as error:
+                messages.error(request, error.message)
+        else:
+            messages.error(request, _("Please choose a time from the list."))
+    client_tz = selectors.client_zone(request.user)
+    counselor_tz = selectors.counselor_zone(counselor)
+    slots = selectors.open_slots(counselor=counselor, start=at,
+                                 end=at + timedelta(days=settings.BOOKING_HORIZON_DAYS), at=at)
+    days: OrderedDict = OrderedDict()
+    for slot in slots:
+        local = slot.starts_at.astimezone(client_tz)
+        days.setdefault(local.date(), []).append({
+            "iso": slot.starts_at.isoformat(), "mine": local, "mine_end": slot.ends_at.astimezone(client_tz),
+            "theirs": slot.starts_at.astimezone(counselor_tz),
+        })
+    room = selectors.caseload_has_room_for(counselor=counselor, client=request.user, at=at)
+    return render(request, "sessions/booking_slots.html", {
+        "counselor": counselor, "profile": counselor.counselor_profile, "days": days, "moving": moving,
+        "client_zone": client_tz.key, "counselor_zone": counselor_tz.key, "room": room,
+        "same_zone": client_tz.key == counselor_tz.key,
+    })
+
+
+@login_required
+def session_detail(request, session_id: int):
+    """One session for its client or its counselor: both time zones, state, and what each may do."""
+    session = selectors.access_session(user=request.user, session_id=session_id)
+    services.session_advance(session=session)  # time-decided moves also happen on read
+    is_client = request.user.pk == session.client_id
+    reasons = CLIENT_CANCEL_REASONS if is_client else COUNSELOR_CANCEL_REASONS
+    return render(request, "sessions/session_detail.html", {
+        "session": session, "times": selectors.session_times(session=session, viewer=request.user),
+        "is_client": is_client, "can_cancel": selectors.can_cancel(session=session),
+        "late": selectors.inside_notice_window(session=session),
+        "notice_hours": settings.SESSION_CANCEL_NOTICE_HOURS,
+        "cancel_form": CancelForm(reasons=services.CANCEL_REASONS, codes=reasons),
+        "other": session.counselor if is_client else session.client,
+        "can_mark_no_show": not is_client and session.state in (SessionState.SCHEDULED, SessionState.OPEN)
+        and now() >= session.starts_at + timedelta(minutes=settings.SESSION_NO_SHOW_AFTER_MINUTES),
+        "can_complete": not is_client and session.state == SessionState.IN_PROGRESS,
+    })
+
+
+@require_POST
+@login_required
+def session_cancel(request, session_id: int):
+    session = selectors.access_session(user=request.user, session_id=session_id)
+    codes = CLIENT_CANCEL_REASONS if request.user.pk == session.client_id else COUNSELOR_CANCEL_REASONS
+    form = CancelForm(request.POST, reasons=services.CANCEL_REASONS, codes=codes)
+    if not form.is_valid():
+        messages.error(request, _("Please choose a reason."))
+        return redirect("sessions:session_detail", session_id=session.pk)
+    try:
+        services.session_cancel(session=session, actor=request.user, reason=form.cleaned_data["reason"],
+                                request=request)
+        messages.success(request, _("The session was cancelled. Both of you were notified."))
+    except services.BookingError as error:
+        messages.error(request, error.message)
+    return redirect("sessions:session_detail", session_id=session.pk)
+
+
+@require_POST
+@counselor_required
+def session_state(request, session_id: int):
+    """The counselor records a no-show or ends a session; the services module makes the move."""
+    session = selectors.access_session(user=request.user, session_id=session_id)
+    if session.counselor_id != request.user.pk:
+        raise Http404
+    try:
+        if request.POST.get("to") == SessionState.NO_SHOW:
+            services.session_mark_no_show(session=session, actor=request.user, request=request)
+        elif request.POST.get("to") == SessionState.COMPLETED:
+            services.session_complete(session=session, actor=request.user, request=request)
+        else:
+            messages.error(request, _("Unknown action."))
+    except services.BookingError as error:
+        messages.error(request, error.message)
+    return redirect("sessions:session_detail", session_id=session.pk)
+
+
+@counselor_required
+def availability(request):
+    """The counselor's weekly hours and exceptions, in their own time zone."""
+    weekly_form = WeeklyAvailabilityForm(request.POST if request.POST.get("form") == "weekly" else None,
+                                         prefix="weekly")
+    exception_form = AvailabilityExceptionForm(request.POST if request.POST.get("form") == "exception" else None,
+                                               prefix="exception")
+    if request.method == "POST":
+        if request.POST.get("form") == "weekly" and weekly_form.is_valid():
+            services.availability_weekly_add(counselor=request.user, request=request, **weekly_form.cleaned_data)
+            messages.success(request, _("Working hours added."))
+            return redirect("sessions:availability")
+        if request.POST.get("form") == "exception" and exception_form.is_valid():
+            services.availability_exception_add(counselor=request.user, request=request,
+                                                **exception_form.cleaned_data)
+            messages.success(request, _("Exception added."))
+            return redirect("sessions:availability")
+    today = now().astimezone(selectors.counselor_zone(request.user)).date()
+    return render(request, "sessions/availability.html", {
+        "weekly": WeeklyAvailability.objects.filter(counselor=request.user),
+        "exceptions": AvailabilityException.objects.filter(counselor=request.user, date__gte=today),
+        "weekly_form": weekly_form, "exception_form": exception_form,
+        "zone": request.user.counselor_profile.time_zone,
+    })
+
+
+@require_POST
+@counselor_required
+def availability_remove(request, kind: str, row_id: int):
+    if kind not in ("weekly", "exception") or not services.availability_remove(
+            counselor=request.user, kind=kind, row_id=row_id, request=request):
+        raise Http404
+    messages.success(request, _("Removed."))
+    return redirect("sessions:availability")
+
+
+@counselor_required
+def caseload_client(request, client_id: int):
+    """One client of the counselor's caseload: their sessions with this counselor, and referrals."""
+    client = selectors.access_caseload_client(user=request.user, client_id=client_id)
+    form = ReferralForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.referral_create(counselor=request.user, client=client, request=request, **form.cleaned_data)
+        messages.success(request, _("Referral recorded. The client can see it on their page."))
+        return redirect("sessions:caseload_client", client_id=client.pk)
+    sessions = client.client_sessions.filter(counselor=request.user).order_by("-starts_at")
+    return render(request, "sessions/session_client.html", {
+        "client": client, "sessions": sessions, "form": form,
+        "referrals": _readable_referrals(selectors.client_referrals(client=client).filter(counselor=request.user)),
+    })
+
+
+def _readable_referrals(referrals) -> list[dict]:
+    rows = []
+    for referral in referrals:
+        try:
+            reason, destination = selectors.referral_text(referral=referral)
+        except DecryptionError:
+            reason, destination = None, None
+        rows.append({"referral": referral, "reason": reason, "destination": destination})
+    return rows

@@ -1,0 +1,90 @@
+"""Forms of the sessions app: availability, booking, cancelling, referrals."""
+
+from datetime import UTC, datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sessions.models import AvailabilityException, Weekday
+
+CLIENT_CANCEL_REASONS = ("schedule_conflict", "unwell", "no_longer_needed", "other")
+COUNSELOR_CANCEL_REASONS = ("counselor_unavailable", "schedule_conflict", "unwell", "other")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class WeeklyAvailabilityForm(forms.Form):
+    weekday = forms.TypedChoiceField(label=_("Day of the week"), choices=Weekday.choices, coerce=int)
+    start_time = forms.TimeField(label=_("From"), widget=TimeInput)
+    end_time = forms.TimeField(label=_("Until"), widget=TimeInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start_time") and cleaned.get("end_time") and cleaned["end_time"] <= cleaned["start_time"]:
+            raise forms.ValidationError(_("The end must be after the start."))
+        return cleaned
+
+
+class AvailabilityExceptionForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=DateInput)
+    kind = forms.ChoiceField(label=_("Kind"), choices=AvailabilityException.Kind.choices)
+    start_time = forms.TimeField(label=_("From"), required=False, widget=TimeInput,
+                                 help_text=_("Leave both times empty to take the whole day off."))
+    end_time = forms.TimeField(label=_("Until"), required=False, widget=TimeInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        if (start is None) != (end is None):
+            raise forms.ValidationError(_("Give both times, or neither."))
+        if start is None and cleaned.get("kind") == AvailabilityException.Kind.EXTRA:
+            raise forms.ValidationError(_("Extra hours need a start and an end."))
+        if start is not None and end <= start:
+            raise forms.ValidationError(_("The end must be after the start."))
+        return cleaned
+
+
+class SlotForm(forms.Form):
+    """The chosen slot's start, as the UTC instant the page offered (ISO 8601)."""
+
+    starts_at = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_starts_at(self) -> datetime:
+        try:
+            value = datetime.fromisoformat(self.cleaned_data["starts_at"])
+        except ValueError as error:
+            raise forms.ValidationError(_("Please choose a time from the list.")) from error
+        if value.tzinfo is None:
+            raise forms.ValidationError(_("Please choose a time from the list."))
+        return value.astimezone(UTC)
+
+
+class CancelForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, reasons: dict, codes: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [(code, reasons[code]) for code in codes]
+        self.fields["reason"].initial = codes[0]
+
+
+class ReferralForm(forms.Form):
+    destination = forms.CharField(label=_("Referred to (service, place, contact)"), max_length=500)
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class CaseloadFilterForm(forms.Form):
+    FILTERS = (
+        ("", _("All clients")),
+        ("upcoming", _("With an upcoming session")),
+        ("unread", _("With unread messages")),
+        ("risk", _("With open risk flags")),
+    )
+    q = forms.CharField(label=_("Search by name"), required=False, max_length=80)
+    show = forms.ChoiceField(label=_("Show"), choices=FILTERS, required=False)

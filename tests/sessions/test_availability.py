@@ -1,0 +1,137 @@
+"""Availability in the counselor's own time zone, shown to clients in theirs."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from sessions.models import AvailabilityException, CounselingSession, WeeklyAvailability
+from sessions.selectors import open_slots
+from tests.sessions.booking_support import MONDAY, set_zone
+
+pytestmark = pytest.mark.django_db
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def slots_on(counselor, day_start: datetime, days: int = 1, at: datetime | None = None) -> list[datetime]:
+    at = at or day_start - timedelta(days=7)
+    return [s.starts_at for s in open_slots(counselor=counselor, start=day_start,
+                                            end=day_start + timedelta(days=days), at=at)]
+
+
+def test_weekly_hours_are_read_in_the_counselors_own_time_zone(counselor_a):
+    # Jakarta is UTC+7 all year: 09:00-12:00 there is 02:00-05:00 UTC.
+    WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
+    assert slots_on(counselor_a, MONDAY) == [utc(2027, 2, 1, 2), utc(2027, 2, 1, 3), utc(2027, 2, 1, 4)]
+
+
+def test_slots_follow_the_counselors_wall_clock_across_a_daylight_saving_change(counselor_a):
+    # Chicago moves from CST (UTC-6) to CDT (UTC-5) on Sunday 14 March 2027.
+    set_zone(counselor_a, "America/Chicago")
+    WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(10))
+    before = slots_on(counselor_a, utc(2027, 3, 8), at=utc(2027, 3, 1))
+    after = slots_on(counselor_a, utc(2027, 3, 15), at=utc(2027, 3, 1))
+    assert before == [utc(2027, 3, 8, 15)]  # 09:00 CST
+    assert after == [utc(2027, 3, 15, 14)]  # 09:00 CDT
+    # A client in Jakarta (no daylight saving) sees the session move an hour earlier in their day.
+    from zoneinfo import ZoneInfo
+
+    jakarta = ZoneInfo("Asia/Jakarta")
+    assert before[0].astimezone(jakarta).hour == 22
+    assert after[0].astimezone(jakarta).hour == 21
+
+
+def test_a_time_that_does_not_exist_on_the_change_night_is_not_offered(counselor_a):
+    # 02:00-03:00 does not exist in Chicago on 14 March 2027 (clocks jump from 02:00 to 03:00).
+    set_zone(counselor_a, "America/Chicago")
+    WeeklyAvailability.objects.create(counselor=counselor_a, weekday=6, start_time=time(1), end_time=time(4))
+    assert slots_on(counselor_a, utc(2027, 3, 14), days=1, at=utc(2027, 3, 1)) == [
+        utc(2027, 3, 14, 7),  # 01:00 CST
+        utc(2027, 3, 14, 8),  # 03:00 CDT; 02:00 is skipped
+    ]
+
+
+def test_a_time_repeated_when_clocks_fall_back_is_offered_once(counselor_a):
+    # On 7 November 2027 Chicago goes from 02:00 CDT back to 01:00 CST: 01:00 happens twice.
+    set_zone(counselor_a, "America/Chicago")
+    WeeklyAvailability.objects.create(counselor=counselor_a, weekday=6, start_time=time(1), end_time=time(3))
+    assert slots_on(counselor_a, utc(2027, 11, 7), at=utc(2027, 11, 1)) == [
+        utc(2027, 11, 7, 6),  # 01:00 CDT, the first one
+        utc(2027, 11, 7, 8),  # 02:00 CST
+    ]
+
+
+def test_a_day_off_removes_that_days_slots_and_leaves_the_others(counselor_a):
+    WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(11))
+    AvailabilityException.objects.create(counselor=counselor_a, date=date(2027, 2, 1), kind="off")
+    assert slots_on(counselor_a, MONDAY) == []
+    assert slots_on(counselor_a, MONDAY + timedelta(days=7)) == [utc(2027, 2, 8, 2), utc(2027, 2, 8, 3)]
+
+
+def test_time_off_within_a_day_and_extra_hours_change_only_those_hours(counselor_a):
+    WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
+    AvailabilityException.objects.create(counselor=counselor_a, date=date(2027, 2, 1), kind="off",
+                                         start_time=time(10), end_time=time(11))
+    AvailabilityException.objects.create(counselor=counselor_a, date=date(2027, 2, 1), kind="extra",
+                                         start_time=time(19), end_time=time(20))
+    assert slots_on(counselor_a, MONDAY) == [utc(2027, 2, 1, 2), utc(2027, 2, 1, 4), utc(2027, 2, 1, 12)]
+
+
+def test_a_booked_slot_is_not_offered_again_until_it_is_cancelled(counselor_a, client_a):
+    WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(11))
+    session = CounselingSession.objects.create(client=client_a, counselor=counselor_a,
+                                               starts_at=utc(2027, 2, 1, 2), ends_at=utc(2027, 2, 1, 2, 50))
+    assert slots_on(counselor_a, MONDAY) == [utc(2027, 2, 1, 3)]
+    session.state = "cancelled"
+    session.save(update_fields=["state"])
+    assert slots_on(counselor_a, MONDAY) == [utc(2027, 2, 1, 2), utc(2027, 2, 1, 3)]
+
+
+def test_slots_too_soon_to_prepare_for_are_not_offered(counselor_a, settings):
+    settings.BOOKING_MIN_LEAD_HOURS = 2
+    WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
+    # At 01:30 UTC (08:30 in Jakarta) the 09:00 and 10:00 slots are closer than two hours.
+    assert slots_on(counselor_a, MONDAY, at=utc(2027, 2, 1, 1, 30)) == [utc(2027, 2, 1, 4)]
+
+
+# --- The counselor's availability page -------------------------------------------------------------
+
+def test_counselor_adds_weekly_hours_and_an_exception_and_sees_them(client, counselor_a, staff_login):
+    staff_login(client, counselor_a)
+    response = client.post("/sessions/availability/", {"form": "weekly", "weekly-weekday": "2",
+                                                       "weekly-start_time": "13:00", "weekly-end_time": "16:00"})
+    assert response.status_code == 302
+    response = client.post("/sessions/availability/", {"form": "exception", "exception-date": "2099-05-01",
+                                                       "exception-kind": "off"})
+    assert response.status_code == 302
+    page = client.get("/sessions/availability/").content.decode()
+    assert "13:00\u201316:00" in page and "Asia/Jakarta" in page and "whole day" in page
+    assert WeeklyAvailability.objects.filter(counselor=counselor_a, weekday=2, start_time=time(13)).exists()
+
+
+def test_weekly_hours_that_end_before_they_start_are_refused(client, counselor_a, staff_login):
+    staff_login(client, counselor_a)
+    response = client.post("/sessions/availability/", {"form": "weekly", "weekly-weekday": "2",
+                                                       "weekly-start_time": "16:00", "weekly-end_time": "13:00"})
+    assert response.status_code == 200
+    assert "The end must be after the start." in response.content.decode()
+    assert not WeeklyAvailability.objects.exists()
+
+
+def test_counselor_removes_own_hours_but_not_another_counselors(client, counselor_a, counselor_b, staff_login):
+    mine = WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(10))
+    theirs = WeeklyAvailability.objects.create(counselor=counselor_b, weekday=0, start_time=time(9),
+                                               end_time=time(10))
+    staff_login(client, counselor_a)
+    assert client.post(f"/sessions/availability/weekly/{theirs.pk}/remove/").status_code == 404
+    assert client.post(f"/sessions/availability/weekly/{mine.pk}/remove/").status_code == 302
+    assert list(WeeklyAvailability.objects.all()) == [theirs]
+
+
+def test_availability_page_is_for_counselors_only(client, client_a):
+    assert client.get("/sessions/availability/").status_code == 302  # anonymous: to login
+    client.force_login(client_a)
+    assert client.get("/sessions/availability/").status_code == 403
+    assert client.post("/sessions/availability/weekly/1/remove/").status_code == 403
