@@ -235,11 +235,38 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             ip_address=_client_ip(self.scope))
         await self.send_json({"type": "help_sent"})
 
+    async def on_code_word_request(self, frame):
+        """The counselor asks the client for their code word (ACA H.3: identity throughout)."""
+        if self.user.pk != self.access.conversation.counselor_id or self.access.session is None:
+            await self._error("unsupported", _("Only the counselor can ask for the code word, in a session."))
+            return
+        await self.channel_layer.group_send(self.group, {"type": "chat.code_word_request",
+                                                         "session": self.access.session.pk})
+        await self.send_json({"type": "code_word_requested"})
+
+    async def on_code_word(self, frame):
+        """The client's answer: checked against the stored hash; only match / no match reaches the counselor."""
+        attempt = frame.get("attempt")
+        if self.user.pk != self.access.conversation.client_id or self.access.session is None:
+            await self._error("unsupported", _("Only the client answers the code word, in a session."))
+            return
+        if not isinstance(attempt, str) or not attempt.strip() or len(attempt) > 200:
+            await self._error("malformed", _("Type your code word."))
+            return
+        try:
+            await database_sync_to_async(services.code_word_answer)(
+                session=self.access.session, client=self.user, attempt=attempt, ip_address=_client_ip(self.scope))
+        except services.ChatError as error:
+            await self._error(error.code, error.message)
+            return
+        await self.send_json({"type": "code_word_sent"})
+
     async def on_ping(self, frame):
         await self.send_json({"type": "pong"})
 
     FRAME_HANDLERS = {"send": on_send, "resync": on_resync, "typing": on_typing, "read": on_read,
-                      "help": on_help, "ping": on_ping}
+                      "help": on_help, "ping": on_ping, "code_word_request": on_code_word_request,
+                      "code_word": on_code_word}
 
     # Events from the channel layer (ids only) ------------------------------------------------------
 
@@ -257,6 +284,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def chat_typing(self, event):
         if event.get("origin") != self.channel_name and event["sender"] != self.user.pk:
             await self.send_json({"type": "typing", "sender": event["sender"]})
+
+    async def chat_code_word_request(self, event):
+        if self.user.pk == self.access.conversation.client_id and self.access.session is not None \
+                and event["session"] == self.access.session.pk:
+            await self.send_json({"type": "code_word_request"})
+
+    async def chat_code_word_result(self, event):
+        if self.user.pk == self.access.conversation.counselor_id:
+            await self.send_json({"type": "code_word_result", "session": event["session"], "match": event["match"]})
 
     async def chat_recheck(self, event):
         """Consent withdrawn, session ended, licence lapsed...: re-run the gate; close if it now refuses."""

@@ -219,6 +219,53 @@ def transcript_text(*, conversation: Conversation, session: CounselingSession | 
         stamp = message.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         lines.append(f"[{stamp}] #{message.seq} {names.get(message.sender_id, '?')}: {body}")
     return "\n".join(lines) + "\n"
+def session_start_panel(*, session: CounselingSession, viewer) -> dict:
+    """What the counselor needs at the start of a session, in one place (ACA H.2.a, HHS emergency plan):
+    the client's confirmed location, the local emergency numbers, the emergency contact the client
+    authorised, and the code-word state (match / no match / not asked; never the word).
+
+    Only the session's counselor may call this; the caller audits the read of the emergency contact.
+    """
+    from counseling import selectors as core
+
+    if viewer.pk != session.counselor_id:
+        raise Http404
+    country, region = session.location_country, session.location_region
+    panel = {"confirmed": session.location_confirmed_at is not None, "country": country, "region": region,
+             "country_name": country, "numbers": [], "numbers_known": True, "contact": None,
+             "contact_authorised": None, "code_word_set": None, "code_word_result": None}
+    try:
+        from counseling.places import country_name
+
+        panel["country_name"] = country_name(country) if country else ""
+    except ImportError:
+        pass
+    try:
+        panel["numbers"] = list(core.emergency_numbers_for(country=country, region=region)) if country else []
+    except (AttributeError, ImportError):
+        panel["numbers_known"] = False
+    try:
+        from counseling import identity_selectors as identity
+        from counseling.intake import intake_answers
+    except ImportError:
+        return panel
+    intake = identity.intake_for(client=session.client)
+    if intake is not None:
+        panel["contact_authorised"] = intake.emergency_contact_authorised
+        if intake.emergency_contact_authorised:
+            try:
+                answers = intake_answers(intake)
+            except DecryptionError:
+                logger.error("intake of client %s could not be decrypted for session %s", session.client_id,
+                             session.pk)
+                answers = {}
+            panel["contact"] = {key: answers.get(f"emergency_contact_{key}", "")
+                                for key in ("name", "relation", "phone")}
+    panel["code_word_set"] = identity.has_code_word(client=session.client)
+    panel["code_word_result"] = identity.code_word_result_for(session=session, viewer=viewer)
+    return panel
+
+
 # --- end of the chat section ---
 
 

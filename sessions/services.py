@@ -173,6 +173,34 @@ def transcript_export(*, user, conversation: Conversation, session: CounselingSe
                      subject=conversation.client_id, request=request,
                      detail={"conversation": conversation.pk, "session": session.pk if session else None})
     return transcript_text(conversation=conversation, session=session, time_zone=time_zone)
+def session_panel_viewed_record(*, user, session: CounselingSession, request=None) -> None:
+    """Audit the counselor's read of the session-start panel (location, emergency contact)."""
+    audit_record(actor=user, action="session.start_panel_viewed", target=session, subject=session.client_id,
+                 request=request)
+
+
+def code_word_answer(*, session: CounselingSession, client, attempt: str, ip_address: str | None = None) -> bool:
+    """The client answers the counselor's code-word question, privately (never into the chat).
+
+    Uses the identity feature's check (counseling.intake.code_word_check); the counselor is told only
+    match or no match, after commit. Raises ChatError when the check is locked or not available.
+    """
+    try:
+        from counseling.intake import CodeWordLocked, code_word_check
+    except ImportError as exc:
+        raise ChatError("unavailable", _("The code-word check is not available.")) from exc
+    conversation = Conversation.objects.get(client_id=session.client_id, counselor_id=session.counselor_id)
+    try:
+        with transaction.atomic():
+            matched = code_word_check(session=session, attempt=attempt, actor=client)
+            conversation_event_on_commit(conversation_id=conversation.pk,
+                                         event={"type": "chat.code_word_result", "session": session.pk,
+                                                "match": matched})
+    except CodeWordLocked as exc:
+        raise ChatError("code_word_locked", _("Too many wrong answers; please wait and try again later.")) from exc
+    return matched
+
+
 # --- end of the chat section ---
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions import views
+from sessions import chat_views, views
 
 app_name = "sessions"
 
@@ -14,4 +14,13 @@ urlpatterns: list = [
     path("availability/", views.availability, name="availability"),
     path("availability/<str:kind>/<int:row_id>/remove/", views.availability_remove, name="availability_remove"),
     path("clients/<int:client_id>/", views.caseload_client, name="caseload_client"),
+    # Chat: live session chat, messages between sessions, transcripts, break-glass (issue 7).
+    path("chat/", chat_views.chat_list, name="chat_list"),
+    path("chat/<int:conversation_id>/", chat_views.conversation_chat, name="conversation_chat"),
+    path("chat/<int:conversation_id>/transcript/", chat_views.conversation_transcript,
+         name="conversation_transcript"),
+    path("chat/<int:conversation_id>/break-glass/", chat_views.break_glass, name="break_glass"),
+    path("<int:session_id>/chat/", chat_views.session_chat, name="session_chat"),
+    path("<int:session_id>/messages/", chat_views.conversation_start, name="conversation_start"),
+    path("<int:session_id>/transcript/", chat_views.session_transcript, name="session_transcript"),
 ]

@@ -1,0 +1,294 @@
+// The chat client (docs/chat-protocol.md). Plain JavaScript, no framework, no third-party code.
+// - Messages get a client-generated id and wait in localStorage until the server acknowledges them,
+//   so nothing typed is lost to a reload or a dropped connection; resending is safe (idempotent).
+// - The server numbers messages (seq); on every (re)connect we ask for everything after the last
+//   number we saw, and a gap in the numbers triggers the same resync.
+// - Reconnects back off exponentially with jitter; refusals (4401, 4403, 4409) do not reconnect.
+(function () {
+  "use strict";
+
+  const root = document.getElementById("chat");
+  if (!root) return;
+  const strings = JSON.parse(document.getElementById("chat-strings").textContent);
+  const me = Number(root.dataset.user);
+  const readOnly = root.dataset.readOnly === "1";
+  const isClient = root.dataset.isClient === "1";
+  const otherName = root.dataset.otherName;
+  const log = document.getElementById("chat-log");
+  const statusLine = document.getElementById("chat-status");
+  const typingLine = document.getElementById("chat-typing");
+  const form = document.getElementById("chat-form");
+  const input = document.getElementById("chat-input");
+  const outboxKey = "chat-outbox:" + me + ":" + root.dataset.conversation;
+  const FINAL_CLOSE_CODES = [4401, 4403, 4409];
+
+  let socket = null;
+  let lastSeq = 0;
+  let attempt = 0;
+  let stopped = false;
+  let lastTypingSent = 0;
+  let typingTimer = null;
+  let resyncing = false;
+
+  // Outbox: unacknowledged messages, kept across reloads.
+  function loadOutbox() {
+    try { return JSON.parse(localStorage.getItem(outboxKey) || "[]"); } catch (e) { return []; }
+  }
+  function saveOutbox(items) {
+    try { localStorage.setItem(outboxKey, JSON.stringify(items)); } catch (e) { /* private mode: memory only */ }
+  }
+  let outbox = loadOutbox();
+
+  function uuid4() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function setStatus(text, state) {
+    statusLine.textContent = text;
+    statusLine.dataset.state = state;
+  }
+
+  function timeLabel(iso) {
+    const d = iso ? new Date(iso) : new Date();
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  // Rendering. Text goes in with textContent only: a message can never become markup.
+  function bubble(key) {
+    let li = log.querySelector('[data-key="' + key + '"]');
+    if (!li) {
+      li = document.createElement("li");
+      li.dataset.key = key;
+      const who = document.createElement("span"); who.className = "msg-who";
+      const body = document.createElement("p"); body.className = "msg-body";
+      const meta = document.createElement("span"); meta.className = "msg-meta";
+      li.append(who, body, meta);
+      log.appendChild(li);
+    }
+    return li;
+  }
+
+  function renderMessage(m) {
+    const mine = m.sender === me;
+    const li = bubble(m.client_msg_id);
+    li.className = "msg " + (mine ? "mine" : "theirs") + (m.error ? " undecryptable" : "");
+    li.dataset.seq = m.seq;
+    li.querySelector(".msg-who").textContent = mine ? strings.you : otherName;
+    li.querySelector(".msg-body").textContent = m.error ? strings.undecryptable : m.body;
+    setMeta(li, m.created_at, mine ? (m.read ? "read" : "sent") : "");
+    // Keep the list in server order even when a resync fills a gap.
+    const next = Array.from(log.children).find((el) => el.dataset.seq && Number(el.dataset.seq) > m.seq);
+    if (next && next !== li) log.insertBefore(li, next);
+    scrollDown();
+  }
+
+  function renderPending(item, state) {
+    const li = bubble(item.id);
+    li.className = "msg mine pending";
+    li.querySelector(".msg-who").textContent = strings.you;
+    li.querySelector(".msg-body").textContent = item.body;
+    setMeta(li, item.at, state || "sending");
+    log.appendChild(li);  // pending ones stay at the end until acknowledged
+    scrollDown();
+  }
+
+  function setMeta(li, iso, state) {
+    const meta = li.querySelector(".msg-meta");
+    meta.textContent = timeLabel(iso) + (state ? " · " + (strings[state] || state) : "");
+    li.dataset.state = state;
+  }
+
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  // Socket.
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(frame)); return true; }
+    return false;
+  }
+
+  function flushOutbox() {
+    for (const item of outbox) send({ type: "send", client_msg_id: item.id, body: item.body });
+  }
+
+  function markRead() {
+    if (readOnly || document.hidden) return;
+    const theirs = Array.from(log.querySelectorAll(".msg.theirs[data-seq]"));
+    if (theirs.length) send({ type: "read", up_to_seq: Number(theirs[theirs.length - 1].dataset.seq) });
+  }
+
+  function resync() {
+    if (resyncing) return;
+    resyncing = true;
+    send({ type: "resync", after_seq: lastSeq });
+  }
+
+  function accept(m) {
+    outbox = outbox.filter((item) => item.id !== m.client_msg_id);
+    saveOutbox(outbox);
+    renderMessage(m);
+    lastSeq = Math.max(lastSeq, m.seq);
+  }
+
+  const handlers = {
+    hello() {
+      attempt = 0;
+      setStatus(strings.online, "online");
+      resync();
+    },
+    history(f) {
+      resyncing = false;
+      for (const m of f.messages) accept(m);  // idempotent: a message already shown is updated in place
+      if (f.more) { resync(); return; }
+      flushOutbox();
+      markRead();
+    },
+    message(m) {
+      if (m.seq <= lastSeq) return;
+      if (m.seq > lastSeq + 1) { resync(); return; }  // the doorbell missed a ring: fetch the gap
+      accept(m);
+      if (m.sender !== me) { typingLine.textContent = ""; markRead(); }
+    },
+    ack(f) {
+      const item = outbox.find((i) => i.id === f.client_msg_id);
+      outbox = outbox.filter((i) => i.id !== f.client_msg_id);
+      saveOutbox(outbox);
+      const li = log.querySelector('[data-key="' + f.client_msg_id + '"]');
+      if (li) {
+        li.classList.remove("pending");
+        li.dataset.seq = f.seq;
+        setMeta(li, f.created_at, li.dataset.state === "read" ? "read" : "sent");
+      } else if (item) {
+        renderMessage({ seq: f.seq, client_msg_id: f.client_msg_id, sender: me, body: item.body, created_at: f.created_at });
+      }
+      if (f.seq === lastSeq + 1) lastSeq = f.seq;
+    },
+    read(f) {
+      if (f.reader === me) return;
+      for (const li of log.querySelectorAll(".msg.mine[data-seq]")) {
+        if (Number(li.dataset.seq) <= f.up_to_seq) setMeta(li, null, "read");
+      }
+    },
+    typing() {
+      typingLine.textContent = otherName + " " + strings.typing;
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(() => { typingLine.textContent = ""; }, 4000);
+    },
+    error(f) {
+      if (f.client_msg_id) {
+        const li = log.querySelector('[data-key="' + f.client_msg_id + '"]');
+        if (f.code === "rate_limited" || f.code === "server_error") {
+          if (li) setMeta(li, null, "failed");
+          setTimeout(flushOutbox, 5000);
+        } else {
+          // Refused for good (too long, empty...): drop it from the outbox and say why.
+          outbox = outbox.filter((i) => i.id !== f.client_msg_id);
+          saveOutbox(outbox);
+          if (li) { li.classList.add("refused"); li.querySelector(".msg-meta").textContent = f.message; }
+        }
+        return;
+      }
+      if (f.code === "gate_refused") stopped = true;
+      setStatus(f.message, f.code === "gate_refused" ? "closed" : "error");
+    },
+    help_sent() { setStatus(strings.help_sent, "help"); },
+    code_word_request() {
+      const box = document.getElementById("code-word-box");
+      document.getElementById("code-word-prompt").textContent = strings.code_word_prompt;
+      box.hidden = false;
+      document.getElementById("code-word-input").focus();
+    },
+    code_word_sent() {
+      document.getElementById("code-word-box").hidden = true;
+      setStatus(strings.code_word_sent, "online");
+    },
+    code_word_requested() {
+      const result = document.getElementById("code-word-result");
+      if (result) { result.textContent = strings.code_word_requested; result.className = "badge warn"; }
+    },
+    code_word_result(f) {
+      const result = document.getElementById("code-word-result");
+      if (result) {
+        result.textContent = f.match ? strings.match : strings.no_match;
+        result.className = "badge " + (f.match ? "ok" : "bad");
+      }
+    },
+    pong() {},
+  };
+
+  function connect() {
+    if (stopped) return;
+    setStatus(attempt ? strings.offline : strings.connecting, attempt ? "offline" : "connecting");
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
+    resyncing = false;
+    socket.addEventListener("message", (event) => {
+      let frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      const handler = handlers[frame.type];
+      if (handler) handler(frame);
+    });
+    socket.addEventListener("close", (event) => {
+      socket = null;
+      if (FINAL_CLOSE_CODES.includes(event.code)) {
+        stopped = true;
+        if (statusLine.dataset.state !== "closed") setStatus(strings.closed, "closed");
+        return;
+      }
+      attempt += 1;
+      setStatus(strings.offline, "offline");
+      const delay = Math.min(30000, 1000 * 2 ** Math.min(attempt - 1, 5)) * (0.5 + Math.random() / 2);
+      setTimeout(connect, delay);
+    });
+  }
+
+  // Wiring.
+  for (const item of outbox) renderPending(item, "sending");
+
+  if (form && !readOnly) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const body = input.value;
+      if (!body.trim()) return;
+      const item = { id: uuid4(), body: body, at: new Date().toISOString() };
+      outbox.push(item);
+      saveOutbox(outbox);
+      renderPending(item, "sending");
+      input.value = "";
+      send({ type: "send", client_msg_id: item.id, body: item.body });
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    input.addEventListener("input", () => {
+      const now = Date.now();
+      if (now - lastTypingSent > 2000) { lastTypingSent = now; send({ type: "typing" }); }
+    });
+  }
+
+  const help = document.getElementById("chat-help");
+  if (help && isClient) help.addEventListener("click", () => { send({ type: "help" }); });
+
+  const ask = document.getElementById("code-word-ask");
+  if (ask) ask.addEventListener("click", () => { send({ type: "code_word_request" }); });
+
+  const codeForm = document.getElementById("code-word-form");
+  if (codeForm) {
+    codeForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const field = document.getElementById("code-word-input");
+      if (field.value.trim()) send({ type: "code_word", attempt: field.value });
+      field.value = "";
+    });
+  }
+
+  document.addEventListener("visibilitychange", markRead);
+  window.addEventListener("online", () => { if (!socket && !stopped) { attempt = 0; connect(); } });
+  connect();
+})();

@@ -1,0 +1,94 @@
+"""The chat pages: who sees them, what the counselor's session-start panel shows, break-glass."""
+
+import pytest
+
+from counseling.gates import GateResult
+from counseling.models import AuditEntry
+from tests.sessions.chat_helpers import open_gates, open_session
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chat(client_a, counselor_a, monkeypatch):
+    open_gates(monkeypatch)
+    return open_session(client_a, counselor_a)
+
+
+def test_client_sees_the_session_chat_with_its_socket_path(chat, client, client_a):
+    conversation, session = chat
+    client.force_login(client_a)
+    page = client.get(f"/sessions/{session.pk}/chat/").content.decode()
+    assert f'data-ws-path="/ws/chat/{conversation.pk}/session/{session.pk}/"' in page
+    assert "I need help now" in page and "Before you start" not in page
+    assert "<script>" not in page  # CSP: no inline script
+
+
+def test_counselor_sees_the_session_start_panel(chat, client, counselor_a, staff_login):
+    _conversation, session = chat
+    staff_login(client, counselor_a)
+    page = client.get(f"/sessions/{session.pk}/chat/").content.decode()
+    assert "Before you start" in page and "Client's confirmed location" in page
+    assert "Ask for the code word" in page and "Local emergency numbers" in page
+    assert AuditEntry.objects.filter(action="session.start_panel_viewed", actor_id=counselor_a.pk).exists()
+
+
+def test_messages_between_sessions_show_the_response_time_promise(chat, client, client_a):
+    conversation, _ = chat
+    client.force_login(client_a)
+    page = client.get(f"/sessions/chat/{conversation.pk}/").content.decode()
+    assert "promises to reply within 24 hours" in page
+
+
+def test_a_refused_gate_shows_its_message_instead_of_the_chat(chat, client, client_a, monkeypatch):
+    _conversation, session = chat
+    monkeypatch.setattr("sessions.selectors.identity_gate",
+                        lambda **kw: GateResult.refuse("identity_unverified", "Verify your identity first.", "/x/"))
+    client.force_login(client_a)
+    page = client.get(f"/sessions/{session.pk}/chat/").content.decode()
+    assert "Verify your identity first." in page and 'id="chat"' not in page
+
+
+def test_outsiders_get_404_for_the_chat_pages(chat, client, client_b, counselor_b, staff_login):
+    conversation, session = chat
+    client.force_login(client_b)
+    assert client.get(f"/sessions/{session.pk}/chat/").status_code == 404
+    assert client.get(f"/sessions/chat/{conversation.pk}/").status_code == 404
+    staff_login(client, counselor_b)
+    assert client.get(f"/sessions/{session.pk}/chat/").status_code == 404
+    assert client.get(f"/sessions/chat/{conversation.pk}/").status_code == 404
+
+
+def test_anonymous_is_sent_to_login(chat, client):
+    conversation, session = chat
+    assert client.get(f"/sessions/{session.pk}/chat/").status_code == 302
+    assert client.get(f"/sessions/chat/{conversation.pk}/").status_code == 302
+
+
+def test_chat_list_shows_my_conversations_only(chat, client, client_a, client_b):
+    client.force_login(client_a)
+    assert "Counselor A" in client.get("/sessions/chat/").content.decode()
+    client.force_login(client_b)
+    assert "Counselor A" not in client.get("/sessions/chat/").content.decode()
+
+
+def test_admin_reads_a_conversation_only_after_a_logged_break_glass_reason(chat, client, admin_user, staff_login,
+                                                                          django_capture_on_commit_callbacks):
+    conversation, _ = chat
+    staff_login(client, admin_user)
+    assert client.get(f"/sessions/chat/{conversation.pk}/").status_code == 404
+    response = client.post(f"/sessions/chat/{conversation.pk}/break-glass/", {"reason": "short"})
+    assert "at least 10 characters" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the grant is given once the audit entry commits
+        response = client.post(f"/sessions/chat/{conversation.pk}/break-glass/",
+                               {"reason": "Emergency: client at risk, counselor unreachable"})
+    assert response.status_code == 302
+    page = client.get(f"/sessions/chat/{conversation.pk}/").content.decode()
+    assert "Break-glass read-only view" in page and 'id="chat-form"' not in page
+    assert AuditEntry.objects.filter(action="chat.break_glass", actor_id=admin_user.pk).exists()
+
+
+def test_clients_and_counselors_cannot_break_glass(chat, client, client_a):
+    conversation, _ = chat
+    client.force_login(client_a)
+    assert client.post(f"/sessions/chat/{conversation.pk}/break-glass/", {"reason": "x" * 20}).status_code == 403
