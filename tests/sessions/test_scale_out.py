@@ -1,0 +1,179 @@
+"""Two real ASGI server processes (Daphne and Uvicorn) on the Redis channel layer: the chat works across them,
+and a message acknowledged before a server is killed is there after the restart.
+
+Needs REDIS_URL (CI sets it). The servers share this test run's database (PostgreSQL in CI, the SQLite
+file otherwise) and Redis, like two web processes in docker-compose.yml.
+"""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.sessions.chat_helpers import login_cookie, open_session
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = "tests.sessions.chat_scale_out_asgi:application"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _server_env(redis_url: str) -> dict:
+    env = dict(os.environ, REDIS_URL=redis_url, EMBEDDED_SCHEDULER="0", PYTHONPATH=str(ROOT))
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("postgresql"):
+        env["DATABASE_URL"] = (f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+                               f"{db['PORT'] or 5432}/{db['NAME']}")
+    else:
+        env.pop("DATABASE_URL", None)
+        env["SQLITE_PATH"] = str(db["NAME"])
+    return env
+
+
+class Server:
+    def __init__(self, kind: str, env: dict, port: int | None = None):
+        self.kind, self.env, self.port = kind, env, port or _free_port()
+        self.process = None
+
+    def start(self):
+        if self.kind == "daphne":
+            cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), APP]
+        else:
+            cmd = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port),
+                   "--log-level", "warning", APP]
+        self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited with {self.process.returncode}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.kind} did not start")
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def ws(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+
+@pytest.fixture
+def servers(redis_url, transactional_db):
+    env = _server_env(redis_url)
+    started = [Server("daphne", env).start(), Server("uvicorn", env).start()]
+    yield started
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def chat(client_a, counselor_a):
+    conversation, session = open_session(client_a, counselor_a)
+    return conversation, session, login_cookie(client_a), login_cookie(counselor_a)
+
+
+async def _open(server, path, cookie):
+    from websockets.asyncio.client import connect
+
+    ws = await connect(server.ws(path), origin=f"http://127.0.0.1:{server.port}",
+                       additional_headers={"Cookie": cookie}, open_timeout=10)
+    hello = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert hello["type"] == "hello"
+    return ws
+
+
+async def _next(ws, kind, timeout=10):
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if frame["type"] == kind:
+            return frame
+
+
+def test_a_client_on_daphne_and_a_counselor_on_uvicorn_chat_through_redis(servers, chat):
+    daphne, uvicorn = servers
+    conversation, session, client_cookie, counselor_cookie = chat
+    path = f"/ws/chat/{conversation.pk}/session/{session.pk}/"
+
+    async def scenario():
+        client = await _open(daphne, path, client_cookie)
+        counselor = await _open(uvicorn, path, counselor_cookie)
+        await client.send(json.dumps({"type": "send", "client_msg_id": str(uuid.uuid4()), "body": "dari Daphne"}))
+        assert (await _next(client, "ack"))["seq"] == 1
+        assert (await _next(counselor, "message"))["body"] == "dari Daphne"
+        await counselor.send(json.dumps({"type": "send", "client_msg_id": str(uuid.uuid4()),
+                                         "body": "from Uvicorn"}))
+        assert (await _next(client, "message"))["body"] == "from Uvicorn"
+        await client.send(json.dumps({"type": "read", "up_to_seq": 2}))
+        assert (await _next(counselor, "read"))["up_to_seq"] == 2
+        await client.close()
+        await counselor.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_message_acknowledged_before_the_server_is_killed_is_there_after_restart(servers, chat):
+    daphne, uvicorn = servers
+    conversation, session, client_cookie, counselor_cookie = chat
+    path = f"/ws/chat/{conversation.pk}/session/{session.pk}/"
+    msg_id = str(uuid.uuid4())
+
+    async def send_then_die():
+        client = await _open(uvicorn, path, client_cookie)
+        await client.send(json.dumps({"type": "send", "client_msg_id": msg_id, "body": "jangan hilang"}))
+        ack = await _next(client, "ack")
+        uvicorn.kill()  # at once after the ack: no graceful shutdown, no flush
+        return ack
+
+    ack = asyncio.run(send_then_die())
+    assert uvicorn.process.returncode == -signal.SIGKILL
+    restarted = Server("uvicorn", uvicorn.env, port=uvicorn.port).start()
+    servers.append(restarted)
+
+    async def after_restart():
+        client = await _open(restarted, path, client_cookie)
+        await client.send(json.dumps({"type": "resync", "after_seq": 0}))
+        history = await _next(client, "history")
+        counselor = await _open(daphne, path, counselor_cookie)
+        await counselor.send(json.dumps({"type": "resync", "after_seq": 0}))
+        theirs = await _next(counselor, "history")
+        # Resending the same id after the crash (the browser's outbox does) stores nothing new.
+        await client.send(json.dumps({"type": "send", "client_msg_id": msg_id, "body": "jangan hilang"}))
+        again = await _next(client, "ack")
+        await client.close()
+        await counselor.close()
+        return history, theirs, again
+
+    history, theirs, again = asyncio.run(after_restart())
+    assert [(m["seq"], m["client_msg_id"], m["body"]) for m in history["messages"]] == \
+        [(ack["seq"], msg_id, "jangan hilang")]
+    assert theirs["messages"][0]["body"] == "jangan hilang"
+    assert again["duplicate"] is True and again["seq"] == ack["seq"]
