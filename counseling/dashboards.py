@@ -58,14 +58,19 @@ def client_dashboard_context(*, request) -> dict:
             reason, destination = None, None
         referrals.append({"referral": referral, "reason": reason, "destination": destination})
     place = client_place(client=client)
-    chat_urls = {c.pk: _first_url("sessions:chat_with", "sessions:conversation", args=[c.pk]) for c in counselors}
+    # "Message your counselor": the chat's page for the pair, reached through their latest session.
+    latest = {}
+    for session in [*upcoming, *past]:
+        latest.setdefault(session.counselor_id, session.pk)
+    chat_urls = {c.pk: _first_url("sessions:conversation_start", args=[latest[c.pk]]) for c in counselors}
     return {
         "upcoming": [{"session": s, "times": session_times(session=s, viewer=client)} for s in upcoming],
         "past": [{"session": s, "times": session_times(session=s, viewer=client)} for s in past[:20]],
         "counselors": [{"counselor": c, "profile": c.counselor_profile, "chat_url": chat_urls[c.pk]}
                        for c in counselors],
-        "messages_url": _first_url("sessions:chat_list", "sessions:chat_index", "sessions:conversations"),
-        "help_url": _first_url("counseling:help_now", "help_now", "escalation_help", "help"),
+        "messages_url": _first_url("sessions:chat_list"),
+        # The escalation feature's "I need help now" (a POST that alerts the counselor at once).
+        "help_url": _first_url("escalation:help_request"),
         "emergency_numbers": _emergency_numbers(place.country if place else "", place.region if place else ""),
         "referrals": referrals,
         "client_zone": client.client_profile.time_zone,
