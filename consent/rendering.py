@@ -59,11 +59,11 @@ def _counselor_disclosure(profile) -> dict[str, str]:
     languages = ", ".join(profile.language_codes)
     return {
         "counselor": "\n".join([
-            _("Your counselor for this consent: %(name)s.") % {"name": profile.display_name},
-            _("Credentials: %(title)s.") % {"title": profile.professional_title},
-            _("Physical location of practice: %(location)s (country %(country)s).")
+            _("Counselor: %(name)s") % {"name": profile.display_name},
+            _("Credentials: %(title)s") % {"title": profile.professional_title},
+            _("Physical location of practice: %(location)s (country %(country)s)")
             % {"location": profile.practice_location, "country": profile.practice_country},
-            _("Professional contact: %(contact)s.") % {"contact": contact},
+            _("Professional contact: %(contact)s") % {"contact": contact},
         ]),
         "response_times": _(
             "Your counselor promises to reply to messages between sessions within %(hours)s hours."
