@@ -260,7 +260,7 @@ def session_location_confirm(*, session, client, country: str, region: str = "",
         session.location_region = region
         session.location_confirmed_at = now()
         session.save(update_fields=["location_country", "location_region", "location_confirmed_at"])
-        from counseling.selectors import session_location_change
+        from counseling.identity_selectors import session_location_change
 
         changed = session_location_change(session=session) is not None
         audit_record(actor=client, action="session.location_confirmed", target=session, subject=client,
