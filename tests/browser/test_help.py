@@ -1,0 +1,63 @@
+"""The help button, end to end: a client presses it on a phone, the counselor's open page shows the alert."""
+# ruff: noqa: F811  (pytest fixtures imported from test_escalation_support are used as arguments)
+
+import pytest
+from playwright.sync_api import expect
+
+from counseling.models import Escalation, EscalationState
+from sessions.models import CounselingSession
+from tests.counseling.test_escalation_support import eager_celery, make_session  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def test_client_presses_help_and_the_counselors_page_shows_the_alert(
+        eager_celery, live_server_url, browser, browser_login, screenshot, client_a, counselor_a):
+    # The session's location was confirmed earlier (set without the post_save signal, so that the
+    # "no emergency plan" signal does not open an alert of its own here).
+    session = make_session(client_a, counselor_a, confirmed=False)
+    CounselingSession.objects.filter(pk=session.pk).update(location_country="ID", location_region="ID-JK",
+                                                           location_confirmed_at=session.created_at)
+
+    counselor_context = browser.new_context(viewport={"width": 1200, "height": 800})
+    counselor_page = counselor_context.new_page()
+    browser_login(counselor_page, live_server_url, counselor_a)
+    counselor_page.goto(live_server_url + "/staff/risk/")
+    expect(counselor_page.get_by_text("No open alerts.")).to_be_visible()
+    expect(counselor_page.locator("html")).to_have_attribute("data-alerts-connected", "1", timeout=10000)
+
+    client_context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    client_page = client_context.new_page()
+    browser_login(client_page, live_server_url, client_a)  # client_a reads Indonesian
+    expect(client_page.locator("html")).to_have_attribute("data-alerts-connected", "1", timeout=10000)
+    client_page.get_by_role("button", name="Saya butuh bantuan sekarang").click()
+
+    expect(client_page.get_by_role("heading", name="Bantuan sedang dalam perjalanan")).to_be_visible()
+    expect(client_page.get_by_role("status")).to_contain_text("Seseorang sudah diberi tahu")
+    numbers = client_page.locator(".emergency-panel")
+    expect(numbers).to_contain_text("112")
+    expect(numbers).to_contain_text("119")
+    screenshot(client_page, "help-client-phone-id")
+
+    alert = counselor_page.locator(".live-alert")
+    expect(alert).to_contain_text("Emergency alert: Help button pressed", timeout=10000)
+    screenshot(counselor_page, "help-counselor-alert")
+    escalation = Escalation.objects.get(client=client_a)
+    assert escalation.alerts.get(recipient=counselor_a).notified_at is not None
+
+    alert.get_by_role("link", name="Open the alert").click()
+    expect(counselor_page.get_by_role("heading", name="Help button pressed")).to_be_visible()
+    expect(counselor_page.locator(".emergency-panel")).to_contain_text("ID / ID-JK")
+    counselor_page.get_by_label("Note (required)").fill("Phoned the client; she is safe with her sister.")
+    counselor_page.get_by_role("button", name="Acknowledge").click()
+    expect(counselor_page.get_by_text("Acknowledged. The ladder has stopped.")).to_be_visible()
+    screenshot(counselor_page, "help-counselor-acknowledged")
+
+    # The client's open page hears that a person is responding.
+    expect(client_page.locator(".live-alert")).to_contain_text("Seseorang sudah melihat permintaan Anda",
+                                                               timeout=10000)
+    screenshot(client_page, "help-client-acknowledged-phone-id")
+    escalation.refresh_from_db()
+    assert escalation.state == EscalationState.ACKNOWLEDGED
+    client_context.close()
+    counselor_context.close()
