@@ -63,7 +63,7 @@ class VerificationForm(forms.Form):
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                                                 format="%Y-%m-%dT%H:%M"),
                                      input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"])
-    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(label=_("Decision"), choices=[("", _("Choose…")), *DECISIONS])
     reason = forms.CharField(label=_("Reason (required to reject; shown to the counselor)"), max_length=500,
                              required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -104,7 +104,7 @@ def test_profile_shows_credentials_issuing_body_languages_and_promise(client, co
     assert "Texas Behavioral Health Executive Council" in page
     assert 'href="https://bhec.texas.gov/verify-a-license/"' in page
     assert "Kansas" in page or "US-KS" in page  # the compact privilege
-    assert "en,id" in page and "America/Chicago" in page and "12 hours" in page
+    assert "English, Indonesian" in page and "America/Chicago" in page and "12 hours" in page
 
 
 def test_profile_never_shows_unverified_licences(client, counselor_a, cast):

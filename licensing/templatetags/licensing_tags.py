@@ -1,0 +1,13 @@
+from django import template
+from django.utils.translation import get_language_info
+
+register = template.Library()
+
+
+@register.filter
+def language_label(code: str) -> str:
+    """A language code as its name in the reader's language; unknown codes are shown as they are."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code

@@ -1,0 +1,77 @@
+"""Browser: an admin verifies a licence; a client sees who may counsel them where they are."""
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from counseling.clock import now
+from licensing.models import Licence, LicenceState
+from licensing.services import licence_submit
+from tests.conftest import make_counselor
+from tests.licensing.factories import body, licence, place
+
+pytestmark = pytest.mark.browser
+PDF = b"%PDF-1.4\n% scan\n%%EOF\n"
+
+
+def test_admin_verifies_a_submitted_licence_against_the_register(page, live_server_url, screenshot, browser_login,
+                                                                 admin_user, counselor_a):
+    today = now().date()
+    submitted = licence_submit(counselor=counselor_a, submitted_by=counselor_a, issuing_body=body(), kind="str",
+                               number="STR-PK 3471-2023-000777", jurisdiction=place("ID", "Indonesia"),
+                               scope="Clinical psychology", valid_from=today - timedelta(days=30),
+                               expires_on=today + timedelta(days=700), evidence=PDF, evidence_filename="str.pdf")
+    browser_login(page, live_server_url, admin_user)
+    page.get_by_role("link", name="Licence verification").click()
+    expect(page.get_by_role("heading", name="Waiting for verification")).to_be_visible()
+    expect(page.get_by_text("STR-PK 3471-2023-000777")).to_be_visible()
+    screenshot(page, "licensing-queue")
+    page.get_by_role("link", name="Review", exact=True).click()
+    expect(page.get_by_role("link", name="Open the document")).to_be_visible()
+    page.get_by_label("Register reference or link checked").fill("https://himpsi.or.id/ search STR-PK 3471-2023-000777")
+    page.get_by_label("What the register said").fill("Active; name Counselor A; valid until 2028")
+    page.get_by_label("Decision").select_option("verify")
+    screenshot(page, "licensing-review")
+    page.get_by_role("button", name="Record the check and decide").click()
+    expect(page.get_by_text("Licence verified.")).to_be_visible()
+    screenshot(page, "licensing-verified")
+    submitted.refresh_from_db()
+    assert submitted.state == LicenceState.VERIFIED
+    assert submitted.decided_by_id == admin_user.pk
+    assert submitted.checks.get().registry_finding.startswith("Active")
+
+
+def test_client_sees_only_counselors_eligible_where_they_are(page, live_server_url, screenshot, browser_login,
+                                                             client_a, counselor_a, counselor_b):
+    place("ID", "Indonesia")
+    place("ID-JK", "DKI Jakarta")
+    place("US", "United States")
+    place("US-TX", "Texas")
+    licence(counselor_a, "ID", number="STR-A")
+    licence(counselor_b, "US-TX", kind="us_lpc", number="LPC-B",
+            issuing_body=body("Texas Behavioral Health Executive Council", "US", "https://bhec.texas.gov/"))
+    pending = make_counselor("pending@staff.test", "Pending Counselor")
+    licence(pending, "ID", state=LicenceState.SUBMITTED, number="STR-P")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, live_server_url, client_a)
+    page.get_by_role("link", name="Counselors").click()
+    page.get_by_label("Where are you now?").select_option("ID-JK")
+    page.get_by_role("button", name="Show who can counsel me there").click()
+    expect(page.locator("#location-status")).to_contain_text("DKI Jakarta")
+    card_a = page.locator(f'[data-counselor="{counselor_a.pk}"]')
+    card_b = page.locator(f'[data-counselor="{counselor_b.pk}"]')
+    expect(card_a).to_contain_text("Available where you are")
+    expect(card_a.get_by_role("link", name="View profile and book")).to_be_visible()
+    expect(card_b).to_contain_text("Not available where you are")
+    expect(card_b).to_contain_text("holds no licence for the place where you are")
+    expect(card_b.get_by_role("link", name="View profile and book")).to_have_count(0)
+    expect(page.get_by_text("Pending Counselor")).to_have_count(0)
+    screenshot(page, "licensing-directory-client-phone")
+
+    card_b.get_by_role("link", name="Counselor B").click()
+    expect(page.locator("#eligibility")).to_contain_text("Not available where you are")
+    expect(page.get_by_role("link", name="Texas Behavioral Health Executive Council")).to_be_visible()
+    screenshot(page, "licensing-profile-not-available-phone")
+    assert Licence.objects.count() == 3
