@@ -99,7 +99,8 @@ def normalise(text: str) -> str:
     text = re.sub(r"(.)\1+", r"\1", text)  # "matiii" -> "mati", "kill" -> "kil" (both sides alike)
     words = []
     for word in text.split():
-        words.extend(_WORD_VARIANTS.get(word, _folded_variants().get(word, word)).split())
+        replacement = _WORD_VARIANTS.get(word) or _folded_variants().get(word) or word
+        words.extend(re.sub(r"(.)\1+", r"\1", part) for part in replacement.split())
     return " ".join(words)
 
 
