@@ -34,6 +34,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from counseling import clock
 from counseling.audit import audit_record
@@ -682,6 +683,16 @@ def risk_queue(*, user, at: datetime | None = None):
     return live.filter(Q(counselor=user) | Q(alerts__recipient=user)).distinct()
 
 
+EVENT_LABELS = {
+    "opened": gettext_lazy("Opened"),
+    "alerted": gettext_lazy("Alerted"),
+    "roster_gap": gettext_lazy("Nobody rostered: admins alerted instead"),
+    "help_pressed_again": gettext_lazy("Help button pressed again"),
+    "acknowledged": gettext_lazy("Acknowledged"),
+    "resolved": gettext_lazy("Resolved"),
+}
+
+
 def escalation_timeline(escalation: Escalation) -> list[dict]:
     """The events with their notes opened for the page (a note that fails to open says so)."""
     rows = []
@@ -692,7 +703,8 @@ def escalation_timeline(escalation: Escalation) -> list[dict]:
                 note = open_text(owner_id=escalation.client_id, sealed=event.note_sealed, context=event.note_aad)
             except DecryptionError:
                 note = _("[this note cannot be opened]")
-        rows.append({"event": event, "note": note})
+        rows.append({"event": event, "note": note, "label": EVENT_LABELS.get(event.kind, event.kind),
+                     "rung": Rung(event.rung).label if event.rung in Rung.values else ""})
     return rows
 
 
