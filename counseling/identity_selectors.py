@@ -38,6 +38,15 @@ def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyRe
                 .order_by("regional", "sort_order", "name"))
 
 
+def emergency_numbers_by_country() -> dict[str, list[EmergencyResource]]:
+    """Every country's own (country-wide) numbers, for pages where the client picks a country."""
+    places: dict[str, list[EmergencyResource]] = {}
+    for resource in EmergencyResource.objects.filter(is_active=True, region="").order_by("country", "sort_order",
+                                                                                           "name"):
+        places.setdefault(resource.country, []).append(resource)
+    return places
+
+
 def intake_for(*, client) -> Intake | None:
     return Intake.objects.filter(client=client).first()
 

@@ -15,6 +15,7 @@ from counseling.documents import DocumentRefused
 from counseling.identity_selectors import (
     access_identity_document,
     code_word_result_for,
+    emergency_numbers_by_country,
     emergency_numbers_for,
     has_code_word,
     identity_documents_of,
@@ -105,6 +106,7 @@ def intake_form(request):
         "form": form, "editing": intake is not None,
         "emergency_numbers": emergency_numbers_for(country=country, region=form["region"].value() or ""),
         "emergency_country": country,
+        "emergency_places": emergency_numbers_by_country(),
         "minor_policy": settings.MINOR_POLICY,
         "age_of_majority": settings.AGE_OF_MAJORITY_DEFAULT,
     })
@@ -164,6 +166,7 @@ def session_location(request, session_id: int):
         "form": form, "session": session,
         "emergency_numbers": emergency_numbers_for(country=country, region=form["region"].value() or ""),
         "emergency_country": country,
+        "emergency_places": emergency_numbers_by_country(),
     })
 
 

@@ -1,6 +1,26 @@
-// Intake form: show the guardian questions only when the date of birth says the client is a minor.
+// Intake and location pages: show the emergency numbers of the country the client picks, and the
+// guardian questions only when the date of birth says the client is a minor. Without JavaScript
+// the server-rendered numbers and all questions stay visible.
 (function () {
   "use strict";
+
+  var country = document.getElementById("id_country");
+  var places = document.querySelector("[data-emergency-places]");
+  if (country && places) {
+    var showPlace = function () {
+      var blocks = places.querySelectorAll("[data-emergency-country]");
+      var match = null;
+      var i;
+      for (i = 0; i < blocks.length; i += 1) {
+        if (blocks[i].getAttribute("data-emergency-country") === country.value) { match = blocks[i]; }
+      }
+      if (!match) { match = places.querySelector('[data-emergency-country=""]'); }
+      for (i = 0; i < blocks.length; i += 1) { blocks[i].hidden = blocks[i] !== match; }
+    };
+    country.addEventListener("change", showPlace);
+    showPlace();
+  }
+
   var fieldset = document.getElementById("guardian-fields");
   var born = document.getElementById("id_date_of_birth");
   if (!fieldset || !born) { return; }

@@ -8,10 +8,19 @@ import pytest
 from counseling.documents import JPEG, PDF, PNG, DocumentRefused, check_document, sniff
 
 
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def png_bytes(width: int = 800, height: int = 500, body: int = 200) -> bytes:
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    chunk = struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    return b"\x89PNG\r\n\x1a\n" + chunk + b"\x00" * body
+    """A real, decodable PNG (a pale grey card) when small; only a header when huge (a "bomb")."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    if width * height <= 4_000_000:
+        pixels = zlib.compress((b"\x00" + b"\xd8" * width) * height)
+    else:
+        pixels = b""
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", pixels) + _chunk(b"IEND", b"")
+            + b"\x00" * body)
 
 
 def jpeg_bytes(width: int = 800, height: int = 500) -> bytes:
