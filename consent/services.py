@@ -48,6 +48,28 @@ def consent_draft_create(*, language: str, created_by, request=None) -> ConsentV
     return version
 
 
+def consent_defaults_publish(*, actor=None) -> list[ConsentVersion]:
+    """Publish the default text (consent.default_text) as version 1 of each language that has no version.
+
+    The data migration does the same on a fresh install; this is for databases emptied since (test
+    databases flushed between transactional tests, a wiped demo). Safe to run twice.
+    """
+    from consent.default_text import DEFAULT_CONSENT
+
+    published = []
+    with transaction.atomic():
+        for language, document in DEFAULT_CONSENT.items():
+            if ConsentVersion.objects.filter(language=language).exists():
+                continue
+            at = now()
+            version = ConsentVersion.objects.create(language=language, number=1, effective_at=at,
+                                                    change_summary=document["change_summary"], created_by=actor)
+            for position, (key, (title, body)) in enumerate(document["sections"].items()):
+                ConsentSection.objects.create(version=version, key=key, position=position, title=title, body=body)
+            published.append(consent_version_publish(version=version, actor=actor))
+    return published
+
+
 def consent_draft_update(*, version: ConsentVersion, sections: dict[str, dict[str, str]], effective_at: datetime,
                          change_summary: str, actor, request=None) -> ConsentVersion:
     """Save a draft's text. `sections` maps element key to {"title", "body"}. Published versions refuse."""
