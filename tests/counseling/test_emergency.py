@@ -67,3 +67,9 @@ def test_the_intake_overview_shows_the_numbers(client, client_a):
     client.force_login(client_a)
     page = client.get(reverse("intake:home")).content.decode()
     assert "112" in page and "SEJIWA" in page
+
+
+def test_the_transparency_page_shows_the_numbers_admins_keep(client):
+    EmergencyResource.objects.create(country="ID", name="Hotline added by an admin", number="0800-1-555-000")
+    page = client.get(reverse("consent:transparency")).content.decode()
+    assert "Hotline added by an admin" in page and 'href="tel:08001555000"' in page
