@@ -75,3 +75,28 @@ def test_client_sees_only_counselors_eligible_where_they_are(page, live_server_u
     expect(page.get_by_role("link", name="Texas Behavioral Health Executive Council")).to_be_visible()
     screenshot(page, "licensing-profile-not-available-phone")
     assert Licence.objects.count() == 3
+
+
+def test_counselor_submits_a_licence_with_its_scan_on_a_phone(page, live_server_url, screenshot, browser_login,
+                                                              counselor_a, tmp_path):
+    body()
+    place("ID", "Indonesia")
+    place("ID-YO", "DI Yogyakarta")
+    scan = tmp_path / "silp.pdf"
+    scan.write_bytes(PDF)
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, live_server_url, counselor_a)
+    page.get_by_role("link", name="My licences").click()
+    page.get_by_label("Issuing body").select_option(label="Himpunan Psikologi Indonesia (HIMPSI)")
+    page.get_by_label("Kind of licence").select_option("silp")
+    page.get_by_label("Licence number").fill("SILP 503/0456/2024")
+    page.get_by_label("Where it allows you to practise").select_option(label="DI Yogyakarta (ID-YO)")
+    page.get_by_label("Valid from").fill("2026-01-01")
+    page.get_by_label("Expires on").fill("2029-12-31")
+    page.get_by_label("Scan or PDF of the licence").set_input_files(str(scan))
+    page.get_by_role("button", name="Submit for verification").click()
+    expect(page.get_by_text("Licence submitted.")).to_be_visible()
+    expect(page.get_by_text("Submitted, awaiting verification")).to_be_visible()
+    screenshot(page, "licensing-my-licences-phone")
+    row = Licence.objects.get(counselor=counselor_a)
+    assert (row.state, row.jurisdiction.code, row.has_evidence) == (LicenceState.SUBMITTED, "ID-YO", True)
