@@ -189,3 +189,11 @@ def test_one_clients_intake_is_never_shown_to_another(client, client_a, client_b
     client.force_login(client_b)
     assert "Ayu Lestari" not in client.get(reverse("intake:form")).content.decode()
     assert "Ayu Lestari" not in client.get(reverse("intake:home")).content.decode()
+
+
+def test_the_intake_speaks_bahasa_indonesia(client, client_a, consented, settings):
+    client.force_login(client_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    page = client.get(reverse("intake:form")).content.decode()
+    assert "Rencana darurat" in page and "Nama sesuai identitas" in page
+    assert "Dukungan kesehatan jiwa dan krisis" in page  # the seeded number's description, translated
