@@ -27,3 +27,11 @@ def set_zone(user, zone: str) -> None:
     profile = getattr(user, "client_profile", None) or user.counselor_profile
     profile.time_zone = zone
     profile.save(update_fields=["time_zone"])
+
+
+def run_tasks_eagerly(monkeypatch) -> None:
+    """With REDIS_URL set, Celery sends tasks to the broker; these tests run them in-process instead."""
+    from counseling.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)

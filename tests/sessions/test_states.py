@@ -16,7 +16,7 @@ from sessions.services import (
     sessions_advance_due,
     sessions_remind_due,
 )
-from tests.sessions.booking_support import open_gates
+from tests.sessions.booking_support import open_gates, run_tasks_eagerly
 
 START = datetime(2027, 2, 1, 2, 0, tzinfo=UTC)
 
@@ -108,7 +108,9 @@ def test_a_completed_or_cancelled_session_does_not_move_again(session, counselor
     assert session_mark_no_show(session=session, actor=counselor_a, at=START + timedelta(hours=2)) is False
 
 
-def test_the_reminder_goes_out_once_with_both_time_zones(session, django_capture_on_commit_callbacks, settings):
+def test_the_reminder_goes_out_once_with_both_time_zones(session, django_capture_on_commit_callbacks, settings,
+                                                         monkeypatch):
+    run_tasks_eagerly(monkeypatch)
     settings.SESSION_REMINDER_HOURS_BEFORE = 24
     assert sessions_remind_due(at=START - timedelta(hours=25)) == 0
     with django_capture_on_commit_callbacks(execute=True):
