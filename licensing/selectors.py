@@ -126,9 +126,9 @@ def client_current_location(*, client) -> tuple[str, str]:
         return ("", "")
     if not isinstance(answers, dict):
         return ("", "")
-    place = answers.get("location") if isinstance(answers.get("location"), dict) else answers
-    country = str(place.get("location_country") or place.get("country") or "").strip().upper()
-    region = str(place.get("location_region") or place.get("region") or "").strip().upper()
+    # counseling.intake keeps "country" (ISO 3166-1) and "region" (ISO 3166-2) among the answers.
+    country = str(answers.get("country") or "").strip().upper()
+    region = str(answers.get("region") or "").strip().upper()
     if len(country) != 2:
         return ("", "")
     return (country, region if region.startswith(country + "-") else "")

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -86,6 +87,7 @@ def counselor_profile(request, user_id: int):
         "gate": gate, "country": country, "region": region, "location_source": source,
         "place_name": _place_name(country, region) if country else "",
         "booking_template": _booking_template() if gate else "",
+        "booking_url": _booking_url(counselor) if gate else "",
     })
 
 
@@ -99,6 +101,14 @@ def _booking_template() -> str:
     except TemplateDoesNotExist:
         return ""
     return BOOKING_TEMPLATE
+
+
+def _booking_url(counselor) -> str:
+    """The booking app's page for this counselor (sessions:booking_slots), if it exists."""
+    try:
+        return reverse("sessions:booking_slots", args=[counselor.pk])
+    except NoReverseMatch:
+        return ""
 
 
 @client_required

@@ -80,7 +80,7 @@ def test_the_intake_location_is_used_when_the_client_chose_none(client, client_a
         intake_model = apps.get_model("counseling", "Intake")
     except LookupError:
         pytest.skip("the identity helper's Intake model is not in this checkout")
-    answers = json.dumps({"location_country": "US", "location_region": "US-TX"})
+    answers = json.dumps({"country": "US", "region": "US-TX", "legal_name": "A"})  # as counseling.intake keeps it
     intake_model.objects.create(client=client_a, answers_sealed=seal(owner_id=client_a.pk, plaintext=answers,
                                                                      context=f"intake:{client_a.pk}"))
     assert client_current_location(client=client_a) == ("US", "US-TX")
@@ -153,3 +153,15 @@ def test_nobody_else_can_dismiss_a_clients_notice(client, staff_login, client_a,
     assert client.get(f"/licensing/notices/{notice.pk}/dismiss/").status_code in (302, 405)
     notice.refresh_from_db()
     assert notice.dismissed_at is None
+
+
+def test_a_client_where_the_counselor_is_licensed_gets_the_book_button(client, client_a, counselor_a, cast):
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        booking = reverse("sessions:booking_slots", args=[counselor_a.pk])
+    except NoReverseMatch:
+        pytest.skip("the booking pages (sessions:booking_slots) are not in this checkout")
+    client.force_login(client_a)
+    assert f'href="{booking}"' in cards(client.get(f"/licensing/counselors/{counselor_a.pk}/?place=ID-JK"))
+    assert f'href="{booking}"' not in cards(client.get(f"/licensing/counselors/{counselor_a.pk}/?place=US-TX"))
