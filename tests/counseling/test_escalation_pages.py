@@ -81,8 +81,6 @@ def test_the_numbers_page_shows_only_the_clients_own_escalation(client, client_b
 
 def test_the_risk_queue_orders_by_severity_then_age(client, client_a, client_b, counselor_a, staff_login):
     t0 = clock.now()
-    make_session(client_a, counselor_a)
-    make_session(client_b, counselor_a)
     medium_old = escalation_open(client=client_a, kind="reply_overdue", severity=2, dedupe_key="t:1",
                                  counselor=counselor_a, at=t0 - timedelta(hours=2))[0]
     high_new = escalation_open(client=client_b, kind="help_button", severity=3, dedupe_key="t:2",
