@@ -34,6 +34,14 @@ FRAME_BURST = 40  # any frames per socket per second before "rate_limited" (typi
 TYPING_EVERY_SECONDS = 2.0
 
 
+def in_db_thread(fn):
+    """Run ORM work in the shared worker pool rather than Channels' one sync thread per process, so
+    messages of different conversations are stored and read in parallel, each thread on its own
+    database connection (persistent with DB_CONN_MAX_AGE). Order within one conversation comes from
+    the sequence numbers, not from threads."""
+    return database_sync_to_async(fn, thread_sensitive=False)
+
+
 def _second_factor_passed(user, session) -> bool:
     try:
         from counseling.mfa import session_is_verified
@@ -61,7 +69,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         kwargs = self.scope["url_route"]["kwargs"]
         self.language = "en"
         try:
-            access, gate = await database_sync_to_async(self._open)(
+            access, gate = await in_db_thread(self._open)(
                 user, kwargs["conversation_id"], kwargs.get("session_id"))
         except (Http404, PermissionDenied):
             await self.close(code=CLOSE_FORBIDDEN)
@@ -180,7 +188,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                               % {"n": services.CHAT_MESSAGE_MAX_CHARS}, client_msg_id=str(client_msg_id))
             return
         try:
-            message, created = await database_sync_to_async(self._post)(client_msg_id, body)
+            message, created = await in_db_thread(self._post)(client_msg_id, body)
         except services.ChatError as error:
             await self._error(error.code, error.message, client_msg_id=str(client_msg_id))
             return
@@ -200,7 +208,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             await self._error("malformed", _("after_seq must be a whole number."))
             return
-        messages = await database_sync_to_async(selectors.messages_after)(
+        messages = await in_db_thread(selectors.messages_after)(
             conversation=self.access.conversation, after_seq=after)
         last = messages[-1]["seq"] if messages else after
         await self.send_json({"type": "history", "after_seq": after, "messages": messages,
@@ -223,14 +231,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         if self.access.read_only:
             return  # an admin reading under break-glass is not the reader the client expects
-        await database_sync_to_async(services.messages_mark_read)(
+        await in_db_thread(services.messages_mark_read)(
             conversation=self.access.conversation, reader=self.user, up_to_seq=up_to)
 
     async def on_help(self, frame):
         if self.user.pk != self.access.conversation.client_id:
             await self._error("unsupported", _("Only the client can ask for help here."))
             return
-        await database_sync_to_async(services.chat_help_request)(
+        await in_db_thread(services.chat_help_request)(
             client=self.user, conversation=self.access.conversation, session=self.access.session,
             ip_address=_client_ip(self.scope))
         await self.send_json({"type": "help_sent"})
@@ -254,7 +262,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("malformed", _("Type your code word."))
             return
         try:
-            await database_sync_to_async(services.code_word_answer)(
+            await in_db_thread(services.code_word_answer)(
                 session=self.access.session, client=self.user, attempt=attempt, ip_address=_client_ip(self.scope))
         except services.ChatError as error:
             await self._error(error.code, error.message)
@@ -273,7 +281,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def message_new(self, event):
         if event.get("origin") == self.channel_name:
             return  # the sender's own socket already has it, with its ack
-        frame = await database_sync_to_async(selectors.message_frame_at)(
+        frame = await in_db_thread(selectors.message_frame_at)(
             conversation=self.access.conversation, seq=event["seq"])
         if frame is not None:
             await self.send_json(frame)
@@ -297,7 +305,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def chat_recheck(self, event):
         """Consent withdrawn, session ended, licence lapsed...: re-run the gate; close if it now refuses."""
         try:
-            gate = await database_sync_to_async(self._recheck)()
+            gate = await in_db_thread(self._recheck)()
         except Http404:
             gate = None
         if gate:

@@ -75,50 +75,73 @@ def chat_rate_allows(*, user_id: int, limit: int | None = None, window_seconds: 
     return count <= limit
 
 
+def _next_seq(conversation_id: int) -> int:
+    """Allocate the next sequence number. Must run inside the message's transaction.
+
+    One statement that increments and returns: it takes the Conversation row lock (PostgreSQL) or the
+    database write lock (SQLite, BEGIN IMMEDIATE) until commit, so concurrent senders in any process
+    get distinct numbers, and a rolled-back message gives its number back (no gaps).
+    """
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
+                       [conversation_id])
+        return cursor.fetchone()[0]
+
+
+def _message_with_client_id(*, conversation: Conversation, sender, client_msg_id: uuid.UUID) -> Message | None:
+    existing = Message.objects.filter(conversation_id=conversation.pk, client_msg_id=client_msg_id).first()
+    if existing is not None and existing.sender_id != sender.pk:
+        raise ChatError("conflict", _("This message id is already taken."))
+    return existing
+
+
 def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID | str, body: str,
                  session: CounselingSession | None = None, origin: str = "") -> tuple[Message, bool]:
     """Store one message, sealed, and return (message, created). Idempotent on `client_msg_id`.
 
     Preconditions: the caller checked access and the chat gate (sessions.selectors.access_chat,
-    chat_gate). The sequence number is allocated under the Conversation row lock (PostgreSQL
-    select_for_update; SQLite's BEGIN IMMEDIATE serialises writers), so concurrent senders in any
-    process get distinct, gap-free numbers. `origin` is the sending socket's channel name, so that
-    socket is not sent its own message again.
+    chat_gate). `origin` is the sending socket's channel name, so that socket is not sent its own
+    message again. A resend (same id) returns the stored message; if two copies race, the unique
+    constraint on (conversation, client_msg_id) rolls the second back, sequence number included.
     """
     if not isinstance(body, str) or not body.strip():
         raise ChatError("empty", _("A message cannot be empty."))
     if len(body) > CHAT_MESSAGE_MAX_CHARS:
         raise ChatError("too_large", _("A message can be at most %(n)s characters.") % {"n": CHAT_MESSAGE_MAX_CHARS})
     client_msg_id = uuid.UUID(str(client_msg_id))
-    with transaction.atomic():
-        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        existing = Message.objects.filter(conversation_id=locked.pk, client_msg_id=client_msg_id).first()
-        if existing is not None:
-            if existing.sender_id != sender.pk:
-                raise ChatError("conflict", _("This message id is already taken."))
-            return existing, False
-        seq = locked.last_seq + 1
-        Conversation.objects.filter(pk=locked.pk).update(last_seq=seq)
-        at = now()
-        message = Message(conversation=locked, session=session, seq=seq, sender=sender,
-                          client_msg_id=client_msg_id, created_at=at)
-        message.body_sealed = seal(owner_id=locked.client_id, plaintext=body, context=message.aad)
-        from_client = sender.pk == locked.client_id
-        if from_client:
-            profile = getattr(locked.counselor, "counselor_profile", None)
-            hours = profile.response_time_promise_hours if profile else 24
-            message.reply_due_at = at + timedelta(hours=hours)
-        message.save(force_insert=True)
-        if not from_client:
-            # A counselor's reply answers every earlier client message still waiting.
-            Message.objects.filter(conversation_id=locked.pk, sender_id=locked.client_id, seq__lt=seq,
-                                   answered_at__isnull=True).update(answered_at=at)
-        conversation_event_on_commit(conversation_id=locked.pk,
-                                     event={"type": "message.new", "seq": seq, "origin": origin})
-        if from_client:
-            message_id = message.pk
-            transaction.on_commit(lambda: client_message_stored.send(sender=Message, message_id=message_id))
-    conversation.last_seq = seq
+    existing = _message_with_client_id(conversation=conversation, sender=sender, client_msg_id=client_msg_id)
+    if existing is not None:
+        return existing, False
+    from_client = sender.pk == conversation.client_id
+    try:
+        with transaction.atomic():
+            seq = _next_seq(conversation.pk)
+            at = now()
+            message = Message(conversation=conversation, session=session, seq=seq, sender=sender,
+                              client_msg_id=client_msg_id, created_at=at)
+            # Sealed under the CLIENT's key whoever writes: shredding that key erases the whole record.
+            message.body_sealed = seal(owner_id=conversation.client_id, plaintext=body, context=message.aad)
+            if from_client:
+                profile = getattr(conversation.counselor, "counselor_profile", None)
+                hours = profile.response_time_promise_hours if profile else 24
+                message.reply_due_at = at + timedelta(hours=hours)
+            message.save(force_insert=True)
+            if not from_client:
+                # A counselor's reply answers every earlier client message still waiting.
+                Message.objects.filter(conversation_id=conversation.pk, sender_id=conversation.client_id,
+                                       seq__lt=seq, answered_at__isnull=True).update(answered_at=at)
+            conversation_event_on_commit(conversation_id=conversation.pk,
+                                         event={"type": "message.new", "seq": seq, "origin": origin})
+            if from_client:
+                message_id = message.pk
+                transaction.on_commit(lambda: client_message_stored.send(sender=Message, message_id=message_id))
+    except IntegrityError:
+        existing = _message_with_client_id(conversation=conversation, sender=sender, client_msg_id=client_msg_id)
+        if existing is None:
+            raise
+        return existing, False
+    conversation.last_seq = max(conversation.last_seq, seq)
     return message, True
 
 

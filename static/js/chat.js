@@ -80,10 +80,14 @@
     li.querySelector(".msg-who").textContent = mine ? strings.you : otherName;
     li.querySelector(".msg-body").textContent = m.error ? strings.undecryptable : m.body;
     setMeta(li, m.created_at, mine ? (m.read ? "read" : "sent") : "");
-    // Keep the list in server order even when a resync fills a gap.
-    const next = Array.from(log.children).find((el) => el.dataset.seq && Number(el.dataset.seq) > m.seq);
-    if (next && next !== li) log.insertBefore(li, next);
+    place(li, m.seq);
     scrollDown();
+  }
+
+  // Keep the list in server order (a resync fills gaps), with unacknowledged messages last.
+  function place(li, seq) {
+    const next = Array.from(log.children).find((el) => el !== li && (!el.dataset.seq || Number(el.dataset.seq) > seq));
+    if (next) log.insertBefore(li, next); else if (li !== log.lastElementChild) log.appendChild(li);
   }
 
   function renderPending(item, state) {
@@ -161,6 +165,7 @@
         li.classList.remove("pending");
         li.dataset.seq = f.seq;
         setMeta(li, f.created_at, li.dataset.state === "read" ? "read" : "sent");
+        place(li, f.seq);
       } else if (item) {
         renderMessage({ seq: f.seq, client_msg_id: f.client_msg_id, sender: me, body: item.body, created_at: f.created_at });
       }
@@ -220,7 +225,7 @@
   };
 
   function connect() {
-    if (stopped) return;
+    if (stopped || (socket && socket.readyState <= WebSocket.OPEN)) return;
     setStatus(attempt ? strings.offline : strings.connecting, attempt ? "offline" : "connecting");
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
@@ -289,6 +294,9 @@
   }
 
   document.addEventListener("visibilitychange", markRead);
+  // A phone that loses its network may keep a dead socket open for minutes: drop it at once and let
+  // the outbox hold what is typed; reconnect as soon as the network is back.
+  window.addEventListener("offline", () => { if (socket) socket.close(); });
   window.addEventListener("online", () => { if (!socket && !stopped) { attempt = 0; connect(); } });
   connect();
 })();

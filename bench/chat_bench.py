@@ -1,0 +1,336 @@
+#!/usr/bin/env python
+"""Chat benchmark against the real stack: two ASGI processes, the Redis channel layer, PostgreSQL.
+
+    DATABASE_URL=postgresql://counseling:counseling@127.0.0.1:5432/counseling \\
+    REDIS_URL=redis://127.0.0.1:6379/8 .venv/bin/python bench/chat_bench.py [--pairs 100] [--duration 15]
+
+What it does, bounded in count and time and on loopback only:
+- creates (once) its own database `<name>_bench_chat` next to DATABASE_URL's, migrates it, and a cast of
+  N clients and N counselors, each pair with an open session (users have no password; signed-in
+  Django sessions are written directly, staff with a confirmed second-factor device);
+- starts Daphne and Uvicorn on free loopback ports, both running bench/chat_asgi.py (the project's
+  application with the other features' gates open, plus a bare relay route);
+- connects every client to Daphne and every counselor to Uvicorn (each message crosses processes
+  through Redis) with real WebSocket clients (`websockets`), and has every socket send at a fixed
+  rate; latency is send-to-delivery at the other socket (same clock: one driver process);
+- for each layer backend (RedisChannelLayer "core", RedisPubSubChannelLayer "pubsub") and each rate,
+  runs the bare relay (forward over the same layer; no database, no encryption, no checks) and the
+  full chat path (gate-checked socket, sealed under the client's key, committed to PostgreSQL before
+  the ack, delivered as an id and read back and decrypted by the receiving socket), and prints
+  p50/p99 latency, sustained delivered messages per second, losses and the full/relay ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = "bench.chat_asgi:application"
+WALL_CLOCK_LIMIT = 20 * 60  # the whole run is stopped after this many seconds, whatever happens
+
+
+def loopback_only(url: str, what: str) -> None:
+    host = urlsplit(url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit(f"{what} must point at loopback (got {host!r}); this benchmark never leaves the machine")
+
+
+def bench_database(base_url: str) -> str:
+    """Create (once) the benchmark's own database next to DATABASE_URL's and return its URL."""
+    import psycopg2
+
+    parts = urlsplit(base_url)
+    name = parts.path.lstrip("/") + "_bench_chat"
+    conn = psycopg2.connect(base_url)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def make_cast(pairs: int) -> list[dict]:
+    """N client/counselor pairs with an open session and signed-in Django sessions (idempotent)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from counseling.clock import now
+    from counseling.models import ClientProfile, CounselorProfile, Role, User
+    from sessions.models import Conversation, CounselingSession
+
+    backend = (getattr(settings, "AUTHENTICATION_BACKENDS", None) or ["django.contrib.auth.backends.ModelBackend"])[0]
+
+    def user(email, role):
+        found = User.objects.filter(email=email).first()
+        if found:
+            return found
+        created = User(email=email, role=role)
+        created.set_unusable_password()
+        created.save()
+        return created
+
+    def signed_in(person):
+        store = SessionStore()
+        store[SESSION_KEY] = str(person.pk)
+        store[BACKEND_SESSION_KEY] = backend
+        store[HASH_SESSION_KEY] = person.get_session_auth_hash()
+        if person.role == Role.COUNSELOR:
+            device = TOTPDevice.objects.filter(user=person, confirmed=True).first() or TOTPDevice.objects.create(
+                user=person, name="bench", confirmed=True)
+            store[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        store.create()
+        return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+    cast = []
+    start = now() - timedelta(minutes=5)
+    for i in range(pairs):
+        client = user(f"bench-client-{i}@bench.test", Role.CLIENT)
+        ClientProfile.objects.get_or_create(user=client, defaults={"display_name": f"Client {i}"})
+        counselor = user(f"bench-counselor-{i}@bench.test", Role.COUNSELOR)
+        CounselorProfile.objects.get_or_create(user=counselor, defaults={
+            "display_name": f"Counselor {i}", "professional_title": "Psikolog", "practice_location": "Yogyakarta"})
+        conversation, _ = Conversation.objects.get_or_create(client=client, counselor=counselor)
+        session = CounselingSession.objects.filter(client=client, counselor=counselor, state="open",
+                                                   ends_at__gt=now() + timedelta(minutes=30)).first()
+        if session is None:  # one open session per pair (a counselor's sessions may not overlap)
+            CounselingSession.objects.filter(counselor=counselor, state="open").update(state="completed")
+            session = CounselingSession.objects.create(
+                client=client, counselor=counselor, starts_at=start, ends_at=start + timedelta(hours=2),
+                state="open", location_country="ID", location_region="ID-YO", location_confirmed_at=now())
+        cast.append({"room": i, "path": f"/ws/chat/{conversation.pk}/session/{session.pk}/",
+                     "client": signed_in(client), "counselor": signed_in(counselor)})
+    return cast
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, kind: str, env: dict):
+        self.kind, self.env, self.port, self.process = kind, env, free_port(), None
+
+    def __enter__(self):
+        if self.kind == "daphne":
+            cmd = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port), APP]
+        else:
+            cmd = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port),
+                   "--log-level", "warning", "--no-access-log", APP]
+        self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)  # loopback only
+                return self
+            except OSError:
+                time.sleep(0.25)
+        raise RuntimeError(f"{self.kind} did not start")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@dataclass
+class Phase:
+    layer: str
+    path: str  # "relay" or "chat"
+    rate: float  # messages per second per socket
+    sockets: int
+    duration: float
+    latencies_ms: list[float] = field(default_factory=list)
+    sent: int = 0
+    delivered: int = 0
+    errors: dict = field(default_factory=dict)
+
+    def pct(self, q: float) -> float:
+        data = sorted(self.latencies_ms)
+        return data[min(len(data) - 1, int(q * len(data)))] if data else float("nan")
+
+    @property
+    def offered(self) -> float:
+        return self.sockets * self.rate
+
+    @property
+    def throughput(self) -> float:
+        return self.delivered / self.duration
+
+
+async def run_phase(phase: Phase, cast: list[dict], servers: tuple[Server, Server], warmup: float) -> Phase:
+    from websockets.asyncio.client import connect
+
+    measuring = {"on": False}
+    stop = asyncio.Event()
+    gate = asyncio.Semaphore(20)
+
+    async def open_socket(server: Server, path: str, cookie: str):
+        async with gate:
+            ws = await connect(f"ws://127.0.0.1:{server.port}{path}", origin=f"http://127.0.0.1:{server.port}",
+                               additional_headers={"Cookie": cookie}, open_timeout=30, max_queue=None)
+            if phase.path == "chat":
+                hello = json.loads(await ws.recv())
+                if hello.get("type") != "hello":
+                    raise RuntimeError(f"chat refused: {hello}")
+            return ws
+
+    async def sender(ws):
+        await asyncio.sleep(random.random() / phase.rate)  # spread the sends over the interval
+        interval = 1 / phase.rate
+        next_at = time.perf_counter()
+        n = 0
+        while not stop.is_set():
+            body = f"{time.perf_counter_ns()}|{int(measuring['on'])}|bench message {n}"
+            frame = {"type": "send", "client_msg_id": str(__import__("uuid").uuid4()), "body": body}
+            await ws.send(json.dumps(frame))
+            if measuring["on"]:
+                phase.sent += 1
+            n += 1
+            next_at += interval
+            await asyncio.sleep(max(0, next_at - time.perf_counter()))
+
+    async def receiver(ws):
+        try:
+            async for raw in ws:
+                received = time.perf_counter_ns()
+                frame = json.loads(raw)
+                kind = frame.get("type")
+                if kind == "error":
+                    phase.errors[frame.get("code")] = phase.errors.get(frame.get("code"), 0) + 1
+                    continue
+                body = frame.get("body") if kind in ("send", "message") else None
+                if not body:
+                    continue
+                sent_ns, measured, _ = body.split("|", 2)
+                if measured == "1":
+                    phase.delivered += 1
+                    phase.latencies_ms.append((received - int(sent_ns)) / 1e6)
+        except Exception:
+            return
+
+    sockets = []
+    for pair in cast:
+        if phase.path == "chat":
+            a = await open_socket(servers[0], pair["path"], pair["client"])
+            b = await open_socket(servers[1], pair["path"], pair["counselor"])
+        else:
+            a = await open_socket(servers[0], f"/ws/relay/{pair['room']}/", pair["client"])
+            b = await open_socket(servers[1], f"/ws/relay/{pair['room']}/", pair["counselor"])
+        sockets += [a, b]
+    receivers = [asyncio.create_task(receiver(ws)) for ws in sockets]
+    senders = [asyncio.create_task(sender(ws)) for ws in sockets]
+    await asyncio.sleep(warmup)
+    measuring["on"] = True
+    await asyncio.sleep(phase.duration)
+    measuring["on"] = False
+    stop.set()
+    await asyncio.gather(*senders, return_exceptions=True)
+    await asyncio.sleep(3)  # drain what is in flight
+    for ws in sockets:
+        await ws.close()
+    await asyncio.gather(*receivers, return_exceptions=True)
+    return phase
+
+
+def report(phases: list[Phase]) -> None:
+    print()
+    print(f"{'layer':7} {'path':6} {'sockets':>7} {'offered/s':>9} {'deliv/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8} {'lost':>6}  errors")
+    for p in phases:
+        lost = p.sent - p.delivered
+        print(f"{p.layer:7} {p.path:6} {p.sockets:7d} {p.offered:9.0f} {p.throughput:8.1f} {p.pct(0.5):8.1f} "
+              f"{p.pct(0.99):8.1f} {max(p.latencies_ms, default=float('nan')):8.1f} {lost:6d}  {p.errors or ''}")
+    print()
+    by_key = {(p.layer, p.path, p.rate): p for p in phases}
+    for (layer, path, rate), p in by_key.items():
+        relay = by_key.get((layer, "relay", rate))
+        if path == "chat" and relay and relay.latencies_ms:
+            print(f"{layer:7} {p.offered:5.0f} msg/s offered: full/relay p50 ratio {p.pct(0.5) / relay.pct(0.5):.2f}, "
+                  f"p99 ratio {p.pct(0.99) / relay.pct(0.99):.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=100, help="conversations (two sockets each), at most 300")
+    parser.add_argument("--rates", default="1,1.5", help="messages per second per socket, comma-separated")
+    parser.add_argument("--duration", type=float, default=15, help="measured seconds per phase, at most 60")
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--layers", default="core,pubsub")
+    args = parser.parse_args()
+    if not 1 <= args.pairs <= 300 or not 1 <= args.duration <= 60:
+        sys.exit("--pairs must be 1..300 and --duration 1..60")
+    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
+    if not database_url or not redis_url:
+        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the benchmark runs against the real stack")
+    loopback_only(database_url, "DATABASE_URL")
+    loopback_only(redis_url, "REDIS_URL")
+    signal.alarm(WALL_CLOCK_LIMIT)
+
+    bench_url = bench_database(database_url)
+    env = dict(os.environ, DATABASE_URL=bench_url, EMBEDDED_SCHEDULER="0", DEBUG="0", HTTPS="0",
+               PYTHONPATH=str(ROOT), DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"),
+               CHAT_RATE_LIMIT="1000", CHANNEL_LAYER_PREFIX="bench-chat", LOG_LEVEL="WARNING",
+               CELERY_BROKER_URL=redis_url)
+    env.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789abcdef")
+    env.setdefault("FIELD_ENCRYPTION_KEYS", "bench:YmVuY2gtb25seS1rZXktZW5jcnlwdGlvbi0wMTIzNDU=")
+    os.environ.update(env)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "counseling.settings")
+    import django
+
+    django.setup()
+    cast = make_cast(args.pairs)
+    print(f"{len(cast)} pairs; Daphne serves the clients, Uvicorn the counselors; "
+          f"PostgreSQL {bench_url.rsplit('/', 1)[1]}; DB_CONN_MAX_AGE={env['DB_CONN_MAX_AGE']}; "
+          f"{os.cpu_count()} cores; "
+          f"load average before: {os.getloadavg()[0]:.1f} (other work on the machine skews every figure)")
+    rates = [float(r) for r in args.rates.split(",")]
+    phases = []
+    for layer in args.layers.split(","):
+        server_env = dict(env, BENCH_LAYER=layer)
+        with Server("daphne", server_env) as daphne, Server("uvicorn", server_env) as uvicorn:
+            for rate in rates:
+                for path in ("relay", "chat"):
+                    phase = Phase(layer=layer, path=path, rate=rate, sockets=2 * len(cast), duration=args.duration)
+                    asyncio.run(run_phase(phase, cast, (daphne, uvicorn), args.warmup))
+                    phases.append(phase)
+                    print(f"  {layer} {path} at {phase.offered:.0f} msg/s: p50 {phase.pct(0.5):.1f} ms, "
+                          f"p99 {phase.pct(0.99):.1f} ms, {phase.throughput:.1f} msg/s delivered, "
+                          f"{phase.sent - phase.delivered} lost {phase.errors or ''}", flush=True)
+    report(phases)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    # No worker runs during the benchmark: drop the risk-check tasks the client messages queued (ids only).
+    import redis
+
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).delete("celery")
+
+
+if __name__ == "__main__":
+    main()

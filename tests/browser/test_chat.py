@@ -1,0 +1,67 @@
+"""A client (on a phone-sized screen) and a counselor chat in two browser contexts against a real Daphne."""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.sessions.chat_helpers import open_session
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def gates_open(monkeypatch):
+    """Other features' gates, opened before the server process forks (it inherits the patch)."""
+    from tests.sessions.chat_helpers import open_gates
+
+    open_gates(monkeypatch)
+
+
+def test_client_and_counselor_chat_with_delivery_states_and_an_outbox_that_survives_reload(
+        gates_open, live_server_url, browser, browser_login, screenshot, client_a, counselor_a):
+    # Out of Playwright's event-loop thread: saving a session sends real-time notices (async_to_sync).
+    with ThreadPoolExecutor(1) as pool:
+        _, session = pool.submit(open_session, client_a, counselor_a).result()
+    url = f"{live_server_url}/sessions/{session.pk}/chat/"
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    desk = browser.new_context(viewport={"width": 1280, "height": 900})
+    client = browser_login(phone.new_page(), live_server_url, client_a)
+    counselor = browser_login(desk.new_page(), live_server_url, counselor_a)
+    client.goto(url)
+    counselor.goto(url)
+    expect(client.locator("#chat-status")).to_have_text("Connected")
+    expect(counselor.locator("#chat-status")).to_have_text("Connected")
+    expect(counselor.get_by_role("heading", name="Before you start")).to_be_visible()
+
+    client.get_by_label("Your message").fill("Halo, saya merasa cemas sejak minggu lalu.")
+    client.get_by_role("button", name="Send").click()
+    expect(counselor.locator(".msg.theirs .msg-body")).to_have_text("Halo, saya merasa cemas sejak minggu lalu.")
+    # The counselor's page is open, so the message is read at once: the client sees "read".
+    expect(client.locator(".msg.mine .msg-meta")).to_have_text(re.compile(r"read$"))
+    counselor.get_by_label("Your message").fill("Terima kasih sudah bercerita. Sejak kapan tepatnya?")
+    counselor.get_by_role("button", name="Send").click()
+    expect(client.locator(".msg.theirs .msg-body")).to_have_text("Terima kasih sudah bercerita. Sejak kapan tepatnya?")
+
+    # Offline: the message waits in the outbox (localStorage), survives a reload, and is sent on reconnect.
+    phone.set_offline(True)
+    expect(client.locator("#chat-status")).to_have_attribute("data-state", "offline", timeout=15000)
+    client.get_by_label("Your message").fill("Ini terkirim nanti")
+    client.get_by_role("button", name="Send").click()
+    expect(client.locator(".msg.pending .msg-meta")).to_have_text(re.compile(r"sending$"))
+    assert "Ini terkirim nanti" in client.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    phone.set_offline(False)
+    client.reload()
+    expect(counselor.locator(".msg.theirs .msg-body").last).to_have_text("Ini terkirim nanti", timeout=15000)
+    expect(client.locator(".msg.mine")).to_have_count(2)
+    expect(client.locator(".msg.pending")).to_have_count(0)
+    expect(client.locator(".msg .msg-body")).to_have_text([  # server order, the late one last
+        "Halo, saya merasa cemas sejak minggu lalu.", "Terima kasih sudah bercerita. Sejak kapan tepatnya?",
+        "Ini terkirim nanti"])
+    assert "Ini terkirim nanti" not in client.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+
+    screenshot(client, "chat-client-phone")
+    screenshot(counselor, "chat-counselor-panel")
+    phone.close()
+    desk.close()
