@@ -330,3 +330,38 @@ def test_an_inactive_admin_is_not_alerted(client_a, admin_user, pushed):
     escalation, _ = help_request(client=client_a)
     escalation_deliver(escalation_id=escalation.pk)
     assert alerts_to(pushed, admin_user) == []
+
+
+# --- Through the chat's own services (sessions.services), not only the signals -----------------------
+
+
+def test_a_risk_message_posted_through_the_chat_opens_one_escalation(
+        client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
+    import uuid
+
+    from sessions.models import Conversation
+    from sessions.services import message_post
+
+    conversation = Conversation.objects.create(client=client_a, counselor=counselor_a)
+    client_msg_id = uuid.uuid4()
+    with django_capture_on_commit_callbacks(execute=True):
+        message_post(conversation=conversation, sender=client_a, client_msg_id=client_msg_id,
+                     body="aku pengen bunuh diri")
+        message_post(conversation=conversation, sender=counselor_a, client_msg_id=uuid.uuid4(),
+                     body="Kamu bilang 'bunuh diri', aku di sini.")
+    escalation = Escalation.objects.get()
+    assert escalation.kind == EscalationKind.RISK_PHRASE and escalation.message.sender == client_a
+    assert len(alerts_to(pushed, counselor_a)) == 1
+
+
+def test_the_chat_help_button_opens_the_help_escalation(
+        client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
+    from sessions.models import Conversation
+    from sessions.services import chat_help_request
+
+    conversation = Conversation.objects.create(client=client_a, counselor=counselor_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        chat_help_request(client=client_a, conversation=conversation)
+    escalation = Escalation.objects.get()
+    assert escalation.kind == EscalationKind.HELP_BUTTON and escalation.counselor == counselor_a
+    assert [p["type"] for uid, p in pushed if uid == client_a.pk] == ["escalation.client"]
