@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from counseling.audit import audit_record
 from counseling.clock import now
@@ -287,11 +287,11 @@ def sessions_cancel_for_consent_withdrawal(*, client, actor, request=None) -> in
 # happens once, and is audit-logged once.
 
 CANCEL_REASONS = {
-    "schedule_conflict": _lazy("I have a schedule conflict"),
-    "unwell": _lazy("I am unwell"),
-    "no_longer_needed": _lazy("I no longer need this session"),
-    "counselor_unavailable": _lazy("The counselor is unavailable"),
-    "other": _lazy("Another reason"),
+    "schedule_conflict": gettext_lazy("I have a schedule conflict"),
+    "unwell": gettext_lazy("I am unwell"),
+    "no_longer_needed": gettext_lazy("I no longer need this session"),
+    "counselor_unavailable": gettext_lazy("The counselor is unavailable"),
+    "other": gettext_lazy("Another reason"),
 }
 # System reason codes, never offered in a form.
 SYSTEM_CANCEL_REASONS = {"rescheduled", "consent_withdrawn"}

@@ -61,3 +61,12 @@ def test_the_client_dashboard_is_for_clients_only(client, counselor_a, staff_log
     assert client.get("/client/").status_code == 302
     staff_login(client, counselor_a)
     assert client.get("/client/").status_code == 403
+
+
+def test_the_dashboard_speaks_indonesian(client, client_a, counselor_a):
+    book(client_a, counselor_a, days=3)
+    client.force_login(client_a)
+    client.cookies["django_language"] = "id"
+    page = client.get("/client/").content.decode()
+    assert "Saya butuh bantuan sekarang" in page and "Sesi mendatang" in page
+    assert "Zona waktu" in page or "waktu Anda" in page
