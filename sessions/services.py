@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -491,10 +491,21 @@ def session_mark_no_show(*, session: CounselingSession, actor, request=None, at:
 
 
 def session_advance(*, session: CounselingSession, at: datetime | None = None) -> CounselingSession:
-    """Apply the moves that time alone decides. Safe to run twice; used by the beat job and on read."""
+    """Apply the moves that time and chat activity decide. Safe to run twice; used by the beat job and on read.
+
+    An open session whose client has written in its chat is in progress (from their first message):
+    the chat's gates already admitted them, so no separate "start" click is needed.
+    """
     at = at or now()
     if session.state == SessionState.SCHEDULED:
         session_open(session=session, at=at)
+    if session.state == SessionState.OPEN:
+        first = (Message.objects.filter(session=session, sender_id=session.client_id).order_by("created_at")
+                 .values_list("created_at", flat=True).first())
+        if first is not None:
+            with transaction.atomic():
+                _move(session=session, to=SessionState.IN_PROGRESS, from_states=[SessionState.OPEN], actor=None,
+                      started_at=first, detail={"by": "chat_activity"})
     if session.state in (SessionState.SCHEDULED, SessionState.OPEN) and at >= session.ends_at:
         session_mark_no_show(session=session, actor=None, at=at)
     if session.state == SessionState.IN_PROGRESS and at >= session.ends_at + AUTO_COMPLETE_AFTER:
@@ -510,6 +521,9 @@ def sessions_advance_due(*, at: datetime | None = None, batch_size: int = 500) -
     overdue = Q(state=SessionState.OPEN, ends_at__lte=at)
     running = Q(state=SessionState.IN_PROGRESS, ends_at__lte=at - AUTO_COMPLETE_AFTER)
     due = list(CounselingSession.objects.filter(opening | overdue | running).order_by("starts_at")[:batch_size])
+    client_wrote = Message.objects.filter(session=OuterRef("pk"), sender=OuterRef("client"))
+    due += list(CounselingSession.objects.filter(state=SessionState.OPEN).filter(Exists(client_wrote))
+                .exclude(pk__in=[s.pk for s in due]).order_by("starts_at")[:batch_size])
     for session in due:
         session_advance(session=session, at=at)
     return len(due)

@@ -155,3 +155,30 @@ def test_the_periodic_jobs_are_scheduled_and_registered(settings):
 
     for name in ("sessions-advance", "sessions-remind"):
         assert settings.CELERY_BEAT_SCHEDULE[name]["task"] in current_app.tasks
+
+
+def test_an_open_session_whose_client_writes_is_in_progress_and_later_completed_not_a_no_show(session, client_a):
+    import uuid
+
+    from sessions.models import Conversation, Message
+
+    sessions_advance_due(at=START - timedelta(minutes=5))
+    conversation = Conversation.objects.create(client=client_a, counselor=session.counselor)
+    Message.objects.create(conversation=conversation, session=session, sender=client_a, seq=1,
+                           client_msg_id=uuid.uuid4(), body_sealed=b"sealed", created_at=START + timedelta(minutes=1))
+    sessions_advance_due(at=START + timedelta(minutes=2))
+    assert state_of(session) == "in_progress" and session.started_at == START + timedelta(minutes=1)
+    sessions_advance_due(at=START + timedelta(minutes=90))
+    assert state_of(session) == "completed"
+
+
+def test_only_the_counselor_writing_still_leaves_a_no_show(session, client_a, counselor_a):
+    import uuid
+
+    from sessions.models import Conversation, Message
+
+    conversation = Conversation.objects.create(client=client_a, counselor=counselor_a)
+    Message.objects.create(conversation=conversation, session=session, sender=counselor_a, seq=1,
+                           client_msg_id=uuid.uuid4(), body_sealed=b"sealed", created_at=START + timedelta(minutes=1))
+    sessions_advance_due(at=START + timedelta(minutes=55))
+    assert state_of(session) == "no_show"
