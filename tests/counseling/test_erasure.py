@@ -1,5 +1,4 @@
 """Erasure requests: the client asks, staff see the duties and answer with the reason, the client is told."""
-# ruff: noqa: F811  (pytest fixtures imported from test_escalation_support are used as arguments)
 
 from datetime import timedelta
 

@@ -1,5 +1,4 @@
 """Pages of escalation: the help button, the numbers page, the risk queue and its detail; outsiders get nothing."""
-# ruff: noqa: F811  (pytest fixtures imported from test_escalation_support are used as arguments)
 
 from datetime import timedelta
 
