@@ -153,6 +153,15 @@ def test_the_sweep_is_in_the_beat_schedule_every_minute(settings):
     assert entry["task"] == "counseling.tasks.escalation_sweep" and entry["schedule"] == 60.0
 
 
+def test_without_redis_the_server_runs_the_sweep_itself_every_minute():
+    from counseling.embedded_jobs import due_jobs
+
+    last_runs = {}
+    t0 = clock.now()
+    assert "escalation-sweep" in due_jobs(last_runs=last_runs, at=t0)  # at start-up
+    assert "retention-run" not in due_jobs(last_runs={}, at=t0)  # a nightly job waits for its time
+
+
 # --- Signal 2: risk phrases --------------------------------------------------------------------
 
 
