@@ -122,3 +122,13 @@ def code_word_result_for(*, session, viewer) -> bool | None:
         raise PermissionDenied
     latest = CodeWordCheck.objects.filter(session=session).order_by("-checked_at", "-id").first()
     return None if latest is None else latest.matched
+
+
+def sessions_to_locate(*, client):
+    """The client's sessions still to come, each needing a location confirmed before it starts."""
+    from counseling.clock import now
+    from sessions.models import CounselingSession, SessionState
+
+    return (CounselingSession.objects.filter(client=client, state__in=[SessionState.SCHEDULED, SessionState.OPEN],
+                                             ends_at__gt=now())
+            .select_related("counselor__counselor_profile").order_by("starts_at")[:10])

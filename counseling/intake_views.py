@@ -23,6 +23,7 @@ from counseling.identity_selectors import (
     intake_for,
     review_queue,
     session_location_change,
+    sessions_to_locate,
 )
 from counseling.intake_forms import CodeWordAnswerForm, IdentityDocumentForm, IntakeForm, LocationForm, ReviewForm
 from counseling.permissions import admin_required, client_required, counselor_required
@@ -70,6 +71,7 @@ def home(request):
         "gate": identity_gate(client=client),
         "emergency_numbers": emergency_numbers_for(country=country or "ID", region=region),
         "emergency_country": country or "ID",
+        "sessions_to_locate": sessions_to_locate(client=client),
     })
 
 

@@ -1,9 +1,12 @@
 """The intake in a real browser: a client fills it in (on a phone-sized screen), uploads an ID
 document, and an admin (password + authenticator code) verifies it in the review queue."""
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
 
+from counseling.clock import now
 from counseling.models import IdentityDocument, Intake
 from tests.counseling.test_identity_documents_sniffing import png_bytes
 
@@ -23,7 +26,10 @@ def accept_consent(client_user, language="en"):
 
 
 def test_a_client_completes_the_intake_and_an_admin_verifies_the_id(page, live_server_url, browser_login, client_b,
-                                                                     admin_user, screenshot, tmp_path, browser):
+                                                                     counselor_b, admin_user, screenshot, tmp_path,
+                                                                     browser):
+    from sessions.models import CounselingSession
+
     accept_consent(client_b)
     page.set_viewport_size({"width": 390, "height": 844})
     browser_login(page, live_server_url, client_b)
@@ -78,6 +84,21 @@ def test_a_client_completes_the_intake_and_an_admin_verifies_the_id(page, live_s
     admin_context.close()
 
     assert IdentityDocument.objects.get(client=client_b).status == "verified"
+    session = CounselingSession.objects.create(client=client_b, counselor=counselor_b,
+                                               starts_at=now() + timedelta(days=1),
+                                               ends_at=now() + timedelta(days=1, minutes=50))
     page.reload()
     expect(page.get_by_text("All done: you can book and start sessions.")).to_be_visible()
     screenshot(page, "intake-done-phone")
+
+    # Before the session: the client confirms where they will be (here: travelling to Indonesia).
+    page.get_by_role("link", name="Confirm where you are").click()
+    expect(page.get_by_label("Province or state (optional)")).to_have_value("US-TX")  # from the intake
+    page.get_by_label("Country where you are now").select_option("ID")
+    page.get_by_label("Province or state (optional)").fill("ID-BA")
+    expect(page.locator('[data-emergency-places] a[href="tel:112"]')).to_be_visible()
+    screenshot(page, "session-location-phone")
+    page.get_by_role("button", name="Confirm my location").click()
+    expect(page.get_by_text("Your location for this session is confirmed.")).to_be_visible()
+    session.refresh_from_db()
+    assert (session.location_country, session.location_region) == ("ID", "ID-BA")

@@ -94,3 +94,13 @@ def test_an_ended_session_cannot_be_confirmed(client_a, session):
     session.save(update_fields=["state"])
     with pytest.raises(ValidationError):
         session_location_confirm(session=session, client=client_a, country="ID")
+
+
+def test_the_intake_overview_asks_for_the_location_of_each_coming_session_in_the_clients_time(client, client_a,
+                                                                                                session):
+    client.force_login(client_a)
+    page = client.get(reverse("intake:home")).content.decode()
+    assert reverse("intake:session_location", args=[session.pk]) in page
+    assert "Confirm where you are" in page and "(Asia/Jakarta)" in page
+    local = session.starts_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Jakarta"))
+    assert local.strftime("%H:%M") in page
