@@ -23,6 +23,7 @@ from consent.rendering import consent_render
 from consent.selectors import consent_history_of_client, consent_previous_published, consent_version_in_force
 from counseling.audit import audit_record, client_ip
 from counseling.clock import now
+from counseling.models import Role
 
 
 def consent_draft_create(*, language: str, created_by, request=None) -> ConsentVersion:
@@ -165,6 +166,8 @@ def consent_accept(*, client, version: ConsentVersion, counselor=None, shown_sha
     Refused if the version is no longer the one in force, if any section was not acknowledged, or if
     the text rendered now is not the text whose hash the page showed (it changed while they read).
     """
+    if getattr(client, "role", None) != Role.CLIENT:
+        raise ValidationError(_("Only a client can give consent to counseling."), code="not_client")
     missing = [key for key in ELEMENT_KEYS if key not in set(acknowledged)]
     if missing:
         raise ValidationError(_("Please confirm that you have read every section."), code="unacknowledged")

@@ -189,6 +189,13 @@ EXPORT_COLUMNS = ["acceptance_id", "version_id", "version_number", "language", "
                   "rendered_text"]
 
 
+def _csv_safe(value):
+    """A spreadsheet must not run a formula a client typed (their user agent is theirs to set)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 @admin_required
 def client_export(request):
     """Download one client's consent history (JSON or CSV); the export is audit-logged."""
@@ -206,7 +213,8 @@ def client_export(request):
         writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "acknowledged_sections": " ".join(row["acknowledged_sections"])})
+            row = {**row, "acknowledged_sections": " ".join(row["acknowledged_sections"])}
+            writer.writerow({key: _csv_safe(value) for key, value in row.items()})
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         extension = "csv"
     else:

@@ -118,3 +118,20 @@ def test_the_django_admin_refuses_changes_to_published_versions(admin_browser):
     assert not model_admin.has_change_permission(request, version)
     assert not model_admin.has_delete_permission(request, version)
     assert not model_admin.has_add_permission(request)
+
+
+def test_the_csv_export_does_not_let_a_client_plant_a_spreadsheet_formula(admin_browser, client_a):
+    from consent.models import ConsentAcceptance
+
+    acceptance = accept_current(client_a)
+    ConsentAcceptance.objects.filter(pk=acceptance.pk).update(user_agent='=HYPERLINK("http://evil.example")')
+    response = admin_browser.get("/consent/manage/export/", {"email": client_a.email, "format": "csv"})
+    row = next(csv.DictReader(io.StringIO(response.content.decode())))
+    assert row["user_agent"] == '\'=HYPERLINK("http://evil.example")'
+
+
+def test_only_clients_can_accept(counselor_a):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        accept_current(counselor_a)
