@@ -54,6 +54,9 @@ def test_client_sees_only_counselors_eligible_where_they_are(page, live_server_u
     pending = make_counselor("pending@staff.test", "Pending Counselor")
     licence(pending, "ID", state=LicenceState.SUBMITTED, number="STR-P")
 
+    profile = client_a.client_profile
+    profile.preferred_language = "en"  # the page in English first, then switched to Indonesian below
+    profile.save(update_fields=["preferred_language"])
     page.set_viewport_size({"width": 390, "height": 844})
     browser_login(page, live_server_url, client_a)
     page.get_by_role("link", name="Counselors").click()
@@ -74,6 +77,12 @@ def test_client_sees_only_counselors_eligible_where_they_are(page, live_server_u
     expect(page.locator("#eligibility")).to_contain_text("Not available where you are")
     expect(page.get_by_role("link", name="Texas Behavioral Health Executive Council")).to_be_visible()
     screenshot(page, "licensing-profile-not-available-phone")
+
+    page.get_by_role("link", name="All counselors").click()
+    page.get_by_label("Language").select_option("id")
+    expect(page.locator(f'[data-counselor="{counselor_a.pk}"]')).to_contain_text("Tersedia di tempat Anda")
+    expect(page.locator(f'[data-counselor="{counselor_b.pk}"]')).to_contain_text("Tidak tersedia di tempat Anda")
+    screenshot(page, "licensing-directory-client-phone-id")
     assert Licence.objects.count() == 3
 
 

@@ -41,7 +41,9 @@ async def test_the_chat_refuses_a_counselor_not_licensed_where_the_client_confir
     assert connected  # accepted only to say why
     error = await socket.receive_json_from(timeout=3)
     assert (error["code"], error["reason"]) == ("gate_refused", "no_licence_there")
-    assert "holds no licence" in error["message"]
+    # In the client's language (client_a prefers Indonesian).
+    assert error["message"] in ("This counselor holds no licence for the place where you are.",
+                                "Konselor ini tidak memiliki izin untuk tempat Anda berada.")
     assert (await socket.receive_output(timeout=3))["code"] == 4409
 
 
