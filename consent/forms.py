@@ -49,7 +49,7 @@ class ConsentDraftForm(forms.Form):
 
 
 class NewDraftForm(forms.Form):
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(label=_("Language of the new version"), choices=settings.LANGUAGES)
 
 
 class ClientLookupForm(forms.Form):
