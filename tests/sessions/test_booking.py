@@ -393,3 +393,26 @@ def test_booking_with_a_client_is_not_possible_and_unknown_counselors_are_404(cl
     assert client.get(f"/sessions/book/{client_b.pk}/").status_code == 404
     assert client.get("/sessions/book/999999/").status_code == 404
 
+
+
+def test_state_and_cancel_endpoints_refuse_anonymous_visitors_admins_and_get_requests(client, booked, admin_user,
+                                                                                      staff_login):
+    assert client.post(f"/sessions/{booked.pk}/state/", {"to": "no_show"}).status_code == 302  # to login
+    client.force_login(booked.client)
+    assert client.get(f"/sessions/{booked.pk}/cancel/").status_code == 405
+    staff_login(client, admin_user)
+    assert client.get(f"/sessions/{booked.pk}/").status_code == 404  # admins are not participants
+    assert client.post(f"/sessions/{booked.pk}/cancel/", {"reason": "other"}).status_code == 404
+    booked.refresh_from_db()
+    assert booked.state == "scheduled"
+
+
+def test_the_counselor_cancels_with_a_counselor_reason_and_the_client_is_told(client, booked, staff_login,
+                                                                              django_capture_on_commit_callbacks):
+    staff_login(client, booked.counselor)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/sessions/{booked.pk}/cancel/", {"reason": "counselor_unavailable"})
+    booked.refresh_from_db()
+    assert (booked.state, booked.cancel_reason, booked.cancelled_by) == ("cancelled", "counselor_unavailable",
+                                                                          booked.counselor)
+    assert booked.client.email in [m.to[0] for m in mail.outbox]
