@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db.models import Q
 
 from counseling.clock import now
 from counseling.gates import GateResult
@@ -21,7 +22,9 @@ def open_gates(monkeypatch) -> None:
 
 
 def open_session(client, counselor) -> tuple[Conversation, CounselingSession]:
-    start = now() - timedelta(minutes=5)
+    # Neither a counselor's nor a client's sessions may overlap (PostgreSQL exclusion constraints).
+    earlier = CounselingSession.objects.filter(Q(counselor=counselor) | Q(client=client)).count()
+    start = now() - timedelta(minutes=5) + timedelta(hours=2) * earlier
     session = CounselingSession.objects.create(
         client=client, counselor=counselor, starts_at=start, ends_at=start + timedelta(minutes=50), state="open",
         location_country="ID", location_region="ID-YO", location_confirmed_at=now())
@@ -72,3 +75,4 @@ def chat_path(conversation, session=None) -> str:
     if session is None:
         return f"/ws/chat/{conversation.pk}/"
     return f"/ws/chat/{conversation.pk}/session/{session.pk}/"
+

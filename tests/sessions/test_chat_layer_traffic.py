@@ -8,7 +8,13 @@ import uuid
 import pytest
 from channels.layers import channel_layers
 
-from tests.sessions.chat_helpers import chat_application, chat_path, chat_socket, open_gates, open_session
+from tests.sessions.chat_helpers import (
+    chat_application,
+    chat_path,
+    chat_socket,
+    open_gates,
+    open_session,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

@@ -6,7 +6,13 @@ import pytest
 from channels.db import database_sync_to_async
 
 from sessions.models import Message
-from tests.sessions.chat_helpers import chat_application, chat_path, chat_socket, open_gates, open_session
+from tests.sessions.chat_helpers import (
+    chat_application,
+    chat_path,
+    chat_socket,
+    open_gates,
+    open_session,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

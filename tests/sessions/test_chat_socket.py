@@ -9,7 +9,13 @@ from counseling.gates import GateResult
 from sessions.models import Conversation, Message
 from sessions.services import break_glass_open
 from tests.conftest import make_client
-from tests.sessions.chat_helpers import chat_application, chat_path, chat_socket, open_gates, open_session
+from tests.sessions.chat_helpers import (
+    chat_application,
+    chat_path,
+    chat_socket,
+    open_gates,
+    open_session,
+)
 
 application = chat_application()
 
