@@ -56,4 +56,8 @@ def demo_seed() -> list[tuple[str, str, str]]:
 
         demo_licences_seed(admin=admin, sari=User.objects.get(email="counselor.sari@demo.test"),
                            ben=User.objects.get(email="counselor.ben@demo.test"))
+        # Working hours for booking (sessions/demo.py).
+        from sessions.demo import demo_availability_seed
+
+        demo_availability_seed(counselors=User.objects.filter(role=Role.COUNSELOR, email__endswith="@demo.test"))
     return accounts
