@@ -30,7 +30,7 @@ def test_client_presses_help_and_the_counselors_page_shows_the_alert(
     client_page = client_context.new_page()
     browser_login(client_page, live_server_url, client_a)  # client_a reads Indonesian
     expect(client_page.locator("html")).to_have_attribute("data-alerts-connected", "1", timeout=10000)
-    client_page.get_by_role("button", name="Saya butuh bantuan sekarang").click()
+    client_page.get_by_role("button", name="Saya butuh bantuan sekarang", exact=True).click()
 
     expect(client_page.get_by_role("heading", name="Bantuan sedang dalam perjalanan")).to_be_visible()
     expect(client_page.get_by_role("status")).to_contain_text("Seseorang sudah diberi tahu")
@@ -59,5 +59,14 @@ def test_client_presses_help_and_the_counselors_page_shows_the_alert(
     screenshot(client_page, "help-client-acknowledged-phone-id")
     escalation.refresh_from_db()
     assert escalation.state == EscalationState.ACKNOWLEDGED
+
+    # The same pages on a phone: the queue and the client's erasure page.
+    counselor_page.set_viewport_size({"width": 390, "height": 844})
+    counselor_page.goto(live_server_url + "/staff/risk/")
+    expect(counselor_page.get_by_role("link", name="Help button pressed")).to_be_visible()
+    screenshot(counselor_page, "risk-queue-phone")
+    client_page.get_by_role("link", name="Hapus data saya").click()
+    expect(client_page.get_by_role("heading", name="Hapus data saya")).to_be_visible()
+    screenshot(client_page, "erasure-request-phone-id")
     client_context.close()
     counselor_context.close()
