@@ -128,3 +128,32 @@ def recovery_codes_left(*, user) -> int:
 
 def otp_issuer() -> str:
     return getattr(settings, "OTP_TOTP_ISSUER", "") or settings.SITE_NAME
+
+
+class SecondFactorRequiredMiddleware:
+    """Defence in depth: a counselor or admin who has not passed the second factor in this session
+    reaches only the sign-in, second-factor and public pages, whatever decorator a view uses.
+
+    The role decorators (counseling.permissions) already send them to the code step; this catches
+    views that only use login_required or an access_* check.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (user is not None and needs_second_factor(user) and not user.is_verified()
+                and not self._open_to_unverified(request.path_info)):
+            from counseling.permissions import second_factor_redirect
+
+            return second_factor_redirect(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _open_to_unverified(path: str) -> bool:
+        from django.urls import reverse
+
+        exact = {reverse("home"), reverse("healthz"), reverse("dashboard"), "/favicon.ico"}
+        prefixes = ("/accounts/", "/i18n/", settings.STATIC_URL, reverse("consent:transparency"))
+        return path in exact or path.startswith(prefixes)

@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "counseling.middleware.InactivityLogoutMiddleware",
+    # Staff without a verified second factor reach only sign-in, MFA and public pages (counseling.mfa).
+    "counseling.mfa.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

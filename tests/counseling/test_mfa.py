@@ -111,9 +111,9 @@ def test_the_django_admin_requires_the_second_factor(client, admin_user, staff_l
     client.force_login(admin_user)
     response = client.get("/admin/counseling/auditentry/")
     assert response.status_code == 302
-    login_page = client.get(response.url)
-    assert login_page.status_code == 302
-    assert login_page.url.startswith(reverse("mfa:setup"))
+    assert response.url.startswith(reverse("mfa:setup"))
+    # The admin's own login page sends a signed-in admin to the second factor too.
+    assert client.get("/admin/login/").url.startswith(reverse("mfa:setup"))
     staff_login(client, admin_user)
     assert client.get("/admin/counseling/auditentry/").status_code == 200
 
@@ -160,3 +160,51 @@ def test_a_websocket_session_check_follows_the_same_rule(counselor_a, client_a):
     assert not session_is_verified(user=counselor_a, session={})
     assert session_is_verified(user=counselor_a, session={DEVICE_ID_SESSION_KEY: device.persistent_id})
     assert session_is_verified(user=client_a, session={})
+
+
+def _all_paths(session_id: int) -> list[str]:
+    """Every routed path of the site, with each integer parameter set to a real session id."""
+    import re
+
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    paths = []
+
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, route)
+            elif isinstance(entry, URLPattern):
+                if route.startswith(("^", "admin/", "static/")) or "<" in re.sub(r"<int:\w+>", "", route):
+                    continue
+                paths.append("/" + re.sub(r"<int:\w+>", str(session_id), route))
+
+    walk(get_resolver().url_patterns)
+    return paths
+
+
+@pytest.mark.parametrize("persona", ["counselor_a", "admin_user"])
+def test_no_page_shows_client_data_to_staff_without_a_verified_second_factor(client, request, persona, client_a,
+                                                                             counselor_a):
+    from datetime import timedelta
+
+    from sessions.models import CounselingSession
+
+    from counseling.clock import now
+    from tests.counseling.test_intake import complete_intake
+
+    complete_intake(client_a)
+    session = CounselingSession.objects.create(client=client_a, counselor=counselor_a,
+                                               starts_at=now() + timedelta(days=1),
+                                               ends_at=now() + timedelta(days=1, hours=1))
+    user = request.getfixturevalue(persona)
+    confirmed_totp_device(user)
+    client.force_login(user)
+    client.raise_request_exception = False
+    paths = _all_paths(session.pk)
+    assert len(paths) > 20
+    for path in paths:
+        response = client.get(path)
+        body = response.content.decode(errors="replace") if response.status_code == 200 else ""
+        assert "Client A" not in body and "Ayu Lestari" not in body, path
