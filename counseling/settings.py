@@ -231,7 +231,12 @@ if REDIS_URL:
     # cap fan-out; see STACK.md and django/channels_redis#422.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Pub/sub by default: in bench/chat_bench.py (README "Performance") it kept delivering where
+            # the core layer's per-channel lists backed up and dropped. Both deliver at most once; the
+            # chat never relies on the layer to keep a message (docs/chat-protocol.md). CHANNEL_LAYER=core
+            # switches back (capacity and expiry below apply to it only).
+            "BACKEND": {"pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                        "core": "channels_redis.core.RedisChannelLayer"}[os.environ.get("CHANNEL_LAYER", "pubsub")],
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 2000}],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "counseling"),
