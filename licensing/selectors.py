@@ -82,19 +82,24 @@ def jurisdiction_gate(*, counselor, country: str, region: str = "", at: datetime
     """
     country = (country or "").strip().upper()
     region = (region or "").strip().upper()
-    action_url = reverse("licensing:directory")
     if not country:
-        return GateResult.refuse("location_unknown", refusal_message("location_unknown"), action_url)
-    day = _day(at)
+        return GateResult.refuse("location_unknown", refusal_message("location_unknown"),
+                                 reverse("licensing:directory"))
     covering = Q(jurisdiction__country=country) & (Q(jurisdiction__region="") | Q(jurisdiction__region=region))
+    licences = Licence.objects.filter(covering, counselor_id=counselor.pk)
+    privileges = (CompactPrivilege.objects.filter(covering, counselor_id=counselor.pk)
+                  .select_related("home_licence", "agreement").prefetch_related("agreement__members"))
+    return _decide(licences=licences, privileges=privileges, day=_day(at))
+
+
+def _decide(*, licences, privileges, day: date) -> GateResult:
+    """The gate's answer from the licences and privileges that cover the place (already filtered)."""
     reasons: list[str] = []
-    for licence in Licence.objects.filter(covering, counselor_id=counselor.pk):
+    for licence in licences:
         reason = _licence_refusal(licence, day)
         if not reason:
             return GateResult.ok()
         reasons.append(reason)
-    privileges = (CompactPrivilege.objects.filter(covering, counselor_id=counselor.pk)
-                  .select_related("home_licence", "agreement").prefetch_related("agreement__members"))
     for privilege in privileges:
         reason = _privilege_refusal(privilege, day)
         if not reason:
@@ -102,7 +107,7 @@ def jurisdiction_gate(*, counselor, country: str, region: str = "", at: datetime
         reasons.append(reason)
     known = [r for r in _REFUSAL_ORDER if r in reasons]
     reason = known[0] if known else "no_licence_there"
-    return GateResult.refuse(reason, refusal_message(reason), action_url)
+    return GateResult.refuse(reason, refusal_message(reason), reverse("licensing:directory"))
 
 
 def client_current_location(*, client) -> tuple[str, str]:
@@ -186,20 +191,37 @@ def public_privileges(*, counselor, at: datetime) -> list[CompactPrivilege]:
 
 def directory_entries(*, at: datetime, country: str = "", region: str = "") -> list[DirectoryEntry]:
     """Counselors with at least one verified, currently valid licence, each with a gate answer for
-    the given place (None when the place is unknown)."""
+    the given place (None when the place is unknown).
+
+    A fixed number of queries whatever the number of counselors: every licence and privilege is
+    prefetched once and the gate's own rules (`_decide`) run on them in memory.
+    """
     day = _day(at)
-    valid = Licence.objects.filter(_valid_licence_filter(day)).select_related("issuing_body", "jurisdiction")
+    country, region = (country or "").strip().upper(), (region or "").strip().upper()
+    all_licences = Licence.objects.select_related("issuing_body", "jurisdiction").order_by(
+        "jurisdiction__country", "kind")
+    all_privileges = (CompactPrivilege.objects.select_related("jurisdiction", "agreement",
+                                                              "home_licence__jurisdiction")
+                      .prefetch_related("agreement__members"))
     counselors = (User.objects.filter(role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False,
                                       licences__in=Licence.objects.filter(_valid_licence_filter(day)))
                   .distinct().select_related("counselor_profile")
-                  .prefetch_related(Prefetch("licences", queryset=valid, to_attr="valid_licences"))
+                  .prefetch_related(Prefetch("licences", queryset=all_licences, to_attr="all_licences"),
+                                    Prefetch("privileges", queryset=all_privileges, to_attr="all_privileges"))
                   .order_by("counselor_profile__display_name"))
     entries = []
     for counselor in counselors:
-        entry = DirectoryEntry(counselor=counselor, licences=counselor.valid_licences,
-                               privileges=public_privileges(counselor=counselor, at=at))
+        valid_privileges = [p for p in counselor.all_privileges if not _privilege_refusal(p, day)]
+        entry = DirectoryEntry(counselor=counselor,
+                               licences=[li for li in counselor.all_licences if li.is_valid_on(day)],
+                               privileges=valid_privileges)
         if country:
-            entry.gate = jurisdiction_gate(counselor=counselor, country=country, region=region, at=at)
+            entry.gate = _decide(
+                licences=[li for li in counselor.all_licences
+                          if li.jurisdiction.covers(country=country, region=region)],
+                privileges=[p for p in counselor.all_privileges
+                            if p.jurisdiction.covers(country=country, region=region)],
+                day=day)
         entries.append(entry)
     # Bookable first, then by name: a client sees who can help them before who cannot.
     entries.sort(key=lambda e: (not e.bookable, e.profile.display_name.lower()))

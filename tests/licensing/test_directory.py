@@ -165,3 +165,37 @@ def test_a_client_where_the_counselor_is_licensed_gets_the_book_button(client, c
     client.force_login(client_a)
     assert f'href="{booking}"' in cards(client.get(f"/licensing/counselors/{counselor_a.pk}/?place=ID-JK"))
     assert f'href="{booking}"' not in cards(client.get(f"/licensing/counselors/{counselor_a.pk}/?place=US-TX"))
+
+
+def test_the_directory_costs_the_same_few_queries_for_any_number_of_counselors(django_assert_max_num_queries,
+                                                                                admin_user):
+    from licensing.selectors import directory_entries
+    from tests.licensing.factories import NOON
+
+    agreement = compact("US-CO", "US-KS")
+    for i in range(30):
+        counselor = make_counselor(f"c{i}@staff.test", f"C{i:02}")
+        if i % 3 == 0:
+            licence(counselor, "ID", number=f"STR-{i}")
+        elif i % 3 == 1:
+            licence(counselor, "US-TX", kind="us_lpc", number=f"LPC-{i}", state=LicenceState.SUSPENDED)
+            licence(counselor, "US-CA", kind="us_lpc", number=f"LPC-CA-{i}")
+        else:
+            home = licence(counselor, "US-CO", kind="us_lpc", number=f"LPC-CO-{i}")
+            privilege(home, "US-KS", agreement=agreement, recorded_by=admin_user)
+    with django_assert_max_num_queries(8):
+        entries = directory_entries(at=NOON, country="US", region="US-KS")
+    assert len(entries) == 30
+    assert sum(e.bookable for e in entries) == 10
+
+
+@pytest.mark.parametrize("where", [("ID", "ID-JK"), ("US", "US-TX"), ("US", "US-KS"), ("US", "US-CA"), ("FR", "")])
+def test_the_directory_answers_exactly_as_the_gate_does(cast, counselor_a, counselor_b, where):
+    from licensing.selectors import directory_entries, jurisdiction_gate
+    from tests.licensing.factories import NOON
+
+    licence(counselor_b, "US-CA", kind="us_lpc", number="LPC-CA", state=LicenceState.SUSPENDED)
+    licence(counselor_a, "US-TX", kind="us_lpc", number="OLD-TX", state=LicenceState.EXPIRED)
+    country, region = where
+    for entry in directory_entries(at=NOON, country=country, region=region):
+        assert entry.gate == jurisdiction_gate(counselor=entry.counselor, country=country, region=region, at=NOON)
