@@ -157,8 +157,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await handler(self, frame)
         except Exception:  # one bad frame must never take the socket (or anyone else's) down
             logger.exception("chat frame %r failed in conversation %s", frame["type"], self.access.conversation.pk)
-            await self._error("server_error", _("Something went wrong; please try again."),
-                              client_msg_id=frame.get("client_msg_id") if frame["type"] == "send" else None)
+            try:
+                await self._error("server_error", _("Something went wrong; please try again."),
+                                  client_msg_id=frame.get("client_msg_id") if frame["type"] == "send" else None)
+            except Exception:  # the socket is already gone (e.g. closed while the message was stored)
+                logger.info("chat socket of conversation %s closed before its error frame",
+                            self.access.conversation.pk)
 
     def _frame_budget(self) -> bool:
         second = int(time.monotonic())

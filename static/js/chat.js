@@ -54,7 +54,7 @@
 
   function timeLabel(iso) {
     const d = iso ? new Date(iso) : new Date();
-    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return d.toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
   }
 
   // Rendering. Text goes in with textContent only: a message can never become markup.
