@@ -202,10 +202,14 @@ def code_word_result(request, session_id: int):
     from sessions.selectors import access_session
 
     session = access_session(user=request.user, session_id=session_id)
+    result = code_word_result_for(session=session, viewer=request.user)
+    location_change = session_location_change(session=session)  # opens the client's intake
+    from counseling.audit import audit_record
+
+    audit_record(actor=request.user, action="code_word.result_viewed", target=session, subject=session.client_id,
+                 request=request)
     return render(request, "counseling/identity_code_word_result.html", {
-        "session": session,
-        "result": code_word_result_for(session=session, viewer=request.user),
-        "location_change": session_location_change(session=session),
+        "session": session, "result": result, "location_change": location_change,
     })
 
 
