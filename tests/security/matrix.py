@@ -1,0 +1,174 @@
+"""The one table of who may open what: every HTTP route and every WebSocket route, per persona.
+
+Outcomes: "ok" (2xx, or a redirect that is not to the login or second-factor step), "login"
+(redirect to login), "mfa" (redirect to the second-factor step or its set-up), "deny" (403 or 404;
+for a POST-only route also 400 or 405). WebSocket outcomes: "accept" or "refuse".
+
+Adding a route to the URL configuration without a line here fails tests/security; so does a line
+here for a route that no longer exists.
+"""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# The order matters: outsiders first, owners last, so an owner's successful POST (which may change
+# or remove the object) never hides what an outsider could have done.
+PERSONAS = ("anonymous", "client_b", "counselor_b", "admin_no_mfa", "counselor_a_no_mfa",
+            "client_a", "counselor_a", "admin")
+
+
+def profile(default: str, **cells: str) -> dict[str, str]:
+    table = dict.fromkeys(PERSONAS, default)
+    table.update(cells)
+    unknown = set(cells) - set(PERSONAS)
+    assert not unknown, unknown
+    return table
+
+
+# Staff who have not passed the second factor in this session (counseling.mfa's middleware) reach
+# only sign-in, second-factor and the few open pages; everything else sends them to the code step.
+_UNVERIFIED = {"counselor_a_no_mfa": "mfa", "admin_no_mfa": "mfa"}
+_nobody = {"anonymous": "login", "client_a": "deny", "client_b": "deny", "counselor_a": "deny",
+           "counselor_b": "deny", "admin": "deny", **_UNVERIFIED}
+
+OPEN = profile("ok")  # open to everyone, unverified staff included (home, sign-in, transparency)
+PUBLIC = profile("ok", **_UNVERIFIED)  # open to everyone who is not half signed in
+SIGNED_IN = profile("ok", anonymous="login")
+# Client pages about the signed-in client only (no object of someone else in the URL).
+CLIENT = {**_nobody, "client_a": "ok", "client_b": "ok"}
+# Client pages naming client A's object: only client A.
+CLIENT_OWN = {**_nobody, "client_a": "ok"}
+COUNSELOR = {**_nobody, "counselor_a": "ok", "counselor_b": "ok"}
+COUNSELOR_OWN = {**_nobody, "counselor_a": "ok"}
+# The client and the counselor of a session or conversation; admins never (break-glass aside).
+PARTICIPANTS = {**_nobody, "client_a": "ok", "counselor_a": "ok"}
+PARTICIPANT_ROLES = {**PARTICIPANTS, "client_b": "ok", "counselor_b": "ok"}
+STAFF = {**_nobody, "counselor_a": "ok", "counselor_b": "ok", "admin": "ok"}
+STAFF_OF_A = {**STAFF, "counselor_b": "deny"}
+ADMIN_ONLY = {**_nobody, "admin": "ok"}
+# The second-factor pages themselves. counselor_a_no_mfa has an authenticator (not passed this
+# session); admin_no_mfa has none.
+MFA_SETUP = {**STAFF, "counselor_a_no_mfa": "mfa", "admin_no_mfa": "ok"}
+MFA_VERIFY = {**STAFF, "counselor_a_no_mfa": "ok", "admin_no_mfa": "mfa"}
+
+# route (as written in the URL configuration) -> (URL name, expected outcome per persona)
+HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
+    "": ("home", OPEN),
+    "healthz": ("healthz", OPEN),
+    "i18n/setlang/": ("set_language", OPEN),
+    "accounts/signup/": ("signup", OPEN),
+    "accounts/login/": ("login", OPEN),
+    "accounts/logout/": ("logout", OPEN),
+    "accounts/password-reset/": ("password_reset", OPEN),
+    "accounts/password-reset/sent/": ("password_reset_done", OPEN),
+    "accounts/reset/<uidb64>/<token>/": ("password_reset_confirm", OPEN),
+    "accounts/reset/done/": ("password_reset_complete", OPEN),
+    "accounts/mfa/setup/": ("mfa:setup", MFA_SETUP),
+    "accounts/mfa/verify/": ("mfa:verify", MFA_VERIFY),
+    "accounts/mfa/recovery-codes/": ("mfa:recovery_codes", STAFF),
+    "accounts/mfa/recovery-codes/renew/": ("mfa:recovery_codes_renew", STAFF),
+    "intake/": ("intake:home", CLIENT),
+    "intake/form/": ("intake:form", CLIENT),
+    "intake/identity/": ("intake:identity_upload", CLIENT),
+    "intake/sessions/<int:session_id>/location/": ("intake:session_location", CLIENT_OWN),
+    "intake/sessions/<int:session_id>/code-word/": ("intake:code_word_answer", CLIENT_OWN),
+    "intake/sessions/<int:session_id>/code-word/result/": ("intake:code_word_result", COUNSELOR_OWN),
+    "intake/review/": ("intake:review_list", ADMIN_ONLY),
+    "intake/review/<int:identity_document_id>/": ("intake:review_detail", ADMIN_ONLY),
+    "intake/review/<int:identity_document_id>/document/": ("intake:review_document", ADMIN_ONLY),
+    "dashboard/": ("dashboard", SIGNED_IN),
+    "client/": ("client_home", CLIENT),
+    "counselor/": ("counselor_home", COUNSELOR),
+    "staff/": ("staff_home", ADMIN_ONLY),
+    "consent/transparency/": ("consent:transparency", OPEN),
+    "consent/": ("consent:onboarding", CLIENT),
+    "consent/mine/": ("consent:mine", CLIENT),
+    "consent/mine/<int:acceptance_id>/": ("consent:acceptance_detail", CLIENT_OWN),
+    "consent/withdraw/": ("consent:withdraw", CLIENT),
+    "consent/manage/": ("consent:manage", ADMIN_ONLY),
+    "consent/manage/drafts/": ("consent:draft_create", ADMIN_ONLY),
+    "consent/manage/versions/<int:version_id>/": ("consent:version_edit", ADMIN_ONLY),
+    "consent/manage/versions/<int:version_id>/acceptances/": ("consent:version_acceptances", ADMIN_ONLY),
+    "consent/manage/export/": ("consent:client_export", ADMIN_ONLY),
+    "licensing/counselors/": ("licensing:directory", PUBLIC),
+    "licensing/counselors/<int:user_id>/": ("licensing:counselor_profile", PUBLIC),
+    "licensing/notices/<int:notice_id>/dismiss/": ("licensing:lapse_notice_dismiss", CLIENT),
+    "licensing/mine/": ("licensing:my_licences", COUNSELOR),
+    "licensing/review/": ("licensing:queue", ADMIN_ONLY),
+    "licensing/review/<int:licence_id>/": ("licensing:review", ADMIN_ONLY),
+    "licensing/review/<int:licence_id>/evidence/": ("licensing:evidence", ADMIN_ONLY),
+    "sessions/book/": ("sessions:booking_counselors", CLIENT),
+    "sessions/book/<int:counselor_id>/": ("sessions:booking_slots", CLIENT),
+    "sessions/<int:session_id>/": ("sessions:session_detail", PARTICIPANTS),
+    "sessions/<int:session_id>/cancel/": ("sessions:session_cancel", PARTICIPANTS),
+    "sessions/<int:session_id>/state/": ("sessions:session_state", COUNSELOR_OWN),
+    "sessions/availability/": ("sessions:availability", COUNSELOR),
+    "sessions/availability/<str:kind>/<int:row_id>/remove/": ("sessions:availability_remove", COUNSELOR_OWN),
+    "sessions/clients/<int:client_id>/": ("sessions:caseload_client", COUNSELOR_OWN),
+    "sessions/chat/": ("sessions:chat_list", PARTICIPANT_ROLES),
+    "sessions/chat/<int:conversation_id>/": ("sessions:conversation_chat", PARTICIPANTS),
+    "sessions/chat/<int:conversation_id>/transcript/": ("sessions:conversation_transcript", PARTICIPANTS),
+    "sessions/chat/<int:conversation_id>/break-glass/": ("sessions:break_glass", ADMIN_ONLY),
+    "sessions/<int:session_id>/chat/": ("sessions:session_chat", PARTICIPANTS),
+    "sessions/<int:session_id>/messages/": ("sessions:conversation_start", PARTICIPANTS),
+    "sessions/<int:session_id>/transcript/": ("sessions:session_transcript", COUNSELOR_OWN),
+    "help/": ("escalation:help_request", CLIENT),
+    "help/sent/": ("escalation:help_sent", CLIENT),
+    "staff/risk/": ("escalation:queue", STAFF),
+    "staff/risk/<int:escalation_id>/": ("escalation:detail", STAFF_OF_A),
+    "staff/risk/<int:escalation_id>/acknowledge/": ("escalation:acknowledge", STAFF_OF_A),
+    "staff/risk/<int:escalation_id>/resolve/": ("escalation:resolve", STAFF_OF_A),
+    "privacy/erasure/": ("retention:erasure_request", CLIENT),
+    "staff/erasure/": ("retention:erasure_queue", ADMIN_ONLY),
+    "staff/erasure/<int:erasure_id>/": ("retention:erasure_detail", ADMIN_ONLY),
+}
+
+# Extra query strings and POST bodies, where an empty request would test nothing.
+QUERY = {"consent/manage/export/": "?email=a@clients.test&format=json"}
+POST_DATA = {"consent/manage/drafts/": {"language": "en"}}
+
+_CHAT = {"anonymous": "refuse", "client_a": "accept", "client_b": "refuse", "counselor_a": "accept",
+         "counselor_b": "refuse", "counselor_a_no_mfa": "refuse", "admin_no_mfa": "refuse", "admin": "refuse"}
+WS_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
+    # Each person's own notices (ids and short non-clinical text only; details need a page).
+    "ws/notifications/": ("ws-notifications", {**dict.fromkeys(PERSONAS, "accept"), "anonymous": "refuse"}),
+    "ws/chat/<int:conversation_id>/": ("ws-chat", _CHAT),
+    "ws/chat/<int:conversation_id>/session/<int:session_id>/": ("ws-session-chat", _CHAT),
+}
+
+
+def walk(patterns, prefix: str = "", namespace: str = ""):
+    """(route, name) of every URL pattern, recursively, except Django's own admin site."""
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if getattr(entry, "app_name", None) == "admin":
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, route, inner)
+        elif isinstance(entry, URLPattern):
+            yield route, f"{namespace}{entry.name}" if entry.name else ""
+
+
+def http_routes() -> dict[str, str]:
+    return dict(walk(get_resolver().url_patterns))
+
+
+def ws_routes() -> dict[str, str]:
+    from counseling.routing import websocket_urlpatterns
+
+    return dict(walk(websocket_urlpatterns))
+
+
+def fill(route: str, kwargs: dict) -> str:
+    """The route with its <converter:name> parameters replaced by the world's objects."""
+    import re
+
+    def value(match):
+        name = match.group(1)
+        if name not in kwargs:
+            raise AssertionError(f"no object for parameter {name!r} of {route!r}: add one to the security world")
+        return str(kwargs[name])
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", value, route)
