@@ -102,17 +102,17 @@ def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID
 
     Preconditions: the caller checked access and the chat gate (sessions.selectors.access_chat,
     chat_gate). `origin` is the sending socket's channel name, so that socket is not sent its own
-    message again. A resend (same id) returns the stored message; if two copies race, the unique
-    constraint on (conversation, client_msg_id) rolls the second back, sequence number included.
+    message again. A resend (same id), even one racing the first copy in another process, is rolled
+    back by the unique constraint on (conversation, client_msg_id), sequence number included, and
+    answered with the stored message.
     """
     if not isinstance(body, str) or not body.strip():
         raise ChatError("empty", _("A message cannot be empty."))
     if len(body) > CHAT_MESSAGE_MAX_CHARS:
         raise ChatError("too_large", _("A message can be at most %(n)s characters.") % {"n": CHAT_MESSAGE_MAX_CHARS})
     client_msg_id = uuid.UUID(str(client_msg_id))
-    existing = _message_with_client_id(conversation=conversation, sender=sender, client_msg_id=client_msg_id)
-    if existing is not None:
-        return existing, False
+    # No look-up first: resends are rare, and the unique constraint finds them at no cost to the
+    # common case (the rolled-back attempt gives its sequence number back).
     from_client = sender.pk == conversation.client_id
     try:
         with transaction.atomic():
