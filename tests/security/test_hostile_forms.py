@@ -137,6 +137,12 @@ def test_intake_refuses_hostile_input_cleanly(signed_in, gates_open, data):
 
 
 @pytest.fixture
+def working_counselor(counselor_a):
+    work_every_day(counselor_a)
+    return counselor_a
+
+
+@pytest.fixture
 def own_session(client_a, counselor_a):
     start = now() + timedelta(days=3)
     return CounselingSession.objects.create(client=client_a, counselor=counselor_a, starts_at=start,
@@ -160,8 +166,8 @@ def test_the_code_word_answer_refuses_hostile_input_cleanly(signed_in, own_sessi
 @BOUNDED
 @given(data=hostile_form(["starts_at"], extra={"starts_at": st.one_of(
     hostile_text(), st.sampled_from(["2027-02-01T09:00:00+00:00", "2027-02-01T09:00", "1970-01-01T00:00:00Z"]))}))
-def test_booking_refuses_hostile_slots_cleanly(signed_in, gates_open, counselor_a, data):
-    work_every_day(counselor_a) if not counselor_a.weekly_availability.exists() else None
+def test_booking_refuses_hostile_slots_cleanly(signed_in, gates_open, working_counselor, data):
+    counselor_a = working_counselor
     submit(signed_in, f"/sessions/book/{counselor_a.pk}/", data)
 
 
@@ -255,3 +261,21 @@ def test_the_second_factor_form_refuses_hostile_input_cleanly(counselor_a, data)
     browser = Client()
     browser.force_login(counselor_a)
     submit(browser, "/accounts/mfa/verify/", data)
+
+
+# --- the findings above, pinned as plain examples ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
+def test_confirming_a_location_never_redirects_to_another_site(signed_in, own_session, target):
+    response = signed_in.post(f"/intake/sessions/{own_session.pk}/location/",
+                              {"country": "ID", "region": "ID-YO", "next": target})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/") and not response["Location"].startswith("//")
+
+
+def test_a_licence_review_with_a_non_numeric_privilege_id_is_refused_cleanly(staff, admin_user, counselor_a):
+    licence = factories.licence(counselor_a, state="submitted")
+    response = staff(admin_user).post(f"/licensing/review/{licence.pk}/",
+                                      {"form": "revoke-privilege", "privilege_id": "<script>alert(1)</script>"})
+    assert response.status_code in (400, 404)
