@@ -12,7 +12,6 @@ import asyncio
 import logging
 
 from asgiref.sync import sync_to_async
-from celery import current_app
 from django.conf import settings
 
 from counseling.clock import now
@@ -44,8 +43,13 @@ def due_jobs(*, last_runs: dict, at) -> list[str]:
 
 
 def run_job(name: str) -> None:
+    from counseling.celery import app as celery_app
+
+    # Task modules are imported on first use (the worker does it at start-up); without this the
+    # server process knows none of the project's tasks.
+    celery_app.loader.import_default_modules()
     entry = settings.CELERY_BEAT_SCHEDULE[name]
-    task = current_app.tasks[entry["task"]]
+    task = celery_app.tasks[entry["task"]]
     task.apply(args=entry.get("args", ()), kwargs=entry.get("kwargs", {}))
 
 

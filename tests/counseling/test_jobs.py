@@ -27,3 +27,31 @@ def test_embedded_scheduler_runs_interval_jobs_at_start_and_cron_jobs_at_their_t
     last_runs["every-minute"] = now() - timedelta(seconds=61)
     last_runs["nightly"] = now() - timedelta(days=1, minutes=1)
     assert sorted(embedded_jobs.due_jobs(last_runs=last_runs, at=now())) == ["every-minute", "nightly"]
+
+
+def test_every_scheduled_job_runs_in_a_fresh_embedded_process(tmp_path):
+    """The embedded default runs beat's schedule itself: each job must run in a process that has
+    imported nothing but the settings (as the ASGI server has), on a freshly migrated database."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
+    env["SQLITE_PATH"] = str(tmp_path / "embedded.sqlite3")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=root, env=env, check=True, timeout=300)
+    script = (
+        "from django.conf import settings\n"
+        "from counseling.embedded_jobs import run_job\n"
+        "for name in settings.CELERY_BEAT_SCHEDULE:\n"
+        "    run_job(name)\n"
+        "    print('ran', name)\n"
+    )
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    from django.conf import settings
+
+    for name in settings.CELERY_BEAT_SCHEDULE:
+        assert f"ran {name}" in result.stdout
