@@ -60,4 +60,51 @@ def demo_seed() -> list[tuple[str, str, str]]:
         from sessions.demo import demo_availability_seed
 
         demo_availability_seed(counselors=User.objects.filter(role=Role.COUNSELOR, email__endswith="@demo.test"))
+        demo_second_factors_seed(staff=User.objects.filter(role__in=[Role.ADMIN, Role.COUNSELOR],
+                                                           email__endswith="@demo.test"))
+        demo_client_onboard(client=User.objects.get(email="client.ayu@demo.test"),
+                            counselor=User.objects.get(email="counselor.sari@demo.test"), admin=admin)
     return accounts
+
+
+def demo_second_factors_seed(*, staff) -> None:
+    """Demo staff get an authenticator at once; `manage.py demo_otp EMAIL` prints its current code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for user in staff:
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
+
+
+# The smallest valid PNG (1x1 pixel): the demo's "ID document".
+DEMO_ID_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+
+
+def demo_client_onboard(*, client, counselor, admin) -> None:
+    """Ayu has done everything before a first session (consent, intake, verified ID); Maya has not,
+    so the demo shows both a ready client and the onboarding from the start."""
+    from consent.rendering import consent_render
+    from consent.selectors import consent_gate, consent_version_in_force
+    from consent.models import ELEMENT_KEYS
+    from consent.services import consent_accept
+    from counseling.intake import identity_document_review, identity_document_upload, intake_submit
+    from counseling.models import IdentityDocument, IdentityDocumentStatus, Intake
+
+    version = consent_version_in_force(language="id")
+    if version is not None and not consent_gate(client=client, counselor=counselor):
+        consent_accept(client=client, version=version, counselor=counselor, acknowledged=list(ELEMENT_KEYS),
+                       shown_sha256=consent_render(version=version, counselor=counselor).sha256)
+    if not Intake.objects.filter(client=client).exists():
+        intake_submit(client=client, emergency_contact_authorised=True, code_word="melati putih", answers={
+            "legal_name": "Ayu Lestari (demo)", "date_of_birth": "1996-04-12", "phone": "+62 812 0000 0000",
+            "country": "ID", "region": "ID-YO", "emergency_contact_name": "Rina Lestari",
+            "emergency_contact_relation": "kakak", "emergency_contact_phone": "+62 812 1111 1111",
+            "other_providers": "", "connection_drop_plan": "Saya akan menunggu 5 menit lalu membuka ulang obrolan.",
+            "suitable_text": "yes", "suitable_private": "yes", "suitable_language": "yes",
+        })
+    if not IdentityDocument.objects.filter(client=client, status=IdentityDocumentStatus.VERIFIED).exists():
+        document = identity_document_upload(client=client, name="ktp-demo.png", data=DEMO_ID_PNG)
+        identity_document_review(document=document, reviewer=admin, verified=True)

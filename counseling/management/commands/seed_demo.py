@@ -17,3 +17,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD})")
         for role, email, note in accounts:
             self.stdout.write(f"  {role:<10} {email:<32} {note}")
+        self.stdout.write("Staff sign in with a second factor: `python manage.py demo_otp EMAIL` prints the code.")
+        self.stdout.write("client.ayu is ready for sessions (consent, intake, verified ID; code word: melati putih);")
+        self.stdout.write("client.maya starts from the beginning (consent, intake, ID upload).")
