@@ -86,9 +86,9 @@ DEMO_ID_PNG = bytes.fromhex(
 def demo_client_onboard(*, client, counselor, admin) -> None:
     """Ayu has done everything before a first session (consent, intake, verified ID); Maya has not,
     so the demo shows both a ready client and the onboarding from the start."""
+    from consent.models import ELEMENT_KEYS
     from consent.rendering import consent_render
     from consent.selectors import consent_gate, consent_version_in_force
-    from consent.models import ELEMENT_KEYS
     from consent.services import consent_accept
     from counseling.intake import identity_document_review, identity_document_upload, intake_submit
     from counseling.models import IdentityDocument, IdentityDocumentStatus, Intake
