@@ -6,6 +6,7 @@ through the services, which write the audit log.
 
 from django.contrib import admin
 
+from counseling.admin import ReadOnlyAdmin
 from counseling.models import (
     ErasureRequest,
     Escalation,
@@ -15,17 +16,6 @@ from counseling.models import (
     RetentionTombstone,
     RiskPhrase,
 )
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RiskPhrase)
@@ -68,17 +58,17 @@ class LegalHoldAdmin(admin.ModelAdmin):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(_ReadOnly):
+class EscalationAdmin(ReadOnlyAdmin):
     list_display = ["pk", "kind", "severity", "state", "rung", "created_at", "next_step_at"]
     list_filter = ["state", "kind", "severity"]
     exclude = ["message"]
 
 
 @admin.register(RetentionTombstone)
-class RetentionTombstoneAdmin(_ReadOnly):
+class RetentionTombstoneAdmin(ReadOnlyAdmin):
     list_display = ["subject_id", "destroyed_at", "destroyed_by", "rule", "purged_at"]
 
 
 @admin.register(ErasureRequest)
-class ErasureRequestAdmin(_ReadOnly):
+class ErasureRequestAdmin(ReadOnlyAdmin):
     list_display = ["pk", "subject_id", "requested_at", "decision", "keep_until", "answered_at"]

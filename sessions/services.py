@@ -32,6 +32,7 @@ from sessions.selectors import (
     BREAK_GLASS_CACHE_KEY,
     booking_gate,
     client_place,
+    reply_due_at_for,
     session_start_gate,
     slot_is_offered,
     transcript_text,
@@ -123,9 +124,7 @@ def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID
             # Sealed under the CLIENT's key whoever writes: shredding that key erases the whole record.
             message.body_sealed = seal(owner_id=conversation.client_id, plaintext=body, context=message.aad)
             if from_client:
-                profile = getattr(conversation.counselor, "counselor_profile", None)
-                hours = profile.response_time_promise_hours if profile else 24
-                message.reply_due_at = at + timedelta(hours=hours)
+                message.reply_due_at = reply_due_at_for(counselor=conversation.counselor, sent_at=at)
             message.save(force_insert=True)
             if not from_client:
                 # A counselor's reply answers every earlier client message still waiting.
