@@ -81,13 +81,15 @@ async def _batch(user, path, batch):
         if isinstance(item, bytes):
             await socket.send_to(bytes_data=item)
             continue
-        await socket.send_to(text_data=item)
         try:
             parsed = json.loads(item)
-            if isinstance(parsed, dict) and parsed.get("type") == "send" and isinstance(parsed.get("body"), str):
-                sent_bodies[parsed.get("client_msg_id")] = parsed["body"]
         except ValueError:
-            pass
+            parsed = None
+        if isinstance(parsed, dict) and parsed.get("type") == "ping":
+            continue  # our own ping below marks the end of the batch
+        await socket.send_to(text_data=item)
+        if isinstance(parsed, dict) and parsed.get("type") == "send" and isinstance(parsed.get("body"), str):
+            sent_bodies[parsed.get("client_msg_id")] = parsed["body"]
     await socket.send_json_to({"type": "ping"})
     replies = []
     while True:
