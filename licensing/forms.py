@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from counseling.clock import now
 from licensing.models import IssuingBody, Jurisdiction, LicenceKind, PracticeAgreement
-from licensing.services import MAX_EVIDENCE_BYTES, evidence_content_type
+from licensing.services import MAX_EVIDENCE_BYTES, LicenceError, evidence_check
 
 
 class DateInput(forms.DateInput):
@@ -37,8 +37,10 @@ class LicenceSubmitForm(forms.Form):
         if upload.size > MAX_EVIDENCE_BYTES:
             raise forms.ValidationError(_("The document is larger than 5 MB."))
         data = upload.read()
-        if not evidence_content_type(data):
-            raise forms.ValidationError(_("Please upload the licence as a PDF, PNG or JPEG file."))
+        try:
+            evidence_check(data=data, name=upload.name)
+        except LicenceError as refused:
+            raise forms.ValidationError(str(refused)) from refused
         self.evidence_bytes = data
         return upload
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import open_sealed, seal
+from counseling.documents import DocumentRefused, check_document
 from counseling.models import Role, User
 from counseling.notifications import notify_user_on_commit
 from licensing.models import (
@@ -48,8 +49,8 @@ from licensing.selectors import (
 log = logging.getLogger(__name__)
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
-# Recognised by their first bytes, never by the name or the type the browser claims.
-EVIDENCE_SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+# Read from the image header (counseling.documents), so a decompression bomb is refused undecoded.
+MAX_EVIDENCE_PIXELS = 40_000_000
 # Nearest first: a licence already inside 14 days gets that warning, which also settles the 60-day one.
 WARNING_DAYS = (14, 60)
 
@@ -66,12 +67,20 @@ class VerificationRefused(PermissionDenied):
     """Four-eyes rule: nobody verifies their own licence or a licence they submitted."""
 
 
-def evidence_content_type(data: bytes) -> str:
-    """The real type of an evidence document, or "" if it is not a PDF, PNG or JPEG."""
-    for signature, content_type in EVIDENCE_SIGNATURES.items():
-        if data.startswith(signature):
-            return content_type
-    return ""
+def evidence_check(*, data: bytes, name: str) -> str:
+    """The real type of an evidence document (PDF, PNG or JPEG, judged by its bytes and matching its
+    name), or LicenceError with a message for the counselor."""
+    try:
+        return check_document(name=name, data=data, max_bytes=MAX_EVIDENCE_BYTES,
+                              max_pixels=MAX_EVIDENCE_PIXELS).content_type
+    except DocumentRefused as refused:
+        messages = {
+            "too_large": _("The document is larger than 5 MB."),
+            "too_many_pixels": _("The image is too large (too many pixels). Please send a smaller scan."),
+            "type_mismatch": _("The file's content does not match its name: use a .pdf, .png or .jpg file."),
+        }
+        raise LicenceError(messages.get(refused.code, _("Please upload the licence as a PDF, PNG or JPEG file."))
+                           ) from refused
 
 
 def licence_submit(
@@ -86,13 +95,7 @@ def licence_submit(
         raise PermissionDenied
     if expires_on < valid_from:
         raise LicenceError(_("The expiry date must be after the start date."))
-    content_type = ""
-    if evidence:
-        if len(evidence) > MAX_EVIDENCE_BYTES:
-            raise LicenceError(_("The document is larger than 5 MB."))
-        content_type = evidence_content_type(evidence)
-        if not content_type:
-            raise LicenceError(_("Please upload the licence as a PDF, PNG or JPEG file."))
+    content_type = evidence_check(data=evidence, name=evidence_filename) if evidence is not None else ""
     with transaction.atomic():
         licence = Licence.objects.create(
             counselor=counselor, submitted_by=submitted_by, issuing_body=issuing_body, kind=kind,

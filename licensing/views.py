@@ -178,8 +178,9 @@ def review(request, licence_id: int):
                     messages.success(request, _("Privilege recorded."))
                     return redirect("licensing:review", licence_id=licence.pk)
             elif action == "revoke-privilege":
-                privilege = CompactPrivilege.objects.filter(pk=request.POST.get("privilege_id"),
-                                                            home_licence=licence).first()
+                privilege_id = request.POST.get("privilege_id", "")
+                privilege = CompactPrivilege.objects.filter(pk=int(privilege_id), home_licence=licence).first() \
+                    if privilege_id.isdigit() else None
                 if privilege is None:
                     raise Http404
                 services.privilege_revoke(admin=request.user, privilege=privilege,

@@ -86,3 +86,26 @@ def test_a_licence_without_a_document_has_nothing_to_open(client, staff_login, a
     staff_login(client, admin_user)
     assert client.get(f"/licensing/review/{row.pk}/evidence/").status_code == 404
     assert client.get("/licensing/review/999999/evidence/").status_code == 404
+
+
+@pytest.mark.parametrize("name,data,message", [
+    ("scan.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (100_000).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00",
+     "too many pixels"),
+    ("scan.pdf", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (10).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00",
+     "does not match its name"),
+])
+def test_an_image_bomb_or_a_misnamed_file_is_refused_before_anything_decodes_it(counselor_a, name, data, message):
+    with pytest.raises(LicenceError, match=message):
+        licence_submit(counselor=counselor_a, submitted_by=counselor_a, issuing_body=body(), kind="str",
+                       number="1", jurisdiction=place("ID"), scope="", valid_from=TODAY, expires_on=TODAY,
+                       evidence=data, evidence_filename=name)
+    assert not Licence.objects.exists()
+
+
+def test_a_non_numeric_privilege_id_is_a_404_not_an_error(client, staff_login, admin_user, counselor_a):
+    from tests.licensing.factories import licence
+
+    row = licence(counselor_a, "ID")
+    staff_login(client, admin_user)
+    response = client.post(f"/licensing/review/{row.pk}/", {"form": "revoke-privilege", "privilege_id": "<b>1"})
+    assert response.status_code == 404
