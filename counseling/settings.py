@@ -279,6 +279,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "counseling.tasks.audit_chain_verify",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Every 15 minutes: destroy reviewed ID documents whose keeping time (IDENTITY_DOCUMENT_KEEP_DAYS)
+    # has passed, keeping only the result, who reviewed it and when.
+    "identity-documents-destroy": {
+        "task": "counseling.identity_tasks.identity_documents_destroy",
+        "schedule": 15 * 60.0,
+    },
+    # Every minute: climb overdue escalation ladders, re-send undelivered alerts, open missed-reply alerts.
+    "escalation-sweep": {"task": "counseling.tasks.escalation_sweep", "schedule": 60.0},
+    # Every night at 03:15 UTC: destroy (crypto-shred, then delete) clients whose retention has ended.
+    "retention-run": {"task": "counseling.tasks.retention_run", "schedule": crontab(hour=3, minute=15)},
+    # Every day at 17:05 UTC (just after midnight in Jakarta): warn counselors 60 and 14 days before a
+    # licence expires, mark expired licences, and tell their clients there (licensing.services).
+    "licence-expiry-sweep": {"task": "licensing.tasks.licence_expiry_sweep", "schedule": crontab(hour=17, minute=5)},
     # Every minute: open sessions whose chat is due (a few minutes before start) and close the
     # ones that ended (completed, or no-show when nobody joined). Pages also advance on read.
     "sessions-advance": {
@@ -290,16 +303,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sessions.tasks.sessions_remind",
         "schedule": 300.0,
     },
-    # Every 15 minutes: destroy reviewed ID documents whose keeping time (IDENTITY_DOCUMENT_KEEP_DAYS)
-    # has passed, keeping only the result, who reviewed it and when.
-    "identity-documents-destroy": {
-        "task": "counseling.identity_tasks.identity_documents_destroy",
-        "schedule": 15 * 60.0,
-    },
-    # Every minute: climb overdue escalation ladders, re-send undelivered alerts, open missed-reply alerts.
-    "escalation-sweep": {"task": "counseling.tasks.escalation_sweep", "schedule": 60.0},
-    # Every night at 03:15 UTC: destroy (crypto-shred, then delete) clients whose retention has ended.
-    "retention-run": {"task": "counseling.tasks.retention_run", "schedule": crontab(hour=3, minute=15)},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
