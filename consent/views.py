@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -36,6 +35,7 @@ from consent.services import (
 )
 from counseling.models import Role, User
 from counseling.permissions import admin_required, client_required
+from counseling.redirects import safe_next_url
 
 
 def transparency(request):
@@ -44,10 +44,7 @@ def transparency(request):
 
 
 def _safe_next(request, candidate: str) -> str:
-    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                                     require_https=request.is_secure()):
-        return candidate
-    return ""
+    return safe_next_url(request, candidate)
 
 
 @client_required

@@ -27,6 +27,7 @@ from counseling.identity_selectors import (
 )
 from counseling.intake_forms import CodeWordAnswerForm, IdentityDocumentForm, IntakeForm, LocationForm, ReviewForm
 from counseling.permissions import admin_required, client_required, counselor_required
+from counseling.redirects import safe_next_url
 from counseling.selectors import identity_gate
 
 REFUSAL_MESSAGES = {
@@ -162,7 +163,7 @@ def session_location(request, session_id: int):
             form.add_error(None, error)
         else:
             messages.success(request, _("Thank you. Your location for this session is confirmed."))
-            return redirect(request.POST.get("next") or "intake:home")
+            return redirect(safe_next_url(request, request.POST.get("next"), fallback=reverse("intake:home")))
     country = form["country"].value() or "ID"
     return render(request, "counseling/identity_location.html", {
         "form": form, "session": session,

@@ -7,13 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from counseling import mfa
 from counseling.permissions import staff_required
+from counseling.redirects import safe_next_url
 
 
 class TokenForm(forms.Form):
@@ -25,11 +26,7 @@ class TokenForm(forms.Form):
 
 
 def _next_url(request) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
-        return candidate
-    return reverse("dashboard")
+    return safe_next_url(request, request.POST.get("next") or request.GET.get("next"), fallback=reverse("dashboard"))
 
 
 def _step_url(name: str, next_url: str) -> str:
