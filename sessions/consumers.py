@@ -184,13 +184,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.access.read_only:
             await self._error("read_only", _("This is a read-only view."), client_msg_id=str(client_msg_id))
             return
-        if not isinstance(body, str) or not body.strip():
-            await self._error("empty", _("A message cannot be empty."), client_msg_id=str(client_msg_id))
-            return
-        if len(body) > services.CHAT_MESSAGE_MAX_CHARS:
-            await self._error("too_large", _("A message can be at most %(n)s characters.")
-                              % {"n": services.CHAT_MESSAGE_MAX_CHARS}, client_msg_id=str(client_msg_id))
-            return
         try:
             message, created = await in_db_thread(self._post)(client_msg_id, body)
         except services.ChatError as error:

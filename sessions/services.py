@@ -111,6 +111,10 @@ def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID
         raise ChatError("empty", _("A message cannot be empty."))
     if len(body) > CHAT_MESSAGE_MAX_CHARS:
         raise ChatError("too_large", _("A message can be at most %(n)s characters.") % {"n": CHAT_MESSAGE_MAX_CHARS})
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") is valid JSON but not text
+        raise ChatError("malformed", _("The message contains characters that are not valid text.")) from None
     client_msg_id = uuid.UUID(str(client_msg_id))
     # No look-up first: resends are rare, and the unique constraint finds them at no cost to the
     # common case (the rolled-back attempt gives its sequence number back).
