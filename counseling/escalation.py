@@ -526,8 +526,8 @@ def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int
         escalation = alert.escalation
         with translation.override(settings.LANGUAGE_CODE):
             payload = _alert_payload(escalation)
-            if alert.notified_at is None:
-                notify_user_now(user_id=alert.recipient_id, payload=payload)
+            # Marked only when the layer took it: if Redis is down the sweep tries again after the lease.
+            if alert.notified_at is None and notify_user_now(user_id=alert.recipient_id, payload=payload):
                 EscalationAlert.objects.filter(pk=alert.pk).update(notified_at=clock.now())
             if alert.emailed_at is None:
                 link = settings.SITE_URL.rstrip("/") + payload["url"] if getattr(settings, "SITE_URL", "") \

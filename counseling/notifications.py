@@ -1,16 +1,33 @@
 """Real-time notices to people's open pages, sent after the writing transaction commits."""
 
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 from counseling.consumers import user_group
 
+log = logging.getLogger(__name__)
 
-def notify_user_now(*, user_id: int, payload: dict) -> None:
+
+def group_send_now(*, group: str, event: dict) -> bool:
+    """Ring the doorbell. The channel layer is at-most-once and may be down (a Redis restart): the
+    write this event is about is already committed, and pages resync from the database, so a failed
+    send is logged and never undoes or fails the write. Returns whether the send went out."""
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(user_group(user_id), {"type": "notify", "payload": payload})
+    if layer is None:
+        return False
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:
+        log.warning("Channel layer send to %s failed; receivers resync from the database", group, exc_info=True)
+        return False
+    return True
+
+
+def notify_user_now(*, user_id: int, payload: dict) -> bool:
+    return group_send_now(group=user_group(user_id), event={"type": "notify", "payload": payload})
 
 
 def notify_user_on_commit(*, user_id: int, payload: dict) -> None:

@@ -1,8 +1,8 @@
 """Real-time events about a session, sent to its chat sockets after the writing transaction commits."""
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
+
+from counseling.notifications import group_send_now
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -13,12 +13,7 @@ def conversation_group(conversation_id: int) -> str:
 def conversation_event_on_commit(*, conversation_id: int, event: dict) -> None:
     """Send `event` (a dict with a "type" a consumer handles, ids only) once the write is committed."""
 
-    def send():
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(conversation_group(conversation_id), event)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: group_send_now(group=conversation_group(conversation_id), event=event))
 
 
 def chat_close_on_commit(*, conversation_id: int, reason: str) -> None:
