@@ -5,7 +5,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -26,7 +25,8 @@ def healthz(request):
 
 
 def _use_language(response, language: str):
-    translation.activate(language)
+    # The cookie alone: LocaleMiddleware picks it up on the next request. Activating here would leak
+    # the language into whatever this thread serves next.
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax",
                         secure=settings.SESSION_COOKIE_SECURE, max_age=365 * 24 * 3600)
     return response
