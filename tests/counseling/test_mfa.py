@@ -189,9 +189,8 @@ def test_no_page_shows_client_data_to_staff_without_a_verified_second_factor(cli
                                                                              counselor_a):
     from datetime import timedelta
 
-    from sessions.models import CounselingSession
-
     from counseling.clock import now
+    from sessions.models import CounselingSession
     from tests.counseling.test_intake import complete_intake
 
     complete_intake(client_a)
