@@ -1,3 +1,4 @@
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 
@@ -16,6 +17,12 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
+            return
+        # Staff alerts name clients: the same second-factor rule as every staff page.
+        from counseling.mfa import session_is_verified
+
+        if not await database_sync_to_async(session_is_verified)(user=user, session=self.scope.get("session")):
+            await self.close(code=4403)
             return
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)

@@ -131,8 +131,9 @@ POST_DATA = {"consent/manage/drafts/": {"language": "en"}}
 _CHAT = {"anonymous": "refuse", "client_a": "accept", "client_b": "refuse", "counselor_a": "accept",
          "counselor_b": "refuse", "counselor_a_no_mfa": "refuse", "admin_no_mfa": "refuse", "admin": "refuse"}
 WS_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
-    # Each person's own notices (ids and short non-clinical text only; details need a page).
-    "ws/notifications/": ("ws-notifications", {**dict.fromkeys(PERSONAS, "accept"), "anonymous": "refuse"}),
+    # Each person's own notices (ids and short text; details need a page); staff only after their second factor.
+    "ws/notifications/": ("ws-notifications", {**dict.fromkeys(PERSONAS, "accept"), "anonymous": "refuse",
+                                               "admin_no_mfa": "refuse", "counselor_a_no_mfa": "refuse"}),
     "ws/chat/<int:conversation_id>/": ("ws-chat", _CHAT),
     "ws/chat/<int:conversation_id>/session/<int:session_id>/": ("ws-session-chat", _CHAT),
 }
