@@ -374,3 +374,26 @@ def test_the_chat_help_button_opens_the_help_escalation(
     escalation = Escalation.objects.get()
     assert escalation.kind == EscalationKind.HELP_BUTTON and escalation.counselor == counselor_a
     assert [p["type"] for uid, p in pushed if uid == client_a.pk] == ["escalation.client"]
+
+
+
+def test_an_alert_the_channel_layer_did_not_take_stays_pending_for_the_sweep(
+        monkeypatch, client_a, counselor_a, django_capture_on_commit_callbacks):
+    """Redis down at the moment of the alert: the browser notice is not marked sent, so the sweep retries it."""
+    from counseling import escalation as escalation_module
+    from counseling.models import EscalationAlert
+
+    attempts = []
+
+    def layer_down(*, user_id, payload):
+        attempts.append(user_id)
+        return False
+
+    monkeypatch.setattr(escalation_module, "notify_user_now", layer_down)
+    session = make_session(client_a, counselor_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        help_request(client=client_a, session=session)
+    alert = EscalationAlert.objects.get(recipient=counselor_a)
+    assert counselor_a.pk in attempts
+    assert alert.notified_at is None
+    assert len(mails_to(counselor_a)) == 1

@@ -26,10 +26,13 @@ def eager_celery():
 def pushed(monkeypatch):
     """Every real-time notice sent, as (user_id, payload)."""
     sent = []
-    monkeypatch.setattr("counseling.escalation.notify_user_now",
-                        lambda *, user_id, payload: sent.append((user_id, payload)))
-    monkeypatch.setattr("counseling.notifications.notify_user_now",
-                        lambda *, user_id, payload: sent.append((user_id, payload)))
+
+    def record(*, user_id, payload):
+        sent.append((user_id, payload))
+        return True  # the layer took it
+
+    monkeypatch.setattr("counseling.escalation.notify_user_now", record)
+    monkeypatch.setattr("counseling.notifications.notify_user_now", record)
     return sent
 
 

@@ -88,8 +88,9 @@ async def _batch(user, path, batch):
         if isinstance(parsed, dict) and parsed.get("type") == "ping":
             continue  # our own ping below marks the end of the batch
         await socket.send_to(text_data=item)
-        if isinstance(parsed, dict) and parsed.get("type") == "send" and isinstance(parsed.get("body"), str):
-            sent_bodies[parsed.get("client_msg_id")] = parsed["body"]
+        if (isinstance(parsed, dict) and parsed.get("type") == "send" and isinstance(parsed.get("body"), str)
+                and isinstance(parsed.get("client_msg_id"), str)):  # only a string id can be acknowledged
+            sent_bodies[parsed["client_msg_id"]] = parsed["body"]
     await socket.send_json_to({"type": "ping"})
     replies = []
     while True:
