@@ -5,7 +5,8 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -67,13 +68,24 @@ def chat_rate_allows(*, user_id: int, limit: int | None = None, window_seconds: 
     limit = limit or settings.CHAT_RATE_LIMIT
     window_seconds = window_seconds or settings.CHAT_RATE_WINDOW_SECONDS
     key = f"chat-rate:{user_id}:{int(time.time() // window_seconds)}"
-    cache.add(key, 0, timeout=window_seconds * 2)
+    return _count_in_window(key=key, ttl=window_seconds * 2) <= limit
+
+
+def _count_in_window(*, key: str, ttl: int) -> int:
+    """Add one to a counter that lives `ttl` seconds, and return it. On Redis this is one round trip
+    (INCR and EXPIRE pipelined; paid on every chat message), where Django's add + incr costs three."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        cache_key = backend.make_and_validate_key(key)
+        pipe = backend._cache.get_client(cache_key, write=True).pipeline(transaction=False)
+        count, _ = pipe.incr(cache_key).expire(cache_key, ttl).execute()
+        return count
+    cache.add(key, 0, timeout=ttl)
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window_seconds * 2)
-        count = 1
-    return count <= limit
+        cache.set(key, 1, timeout=ttl)
+        return 1
 
 
 def _next_seq(conversation_id: int) -> int:
