@@ -168,6 +168,12 @@ def data_key_for(*, owner_id: int, create: bool = True) -> bytes:
     return key
 
 
+def cached_data_key(*, owner_id: int) -> bytes | None:
+    """The data key of `owner_id` if this process holds it unwrapped now; never reads the database
+    (safe on an event loop)."""
+    return key_cache.get(owner_id)
+
+
 def seal(*, owner_id: int, plaintext: bytes | str, context: str) -> bytes:
     """Encrypt under the data key of `owner_id`, bound to `context` (the ciphertext's place)."""
     if isinstance(plaintext, str):
@@ -177,12 +183,14 @@ def seal(*, owner_id: int, plaintext: bytes | str, context: str) -> bytes:
     return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, context.encode())
 
 
-def open_sealed(*, owner_id: int, sealed: bytes | memoryview, context: str) -> bytes:
-    """Decrypt what `seal` made. Raises DecryptionError if anything about it is not right."""
+def open_sealed(*, owner_id: int, sealed: bytes | memoryview, context: str, data_key: bytes | None = None) -> bytes:
+    """Decrypt what `seal` made. Raises DecryptionError if anything about it is not right.
+
+    `data_key`: the owner's key when the caller already holds it (cached_data_key), else it is read."""
     sealed = bytes(sealed)
     if not sealed.startswith(FORMAT_V1) or len(sealed) < 1 + NONCE_BYTES + 16:
         raise DecryptionError("Not a sealed value")
-    key = data_key_for(owner_id=owner_id, create=False)
+    key = data_key or data_key_for(owner_id=owner_id, create=False)
     nonce = sealed[1:1 + NONCE_BYTES]
     try:
         return AESGCM(key).decrypt(nonce, sealed[1 + NONCE_BYTES:], context.encode())
@@ -190,10 +198,10 @@ def open_sealed(*, owner_id: int, sealed: bytes | memoryview, context: str) -> b
         raise DecryptionError(f"Ciphertext does not belong to {context!r} or was altered") from exc
 
 
-def open_text(*, owner_id: int, sealed: bytes | memoryview | None, context: str) -> str:
+def open_text(*, owner_id: int, sealed: bytes | memoryview | None, context: str, data_key: bytes | None = None) -> str:
     if sealed is None or len(sealed) == 0:
         return ""
-    return open_sealed(owner_id=owner_id, sealed=sealed, context=context).decode()
+    return open_sealed(owner_id=owner_id, sealed=sealed, context=context, data_key=data_key).decode()
 
 
 def data_keys_rewrap(*, batch_size: int = 500) -> int:

@@ -1,8 +1,9 @@
 """The chat socket. Thin: it validates frames, calls sessions.services / selectors, sends the result.
 
-Protocol, error codes and close codes: docs/chat-protocol.md. Only ids cross the channel layer;
-each socket reads and decrypts a new message from the database itself ("Redis is the doorbell,
-not the mailbox"), so an event lost by the at-most-once layer is recovered by a resync.
+Protocol, error codes and close codes: docs/chat-protocol.md. Ids and ciphertext cross the channel
+layer, never plaintext; each socket opens a new message with the client's key itself, and the
+database stays the only mailbox ("Redis is the doorbell"): an event lost by the at-most-once layer
+is recovered by a resync.
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             gate = selectors.chat_gate(access=access)
         if gate:
             services.chat_open_record(user=user, access=access, ip_address=_client_ip(self.scope))
+            selectors.chat_key_preload(conversation=access.conversation)
         return access, gate
 
     def _language(self, user) -> str:
@@ -273,13 +275,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                       "help": on_help, "ping": on_ping, "code_word_request": on_code_word_request,
                       "code_word": on_code_word}
 
-    # Events from the channel layer (ids only) ------------------------------------------------------
+    # Events from the channel layer (ids and ciphertext, never plaintext) ------------------------------
 
     async def message_new(self, event):
         if event.get("origin") == self.channel_name:
             return  # the sender's own socket already has it, with its ack
-        frame = await in_db_thread(selectors.message_frame_at)(
-            conversation=self.access.conversation, seq=event["seq"])
+        frame = selectors.message_frame_from_event(event=event, conversation=self.access.conversation)
+        if frame is None:  # this process does not hold the client's key just now: read the message
+            frame = await in_db_thread(selectors.message_frame_at)(
+                conversation=self.access.conversation, seq=event["seq"])
         if frame is not None:
             await self.send_json(frame)
 

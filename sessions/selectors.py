@@ -1,6 +1,7 @@
 """Reads of the sessions app."""
 
 import logging
+import uuid
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from consent.selectors import consent_gate
 from counseling.clock import now
-from counseling.crypto import DecryptionError, open_text
+from counseling.crypto import DecryptionError, cached_data_key, data_key_for, open_text
 from counseling.gates import GateResult
 from counseling.models import Role, User
 from counseling.selectors import identity_gate
@@ -150,13 +151,13 @@ def chat_gate(*, access: ChatAccess, at: datetime | None = None) -> GateResult:
     return conversation_gate(conversation=access.conversation, at=at)
 
 
-def message_frame(message: Message, *, client_id: int) -> dict:
+def message_frame(message: Message, *, client_id: int, data_key: bytes | None = None) -> dict:
     """One message as the chat protocol sends it (docs/chat-protocol.md). Decrypts here, in memory only.
 
     A body that fails to open (moved, altered, or its key shredded) is reported, never shown as text.
     """
     try:
-        body = open_text(owner_id=client_id, sealed=message.body_sealed, context=message.aad)
+        body = open_text(owner_id=client_id, sealed=message.body_sealed, context=message.aad, data_key=data_key)
         error = ""
     except DecryptionError:
         logger.error("chat message %s of conversation %s could not be decrypted",
@@ -183,6 +184,33 @@ def message_frame(message: Message, *, client_id: int) -> dict:
 def message_frame_at(*, conversation: Conversation, seq: int) -> dict | None:
     message = Message.objects.filter(conversation_id=conversation.pk, seq=seq).first()
     return message_frame(message, client_id=conversation.client_id) if message else None
+
+
+def message_frame_from_event(*, event: dict, conversation: Conversation) -> dict | None:
+    """The frame of a just-stored message built from its `message.new` event, without the database.
+
+    The event carries the body still sealed (sessions.events.message_new_event); it is opened here with
+    the client's key if this process holds it (cached_data_key), and bound to this socket's own
+    conversation, so an event from elsewhere fails to open. None when the key is not held here or the
+    event has no body: the caller reads the message instead (message_frame_at).
+    """
+    stored = event.get("stored")
+    key = cached_data_key(owner_id=conversation.client_id)
+    if not stored or key is None:
+        return None
+    message = Message(conversation_id=conversation.pk, seq=event["seq"], sender_id=stored["sender"],
+                      session_id=stored["session"], client_msg_id=uuid.UUID(stored["client_msg_id"]),
+                      body_sealed=stored["body_sealed"], created_at=datetime.fromisoformat(stored["created_at"]),
+                      reply_due_at=datetime.fromisoformat(stored["reply_due_at"]) if stored["reply_due_at"] else None)
+    return message_frame(message, client_id=conversation.client_id, data_key=key)
+
+
+def chat_key_preload(*, conversation: Conversation) -> None:
+    """Hold the client's data key in this process, so new messages open from their events, unread."""
+    try:
+        data_key_for(owner_id=conversation.client_id, create=False)
+    except DecryptionError:  # no key yet, or shredded: message_frame_at reads and reports as usual
+        pass
 
 
 def messages_after(*, conversation: Conversation, after_seq: int, limit: int = HISTORY_PAGE) -> list[dict]:

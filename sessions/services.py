@@ -19,7 +19,7 @@ from counseling.crypto import seal
 from counseling.gates import GateResult
 from counseling.models import CounselorProfile
 from counseling.notifications import notify_user_on_commit
-from sessions.events import chat_close_on_commit, conversation_event_on_commit
+from sessions.events import chat_close_on_commit, conversation_event_on_commit, message_new_event
 from sessions.models import (
     AvailabilityException,
     Conversation,
@@ -42,7 +42,8 @@ from sessions.signals import client_help_requested, client_message_stored
 
 # --- Chat: storing messages, receipts, exports, break-glass -----------------------------------------
 # The database is the mailbox, Redis only the doorbell (docs/chat-protocol.md): a message is
-# committed, sealed under the client's data key, before anyone is told; events carry ids only.
+# committed, sealed under the client's data key, before anyone is told; events carry ids and the
+# sealed body (ciphertext), never plaintext.
 
 CHAT_MESSAGE_MAX_CHARS = 4000
 BREAK_GLASS_SECONDS = 30 * 60
@@ -147,7 +148,7 @@ def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID
                 Message.objects.filter(conversation_id=conversation.pk, sender_id=conversation.client_id,
                                        seq__lt=seq, answered_at__isnull=True).update(answered_at=at)
             conversation_event_on_commit(conversation_id=conversation.pk,
-                                         event={"type": "message.new", "seq": seq, "origin": origin})
+                                         event=message_new_event(message=message, origin=origin))
             if from_client:
                 message_id = message.pk
                 transaction.on_commit(lambda: client_message_stored.send(sender=Message, message_id=message_id))

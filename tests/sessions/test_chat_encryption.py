@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from counseling import crypto
-from sessions.models import Message
+from sessions.models import Conversation, Message
 from sessions.selectors import message_frame, messages_after, transcript_text
 from sessions.services import message_post
 from tests.sessions.chat_helpers import open_gates, open_session
@@ -103,3 +103,56 @@ def test_after_shredding_the_clients_key_their_messages_cannot_be_read(chat, cli
     assert messages_after(conversation=other_conversation, after_seq=0)[0]["body"] == "someone else"
     with pytest.raises(crypto.DataKeyDestroyed):
         _post(conversation, counselor_a, "too late")
+
+
+# Delivery from the event: the layer carries the sealed body, and the receiving socket opens it ------------
+
+def test_the_message_event_carries_the_stored_ciphertext_never_the_plaintext(chat, client_a):
+    from sessions.events import message_new_event
+
+    conversation, session = chat
+    message = _post(conversation, client_a, SECRET, session)
+    event = message_new_event(message=message, origin="x")
+    stored = event["stored"]
+    assert stored["body_sealed"] == bytes(Message.objects.get(pk=message.pk).body_sealed)
+    assert SECRET.encode() not in stored["body_sealed"]
+    assert SECRET not in repr(event) and "menyerah" not in repr(event)
+
+
+@pytest.mark.django_db(transaction=True)  # keys are cached only once committed
+def test_a_frame_from_the_event_is_the_frame_read_from_the_database(chat, client_a, counselor_a):
+    from sessions.events import message_new_event
+    from sessions.selectors import message_frame_at, message_frame_from_event
+
+    conversation, session = chat
+    for sender, text in ((client_a, SECRET), (counselor_a, "balasan konselor")):
+        message = _post(conversation, sender, text, session)
+        event = message_new_event(message=message, origin="x")
+        from_event = message_frame_from_event(event=event, conversation=conversation)
+        assert from_event is not None and from_event["body"] == text
+        assert from_event == message_frame_at(conversation=conversation, seq=message.seq)
+
+
+@pytest.mark.django_db(transaction=True)  # keys are cached only once committed
+def test_without_the_key_in_this_process_the_event_says_read_the_database(chat, client_a):
+    from sessions.events import message_new_event
+    from sessions.selectors import chat_key_preload, message_frame_from_event
+
+    conversation, session = chat
+    event = message_new_event(message=_post(conversation, client_a, SECRET, session), origin="x")
+    crypto.key_cache.evict()
+    assert message_frame_from_event(event=event, conversation=conversation) is None
+    chat_key_preload(conversation=conversation)
+    assert message_frame_from_event(event=event, conversation=conversation)["body"] == SECRET
+
+
+@pytest.mark.django_db(transaction=True)  # keys are cached only once committed
+def test_an_event_opened_in_another_conversation_is_reported_not_shown(chat, client_a, counselor_b):
+    from sessions.events import message_new_event
+    from sessions.selectors import message_frame_from_event
+
+    conversation, session = chat
+    event = message_new_event(message=_post(conversation, client_a, SECRET, session), origin="x")
+    elsewhere, _ = Conversation.objects.get_or_create(client=client_a, counselor=counselor_b)
+    frame = message_frame_from_event(event=event, conversation=elsewhere)
+    assert frame["body"] is None and frame["error"] == "undecryptable"

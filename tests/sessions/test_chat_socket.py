@@ -61,6 +61,51 @@ async def test_client_and_counselor_chat_and_the_message_is_stored_before_the_ac
     await client.disconnect()
 
 
+def _record_reads_back(monkeypatch) -> list:
+    import sessions.selectors
+
+    read_back = []
+    original = sessions.selectors.message_frame_at
+
+    def recording_frame_at(**kwargs):
+        read_back.append(kwargs["seq"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(sessions.selectors, "message_frame_at", recording_frame_at)
+    return read_back
+
+
+async def test_delivery_opens_the_message_from_its_event_without_reading_it_back(chat, client_a, counselor_a,
+                                                                                 monkeypatch):
+    read_back = _record_reads_back(monkeypatch)
+    conversation, session = chat
+    client, _ = await _joined(client_a, conversation, session)
+    counselor, _ = await _joined(counselor_a, conversation, session)
+    for body in ("pertama", "kedua"):
+        await _send(client, body)
+        assert (await client.receive_json_from(timeout=3))["type"] == "ack"
+        assert (await counselor.receive_json_from(timeout=3))["body"] == body
+    assert read_back == []
+    await counselor.disconnect()
+    await client.disconnect()
+
+
+async def test_a_socket_whose_process_lacks_the_key_reads_the_message_back(chat, client_a, counselor_a,
+                                                                         monkeypatch):
+    """The event's ciphertext is a shortcut; without the client's key held here, delivery reads the row."""
+    read_back = _record_reads_back(monkeypatch)
+    monkeypatch.setattr("sessions.selectors.cached_data_key", lambda **kw: None)
+    conversation, session = chat
+    client, _ = await _joined(client_a, conversation, session)
+    counselor, _ = await _joined(counselor_a, conversation, session)
+    await _send(client, "dibaca dari basis data")
+    assert (await client.receive_json_from(timeout=3))["type"] == "ack"
+    delivered = await counselor.receive_json_from(timeout=3)
+    assert delivered["body"] == "dibaca dari basis data" and read_back == [delivered["seq"]]
+    await counselor.disconnect()
+    await client.disconnect()
+
+
 async def test_anonymous_user_is_refused(chat):
     conversation, session = chat
     socket = await chat_socket(application, None, chat_path(conversation, session))
