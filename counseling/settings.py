@@ -135,8 +135,9 @@ def database_from_url(url: str) -> dict:
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 0),
         "CONN_HEALTH_CHECKS": True,
-        # A fresh name per pytest run is not needed: pytest-django creates test_<NAME>.
-        "TEST": {"NAME": os.environ.get("TEST_DATABASE_NAME") or None},
+        # Named explicitly, not left to Django's "test_" prefix: the browser tests' Daphne process
+        # (channels.testing.live.set_database_connection) would prefix the already-switched name again.
+        "TEST": {"NAME": os.environ.get("TEST_DATABASE_NAME") or "test_" + unquote(parts.path.lstrip("/"))},
     }
 
 
