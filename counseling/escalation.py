@@ -122,26 +122,44 @@ class RiskMatch:
     severity: int
 
 
+_PHRASE_CACHE_SECONDS = 30.0
+_phrase_cache: dict[str, tuple[float, list[tuple[str, str, int]]]] = {}
+
+
 def risk_phrase_list() -> list[tuple[str, str, int]]:
-    """(language, phrase, severity) of the active phrases; the built-in defaults if none are configured.
+    """(language, normalised phrase, severity) of the active phrases; the built-in defaults if none are
+    configured. Held in this process for _PHRASE_CACHE_SECONDS, because every client message is checked:
+    an admin's edit applies at once in the process that saved it and within that time everywhere else.
 
     A migration seeds the defaults into RiskPhrase so admins can edit them; an empty table (never
     configured) falls back to the defaults rather than silently matching nothing.
     """
+    cached = _phrase_cache.get("active")
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
     rows = list(RiskPhrase.objects.values_list("language", "phrase", "severity", "is_active"))
-    if not rows:
-        return [(lang, phrase, Severity.HIGH) for lang, phrases in DEFAULT_RISK_PHRASES.items() for phrase in phrases]
-    return [(lang, phrase, severity) for lang, phrase, severity, active in rows if active]
+    if rows:
+        phrases = [(lang, phrase, severity) for lang, phrase, severity, active in rows if active]
+    else:
+        phrases = [(lang, phrase, Severity.HIGH) for lang, defaults in DEFAULT_RISK_PHRASES.items()
+                   for phrase in defaults]
+    phrases = [(lang, normalise(phrase), severity) for lang, phrase, severity in phrases]
+    _phrase_cache["active"] = (time.monotonic() + _PHRASE_CACHE_SECONDS, phrases)
+    return phrases
+
+
+def risk_phrases_changed(**kwargs) -> None:
+    """Forget the held phrase list (RiskPhrase saved or deleted in this process)."""
+    _phrase_cache.clear()
 
 
 def risk_match(text: str) -> RiskMatch | None:
     """The most severe phrase the text contains as whole words (any language), or None."""
     haystack = f" {normalise(text)} "
     best: RiskMatch | None = None
-    for language, phrase, severity in risk_phrase_list():
-        needle = normalise(phrase)
+    for language, needle, severity in risk_phrase_list():
         if needle and f" {needle} " in haystack and (best is None or severity > best.severity):
-            best = RiskMatch(phrase=phrase, language=language, severity=severity)
+            best = RiskMatch(phrase=needle, language=language, severity=severity)
     return best
 
 
@@ -376,8 +394,32 @@ def help_request(*, client, session=None, at: datetime | None = None, request=No
     return escalation, created
 
 
+def message_risk_open(*, message, text: str, at: datetime | None = None) -> Escalation | None:
+    """Signal 2, checked inside the transaction that stores a client's message (sessions.services.message_post)
+    on the text already in memory: the escalation commits with the message or not at all, ordinary
+    messages cost no task, and no task, log or layer ever carries the text.
+
+    A failure here must never refuse the message (a person in crisis could not write at all): it is
+    logged, and the by-id check (message_risk_check) is queued to run after the commit instead.
+    """
+    try:
+        with transaction.atomic():
+            match = risk_match(text)
+            if match is None:
+                return None
+            escalation, _created = escalation_open(
+                client=message.conversation.client, kind=EscalationKind.RISK_PHRASE, severity=match.severity,
+                dedupe_key=f"risk_phrase:message:{message.pk}", counselor=message.conversation.counselor,
+                session=message.session, message=message, at=at)
+            return escalation
+    except Exception:
+        log.exception("Risk check of message %s failed beside it; a task checks it after commit", message.pk)
+        _enqueue("escalation_check_message", message.pk)
+        return None
+
+
 def message_risk_check(*, message_id: int, at: datetime | None = None) -> Escalation | None:
-    """Open a risk escalation if a client's message contains a risk phrase. Safe to run twice.
+    """Open a risk escalation if a stored client's message contains a risk phrase. Safe to run twice.
 
     The plaintext lives only in this function's locals: never in task arguments, logs or audit.
     """
@@ -623,10 +665,6 @@ def escalation_sweep(*, at: datetime | None = None) -> dict:
 # Signal receivers (connected in CounselingConfig.ready). The chat sends these after commit.
 
 
-def on_client_message_stored(sender, message_id: int, **kwargs) -> None:
-    _enqueue("escalation_check_message", message_id)
-
-
 def on_client_help_requested(sender, client_id: int, session_id: int | None = None, **kwargs) -> None:
     from sessions.models import CounselingSession
 
@@ -648,12 +686,13 @@ def on_session_saved(sender, instance, created: bool = False, update_fields=None
 
 
 def connect_receivers() -> None:
-    from django.db.models.signals import post_save
+    from django.db.models.signals import post_delete, post_save
 
     from sessions.models import CounselingSession
-    from sessions.signals import client_help_requested, client_message_stored
+    from sessions.signals import client_help_requested
 
-    client_message_stored.connect(on_client_message_stored, dispatch_uid="escalation.message_stored")
+    post_save.connect(risk_phrases_changed, sender=RiskPhrase, dispatch_uid="escalation.risk_phrases_saved")
+    post_delete.connect(risk_phrases_changed, sender=RiskPhrase, dispatch_uid="escalation.risk_phrases_deleted")
     client_help_requested.connect(on_client_help_requested, dispatch_uid="escalation.help_requested")
     post_save.connect(on_session_saved, sender=CounselingSession, dispatch_uid="escalation.location_confirmed")
 

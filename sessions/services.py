@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import seal
+from counseling.escalation import message_risk_open
 from counseling.gates import GateResult
 from counseling.models import CounselorProfile
 from counseling.notifications import notify_user_on_commit
@@ -38,7 +39,7 @@ from sessions.selectors import (
     slot_is_offered,
     transcript_text,
 )
-from sessions.signals import client_help_requested, client_message_stored
+from sessions.signals import client_help_requested
 
 # --- Chat: storing messages, receipts, exports, break-glass -----------------------------------------
 # The database is the mailbox, Redis only the doorbell (docs/chat-protocol.md): a message is
@@ -150,8 +151,7 @@ def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID
             conversation_event_on_commit(conversation_id=conversation.pk,
                                          event=message_new_event(message=message, origin=origin))
             if from_client:
-                message_id = message.pk
-                transaction.on_commit(lambda: client_message_stored.send(sender=Message, message_id=message_id))
+                message_risk_open(message=message, text=body)
     except IntegrityError:
         existing = _message_with_client_id(conversation=conversation, sender=sender, client_msg_id=client_msg_id)
         if existing is None:

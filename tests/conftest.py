@@ -76,12 +76,15 @@ def redis_url():
 
 
 @pytest.fixture(autouse=True)
-def _forget_cached_data_keys():
+def _forget_process_caches():
     from counseling.crypto import key_cache
+    from counseling.escalation import risk_phrases_changed
 
     key_cache.evict()
+    risk_phrases_changed()  # tests change phrases with queryset updates, which send no signal
     yield
     key_cache.evict()
+    risk_phrases_changed()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 # ruff: noqa: F811  (pytest fixtures imported from test_escalation_support are used as arguments)
 
 import logging
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -27,7 +28,8 @@ from counseling.models import (
     Rung,
     User,
 )
-from sessions.signals import client_help_requested, client_message_stored
+from sessions.models import Message
+from sessions.signals import client_help_requested
 from tests.conftest import make_counselor
 from tests.counseling.test_escalation_support import eager_celery, make_message, make_session, pushed  # noqa: F401
 
@@ -165,32 +167,63 @@ def test_without_redis_the_server_runs_the_sweep_itself_every_minute():
 # --- Signal 2: risk phrases --------------------------------------------------------------------
 
 
-def test_a_risk_phrase_in_a_client_message_opens_exactly_one_escalation(
+def _post(client, counselor, text, *, sender=None, client_msg_id=None):
+    from sessions.services import conversation_get_or_create, message_post
+
+    conversation = conversation_get_or_create(client=client, counselor=counselor)
+    return message_post(conversation=conversation, sender=sender or client,
+                        client_msg_id=client_msg_id or uuid.uuid4(), body=text)[0]
+
+
+def test_a_risk_phrase_in_a_client_message_opens_exactly_one_escalation_with_the_message(
         client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
-    message = make_message(client_a, counselor_a, "Aku pengen MATI aja...")
+    resent_id = uuid.uuid4()
     with django_capture_on_commit_callbacks(execute=True):
-        client_message_stored.send(sender=None, message_id=message.pk)
-        client_message_stored.send(sender=None, message_id=message.pk)  # delivered twice
+        message = _post(client_a, counselor_a, "Aku pengen MATI aja...", client_msg_id=resent_id)
+        again = _post(client_a, counselor_a, "Aku pengen MATI aja...", client_msg_id=resent_id)  # a resend
+    assert again.pk == message.pk
     escalation = Escalation.objects.get()
     assert escalation.kind == EscalationKind.RISK_PHRASE and escalation.message == message
     assert escalation.dedupe_key == f"risk_phrase:message:{message.pk}"
     assert len(alerts_to(pushed, counselor_a)) == 1 and len(mails_to(counselor_a)) == 1
 
 
-def test_the_risk_check_task_carries_the_message_id_only_and_logs_no_text(
-        client_a, counselor_a, pushed, monkeypatch, caplog, django_capture_on_commit_callbacks):
+def test_the_risk_check_runs_beside_the_message_and_ordinary_messages_queue_no_task(
+        client_a, counselor_a, pushed, monkeypatch, django_capture_on_commit_callbacks):
     from counseling import tasks
 
-    calls = []
+    queued = []
     monkeypatch.setattr(tasks.escalation_check_message, "apply_async",
-                        lambda args=(), kwargs=None, **options: calls.append((args, kwargs)))
-    secret = "I want to end my life tonight"
-    message = make_message(client_a, counselor_a, secret)
+                        lambda args=(), kwargs=None, **options: queued.append(args))
     with django_capture_on_commit_callbacks(execute=True):
-        client_message_stored.send(sender=None, message_id=message.pk)
-    assert calls == [((message.pk,), None)]
+        _post(client_a, counselor_a, "Hari ini lumayan, terima kasih")
+        _post(client_a, counselor_a, "I want to end my life tonight")
+    assert queued == [] and Escalation.objects.count() == 1
+
+
+def test_a_failing_risk_check_never_refuses_the_message_and_a_task_checks_it_by_id(
+        client_a, counselor_a, pushed, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    from counseling import escalation, tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.escalation_check_message, "apply_async",
+                        lambda args=(), kwargs=None, **options: queued.append((args, kwargs)))
+    real_open = escalation.escalation_open
+
+    def broken_open(**kwargs):
+        raise RuntimeError("on-call table unreachable")
+
+    monkeypatch.setattr(escalation, "escalation_open", broken_open)
+    secret = "I want to end my life tonight"
     caplog.set_level(logging.DEBUG)
-    message_risk_check(message_id=message.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = _post(client_a, counselor_a, secret)
+    assert Message.objects.filter(pk=message.pk).exists() and not Escalation.objects.exists()
+    assert queued == [((message.pk,), None)]  # the id only
+    monkeypatch.setattr(escalation, "escalation_open", real_open)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.escalation_check_message(message.pk)
+    assert Escalation.objects.get().message_id == message.pk
     assert "end my life" not in caplog.text
     for entry in AuditEntry.objects.all():
         assert "end my life" not in str(entry.detail)

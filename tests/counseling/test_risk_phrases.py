@@ -58,8 +58,14 @@ def test_admins_edit_the_phrase_lists(db):
     RiskPhrase.objects.create(language="id", phrase="tidak kuat lagi", severity=Severity.MEDIUM)
     match = risk_match("Aku udah gak kuat lagi")
     assert match is not None and match.severity == Severity.MEDIUM
-    RiskPhrase.objects.filter(phrase="sayat tangan").update(is_active=False)
+    assert risk_match("aku sayat tangan") is not None
+    phrase = RiskPhrase.objects.get(phrase="sayat tangan")
+    phrase.is_active = False
+    phrase.save()  # as the admin's list does; the held list is forgotten at once
     assert risk_match("aku sayat tangan") is None
+    phrase.delete()
+    RiskPhrase.objects.create(language="id", phrase="sayat tangan", severity=Severity.LOW)
+    assert risk_match("aku sayat tangan").severity == Severity.LOW
 
 
 def test_the_most_severe_phrase_wins(db):

@@ -317,25 +317,17 @@ async def test_help_button_sends_the_escalation_signal(chat, client_a):
         client_help_requested.disconnect(receiver)
 
 
-async def test_client_message_stored_signal_carries_the_id_only(chat, client_a):
-    from sessions.signals import client_message_stored
+async def test_a_risk_phrase_over_the_socket_is_escalated_by_the_time_it_is_acknowledged(chat, client_a):
+    from counseling.models import Escalation
 
     conversation, session = chat
-    received = []
-
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
-
-    client_message_stored.connect(receiver)
-    try:
-        client, _ = await _joined(client_a, conversation, session)
-        await _send(client, "signal me")
-        await client.receive_json_from(timeout=3)
-        message = await database_sync_to_async(Message.objects.get)(conversation=conversation, seq=1)
-        assert received == [{"signal": client_message_stored, "message_id": message.pk}]
-        await client.disconnect()
-    finally:
-        client_message_stored.disconnect(receiver)
+    client, _ = await _joined(client_a, conversation, session)
+    await _send(client, "Aku sudah tidak kuat, aku ingin mati")
+    assert (await client.receive_json_from(timeout=3))["type"] == "ack"
+    message = await database_sync_to_async(Message.objects.get)(conversation=conversation, seq=1)
+    escalation = await database_sync_to_async(Escalation.objects.get)(message=message)
+    assert escalation.kind == "risk_phrase" and escalation.session_id == session.pk
+    await client.disconnect()
 
 
 async def test_admin_reads_only_with_a_logged_break_glass_reason(chat, client_a, admin_user):
