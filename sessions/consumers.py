@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied
@@ -61,6 +62,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     access: selectors.ChatAccess | None = None
     group = ""
+
+    async def dispatch(self, message):
+        """Channels' dispatch, without its `aclose_old_connections()` before every frame and event: that is a
+        hop to the process's one sync thread each time. Every database call here goes through
+        in_db_thread (database_sync_to_async), which closes stale connections in its own thread anyway."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         user = self.scope.get("user")
