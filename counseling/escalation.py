@@ -403,15 +403,15 @@ def message_risk_open(*, message, text: str, at: datetime | None = None) -> Esca
     logged, and the by-id check (message_risk_check) is queued to run after the commit instead.
     """
     try:
-        with transaction.atomic():
-            match = risk_match(text)
-            if match is None:
-                return None
+        match = risk_match(text)
+        if match is None:
+            return None
+        with transaction.atomic():  # a savepoint, only for the rare message that matches
             escalation, _created = escalation_open(
                 client=message.conversation.client, kind=EscalationKind.RISK_PHRASE, severity=match.severity,
                 dedupe_key=f"risk_phrase:message:{message.pk}", counselor=message.conversation.counselor,
                 session=message.session, message=message, at=at)
-            return escalation
+        return escalation
     except Exception:
         log.exception("Risk check of message %s failed beside it; a task checks it after commit", message.pk)
         _enqueue("escalation_check_message", message.pk)

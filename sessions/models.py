@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from counseling.clock import now
@@ -116,6 +117,14 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["conversation", "seq"], name="message_seq_unique"),
             models.UniqueConstraint(fields=["conversation", "client_msg_id"], name="message_client_id_unique"),
+        ]
+        # Only client messages still waiting for a reply: a counselor's reply marks them answered, and
+        # the minute sweep looks for overdue ones, without either scanning the whole history.
+        indexes = [
+            models.Index(fields=["conversation", "seq"], name="message_awaiting_reply",
+                         condition=Q(answered_at__isnull=True, reply_due_at__isnull=False)),
+            models.Index(fields=["reply_due_at"], name="message_reply_due",
+                         condition=Q(answered_at__isnull=True, reply_due_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -1,9 +1,11 @@
 """Writes of the sessions app: booking, state moves, chat messages. State moves happen only here."""
 
+import functools
 import time
 import uuid
 from datetime import datetime, timedelta
 
+import redis
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -79,7 +81,7 @@ def _count_in_window(*, key: str, ttl: int) -> int:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         cache_key = backend.make_and_validate_key(key)
-        pipe = backend._cache.get_client(cache_key, write=True).pipeline(transaction=False)
+        pipe = _redis_counters(settings.CACHES["default"]["LOCATION"]).pipeline(transaction=False)
         count, _ = pipe.incr(cache_key).expire(cache_key, ttl).execute()
         return count
     cache.add(key, 0, timeout=ttl)
@@ -88,6 +90,12 @@ def _count_in_window(*, key: str, ttl: int) -> int:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=ttl)
         return 1
+
+
+@functools.cache
+def _redis_counters(location: str) -> redis.Redis:
+    # One client (thread-safe pool) per process: Django's RedisCache builds a new client per call.
+    return redis.Redis.from_url(location)
 
 
 def _next_seq(conversation_id: int) -> int:
@@ -102,6 +110,34 @@ def _next_seq(conversation_id: int) -> int:
         cursor.execute(f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
                        [conversation_id])
         return cursor.fetchone()[0]
+
+
+def _message_insert(message: Message) -> None:
+    """INSERT one new message and set its id: the ORM's save minus its machinery (signals, the query
+    compiler), which cost more than the statement itself on the chat's hottest path (bench/chat_bench.py).
+    Every value still goes through its field's own preparation, so it is stored as save() would store it.
+    Message has no save() override and no signal receivers; keep it so, or go back to save()."""
+    fields = [field for field in Message._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(Message._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(Message._meta.pk.column)}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_save(getattr(message, field.attname), connection) for field in fields])
+        message.pk = cursor.fetchone()[0]
+    message._state.adding = False
+    message._state.db = connection.alias
+
+
+def _client_messages_answer(*, conversation: Conversation, before_seq: int, at: datetime) -> None:
+    """Mark the client's messages before `before_seq` still waiting for a reply as answered at `at`.
+
+    Plain SQL because it runs for every counselor message and the ORM's query building was most of its
+    cost (bench/chat_bench.py); the partial index message_awaiting_reply keeps it off the history."""
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET answered_at = %s WHERE conversation_id = %s AND sender_id = %s "  # noqa: S608
+                       "AND seq < %s AND answered_at IS NULL AND reply_due_at IS NOT NULL",
+                       [at, conversation.pk, conversation.client_id, before_seq])
 
 
 def _message_with_client_id(*, conversation: Conversation, sender, client_msg_id: uuid.UUID) -> Message | None:
@@ -143,11 +179,10 @@ def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID
             message.body_sealed = seal(owner_id=conversation.client_id, plaintext=body, context=message.aad)
             if from_client:
                 message.reply_due_at = reply_due_at_for(counselor=conversation.counselor, sent_at=at)
-            message.save(force_insert=True)
+            _message_insert(message)
             if not from_client:
                 # A counselor's reply answers every earlier client message still waiting.
-                Message.objects.filter(conversation_id=conversation.pk, sender_id=conversation.client_id,
-                                       seq__lt=seq, answered_at__isnull=True).update(answered_at=at)
+                _client_messages_answer(conversation=conversation, before_seq=seq, at=at)
             conversation_event_on_commit(conversation_id=conversation.pk,
                                          event=message_new_event(message=message, origin=origin))
             if from_client:
