@@ -137,7 +137,7 @@ class Server:
             cmd = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port), APP]
         else:
             cmd = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--log-level", "warning", "--no-access-log", APP]
+                   "--log-level", "warning", "--no-access-log", "--ws-per-message-deflate", "false", APP]
         self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
