@@ -252,7 +252,7 @@ def main() -> None:
           f"p50 {pct(tally.http_ms, .5):.1f} ms p99 {pct(tally.http_ms, .99):.1f} ms")
     import redis
 
-    redis.Redis.from_url(redis_url).delete("celery")  # no worker ran: drop the risk-check tasks (ids only)
+    redis.Redis.from_url(redis_url).delete("celery")  # no worker ran: drop any task the run queued
     sys.exit(1 if lost or tally.errors or tally.closed_early else 0)
 
 
