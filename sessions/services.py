@@ -253,6 +253,16 @@ def session_panel_viewed_record(*, user, session: CounselingSession, request=Non
                  request=request)
 
 
+def caseload_client_viewed_record(*, counselor, client, request=None) -> None:
+    """Audit a counselor's read of one client's page (their sessions and referrals, decrypted)."""
+    audit_record(actor=counselor, action="caseload.client_viewed", target=client, subject=client.pk, request=request)
+
+
+def session_viewed_record(*, user, session: CounselingSession, request=None) -> None:
+    """Audit a counselor's read of one session of their client (its times, state and location)."""
+    audit_record(actor=user, action="session.viewed", target=session, subject=session.client_id, request=request)
+
+
 def code_word_answer(*, session: CounselingSession, client, attempt: str, ip_address: str | None = None) -> bool:
     """The client answers the counselor's code-word question, privately (never into the chat).
 

@@ -102,6 +102,8 @@ def session_detail(request, session_id: int):
     session = selectors.access_session(user=request.user, session_id=session_id)
     services.session_advance(session=session)  # time-decided moves also happen on read
     is_client = request.user.pk == session.client_id
+    if not is_client:
+        services.session_viewed_record(user=request.user, session=session, request=request)
     reasons = CLIENT_CANCEL_REASONS if is_client else COUNSELOR_CANCEL_REASONS
     return render(request, "sessions/session_detail.html", {
         "session": session, "times": selectors.session_times(session=session, viewer=request.user),
@@ -199,6 +201,7 @@ def caseload_client(request, client_id: int):
         messages.success(request, _("Referral recorded. The client can see it on their page."))
         return redirect("sessions:caseload_client", client_id=client.pk)
     sessions = client.client_sessions.filter(counselor=request.user).order_by("-starts_at")
+    services.caseload_client_viewed_record(counselor=request.user, client=client, request=request)
     return render(request, "sessions/session_client.html", {
         "client": client, "sessions": sessions, "form": form,
         "referrals": _readable_referrals(selectors.client_referrals(client=client).filter(counselor=request.user)),

@@ -24,12 +24,16 @@ STAFF_READS = [
      "consent.history_exported"),
     ("erasure request and retention duties", ("admin",), "/staff/erasure/{erasure}/", "erasure.viewed"),
     ("escalation detail", ("counselor_a", "admin"), "/staff/risk/{escalation}/", "escalation.viewed"),
+    ("caseload client page (sessions, referrals)", ("counselor_a",), "/sessions/clients/{client}/",
+     "caseload.client_viewed"),
+    ("session detail (times, state, location)", ("counselor_a",), "/sessions/{session}/", "session.viewed"),
 ]
 
 
 def _path(template: str, world) -> str:
     objects = world.objects
     return template.format(document=objects["document"].pk, session=objects["session"].pk,
+                           client=objects["session"].client_id,
                            conversation=objects["conversation"].pk, erasure=objects["erasure"].pk,
                            escalation=objects["escalation"].pk)
 
