@@ -52,7 +52,7 @@ from counseling.models import (
     Severity,
     User,
 )
-from counseling.notifications import notify_user_now
+from counseling.notifications import notify_user_now, site_link
 
 log = logging.getLogger(__name__)
 
@@ -572,8 +572,7 @@ def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int
             if alert.notified_at is None and notify_user_now(user_id=alert.recipient_id, payload=payload):
                 EscalationAlert.objects.filter(pk=alert.pk).update(notified_at=clock.now())
             if alert.emailed_at is None:
-                link = settings.SITE_URL.rstrip("/") + payload["url"] if getattr(settings, "SITE_URL", "") \
-                    else payload["url"]
+                link = site_link(payload["url"])
                 send_mail(
                     subject=f"[{settings.SITE_NAME}] {payload['title']}",
                     message=_("An emergency alert needs a person now (severity: %(severity)s). Open it and "

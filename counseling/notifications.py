@@ -4,6 +4,7 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 from counseling.consumers import user_group
@@ -33,3 +34,8 @@ def notify_user_now(*, user_id: int, payload: dict) -> bool:
 def notify_user_on_commit(*, user_id: int, payload: dict) -> None:
     """Never send an event about a write that might still roll back."""
     transaction.on_commit(lambda: notify_user_now(user_id=user_id, payload=payload))
+
+
+def site_link(path: str) -> str:
+    """An absolute link for an e-mail (which has no request to build one from): SITE_URL + path."""
+    return settings.SITE_URL + path

@@ -26,7 +26,7 @@ from counseling.clock import now
 from counseling.crypto import open_sealed, seal
 from counseling.documents import DocumentRefused, check_document
 from counseling.models import Role, User
-from counseling.notifications import notify_user_on_commit
+from counseling.notifications import notify_user_on_commit, site_link
 from licensing.models import (
     LICENCE_TRANSITIONS,
     CompactPrivilege,
@@ -363,8 +363,8 @@ def _tell_counselor(*, licence: Licence, kind: str, message: str, email: bool = 
                "url": reverse("licensing:my_licences"), **(extra or {})}
     notify_user_on_commit(user_id=licence.counselor_id, payload=payload)
     if email:
-        address = licence.counselor.email
-        transaction.on_commit(lambda: send_mail(_("Your licence expires soon"), message,
+        address, body = licence.counselor.email, f"{message}\n\n{site_link(payload['url'])}"
+        transaction.on_commit(lambda: send_mail(_("Your licence expires soon"), body,
                                                 settings.DEFAULT_FROM_EMAIL, [address], fail_silently=True))
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from counseling.notifications import site_link
 from sessions.models import CounselingSession
 from sessions.selectors import session_times
 from sessions.services import sessions_advance_due, sessions_remind_due
@@ -44,7 +45,7 @@ def session_email_send(session_id: int, event: str) -> int:
             body = render_to_string("sessions/session_email.txt", {
                 "event": event, "session": session, "times": session_times(session=session, viewer=viewer),
                 "other_name": other.display_name, "viewer": viewer, "site_name": settings.SITE_NAME,
-                "path": reverse("sessions:session_detail", args=[session.pk]),
+                "link": site_link(reverse("sessions:session_detail", args=[session.pk])),
             })
             sent += send_mail(f"{settings.SITE_NAME}: {_subject(event)}", body, None, [viewer.email],
                               fail_silently=True)

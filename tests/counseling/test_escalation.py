@@ -65,7 +65,8 @@ def roster(on_call, supervisor):
 
 
 def test_help_button_opens_one_escalation_and_alerts_the_counselor_in_the_browser_and_by_email(
-        client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
+        client_a, counselor_a, pushed, django_capture_on_commit_callbacks, settings):
+    settings.SITE_URL = "http://konseling.test"
     session = make_session(client_a, counselor_a)
     with django_capture_on_commit_callbacks(execute=True):
         client_help_requested.send(sender=None, client_id=client_a.pk, session_id=session.pk)
@@ -76,6 +77,7 @@ def test_help_button_opens_one_escalation_and_alerts_the_counselor_in_the_browse
     assert alerts_to(pushed, counselor_a)[0]["url"] == f"/staff/risk/{escalation.pk}/"
     assert len(mails_to(counselor_a)) == 1
     assert "holds no client data" in mails_to(counselor_a)[0].body
+    assert f"http://konseling.test/staff/risk/{escalation.pk}/" in mails_to(counselor_a)[0].body  # SITE_URL
     assert AuditEntry.objects.filter(action="escalation.opened", target_id=str(escalation.pk)).count() == 1
 
 

@@ -34,7 +34,9 @@ def closed_chats(monkeypatch):
     return closed
 
 
-def test_a_counselor_is_warned_60_days_before_expiry_once(counselor_a, pushed, django_capture_on_commit_callbacks):
+def test_a_counselor_is_warned_60_days_before_expiry_once(counselor_a, pushed, django_capture_on_commit_callbacks,
+                                                          settings):
+    settings.SITE_URL = "http://konseling.test"
     row = licence(counselor_a, "ID", expires_on=TODAY + timedelta(days=60))
     with django_capture_on_commit_callbacks(execute=True):
         first = licences_expiry_sweep(at=NOON)
@@ -44,6 +46,7 @@ def test_a_counselor_is_warned_60_days_before_expiry_once(counselor_a, pushed, d
     assert row.warned_60_at == NOON and row.warned_14_at is None
     assert [p["type"] for uid, p in pushed if uid == counselor_a.pk] == ["licence.expiry_warning"]
     assert len(mail.outbox) == 1 and "60 days" in mail.outbox[0].body
+    assert "http://konseling.test/licensing/" in mail.outbox[0].body
     assert AuditEntry.objects.filter(action="licence.expiry_warned", detail__warning=60).count() == 1
 
 

@@ -37,7 +37,8 @@ def notices(monkeypatch):
 
 
 def test_client_books_a_free_slot_and_both_time_zones_are_kept(ready, client_b, django_capture_on_commit_callbacks,
-                                                                notices):
+                                                                notices, settings):
+    settings.SITE_URL = "http://konseling.test"
     counselor, _client = ready
     set_zone(counselor, "America/Chicago")
     WeeklyAvailability.objects.all().delete()
@@ -57,6 +58,7 @@ def test_client_books_a_free_slot_and_both_time_zones_are_kept(ready, client_b, 
     assert sorted(m.to[0] for m in mail.outbox) == sorted([_client.email, counselor.email])
     for message in mail.outbox:
         assert "Asia/Jakarta" in message.body and "America/Chicago" in message.body
+        assert f"http://konseling.test/sessions/{session.pk}/" in message.body  # an absolute link (SITE_URL)
     client_mail = next(m for m in mail.outbox if m.to == [_client.email])
     assert "08:00" in client_mail.body and "19:00" in client_mail.body
 
