@@ -10,6 +10,21 @@ from counseling.models import ClientProfile, CounselorProfile, Role, User
 PASSWORD = "a-long-test-password-42"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's set-up; at the end, before it drops the PostgreSQL test database, end the
+    sessions still open on it (worker threads of async tests keep theirs), or the drop fails with
+    "being accessed by other users" and leaves the database behind."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
