@@ -88,11 +88,10 @@ def make_clients(*, clients: int, per_client: int, counselor, last_contact, labe
         conversation = Conversation.objects.create(client=user, counselor=counselor)
         rows = []
         for seq in range(1, per_client + 1):
-            sender = user if seq % 2 else counselor
-            aad = f"message:{conversation.pk}:{sender.pk}:{seq}"
-            rows.append(Message(conversation=conversation, seq=seq, sender=sender, client_msg_id=uuid.uuid4(),
-                                body_sealed=seal(owner_id=user.pk, plaintext=BODY, context=aad),
-                                created_at=last_contact))
+            message = Message(conversation=conversation, seq=seq, sender=user if seq % 2 else counselor,
+                              client_msg_id=uuid.uuid4(), created_at=last_contact)
+            message.body_sealed = seal(owner_id=user.pk, plaintext=BODY, context=message.aad)
+            rows.append(message)
         Message.objects.bulk_create(rows, batch_size=2000)
         User.objects.filter(pk=user.pk).update(date_joined=last_contact)
         ids.append(user.pk)

@@ -31,11 +31,10 @@ def converse(client, counselor, *, messages, at):
     conversation = Conversation.objects.create(client=client, counselor=counselor)
     rows = []
     for seq in range(1, messages + 1):
-        sender = client if seq % 2 else counselor
-        aad = f"message:{conversation.pk}:{sender.pk}:{seq}"
-        rows.append(Message(conversation=conversation, seq=seq, sender=sender, client_msg_id=uuid.uuid4(),
-                            body_sealed=seal(owner_id=client.pk, plaintext=f"session note {seq}", context=aad),
-                            created_at=at))
+        message = Message(conversation=conversation, seq=seq, sender=client if seq % 2 else counselor,
+                          client_msg_id=uuid.uuid4(), created_at=at)
+        message.body_sealed = seal(owner_id=client.pk, plaintext=f"session note {seq}", context=message.aad)
+        rows.append(message)
     Message.objects.bulk_create(rows)
     User.objects.filter(pk=client.pk).update(date_joined=at, last_login=None)
 
