@@ -174,11 +174,13 @@ def cached_data_key(*, owner_id: int) -> bytes | None:
     return key_cache.get(owner_id)
 
 
-def seal(*, owner_id: int, plaintext: bytes | str, context: str) -> bytes:
-    """Encrypt under the data key of `owner_id`, bound to `context` (the ciphertext's place)."""
+def seal(*, owner_id: int, plaintext: bytes | str, context: str, data_key: bytes | None = None) -> bytes:
+    """Encrypt under the data key of `owner_id`, bound to `context` (the ciphertext's place).
+
+    `data_key`: the owner's key when the caller already holds it (cached_data_key), else it is read."""
     if isinstance(plaintext, str):
         plaintext = plaintext.encode()
-    key = data_key_for(owner_id=owner_id)
+    key = data_key or data_key_for(owner_id=owner_id)
     nonce = os.urandom(NONCE_BYTES)
     return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, context.encode())
 

@@ -153,11 +153,17 @@ def risk_phrases_changed(**kwargs) -> None:
     _phrase_cache.clear()
 
 
-def risk_match(text: str) -> RiskMatch | None:
+def risk_phrases_held() -> list[tuple[str, str, int]] | None:
+    """risk_phrase_list if this process holds it now, else None; never reads the database (event loop)."""
+    cached = _phrase_cache.get("active")
+    return cached[1] if cached and cached[0] > time.monotonic() else None
+
+
+def risk_match(text: str, phrases: list[tuple[str, str, int]] | None = None) -> RiskMatch | None:
     """The most severe phrase the text contains as whole words (any language), or None."""
     haystack = f" {normalise(text)} "
     best: RiskMatch | None = None
-    for language, needle, severity in risk_phrase_list():
+    for language, needle, severity in (risk_phrase_list() if phrases is None else phrases):
         if needle and f" {needle} " in haystack and (best is None or severity > best.severity):
             best = RiskMatch(phrase=needle, language=language, severity=severity)
     return best

@@ -27,6 +27,19 @@ def group_send_now(*, group: str, event: dict) -> bool:
     return True
 
 
+async def group_send_from_loop(*, group: str, event: dict) -> bool:
+    """group_send_now for a caller already on the event loop (after its own commit)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        await layer.group_send(group, event)
+    except Exception:
+        log.warning("Channel layer send to %s failed; receivers resync from the database", group, exc_info=True)
+        return False
+    return True
+
+
 def notify_user_now(*, user_id: int, payload: dict) -> bool:
     return group_send_now(group=user_group(user_id), event={"type": "notify", "payload": payload})
 

@@ -363,6 +363,9 @@ DEMO_SEEDING_ALLOWED = DEBUG or envbool("ALLOW_DEMO_SEED", False)
 # across all their sockets and server processes (in the cache).
 CHAT_RATE_LIMIT = envint("CHAT_RATE_LIMIT", 30)
 CHAT_RATE_WINDOW_SECONDS = envint("CHAT_RATE_WINDOW_SECONDS", 10)
+# On PostgreSQL, a chat socket stores an ordinary message with one statement from its own event loop
+# (sessions.services.message_post_on_loop); 0 sends every message through the ORM in a worker thread.
+CHAT_STORE_ON_LOOP = envbool("CHAT_STORE_ON_LOOP", True)
 
 # Booking (sessions/). Session length and the slot grid, in minutes.
 SESSION_LENGTH_MINUTES = envint("SESSION_LENGTH_MINUTES", 50)

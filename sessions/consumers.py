@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from counseling.escalation import risk_phrase_list
 from sessions import selectors, services
 from sessions.events import conversation_group
 
@@ -123,6 +124,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if gate:
             services.chat_open_record(user=user, access=access, ip_address=_client_ip(self.scope))
             selectors.chat_key_preload(conversation=access.conversation)
+            risk_phrase_list()  # held for the messages this socket stores on its event loop
         return access, gate
 
     def _language(self, user) -> str:
@@ -197,20 +199,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("read_only", _("This is a read-only view."), client_msg_id=str(client_msg_id))
             return
         try:
-            message, created = await in_db_thread(self._post)(client_msg_id, body)
+            if not await services.chat_rate_allows_on_loop(user_id=self.user.pk):
+                raise services.ChatError("rate_limited", _("You are sending messages too fast; wait a few seconds."))
+            message, created = await services.message_post_on_loop(
+                conversation=self.access.conversation, sender=self.user, client_msg_id=client_msg_id, body=body,
+                session=self.access.session, origin=self.channel_name)
         except services.ChatError as error:
             await self._error(error.code, error.message, client_msg_id=str(client_msg_id))
             return
         await self.send_json({"type": "ack", "client_msg_id": str(client_msg_id), "seq": message.seq,
                               "created_at": message.created_at.isoformat(), "duplicate": not created,
                               "reply_due_at": message.reply_due_at.isoformat() if message.reply_due_at else None})
-
-    def _post(self, client_msg_id, body):
-        if not services.chat_rate_allows(user_id=self.user.pk):
-            raise services.ChatError("rate_limited", _("You are sending messages too fast; wait a few seconds."))
-        return services.message_post(conversation=self.access.conversation, sender=self.user,
-                                     client_msg_id=client_msg_id, body=body, session=self.access.session,
-                                     origin=self.channel_name)
 
     async def on_resync(self, frame):
         after = frame.get("after_seq", 0)
@@ -288,6 +287,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # Events from the channel layer (ids and ciphertext, never plaintext) ------------------------------
 
     async def message_new(self, event):
+        conversation = self.access.conversation
+        conversation.last_seq = max(conversation.last_seq, event["seq"])  # the next number this socket expects
         if event.get("origin") == self.channel_name:
             return  # the sender's own socket already has it, with its ack
         frame = selectors.message_frame_from_event(event=event, conversation=self.access.conversation)

@@ -1,28 +1,39 @@
 """Writes of the sessions app: booking, state moves, chat messages. State moves happen only here."""
 
+import asyncio
 import functools
+import logging
 import time
 import uuid
 from datetime import datetime, timedelta
 
+import psycopg2
 import redis
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from counseling import on_loop
 from counseling.audit import audit_record
 from counseling.clock import now
-from counseling.crypto import seal
-from counseling.escalation import message_risk_open
+from counseling.crypto import cached_data_key, seal
+from counseling.escalation import message_risk_open, risk_match, risk_phrases_held
 from counseling.gates import GateResult
 from counseling.models import CounselorProfile
-from counseling.notifications import notify_user_on_commit
-from sessions.events import chat_close_on_commit, conversation_event_on_commit, message_new_event
+from counseling.notifications import group_send_from_loop, notify_user_on_commit
+from sessions.events import (
+    chat_close_on_commit,
+    conversation_event_on_commit,
+    conversation_group,
+    message_new_event,
+)
 from sessions.models import (
     AvailabilityException,
     Conversation,
@@ -42,6 +53,8 @@ from sessions.selectors import (
     transcript_text,
 )
 from sessions.signals import client_help_requested
+
+log = logging.getLogger(__name__)
 
 # --- Chat: storing messages, receipts, exports, break-glass -----------------------------------------
 # The database is the mailbox, Redis only the doorbell (docs/chat-protocol.md): a message is
@@ -67,12 +80,28 @@ def conversation_get_or_create(*, client, counselor) -> Conversation:
     return conversation
 
 
+def _chat_rate_key(*, user_id: int, window_seconds: int) -> str:
+    return f"chat-rate:{user_id}:{int(time.time() // window_seconds)}"
+
+
 def chat_rate_allows(*, user_id: int, limit: int | None = None, window_seconds: int | None = None) -> bool:
     """Count one message for `user_id` in a fixed window shared by all their sockets and processes (cache)."""
     limit = limit or settings.CHAT_RATE_LIMIT
     window_seconds = window_seconds or settings.CHAT_RATE_WINDOW_SECONDS
-    key = f"chat-rate:{user_id}:{int(time.time() // window_seconds)}"
+    key = _chat_rate_key(user_id=user_id, window_seconds=window_seconds)
     return _count_in_window(key=key, ttl=window_seconds * 2) <= limit
+
+
+async def chat_rate_allows_on_loop(*, user_id: int) -> bool:
+    """chat_rate_allows from a socket's event loop: the same counter, without a thread on Redis."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return await database_sync_to_async(chat_rate_allows, thread_sensitive=False)(user_id=user_id)
+    window_seconds = settings.CHAT_RATE_WINDOW_SECONDS
+    cache_key = backend.make_and_validate_key(_chat_rate_key(user_id=user_id, window_seconds=window_seconds))
+    pipe = on_loop.redis_client(settings.CACHES["default"]["LOCATION"]).pipeline(transaction=False)
+    count, _ = await pipe.incr(cache_key).expire(cache_key, window_seconds * 2).execute()
+    return count <= settings.CHAT_RATE_LIMIT
 
 
 def _count_in_window(*, key: str, ttl: int) -> int:
@@ -112,17 +141,25 @@ def _next_seq(conversation_id: int) -> int:
         return cursor.fetchone()[0]
 
 
+def _message_columns() -> list:
+    return [field for field in Message._meta.concrete_fields if not field.primary_key]
+
+
+def _message_values(message: Message) -> list:
+    """The row of `message` as save() would store it: every value through its field's own preparation."""
+    return [field.get_db_prep_save(getattr(message, field.attname), connection) for field in _message_columns()]
+
+
 def _message_insert(message: Message) -> None:
     """INSERT one new message and set its id: the ORM's save minus its machinery (signals, the query
     compiler), which cost more than the statement itself on the chat's hottest path (bench/chat_bench.py).
-    Every value still goes through its field's own preparation, so it is stored as save() would store it.
     Message has no save() override and no signal receivers; keep it so, or go back to save()."""
-    fields = [field for field in Message._meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(Message._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(Message._meta.pk.column)}")
+    columns = _message_columns()
+    sql = (f"INSERT INTO {quote(Message._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {quote(Message._meta.pk.column)}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [field.get_db_prep_save(getattr(message, field.attname), connection) for field in fields])
+        cursor.execute(sql, _message_values(message))
         message.pk = cursor.fetchone()[0]
     message._state.adding = False
     message._state.db = connection.alias
@@ -147,6 +184,17 @@ def _message_with_client_id(*, conversation: Conversation, sender, client_msg_id
     return existing
 
 
+def _message_body_check(body) -> None:
+    if not isinstance(body, str) or not body.strip():
+        raise ChatError("empty", _("A message cannot be empty."))
+    if len(body) > CHAT_MESSAGE_MAX_CHARS:
+        raise ChatError("too_large", _("A message can be at most %(n)s characters.") % {"n": CHAT_MESSAGE_MAX_CHARS})
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") is valid JSON but not text
+        raise ChatError("malformed", _("The message contains characters that are not valid text.")) from None
+
+
 def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID | str, body: str,
                  session: CounselingSession | None = None, origin: str = "") -> tuple[Message, bool]:
     """Store one message, sealed, and return (message, created). Idempotent on `client_msg_id`.
@@ -157,14 +205,7 @@ def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID
     back by the unique constraint on (conversation, client_msg_id), sequence number included, and
     answered with the stored message.
     """
-    if not isinstance(body, str) or not body.strip():
-        raise ChatError("empty", _("A message cannot be empty."))
-    if len(body) > CHAT_MESSAGE_MAX_CHARS:
-        raise ChatError("too_large", _("A message can be at most %(n)s characters.") % {"n": CHAT_MESSAGE_MAX_CHARS})
-    try:
-        body.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate ("\ud800") is valid JSON but not text
-        raise ChatError("malformed", _("The message contains characters that are not valid text.")) from None
+    _message_body_check(body)
     client_msg_id = uuid.UUID(str(client_msg_id))
     # No look-up first: resends are rare, and the unique constraint finds them at no cost to the
     # common case (the rolled-back attempt gives its sequence number back).
@@ -194,6 +235,108 @@ def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID
         return existing, False
     conversation.last_seq = max(conversation.last_seq, seq)
     return message, True
+
+
+CHAT_SEQ_ATTEMPTS = 4  # both sides writing at once: the loser takes the next number and re-seals
+
+
+async def message_post_on_loop(*, conversation: Conversation, sender, client_msg_id: uuid.UUID | str, body: str,
+                               session: CounselingSession | None = None, origin: str = "") -> tuple[Message, bool]:
+    """message_post for a chat socket, called on its event loop. Same preconditions, checks and result.
+
+    The ordinary message (PostgreSQL, the client's key and the risk phrases already held by this
+    process, no risk phrase in it) is stored by one statement on the loop's own connection
+    (counseling.on_loop) and its event sent from the loop: no worker thread. Everything else goes
+    through message_post in a worker thread as before: a message with a risk phrase (its escalation
+    commits with it), a resent id, a cold cache, SQLite, a database error on the loop's connection.
+    """
+    _message_body_check(body)
+    client_msg_id = uuid.UUID(str(client_msg_id))
+    # Shielded: a socket closed mid-statement must not cut it off between its commit and its event.
+    message = await asyncio.shield(asyncio.ensure_future(_message_store_on_loop(
+        conversation=conversation, sender=sender, client_msg_id=client_msg_id, body=body, session=session,
+        origin=origin)))
+    if message is not None:
+        return message, True
+    return await database_sync_to_async(message_post, thread_sensitive=False)(
+        conversation=conversation, sender=sender, client_msg_id=client_msg_id, body=body, session=session,
+        origin=origin)
+
+
+async def _message_store_on_loop(*, conversation: Conversation, sender, client_msg_id: uuid.UUID, body: str,
+                                 session: CounselingSession | None, origin: str) -> Message | None:
+    """Store one message with a single statement, or return None (nothing stored) to leave it to message_post."""
+    if not settings.CHAT_STORE_ON_LOOP or connection.vendor != "postgresql":
+        return None
+    data_key = cached_data_key(owner_id=conversation.client_id)
+    if data_key is None:
+        return None
+    from_client = sender.pk == conversation.client_id
+    if from_client:
+        phrases = risk_phrases_held()
+        if phrases is None or risk_match(body, phrases=phrases) is not None:
+            return None
+    expected = conversation.last_seq
+    for _attempt in range(CHAT_SEQ_ATTEMPTS):
+        at = now()
+        message = Message(conversation=conversation, session=session, seq=expected + 1, sender=sender,
+                          client_msg_id=client_msg_id, created_at=at)
+        message.body_sealed = seal(owner_id=conversation.client_id, plaintext=body, context=message.aad,
+                                   data_key=data_key)
+        if from_client:
+            try:
+                message.reply_due_at = reply_due_at_for(counselor=conversation.counselor, sent_at=at)
+            except SynchronousOnlyOperation:  # the counselor's profile is not loaded here
+                return None
+        params = [conversation.pk, expected, *_message_values(message)]
+        if not from_client:
+            params += [at, conversation.pk, conversation.client_id, message.seq]
+        params.append(conversation.pk)
+        try:
+            stored_id, current_seq = await on_loop.postgres().fetchone(_store_statement(answers=not from_client),
+                                                                     params)
+        except psycopg2.IntegrityError:
+            return None  # a resent id: message_post answers with the stored message
+        except psycopg2.Error:
+            log.warning("Storing a message of conversation %s on the event loop failed; retrying in a thread",
+                        conversation.pk, exc_info=True)
+            return None
+        if stored_id is not None:
+            break
+        if current_seq is None:
+            return None
+        # The other side's message took the number. `current_seq` is read at the statement's start, so
+        # when it waited for that other transaction it is one behind: the number has grown since.
+        expected = max(current_seq, expected + 1)
+    else:
+        return None
+    message.pk = stored_id
+    message._state.adding = False
+    message._state.db = connection.alias
+    conversation.last_seq = max(conversation.last_seq, message.seq)
+    await group_send_from_loop(group=conversation_group(conversation.pk),
+                               event=message_new_event(message=message, origin=origin))
+    return message
+
+
+@functools.cache
+def _store_statement(*, answers: bool) -> str:
+    """One statement, so one transaction: take the next sequence number if it is still the one the message
+    was sealed for, insert the message, and (a counselor's reply, `answers`) mark the client's messages
+    waiting for a reply answered. It returns the new message's id (NULL if the number was taken
+    meanwhile) and the conversation's last number as it was before."""
+    quote = connection.ops.quote_name
+    conversations, messages = quote(Conversation._meta.db_table), quote(Message._meta.db_table)
+    columns = _message_columns()
+    names = ", ".join(quote(field.column) for field in columns)
+    values = ", ".join(f"%s::{field.db_type(connection)}" for field in columns)  # typed: INSERT ... SELECT
+    answered = (f", answered AS (UPDATE {messages} SET answered_at = %s WHERE conversation_id = %s "  # noqa: S608
+                "AND sender_id = %s AND seq < %s AND answered_at IS NULL AND reply_due_at IS NOT NULL "
+                "AND EXISTS (SELECT 1 FROM next))") if answers else ""
+    return (f"WITH next AS (UPDATE {conversations} SET last_seq = last_seq + 1 WHERE id = %s AND last_seq = %s "  # noqa: S608
+            f"RETURNING last_seq), stored AS (INSERT INTO {messages} ({names}) SELECT {values} FROM next "
+            f"RETURNING id){answered} SELECT (SELECT id FROM stored), (SELECT last_seq FROM {conversations} "
+            "WHERE id = %s)")
 
 
 def messages_mark_read(*, conversation: Conversation, reader, up_to_seq: int) -> int:

@@ -92,6 +92,7 @@ def redis_url():
 
 @pytest.fixture(autouse=True)
 def _forget_process_caches():
+    from counseling import on_loop
     from counseling.crypto import key_cache
     from counseling.escalation import risk_phrases_changed
 
@@ -100,6 +101,7 @@ def _forget_process_caches():
     yield
     key_cache.evict()
     risk_phrases_changed()
+    on_loop.close_all()  # connections of this test's event loop (chat sockets on PostgreSQL)
 
 
 @pytest.fixture

@@ -1,0 +1,137 @@
+"""PostgreSQL and Redis straight from the running event loop, for the chat's per-message work only.
+
+Why: stored through the ORM, every chat message hopped to a worker thread and back
+(database_sync_to_async), and under load that hand-off, where the thread and the event loop take
+turns at the GIL, cost more of the send-to-delivery time than PostgreSQL did (bench/chat_bench.py).
+psycopg2 can run a connection asynchronously itself (`async_=True`; `poll()` says whether it waits
+to read or to write), so these connections are driven by the loop's own readiness callbacks, the
+way aiopg does it, with no thread and no new dependency. Everything else keeps using the ORM.
+
+Asynchronous psycopg2 connections are always in autocommit: each statement is its own transaction,
+so callers write one statement that makes the whole change or none of it.
+
+Connections and clients belong to one event loop (a server process has one; each async test has its
+own) and are opened on first use. `close_all()` closes them (tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+
+import psycopg2
+import psycopg2.extensions
+import redis.asyncio
+from django.db import connections
+
+log = logging.getLogger(__name__)
+
+PG_CONNECTIONS_PER_LOOP = 4  # one statement of ~0.3 ms per message: 4 cover thousands of messages a second
+
+
+async def _until_ready(conn) -> None:
+    """Drive an asynchronous psycopg2 connection until its current operation has finished (or raised)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        state = conn.poll()
+        if state == psycopg2.extensions.POLL_OK:
+            return
+        waiter = loop.create_future()
+        fd = conn.fileno()
+        if state == psycopg2.extensions.POLL_READ:
+            loop.add_reader(fd, waiter.set_result, None)
+            try:
+                await waiter
+            finally:
+                loop.remove_reader(fd)
+        elif state == psycopg2.extensions.POLL_WRITE:
+            loop.add_writer(fd, waiter.set_result, None)
+            try:
+                await waiter
+            finally:
+                loop.remove_writer(fd)
+        else:  # pragma: no cover - psycopg2 documents no other state
+            raise psycopg2.OperationalError(f"unexpected poll state {state}")
+
+
+class PostgresOnLoop:
+    """A few asynchronous connections to the default database, used one statement at a time each."""
+
+    def __init__(self, size: int = PG_CONNECTIONS_PER_LOOP) -> None:
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list = []
+        self._open: set = set()
+
+    async def _connect(self):
+        params = connections["default"].get_connection_params()  # the ORM's own (test database in tests)
+        params.pop("cursor_factory", None)
+        conn = psycopg2.connect(**params, async_=True)
+        self._open.add(conn)
+        try:
+            await _until_ready(conn)
+        except BaseException:
+            self._discard(conn)
+            raise
+        return conn
+
+    def _discard(self, conn) -> None:
+        self._open.discard(conn)
+        try:
+            conn.close()
+        except psycopg2.Error:
+            pass
+
+    async def fetchone(self, sql: str, params) -> tuple | None:
+        """Run one statement in its own transaction and return its first row."""
+        async with self._slots:
+            conn = self._idle.pop() if self._idle else await self._connect()
+            try:
+                cursor = conn.cursor()
+                cursor.execute(sql, params)
+                await _until_ready(conn)
+                row = cursor.fetchone()
+            except psycopg2.IntegrityError:
+                self._idle.append(conn)  # the statement was refused; the connection is fine
+                raise
+            except BaseException:
+                # Broken, or cancelled mid-statement (the socket went away): its state is unknown.
+                self._discard(conn)
+                raise
+            self._idle.append(conn)
+            return row
+
+    def close(self) -> None:
+        for conn in list(self._open):
+            self._discard(conn)
+        self._idle.clear()
+
+
+_postgres: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_redis: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def postgres() -> PostgresOnLoop:
+    """The running loop's connections to the default database (PostgreSQL only)."""
+    loop = asyncio.get_running_loop()
+    pool = _postgres.get(loop)
+    if pool is None:
+        pool = _postgres[loop] = PostgresOnLoop()
+    return pool
+
+
+def redis_client(url: str) -> redis.asyncio.Redis:
+    """The running loop's client for `url` (one connection pool per loop)."""
+    loop = asyncio.get_running_loop()
+    clients = _redis.setdefault(loop, {})
+    if url not in clients:
+        clients[url] = redis.asyncio.Redis.from_url(url)
+    return clients[url]
+
+
+def close_all() -> None:
+    """Close every loop's PostgreSQL connections and forget the Redis clients (tests, between loops)."""
+    for pool in list(_postgres.values()):
+        pool.close()
+    _postgres.clear()
+    _redis.clear()

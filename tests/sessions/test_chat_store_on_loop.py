@@ -1,0 +1,210 @@
+"""Messages stored by one statement from the socket's event loop (sessions.services.message_post_on_loop).
+
+The ordinary message must take that path (no worker thread), and every unusual one must still reach
+message_post in a thread: a stale sequence number, a risk phrase, a resent id, a database error.
+"""
+
+import asyncio
+import uuid
+
+import psycopg2
+import pytest
+from channels.db import database_sync_to_async
+from django.db import connection
+
+from counseling import on_loop
+from counseling.crypto import open_text
+from counseling.escalation import risk_phrase_list
+from counseling.models import Escalation
+from sessions import services
+from sessions.models import Conversation, Message
+from tests.sessions.chat_helpers import chat_application, chat_path, chat_socket, open_gates, open_session
+
+application = chat_application()
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.asyncio,
+    pytest.mark.skipif(connection.vendor != "postgresql",
+                       reason="the on-loop store is PostgreSQL's; on SQLite every message goes through message_post"),
+]
+
+
+@pytest.fixture
+def chat(client_a, counselor_a, monkeypatch):
+    open_gates(monkeypatch)
+    return open_session(client_a, counselor_a)
+
+
+async def _joined(user, conversation, session):
+    socket = await chat_socket(application, user, chat_path(conversation, session))
+    connected, _ = await socket.connect()
+    assert connected
+    assert (await socket.receive_json_from(timeout=3))["type"] == "hello"
+    return socket
+
+
+async def _say(socket, body, msg_id=None):
+    msg_id = msg_id or str(uuid.uuid4())
+    await socket.send_json_to({"type": "send", "client_msg_id": msg_id, "body": body})
+    while True:
+        frame = await socket.receive_json_from(timeout=5)
+        if frame["type"] in ("ack", "error"):
+            return frame
+
+
+def _threaded_posts(monkeypatch) -> list:
+    """Record every message that goes to message_post in a worker thread (and still store it)."""
+    calls = []
+    real = services.message_post
+
+    def recording(**kwargs):
+        calls.append(kwargs["body"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "message_post", recording)
+    return calls
+
+
+def _bodies(conversation) -> dict[int, str]:
+    rows = Message.objects.filter(conversation_id=conversation.pk).order_by("seq")
+    return {row.seq: open_text(owner_id=conversation.client_id, sealed=row.body_sealed, context=row.aad)
+            for row in rows}
+
+
+async def test_an_ordinary_message_is_stored_on_the_loop_and_delivered(chat, client_a, counselor_a, monkeypatch):
+    conversation, session = chat
+    threaded = _threaded_posts(monkeypatch)
+    client = await _joined(client_a, conversation, session)
+    counselor = await _joined(counselor_a, conversation, session)
+    assert (await _say(client, "pertama"))["seq"] == 1  # the client's very first message creates their key
+    assert threaded == ["pertama"]
+    await counselor.receive_json_from(timeout=3)
+
+    ack = await _say(client, "kedua, dari loop")
+    assert ack["seq"] == 2 and ack["duplicate"] is False and ack["reply_due_at"]
+    delivered = await counselor.receive_json_from(timeout=3)
+    assert delivered["body"] == "kedua, dari loop" and delivered["seq"] == 2
+    reply = await _say(counselor, "Saya mendengar Anda")
+    assert reply["seq"] == 3 and reply["reply_due_at"] is None
+    assert (await client.receive_json_from(timeout=3))["body"] == "Saya mendengar Anda"
+    assert threaded == ["pertama"]  # the two later messages never went to a thread
+
+    rows = await database_sync_to_async(lambda: list(Message.objects.filter(conversation=conversation)
+                                                     .order_by("seq")))()
+    assert [(row.seq, row.sender_id, row.session_id) for row in rows] == [
+        (1, client_a.pk, session.pk), (2, client_a.pk, session.pk), (3, counselor_a.pk, session.pk)]
+    assert rows[1].reply_due_at is not None and rows[2].reply_due_at is None
+    # The counselor's reply marked both waiting client messages answered, in the same statement.
+    assert rows[0].answered_at is not None and rows[1].answered_at == rows[2].created_at
+    assert b"dari loop" not in bytes(rows[1].body_sealed)
+    assert await database_sync_to_async(_bodies)(conversation) == {
+        1: "pertama", 2: "kedua, dari loop", 3: "Saya mendengar Anda"}
+    assert (await database_sync_to_async(Conversation.objects.get)(pk=conversation.pk)).last_seq == 3
+    await client.disconnect()
+    await counselor.disconnect()
+
+
+async def test_a_stale_sequence_number_takes_the_next_one_and_seals_for_it(chat, client_a, counselor_a):
+    """The socket's idea of the last number is behind (the other side's event has not arrived yet)."""
+    conversation, session = chat
+    for n in range(3):
+        await database_sync_to_async(services.message_post)(
+            conversation=conversation, sender=counselor_a, client_msg_id=uuid.uuid4(), body=f"k{n}", session=session)
+    stale = await database_sync_to_async(Conversation.objects.select_related(
+        "client", "counselor", "counselor__counselor_profile").get)(pk=conversation.pk)
+    stale.last_seq = 0
+    await database_sync_to_async(risk_phrase_list)()  # held, as a socket's connect leaves it
+    message, created = await services.message_post_on_loop(
+        conversation=stale, sender=client_a, client_msg_id=uuid.uuid4(), body="setelah tiga", session=session)
+    assert created and message.seq == 4 and stale.last_seq == 4
+    assert (await database_sync_to_async(_bodies)(conversation))[4] == "setelah tiga"
+
+
+async def test_both_sides_writing_at_once_lose_nothing_and_every_body_opens(chat, client_a, counselor_a,
+                                                                           monkeypatch):
+    conversation, session = chat
+    client = await _joined(client_a, conversation, session)
+    counselor = await _joined(counselor_a, conversation, session)
+    await _say(client, "kunci dibuat")  # creates the client's key, so what follows can stay on the loop
+    await counselor.receive_json_from(timeout=3)
+    threaded = _threaded_posts(monkeypatch)
+    sent = {}
+    for n in range(15):
+        for socket, who in ((client, "c"), (counselor, "k")):
+            msg_id = str(uuid.uuid4())
+            sent[msg_id] = f"{who}{n}"
+            await socket.send_json_to({"type": "send", "client_msg_id": msg_id, "body": f"{who}{n}"})
+
+    async def acks(socket):
+        found = {}
+        while len(found) < 15:
+            frame = await socket.receive_json_from(timeout=5)
+            if frame["type"] == "ack":
+                found[frame["client_msg_id"]] = frame["seq"]
+        return found
+
+    both = await asyncio.gather(acks(client), acks(counselor))
+    seq_of = {**both[0], **both[1]}
+    assert sorted(seq_of.values()) == list(range(2, 32))
+    bodies = await database_sync_to_async(_bodies)(conversation)
+    assert {seq_of[msg_id]: body for msg_id, body in sent.items()} == {seq: bodies[seq] for seq in range(2, 32)}
+    assert threaded == []  # stale numbers were retried on the loop, not handed to a thread
+    await client.disconnect()
+    await counselor.disconnect()
+
+
+async def test_a_risk_phrase_goes_through_the_transaction_that_opens_the_escalation(chat, client_a, monkeypatch):
+    conversation, session = chat
+    client = await _joined(client_a, conversation, session)
+    await _say(client, "halo")
+    threaded = _threaded_posts(monkeypatch)
+    ack = await _say(client, "saya ingin bunuh diri malam ini")
+    assert ack["type"] == "ack" and threaded == ["saya ingin bunuh diri malam ini"]
+    escalation = await database_sync_to_async(Escalation.objects.get)(client=client_a, kind="risk_phrase")
+    assert escalation.message_id is not None
+    await client.disconnect()
+
+
+async def test_a_resent_id_is_answered_with_the_stored_message(chat, client_a):
+    conversation, session = chat
+    client = await _joined(client_a, conversation, session)
+    await _say(client, "kunci dibuat")
+    msg_id = str(uuid.uuid4())
+    first = await _say(client, "sekali saja", msg_id)
+    again = await _say(client, "sekali saja", msg_id)
+    assert first["seq"] == again["seq"] == 2 and again["duplicate"] is True
+    assert await database_sync_to_async(Message.objects.filter(conversation=conversation).count)() == 2
+    await client.disconnect()
+
+
+async def test_a_database_error_on_the_loop_falls_back_and_the_message_is_kept(chat, client_a, counselor_a,
+                                                                             monkeypatch):
+    conversation, session = chat
+    client = await _joined(client_a, conversation, session)
+    counselor = await _joined(counselor_a, conversation, session)
+    await _say(client, "kunci dibuat")
+    await counselor.receive_json_from(timeout=3)
+
+    async def broken(self, sql, params):
+        raise psycopg2.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(on_loop.PostgresOnLoop, "fetchone", broken)
+    threaded = _threaded_posts(monkeypatch)
+    ack = await _say(client, "tetap tersimpan")
+    assert ack["type"] == "ack" and ack["seq"] == 2 and threaded == ["tetap tersimpan"]
+    assert (await counselor.receive_json_from(timeout=3))["body"] == "tetap tersimpan"
+    assert (await database_sync_to_async(_bodies)(conversation))[2] == "tetap tersimpan"
+    await client.disconnect()
+    await counselor.disconnect()
+
+
+async def test_turned_off_every_message_goes_through_message_post(chat, client_a, settings, monkeypatch):
+    settings.CHAT_STORE_ON_LOOP = False
+    conversation, session = chat
+    client = await _joined(client_a, conversation, session)
+    threaded = _threaded_posts(monkeypatch)
+    for body in ("satu", "dua"):
+        assert (await _say(client, body))["type"] == "ack"
+    assert threaded == ["satu", "dua"]
+    await client.disconnect()
