@@ -31,6 +31,7 @@ from django.urls import path  # noqa: E402
 import sessions.selectors  # noqa: E402
 from counseling.gates import GateResult  # noqa: E402
 from counseling.routing import websocket_urlpatterns  # noqa: E402
+from counseling.server_process import freeze_startup_objects  # noqa: E402
 
 for _name in ("consent_gate", "identity_gate", "jurisdiction_gate"):
     setattr(sessions.selectors, _name, lambda **kw: GateResult.ok())
@@ -62,3 +63,4 @@ application = ProtocolTypeRouter({
     "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(
         [*websocket_urlpatterns, path("ws/relay/<int:room>/", RelayConsumer.as_asgi())]))),
 })
+freeze_startup_objects()  # as counseling/asgi.py does

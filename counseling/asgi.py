@@ -14,6 +14,7 @@ from django.conf import settings  # noqa: E402
 
 from counseling.embedded_jobs import with_embedded_scheduler  # noqa: E402
 from counseling.routing import websocket_urlpatterns  # noqa: E402
+from counseling.server_process import freeze_startup_objects  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -24,3 +25,5 @@ application = ProtocolTypeRouter(
 
 if settings.EMBEDDED_JOBS and os.environ.get("EMBEDDED_SCHEDULER", "1") == "1":
     application = with_embedded_scheduler(application)
+
+freeze_startup_objects()

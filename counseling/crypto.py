@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import os
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -122,7 +123,9 @@ class _KeyCache:
 
     def put(self, owner_id: int, key: bytes) -> None:
         with self._lock:
-            self._items[owner_id] = (time.monotonic() + _CACHE_SECONDS, key)
+            # Spread over the second half of the allowance: keys loaded together (a server's sockets after a
+            # deploy, a benchmark's cast) must not all expire, and be read again, in the same moment.
+            self._items[owner_id] = (time.monotonic() + _CACHE_SECONDS * random.uniform(0.5, 1.0), key)
 
     def evict(self, owner_id: int | None = None) -> None:
         with self._lock:
@@ -165,6 +168,36 @@ def data_key_for(*, owner_id: int, create: bool = True) -> bytes:
     key = _unwrap(ring=keyring(), kek_id=row.kek_id, owner_id=owner_id, wrapped=bytes(row.wrapped_key))
     # Runs at once outside a transaction; inside one, only if the row it read is committed.
     transaction.on_commit(lambda: key_cache.put(owner_id, key))
+    return key
+
+
+async def data_key_on_loop(*, owner_id: int) -> bytes | None:
+    """The data key of `owner_id` for a caller on the event loop: held, or its row read on the loop's own
+    PostgreSQL connection (counseling.on_loop) and unwrapped, so a chat socket renews an expired key
+    without a worker thread. None when there is no usable row (no key yet, destroyed), when the key does
+    not unwrap, or off PostgreSQL: the caller then goes the ORM way (data_key_for), which creates the key
+    or reports what is wrong."""
+    cached = key_cache.get(owner_id)
+    if cached is not None:
+        return cached
+    from django.db import connection
+
+    from counseling import on_loop
+    from counseling.models import DataKey
+
+    if connection.vendor != "postgresql":
+        return None
+    table = connection.ops.quote_name(DataKey._meta.db_table)
+    try:
+        row = await on_loop.postgres().fetchone(
+            f"SELECT kek_id, wrapped_key FROM {table} WHERE owner_id = %s AND destroyed_at IS NULL",  # noqa: S608
+            [owner_id])
+        if row is None or not row[1]:
+            return None
+        key = _unwrap(ring=keyring(), kek_id=row[0], owner_id=owner_id, wrapped=bytes(row[1]))
+    except Exception:  # the ORM way will say what it is
+        return None
+    key_cache.put(owner_id, key)  # read by an autocommit statement: the row is committed
     return key
 
 

@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from counseling.crypto import data_key_on_loop
 from counseling.escalation import risk_phrase_list
 from sessions import selectors, services
 from sessions.events import conversation_group
@@ -291,8 +292,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         conversation.last_seq = max(conversation.last_seq, event["seq"])  # the next number this socket expects
         if event.get("origin") == self.channel_name:
             return  # the sender's own socket already has it, with its ack
-        frame = selectors.message_frame_from_event(event=event, conversation=self.access.conversation)
-        if frame is None:  # this process does not hold the client's key just now: read the message
+        frame = selectors.message_frame_from_event(event=event, conversation=conversation)
+        if frame is None and await data_key_on_loop(owner_id=conversation.client_id) is not None:
+            frame = selectors.message_frame_from_event(event=event, conversation=conversation)  # key renewed
+        if frame is None:  # no key in this process (or no body in the event): read the message
             frame = await in_db_thread(selectors.message_frame_at)(
                 conversation=self.access.conversation, seq=event["seq"])
         if frame is not None:

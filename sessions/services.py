@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from counseling import on_loop
 from counseling.audit import audit_record
 from counseling.clock import now
-from counseling.crypto import cached_data_key, seal
+from counseling.crypto import data_key_on_loop, seal
 from counseling.escalation import message_risk_open, risk_match, risk_phrases_held
 from counseling.gates import GateResult
 from counseling.models import CounselorProfile
@@ -268,7 +268,7 @@ async def _message_store_on_loop(*, conversation: Conversation, sender, client_m
     """Store one message with a single statement, or return None (nothing stored) to leave it to message_post."""
     if not settings.CHAT_STORE_ON_LOOP or connection.vendor != "postgresql":
         return None
-    data_key = cached_data_key(owner_id=conversation.client_id)
+    data_key = await data_key_on_loop(owner_id=conversation.client_id)
     if data_key is None:
         return None
     from_client = sender.pk == conversation.client_id

@@ -63,3 +63,17 @@ def test_crypto_shredding_makes_data_unreadable(client_a, client_b):
         crypto.seal(owner_id=client_a.pk, plaintext="new", context="c")
     assert crypto.open_text(owner_id=client_b.pk, sealed=theirs, context="c") == "other"
     assert DataKey.objects.get(owner=client_a).wrapped_key is None
+
+
+def test_keys_cached_together_expire_spread_out_and_never_later_than_the_allowance(monkeypatch):
+    """A server's sockets load their keys together; they must not all expire, and be read again, at once.
+    A destroyed key must still be forgotten by other processes within the allowance (_CACHE_SECONDS)."""
+    monkeypatch.setattr(crypto.time, "monotonic", lambda: 1000.0)
+    cache = crypto._KeyCache()
+    for owner in range(50):
+        cache.put(owner, b"k" * 32)
+    expiries = [expiry for expiry, _key in cache._items.values()]
+    assert all(1000.0 + crypto._CACHE_SECONDS / 2 <= e <= 1000.0 + crypto._CACHE_SECONDS for e in expiries)
+    assert max(expiries) - min(expiries) > crypto._CACHE_SECONDS / 4
+    monkeypatch.setattr(crypto.time, "monotonic", lambda: 1000.0 + crypto._CACHE_SECONDS + 0.001)
+    assert all(cache.get(owner) is None for owner in range(50))

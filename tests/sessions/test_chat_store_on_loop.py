@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from django.db import connection
 
 from counseling import on_loop
-from counseling.crypto import open_text
+from counseling.crypto import data_key_destroy, data_key_for, data_key_on_loop, key_cache, open_text
 from counseling.escalation import risk_phrase_list
 from counseling.models import Escalation
 from sessions import services
@@ -208,3 +208,39 @@ async def test_turned_off_every_message_goes_through_message_post(chat, client_a
         assert (await _say(client, body))["type"] == "ack"
     assert threaded == ["satu", "dua"]
     await client.disconnect()
+
+
+async def test_an_expired_key_is_renewed_on_the_loop_by_sender_and_receiver(chat, client_a, counselor_a,
+                                                                             monkeypatch):
+    """Keys stay in a process for at most 30 s; renewing one must not send the chat back to a thread."""
+    import sessions.selectors
+
+    conversation, session = chat
+    client = await _joined(client_a, conversation, session)
+    counselor = await _joined(counselor_a, conversation, session)
+    await _say(client, "kunci dibuat")
+    await counselor.receive_json_from(timeout=3)
+    threaded, read_back = _threaded_posts(monkeypatch), []
+    real_frame_at = sessions.selectors.message_frame_at
+    monkeypatch.setattr(sessions.selectors, "message_frame_at",
+                        lambda **kw: read_back.append(kw["seq"]) or real_frame_at(**kw))
+    for body in ("setelah kedaluwarsa", "dan sekali lagi"):
+        key_cache.evict()  # as if the 30 s had passed
+        assert (await _say(client, body))["type"] == "ack"
+        assert (await counselor.receive_json_from(timeout=3))["body"] == body
+    key_cache.evict()
+    assert (await _say(counselor, "balasan"))["type"] == "ack"
+    assert (await client.receive_json_from(timeout=3))["body"] == "balasan"
+    assert threaded == [] and read_back == []
+    await client.disconnect()
+    await counselor.disconnect()
+
+
+async def test_a_key_is_renewed_on_the_loop_only_while_its_row_is_usable(client_a):
+    assert await data_key_on_loop(owner_id=client_a.pk) is None  # no key yet: the ORM way creates it
+    created = await database_sync_to_async(data_key_for)(owner_id=client_a.pk)
+    key_cache.evict()
+    assert await data_key_on_loop(owner_id=client_a.pk) == created
+    await database_sync_to_async(data_key_destroy)(owner_id=client_a.pk)
+    key_cache.evict()
+    assert await data_key_on_loop(owner_id=client_a.pk) is None
