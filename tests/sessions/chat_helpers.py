@@ -76,3 +76,10 @@ def chat_path(conversation, session=None) -> str:
         return f"/ws/chat/{conversation.pk}/"
     return f"/ws/chat/{conversation.pk}/session/{session.pk}/"
 
+
+async def joined_socket(application, user, conversation, session=None):
+    """A connected chat socket of `user`, past its "hello" frame."""
+    socket = await chat_socket(application, user, chat_path(conversation, session))
+    assert (await socket.connect())[0]
+    assert (await socket.receive_json_from(timeout=3))["type"] == "hello"
+    return socket

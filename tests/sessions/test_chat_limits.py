@@ -8,8 +8,7 @@ from channels.db import database_sync_to_async
 from sessions.models import Message
 from tests.sessions.chat_helpers import (
     chat_application,
-    chat_path,
-    chat_socket,
+    joined_socket,
     open_gates,
     open_session,
 )
@@ -26,10 +25,7 @@ def chat(client_a, counselor_a, monkeypatch):
 
 
 async def _joined(user, conversation, session):
-    socket = await chat_socket(application, user, chat_path(conversation, session))
-    assert (await socket.connect())[0]
-    assert (await socket.receive_json_from(timeout=3))["type"] == "hello"
-    return socket
+    return await joined_socket(application, user, conversation, session)
 
 
 async def _stored(conversation):

@@ -18,7 +18,7 @@ from counseling.escalation import risk_phrase_list
 from counseling.models import Escalation
 from sessions import services
 from sessions.models import Conversation, Message
-from tests.sessions.chat_helpers import chat_application, chat_path, chat_socket, open_gates, open_session
+from tests.sessions.chat_helpers import chat_application, joined_socket, open_gates, open_session
 
 application = chat_application()
 
@@ -37,11 +37,14 @@ def chat(client_a, counselor_a, monkeypatch):
 
 
 async def _joined(user, conversation, session):
-    socket = await chat_socket(application, user, chat_path(conversation, session))
-    connected, _ = await socket.connect()
-    assert connected
-    assert (await socket.receive_json_from(timeout=3))["type"] == "hello"
-    return socket
+    return await joined_socket(application, user, conversation, session)
+
+
+async def _both_with_key(chat, client_a, counselor_a):
+    """Both sockets, after a first message that created the client's key (so what follows can stay on the loop)."""
+    conversation, session = chat
+    client, counselor = await _both_with_key(chat, client_a, counselor_a)
+    return conversation, session, client, counselor
 
 
 async def _say(socket, body, msg_id=None):
@@ -123,11 +126,8 @@ async def test_a_stale_sequence_number_takes_the_next_one_and_seals_for_it(chat,
 
 async def test_both_sides_writing_at_once_lose_nothing_and_every_body_opens(chat, client_a, counselor_a,
                                                                            monkeypatch):
-    conversation, session = chat
-    client = await _joined(client_a, conversation, session)
-    counselor = await _joined(counselor_a, conversation, session)
-    await _say(client, "kunci dibuat")  # creates the client's key, so what follows can stay on the loop
-    await counselor.receive_json_from(timeout=3)
+    conversation, _session = chat
+    client, counselor = await _both_with_key(chat, client_a, counselor_a)
     threaded = _threaded_posts(monkeypatch)
     sent = {}
     for n in range(15):
@@ -180,11 +180,8 @@ async def test_a_resent_id_is_answered_with_the_stored_message(chat, client_a):
 
 async def test_a_database_error_on_the_loop_falls_back_and_the_message_is_kept(chat, client_a, counselor_a,
                                                                              monkeypatch):
-    conversation, session = chat
-    client = await _joined(client_a, conversation, session)
-    counselor = await _joined(counselor_a, conversation, session)
-    await _say(client, "kunci dibuat")
-    await counselor.receive_json_from(timeout=3)
+    conversation, _session = chat
+    client, counselor = await _both_with_key(chat, client_a, counselor_a)
 
     async def broken(self, sql, params):
         raise psycopg2.OperationalError("server closed the connection unexpectedly")
@@ -215,11 +212,7 @@ async def test_an_expired_key_is_renewed_on_the_loop_by_sender_and_receiver(chat
     """Keys stay in a process for at most 30 s; renewing one must not send the chat back to a thread."""
     import sessions.selectors
 
-    conversation, session = chat
-    client = await _joined(client_a, conversation, session)
-    counselor = await _joined(counselor_a, conversation, session)
-    await _say(client, "kunci dibuat")
-    await counselor.receive_json_from(timeout=3)
+    client, counselor = await _both_with_key(chat, client_a, counselor_a)
     threaded, read_back = _threaded_posts(monkeypatch), []
     real_frame_at = sessions.selectors.message_frame_at
     monkeypatch.setattr(sessions.selectors, "message_frame_at",
