@@ -43,8 +43,11 @@ async def _joined(user, conversation, session):
 async def _both_with_key(chat, client_a, counselor_a):
     """Both sockets, after a first message that created the client's key (so what follows can stay on the loop)."""
     conversation, session = chat
-    client, counselor = await _both_with_key(chat, client_a, counselor_a)
-    return conversation, session, client, counselor
+    client = await _joined(client_a, conversation, session)
+    counselor = await _joined(counselor_a, conversation, session)
+    await _say(client, "kunci dibuat")
+    await counselor.receive_json_from(timeout=3)
+    return client, counselor
 
 
 async def _say(socket, body, msg_id=None):
