@@ -165,16 +165,22 @@ def _message_insert(message: Message) -> None:
     message._state.db = connection.alias
 
 
+# The client's messages before a given number still waiting for a reply. Only a client's message has a
+# reply_due_at, so the predicate names no sender: it is exactly the partial index message_awaiting_reply.
+# Naming the sender as well let PostgreSQL, once it had real statistics (ANALYZE), combine the sender and
+# conversation indexes instead: 24 ms instead of 0.03 ms per counselor message in the benchmark's database.
+_AWAITING_REPLY_BEFORE = "conversation_id = %s AND seq < %s AND answered_at IS NULL AND reply_due_at IS NOT NULL"
+
+
 def _client_messages_answer(*, conversation: Conversation, before_seq: int, at: datetime) -> None:
     """Mark the client's messages before `before_seq` still waiting for a reply as answered at `at`.
 
     Plain SQL because it runs for every counselor message and the ORM's query building was most of its
-    cost (bench/chat_bench.py); the partial index message_awaiting_reply keeps it off the history."""
+    cost (bench/chat_bench.py)."""
     table = connection.ops.quote_name(Message._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET answered_at = %s WHERE conversation_id = %s AND sender_id = %s "  # noqa: S608
-                       "AND seq < %s AND answered_at IS NULL AND reply_due_at IS NOT NULL",
-                       [at, conversation.pk, conversation.client_id, before_seq])
+        cursor.execute(f"UPDATE {table} SET answered_at = %s WHERE {_AWAITING_REPLY_BEFORE}",  # noqa: S608
+                       [at, conversation.pk, before_seq])
 
 
 def _message_with_client_id(*, conversation: Conversation, sender, client_msg_id: uuid.UUID) -> Message | None:
@@ -290,7 +296,7 @@ async def _message_store_on_loop(*, conversation: Conversation, sender, client_m
                 return None
         params = [conversation.pk, expected, *_message_values(message)]
         if not from_client:
-            params += [at, conversation.pk, conversation.client_id, message.seq]
+            params += [at, conversation.pk, message.seq]
         params.append(conversation.pk)
         try:
             stored_id, current_seq = await on_loop.postgres().fetchone(_store_statement(answers=not from_client),
@@ -330,8 +336,7 @@ def _store_statement(*, answers: bool) -> str:
     columns = _message_columns()
     names = ", ".join(quote(field.column) for field in columns)
     values = ", ".join(f"%s::{field.db_type(connection)}" for field in columns)  # typed: INSERT ... SELECT
-    answered = (f", answered AS (UPDATE {messages} SET answered_at = %s WHERE conversation_id = %s "  # noqa: S608
-                "AND sender_id = %s AND seq < %s AND answered_at IS NULL AND reply_due_at IS NOT NULL "
+    answered = (f", answered AS (UPDATE {messages} SET answered_at = %s WHERE {_AWAITING_REPLY_BEFORE} "  # noqa: S608
                 "AND EXISTS (SELECT 1 FROM next))") if answers else ""
     return (f"WITH next AS (UPDATE {conversations} SET last_seq = last_seq + 1 WHERE id = %s AND last_seq = %s "  # noqa: S608
             f"RETURNING last_seq), stored AS (INSERT INTO {messages} ({names}) SELECT {values} FROM next "
