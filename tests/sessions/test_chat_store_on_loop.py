@@ -240,3 +240,20 @@ async def test_a_key_is_renewed_on_the_loop_only_while_its_row_is_usable(client_
     await database_sync_to_async(data_key_destroy)(owner_id=client_a.pk)
     key_cache.evict()
     assert await data_key_on_loop(owner_id=client_a.pk) is None
+
+
+async def test_a_failing_risk_check_on_the_loop_never_refuses_the_message(chat, client_a, counselor_a, monkeypatch):
+    client, counselor = await _both_with_key(chat, client_a, counselor_a)
+
+    def broken(text, phrases=None):
+        if phrases is not None:  # only the loop's check breaks; message_post's own runs as usual
+            raise RuntimeError("phrase list corrupt")
+        return None
+
+    monkeypatch.setattr(services, "risk_match", broken)
+    threaded = _threaded_posts(monkeypatch)
+    ack = await _say(client, "tolong dengarkan saya")
+    assert ack["type"] == "ack" and threaded == ["tolong dengarkan saya"]
+    assert (await counselor.receive_json_from(timeout=3))["body"] == "tolong dengarkan saya"
+    await client.disconnect()
+    await counselor.disconnect()
