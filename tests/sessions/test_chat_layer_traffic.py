@@ -12,19 +12,11 @@ from tests.sessions.chat_helpers import (
     chat_application,
     chat_path,
     chat_socket,
-    open_gates,
-    open_session,
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 SECRET = "PLAINTEXT-CANARY-b41d: aku takut sendirian"
-
-
-@pytest.fixture
-def chat(client_a, counselor_a, monkeypatch):
-    open_gates(monkeypatch)
-    return open_session(client_a, counselor_a)
 
 
 async def _chat_once(client_a, counselor_a, conversation, session):

@@ -9,19 +9,11 @@ from sessions.models import Message
 from tests.sessions.chat_helpers import (
     chat_application,
     joined_socket,
-    open_gates,
-    open_session,
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 application = chat_application()
-
-
-@pytest.fixture
-def chat(client_a, counselor_a, monkeypatch):
-    open_gates(monkeypatch)
-    return open_session(client_a, counselor_a)
 
 
 async def _joined(user, conversation, session):

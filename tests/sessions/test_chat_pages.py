@@ -4,15 +4,8 @@ import pytest
 
 from counseling.gates import GateResult
 from counseling.models import AuditEntry
-from tests.sessions.chat_helpers import open_gates, open_session
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def chat(client_a, counselor_a, monkeypatch):
-    open_gates(monkeypatch)
-    return open_session(client_a, counselor_a)
 
 
 def test_client_sees_the_session_chat_with_its_socket_path(chat, client, client_a):

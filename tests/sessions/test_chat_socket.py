@@ -13,19 +13,12 @@ from tests.sessions.chat_helpers import (
     chat_application,
     chat_path,
     chat_socket,
-    open_gates,
     open_session,
 )
 
 application = chat_application()
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
-
-
-@pytest.fixture
-def chat(client_a, counselor_a, monkeypatch):
-    open_gates(monkeypatch)
-    return open_session(client_a, counselor_a)
 
 
 async def _joined(user, conversation, session=None):

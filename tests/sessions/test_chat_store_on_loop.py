@@ -18,7 +18,7 @@ from counseling.escalation import risk_phrase_list
 from counseling.models import Escalation
 from sessions import services
 from sessions.models import Conversation, Message
-from tests.sessions.chat_helpers import chat_application, joined_socket, open_gates, open_session
+from tests.sessions.chat_helpers import chat_application, joined_socket
 
 application = chat_application()
 
@@ -28,12 +28,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql",
                        reason="the on-loop store is PostgreSQL's; on SQLite every message goes through message_post"),
 ]
-
-
-@pytest.fixture
-def chat(client_a, counselor_a, monkeypatch):
-    open_gates(monkeypatch)
-    return open_session(client_a, counselor_a)
 
 
 async def _joined(user, conversation, session):
