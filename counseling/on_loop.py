@@ -37,22 +37,19 @@ async def _until_ready(conn) -> None:
         state = conn.poll()
         if state == psycopg2.extensions.POLL_OK:
             return
-        waiter = loop.create_future()
-        fd = conn.fileno()
         if state == psycopg2.extensions.POLL_READ:
-            loop.add_reader(fd, waiter.set_result, None)
-            try:
-                await waiter
-            finally:
-                loop.remove_reader(fd)
+            watch, unwatch = loop.add_reader, loop.remove_reader
         elif state == psycopg2.extensions.POLL_WRITE:
-            loop.add_writer(fd, waiter.set_result, None)
-            try:
-                await waiter
-            finally:
-                loop.remove_writer(fd)
+            watch, unwatch = loop.add_writer, loop.remove_writer
         else:  # pragma: no cover - psycopg2 documents no other state
             raise psycopg2.OperationalError(f"unexpected poll state {state}")
+        waiter = loop.create_future()
+        fd = conn.fileno()
+        watch(fd, waiter.set_result, None)
+        try:
+            await waiter
+        finally:
+            unwatch(fd)
 
 
 class PostgresOnLoop:
