@@ -248,7 +248,8 @@ CHAT_SEQ_ATTEMPTS = 4  # both sides writing at once: the loser takes the next nu
 
 async def message_post_on_loop(*, conversation: Conversation, sender, client_msg_id: uuid.UUID | str, body: str,
                                session: CounselingSession | None = None, origin: str = "") -> tuple[Message, bool]:
-    """message_post for a chat socket, called on its event loop. Same preconditions, checks and result.
+    """message_post for a chat socket, called on its event loop: counted against the sender's rate limit
+    (refused with "rate_limited" over it), then the same preconditions, checks and result.
 
     The ordinary message (PostgreSQL, the client's key and the risk phrases already held by this
     process, no risk phrase in it) is stored by one statement on the loop's own connection
@@ -256,6 +257,8 @@ async def message_post_on_loop(*, conversation: Conversation, sender, client_msg
     through message_post in a worker thread as before: a message with a risk phrase (its escalation
     commits with it), a resent id, a cold cache, SQLite, a database error on the loop's connection.
     """
+    if not await chat_rate_allows_on_loop(user_id=sender.pk):
+        raise ChatError("rate_limited", _("You are sending messages too fast; wait a few seconds."))
     _message_body_check(body)
     client_msg_id = uuid.UUID(str(client_msg_id))
     # Shielded: a socket closed mid-statement must not cut it off between its commit and its event.
