@@ -228,15 +228,18 @@
     if (stopped || (socket && socket.readyState <= WebSocket.OPEN)) return;
     setStatus(attempt ? strings.offline : strings.connecting, attempt ? "offline" : "connecting");
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
+    const current = new WebSocket(scheme + location.host + root.dataset.wsPath);
+    socket = current;
     resyncing = false;
-    socket.addEventListener("message", (event) => {
+    current.addEventListener("message", (event) => {
+      if (socket !== current) return;  // dropped: the resync after reconnecting brings what it missed
       let frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       const handler = handlers[frame.type];
       if (handler) handler(frame);
     });
-    socket.addEventListener("close", (event) => {
+    current.addEventListener("close", (event) => {
+      if (socket !== current) return;  // dropped when the network went away; its close came later
       socket = null;
       if (FINAL_CLOSE_CODES.includes(event.code)) {
         stopped = true;
@@ -294,9 +297,17 @@
   }
 
   document.addEventListener("visibilitychange", markRead);
-  // A phone that loses its network may keep a dead socket open for minutes: drop it at once and let
-  // the outbox hold what is typed; reconnect as soon as the network is back.
-  window.addEventListener("offline", () => { if (socket) socket.close(); });
+  // A phone that loses its network may keep a dead socket open for minutes, and closing it waits for a
+  // handshake that cannot arrive: forget it at once, let the outbox hold what is typed, and reconnect
+  // as soon as the network is back.
+  window.addEventListener("offline", () => {
+    if (!socket || stopped) return;
+    const dead = socket;
+    socket = null;
+    dead.close();
+    attempt += 1;
+    setStatus(strings.offline, "offline");
+  });
   window.addEventListener("online", () => { if (!socket && !stopped) { attempt = 0; connect(); } });
   connect();
 })();
