@@ -2,7 +2,7 @@
 """Chat benchmark against the real stack: two ASGI processes, the Redis channel layer, PostgreSQL.
 
     DATABASE_URL=postgresql://counseling:counseling@127.0.0.1:5432/counseling \\
-    REDIS_URL=redis://127.0.0.1:6379/8 .venv/bin/python bench/chat_bench.py [--pairs 100] [--duration 15]
+    REDIS_URL=redis://127.0.0.1:6379/8 .venv/bin/python bench/chat_bench.py [--pairs 100] [--duration 10] [--rounds 3]
 
 What it does, bounded in count and time and on loopback only:
 - creates (once) its own database `<name>_bench_chat` next to DATABASE_URL's, migrates it, and a cast of
@@ -16,8 +16,11 @@ What it does, bounded in count and time and on loopback only:
 - for each layer backend (RedisChannelLayer "core", RedisPubSubChannelLayer "pubsub") and each rate,
   runs the bare relay (forward over the same layer; no database, no encryption, no checks) and the
   full chat path (gate-checked socket, sealed under the client's key, committed to PostgreSQL before
-  the ack, its ciphertext carried by the event and opened by the receiving socket), and prints
-  p50/p99 latency, sustained delivered messages per second, losses and the full/relay ratio.
+  the ack, its ciphertext carried by the event and opened by the receiving socket), in rounds that take
+  turns (relay-chat, chat-relay, ...), and prints per phase p50/p99 latency, sustained delivered messages
+  per second and losses; per rate, both paths' figures over all rounds and the full/relay p50 ratio of
+  each round and their median (a ratio of two phases far apart in time mostly measures the machine's
+  drift in between).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -83,6 +87,7 @@ def make_cast(pairs: int) -> list[dict]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from counseling.clock import now
+    from counseling.crypto import DecryptionError, data_key_for
     from counseling.models import ClientProfile, CounselorProfile, Role, User
     from sessions.models import Conversation, CounselingSession
 
@@ -113,6 +118,12 @@ def make_cast(pairs: int) -> list[dict]:
     start = now() - timedelta(minutes=5)
     for i in range(pairs):
         client = user(f"bench-client-{i}@bench.test", Role.CLIENT)
+        try:
+            data_key_for(owner_id=client.pk)
+        except DecryptionError:
+            sys.exit("The benchmark database's data keys are wrapped under a key-encryption key this run does not "
+                     "have: run with the FIELD_ENCRYPTION_KEYS of the run that made them (unset for the bench's own), "
+                     f"or drop the database {settings.DATABASES['default']['NAME']!r}.")
         ClientProfile.objects.get_or_create(user=client, defaults={"display_name": f"Client {i}"})
         counselor = user(f"bench-counselor-{i}@bench.test", Role.COUNSELOR)
         CounselorProfile.objects.get_or_create(user=counselor, defaults={
@@ -166,6 +177,11 @@ class Server:
             self.process.kill()
 
 
+def percentile(values: list[float], q: float) -> float:
+    data = sorted(values)
+    return data[min(len(data) - 1, int(q * len(data)))] if data else float("nan")
+
+
 @dataclass
 class Phase:
     layer: str
@@ -173,14 +189,14 @@ class Phase:
     rate: float  # messages per second per socket
     sockets: int
     duration: float
+    round: int = 1
     latencies_ms: list[float] = field(default_factory=list)
     sent: int = 0
     delivered: int = 0
     errors: dict = field(default_factory=dict)
 
     def pct(self, q: float) -> float:
-        data = sorted(self.latencies_ms)
-        return data[min(len(data) - 1, int(q * len(data)))] if data else float("nan")
+        return percentile(self.latencies_ms, q)
 
     @property
     def offered(self) -> float:
@@ -268,31 +284,43 @@ async def run_phase(phase: Phase, cast: list[dict], servers: tuple[Server, Serve
 
 def report(phases: list[Phase]) -> None:
     print()
-    print(f"{'layer':7} {'path':6} {'sockets':>7} {'offered/s':>9} {'deliv/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8} {'lost':>6}  errors")
+    print(f"{'layer':7} {'path':6} {'round':>5} {'sockets':>7} {'offered/s':>9} {'deliv/s':>8} {'p50 ms':>8} "
+          f"{'p99 ms':>8} {'max ms':>8} {'lost':>6}  errors")
     for p in phases:
         lost = p.sent - p.delivered
-        print(f"{p.layer:7} {p.path:6} {p.sockets:7d} {p.offered:9.0f} {p.throughput:8.1f} {p.pct(0.5):8.1f} "
-              f"{p.pct(0.99):8.1f} {max(p.latencies_ms, default=float('nan')):8.1f} {lost:6d}  {p.errors or ''}")
+        print(f"{p.layer:7} {p.path:6} {p.round:5d} {p.sockets:7d} {p.offered:9.0f} {p.throughput:8.1f} "
+              f"{p.pct(0.5):8.1f} {p.pct(0.99):8.1f} {max(p.latencies_ms, default=float('nan')):8.1f} {lost:6d}  "
+              f"{p.errors or ''}")
     print()
-    by_key = {(p.layer, p.path, p.rate): p for p in phases}
-    for (layer, path, rate), p in by_key.items():
-        relay = by_key.get((layer, "relay", rate))
-        if path == "chat" and relay and relay.latencies_ms:
-            print(f"{layer:7} {p.offered:5.0f} msg/s offered: full/relay p50 ratio {p.pct(0.5) / relay.pct(0.5):.2f}, "
-                  f"p99 ratio {p.pct(0.99) / relay.pct(0.99):.2f}")
+    for layer, rate in dict.fromkeys((p.layer, p.rate) for p in phases):
+        group = [p for p in phases if (p.layer, p.rate) == (layer, rate)]
+        rounds = sorted({p.round for p in group})
+        by_round = {(p.round, p.path): p for p in group}
+        ratios = [by_round[r, "chat"].pct(0.5) / by_round[r, "relay"].pct(0.5) for r in rounds
+                  if (r, "chat") in by_round and (r, "relay") in by_round and by_round[r, "relay"].latencies_ms]
+        pooled = {path: [ms for p in group if p.path == path for ms in p.latencies_ms] for path in ("relay", "chat")}
+        if not ratios or not pooled["chat"]:
+            continue
+        offered = group[0].offered
+        relay_p50, chat_p50 = percentile(pooled["relay"], 0.5), percentile(pooled["chat"], 0.5)
+        print(f"{layer:7} {offered:5.0f} msg/s offered, {len(rounds)} rounds: relay p50 {relay_p50:.1f} / p99 "
+              f"{percentile(pooled['relay'], 0.99):.1f} ms, chat p50 {chat_p50:.1f} / p99 "
+              f"{percentile(pooled['chat'], 0.99):.1f} ms (+{chat_p50 - relay_p50:.1f} ms); full/relay p50 ratio "
+              f"per round {', '.join(f'{r:.2f}' for r in ratios)}, median {statistics.median(ratios):.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=100, help="conversations (two sockets each), at most 300")
     parser.add_argument("--rates", default="1,1.5", help="messages per second per socket, comma-separated")
-    parser.add_argument("--duration", type=float, default=15, help="measured seconds per phase, at most 60")
+    parser.add_argument("--duration", type=float, default=10, help="measured seconds per phase, at most 60")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="relay and chat phases per rate, taking turns (the ratio is the median of the rounds')")
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--layers", default="core,pubsub")
     args = parser.parse_args()
-    if not 1 <= args.pairs <= 300 or not 1 <= args.duration <= 60:
-        sys.exit("--pairs must be 1..300 and --duration 1..60")
+    if not 1 <= args.pairs <= 300 or not 1 <= args.duration <= 60 or not 1 <= args.rounds <= 9:
+        sys.exit("--pairs must be 1..300, --duration 1..60 and --rounds 1..9")
     database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not database_url or not redis_url:
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the benchmark runs against the real stack")
@@ -325,13 +353,18 @@ def main() -> None:
         server_env = dict(env, BENCH_LAYER=layer)
         with Server("daphne", server_env) as daphne, Server("uvicorn", server_env) as uvicorn:
             for rate in rates:
-                for path in ("relay", "chat"):
-                    phase = Phase(layer=layer, path=path, rate=rate, sockets=2 * len(cast), duration=args.duration)
-                    asyncio.run(run_phase(phase, cast, (daphne, uvicorn), args.warmup))
-                    phases.append(phase)
-                    print(f"  {layer} {path} at {phase.offered:.0f} msg/s: p50 {phase.pct(0.5):.1f} ms, "
-                          f"p99 {phase.pct(0.99):.1f} ms, {phase.throughput:.1f} msg/s delivered, "
-                          f"{phase.sent - phase.delivered} lost {phase.errors or ''}", flush=True)
+                for round_number in range(1, args.rounds + 1):
+                    # Relay and chat take turns, in the opposite order each round (relay-chat, chat-relay, ...),
+                    # so that a machine slowing down or speeding up during the run favours neither.
+                    order = ("relay", "chat") if round_number % 2 else ("chat", "relay")
+                    for path in order:
+                        phase = Phase(layer=layer, path=path, rate=rate, sockets=2 * len(cast),
+                                      duration=args.duration, round=round_number)
+                        asyncio.run(run_phase(phase, cast, (daphne, uvicorn), args.warmup))
+                        phases.append(phase)
+                        print(f"  {layer} {path} at {phase.offered:.0f} msg/s, round {round_number}: p50 "
+                              f"{phase.pct(0.5):.1f} ms, p99 {phase.pct(0.99):.1f} ms, {phase.throughput:.1f} msg/s "
+                              f"delivered, {phase.sent - phase.delivered} lost {phase.errors or ''}", flush=True)
     report(phases)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     # No worker runs during the benchmark: drop any task it queued (benchmark text matches no risk phrase).
