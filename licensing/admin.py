@@ -2,6 +2,7 @@
 (licensing.views), never through these forms, so that every change is audit-logged with who made it."""
 
 from django.contrib import admin
+from django.db import models
 
 from licensing.models import CompactPrivilege, IssuingBody, Jurisdiction, Licence, PracticeAgreement
 
@@ -13,15 +14,21 @@ class JurisdictionAdmin(admin.ModelAdmin):
     search_fields = ["name", "country", "region"]
 
 
+# A register's or agreement's address typed without a scheme is taken as https:// (Django 6's default).
+URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
+
 @admin.register(IssuingBody)
 class IssuingBodyAdmin(admin.ModelAdmin):
     list_display = ["name", "jurisdiction", "registry_url"]
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
 
 
 @admin.register(PracticeAgreement)
 class PracticeAgreementAdmin(admin.ModelAdmin):
     list_display = ["name", "licence_kinds", "url"]
     filter_horizontal = ["members"]
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
 
 
 @admin.register(Licence)
