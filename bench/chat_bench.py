@@ -31,17 +31,19 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import AsgiServer  # noqa: E402
+
 APP = "bench.chat_asgi:application"
 WALL_CLOCK_LIMIT = 20 * 60  # the whole run is stopped after this many seconds, whatever happens
 
@@ -141,40 +143,8 @@ def make_cast(pairs: int) -> list[dict]:
     return cast
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, kind: str, env: dict):
-        self.kind, self.env, self.port, self.process = kind, env, free_port(), None
-
-    def __enter__(self):
-        if self.kind == "daphne":
-            cmd = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port), APP]
-        else:
-            cmd = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--log-level", "warning", "--no-access-log", "--ws-per-message-deflate", "false", APP]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)  # loopback only
-                return self
-            except OSError:
-                time.sleep(0.25)
-        raise RuntimeError(f"{self.kind} did not start")
-
-    def __exit__(self, *exc):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+def bench_server(kind: str, env: dict) -> AsgiServer:
+    return AsgiServer(kind, env, app=APP, log=None)  # its warnings and errors show in the benchmark's output
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -207,14 +177,14 @@ class Phase:
         return self.delivered / self.duration
 
 
-async def run_phase(phase: Phase, cast: list[dict], servers: tuple[Server, Server], warmup: float) -> Phase:
+async def run_phase(phase: Phase, cast: list[dict], servers: tuple[AsgiServer, AsgiServer], warmup: float) -> Phase:
     from websockets.asyncio.client import connect
 
     measuring = {"on": False}
     stop = asyncio.Event()
     gate = asyncio.Semaphore(20)
 
-    async def open_socket(server: Server, path: str, cookie: str):
+    async def open_socket(server: AsgiServer, path: str, cookie: str):
         async with gate:
             ws = await connect(f"ws://127.0.0.1:{server.port}{path}", origin=f"http://127.0.0.1:{server.port}",
                                additional_headers={"Cookie": cookie}, open_timeout=30, max_queue=None)
@@ -351,7 +321,7 @@ def main() -> None:
     phases = []
     for layer in args.layers.split(","):
         server_env = dict(env, BENCH_LAYER=layer)
-        with Server("daphne", server_env) as daphne, Server("uvicorn", server_env) as uvicorn:
+        with bench_server("daphne", server_env) as daphne, bench_server("uvicorn", server_env) as uvicorn:
             for rate in rates:
                 for round_number in range(1, args.rounds + 1):
                     # Relay and chat take turns, in the opposite order each round (relay-chat, chat-relay, ...),

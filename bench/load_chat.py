@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.chat_bench import Server, bench_database, loopback_only, make_cast  # noqa: E402
+from bench.chat_bench import bench_database, bench_server, loopback_only, make_cast  # noqa: E402
 
 WALL_CLOCK_LIMIT = 10 * 60
 
@@ -218,7 +218,7 @@ def main() -> None:
     django.setup()
     cast = make_cast(args.pairs)
     load_before = os.getloadavg()[0]
-    with Server("daphne", env) as daphne, Server("uvicorn", env) as uvicorn:
+    with bench_server("daphne", env) as daphne, bench_server("uvicorn", env) as uvicorn:
         tally = asyncio.run(run(cast, daphne, uvicorn, rate=args.rate, duration=args.duration, warmup=args.warmup,
                                 http_rps=args.http_rps))
 

@@ -19,43 +19,18 @@ import uuid
 
 import pytest
 
-from tests.sessions.test_scale_out import APP, ROOT, _server_env  # noqa: F401  (the scale-out tests' servers)
-from tests.sessions.test_scale_out import Server as ScaleOutServer
+from tests.servers import ROOT, AsgiServer, free_port
+from tests.sessions.test_scale_out import APP, _server_env  # noqa: F401  (the scale-out tests' servers)
 
 LOG_DIR = ROOT / "var" / "fault-logs"
 
 
-class Server(ScaleOutServer):
+def fault_server(kind: str, env: dict, port: int | None = None) -> AsgiServer:
     """The scale-out tests' server, with its output kept in var/fault-logs/ to read when a fault test fails."""
-
-    def start(self):
-        import sys
-        import urllib.request
-
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        log = open(LOG_DIR / f"{self.kind}-{self.port}.log", "ab")
-        if self.kind == "daphne":
-            cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), APP]
-        else:
-            cmd = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--log-level", "warning", APP]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited with {self.process.returncode}; see {log.name}")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
-                return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"{self.kind} did not start; see {log.name}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    server = AsgiServer(kind, env, app=APP, port=port)
+    server.log = LOG_DIR / f"{kind}-{server.port}.log"
+    return server
 
 
 def needs_real_services(*, postgres: bool = False):

@@ -24,7 +24,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.faults.support import Peer, Server, TcpProxy, _server_env, needs_real_services, stored_ids
+from tests.faults.support import Peer, TcpProxy, _server_env, fault_server, needs_real_services, stored_ids
 from tests.sessions.chat_helpers import login_cookie, open_session
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
@@ -43,7 +43,7 @@ def proxied_server(transactional_db):
     env.update(DATABASE_URL=f"postgresql://{db['USER']}:{db['PASSWORD']}@127.0.0.1:{proxy.port}/{db['NAME']}",
                DEBUG="0", HTTPS="0", DB_CONN_MAX_AGE="60", SECRET_KEY=settings.SECRET_KEY,
                FIELD_ENCRYPTION_KEYS=settings.FIELD_ENCRYPTION_KEYS, LOG_LEVEL="CRITICAL")
-    server = Server("uvicorn", env).start()
+    server = fault_server("uvicorn", env).start()
     yield server, proxy
     server.stop()
     proxy.close()

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.faults.support import OwnRedis, Peer, Server, _server_env, needs_real_services, stored_ids
+from tests.faults.support import OwnRedis, Peer, _server_env, fault_server, needs_real_services, stored_ids
 from tests.sessions.chat_helpers import login_cookie, open_session
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
@@ -32,7 +32,7 @@ def own_redis():
 @pytest.fixture
 def servers(own_redis, transactional_db):
     env = dict(_server_env(own_redis.url), CHAT_RATE_LIMIT="1000")
-    started = [Server("daphne", env).start(), Server("uvicorn", env).start()]
+    started = [fault_server("daphne", env).start(), fault_server("uvicorn", env).start()]
     yield started
     for server in started:
         server.stop()

@@ -9,29 +9,17 @@ import asyncio
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
+from tests.servers import ROOT, AsgiServer
 from tests.sessions.chat_helpers import login_cookie, open_session
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
-ROOT = Path(__file__).resolve().parents[2]
 APP = "tests.sessions.chat_scale_out_asgi:application"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _server_env(redis_url: str) -> dict:
@@ -46,50 +34,14 @@ def _server_env(redis_url: str) -> dict:
     return env
 
 
-class Server:
-    def __init__(self, kind: str, env: dict, port: int | None = None):
-        self.kind, self.env, self.port = kind, env, port or _free_port()
-        self.process = None
-
-    def start(self):
-        if self.kind == "daphne":
-            cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), APP]
-        else:
-            cmd = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--log-level", "warning", APP]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited with {self.process.returncode}")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
-                return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"{self.kind} did not start")
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def ws(self, path: str) -> str:
-        return f"ws://127.0.0.1:{self.port}{path}"
+def scale_out_server(kind: str, env: dict, port: int | None = None) -> AsgiServer:
+    return AsgiServer(kind, env, app=APP, port=port)
 
 
 @pytest.fixture
 def servers(redis_url, transactional_db):
     env = _server_env(redis_url)
-    started = [Server("daphne", env).start(), Server("uvicorn", env).start()]
+    started = [scale_out_server("daphne", env).start(), scale_out_server("uvicorn", env).start()]
     yield started
     for server in started:
         server.stop()
@@ -155,7 +107,7 @@ def test_a_message_acknowledged_before_the_server_is_killed_is_there_after_resta
 
     ack = asyncio.run(send_then_die())
     assert uvicorn.process.returncode == -signal.SIGKILL
-    restarted = Server("uvicorn", uvicorn.env, port=uvicorn.port).start()
+    restarted = scale_out_server("uvicorn", uvicorn.env, port=uvicorn.port).start()
     servers.append(restarted)
 
     async def after_restart():
