@@ -4,7 +4,9 @@ the code-word result and the emergency numbers of a place. Re-exported by counse
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
@@ -124,11 +126,24 @@ def code_word_result_for(*, session, viewer) -> bool | None:
     return None if latest is None else latest.matched
 
 
-def sessions_to_locate(*, client):
-    """The client's sessions still to come, each needing a location confirmed before it starts."""
+def sessions_to_locate(*, client) -> list:
+    """The client's sessions still to come, each needing a location confirmed before it starts. Each carries
+    `location_status`: "current" (its confirmation counts), "later" (confirmed too early: asked again from
+    `location_asked_from`), "again" (confirmed too early, and it can be confirmed again now) or "missing"."""
     from counseling.clock import now
     from sessions.models import CounselingSession, SessionState
+    from sessions.selectors import location_confirmation_current
 
-    return (CounselingSession.objects.filter(client=client, state__in=[SessionState.SCHEDULED, SessionState.OPEN],
-                                             ends_at__gt=now())
-            .select_related("counselor__counselor_profile").order_by("starts_at")[:10])
+    sessions = list(CounselingSession.objects.filter(client=client, ends_at__gt=now(),
+                                                     state__in=[SessionState.SCHEDULED, SessionState.OPEN])
+                    .select_related("counselor__counselor_profile").order_by("starts_at")[:10])
+    at = now()
+    for session in sessions:
+        session.location_asked_from = session.starts_at - timedelta(hours=settings.LOCATION_CONFIRMATION_HOURS)
+        if session.location_confirmed_at is None:
+            session.location_status = "missing"
+        elif location_confirmation_current(session=session):
+            session.location_status = "current"
+        else:
+            session.location_status = "later" if session.location_asked_from > at else "again"
+    return sessions

@@ -73,6 +73,7 @@ def home(request):
         "emergency_numbers": emergency_numbers_for(country=country or "ID", region=region),
         "emergency_country": country or "ID",
         "sessions_to_locate": sessions_to_locate(client=client),
+        "confirmation_hours": settings.LOCATION_CONFIRMATION_HOURS,
     })
 
 
@@ -139,7 +140,7 @@ def identity_upload(request):
 @require_http_methods(["GET", "POST"])
 def session_location(request, session_id: int):
     """Where the client is now, confirmed before this session (ACA H.1.b)."""
-    from sessions.selectors import access_session
+    from sessions.selectors import access_session, location_confirmation_current
 
     session = access_session(user=request.user, session_id=session_id)
     if session.client_id != request.user.pk:
@@ -166,7 +167,8 @@ def session_location(request, session_id: int):
             return redirect(safe_next_url(request, request.POST.get("next"), fallback=reverse("intake:home")))
     country = form["country"].value() or "ID"
     return render(request, "counseling/identity_location.html", {
-        "form": form, "session": session,
+        "form": form, "session": session, "location_current": location_confirmation_current(session=session),
+        "confirmation_hours": settings.LOCATION_CONFIRMATION_HOURS,
         "emergency_numbers": emergency_numbers_for(country=country, region=form["region"].value() or ""),
         "emergency_country": country,
         "emergency_places": emergency_numbers_by_country(),

@@ -374,6 +374,9 @@ SESSION_SLOT_MINUTES = envint("SESSION_SLOT_MINUTES", 60)
 SESSION_OPEN_MINUTES_BEFORE = envint("SESSION_OPEN_MINUTES_BEFORE", 10)
 # Cancelling later than this before the start is recorded as late; rescheduling is refused.
 SESSION_CANCEL_NOTICE_HOURS = envint("SESSION_CANCEL_NOTICE_HOURS", 24)
+# Where the client is decides the law and the emergency numbers of a session (ACA H.1.b): a location
+# confirmed more than this many hours before the session starts is asked for again.
+LOCATION_CONFIRMATION_HOURS = envint("LOCATION_CONFIRMATION_HOURS", 24)
 # A counselor may record a no-show this long after the start; a session nobody started becomes a
 # no-show by itself once its time is over.
 SESSION_NO_SHOW_AFTER_MINUTES = envint("SESSION_NO_SHOW_AFTER_MINUTES", 15)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from consent.selectors import consent_gate
@@ -49,10 +50,24 @@ def session_start_gate(*, session: CounselingSession, at: datetime | None = None
     ):
         if not result:
             return result
+    confirm_url = reverse("intake:session_location", args=[session.pk])
     if session.location_confirmed_at is None:
-        return GateResult.refuse("location_unconfirmed", _("Please confirm where you are before the session starts."))
+        return GateResult.refuse("location_unconfirmed", _("Please confirm where you are before the session starts."),
+                                 confirm_url)
+    if not location_confirmation_current(session=session):
+        return GateResult.refuse("location_stale", _(
+            "Please confirm again where you are: you last confirmed it more than %(hours)d hours before this "
+            "session.") % {"hours": settings.LOCATION_CONFIRMATION_HOURS}, confirm_url)
     return jurisdiction_gate(counselor=session.counselor, country=session.location_country,
                              region=session.location_region, at=at)
+
+
+def location_confirmation_current(*, session: CounselingSession) -> bool:
+    """Does the client's location confirmation count for this session: made at most
+    LOCATION_CONFIRMATION_HOURS before it starts, or since? One made at booking, days ahead, does not."""
+    confirmed_at = session.location_confirmed_at
+    return confirmed_at is not None and confirmed_at >= session.starts_at - timedelta(
+        hours=settings.LOCATION_CONFIRMATION_HOURS)
 
 
 # --- Chat: who may join which conversation, and reading messages back -----------------------------

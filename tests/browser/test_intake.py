@@ -119,3 +119,19 @@ def test_a_client_completes_the_intake_and_an_admin_verifies_the_id(page, live_s
     expect(page.get_by_text("Your location for this session is confirmed.")).to_be_visible()
     session.refresh_from_db()
     assert (session.location_country, session.location_region) == ("ID", "ID-BA")
+
+    # A session three days away, its location confirmed today (too early to count): the page says when to
+    # confirm it again, and the one of tomorrow shows the confirmed place.
+    later = CounselingSession.objects.create(client=client_b, counselor=counselor_b,
+                                             starts_at=now() + timedelta(days=3),
+                                             ends_at=now() + timedelta(days=3, minutes=50),
+                                             location_country="ID", location_region="ID-BA",
+                                             location_confirmed_at=now())
+    page.goto(f"{live_server_url}/intake/")
+    sessions = page.locator("ul.session-locations li")
+    expect(sessions).to_have_count(2)
+    expect(sessions.nth(0).locator(".badge.ok")).to_have_text("ID-BA")
+    expect(sessions.nth(1)).to_contain_text("confirm again from")
+    expect(sessions.nth(1).locator(f'a[href$="/sessions/{later.pk}/location/"]')).to_have_count(0)
+    sessions.nth(1).scroll_into_view_if_needed()
+    screenshot(page, "intake-session-locations-phone")
