@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from counseling import intake as services
@@ -163,7 +164,15 @@ def session_location(request, session_id: int):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("Thank you. Your location for this session is confirmed."))
+            if location_confirmation_current(session=session):
+                messages.success(request, _("Thank you. Your location for this session is confirmed."))
+            else:
+                messages.success(request, ngettext(
+                    "Thank you. This session starts more than %(hours)d hour from now, so we will ask you again "
+                    "in the hour before it.",
+                    "Thank you. This session starts more than %(hours)d hours from now, so we will ask you again "
+                    "in the %(hours)d hours before it.", settings.LOCATION_CONFIRMATION_HOURS)
+                    % {"hours": settings.LOCATION_CONFIRMATION_HOURS})
             return redirect(safe_next_url(request, request.POST.get("next"), fallback=reverse("intake:home")))
     country = form["country"].value() or "ID"
     return render(request, "counseling/identity_location.html", {

@@ -121,3 +121,19 @@ async def test_the_chat_socket_refuses_a_stale_location_with_the_reason(client_a
     error = await socket.receive_json_from(timeout=3)
     assert (error["code"], error["reason"]) == ("gate_refused", "location_stale")
     assert (await socket.receive_output(timeout=3))["code"] == 4409
+
+
+def test_confirming_days_ahead_is_accepted_and_the_client_told_it_will_be_asked_again(client, client_a, counselor_a,
+                                                                                     settings):
+    settings.LOCATION_CONFIRMATION_HOURS = 24
+    complete_intake(client_a)
+    session = session_starting(client_a, counselor_a, in_hours=72)
+    client.force_login(client_a)
+    response = client.post(reverse("intake:session_location", args=[session.pk]),
+                           {"country": "ID", "region": "ID-YO"}, follow=True)
+    session.refresh_from_db()
+    assert session.location_confirmed_at is not None  # kept: it shows the counselor where the client expects to be
+    shown = [str(message) for message in response.context["messages"]]
+    assert len(shown) == 1
+    assert "we will ask you again" in shown[0] or "kami akan menanyakannya lagi" in shown[0]
+    assert "24" in shown[0]
