@@ -4,9 +4,7 @@ the code-word result and the emergency numbers of a place. Re-exported by counse
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
@@ -132,14 +130,14 @@ def sessions_to_locate(*, client) -> list:
     `location_asked_from`), "again" (confirmed too early, and it can be confirmed again now) or "missing"."""
     from counseling.clock import now
     from sessions.models import CounselingSession, SessionState
-    from sessions.selectors import location_confirmation_current
+    from sessions.selectors import location_confirmation_current, location_confirmation_opens_at
 
     sessions = list(CounselingSession.objects.filter(client=client, ends_at__gt=now(),
                                                      state__in=[SessionState.SCHEDULED, SessionState.OPEN])
                     .select_related("counselor__counselor_profile").order_by("starts_at")[:10])
     at = now()
     for session in sessions:
-        session.location_asked_from = session.starts_at - timedelta(hours=settings.LOCATION_CONFIRMATION_HOURS)
+        session.location_asked_from = location_confirmation_opens_at(session=session)
         if session.location_confirmed_at is None:
             session.location_status = "missing"
         elif location_confirmation_current(session=session):

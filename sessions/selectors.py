@@ -62,12 +62,15 @@ def session_start_gate(*, session: CounselingSession, at: datetime | None = None
                              region=session.location_region, at=at)
 
 
+def location_confirmation_opens_at(*, session: CounselingSession) -> datetime:
+    """From when a location confirmation counts for this session: LOCATION_CONFIRMATION_HOURS before it starts."""
+    return session.starts_at - timedelta(hours=settings.LOCATION_CONFIRMATION_HOURS)
+
+
 def location_confirmation_current(*, session: CounselingSession) -> bool:
-    """Does the client's location confirmation count for this session: made at most
-    LOCATION_CONFIRMATION_HOURS before it starts, or since? One made at booking, days ahead, does not."""
+    """Does the client's location confirmation count for this session? One made at booking, days ahead, does not."""
     confirmed_at = session.location_confirmed_at
-    return confirmed_at is not None and confirmed_at >= session.starts_at - timedelta(
-        hours=settings.LOCATION_CONFIRMATION_HOURS)
+    return confirmed_at is not None and confirmed_at >= location_confirmation_opens_at(session=session)
 
 
 # --- Chat: who may join which conversation, and reading messages back -----------------------------
