@@ -28,9 +28,8 @@ LOG_DIR = ROOT / "var" / "fault-logs"
 def fault_server(kind: str, env: dict, port: int | None = None) -> AsgiServer:
     """The scale-out tests' server, with its output kept in var/fault-logs/ to read when a fault test fails."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    server = AsgiServer(kind, env, app=APP, port=port)
-    server.log = LOG_DIR / f"{kind}-{server.port}.log"
-    return server
+    port = port or free_port()
+    return AsgiServer(kind, env, app=APP, port=port, log=LOG_DIR / f"{kind}-{port}.log")
 
 
 def needs_real_services(*, postgres: bool = False):
