@@ -307,8 +307,9 @@ async def _message_store_on_loop(*, conversation: Conversation, sender, client_m
             params += [at, conversation.pk, message.seq]
         params.append(conversation.pk)
         try:
-            stored_id, current_seq = await on_loop.postgres().fetchone(_store_statement(answers=not from_client),
-                                                                     params)
+            stored_id, current_seq = await on_loop.postgres().fetchone(
+                _store_statement(answers=not from_client), params,
+                prepared_as="chat_store_reply" if not from_client else "chat_store_message")
         except psycopg2.IntegrityError:
             return None  # a resent id: message_post answers with the stored message
         except psycopg2.Error:

@@ -180,7 +180,7 @@ async def test_a_database_error_on_the_loop_falls_back_and_the_message_is_kept(c
     conversation, _session = chat
     client, counselor = await _both_with_key(chat, client_a, counselor_a)
 
-    async def broken(self, sql, params):
+    async def broken(self, sql, params, **options):
         raise psycopg2.OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(on_loop.PostgresOnLoop, "fetchone", broken)
@@ -251,3 +251,35 @@ async def test_a_failing_risk_check_on_the_loop_never_refuses_the_message(chat, 
     assert (await counselor.receive_json_from(timeout=3))["body"] == "tolong dengarkan saya"
     await client.disconnect()
     await counselor.disconnect()
+
+
+async def test_the_store_statements_are_prepared_once_per_connection_and_again_on_a_new_one(
+        chat, client_a, counselor_a, monkeypatch):
+    conversation, _session = chat
+    client, counselor = await _both_with_key(chat, client_a, counselor_a)
+    threaded = _threaded_posts(monkeypatch)
+    for n in range(3):
+        assert (await _say(client, f"pesan {n}"))["type"] == "ack"
+        await counselor.receive_json_from(timeout=3)
+    assert (await _say(counselor, "balasan"))["type"] == "ack"
+    await client.receive_json_from(timeout=3)
+    pool = on_loop.postgres()
+    prepared = "SELECT array_agg(name::text ORDER BY name), pg_backend_pid() FROM pg_prepared_statements"
+    names, backend = await pool.fetchone(prepared, [])
+    assert names == ["chat_store_message", "chat_store_reply"]  # one each, however many messages
+
+    def end_backend():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+
+    await database_sync_to_async(end_backend)()  # as a PostgreSQL restart would
+    assert (await _say(client, "setelah putus"))["type"] == "ack"  # the dead connection: kept through a thread
+    assert (await _say(client, "koneksi baru"))["type"] == "ack"  # a new connection, prepared again
+    assert threaded == ["setelah putus"]
+    names, _backend = await pool.fetchone(prepared, [])
+    assert names == ["chat_store_message"]
+    assert list((await database_sync_to_async(_bodies)(conversation)).values()) == [
+        "kunci dibuat", "pesan 0", "pesan 1", "pesan 2", "balasan", "setelah putus", "koneksi baru"]
+    await client.disconnect()
+    await counselor.disconnect()
+
