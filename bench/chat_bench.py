@@ -147,6 +147,42 @@ def bench_server(kind: str, env: dict) -> AsgiServer:
     return AsgiServer(kind, env, app=APP, log=None)  # its warnings and errors show in the benchmark's output
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of one process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine so far (Linux /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def cpu_seconds_of(command_name: str) -> float:
+    """CPU time so far of every process whose command name starts with `command_name` (e.g. all of PostgreSQL's).
+    A process that ends between two snapshots takes its time with it: the benchmark's connections stay open."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if text[text.index("(") + 1:].startswith(command_name):
+            total += process_cpu_seconds(int(stat.parent.name))
+    return total
+
+
+def cpu_snapshot(servers) -> dict:
+    snapshot = {server.kind: process_cpu_seconds(server.process.pid) for server in servers}
+    snapshot["driver"] = process_cpu_seconds(os.getpid())
+    snapshot["postgres"] = cpu_seconds_of("postgres")
+    snapshot["redis"] = cpu_seconds_of("redis-server")
+    snapshot["machine"] = machine_jiffies()
+    return snapshot
+
+
 def percentile(values: list[float], q: float) -> float:
     data = sorted(values)
     return data[min(len(data) - 1, int(q * len(data)))] if data else float("nan")
@@ -164,6 +200,11 @@ class Phase:
     sent: int = 0
     delivered: int = 0
     errors: dict = field(default_factory=dict)
+    cpu_seconds: dict = field(default_factory=dict)  # while measuring: per server process, this driver, the machine
+    machine_busy: float = float("nan")  # share of all cores busy while measuring
+
+    def cpu_ms_per_message(self, who: str) -> float:
+        return 1000 * self.cpu_seconds.get(who, float("nan")) / self.delivered if self.delivered else float("nan")
 
     def pct(self, q: float) -> float:
         return percentile(self.latencies_ms, q)
@@ -241,8 +282,13 @@ async def run_phase(phase: Phase, cast: list[dict], servers: tuple[AsgiServer, A
     senders = [asyncio.create_task(sender(ws)) for ws in sockets]
     await asyncio.sleep(warmup)
     measuring["on"] = True
+    before = cpu_snapshot(servers)
     await asyncio.sleep(phase.duration)
     measuring["on"] = False
+    after = cpu_snapshot(servers)
+    phase.cpu_seconds = {who: after[who] - before[who] for who in after if who != "machine"}
+    busy, total = (a - b for a, b in zip(after["machine"], before["machine"], strict=True))
+    phase.machine_busy = busy / total if total else float("nan")
     stop.set()
     await asyncio.gather(*senders, return_exceptions=True)
     await asyncio.sleep(3)  # drain what is in flight
@@ -255,12 +301,17 @@ async def run_phase(phase: Phase, cast: list[dict], servers: tuple[AsgiServer, A
 def report(phases: list[Phase]) -> None:
     print()
     print(f"{'layer':7} {'path':6} {'round':>5} {'sockets':>7} {'offered/s':>9} {'deliv/s':>8} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'max ms':>8} {'lost':>6}  errors")
+          f"{'p99 ms':>8} {'max ms':>8} {'lost':>6} {'daphne':>7} {'uvicorn':>7} {'driver':>7} {'pg':>5} {'redis':>5} "
+          f"{'busy':>5}  errors")
+    # daphne ... redis: CPU milliseconds per delivered message of each (all of PostgreSQL's and Redis's processes);
+    # busy: share of the machine's cores in use, whatever uses them
     for p in phases:
         lost = p.sent - p.delivered
         print(f"{p.layer:7} {p.path:6} {p.round:5d} {p.sockets:7d} {p.offered:9.0f} {p.throughput:8.1f} "
-              f"{p.pct(0.5):8.1f} {p.pct(0.99):8.1f} {max(p.latencies_ms, default=float('nan')):8.1f} {lost:6d}  "
-              f"{p.errors or ''}")
+              f"{p.pct(0.5):8.1f} {p.pct(0.99):8.1f} {max(p.latencies_ms, default=float('nan')):8.1f} {lost:6d} "
+              f"{p.cpu_ms_per_message('daphne'):7.2f} {p.cpu_ms_per_message('uvicorn'):7.2f} "
+              f"{p.cpu_ms_per_message('driver'):7.2f} {p.cpu_ms_per_message('postgres'):5.2f} "
+              f"{p.cpu_ms_per_message('redis'):5.2f} {100 * p.machine_busy:4.0f}%  {p.errors or ''}")
     print()
     for layer, rate in dict.fromkeys((p.layer, p.rate) for p in phases):
         group = [p for p in phases if (p.layer, p.rate) == (layer, rate)]
