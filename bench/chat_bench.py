@@ -153,11 +153,12 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def machine_jiffies() -> tuple[int, int]:
-    """(busy, total) CPU jiffies of the whole machine so far (Linux /proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
+def machine_jiffies() -> tuple[int, int, int]:
+    """(busy, stolen, total) CPU jiffies of the whole machine so far (Linux /proc/stat). Stolen: time the
+    hypervisor gave this machine's cores to other guests."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+    return user + nice + system + irq + softirq, steal, user + nice + system + idle + iowait + irq + softirq + steal
 
 
 def cpu_seconds_of(command_name: str) -> float:
@@ -202,6 +203,7 @@ class Phase:
     errors: dict = field(default_factory=dict)
     cpu_seconds: dict = field(default_factory=dict)  # while measuring: per server process, this driver, the machine
     machine_busy: float = float("nan")  # share of all cores busy while measuring
+    machine_stolen: float = float("nan")  # share of all cores taken by the hypervisor while measuring
 
     def cpu_ms_per_message(self, who: str) -> float:
         return 1000 * self.cpu_seconds.get(who, float("nan")) / self.delivered if self.delivered else float("nan")
@@ -287,8 +289,8 @@ async def run_phase(phase: Phase, cast: list[dict], servers: tuple[AsgiServer, A
     measuring["on"] = False
     after = cpu_snapshot(servers)
     phase.cpu_seconds = {who: after[who] - before[who] for who in after if who != "machine"}
-    busy, total = (a - b for a, b in zip(after["machine"], before["machine"], strict=True))
-    phase.machine_busy = busy / total if total else float("nan")
+    busy, stolen, total = (a - b for a, b in zip(after["machine"], before["machine"], strict=True))
+    phase.machine_busy, phase.machine_stolen = (busy / total, stolen / total) if total else (float("nan"),) * 2
     stop.set()
     await asyncio.gather(*senders, return_exceptions=True)
     await asyncio.sleep(3)  # drain what is in flight
@@ -302,16 +304,17 @@ def report(phases: list[Phase]) -> None:
     print()
     print(f"{'layer':7} {'path':6} {'round':>5} {'sockets':>7} {'offered/s':>9} {'deliv/s':>8} {'p50 ms':>8} "
           f"{'p99 ms':>8} {'max ms':>8} {'lost':>6} {'daphne':>7} {'uvicorn':>7} {'driver':>7} {'pg':>5} {'redis':>5} "
-          f"{'busy':>5}  errors")
+          f"{'busy':>5} {'stolen':>6}  errors")
     # daphne ... redis: CPU milliseconds per delivered message of each (all of PostgreSQL's and Redis's processes);
-    # busy: share of the machine's cores in use, whatever uses them
+    # busy: share of the machine's cores in use, whatever uses them; stolen: taken by the hypervisor
     for p in phases:
         lost = p.sent - p.delivered
         print(f"{p.layer:7} {p.path:6} {p.round:5d} {p.sockets:7d} {p.offered:9.0f} {p.throughput:8.1f} "
               f"{p.pct(0.5):8.1f} {p.pct(0.99):8.1f} {max(p.latencies_ms, default=float('nan')):8.1f} {lost:6d} "
               f"{p.cpu_ms_per_message('daphne'):7.2f} {p.cpu_ms_per_message('uvicorn'):7.2f} "
               f"{p.cpu_ms_per_message('driver'):7.2f} {p.cpu_ms_per_message('postgres'):5.2f} "
-              f"{p.cpu_ms_per_message('redis'):5.2f} {100 * p.machine_busy:4.0f}%  {p.errors or ''}")
+              f"{p.cpu_ms_per_message('redis'):5.2f} {100 * p.machine_busy:4.0f}% {100 * p.machine_stolen:5.0f}%  "
+              f"{p.errors or ''}")
     print()
     for layer, rate in dict.fromkeys((p.layer, p.rate) for p in phases):
         group = [p for p in phases if (p.layer, p.rate) == (layer, rate)]
