@@ -18,9 +18,10 @@ What it does, bounded in count and time and on loopback only:
   full chat path (gate-checked socket, sealed under the client's key, committed to PostgreSQL before
   the ack, its ciphertext carried by the event and opened by the receiving socket), in rounds that take
   turns (relay-chat, chat-relay, ...), and prints per phase p50/p99 latency, sustained delivered messages
-  per second and losses; per rate, both paths' figures over all rounds and the full/relay p50 ratio of
-  each round and their median (a ratio of two phases far apart in time mostly measures the machine's
-  drift in between).
+  per second, losses, and CPU milliseconds per delivered message of each server, the driver, PostgreSQL and
+  Redis with the share of the cores busy and stolen by the hypervisor (Linux /proc); per rate, both
+  paths' figures over all rounds and the full/relay p50 ratio of each round and their median (a ratio of
+  two phases far apart in time mostly measures the machine's drift in between).
 """
 
 from __future__ import annotations
