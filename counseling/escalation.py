@@ -459,7 +459,7 @@ def overdue_replies_open(*, at: datetime | None = None, limit: int = 200) -> int
     at = at or clock.now()
     already = Escalation.objects.filter(message=OuterRef("pk"), kind=EscalationKind.REPLY_OVERDUE)
     overdue = (Message.objects.select_related("conversation", "session")
-               .filter(reply_due_at__lte=at, answered_at__isnull=True)
+               .filter(reply_due_at__lte=at, awaiting_reply=True)
                .filter(sender=F("conversation__client"))
                .exclude(Exists(already)).order_by("reply_due_at")[:limit])
     opened = 0
