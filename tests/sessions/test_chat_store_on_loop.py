@@ -282,4 +282,3 @@ async def test_the_store_statements_are_prepared_once_per_connection_and_again_o
         "kunci dibuat", "pesan 0", "pesan 1", "pesan 2", "balasan", "setelah putus", "koneksi baru"]
     await client.disconnect()
     await counselor.disconnect()
-
