@@ -360,7 +360,7 @@ CODE_WORD_FAILURE_LIMIT = envint("CODE_WORD_FAILURE_LIMIT", 3)
 CODE_WORD_FAILURE_WINDOW_MINUTES = envint("CODE_WORD_FAILURE_WINDOW_MINUTES", 60)
 DEMO_SEEDING_ALLOWED = DEBUG or envbool("ALLOW_DEMO_SEED", False)
 # Chat flood control: at most CHAT_RATE_LIMIT messages per person in CHAT_RATE_WINDOW_SECONDS, counted
-# across all their sockets and server processes (in the cache).
+# across all their sockets and server processes (in the cache; sessions.services.chat_rate_reserve_on_loop).
 CHAT_RATE_LIMIT = envint("CHAT_RATE_LIMIT", 30)
 CHAT_RATE_WINDOW_SECONDS = envint("CHAT_RATE_WINDOW_SECONDS", 10)
 # On PostgreSQL, a chat socket stores an ordinary message with one statement from its own event loop

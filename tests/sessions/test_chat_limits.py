@@ -1,10 +1,15 @@
 """Oversized, malformed and flood input: clear error frames, nothing stored, nobody else disturbed."""
 
+import logging
+import types
 import uuid
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.cache import cache
 
+from counseling import on_loop
+from sessions import services
 from sessions.models import Message
 from tests.sessions.chat_helpers import (
     chat_application,
@@ -108,6 +113,79 @@ async def test_a_flood_is_rate_limited_per_user_across_their_sockets(chat, clien
     assert frame["type"] == "ack"
     for socket in (first, second, counselor):
         await socket.disconnect()
+
+
+async def _send(socket, body):
+    """Send one message and return the sender's answer to it (ack or error), past other frames."""
+    await socket.send_json_to({"type": "send", "client_msg_id": str(uuid.uuid4()), "body": body})
+    frame = await socket.receive_json_from(timeout=3)
+    while frame["type"] not in ("ack", "error"):
+        frame = await socket.receive_json_from(timeout=3)
+    return frame
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch):
+    """The rate limit's clock held in one window, so no test straddles two."""
+    monkeypatch.setattr(services, "time", types.SimpleNamespace(time=lambda: 1_800_000_000.0))
+    return 1_800_000_000
+
+
+async def test_another_process_count_is_seen_after_the_next_message(chat, client_a, counselor_a, settings,
+                                                                    fixed_clock):
+    """The decision needs no round trip: it uses the count as the cache last reported it. So a person who
+    already used their budget through another server process gets one more message through here (its
+    count brings this process up to date), and no more."""
+    settings.CHAT_RATE_LIMIT = 5
+    settings.CHAT_RATE_WINDOW_SECONDS = 60
+    conversation, session = chat
+    await database_sync_to_async(cache.set)(f"chat-rate:{client_a.pk}:{fixed_clock // 60}", 5, 120)
+    client = await _joined(client_a, conversation, session)
+    assert (await _send(client, "one more"))["type"] == "ack"
+    refused = await _send(client, "and another")
+    assert refused["type"] == "error" and refused["code"] == "rate_limited"
+    assert await database_sync_to_async(cache.get)(f"chat-rate:{client_a.pk}:{fixed_clock // 60}") == 6
+    assert await _stored(conversation) == 1
+    await client.disconnect()
+
+
+async def test_a_message_is_acknowledged_when_counting_it_fails(chat, client_a, counselor_a, settings,
+                                                                 monkeypatch, caplog):
+    """The count comes after the store: a cache that fails then must not turn a stored message into an error."""
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(on_loop, "redis_client", broken)
+    monkeypatch.setattr(services, "_count_in_window", broken)
+    conversation, session = chat
+    client = await _joined(client_a, conversation, session)
+    counselor = await _joined(counselor_a, conversation, session)
+    with caplog.at_level(logging.WARNING, logger="sessions.services"):
+        await _still_works(client, counselor, "stored though not counted")
+    assert await _stored(conversation) == 1
+    assert "rate limit failed" in caplog.text
+    await client.disconnect()
+    await counselor.disconnect()
+
+
+async def test_the_rate_book_forgets_people_of_past_windows(settings, monkeypatch):
+    """One entry per person per process: a long-running server must not keep everyone it ever served."""
+    settings.CHAT_RATE_LIMIT = 5
+    settings.CHAT_RATE_WINDOW_SECONDS = 10
+    monkeypatch.setattr(services, "_chat_rate_seen", {})
+    monkeypatch.setattr(services, "_chat_rate_window", [0])
+    clock = types.SimpleNamespace(time=lambda: 1_000.0)
+    monkeypatch.setattr(services, "time", clock)
+    for user_id in range(1, 6):
+        services.chat_rate_reserve_on_loop(user_id=user_id)
+    with pytest.raises(services.ChatError) as refused:  # user 5: 5 let through, none counted yet
+        for _ in range(5):
+            services.chat_rate_reserve_on_loop(user_id=5)
+    assert refused.value.code == "rate_limited"
+    assert set(services._chat_rate_seen) == {1, 2, 3, 4, 5}
+    clock.time = lambda: 1_010.0  # the next window
+    assert services.chat_rate_reserve_on_loop(user_id=5) == 101
+    assert services._chat_rate_seen == {5: [101, 0, 1]}
 
 
 async def test_a_burst_of_junk_frames_is_throttled_without_closing_anyones_socket(chat, client_a, counselor_a):
