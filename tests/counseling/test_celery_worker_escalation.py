@@ -57,10 +57,11 @@ def worker_env(tmp_path: Path) -> dict:
 
 def start_worker(env: dict, queue: str, log: Path) -> subprocess.Popen:
     celery = Path(sys.executable).with_name("celery")
-    process = subprocess.Popen(
-        [str(celery), "-A", "counseling", "worker", "-P", "prefork", "-c", "1", "-Q", queue, "-l", "info",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    with log.open("ab") as output:  # the worker keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [str(celery), "-A", "counseling", "worker", "-P", "prefork", "-c", "1", "-Q", queue, "-l", "info",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for(lambda: "ready." in log.read_text(errors="ignore") or process.poll() is not None, 60, "worker ready")
     assert process.poll() is None, log.read_text(errors="ignore")
     return process
@@ -102,6 +103,10 @@ class Listener:
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=5)
+            # Closed here, where no other loop runs: left to the garbage collector, the loop is closed in
+            # the middle of a later async test, and channels_redis's close hook (it flushes the layer on
+            # that loop) fails there with "Cannot run the event loop while another loop is running".
+            self.loop.close()
 
 
 def mails_to(tmp_path: Path, address: str) -> int:

@@ -132,6 +132,8 @@ class TcpProxy:
         except Exception:
             pass
         self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        self.loop.close()  # not left to the garbage collector, in the middle of a later test's loop
 
 
 class Peer:
