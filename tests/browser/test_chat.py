@@ -24,6 +24,7 @@ def test_client_and_counselor_chat_with_delivery_states_and_an_outbox_that_survi
     # Out of Playwright's event-loop thread: saving a session sends real-time notices (async_to_sync).
     with ThreadPoolExecutor(1) as pool:
         _, session = pool.submit(open_session, client_a, counselor_a).result()
+        pool.submit(_emergency_plan_and_numbers, client_a).result()
     url = f"{live_server_url}/sessions/{session.pk}/chat/"
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     desk = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -65,7 +66,37 @@ def test_client_and_counselor_chat_with_delivery_states_and_an_outbox_that_survi
         "Ini terkirim nanti"])
     assert "Ini terkirim nanti" not in client.evaluate("JSON.stringify(Object.assign({}, localStorage))")
 
+    # The session-start panel: where the client is, the numbers there, the contact they authorised; and the
+    # code word, of which the counselor learns only whether it matched.
+    panel = counselor.locator(".chat-panel")
+    expect(panel).to_contain_text("Indonesia")
+    expect(panel.locator(".numbers li").first).to_contain_text("112")
+    expect(panel).to_contain_text("Budi Santoso")
+    expect(panel).to_contain_text("+62 813 5550 9876")
+    counselor.get_by_role("button", name="Ask for the code word").click()
+    expect(client.locator("#code-word-box")).to_be_visible()
+    client.locator("#code-word-input").fill("kupu-kupu biru")
+    client.locator("#code-word-form button").click()
+    expect(client.locator("#code-word-box")).to_be_hidden()
+    expect(counselor.locator("#code-word-result")).to_have_text("Code word matches")
+    expect(counselor.locator("#code-word-result")).to_have_class(re.compile(r"\bok\b"))
+    assert "kupu-kupu" not in counselor.content()
+
     screenshot(client, "chat-client-phone")
     screenshot(counselor, "chat-counselor-panel")
     phone.close()
     desk.close()
+
+
+def _emergency_plan_and_numbers(client):
+    """What the real site has by the first session: the client's intake with an emergency contact they
+    authorised and a code word, and the emergency numbers the migration seeds (this test's database is
+    emptied between tests, seed included)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from tests.counseling.test_intake import complete_intake
+
+    import_module("counseling.migrations.0002_intake_identity_emergency").seed_emergency_resources(apps, None)
+    complete_intake(client)
