@@ -1,10 +1,11 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.utils.translation import gettext as _
 
+from counseling.audit import audit_record
 from counseling.clock import now
+from counseling.inactivity import activity_record, inactivity_expired
 
 # No third-party origin anywhere: scripts, styles, fonts and images are our own (the lesson of the
 # 2023 FTC order against an online-therapy company that leaked data through trackers).
@@ -39,24 +40,20 @@ class SecurityHeadersMiddleware:
 
 
 class InactivityLogoutMiddleware:
-    """Log out after INACTIVITY_TIMEOUT_SECONDS without a request (ACA H.2.c, HIPAA 164.312)."""
-
-    session_key = "last_activity"
+    """Log out after INACTIVITY_TIMEOUT_SECONDS without activity (counseling.inactivity; ACA H.2.c, HIPAA 164.312)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.user.is_authenticated:
-            current = now().timestamp()
-            last = request.session.get(self.session_key)
-            if last is not None and current - last > settings.INACTIVITY_TIMEOUT_SECONDS:
-                from counseling.audit import audit_record
-
+            at = now()
+            if inactivity_expired(session=request.session, at=at):
                 user = request.user
                 logout(request)
-                audit_record(actor=user, action="auth.logout.inactivity", target=user, request=request)
+                audit_record(actor=user, action="auth.logout.inactivity", target=user, request=request,
+                             detail={"via": "page"})
                 messages.info(request, _("You were signed out after a period of inactivity."))
                 return redirect_to_login(request.get_full_path())
-            request.session[self.session_key] = current
+            activity_record(session=request.session, at=at)
         return self.get_response(request)

@@ -55,6 +55,11 @@ class LoginView(auth_views.LoginView):
     form_class = ThrottledLoginForm
     redirect_authenticated_user = True
 
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("signed_out") == "inactive":  # sent here by a chat socket (sessions.consumers)
+            messages.info(request, _("You were signed out after a period of inactivity."))
+        return super().get(request, *args, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         user = form.get_user()

@@ -8,21 +8,27 @@ is recovered by a resync.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 import uuid
+from urllib.parse import urlencode
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from counseling.clock import now
 from counseling.crypto import data_key_on_loop
 from counseling.escalation import risk_phrase_list
+from counseling.inactivity import socket_activity_record, socket_signed_in_check
 from sessions import selectors, services
 from sessions.events import conversation_group
 
@@ -36,6 +42,10 @@ CLOSE_GATE_REFUSED = 4409
 MAX_FRAME_CHARS = 16 * 1024  # a whole frame, before JSON decoding
 FRAME_BURST = 40  # any frames per socket per second before "rate_limited" (typing, pings, junk)
 TYPING_EVERY_SECONDS = 2.0
+# Frames a person sends by doing something; they keep the person signed in (counseling.inactivity). Read
+# receipts, resyncs and pings are sent by the page by itself and do not.
+ACTIVITY_FRAMES = frozenset({"send", "typing", "help", "code_word", "code_word_request"})
+ACTIVITY_RECORD_EVERY_SECONDS = 60  # at most this often into the Django session, shortened for short timeouts
 
 
 def in_db_thread(fn):
@@ -59,11 +69,27 @@ def _client_ip(scope) -> str | None:
     return client[0] if client else None
 
 
+class _SignedOut(Exception):
+    def __init__(self, *, inactive: bool):
+        super().__init__("inactive" if inactive else "signed out")
+        self.inactive = inactive
+
+
+def _session_key(scope) -> str | None:
+    session = scope.get("session")
+    return session.session_key if session is not None else None
+
+
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     """One socket of one person in one conversation (optionally inside one session)."""
 
     access: selectors.ChatAccess | None = None
     group = ""
+    idle_timer: asyncio.TimerHandle | None = None
+    active_at: float | None = None  # the last frame the person sent by doing something (Unix time)
+    activity_recorded_at = 0.0
+    idle_seconds_left: float = 0.0
+    disconnected = False
 
     async def dispatch(self, message):
         """Channels' dispatch, without its `aclose_old_connections()` before every frame and event: that is a
@@ -87,6 +113,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except (Http404, PermissionDenied):
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        except _SignedOut as signed_out:
+            await self.accept()
+            await self._signed_out(inactive=signed_out.inactive)
+            return
         if not gate:
             # Accept only to say why: the person can act on the gate's message (and its link).
             await self.accept()
@@ -100,6 +130,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.group = conversation_group(access.conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self._idle_check_in(self.idle_seconds_left)
         conversation = access.conversation
         profile = getattr(conversation.counselor, "counselor_profile", None)
         await self.send_json({
@@ -119,6 +150,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.language = self._language(user)
         if not _second_factor_passed(user, self.scope.get("session")):
             raise PermissionDenied
+        state = self._signed_in_still()
+        if state != "yes":
+            raise _SignedOut(inactive=state == "inactive")
         access = selectors.access_chat(user=user, conversation_id=conversation_id, session_id=session_id)
         with translation.override(self.language):
             gate = selectors.chat_gate(access=access)
@@ -135,8 +169,58 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         return choice if choice in ("id", "en") else "en"
 
     async def disconnect(self, code):
+        self.disconnected = True
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # Inactivity (counseling.inactivity): the socket signs the person out as a page would ---------------
+
+    def _signed_in_still(self) -> str:
+        """"yes", "inactive" (signed out now) or "elsewhere" (counseling.inactivity.socket_signed_in_check). Thread."""
+        state, self.idle_seconds_left = socket_signed_in_check(
+            session_key=_session_key(self.scope), user=self.scope["user"], active_at=self.active_at,
+            ip_address=_client_ip(self.scope))
+        return state
+
+    def _idle_check_in(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        self.idle_timer = loop.call_later(max(seconds, 0) + 0.05, lambda: loop.create_task(self._idle_check()))
+
+    async def _idle_check(self):
+        if self.disconnected:
+            return
+        try:
+            state = await in_db_thread(self._signed_in_still)()
+        except Exception:  # never leave a socket without its check: try again after a while
+            logger.exception("inactivity check of a chat socket in conversation %s failed", self.access.conversation.pk)
+            state, self.idle_seconds_left = "yes", settings.INACTIVITY_TIMEOUT_SECONDS / 4
+        if self.disconnected:
+            return
+        if state != "yes":
+            await self._signed_out(inactive=state == "inactive")
+            return
+        self._idle_check_in(self.idle_seconds_left)
+
+    async def _signed_out(self, *, inactive: bool):
+        with translation.override(self.language):
+            message = (_("You were signed out after a period of inactivity.") if inactive
+                       else _("You are signed out. Sign in again to continue."))
+        kwargs = self.scope["url_route"]["kwargs"]
+        page = (reverse("sessions:session_chat", args=[kwargs["session_id"]]) if kwargs.get("session_id")
+                else reverse("sessions:conversation_chat", args=[kwargs["conversation_id"]]))
+        query = {"next": page, **({"signed_out": "inactive"} if inactive else {})}
+        await self._error("signed_out", message, action_url=f"{reverse('login')}?{urlencode(query)}")
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def _activity_record_due(self):
+        """Record the person's activity in their Django session, so pages keep them signed in while they chat;
+        at most every ACTIVITY_RECORD_EVERY_SECONDS (a write to the session store)."""
+        every = min(ACTIVITY_RECORD_EVERY_SECONDS, settings.INACTIVITY_TIMEOUT_SECONDS / 4)
+        if self.active_at - self.activity_recorded_at >= every:
+            self.activity_recorded_at = self.active_at
+            await in_db_thread(socket_activity_record)(session_key=_session_key(self.scope))
 
     # Frames from the browser ---------------------------------------------------------------------
 
@@ -168,6 +252,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if handler is None:
             await self._error("unsupported", _("Unsupported frame type."))
             return
+        if frame["type"] in ACTIVITY_FRAMES:
+            self.active_at = now().timestamp()
         try:
             await handler(self, frame)
         except Exception:  # one bad frame must never take the socket (or anyone else's) down
@@ -178,6 +264,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             except Exception:  # the socket is already gone (e.g. closed while the message was stored)
                 logger.info("chat socket of conversation %s closed before its error frame",
                             self.access.conversation.pk)
+        if frame["type"] in ACTIVITY_FRAMES:
+            await self._activity_record_due()
 
     def _frame_budget(self) -> bool:
         second = int(time.monotonic())

@@ -196,6 +196,14 @@
         }
         return;
       }
+      if (f.code === "signed_out") {
+        // Signed out (after inactivity, or on another page): leave the conversation for the sign-in page,
+        // so whoever picks the device up next does not find it open.
+        stopped = true;
+        setStatus(f.message, "closed");
+        if (f.action_url) location.assign(f.action_url);
+        return;
+      }
       if (f.code === "gate_refused") stopped = true;
       setStatus(f.message, f.code === "gate_refused" ? "closed" : "error");
     },

@@ -100,3 +100,31 @@ def _emergency_plan_and_numbers(client):
 
     import_module("counseling.migrations.0002_intake_identity_emergency").seed_emergency_resources(apps, None)
     complete_intake(client)
+
+
+@pytest.fixture
+def short_inactivity(settings):
+    """Set before the server process forks (it inherits the setting)."""
+    settings.INACTIVITY_TIMEOUT_SECONDS = 4
+
+
+def test_a_chat_left_open_signs_the_client_out_and_leaves_for_the_sign_in_page(
+        gates_open, short_inactivity, live_server_url, browser, browser_login, screenshot, client_a, counselor_a):
+    with ThreadPoolExecutor(1) as pool:
+        _, session = pool.submit(open_session, client_a, counselor_a).result()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    client = browser_login(phone.new_page(), live_server_url, client_a)
+    client.goto(f"{live_server_url}/sessions/{session.pk}/chat/")
+    expect(client.locator("#chat-status")).to_have_attribute("data-state", "online")
+    client.get_by_label("Pesan Anda").fill("Sebentar, saya ambil minum dulu.")
+    client.get_by_role("button", name="Kirim").click()
+    expect(client.locator(".msg.mine")).to_have_attribute("data-state", "sent")
+    # Then nothing: no typing, no sending. The open page's own read receipts do not keep it signed in.
+    expect(client).to_have_url(re.compile(r"/accounts/login/\?next=%2Fsessions%2F\d+%2Fchat%2F&signed_out=inactive$"),
+                               timeout=10000)
+    expect(client.locator(".messages")).to_contain_text("Anda telah dikeluarkan karena tidak ada aktivitas.")
+    assert "Sebentar, saya ambil minum dulu." not in client.content()
+    screenshot(client, "chat-signed-out-after-inactivity-phone")
+    client.goto(f"{live_server_url}/sessions/{session.pk}/chat/")  # the pages agree: signed out
+    expect(client).to_have_url(re.compile(r"/accounts/login/"))
+    phone.close()
