@@ -220,7 +220,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         every = min(ACTIVITY_RECORD_EVERY_SECONDS, settings.INACTIVITY_TIMEOUT_SECONDS / 4)
         if self.active_at - self.activity_recorded_at >= every:
             self.activity_recorded_at = self.active_at
-            await in_db_thread(socket_activity_record)(session_key=_session_key(self.scope))
+            try:
+                await in_db_thread(socket_activity_record)(session_key=_session_key(self.scope))
+            except Exception:  # the database is gone: the frame was answered; try again at the next interval
+                logger.warning("recording chat activity in the session failed", exc_info=True)
 
     # Frames from the browser ---------------------------------------------------------------------
 
