@@ -73,6 +73,16 @@ def location_confirmation_current(*, session: CounselingSession) -> bool:
     return confirmed_at is not None and confirmed_at >= location_confirmation_opens_at(session=session)
 
 
+def location_confirmation_prompt(*, session: CounselingSession, viewer, zone) -> dict | None:
+    """What to tell the client of a session whose location is not confirmed for it yet: from when it counts (in
+    `zone`) and where to confirm it, so the chat does not meet them with the location gate at the start. None
+    for anyone else (the counselor cannot open that page), or when it is confirmed already."""
+    if viewer.pk != session.client_id or location_confirmation_current(session=session):
+        return None
+    return {"opens": location_confirmation_opens_at(session=session).astimezone(zone),
+            "path": reverse("intake:session_location", args=[session.pk])}
+
+
 # --- Chat: who may join which conversation, and reading messages back -----------------------------
 # (chat section; the chat's writes are in sessions.services, its socket in sessions.consumers)
 

@@ -98,7 +98,6 @@ def chat_rate_reserve_on_loop(*, user_id: int) -> int:
     other's count. Returns the window number to count the message in."""
     window_seconds = settings.CHAT_RATE_WINDOW_SECONDS
     window = int(time.time() // window_seconds)
-    seen = _chat_rate_seen.get(user_id)
     if window > _chat_rate_window[0]:
         _chat_rate_window[0] = window
         for stale in [user for user, (number, _, _) in _chat_rate_seen.items() if number < window]:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from counseling.notifications import site_link
 from sessions.models import CounselingSession
-from sessions.selectors import location_confirmation_current, location_confirmation_opens_at, session_times
+from sessions.selectors import location_confirmation_prompt, session_times
 from sessions.services import sessions_advance_due, sessions_remind_due
 
 
@@ -32,16 +32,6 @@ def _subject(event: str) -> str:
     }.get(event, _("Session update"))
 
 
-def _location_confirmation(*, session: CounselingSession, viewer, event: str, zone) -> dict | None:
-    """For the client of a session still ahead whose location is not confirmed for it yet: from when (their
-    time) and where to confirm it, so the chat does not meet them with the location gate at the start."""
-    if viewer.pk != session.client_id or event not in ("booked", "rescheduled", "reminder") \
-            or location_confirmation_current(session=session):
-        return None
-    return {"opens": location_confirmation_opens_at(session=session).astimezone(zone),
-            "link": site_link(reverse("intake:session_location", args=[session.pk]))}
-
-
 @shared_task(name="sessions.tasks.session_email_send")
 def session_email_send(session_id: int, event: str) -> int:
     """E-mail both parties about a session, each in their language, with BOTH time zones."""
@@ -52,13 +42,14 @@ def session_email_send(session_id: int, event: str) -> int:
     sent = 0
     for viewer, other in ((session.client, session.counselor), (session.counselor, session.client)):
         times = session_times(session=session, viewer=viewer)
+        prompt = location_confirmation_prompt(session=session, viewer=viewer, zone=times["mine_start"].tzinfo) \
+            if event in ("booked", "rescheduled", "reminder") else None
         with translation.override(_language_of(viewer)):
             body = render_to_string("sessions/session_email.txt", {
                 "event": event, "session": session, "times": times,
                 "other_name": other.display_name, "viewer": viewer, "site_name": settings.SITE_NAME,
                 "link": site_link(reverse("sessions:session_detail", args=[session.pk])),
-                "location_confirmation": _location_confirmation(session=session, viewer=viewer, event=event,
-                                                                zone=times["mine_start"].tzinfo),
+                "location_confirmation": prompt and {**prompt, "link": site_link(prompt["path"])},
             })
             sent += send_mail(f"{settings.SITE_NAME}: {_subject(event)}", body, None, [viewer.email],
                               fail_silently=True)
