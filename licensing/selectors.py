@@ -143,6 +143,12 @@ def jurisdiction_choices() -> QuerySet[Jurisdiction]:
     return Jurisdiction.objects.all()
 
 
+def jurisdiction_name(*, country: str, region: str) -> str:
+    """The name of a region ("DI Yogyakarta" for ID-YO), or "" when it is not a known jurisdiction."""
+    return Jurisdiction.objects.filter(country=country.upper(), region=region.upper()).values_list(
+        "name", flat=True).first() or ""
+
+
 def valid_jurisdiction(*, country: str, region: str = "") -> bool:
     country, region = country.strip().upper(), region.strip().upper()
     if not country:

@@ -288,14 +288,8 @@ def session_start_panel(*, session: CounselingSession, viewer) -> dict:
         raise Http404
     country, region = session.location_country, session.location_region
     panel = {"confirmed": session.location_confirmed_at is not None, "country": country, "region": region,
-             "country_name": country, "numbers": [], "numbers_known": True, "contact": None,
+             "numbers": [], "numbers_known": True, "contact": None,
              "contact_authorised": None, "code_word_set": None, "code_word_result": None}
-    try:
-        from counseling.places import country_name
-
-        panel["country_name"] = country_name(country) if country else ""
-    except ImportError:
-        pass
     try:
         panel["numbers"] = list(core.emergency_numbers_for(country=country, region=region)) if country else []
     except (AttributeError, ImportError):

@@ -47,7 +47,7 @@ def test_client_presses_help_and_the_counselors_page_shows_the_alert(
 
     alert.get_by_role("link", name="Open the alert").click()
     expect(counselor_page.get_by_role("heading", name="Help button pressed")).to_be_visible()
-    expect(counselor_page.locator(".emergency-panel")).to_contain_text("ID / ID-JK")
+    expect(counselor_page.locator(".emergency-panel")).to_contain_text("DKI Jakarta (ID-JK), Indonesia")
     counselor_page.get_by_label("Note (required)").fill("Phoned the client; she is safe with her sister.")
     counselor_page.get_by_role("button", name="Acknowledge").click()
     expect(counselor_page.get_by_text("Acknowledged. The ladder has stopped.")).to_be_visible()

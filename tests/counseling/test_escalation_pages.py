@@ -110,7 +110,7 @@ def test_the_detail_shows_location_numbers_and_timeline_and_is_audited(client, e
                                                                        staff_login):
     staff_login(client, counselor_a)
     page = client.get(f"/staff/risk/{escalation.pk}/").content.decode()
-    assert "ID / ID-JK" in page and "112" in page and "Opened" in page
+    assert "DKI Jakarta (ID-JK), Indonesia" in page and "112" in page and "Opened" in page
     assert AuditEntry.objects.filter(action="escalation.viewed", target_id=str(escalation.pk)).exists()
 
 

@@ -23,6 +23,7 @@ def test_counselor_sees_the_session_start_panel(chat, client, counselor_a, staff
     page = client.get(f"/sessions/{session.pk}/chat/").content.decode()
     assert "Before you start" in page and "Client's confirmed location" in page
     assert "Ask for the code word" in page and "Local emergency numbers" in page
+    assert "<strong>DI Yogyakarta (ID-YO), Indonesia</strong>" in page  # the province by its name, not its code
     assert AuditEntry.objects.filter(action="session.start_panel_viewed", actor_id=counselor_a.pk).exists()
 
 
