@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from counseling.models import Escalation, EscalationState
+from licensing.models import Jurisdiction
 from sessions.models import CounselingSession
 from tests.counseling.test_escalation_support import eager_celery, make_session  # noqa: F401
 
@@ -18,6 +19,8 @@ def test_client_presses_help_and_the_counselors_page_shows_the_alert(
     session = make_session(client_a, counselor_a, confirmed=False)
     CounselingSession.objects.filter(pk=session.pk).update(location_country="ID", location_region="ID-JK",
                                                            location_confirmed_at=session.created_at)
+    # As the site's seed has it (this test's database is emptied between tests, seed included).
+    Jurisdiction.objects.get_or_create(country="ID", region="ID-JK", defaults={"name": "DKI Jakarta"})
 
     counselor_context = browser.new_context(viewport={"width": 1200, "height": 800})
     counselor_page = counselor_context.new_page()
