@@ -44,6 +44,15 @@ async def _socket(cookie, conversation, session):
                                  headers=[(b"origin", ORIGIN), (b"cookie", cookie.encode())])
 
 
+async def _open_chat(user, conversation, session):
+    """A chat socket of `user`, signed in and active just now, past its "hello" frame: (cookie, socket)."""
+    cookie = await _signed_in(user, active_seconds_ago=0)
+    socket = await _socket(cookie, conversation, session)
+    assert (await socket.connect())[0]
+    assert (await socket.receive_json_from(timeout=3))["type"] == "hello"
+    return cookie, socket
+
+
 async def _until_signed_out(socket, timeout: float):
     """Frames until the signed_out error (other frames, such as messages, may come first)."""
     while True:
@@ -80,10 +89,7 @@ async def test_a_socket_opened_after_the_timeout_signs_the_person_out(chat, clie
 async def test_an_idle_socket_is_signed_out_when_the_timeout_passes(chat, client_a, counselor_a, settings):
     settings.INACTIVITY_TIMEOUT_SECONDS = 2
     conversation, session = chat
-    cookie = await _signed_in(client_a, active_seconds_ago=0)
-    socket = await _socket(cookie, conversation, session)
-    assert (await socket.connect())[0]
-    assert (await socket.receive_json_from(timeout=3))["type"] == "hello"
+    cookie, socket = await _open_chat(client_a, conversation, session)
     assert await socket.receive_nothing(timeout=1.5)  # not before the timeout
     await _until_signed_out(socket, timeout=3)
     assert (await socket.receive_output(timeout=3))["code"] == 4401
@@ -94,10 +100,7 @@ async def test_an_idle_socket_is_signed_out_when_the_timeout_passes(chat, client
 async def test_chatting_keeps_the_person_signed_in_on_the_socket_and_the_pages(chat, client_a, counselor_a, settings):
     settings.INACTIVITY_TIMEOUT_SECONDS = 2
     conversation, session = chat
-    cookie = await _signed_in(client_a, active_seconds_ago=0)
-    socket = await _socket(cookie, conversation, session)
-    assert (await socket.connect())[0]
-    assert (await socket.receive_json_from(timeout=3))["type"] == "hello"
+    cookie, socket = await _open_chat(client_a, conversation, session)
     for n in range(8):  # 4 s of writing, twice the timeout
         await socket.send_json_to({"type": "send", "client_msg_id": str(uuid.uuid4()), "body": f"still here {n}"})
         assert (await socket.receive_json_from(timeout=3))["type"] == "ack"
@@ -113,10 +116,7 @@ async def test_read_receipts_and_resyncs_alone_do_not_count_as_activity(chat, cl
     """The page sends them by itself, so a device left open with the chat would otherwise never sign out."""
     settings.INACTIVITY_TIMEOUT_SECONDS = 2
     conversation, session = chat
-    cookie = await _signed_in(client_a, active_seconds_ago=0)
-    socket = await _socket(cookie, conversation, session)
-    assert (await socket.connect())[0]
-    assert (await socket.receive_json_from(timeout=3))["type"] == "hello"
+    _cookie, socket = await _open_chat(client_a, conversation, session)
     started = asyncio.get_running_loop().time()
     while asyncio.get_running_loop().time() - started < 5:  # what a page left open sends, every half second
         for automatic in ({"type": "read", "up_to_seq": 0}, {"type": "resync", "after_seq": 0}, {"type": "ping"}):
@@ -136,10 +136,7 @@ async def test_activity_on_the_pages_keeps_the_socket_open(chat, client_a, setti
     """Someone reading their consent or booking in another tab is active: the socket asks the session first."""
     settings.INACTIVITY_TIMEOUT_SECONDS = 2
     conversation, session = chat
-    cookie = await _signed_in(client_a, active_seconds_ago=0)
-    socket = await _socket(cookie, conversation, session)
-    assert (await socket.connect())[0]
-    assert (await socket.receive_json_from(timeout=3))["type"] == "hello"
+    cookie, socket = await _open_chat(client_a, conversation, session)
     for _ in range(4):  # a page request every second, as the middleware records it
         await asyncio.sleep(1)
         await _signed_in_again(cookie)
@@ -158,10 +155,7 @@ def _signed_in_again(cookie):
 async def test_signing_out_on_a_page_closes_the_socket_at_its_next_check(chat, client_a, settings):
     settings.INACTIVITY_TIMEOUT_SECONDS = 2
     conversation, session = chat
-    cookie = await _signed_in(client_a, active_seconds_ago=0)
-    socket = await _socket(cookie, conversation, session)
-    assert (await socket.connect())[0]
-    assert (await socket.receive_json_from(timeout=3))["type"] == "hello"
+    cookie, socket = await _open_chat(client_a, conversation, session)
     await database_sync_to_async(lambda: _session_store(cookie).flush())()
     frame = await _until_signed_out(socket, timeout=4)
     assert frame["message"] == "Anda sudah keluar. Masuk lagi untuk melanjutkan."
