@@ -28,10 +28,15 @@ def activity_record(*, session, at: datetime) -> None:
     session[SESSION_KEY] = at.timestamp()
 
 
+def _last_activity(*, session, also_active_at: float | None) -> float | None:
+    seen = [moment for moment in (activity_seen_at(session=session), also_active_at) if moment is not None]
+    return max(seen) if seen else None
+
+
 def inactivity_expired(*, session, at: datetime, also_active_at: float | None = None) -> bool:
     """Has the person been inactive too long? `also_active_at`: activity the session has not recorded yet."""
-    seen = [moment for moment in (activity_seen_at(session=session), also_active_at) if moment is not None]
-    return bool(seen) and at.timestamp() - max(seen) > settings.INACTIVITY_TIMEOUT_SECONDS
+    last = _last_activity(session=session, also_active_at=also_active_at)
+    return last is not None and at.timestamp() - last > settings.INACTIVITY_TIMEOUT_SECONDS
 
 
 def inactivity_sign_out(*, user, session, via: str, request=None, ip_address: str | None = None) -> None:
@@ -61,10 +66,8 @@ def socket_signed_in_check(*, session_key: str | None, user, active_at: float | 
     if inactivity_expired(session=session, at=at, also_active_at=active_at):
         inactivity_sign_out(user=user, session=session, via="chat", ip_address=ip_address)
         return "inactive", 0
-    moments = [moment for moment in (activity_seen_at(session=session), active_at) if moment is not None]
-    if not moments:
-        return "yes", timeout
-    return "yes", timeout - (at.timestamp() - max(moments))
+    last = _last_activity(session=session, also_active_at=active_at)
+    return "yes", timeout if last is None else timeout - (at.timestamp() - last)
 
 
 def socket_activity_record(*, session_key: str | None) -> None:
