@@ -59,9 +59,12 @@ class IssuingBody(models.Model):
 
 
 class LicenceKind(models.TextChoices):
-    # UU 23/2022 on psychology services: STR (registration) and SILP (practice permit).
+    # UU 23/2022 on psychology services: STR (registration) and SILP (practice permit). Clinical
+    # psychologists are health workers (UU 17/2023 on health) and practise with an STR plus a SIPPK,
+    # the practice permit a regency or city issues for one place (Permenkes 45/2017, arts. 3 and 5).
     STR = "str", _("STR (Surat Tanda Registrasi, psychologist registration)")
     SILP = "silp", _("SILP (Surat Izin Layanan Psikologi, practice permit)")
+    SIPPK = "sippk", _("SIPPK (Surat Izin Praktik Psikolog Klinis, clinical psychologist's practice permit)")
     COUNSELOR_CERTIFICATION = "counselor_certification", _("Counselor certification")
     US_LPC = "us_lpc", _("Licensed Professional Counselor (US)")
     OTHER = "other", _("Other licence")

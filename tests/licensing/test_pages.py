@@ -32,6 +32,14 @@ def test_counselor_submits_a_licence_with_its_document(client, staff_login, coun
     assert b"STR-77" in response.content
 
 
+def test_a_clinical_psychologist_submits_a_sippk_beside_the_str(client, staff_login, counselor_a):
+    staff_login(client, counselor_a)
+    assert "SIPPK (Surat Izin Praktik Psikolog Klinis" in client.get("/licensing/mine/").content.decode()
+    client.post("/licensing/mine/", submit_data(kind="sippk", number="SIPPK-503/12"), follow=True)
+    row = Licence.objects.get(counselor=counselor_a)
+    assert (row.kind, row.number, row.state) == ("sippk", "SIPPK-503/12", LicenceState.SUBMITTED)
+
+
 def test_submission_with_a_disguised_file_is_refused(client, staff_login, counselor_a):
     staff_login(client, counselor_a)
     bad = SimpleUploadedFile("str.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
