@@ -1,9 +1,9 @@
 """The first published consent text, in English and Bahasa Indonesia (Indonesia is the first market).
 
 Written to the checklist in ACA 2014 H.2.a and A.2.a, Indonesia's UU 27/2022 (personal data
-protection) and UU 23/2022 (psychology services). The data migration 0002 publishes it as version 1
-of each language; later versions are drafted and published by admins in the app. Changing this file
-changes nothing already published.
+protection) and UU 23/2022 (psychology services). The data migration 0002 publishes DEFAULT_CONSENT as
+version 1 of each language and 0003 publishes VERSION_2 on top of it; later versions are drafted and
+published by admins in the app. Changing this file changes nothing already published.
 """
 
 DEFAULT_CONSENT: dict[str, dict] = {
@@ -278,6 +278,158 @@ DEFAULT_CONSENT: dict[str, dict] = {
                 "mengharuskan atau ada penahanan untuk keperluan hukum; catatan persetujuan ini disimpan "
                 "bersamanya. Bila Anda menarik persetujuan atau menutup akun, catatan Anda tetap disimpan selama "
                 "masa itu; catatan tidak langsung dihapus.\n"
+                "Setelah masa itu berakhir, catatan Anda dimusnahkan untuk selamanya dengan menghancurkan kunci "
+                "enkripsi yang hanya dipakai untuk data Anda. Setelah itu tidak ada salinan yang dapat dibaca "
+                "lagi, termasuk salinan cadangan.",
+            ),
+        },
+    },
+}
+
+
+# Version 2 (data migration 0003): the sections below replace version 1's; the rest is carried over
+# from the newest published version of each language. Why (issue 22, a native speaker's review with
+# sources checked 2024-2026):
+# - 112 answers in only part of Indonesia, so 110, 119 and 113 stand beside it, and the Ministry of
+#   Health's line is named as it is today (Healing119, since 31 July 2025), never first or alone;
+# - the Indonesian text now says what the English says: "not watched around the clock", "can
+#   include calling", a data key the platform holds (not one the client holds), tamper-evident,
+#   a legal hold that suspends destruction (not a detention), and a code word ("kode pengenal")
+#   that is not the account password;
+# - one reconnection window (5 minutes) in the consent and the intake's default plan.
+VERSION_2: dict[str, dict] = {
+    "en": {
+        "change_summary": "Emergency numbers corrected (112 is not yet available everywhere in Indonesia; "
+        "110, 119 and 113 beside it; Healing119), the encryption key described exactly, the code word is "
+        "not your password.",
+        "sections": {
+            "emergencies": (
+                "Emergencies and when your counselor is not available",
+                "This platform is not an emergency service. If you or someone else is in danger, in Indonesia "
+                "call 110 (police), 119 (ambulance) or 113 (fire). 112 reaches all three in many regions but "
+                "is not yet available everywhere in Indonesia, so if it does not connect, call 110, 119 or 113. "
+                "For mental-health support you can also call Healing119, the Ministry of Health's line (119, "
+                "then press 8), which may be slow to answer. Or go to the emergency department (IGD) of the "
+                "nearest hospital. If you are elsewhere, call your local emergency number.\n"
+                "At intake you give an emergency plan: where you usually are, your local emergency numbers "
+                "and an emergency contact you allow us to call. If you press \"I need help now\" or write "
+                "something that suggests danger, your counselor is alerted at once; if your counselor does "
+                "not answer, an on-call counselor and then a supervisor are alerted. Pressing the button does "
+                "not send an ambulance or the police: a person here contacts you. A person always decides "
+                "what to do; the system never decides alone.",
+            ),
+            "confidentiality_limits": (
+                "The limits of confidentiality online",
+                "We keep your counseling strictly confidential. Connections are encrypted, and your messages and "
+                "personal details are stored encrypted under a data key used only for your data. The platform "
+                "holds that key, itself stored encrypted; you do not need to keep it. Even so, no online "
+                "service can fully guarantee confidentiality: even encrypted sites are sometimes breached. If "
+                "your data is ever exposed, we will tell you and the authorities within 3 x 24 hours, as "
+                "Indonesian law requires.\n"
+                "Your counselor must also break confidentiality when the law or their code of ethics requires "
+                "it: when there is a serious risk that you or someone else will be harmed, when a child is at "
+                "risk of abuse, or when a court orders it. Where possible, they will talk with you first.",
+            ),
+            "identity_location": (
+                "Knowing who and where you are",
+                "To avoid false identities and to help you in an emergency, we check your identity when you "
+                "join (a staff member reviews an identity document) and at the start of every session (a code "
+                "word you choose). The code word is not your account password: nobody here ever asks for your "
+                "password. Before every session you confirm where you are: it decides which law applies, "
+                "whether your counselor may counsel you there, and which emergency numbers are shown to you.",
+            ),
+        },
+    },
+    "id": {
+        "change_summary": "Nomor darurat diperbaiki (112 belum tersedia di semua daerah; 110, 119, dan 113 "
+        "di sampingnya; Healing119), istilah disamakan dengan versi bahasa Inggris, kode pengenal bukan kata "
+        "sandi akun.",
+        "sections": {
+            "technology_failure": (
+                "Bila teknologi mengalami gangguan",
+                "Jika sambungan obrolan terputus saat sesi, halaman akan tersambung kembali dengan sendirinya "
+                "dan pesan yang sudah tersimpan tidak akan hilang. Jika tidak dapat tersambung kembali dalam "
+                "5 menit, konselor akan menulis kepada Anda di platform ini dan, bila perlu, menggunakan nomor "
+                "telepon profesional yang tercantum di bagian pertama sebagai jalur cadangan. Sesi yang gagal "
+                "karena gangguan teknis dijadwalkan ulang tanpa biaya bagi Anda.\n"
+                "Jika Anda sedang dalam bahaya saat sambungan terputus, konselor akan menjalankan rencana "
+                "darurat yang Anda berikan saat asesmen awal, yang dapat mencakup menghubungi kontak darurat "
+                "Anda atau layanan darurat setempat.",
+            ),
+            "response_times": (
+                "Seberapa cepat kami menjawab",
+                "Selama sesi yang telah dipesan, konselor menjawab secara langsung. Di luar sesi Anda dapat "
+                "mengirim pesan; konselor berjanji menjawab dalam waktu yang tercantum di bawah. Kami memantau "
+                "janji ini: bila balasan terlambat, konselor jaga diberi tahu dan menindaklanjutinya. Pesan di "
+                "luar sesi tidak dipantau sepanjang waktu, jadi jangan pernah menggunakannya untuk keadaan "
+                "darurat.",
+            ),
+            "emergencies": (
+                "Keadaan darurat dan saat konselor tidak dapat dihubungi",
+                "Platform ini bukan layanan darurat. Jika Anda atau orang lain dalam bahaya, di Indonesia "
+                "hubungi 110 (polisi), 119 (ambulans), atau 113 (pemadam kebakaran). Nomor 112 menjangkau "
+                "ketiganya di banyak daerah, tetapi belum tersedia di semua daerah di Indonesia; jika 112 tidak "
+                "tersambung, hubungi 110, 119, atau 113. Untuk dukungan kesehatan jiwa, Anda juga dapat "
+                "menghubungi Healing119, layanan Kementerian Kesehatan (119, lalu tekan 8), yang mungkin lambat "
+                "menjawab. Anda juga dapat mendatangi Instalasi Gawat Darurat (IGD) rumah sakit terdekat. Bila "
+                "Anda berada di luar Indonesia, hubungi nomor darurat setempat.\n"
+                "Saat asesmen awal Anda memberikan rencana darurat: tempat Anda biasanya berada, nomor darurat "
+                "setempat, dan kontak darurat yang Anda izinkan untuk kami hubungi. Jika Anda menekan tombol "
+                "\"Saya butuh bantuan sekarang\" atau menulis sesuatu yang menandakan bahaya, konselor langsung "
+                "diberi tahu; jika konselor tidak menjawab, konselor jaga lalu supervisor akan diberi tahu. "
+                "Menekan tombol itu tidak mendatangkan ambulans atau polisi: seseorang dari layanan ini yang "
+                "akan menghubungi Anda. Keputusan selalu diambil oleh manusia; sistem tidak pernah memutuskan "
+                "sendiri.",
+            ),
+            "differences": (
+                "Perbedaan zona waktu, budaya, dan bahasa",
+                "Konselor Anda mungkin tinggal di zona waktu yang berbeda. Waktu sesi selalu ditampilkan dalam "
+                "zona waktu Anda sendiri; periksalah sebelum setiap sesi. Konselor Anda juga mungkin berasal dari "
+                "budaya atau daerah yang berbeda dengan Anda. Anda dapat menjalani konseling dalam bahasa "
+                "Indonesia atau bahasa Inggris; sampaikan kepada konselor bila Anda tidak memahami suatu kata "
+                "atau gagasan, atau bila ada yang disampaikannya tidak sesuai dengan budaya atau keyakinan Anda.",
+            ),
+            "records_access": (
+                "Siapa yang dapat melihat catatan Anda, dan menjaga perangkat Anda sendiri",
+                "Pesan Anda dibaca oleh Anda dan konselor Anda. Supervisor klinis dapat membacanya bila "
+                "diperlukan untuk menjaga keamanan dan mutu layanan bagi Anda. Staf teknis dan administrasi "
+                "platform tidak dapat membaca pesan Anda dalam pekerjaan sehari-hari; dalam keadaan darurat, "
+                "orang yang ditunjuk dapat membukanya melalui prosedur akses darurat (break-glass) yang tercatat. "
+                "Setiap akses oleh staf dicatat dalam log audit yang dirancang agar setiap perubahan atasnya "
+                "dapat terdeteksi, dan Anda dapat menanyakan siapa saja yang telah melihat data Anda.\n"
+                "Jagalah juga dari sisi Anda: gunakan perangkat yang hanya Anda pakai, kunci dengan PIN atau kata "
+                "sandi, jangan membagikan akun Anda, berbicaralah dari tempat yang privat, dan keluar dari akun "
+                "setelah selesai. Anda otomatis dikeluarkan setelah 15 menit tanpa aktivitas.",
+            ),
+            "confidentiality_limits": (
+                "Batas kerahasiaan secara daring",
+                "Kami menjaga kerahasiaan konseling Anda dengan ketat. Sambungan dienkripsi, dan pesan serta data "
+                "pribadi Anda disimpan terenkripsi dengan kunci data yang hanya dipakai untuk data Anda. Kunci "
+                "itu disimpan oleh platform, juga dalam keadaan terenkripsi; Anda tidak perlu menyimpannya. "
+                "Meskipun demikian, tidak ada layanan daring yang dapat menjamin kerahasiaan sepenuhnya: situs "
+                "yang terenkripsi pun kadang dibobol. Jika data Anda bocor, kami akan memberi tahu Anda dan "
+                "pihak berwenang dalam waktu 3 x 24 jam, sesuai hukum Indonesia.\n"
+                "Konselor juga wajib membuka kerahasiaan bila hukum atau kode etiknya mengharuskan: bila ada "
+                "risiko serius Anda atau orang lain akan celaka, bila ada anak yang berisiko mengalami kekerasan, "
+                "atau bila ada perintah pengadilan. Bila memungkinkan, konselor akan membicarakannya dengan Anda "
+                "terlebih dahulu.",
+            ),
+            "identity_location": (
+                "Mengetahui siapa Anda dan di mana Anda berada",
+                "Untuk mencegah identitas palsu dan agar dapat membantu Anda saat darurat, kami memeriksa "
+                "identitas Anda saat mendaftar (staf meninjau dokumen identitas) dan pada awal setiap sesi "
+                "(kode pengenal yang Anda pilih). Kode pengenal bukan kata sandi akun Anda: tidak seorang pun "
+                "di layanan ini akan meminta kata sandi akun Anda. Sebelum setiap sesi Anda mengonfirmasi "
+                "lokasi Anda: lokasi itu menentukan hukum yang berlaku, apakah konselor boleh memberi layanan "
+                "kepada Anda di sana, dan nomor darurat yang ditampilkan kepada Anda.",
+            ),
+            "retention": (
+                "Berapa lama catatan disimpan dan bagaimana dimusnahkan",
+                "Pesan obrolan Anda adalah catatan klinis. Kami menyimpannya sekurang-kurangnya 7 tahun sejak "
+                "kontak terakhir Anda dengan kami, atau lebih lama bila hukum di tempat Anda atau tempat konselor "
+                "mengharuskan, atau bila ada penangguhan pemusnahan karena keperluan hukum (legal hold); catatan "
+                "persetujuan ini disimpan bersamanya. Bila Anda menarik persetujuan atau menutup akun, catatan "
+                "Anda tetap disimpan selama masa itu; catatan tidak langsung dihapus.\n"
                 "Setelah masa itu berakhir, catatan Anda dimusnahkan untuk selamanya dengan menghancurkan kunci "
                 "enkripsi yang hanya dipakai untuk data Anda. Setelah itu tidak ada salinan yang dapat dibaca "
                 "lagi, termasuk salinan cadangan.",

@@ -32,7 +32,7 @@ class IntakeForm(forms.Form):
         required=True)
     connection_drop_plan = forms.CharField(
         label=_("If the connection drops during a session"), widget=forms.Textarea(attrs=TEXT_AREA),
-        initial=_("I will try to reconnect for 10 minutes. If I cannot, my counselor will phone me on my "
+        initial=_("I will try to reconnect for 5 minutes. If I cannot, my counselor will phone me on my "
                   "number above."),
         help_text=_("What you and your counselor will do. Edit it if you want something else."))
     other_providers = forms.CharField(
@@ -56,7 +56,8 @@ class IntakeForm(forms.Form):
         label=_("Code word or phrase"), max_length=128, required=False, strip=True,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("Your counselor may ask you to type it at the start of a session, to be sure it is you. "
-                    "It is stored like a password: nobody can read it back."))
+                    "Choose something other than your account password: nobody here ever asks for your "
+                    "password. It is stored like a password: nobody can read it back."))
     code_word_again = forms.CharField(label=_("Code word again"), max_length=128, required=False, strip=True,
                                       widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 

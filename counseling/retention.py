@@ -26,7 +26,9 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, ProtectedError, Subquery
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from counseling import clock
 from counseling.audit import audit_record
@@ -35,6 +37,10 @@ from counseling.models import ErasureRequest, LegalHold, RetentionRule, Retentio
 from counseling.notifications import notify_user_on_commit
 
 log = logging.getLogger(__name__)
+
+# The seeded rule's name (migration 0003), marked so the answer to an erasure request can name it in
+# the client's language. It is a professional guideline (APA), not a law, and the answer says so.
+DEFAULT_RULE_NAME = gettext_noop("APA default: 7 years after last contact")
 
 PURGE_BATCH_SIZE = 2000
 
@@ -92,7 +98,7 @@ def applicable_rules(places: set[tuple[str, str]]) -> list[RetentionRule]:
              if not rule.country or any(rule.country == country and rule.region in ("", region)
                                         for country, region in places)]
     if not rules:
-        rules = [RetentionRule(name="APA default: 7 years after last contact", years_after_last_contact=7,
+        rules = [RetentionRule(name=DEFAULT_RULE_NAME, years_after_last_contact=7,
                                age_of_majority=18, years_after_majority=3)]
     return rules
 
@@ -335,9 +341,9 @@ def erasure_answer_text(erasure: ErasureRequest) -> str:
         return _("Your data is being erased now. Its encryption key has been destroyed, so it can no longer be "
                  "read anywhere, including in backups. Your account is closed.")
     if erasure.decision == ErasureRequest.Decision.KEEP_UNTIL and erasure.keep_until:
-        return _("The law requires us to keep your counseling records until %(date)s (%(rule)s). They stay "
-                 "encrypted and will be destroyed on that date without you asking again.") % {
-            "date": erasure.keep_until.isoformat(), "rule": erasure.rule}
+        return _("We keep your counseling records until %(date)s, under the record-keeping rule we follow: "
+                 "%(rule)s. They stay encrypted and will be destroyed on that date without you asking "
+                 "again.") % {"date": date_format(erasure.keep_until, "DATE_FORMAT"), "rule": _(erasure.rule)}
     if erasure.decision == ErasureRequest.Decision.KEEP_UNTIL:
         return _("Your records are under a legal hold and cannot be erased while it lasts. We will destroy "
                  "them when the hold ends and no other duty applies.")

@@ -51,8 +51,8 @@ def _chat_strings() -> dict:
         "typing": _("is typing..."), "you": _("You"), "undecryptable": _("[this message cannot be decrypted]"),
         "help_sent": _("Your counselor and the on-call team have been alerted. If you are in danger, call the "
                        "emergency numbers below now."),
-        "code_word_prompt": _("Your counselor asks for your code word. Type it here; it is checked privately "
-                              "and never shown in the chat."),
+        "code_word_prompt": _("Your counselor asks for your code word (not your account password). Type it "
+                              "here; it is checked privately and never shown in the chat."),
         "code_word_sent": _("Thank you. Your code word was checked."),
         "code_word_requested": _("Asked the client for their code word..."),
         "match": _("Code word matches"), "no_match": _("Code word does NOT match"),

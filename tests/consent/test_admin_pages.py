@@ -36,7 +36,7 @@ def test_an_admin_drafts_edits_sees_the_diff_and_publishes_a_new_version(admin_b
     data = _draft_form_data(draft, body_insurance="We never bill insurers. Ask yours before you claim.")
     admin_browser.post(f"/consent/manage/versions/{draft.pk}/", {**data, "save": "1"})
     page = admin_browser.get(f"/consent/manage/versions/{draft.pk}/").content.decode()
-    assert "Changes since version 1" in page
+    assert f"Changes since version {draft.number - 1}" in page
     assert 'class="diff-add">+ We never bill insurers. Ask yours before you claim.' in page
     assert 'class="diff-del">- Online counseling on this platform may not be covered' in page
 

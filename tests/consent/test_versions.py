@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from consent.default_text import DEFAULT_CONSENT
 from consent.models import ELEMENT_KEYS, ConsentSection, ConsentVersion, ImmutableConsentError
 from consent.selectors import consent_version_in_force
 from consent.services import consent_draft_create, consent_draft_update, consent_version_publish
@@ -21,10 +22,55 @@ def test_a_fresh_install_has_a_published_version_in_english_and_indonesian_with_
         assert all(section.title.strip() and section.body.strip() for section in sections.values())
 
 
-def test_the_indonesian_version_names_the_indonesian_emergency_numbers():
-    version = consent_version_in_force(language="id")
-    emergencies = version.sections.get(key="emergencies").body
-    assert "112" in emergencies and "119 ekstensi 8" in emergencies
+def test_version_2_is_in_force_in_both_languages_and_version_1_stays_as_it_was_accepted():
+    for language in ("en", "id"):
+        versions = ConsentVersion.objects.filter(language=language).order_by("number")
+        assert [(v.number, v.status) for v in versions] == [(1, "published"), (2, "published")]
+        assert consent_version_in_force(language=language).number == 2
+        first = versions[0].sections.get(key="emergencies").body
+        assert first == DEFAULT_CONSENT[language]["sections"]["emergencies"][1]
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_emergency_section_does_not_present_112_as_enough_and_lists_110_119_113_first(language):
+    emergencies = consent_version_in_force(language=language).sections.get(key="emergencies").body
+    first_paragraph = emergencies.split("\n")[0]
+    assert first_paragraph.index("110") < first_paragraph.index("112")
+    for number in ("110", "119", "113", "Healing119"):
+        assert number in first_paragraph
+    assert {"en": "not yet available everywhere", "id": "belum tersedia di semua daerah"}[language] in emergencies
+    assert {"en": "119, then press 8", "id": "119, lalu tekan 8"}[language] in emergencies
+    assert "SEJIWA" not in emergencies and "nasional" not in emergencies
+    assert "nomor darurat Indonesia" not in emergencies
+
+
+def test_the_indonesian_version_2_says_what_the_english_says():
+    sections = {s.key: s.body for s in consent_version_in_force(language="id").sections.all()}
+    text = " ".join(sections.values())
+    assert "tidak dipantau sepanjang waktu" in sections["response_times"]
+    assert "yang dapat mencakup menghubungi" in sections["technology_failure"]
+    assert "5 menit" in sections["technology_failure"]
+    assert "Kunci itu disimpan oleh platform" in sections["confidentiality_limits"]
+    assert "dapat terdeteksi" in sections["records_access"]
+    assert "penangguhan pemusnahan" in sections["retention"]
+    assert "kode pengenal" in sections["identity_location"]
+    assert "bukan kata sandi akun Anda" in sections["identity_location"]
+    for wrong in ("selama 24 jam", "termasuk menghubungi", "kunci milik Anda sendiri", "tahan manipulasi",
+                  "penahanan", "kata sandi rahasia", "konselor piket"):
+        assert wrong not in text, wrong
+
+
+def test_the_consent_and_the_intakes_default_connection_plan_promise_the_same_reconnection_window():
+    import re
+
+    from counseling.intake_forms import IntakeForm
+
+    with translation.override("en"):
+        minutes = re.search(r"reconnect for (\d+) minutes", str(IntakeForm.base_fields["connection_drop_plan"].initial))
+    assert minutes is not None
+    en = consent_version_in_force(language="en").sections.get(key="technology_failure").body
+    id_ = consent_version_in_force(language="id").sections.get(key="technology_failure").body
+    assert f"within {minutes[1]} minutes" in en and f"dalam {minutes[1]} menit" in id_
 
 
 def test_the_required_elements_cover_the_distance_counseling_checklist():
@@ -51,14 +97,14 @@ def test_publishing_with_an_empty_required_section_is_refused_with_a_message_nam
     assert "Cannot publish" in message and "Insurance" in message
     draft.refresh_from_db()
     assert not draft.is_published
-    assert consent_version_in_force(language="en").number == 1
+    assert consent_version_in_force(language="en").number == 2
 
 
 def test_publishing_a_complete_draft_makes_it_the_version_in_force_and_is_audited(admin_user):
     draft = consent_draft_create(language="en", created_by=admin_user)
     consent_version_publish(version=draft, actor=admin_user)
     assert consent_version_in_force(language="en") == draft
-    assert consent_version_in_force(language="id").number == 1
+    assert consent_version_in_force(language="id").number == 2
     entry = AuditEntry.objects.filter(action="consent.version_published").last()
     assert entry.actor_id == admin_user.pk and entry.target_id == str(draft.pk)
     assert len(entry.detail["text_sha256"]) == 64
@@ -74,7 +120,7 @@ def test_a_version_with_a_future_effective_date_does_not_replace_the_one_in_forc
     consent_draft_update(version=draft, sections=sections, effective_at=now() + timedelta(days=7),
                          change_summary="Next week", actor=admin_user)
     consent_version_publish(version=draft, actor=admin_user)
-    assert consent_version_in_force(language="en").number == 1
+    assert consent_version_in_force(language="en").number == 2
     assert consent_version_in_force(language="en", at=now() + timedelta(days=8)) == draft
 
 

@@ -3,7 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.utils import translation
+from django.utils.formats import date_format
 
 from counseling import clock
 from counseling.models import AuditEntry, ErasureRequest, LegalHold, RetentionRule, RetentionTombstone, User
@@ -43,11 +46,17 @@ def test_staff_see_the_duties_and_answer_keep_until_the_date_of_the_rule(client,
     asked.refresh_from_db()
     assert asked.decision == "keep_until" and asked.keep_until.isoformat() == until
     assert asked.rule.startswith("APA default")
-    # The client is told: e-mail and their page, with the date and the rule.
+    # The client is told in their language (Indonesian): the date as they write it, the rule by name, and
+    # that it is the rule we follow (an APA guideline), not a claim that the law requires it.
     told = [m for m in mail.outbox if client_a.email in m.to]
-    assert len(told) == 1 and until in told[0].body
+    with translation.override("id"):
+        local_date = date_format(asked.keep_until, "DATE_FORMAT")
+    assert len(told) == 1 and local_date in told[0].body and until not in told[0].body
+    assert "pedoman pencatatan APA" in told[0].body and "aturan penyimpanan catatan yang kami ikuti" in told[0].body
+    assert "Hukum mewajibkan" not in told[0].body and "APA default" not in told[0].body
     client.force_login(client_a)
-    assert until in client.get("/privacy/erasure/").content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    assert local_date in client.get("/privacy/erasure/").content.decode()
     assert User.objects.filter(pk=client_a.pk, is_active=True).exists()
 
 

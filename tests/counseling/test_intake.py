@@ -196,4 +196,6 @@ def test_the_intake_speaks_bahasa_indonesia(client, client_a, consented, setting
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
     page = client.get(reverse("intake:form")).content.decode()
     assert "Rencana darurat" in page and "Nama sesuai identitas" in page
-    assert "Dukungan kesehatan jiwa dan krisis" in page  # the seeded number's description, translated
+    assert "belum tersedia di semua daerah di Indonesia" in page  # 112's seeded description, translated
+    assert "Layanan kesehatan jiwa dan pencegahan bunuh diri" in page  # Healing119's
+    assert "kode pengenal" in page.lower() and "kata sandi rahasia" not in page
