@@ -9,25 +9,11 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
 
 from counseling.clock import now
 from counseling.crypto import DecryptionError
+from counseling.escalation import emergency_numbers
 from counseling.selectors import caseload, caseload_gate_statuses, caseload_last_contact
-
-
-def _emergency_numbers(country: str, region: str) -> list[dict]:
-    """The numbers for the client's place, from the escalation module; never a single number."""
-    try:
-        from counseling.escalation import emergency_numbers
-    except ImportError:
-        numbers = []
-        if country in ("", "ID"):
-            numbers += [{"label": _("Emergency (police, ambulance, fire), Indonesia"), "number": "112"},
-                        {"label": _("SEJIWA mental-health line, Indonesia"), "number": "119 ext. 8"}]
-        numbers.append({"label": _("Elsewhere: your local emergency number"), "number": ""})
-        return numbers
-    return emergency_numbers(country=country, region=region)
 
 
 def _first_url(*names: str, args=None) -> str:
@@ -71,7 +57,8 @@ def client_dashboard_context(*, request) -> dict:
         "messages_url": _first_url("sessions:chat_list"),
         # The escalation feature's "I need help now" (a POST that alerts the counselor at once).
         "help_url": _first_url("escalation:help_request"),
-        "emergency_numbers": _emergency_numbers(place.country if place else "", place.region if place else ""),
+        "emergency_numbers": emergency_numbers(country=place.country if place else "",
+                                               region=place.region if place else ""),
         "referrals": referrals,
         "client_zone": client.client_profile.time_zone,
     }

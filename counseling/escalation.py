@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy
 from counseling import clock
 from counseling.audit import audit_record
 from counseling.crypto import DecryptionError, open_text, seal
+from counseling.identity_selectors import emergency_numbers_for
 from counseling.models import (
     Escalation,
     EscalationAlert,
@@ -61,12 +62,14 @@ LADDER = [Rung.COUNSELOR, Rung.ON_CALL, Rung.SUPERVISOR]
 CLIENT_FACING = {EscalationKind.HELP_BUTTON, EscalationKind.RISK_PHRASE, EscalationKind.NO_EMERGENCY_PLAN}
 
 # ------------------------------------------------------------------------------------------------
-# Risk phrases: matched on normalised text, whole words only.
+# Risk phrases: matched on normalised text (Indonesian words reduced to their root), whole words only.
 
 DEFAULT_RISK_PHRASES: dict[str, list[str]] = {
     "id": ["bunuh diri", "bundir", "ingin mati", "mengakhiri hidup", "akhiri hidupku", "lebih baik mati",
            "tidak ingin hidup lagi", "capek hidup", "menyakiti diri sendiri", "melukai diri", "sayat tangan",
-           "minum racun", "gantung diri", "loncat dari gedung"],
+           "minum racun", "gantung diri", "loncat dari gedung",
+           # issue 22: cutting with a razor blade ("nyilet", from "silet"), and "just die"
+           "silet tangan", "nyilet", "mati saja"],
     "en": ["kill myself", "end my life", "want to die", "suicide", "suicidal", "take my own life",
            "hurt myself", "self harm", "better off dead", "no reason to live", "do not want to live",
            "unalive myself", "end it all"],
@@ -79,6 +82,7 @@ _WORD_VARIANTS = {
     "gak": "tidak", "ga": "tidak", "gk": "tidak", "nggak": "tidak", "ngga": "tidak", "enggak": "tidak",
     "engga": "tidak", "tdk": "tidak", "tak": "tidak", "aja": "saja", "sj": "saja",
     "mengakhiri": "akhiri", "ngakhirin": "akhiri", "ngakhiri": "akhiri", "mengakhirkan": "akhiri",
+    "akhirin": "akhiri",
     "bundir": "bunuh diri", "capai": "capek", "cape": "capek", "lelah": "capek",
     "diriku": "diri", "sndiri": "sendiri",
     # English: contractions and chat spellings.
@@ -86,33 +90,100 @@ _WORD_VARIANTS = {
     "selfharm": "self harm", "suicde": "suicide",
 }
 _LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "0": "o", "$": "s", "5": "s"})
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+_STRETCHED = re.compile(r"(.)\1{2,}|(.)\2+\b")  # "matiii", "ajaa"; a double inside a word waits for the root
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def _fold(word: str) -> str:
+    return _DOUBLED.sub(r"\1", word)  # "kill" -> "kil", "tangannya" -> "tanganya" (both sides alike)
+
+
+# The variant table keyed by the spelling as written and by its letter-folded spelling ("engga" -> "enga").
+_VARIANTS = {key: " ".join(_fold(part) for part in value.split())
+             for word, value in _WORD_VARIANTS.items() for key in (word, _fold(word))}
 
 
 def normalise(text: str) -> str:
-    """Lower case, no accents or punctuation, one spelling per word, repeated letters folded.
+    """Lower case, no accents or punctuation, one spelling per word, Indonesian affixes off, letters folded.
 
-    Applied to phrases and messages alike, so "Pengen MATIII..." and "ingin mati" meet.
+    Applied to phrases and messages alike, so "Pengen MATIII..." and "ingin mati" meet, and so do
+    "nyayat tanganku" and "sayat tangan".
     """
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"['`]", "", text)  # don't -> dont (a curly apostrophe is already gone)
-    text = text.translate(_LEET)
-    text = re.sub(r"[^a-z]+", " ", text)
-    text = re.sub(r"(.)\1+", r"\1", text)  # "matiii" -> "mati", "kill" -> "kil" (both sides alike)
+    text = text.replace("'", "").replace("`", "")  # don't -> dont (a curly apostrophe is already gone)
+    text = _NOT_LETTERS.sub(" ", text.translate(_LEET))
+    text = _STRETCHED.sub(r"\1\2", text)
     words = []
-    for word in text.split():
-        replacement = _WORD_VARIANTS.get(word) or _folded_variants().get(word) or word
-        words.extend(re.sub(r"(.)\1+", r"\1", part) for part in replacement.split())
+    # Folded once for the whole text (a regex per word would double the cost of every message).
+    for word, folded in zip(text.split(), _fold(text).split(), strict=True):
+        variant = _VARIANTS.get(word) or _VARIANTS.get(folded)
+        if variant is None:
+            root = indonesian_root(word)
+            root = folded if root == word else _fold(root)
+            variant = _VARIANTS.get(root, root)  # "lelahnya" -> "lelah" -> "capek"
+        words.append(variant)
     return " ".join(words)
 
 
-_FOLDED: dict[str, str] = {}
+_MIN_ROOT = 4  # letters a root keeps: "diri" is not di- + "ri", "punya" not "pu" + -nya
+_VOWELS = frozenset("aeiou")
+# Roots whose derived words are everyday words with another meaning: on these, -kan, -in, -i, ter- and
+# ber- stay. matikan/matiin: switch off; hidupkan/hidupin: switch on; gantungkan: rely on, and
+# tergantung/bergantung: depend on ("tergantung diri kita"); berdiri: stand, terdiri: consist of,
+# dirikan: found; tangani: handle.
+_DERIVED_MEANS_ELSE = frozenset({"mati", "hidup", "gantung", "diri", "tangan"})
 
 
-def _folded_variants() -> dict[str, str]:
-    # The variant table keyed by its own letter-folded spelling ("engga" -> "enga").
-    if not _FOLDED:
-        _FOLDED.update({re.sub(r"(.)\1+", r"\1", k): v for k, v in _WORD_VARIANTS.items()})
-    return _FOLDED
+def indonesian_root(word: str) -> str:
+    """The root of an affixed Indonesian word ("menyayat", "nyayat", "disayat" -> "sayat"), else the word.
+
+    Why: people in crisis write colloquial, affixed Indonesian ("nyilet lagi", "pengen nyayat tanganku"),
+    so a phrase kept once in its plain form has to meet those forms. Phrases and messages both go
+    through this, so a wrong root costs nothing unless it lands on a risk word; hence it is blunt and
+    cautious rather than clever: no dictionary, at most one clitic, one prefix and one suffix, at least
+    _MIN_ROOT letters left, -i only after a prefix ("mati", "diri", "lagi" end in i), and the everyday
+    verbs of _DERIVED_MEANS_ELSE kept whole. No English risk word carries these affixes, so English
+    comes through unchanged. Reduplication ("sayat-sayat", "sayat2") needs nothing here: the hyphen
+    and the digit already split the words.
+    - clitics -nya, -ku, -mu: "dirinya", "tanganku", "hidupmu";
+    - prefixes: meny- and colloquial ny- give back the s they replace ("menyayat", "nyilet"), meng-,
+      mem-/men- before a consonant ("membunuh"), me- ("melukai", "meminum"), colloquial nge-
+      ("ngebunuh"), di-, ter-, ber-;
+    - suffixes: -kan, colloquial -in, and -i after a prefix ("menyakiti", "nyakitin" -> "sakit").
+    """
+    for clitic in ("nya", "ku", "mu"):
+        if word.endswith(clitic) and len(word) - len(clitic) >= _MIN_ROOT:
+            word = word[:-len(clitic)]
+            break
+    prefix, stem = _split_prefix(word)
+    root = stem
+    for suffix in ("kan", "in", "i"):
+        if stem.endswith(suffix) and len(stem) - len(suffix) >= _MIN_ROOT and (prefix or suffix != "i"):
+            root = stem[:-len(suffix)]
+            break
+    if root in _DERIVED_MEANS_ELSE:
+        return word if prefix in ("ter", "ber") else stem  # "tergantung", "mematikan" -> "matikan"
+    return root
+
+
+def _split_prefix(word: str) -> tuple[str, str]:
+    # (prefix, the rest) for the one prefix indonesian_root knows, else ("", word).
+    if word.startswith("meny") and word[4:5] in _VOWELS:
+        prefix, rest = "meny", "s" + word[4:]
+    elif word.startswith("ny") and word[2:3] in _VOWELS:
+        prefix, rest = "ny", "s" + word[2:]
+    elif word.startswith("meng"):
+        prefix, rest = "meng", word[4:]
+    elif word.startswith(("mem", "men", "nge")) and word[3:4] not in _VOWELS:
+        prefix, rest = word[:3], word[3:]  # "membunuh"; "meminum", "menangis" are me- + a root in m, n
+    elif word.startswith(("me", "di")):
+        prefix, rest = word[:2], word[2:]
+    elif word.startswith(("ter", "ber")):
+        prefix, rest = word[:3], word[3:]
+    else:
+        return "", word
+    return (prefix, rest) if len(rest) >= _MIN_ROOT else ("", word)
 
 
 @dataclass(frozen=True)
@@ -204,39 +275,18 @@ def confirmed_location(*, client, session=None) -> tuple[str, str]:
     return (latest.location_country, latest.location_region) if latest else ("", "")
 
 
-def _fallback_numbers(country: str) -> list[dict]:
-    numbers = []
-    if country in ("", "ID"):
-        numbers += [{"label": _("Emergency (police, ambulance, fire), Indonesia"), "number": "112"},
-                    {"label": _("SEJIWA mental-health line, Indonesia"), "number": "119 ext. 8"}]
-    numbers.append({"label": _("Elsewhere: your local emergency number"), "number": ""})
-    return numbers
-
-
 def emergency_numbers(*, country: str, region: str = "") -> list[dict]:
-    """[{label, number}] for a place, from the admin-edited table (counseling.selectors.emergency_numbers_for).
+    """The numbers for a place as sent to open pages: [{label, number, tel, description}].
 
-    Never a single number (MISSION.md): with fewer than two numbers known for the place, Indonesia's
-    112 and 119 ext. 8 (for an unknown place) and "your local emergency number" are added.
+    From the published table (counseling.identity_selectors.emergency_numbers_for); an unknown place
+    gets Indonesia's, the first market. Never a single number (MISSION.md): with fewer than two known,
+    "your local emergency number" is added.
     """
-    numbers = []
-    try:
-        from counseling.selectors import emergency_numbers_for
-    except ImportError:
-        emergency_numbers_for = None
-    if emergency_numbers_for is not None and country:
-        try:
-            found = emergency_numbers_for(country=country, region=region)
-        except Exception:  # a broken table must never hide the numbers
-            log.exception("emergency_numbers_for failed for %s; showing the fallback numbers", country)
-            found = []
-        for item in found:
-            number = getattr(item, "number", "")
-            extension = getattr(item, "extension", "")
-            numbers.append({"label": str(getattr(item, "name", "")),
-                            "number": f"{number} ext. {extension}" if extension else str(number)})
+    numbers = [resource.as_alert_item()
+               for resource in emergency_numbers_for(country=country or "ID", region=region if country else "")]
     if len(numbers) < 2:
-        numbers += [n for n in _fallback_numbers(country) if n not in numbers]
+        numbers.append({"label": str(_("Elsewhere: your local emergency number")), "number": "", "tel": "",
+                        "description": ""})
     return numbers
 
 
@@ -386,18 +436,84 @@ def escalation_open(*, client, kind: str, severity: int, dedupe_key: str, counse
 
 
 def help_request(*, client, session=None, at: datetime | None = None, request=None) -> tuple[Escalation, bool]:
-    """The client pressed "I need help now". One live help escalation per client; a second press is recorded."""
+    """The client pressed "I need help now". One live help escalation per client; a press while it is
+    live reaches a person again (help_pressed_again), it is never only a line on the timeline."""
     at = at or clock.now()
-    escalation, created = escalation_open(
-        client=client, kind=EscalationKind.HELP_BUTTON, severity=Severity.HIGH,
-        dedupe_key=f"help_button:client:{client.pk}", counselor=counselor_of(client=client, session=session),
-        session=session, at=at, actor=client, request=request)
-    if not created:
-        with transaction.atomic():
-            _event(escalation, "help_pressed_again", at=at, actor=client)
-            country, region = confirmed_location(client=client, session=session or escalation.session)
-            _tell_client(escalation, country, region)
+    for _attempt in range(2):
+        escalation, created = escalation_open(
+            client=client, kind=EscalationKind.HELP_BUTTON, severity=Severity.HIGH,
+            dedupe_key=f"help_button:client:{client.pk}", counselor=counselor_of(client=client, session=session),
+            session=session, at=at, actor=client, request=request)
+        if created or help_pressed_again(escalation=escalation, session=session, at=at, request=request):
+            break
+        # Resolved between our look-up and the press: its key is free now, so this press opens a new one.
     return escalation, created
+
+
+def help_pressed_again(*, escalation: Escalation, session=None, at: datetime | None = None,
+                       request=None) -> bool:
+    """A further press of the help button on a live help escalation. False if it was resolved meanwhile.
+
+    Every press is counted (one UPDATE, no row). An acknowledged escalation reopens: the ladder
+    restarts from its current rung and that rung is alerted again. An open one alerts its current
+    rung again at once, then at most once per ESCALATION_REPEAT_ALERT_SECONDS: the conditional update
+    of repeat_alerted_at is the claim, so of many simultaneous presses one alerts, and the unique
+    (escalation, rung, recipient, press) keeps a round to one row per person.
+    """
+    at = at or clock.now()
+    window = timedelta(seconds=settings.ESCALATION_REPEAT_ALERT_SECONDS)
+    with transaction.atomic():
+        # Also takes the row's lock (PostgreSQL) until commit, so concurrent presses run one by one below.
+        counted = Escalation.objects.filter(pk=escalation.pk).exclude(state=EscalationState.RESOLVED).update(
+            presses_again=F("presses_again") + 1)
+        if not counted:
+            return False
+        escalation.refresh_from_db()
+        reopened = False
+        if escalation.state == EscalationState.ACKNOWLEDGED:
+            next_step_at = at + timedelta(minutes=ack_minutes(escalation.severity)) \
+                if _next_rung(escalation.rung) else None
+            reopened = bool(Escalation.objects.filter(
+                pk=escalation.pk, state=EscalationState.ACKNOWLEDGED, rung=escalation.rung).update(
+                    state=EscalationState.OPEN, acknowledged_at=None, next_step_at=next_step_at))
+            if reopened:
+                escalation.refresh_from_db()
+                _event(escalation, "reopened", at=at, actor=escalation.client, rung=escalation.rung)
+                audit_record(actor=escalation.client, action="escalation.reopened", target=escalation,
+                             subject=escalation.client_id, request=request, detail={"rung": escalation.rung})
+                if next_step_at:
+                    _enqueue("escalation_advance", escalation.pk, countdown=(next_step_at - at).total_seconds() + 1)
+        claim = Escalation.objects.filter(pk=escalation.pk, state=EscalationState.OPEN)
+        if not reopened:
+            # A reopening always alerts: it follows a person's acknowledgement, so it cannot flood.
+            claim = claim.filter(Q(repeat_alerted_at__isnull=True) | Q(repeat_alerted_at__lte=at - window))
+        if claim.update(repeat_alerted_at=at, repeat_alerts=F("repeat_alerts") + 1):
+            escalation.refresh_from_db()
+            _alert_again(escalation, at=at, request=request)
+        country, region = confirmed_location(client=escalation.client, session=session or escalation.session)
+        _tell_client(escalation, country, region)
+    return True
+
+
+def _alert_again(escalation: Escalation, *, at, request=None) -> None:
+    """One repeat round (number escalation.repeat_alerts): the current rung's people, and the client's own
+    counselor, get a new alert row; delivery goes through the outbox like any alert. The caller won the claim.
+    """
+    press = escalation.repeat_alerts
+    people, gap = _recipients(escalation, escalation.rung, at)
+    rows = [(Rung.ADMIN if gap else escalation.rung, person) for person in people]
+    counselor = escalation.counselor
+    if counselor is not None and counselor.is_active and counselor not in people:
+        rows.append((Rung.COUNSELOR, counselor))  # always told about their own client, as at the opening
+    for rung, person in rows:
+        EscalationAlert.objects.get_or_create(escalation=escalation, rung=rung, recipient=person, press=press,
+                                              defaults={"created_at": at})
+    _event(escalation, "help_pressed_again", at=at, actor=escalation.client, rung=escalation.rung)
+    audit_record(actor=escalation.client, action="escalation.help_pressed_again", target=escalation,
+                 subject=escalation.client_id, request=request,
+                 detail={"rung": escalation.rung, "press": press, "presses_again": escalation.presses_again,
+                         "recipients": [person.pk for _rung, person in rows], "admins_instead": gap})
+    _enqueue("escalation_deliver", escalation.pk)
 
 
 def message_risk_open(*, message, text: str, at: datetime | None = None) -> Escalation | None:
@@ -539,8 +655,8 @@ def _hold_for_tests(alert_id: int) -> None:
             time.sleep(0.1)
 
 
-def _alert_payload(escalation: Escalation) -> dict:
-    return {
+def _alert_payload(escalation: Escalation, press: int = 0) -> dict:
+    payload = {
         "type": "escalation.alert",
         "id": escalation.pk,
         "severity": escalation.get_severity_display(),
@@ -549,6 +665,26 @@ def _alert_payload(escalation: Escalation) -> dict:
         "url": reverse("escalation:detail", args=[escalation.pk]),
         "link": _("Open the alert"),
     }
+    if press:
+        # A new card beside the first one (alerts.js keys cards by id and press). The pseudonym the
+        # counselor already sees everywhere, so the person alerted knows whose press it is at a glance.
+        payload["press"] = press
+        payload["title"] = _("Help button pressed again by %(name)s") % {"name": escalation.client.display_name}
+    return payload
+
+
+def _alert_email(payload: dict, *, press: int) -> tuple[str, str]:
+    """(subject, body) of an alert's e-mail: what happened and a link, never client data (not even the name)."""
+    link = site_link(payload["url"])
+    if press:
+        return (f"[{settings.SITE_NAME}] {_('Help button pressed again')}",
+                _("The client pressed the help button again while their emergency alert is still open "
+                  "(severity: %(severity)s). Open it and act now: %(link)s\n\nThis e-mail holds no client "
+                  "data; sign in to see it.") % {"severity": payload["severity"], "link": link})
+    return (f"[{settings.SITE_NAME}] {payload['title']}",
+            _("An emergency alert needs a person now (severity: %(severity)s). Open it and "
+              "acknowledge it: %(link)s\n\nThis e-mail holds no client data; sign in to see it.")
+            % {"severity": payload["severity"], "link": link})
 
 
 def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int:
@@ -562,7 +698,8 @@ def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int
     sent = 0
     pending = EscalationAlert.objects.filter(
         escalation_id=escalation_id, escalation__state=EscalationState.OPEN
-    ).filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True)).select_related("escalation", "recipient")
+    ).filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True)).select_related(
+        "escalation", "escalation__client__client_profile", "recipient")
     for alert in pending:
         won = EscalationAlert.objects.filter(
             Q(claimed_until__isnull=True) | Q(claimed_until__lte=at), pk=alert.pk
@@ -573,18 +710,14 @@ def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int
         _hold_for_tests(alert.pk)
         escalation = alert.escalation
         with translation.override(settings.LANGUAGE_CODE):
-            payload = _alert_payload(escalation)
+            payload = _alert_payload(escalation, press=alert.press)
             # Marked only when the layer took it: if Redis is down the sweep tries again after the lease.
             if alert.notified_at is None and notify_user_now(user_id=alert.recipient_id, payload=payload):
                 EscalationAlert.objects.filter(pk=alert.pk).update(notified_at=clock.now())
             if alert.emailed_at is None:
-                link = site_link(payload["url"])
-                send_mail(
-                    subject=f"[{settings.SITE_NAME}] {payload['title']}",
-                    message=_("An emergency alert needs a person now (severity: %(severity)s). Open it and "
-                              "acknowledge it: %(link)s\n\nThis e-mail holds no client data; sign in to see it.")
-                    % {"severity": payload["severity"], "link": link},
-                    from_email=None, recipient_list=[alert.recipient.email], fail_silently=False)
+                subject, body = _alert_email(payload, press=alert.press)
+                send_mail(subject=subject, message=body, from_email=None, recipient_list=[alert.recipient.email],
+                          fail_silently=False)
                 EscalationAlert.objects.filter(pk=alert.pk).update(emailed_at=clock.now())
         sent += 1
     return sent
@@ -732,6 +865,7 @@ EVENT_LABELS = {
     "alerted": gettext_lazy("Alerted"),
     "roster_gap": gettext_lazy("Nobody rostered: admins alerted instead"),
     "help_pressed_again": gettext_lazy("Help button pressed again"),
+    "reopened": gettext_lazy("Reopened: the help button was pressed after the acknowledgement"),
     "acknowledged": gettext_lazy("Acknowledged"),
     "resolved": gettext_lazy("Resolved"),
 }

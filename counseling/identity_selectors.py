@@ -4,9 +4,11 @@ the code-word result and the emergency numbers of a place. Re-exported by counse
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from counseling.models import (
@@ -20,10 +22,11 @@ from counseling.models import (
 
 
 def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyResource]:
-    """The active emergency and crisis numbers for a place: the region's own first, then the country's.
+    """The published emergency and crisis numbers for a place: the region's own first, then the country's.
 
-    Several per place by design. An unknown place gives an empty list; callers then say "call your
-    local emergency number" (templates/counseling/_emergency_numbers.html does).
+    Published means active and confirmed by an admin against its source (checked_on). Several per
+    place by design. An unknown place gives an empty list; callers then say "call your local
+    emergency number" (templates/counseling/_emergency_numbers.html does).
     """
     country = (country or "").strip().upper()
     region = (region or "").strip().upper()
@@ -32,7 +35,7 @@ def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyRe
     places = Q(country=country, region="")
     if region:
         places |= Q(country=country, region=region)
-    return list(EmergencyResource.objects.filter(places, is_active=True)
+    return list(EmergencyResource.objects.filter(places, is_active=True, checked_on__isnull=False)
                 .annotate(regional=Case(When(region="", then=Value(1)), default=Value(0),
                                         output_field=IntegerField()))
                 .order_by("regional", "sort_order", "name"))
@@ -41,10 +44,19 @@ def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyRe
 def emergency_numbers_by_country() -> dict[str, list[EmergencyResource]]:
     """Every country's own (country-wide) numbers, for pages where the client picks a country."""
     places: dict[str, list[EmergencyResource]] = {}
-    for resource in EmergencyResource.objects.filter(is_active=True, region="").order_by("country", "sort_order",
-                                                                                           "name"):
+    published = EmergencyResource.objects.filter(is_active=True, checked_on__isnull=False, region="")
+    for resource in published.order_by("country", "sort_order", "name"):
         places.setdefault(resource.country, []).append(resource)
     return places
+
+
+def emergency_numbers_to_check(*, today: date) -> list[EmergencyResource]:
+    """Active numbers that need an admin: never confirmed, no source recorded, or not confirmed for
+    EMERGENCY_NUMBER_RECHECK_DAYS (shown on the staff dashboard, oldest first)."""
+    stale_before = today - timedelta(days=settings.EMERGENCY_NUMBER_RECHECK_DAYS)
+    return list(EmergencyResource.objects.filter(is_active=True)
+                .filter(Q(checked_on__isnull=True) | Q(checked_on__lt=stale_before) | Q(source_url=""))
+                .order_by(F("checked_on").asc(nulls_first=True), "country", "region", "sort_order"))
 
 
 def intake_for(*, client) -> Intake | None:

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from counseling.clock import now
+from counseling.dialing import dial_label, dial_link, dial_uri
 
 TIME_ZONE_CHOICES = sorted((name, name) for name in zoneinfo.available_timezones() if "/" in name)
 
@@ -304,6 +305,12 @@ class Escalation(models.Model):
     created_at = models.DateTimeField(default=now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The help button pressed again while this escalation is live: every press is counted here (one
+    # UPDATE, no row); the current rung is alerted again at once, then at most once per
+    # ESCALATION_REPEAT_ALERT_SECONDS (repeat_alerted_at is the claim, repeat_alerts numbers the rounds).
+    presses_again = models.PositiveIntegerField(default=0)
+    repeat_alerts = models.PositiveIntegerField(default=0)
+    repeat_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-severity", "created_at"]
@@ -357,11 +364,14 @@ class EscalationAlert(models.Model):
     # Each channel is marked as soon as it is done, so a retry never repeats a finished one.
     notified_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # 0: the alert of a rung; n: the n-th repeat alert (the help button pressed again, see
+    # Escalation.repeat_alerts). One row per person per rung per round, enforced by the database.
+    press = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["escalation", "rung", "recipient"],
-                                               name="escalation_alert_once_per_rung")]
+        constraints = [models.UniqueConstraint(fields=["escalation", "rung", "recipient", "press"],
+                                               name="escalation_alert_once_per_rung_and_press")]
 
     def __str__(self) -> str:
         return f"alert {self.pk} to {self.recipient_id} ({self.rung})"
@@ -566,18 +576,30 @@ class EmergencyResource(models.Model):
     """An emergency or crisis number for a country or one region of it (admin-edited).
 
     Several per place, never a single number (crisis-line practice). A region's page shows its own
-    rows first, then the country's.
+    rows first, then the country's. A row is shown only once an admin has confirmed it against its
+    official source (checked_on); changing the number, menu digit, channel or source takes it off the
+    pages again until someone confirms it anew. Rows not confirmed for EMERGENCY_NUMBER_RECHECK_DAYS
+    are listed on the staff dashboard.
     """
+
+    class Channel(models.TextChoices):
+        CALL = "call", _("phone call")
+        TEXT = "text", _("text message")
 
     country = models.CharField(_("country (ISO 3166-1 alpha-2)"), max_length=2, db_index=True)
     region = models.CharField(_("region (ISO 3166-2, blank for the whole country)"), max_length=6, blank=True)
     name = models.CharField(_("name"), max_length=120)
     number = models.CharField(_("number"), max_length=32)
-    extension = models.CharField(_("extension or option"), max_length=32, blank=True)
+    extension = models.CharField(_("menu digit to press after the call connects"), max_length=32, blank=True)
+    channel = models.CharField(_("how to reach it"), max_length=8, choices=Channel.choices, default=Channel.CALL)
     description = models.CharField(_("what it is for"), max_length=240, blank=True)
     hours = models.CharField(_("hours"), max_length=60, blank=True, default="24/7")
     sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
+    source_url = models.URLField(_("official source"), max_length=300, blank=True)
+    checked_on = models.DateField(_("checked against the source on"), null=True, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
 
     class Meta:
         ordering = ["country", "region", "sort_order", "name"]
@@ -586,6 +608,18 @@ class EmergencyResource(models.Model):
         return f"{self.region or self.country}: {self.name} {self.number}"
 
     @property
-    def dial(self) -> str:
-        """The number as a tel: target (digits and a leading plus only)."""
-        return "".join(ch for ch in self.number if ch.isdigit() or ch == "+")
+    def tel_uri(self) -> str:
+        return dial_uri(number=self.number, extension=self.extension, channel=self.channel)
+
+    @property
+    def dial_label(self) -> str:
+        return dial_label(number=self.number, extension=self.extension, channel=self.channel)
+
+    @property
+    def link(self):
+        return dial_link(number=self.number, extension=self.extension, channel=self.channel)
+
+    def as_alert_item(self) -> dict:
+        """The JSON form sent to open pages (help alerts): what to show and what to dial."""
+        return {"label": str(self.name), "number": self.dial_label, "tel": self.tel_uri,
+                "description": str(_(self.description)) if self.description else ""}

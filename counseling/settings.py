@@ -322,6 +322,12 @@ ESCALATION_ACK_MINUTES_HIGH = envint("ESCALATION_ACK_MINUTES_HIGH", 5)
 ESCALATION_ACK_MINUTES_MEDIUM = envint("ESCALATION_ACK_MINUTES_MEDIUM", 15)
 ESCALATION_ACK_MINUTES_LOW = envint("ESCALATION_ACK_MINUTES_LOW", 60)
 ESCALATION_DELIVERY_LEASE_SECONDS = envint("ESCALATION_DELIVERY_LEASE_SECONDS", 60)
+# A client pressing "I need help now" again while their alert is live alerts the current rung again
+# at once, then at most once per this many seconds (a flood of presses writes no flood of alerts).
+ESCALATION_REPEAT_ALERT_SECONDS = envint("ESCALATION_REPEAT_ALERT_SECONDS", 30)
+# An emergency number not confirmed against its official source for this many days is listed on
+# the staff dashboard (crisis lines move and get renamed: SEJIWA became Healing119 in 2025).
+EMERGENCY_NUMBER_RECHECK_DAYS = envint("EMERGENCY_NUMBER_RECHECK_DAYS", 180)
 # Tests only: while this file exists an alert sender pauses after claiming (the worker-kill test).
 ESCALATION_TEST_HOLD_FILE = os.environ.get("ESCALATION_TEST_HOLD_FILE", "")
 

@@ -8,8 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from counseling import clock
 from counseling.audit import audit_record
 from counseling.forms import ClientSignUpForm, ThrottledLoginForm
+from counseling.identity_selectors import emergency_numbers_to_check
 from counseling.models import Role
 from counseling.permissions import admin_required, client_required, counselor_required
 from counseling.services import client_sign_up
@@ -104,4 +106,6 @@ def counselor_home(request):
 
 @admin_required
 def staff_home(request):
-    return render(request, "counseling/staff_home.html")
+    return render(request, "counseling/staff_home.html",
+                  {"numbers_to_check": emergency_numbers_to_check(today=clock.now().date()),
+                   "recheck_days": settings.EMERGENCY_NUMBER_RECHECK_DAYS})

@@ -1,13 +1,24 @@
-"""`{% emergency_numbers_lookup country region as numbers %}`: lets the emergency-numbers partial
-render on any page, even one whose view did not look the numbers up (the transparency page)."""
+"""Emergency numbers in templates.
+
+`{% emergency_numbers_lookup country region as numbers %}` lets the emergency-numbers partial render
+on any page, even one whose view did not look the numbers up (the transparency page).
+`{% dial "119" "8" %}` writes a number named in running text as a link built by counseling.dialing,
+so prose and lists dial alike; it needs no database (the 500 page uses it).
+"""
 
 from django import template
+
+from counseling.dialing import dial_link
+from counseling.identity_selectors import emergency_numbers_for
 
 register = template.Library()
 
 
 @register.simple_tag
 def emergency_numbers_lookup(country: str = "ID", region: str = ""):
-    from counseling.selectors import emergency_numbers_for
-
     return emergency_numbers_for(country=country or "ID", region=region or "")
+
+
+@register.simple_tag
+def dial(number: str, extension: str = ""):
+    return dial_link(number=number, extension=extension)

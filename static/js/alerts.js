@@ -22,12 +22,14 @@
 
   function show(payload) {
     const box = region();
-    const id = `alert-${payload.type}-${payload.id}`;
+    // A repeated press of the help button (payload.press) is a new card; a resent one replaces its own.
+    const id = `alert-${payload.type}-${payload.id}${payload.press ? `-${payload.press}` : ""}`;
     const old = document.getElementById(id);
     if (old) old.remove();
     const card = document.createElement("section");
     card.id = id;
-    card.className = `live-alert ${payload.type.replace(".", "-")}${payload.level >= 3 ? " severe" : ""}`;
+    card.className = `live-alert ${payload.type.replace(".", "-")}${payload.level >= 3 ? " severe" : ""}` +
+      (payload.press ? " repeat" : "");
     const title = document.createElement("strong");
     title.className = "live-alert-title";
     title.textContent = payload.title || "";
@@ -42,12 +44,15 @@
       list.className = "emergency-numbers";
       for (const item of payload.numbers) {
         const li = document.createElement("li");
-        if (item.number) {
+        // The server builds the link (counseling.dialing): "119, then press 8" dials tel:119,8.
+        if (item.number && item.tel) {
           const a = document.createElement("a");
           a.className = "phone";
-          a.href = `tel:${item.number.replace(/[^0-9+]/g, "")}`;
+          a.href = item.tel;
           a.textContent = item.number;
           li.append(a, " ");
+        } else if (item.number) {
+          li.append(item.number, " ");
         }
         li.append(item.label || "");
         list.append(li);

@@ -6,6 +6,7 @@ sync API keeps an event loop for the whole session, which breaks async tests run
 
 import os
 from functools import partial
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,32 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
+
+# What the data migrations seed, in migration order: the consent versions in force and the emergency
+# numbers as corrected and confirmed. Each function is idempotent.
+DATA_SEEDS = [
+    ("consent", "0002_publish_default_consent", "publish_defaults"),
+    ("consent", "0003_publish_consent_version_2", "publish_version_2"),
+    ("counseling", "0002_intake_identity_emergency", "seed_emergency_resources"),
+    ("counseling", "0005_emergency_resource_sources", "correct_seed"),
+]
+
+
+def reseed_data_migrations() -> None:
+    """Browser tests run on a database that earlier transactional tests flushed, seed included: put back
+    what a real install has. With the historical models of the newest migrations: today's columns, and
+    none of the models' own save rules (a published consent version refuses new sections)."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    apps = MigrationLoader(connection).project_state().apps
+    for app_label, name, function in DATA_SEEDS:
+        getattr(import_module(f"{app_label}.migrations.{name}"), function)(apps, None)
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    reseed_data_migrations()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import reseed_data_migrations
 from tests.sessions.chat_helpers import open_session
 
 pytestmark = pytest.mark.browser
@@ -92,13 +93,9 @@ def _emergency_plan_and_numbers(client):
     """What the real site has by the first session: the client's intake with an emergency contact they
     authorised and a code word, and the emergency numbers the migration seeds (this test's database is
     emptied between tests, seed included)."""
-    from importlib import import_module
-
-    from django.apps import apps
-
     from tests.counseling.test_intake import complete_intake
 
-    import_module("counseling.migrations.0002_intake_identity_emergency").seed_emergency_resources(apps, None)
+    reseed_data_migrations()
     complete_intake(client)
 
 

@@ -72,7 +72,7 @@ def test_the_transparency_page_on_a_phone_in_indonesian(page, live_server_url, s
     with page.expect_navigation():
         page.locator("#language-select").select_option("id")
     expect(page.get_by_role("heading", name="Privasi, kerahasiaan, dan batasnya")).to_be_visible()
-    expect(page.get_by_text("119 ekst. 8").first).to_be_visible()
+    expect(page.get_by_text("119, lalu tekan 8").first).to_be_visible()
     screenshot(page, "transparency-id-phone")
     page.locator("#emergency").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "transparency-id-phone-emergency.png"))

@@ -25,23 +25,6 @@ def accept_consent(client_user, language="en"):
                    acknowledged=list(ELEMENT_KEYS))
 
 
-@pytest.fixture
-def seeded():
-    """Browser tests run on a database that earlier transactional tests flushed: seed again what the
-    data migrations seed (the consent version in force, the emergency numbers). Both are idempotent."""
-    import importlib
-
-    from django.db import connection
-    from django.db.migrations.loader import MigrationLoader
-
-    loader = MigrationLoader(connection)
-    for app_label, name in (("consent", "0002_publish_default_consent"),
-                            ("counseling", "0002_intake_identity_emergency")):
-        migration = importlib.import_module(f"{app_label}.migrations.{name}")
-        seed = getattr(migration, "publish_defaults", None) or migration.seed_emergency_resources
-        seed(loader.project_state((app_label, name)).apps, None)  # historical models, as in the migration
-
-
 def test_a_client_completes_the_intake_and_an_admin_verifies_the_id(page, live_server_url, browser_login, client_b,
                                                                      counselor_b, admin_user, screenshot, tmp_path,
                                                                      browser, seeded):

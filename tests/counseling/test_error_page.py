@@ -19,5 +19,5 @@ def test_a_server_error_shows_a_calm_page_with_emergency_numbers_and_no_detail()
     assert response.status_code == 500
     body = response.content.decode()
     assert "Something went wrong" in body
-    assert "119 ext. 8" in body
+    assert 'href="tel:119,8"' in body and "119, then press 8" in body and 'href="tel:110"' in body
     assert "secret detail" not in body and "Traceback" not in body

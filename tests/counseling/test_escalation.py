@@ -94,7 +94,7 @@ def test_client_is_told_at_once_in_their_language_with_the_numbers_of_their_conf
     assert "dihubungi" in told[0]["title"] or "diberi tahu" in told[0]["title"], told[0]["title"]
 
 
-def test_pressing_help_again_keeps_one_live_escalation_and_records_the_press(
+def test_pressing_help_again_keeps_one_live_escalation_records_the_press_and_alerts_again(
         client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
     make_session(client_a, counselor_a)
     with django_capture_on_commit_callbacks(execute=True):
@@ -103,7 +103,8 @@ def test_pressing_help_again_keeps_one_live_escalation_and_records_the_press(
     assert (created_first, created_second) == (True, False)
     assert first.pk == second.pk and Escalation.objects.count() == 1
     assert first.events.filter(kind="help_pressed_again").count() == 1
-    assert len(alerts_to(pushed, counselor_a)) == 1 and len(mails_to(counselor_a)) == 1
+    # tests/counseling/test_help_repeat.py: the repeated press reaches a person (issue 22, item 9).
+    assert len(alerts_to(pushed, counselor_a)) == 2 and len(mails_to(counselor_a)) == 2
 
 
 def test_after_a_help_escalation_is_resolved_a_new_press_opens_a_new_one(client_a, counselor_a, pushed):

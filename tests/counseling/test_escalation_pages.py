@@ -36,7 +36,7 @@ def test_pressing_help_opens_an_escalation_and_shows_the_numbers(client, client_
     assert response.redirect_chain[-1][0] == "/help/sent/"
     page = response.content.decode()
     assert Escalation.objects.filter(client=client_a, kind="help_button").count() == 1
-    assert "112" in page and "119 ext. 8" in page
+    assert 'href="tel:110"' in page and 'href="tel:119,8"' in page and "119, then press 8" in page
     assert 'role="status"' in page
 
 
@@ -45,7 +45,9 @@ def test_the_numbers_page_speaks_the_clients_language(client, client_a, counselo
     client.force_login(client_a)
     client.cookies["django_language"] = "id"
     page = client.post("/help/", follow=True).content.decode()
-    assert "Bantuan sedang dalam perjalanan" in page
+    assert "Permintaan bantuan Anda sudah sampai kepada seseorang" in page
+    assert "Bantuan sedang dalam perjalanan" not in page
+    assert "tidak mendatangkan ambulans atau polisi" in page
 
 
 def test_help_cannot_be_opened_with_get(client, client_a):
