@@ -110,8 +110,9 @@ def measure(*, clients: int, per_client: int, batch_size: int) -> None:
 
     from counseling import clock, tasks
     from counseling.crypto import DataKeyDestroyed, open_text
-    from counseling.models import CounselorProfile, RetentionTombstone, Role, User
-    from counseling.retention import client_purge_batch, client_shred, retention_due
+    from counseling.models import CounselorProfile, Role, User
+    from records.models import RetentionTombstone
+    from records.services import client_purge_batch, client_shred, retention_due
     from sessions.models import Message
 
     # The shred queues the purge on commit; here the purge is timed directly, so nothing is queued.
@@ -249,7 +250,7 @@ def main() -> None:
         django_ready = True
         from django.db import connection
 
-        from counseling.retention import PURGE_BATCH_SIZE
+        from records.services import PURGE_BATCH_SIZE
 
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from consent.default_text import DEFAULT_CONSENT
 from consent.models import (
     ELEMENT_KEYS,
     ELEMENT_TITLES,
@@ -20,7 +21,13 @@ from consent.models import (
     VersionStatus,
 )
 from consent.rendering import consent_render
-from consent.selectors import consent_history_of_client, consent_previous_published, consent_version_in_force
+from consent.selectors import (
+    consent_acceptances_of_version,
+    consent_history_of_client,
+    consent_previous_published,
+    consent_version_in_force,
+)
+from consent.signals import consent_withdrawn
 from counseling.audit import audit_record, client_ip
 from counseling.clock import now
 from counseling.models import Role
@@ -55,8 +62,6 @@ def consent_defaults_publish(*, actor=None) -> list[ConsentVersion]:
     The data migration does the same on a fresh install; this is for databases emptied since (test
     databases flushed between transactional tests, a wiped demo). Safe to run twice.
     """
-    from consent.default_text import DEFAULT_CONSENT
-
     published = []
     with transaction.atomic():
         for language, document in DEFAULT_CONSENT.items():
@@ -198,14 +203,13 @@ def consent_withdraw(*, client, request=None) -> int:
 
     The acceptances stay (withdrawn, not deleted): they are records kept per the retention policy.
     """
-    from sessions.services import sessions_cancel_for_consent_withdrawal
-
     with transaction.atomic():
         at = now()
         ids = list(ConsentAcceptance.objects.select_for_update()
                    .filter(client=client, withdrawn_at__isnull=True).values_list("pk", flat=True))
         ConsentAcceptance.objects.filter(pk__in=ids, withdrawn_at__isnull=True).update(withdrawn_at=at)
-        cancelled = sessions_cancel_for_consent_withdrawal(client=client, actor=client, request=request)
+        responses = consent_withdrawn.send(sender=ConsentAcceptance, client=client, actor=client, request=request)
+        cancelled = sum(count for _receiver, count in responses if isinstance(count, int))
         audit_record(actor=client, action="consent.withdrawn", target=client, subject=client, request=request,
                      detail={"acceptance_ids": ids, "sessions_cancelled": cancelled})
     return cancelled
@@ -213,8 +217,6 @@ def consent_withdraw(*, client, request=None) -> int:
 
 def consent_acceptances_list(*, version: ConsentVersion, actor, request=None) -> list[ConsentAcceptance]:
     """Who accepted `version`, for an admin. The read of client records is itself audit-logged."""
-    from consent.selectors import consent_acceptances_of_version
-
     acceptances = list(consent_acceptances_of_version(version=version))
     audit_record(actor=actor, action="consent.acceptances_viewed", target=version, request=request,
                  detail={"count": len(acceptances)})

@@ -20,6 +20,8 @@ from consent.selectors import (
     consent_gate,
     consent_status_for_client,
     consent_version_for_reader,
+    consent_versions_in_force,
+    consent_versions_overview,
     counselor_for_consent,
 )
 from consent.services import (
@@ -117,8 +119,6 @@ def withdraw(request):
 
 @admin_required
 def manage_index(request):
-    from consent.selectors import consent_versions_in_force, consent_versions_overview
-
     in_force = {version.pk for version in consent_versions_in_force().values()}
     return render(request, "consent/manage_index.html", {
         "versions": consent_versions_overview(), "in_force": in_force,

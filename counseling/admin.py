@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from counseling import identity_admin  # noqa: F401  (emergency numbers, issue 4)
 from counseling.models import AuditEntry, ClientProfile, CounselorProfile, DataKey, User
 
 
@@ -51,5 +50,3 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 class DataKeyAdmin(ReadOnlyAdmin):
     list_display = ["owner", "kek_id", "created_at", "rewrapped_at", "destroyed_at"]
     exclude = ["wrapped_key"]
-
-from counseling import escalation_admin  # noqa: E402, F401  (escalation and retention admin, issue 8)

@@ -1,10 +1,11 @@
 """The Django admin, behind the same second factor as every staff page."""
 
 from django.contrib.admin import AdminSite
-from django.contrib.admin.apps import AdminConfig
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+
+from counseling.mfa import has_confirmed_device
 
 
 class VerifiedAdminSite(AdminSite):
@@ -20,12 +21,6 @@ class VerifiedAdminSite(AdminSite):
         if not request.user.is_authenticated:
             return redirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
         if request.user.is_admin and not request.user.is_verified():
-            from counseling.mfa import has_confirmed_device
-
             step = "mfa:verify" if has_confirmed_device(request.user) else "mfa:setup"
             return redirect(f"{reverse(step)}?{urlencode({'next': next_url})}")
         return super().login(request, extra_context)
-
-
-class VerifiedAdminConfig(AdminConfig):
-    default_site = "counseling.admin_site.VerifiedAdminSite"

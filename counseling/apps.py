@@ -6,7 +6,6 @@ class CounselingConfig(AppConfig):
     verbose_name = "Counseling core"
 
     def ready(self) -> None:
-        from counseling import checks  # noqa: F401  (registers system checks)
-        from counseling.escalation import connect_receivers
-
-        connect_receivers()  # escalation listens to the chat's signals (sessions.signals)
+        # Django's one place to register: system checks here; each app connects its own receivers
+        # and hooks in its own ready().
+        from counseling import checks  # noqa: F401

@@ -1,6 +1,8 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from counseling.mfa import session_is_verified
+
 
 def user_group(user_id: int) -> str:
     """The channel-layer group of one person's open pages: alerts and notices are sent here."""
@@ -19,8 +21,6 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         # Staff alerts name clients: the same second-factor rule as every staff page.
-        from counseling.mfa import session_is_verified
-
         if not await database_sync_to_async(session_is_verified)(user=user, session=self.scope.get("session")):
             await self.close(code=4403)
             return

@@ -28,7 +28,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from counseling import on_loop
 from counseling.clock import now
+from counseling.models import DataKey
 
 FORMAT_V1 = b"\x01"
 NONCE_BYTES = 12
@@ -143,8 +145,6 @@ def data_key_for(*, owner_id: int, create: bool = True) -> bytes:
     cached = key_cache.get(owner_id)
     if cached is not None:
         return cached
-    from counseling.models import DataKey
-
     row = DataKey.objects.filter(owner_id=owner_id).first()
     if row is None:
         if not create:
@@ -182,8 +182,6 @@ async def data_key_on_loop(*, owner_id: int) -> bytes | None:
         return cached
     from django.db import connection
 
-    from counseling import on_loop
-    from counseling.models import DataKey
 
     if connection.vendor != "postgresql":
         return None
@@ -241,7 +239,6 @@ def open_text(*, owner_id: int, sealed: bytes | memoryview | None, context: str,
 
 def data_keys_rewrap(*, batch_size: int = 500) -> int:
     """Re-wrap every live data key under the primary KEK. Safe to run again; returns how many moved."""
-    from counseling.models import DataKey
 
     ring = keyring()
     moved = 0
@@ -270,7 +267,6 @@ def data_key_destroy(*, owner_id: int) -> bool:
 
     Must be called inside the caller's transaction when it is part of a larger destruction.
     """
-    from counseling.models import DataKey
 
     updated = DataKey.objects.filter(owner_id=owner_id, destroyed_at__isnull=True).update(
         wrapped_key=None, destroyed_at=now()

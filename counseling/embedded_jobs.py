@@ -14,6 +14,7 @@ import logging
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from counseling.celery import app as celery_app
 from counseling.clock import now
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,6 @@ def due_jobs(*, last_runs: dict, at) -> list[str]:
 
 
 def run_job(name: str) -> None:
-    from counseling.celery import app as celery_app
-
     # Task modules are imported on first use (the worker does it at start-up); without this the
     # server process knows none of the project's tasks.
     celery_app.loader.import_default_modules()

@@ -10,6 +10,9 @@ from __future__ import annotations
 import segno
 from django.conf import settings
 from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.models import Device
@@ -30,6 +33,12 @@ def needs_second_factor(user) -> bool:
 
 def has_confirmed_device(user) -> bool:
     return user_has_device(user, confirmed=True)
+
+
+def second_factor_redirect(request):
+    """Where a counselor or admin goes before any client data: set up a second factor, or pass it."""
+    step = "mfa:verify" if has_confirmed_device(request.user) else "mfa:setup"
+    return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
 
 
 def session_is_verified(*, user, session) -> bool:
@@ -145,15 +154,11 @@ class SecondFactorRequiredMiddleware:
         user = getattr(request, "user", None)
         if (user is not None and needs_second_factor(user) and not user.is_verified()
                 and not self._open_to_unverified(request.path_info)):
-            from counseling.permissions import second_factor_redirect
-
             return second_factor_redirect(request)
         return self.get_response(request)
 
     @staticmethod
     def _open_to_unverified(path: str) -> bool:
-        from django.urls import reverse
-
         exact = {reverse("home"), reverse("healthz"), reverse("dashboard"), "/favicon.ico"}
         prefixes = ("/accounts/", "/i18n/", settings.STATIC_URL, reverse("consent:transparency"))
         return path in exact or path.startswith(prefixes)

@@ -4,22 +4,10 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
-from django.utils.http import urlencode
-
+from counseling.mfa import second_factor_redirect
 from counseling.models import Role
 
 STAFF_ROLES = (Role.COUNSELOR, Role.ADMIN)
-
-
-def second_factor_redirect(request):
-    """Where a counselor or admin goes before any client data: set up a second factor, or pass it."""
-    from counseling.mfa import has_confirmed_device
-
-    step = "mfa:verify" if has_confirmed_device(request.user) else "mfa:setup"
-    from django.urls import reverse
-
-    return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
 
 
 def role_required(*roles: str):

@@ -1,15 +1,13 @@
-"""Every WebSocket route of the project, gathered in one list (the authorization matrix reads it)."""
+"""Every WebSocket route of the project, gathered in one list (the authorization matrix reads it).
+
+Project wiring, like asgi.py: the one core module allowed to import an app (the import contract says so)."""
 
 from django.urls import path
 
 from counseling.consumers import NotificationConsumer
+from sessions.chat.routing import websocket_urlpatterns as chat_routes
 
 websocket_urlpatterns = [
     path("ws/notifications/", NotificationConsumer.as_asgi(), name="ws-notifications"),
 ]
-
-try:
-    from sessions.routing import websocket_urlpatterns as session_routes
-except ImportError:  # the chat routes arrive with the chat app
-    session_routes = []
-websocket_urlpatterns += session_routes
+websocket_urlpatterns += chat_routes

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from counseling import clock
 from counseling.audit import audit_record
 from counseling.models import ClientProfile, CounselorProfile, Role, User
 
@@ -73,28 +72,3 @@ def login_failure_record(*, email: str, ip: str | None) -> None:
 
 def login_failures_clear(*, email: str) -> None:
     cache.delete(_throttle_keys(email=email, ip=None)[0])
-
-
-# The fields a person dials or checks against: changing one unpublishes the number until confirmed.
-EMERGENCY_NUMBER_DIALLED_FIELDS = ("number", "extension", "channel", "source_url", "country", "region")
-
-
-def emergency_number_save(*, resource, changed_fields: list[str], confirmed: bool, actor, request=None):
-    """Save an admin's edit of an emergency number (the admin form calls this).
-
-    `confirmed`: the admin says they checked the number against its official source today; it is then
-    published (checked_on today). An edit of what is dialled without that confirmation takes the number
-    off the pages until someone confirms it: a wrong crisis number is worse than a missing one.
-    """
-    today = clock.now().date()
-    with transaction.atomic():
-        if confirmed:
-            resource.checked_on, resource.checked_by = today, actor
-        elif resource.pk is None or set(changed_fields) & set(EMERGENCY_NUMBER_DIALLED_FIELDS):
-            resource.checked_on, resource.checked_by = None, None
-        resource.save()
-        audit_record(actor=actor, action="emergency_number.confirmed" if confirmed else "emergency_number.changed",
-                     target=resource, request=request,
-                     detail={"changed": sorted(changed_fields), "number": resource.number,
-                             "extension": resource.extension, "published": resource.checked_on is not None})
-    return resource

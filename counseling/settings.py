@@ -66,7 +66,7 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "daphne",
     # The admin site requires a verified second factor (counseling.admin_site).
-    "counseling.admin_site.VerifiedAdminConfig",
+    "counseling.admin_config.VerifiedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -77,10 +77,15 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The project's apps, lowest layer first (README: the layers; pyproject: the import contract).
     "counseling",
+    "records",
     "consent",
     "licensing",
+    "identity",
     "sessions.apps.CounselingSessionsConfig",
+    "crisis",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -283,7 +288,7 @@ CELERY_BEAT_SCHEDULE = {
     # Every 15 minutes: destroy reviewed ID documents whose keeping time (IDENTITY_DOCUMENT_KEEP_DAYS)
     # has passed, keeping only the result, who reviewed it and when.
     "identity-documents-destroy": {
-        "task": "counseling.identity_tasks.identity_documents_destroy",
+        "task": "identity.tasks.identity_documents_destroy",
         "schedule": 15 * 60.0,
     },
     # Every minute: climb overdue escalation ladders, re-send undelivered alerts, open missed-reply alerts.
@@ -328,8 +333,6 @@ ESCALATION_REPEAT_ALERT_SECONDS = envint("ESCALATION_REPEAT_ALERT_SECONDS", 30)
 # An emergency number not confirmed against its official source for this many days is listed on
 # the staff dashboard (crisis lines move and get renamed: SEJIWA became Healing119 in 2025).
 EMERGENCY_NUMBER_RECHECK_DAYS = envint("EMERGENCY_NUMBER_RECHECK_DAYS", 180)
-# Tests only: while this file exists an alert sender pauses after claiming (the worker-kill test).
-ESCALATION_TEST_HOLD_FILE = os.environ.get("ESCALATION_TEST_HOLD_FILE", "")
 
 LOGGING = {
     "version": 1,

@@ -1,3 +1,5 @@
+"""The project's URLs: each app's routes are included by name, so this module imports no app."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -19,15 +21,12 @@ urlpatterns = [
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
     path("accounts/mfa/", include("counseling.mfa_urls")),
-    path("intake/", include("counseling.intake_urls")),
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("client/", views.client_home, name="client_home"),
-    path("counselor/", views.counselor_home, name="counselor_home"),
-    path("staff/", views.staff_home, name="staff_home"),
+    path("intake/", include("identity.urls")),
+    path("", include("dashboards.urls")),
     path("consent/", include("consent.urls")),
     path("licensing/", include("licensing.urls")),
     path("sessions/", include("sessions.urls")),
-    path("", include("counseling.escalation_urls")),  # help button, risk queue (issue 8)
-    path("", include("counseling.retention_urls")),  # erasure requests (issue 8)
+    path("", include("crisis.urls")),  # the help button, the risk queue
+    path("", include("records.urls")),  # erasure requests
     path("admin/", admin.site.urls),
 ]

@@ -2,18 +2,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from counseling import clock
 from counseling.audit import audit_record
 from counseling.forms import ClientSignUpForm, ThrottledLoginForm
-from counseling.identity_selectors import emergency_numbers_to_check
-from counseling.models import Role
-from counseling.permissions import admin_required, client_required, counselor_required
 from counseling.services import client_sign_up
 
 
@@ -58,7 +53,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get(self, request, *args, **kwargs):
-        if request.GET.get("signed_out") == "inactive":  # sent here by a chat socket (sessions.consumers)
+        if request.GET.get("signed_out") == "inactive":  # sent here by a chat socket (sessions.chat.consumers)
             messages.info(request, _("You were signed out after a period of inactivity."))
         return super().get(request, *args, **kwargs)
 
@@ -75,37 +70,3 @@ class LogoutView(auth_views.LogoutView):
         if request.user.is_authenticated:
             audit_record(actor=request.user, action="auth.logout", target=request.user, request=request)
         return super().post(request, *args, **kwargs)
-
-
-@login_required
-def dashboard(request):
-    """Everyone lands here after login and is sent to the home of their role."""
-    destination = {
-        Role.CLIENT: "client_home",
-        Role.COUNSELOR: "counselor_home",
-        Role.ADMIN: "staff_home",
-    }[request.user.role]
-    return redirect(destination)
-
-
-@client_required
-def client_home(request):
-    """The client's dashboard: sessions, counselors, referrals, messaging and the way to urgent help."""
-    from counseling.dashboards import client_dashboard_context
-
-    return render(request, "counseling/client_home.html", client_dashboard_context(request=request))
-
-
-@counselor_required
-def counselor_home(request):
-    """The caseload dashboard (counseling.dashboards)."""
-    from counseling.dashboards import counselor_dashboard_context
-
-    return render(request, "counseling/counselor_home.html", counselor_dashboard_context(request=request))
-
-
-@admin_required
-def staff_home(request):
-    return render(request, "counseling/staff_home.html",
-                  {"numbers_to_check": emergency_numbers_to_check(today=clock.now().date()),
-                   "recheck_days": settings.EMERGENCY_NUMBER_RECHECK_DAYS})

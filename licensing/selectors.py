@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from django.apps import apps
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from counseling.crypto import DecryptionError, open_text
 from counseling.gates import GateResult
 from counseling.models import Role, User
 from licensing.models import CompactPrivilege, Jurisdiction, LapseNotice, Licence, LicenceState
@@ -108,35 +105,6 @@ def _decide(*, licences, privileges, day: date) -> GateResult:
     known = [r for r in _REFUSAL_ORDER if r in reasons]
     reason = known[0] if known else "no_licence_there"
     return GateResult.refuse(reason, refusal_message(reason), reverse("licensing:directory"))
-
-
-def client_current_location(*, client) -> tuple[str, str]:
-    """Where the client said they are in their intake, or ("", "") if unknown.
-
-    The intake (counseling.Intake) keeps its answers sealed under the client's data key, so this
-    opens them to read the location only; it is the client's own data read for the client. The
-    directory lets a client override it with the place they are right now, and a session confirms
-    the location again before it starts (sessions.selectors.session_start_gate).
-    """
-    try:
-        intake_model = apps.get_model("counseling", "Intake")
-    except LookupError:
-        return ("", "")
-    intake = intake_model.objects.filter(client_id=client.pk).first()
-    if intake is None or not getattr(intake, "answers_sealed", None):
-        return ("", "")
-    try:
-        answers = json.loads(open_text(owner_id=client.pk, sealed=intake.answers_sealed, context=intake.aad))
-    except (DecryptionError, ValueError):
-        return ("", "")
-    if not isinstance(answers, dict):
-        return ("", "")
-    # counseling.intake keeps "country" (ISO 3166-1) and "region" (ISO 3166-2) among the answers.
-    country = str(answers.get("country") or "").strip().upper()
-    region = str(answers.get("region") or "").strip().upper()
-    if len(country) != 2:
-        return ("", "")
-    return (country, region if region.startswith(country + "-") else "")
 
 
 def jurisdiction_choices() -> QuerySet[Jurisdiction]:
@@ -290,25 +258,3 @@ def open_lapse_notices(*, client) -> QuerySet[LapseNotice]:
             .select_related("counselor__counselor_profile", "licence__jurisdiction"))
 
 
-def clients_of_counselor(*, counselor) -> list[int]:
-    """Ids of clients with a relationship to this counselor: a conversation or a live booking."""
-    ids: set[int] = set()
-    from sessions.models import Conversation, CounselingSession, SessionState
-
-    ids.update(Conversation.objects.filter(counselor=counselor).values_list("client_id", flat=True))
-    ids.update(CounselingSession.objects.filter(counselor=counselor).exclude(
-        state__in=[SessionState.CANCELLED]).values_list("client_id", flat=True))
-    return sorted(ids)
-
-
-def client_last_known_location(*, client, counselor=None) -> tuple[str, str]:
-    """The place the client last confirmed for a session (with this counselor if given), else intake."""
-    from sessions.models import CounselingSession
-
-    sessions = CounselingSession.objects.filter(client=client).exclude(location_country="")
-    if counselor is not None:
-        sessions = sessions.filter(counselor=counselor)
-    last = sessions.order_by("-location_confirmed_at", "-starts_at").first()
-    if last is not None:
-        return (last.location_country, last.location_region)
-    return client_current_location(client=client)

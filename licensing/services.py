@@ -18,7 +18,6 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from counseling.audit import audit_record
@@ -38,13 +37,8 @@ from licensing.models import (
     PracticeAgreement,
     VerificationCheck,
 )
-from licensing.selectors import (
-    _day,
-    client_last_known_location,
-    clients_of_counselor,
-    jurisdiction_gate,
-    public_licences,
-)
+from licensing.selectors import _day
+from licensing.signals import licence_lapsed
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +227,7 @@ def _change_by_admin(*, licence, admin, to_state, reason, action, request) -> No
                         message=_("Your licence %(number)s is now: %(state)s.")
                         % {"number": licence.number, "state": LicenceState(to_state).label})
         if to_state != LicenceState.VERIFIED:
-            _after_licence_lapsed(licence=licence, at=now())
+            licence_lapsed_announce(licence=licence, at=now())
 
 
 def privilege_record(*, admin: User, home_licence: Licence, agreement: PracticeAgreement,
@@ -329,7 +323,7 @@ def licences_expiry_sweep(*, at: datetime) -> ExpirySweepReport:
                                           "jurisdiction can no longer book you until a renewed licence is "
                                           "verified.") % {"number": licence.number, "day": licence.expires_on})
                 if was_valid:
-                    report.clients_notified += _after_licence_lapsed(licence=licence, at=at)
+                    report.clients_notified += licence_lapsed_announce(licence=licence, at=at)
     for days in WARNING_DAYS:
         field = f"warned_{days}_at"
         due = Licence.objects.filter(state=LicenceState.VERIFIED, expires_on__gte=day,
@@ -368,44 +362,9 @@ def _tell_counselor(*, licence: Licence, kind: str, message: str, email: bool = 
                                                 settings.DEFAULT_FROM_EMAIL, [address], fail_silently=True))
 
 
-def _after_licence_lapsed(*, licence: Licence, at: datetime) -> int:
-    """The counselor may no longer counsel in this licence's jurisdiction: tell the clients there.
+def licence_lapsed_announce(*, licence: Licence, at: datetime) -> int:
+    """Tell the apps above that this licence lapsed (sessions tells the clients it affects and closes the
+    counselor's chats). Returns how many clients were newly told. Must run inside the caller's transaction."""
+    responses = licence_lapsed.send(sender=Licence, licence=licence, at=at)
+    return sum(told for _receiver, told in responses if isinstance(told, int))
 
-    Each affected client gets one notice (kept, and pushed to their open pages) offering another
-    counselor or an in-person referral; open chats are told to re-check the gate and close.
-    Returns how many clients were newly told. Must run inside the caller's transaction.
-    """
-    from sessions.events import chat_close_on_commit
-    from sessions.models import Conversation
-
-    counselor = licence.counselor
-    still_practising = bool(public_licences(counselor=counselor, at=at))
-    told = 0
-    for client in User.objects.filter(pk__in=clients_of_counselor(counselor=counselor)).select_related(
-            "client_profile"):
-        country, region = client_last_known_location(client=client, counselor=counselor)
-        if country:
-            if not licence.jurisdiction.covers(country=country, region=region):
-                continue
-            if jurisdiction_gate(counselor=counselor, country=country, region=region, at=at):
-                continue
-        elif still_practising:
-            continue
-        notice, created = LapseNotice.objects.get_or_create(client=client, licence=licence,
-                                                            defaults={"counselor": counselor})
-        if not created:
-            continue
-        told += 1
-        audit_record(actor=None, action="licence.client_notified_of_lapse", target=licence, subject=client,
-                     detail={"counselor_id": counselor.pk, "notice_id": notice.pk})
-        language = getattr(getattr(client, "client_profile", None), "preferred_language", None) or "en"
-        with translation.override(language):
-            message = _("Your counselor %(name)s may no longer counsel you where you are, because their "
-                        "licence there is no longer valid. You can choose another counselor, or ask for a "
-                        "referral to face-to-face care.") % {"name": counselor.display_name}
-        notify_user_on_commit(user_id=client.pk, payload={
-            "type": "licence.counselor_lapsed", "counselor_id": counselor.pk, "message": message,
-            "url": reverse("licensing:directory")})
-    for conversation_id in Conversation.objects.filter(counselor=counselor).values_list("pk", flat=True):
-        chat_close_on_commit(conversation_id=conversation_id, reason="licence_lapsed")
-    return told

@@ -15,6 +15,7 @@ from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.models import Role
 from counseling.permissions import admin_required, client_required, counselor_required
+from identity.selectors import intake_place
 from licensing import selectors, services
 from licensing.forms import LicenceSubmitForm, LocationForm, PrivilegeForm, StateChangeForm, VerificationForm
 from licensing.models import CompactPrivilege, Jurisdiction
@@ -48,7 +49,7 @@ def _visitor_location(request) -> tuple[tuple[str, str], str]:
     if stored:
         return (stored[0], stored[1]), "chosen"
     if request.user.is_authenticated and request.user.role == Role.CLIENT:
-        intake = selectors.client_current_location(client=request.user)
+        intake = intake_place(client=request.user)
         if intake[0]:
             return intake, "intake"
     return ("", ""), ""

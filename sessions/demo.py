@@ -1,4 +1,4 @@
-"""Demo working hours, so the demo clients can book straight away (called by counseling.demo)."""
+"""Demo working hours, so the demo clients can book straight away (called by dashboards.demo)."""
 
 from datetime import time
 

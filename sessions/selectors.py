@@ -1,25 +1,25 @@
 """Reads of the sessions app."""
 
 import logging
-import uuid
-import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db.models import Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from consent.selectors import consent_gate
 from counseling.clock import now
-from counseling.crypto import DecryptionError, cached_data_key, data_key_for, open_text
+from counseling.crypto import open_text
 from counseling.gates import GateResult
 from counseling.models import Role, User
-from counseling.selectors import identity_gate
-from licensing.selectors import client_current_location, jurisdiction_gate
+from identity.models import CodeWordCheck
+from identity.selectors import identity_gate, intake_answers, intake_for, intake_place
+from licensing.selectors import jurisdiction_gate
 from sessions.models import (
     AvailabilityException,
     Conversation,
@@ -50,7 +50,7 @@ def session_start_gate(*, session: CounselingSession, at: datetime | None = None
     ):
         if not result:
             return result
-    confirm_url = reverse("intake:session_location", args=[session.pk])
+    confirm_url = reverse("sessions:session_location", args=[session.pk])
     if session.location_confirmed_at is None:
         return GateResult.refuse("location_unconfirmed", _("Please confirm where you are before the session starts."),
                                  confirm_url)
@@ -60,6 +60,22 @@ def session_start_gate(*, session: CounselingSession, at: datetime | None = None
             "session.") % {"hours": settings.LOCATION_CONFIRMATION_HOURS}, confirm_url)
     return jurisdiction_gate(counselor=session.counselor, country=session.location_country,
                              region=session.location_region, at=at)
+
+
+def conversation_gate(*, conversation: Conversation, at: datetime | None = None) -> GateResult:
+    """May these two exchange messages between sessions? Consent, identity, and the counselor's
+    licence where the client last confirmed being (ACA H.1.b: counseling happens where the client is)."""
+    at = at or now()
+    for result in (
+        consent_gate(client=conversation.client, counselor=conversation.counselor),
+        identity_gate(client=conversation.client),
+    ):
+        if not result:
+            return result
+    place = client_location(client=conversation.client)
+    if place is None or not place.confirmed:
+        return GateResult.refuse("location_unconfirmed", _("Please confirm where you are before the session starts."))
+    return jurisdiction_gate(counselor=conversation.counselor, country=place.country, region=place.region, at=at)
 
 
 def location_confirmation_opens_at(*, session: CounselingSession) -> datetime:
@@ -80,243 +96,9 @@ def location_confirmation_prompt(*, session: CounselingSession, viewer, zone) ->
     if viewer.pk != session.client_id or location_confirmation_current(session=session):
         return None
     return {"opens": location_confirmation_opens_at(session=session).astimezone(zone),
-            "path": reverse("intake:session_location", args=[session.pk])}
+            "path": reverse("sessions:session_location", args=[session.pk])}
 
 
-# --- Chat: who may join which conversation, and reading messages back -----------------------------
-# (chat section; the chat's writes are in sessions.services, its socket in sessions.consumers)
-
-CHAT_OPEN_STATES = ("open", "in_progress")
-BREAK_GLASS_CACHE_KEY = "chat-break-glass:{admin_id}:{conversation_id}"
-HISTORY_PAGE = 200
-
-
-@dataclass(frozen=True)
-class ChatAccess:
-    """What one person may do in one conversation socket: who they are there, and in which session."""
-
-    conversation: Conversation
-    session: CounselingSession | None
-    read_only: bool  # an admin under break-glass reads; never writes, never marks read
-
-
-def access_conversation(*, user, conversation_id: int) -> Conversation:
-    """The conversation if `user` is its client or counselor, else 404."""
-    conversation = Conversation.objects.select_related("client", "counselor").filter(pk=conversation_id).first()
-    if conversation is None or not user.is_authenticated or not conversation.is_participant(user):
-        raise Http404
-    return conversation
-
-
-def break_glass_granted(*, admin_id: int, conversation_id: int) -> bool:
-    return bool(cache.get(BREAK_GLASS_CACHE_KEY.format(admin_id=admin_id, conversation_id=conversation_id)))
-
-
-def access_chat(*, user, conversation_id: int, session_id: int | None = None) -> ChatAccess:
-    """Fetch and check in one step who may open a chat socket. Outsiders get Http404.
-
-    Participants (client, counselor) read and write; an admin only reads, and only with a live
-    break-glass grant (sessions.services.break_glass_open, audit-logged with its reason).
-    """
-    if user is None or not user.is_authenticated:
-        raise Http404
-    conversation = Conversation.objects.select_related(
-        "client", "counselor", "counselor__counselor_profile").filter(pk=conversation_id).first()
-    if conversation is None:
-        raise Http404
-    read_only = False
-    if not conversation.is_participant(user):
-        if not (user.is_admin and break_glass_granted(admin_id=user.pk, conversation_id=conversation.pk)):
-            raise Http404
-        read_only = True
-    session = None
-    if session_id is not None:
-        session = CounselingSession.objects.select_related("client", "counselor").filter(
-            pk=session_id, client_id=conversation.client_id, counselor_id=conversation.counselor_id).first()
-        if session is None:
-            raise Http404
-    return ChatAccess(conversation=conversation, session=session, read_only=read_only)
-
-
-def conversation_for_session(*, session: CounselingSession) -> Conversation | None:
-    return Conversation.objects.filter(client_id=session.client_id, counselor_id=session.counselor_id).first()
-
-
-def client_last_confirmed_location(*, client) -> tuple[str, str] | None:
-    """(country, region) the client last confirmed before a session, or None."""
-    latest = (CounselingSession.objects.filter(client=client, location_confirmed_at__isnull=False)
-              .order_by("-location_confirmed_at").values_list("location_country", "location_region").first())
-    return tuple(latest) if latest else None
-
-
-def conversation_gate(*, conversation: Conversation, at: datetime | None = None) -> GateResult:
-    """May these two exchange messages between sessions? Consent, identity, and the counselor's
-    licence where the client last confirmed being (ACA H.1.b: counseling happens where the client is)."""
-    at = at or now()
-    for result in (
-        consent_gate(client=conversation.client, counselor=conversation.counselor),
-        identity_gate(client=conversation.client),
-    ):
-        if not result:
-            return result
-    location = client_last_confirmed_location(client=conversation.client)
-    if location is None:
-        return GateResult.refuse("location_unconfirmed", _("Please confirm where you are before the session starts."))
-    return jurisdiction_gate(counselor=conversation.counselor, country=location[0], region=location[1], at=at)
-
-
-def chat_gate(*, access: ChatAccess, at: datetime | None = None) -> GateResult:
-    """The gate of one chat socket: the session's start gate for a session chat, else the conversation's.
-
-    A break-glass admin reads without gates (the grant itself is the logged exception).
-    """
-    if access.read_only:
-        return GateResult.ok()
-    if access.session is not None:
-        if access.session.state not in CHAT_OPEN_STATES:
-            return GateResult.refuse("session_not_open", _("This session is not open."))
-        return session_start_gate(session=access.session, at=at)
-    return conversation_gate(conversation=access.conversation, at=at)
-
-
-def message_frame(message: Message, *, client_id: int, data_key: bytes | None = None) -> dict:
-    """One message as the chat protocol sends it (docs/chat-protocol.md). Decrypts here, in memory only.
-
-    A body that fails to open (moved, altered, or its key shredded) is reported, never shown as text.
-    """
-    try:
-        body = open_text(owner_id=client_id, sealed=message.body_sealed, context=message.aad, data_key=data_key)
-        error = ""
-    except DecryptionError:
-        logger.error("chat message %s of conversation %s could not be decrypted",
-                     message.pk, message.conversation_id)
-        body, error = None, "undecryptable"
-    frame = {
-        "type": "message",
-        "seq": message.seq,
-        "client_msg_id": str(message.client_msg_id),
-        "sender": message.sender_id,
-        "from_client": message.sender_id == client_id,
-        "session": message.session_id,
-        "body": body,
-        "created_at": message.created_at.isoformat(),
-        "read": message.read_at is not None,
-        "reply_due_at": message.reply_due_at.isoformat() if message.reply_due_at else None,
-        "answered": message.answered_at is not None,
-    }
-    if error:
-        frame["error"] = error
-    return frame
-
-
-def message_frame_at(*, conversation: Conversation, seq: int) -> dict | None:
-    message = Message.objects.filter(conversation_id=conversation.pk, seq=seq).first()
-    return message_frame(message, client_id=conversation.client_id) if message else None
-
-
-def message_frame_from_event(*, event: dict, conversation: Conversation) -> dict | None:
-    """The frame of a just-stored message built from its `message.new` event, without the database.
-
-    The event carries the body still sealed (sessions.events.message_new_event); it is opened here with
-    the client's key if this process holds it (cached_data_key), and bound to this socket's own
-    conversation, so an event from elsewhere fails to open. None when the key is not held here or the
-    event has no body: the caller reads the message instead (message_frame_at).
-    """
-    stored = event.get("stored")
-    key = cached_data_key(owner_id=conversation.client_id)
-    if not stored or key is None:
-        return None
-    message = Message(conversation_id=conversation.pk, seq=event["seq"], sender_id=stored["sender"],
-                      session_id=stored["session"], client_msg_id=uuid.UUID(stored["client_msg_id"]),
-                      body_sealed=stored["body_sealed"], created_at=datetime.fromisoformat(stored["created_at"]),
-                      reply_due_at=datetime.fromisoformat(stored["reply_due_at"]) if stored["reply_due_at"] else None)
-    return message_frame(message, client_id=conversation.client_id, data_key=key)
-
-
-def chat_key_preload(*, conversation: Conversation) -> None:
-    """Hold the client's data key in this process, so new messages open from their events, unread."""
-    try:
-        data_key_for(owner_id=conversation.client_id, create=False)
-    except DecryptionError:  # no key yet, or shredded: message_frame_at reads and reports as usual
-        pass
-
-
-def messages_after(*, conversation: Conversation, after_seq: int, limit: int = HISTORY_PAGE) -> list[dict]:
-    """Up to `limit` messages with seq > after_seq, oldest first, decrypted (resync on reconnect)."""
-    rows = Message.objects.filter(conversation_id=conversation.pk, seq__gt=after_seq).order_by("seq")[:limit]
-    return [message_frame(message, client_id=conversation.client_id) for message in rows]
-
-
-def conversations_of(*, user):
-    """The conversations `user` takes part in, newest activity first."""
-    field = "client" if user.is_client else "counselor"
-    return (Conversation.objects.filter(**{field: user}).select_related("client__client_profile",
-                                                                        "counselor__counselor_profile")
-            .order_by("-last_seq", "-created_at"))
-
-
-def transcript_text(*, conversation: Conversation, session: CounselingSession | None = None,
-                    time_zone: str = "UTC") -> str:
-    """A plain-text transcript of a conversation (or of one session in it), in the reader's time zone."""
-    tz = zoneinfo.ZoneInfo(time_zone)
-    names = {conversation.client_id: conversation.client.display_name,
-             conversation.counselor_id: conversation.counselor.display_name}
-    rows = Message.objects.filter(conversation_id=conversation.pk)
-    if session is not None:
-        rows = rows.filter(session_id=session.pk)
-    header = _("Transcript of conversation %(id)s") % {"id": conversation.pk}
-    if session is not None:
-        header = _("Transcript of session %(id)s") % {"id": session.pk}
-    lines = [header, _("Exported %(at)s (%(tz)s)") % {"at": now().astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                                                      "tz": time_zone}, ""]
-    for message in rows.order_by("seq").iterator():
-        frame = message_frame(message, client_id=conversation.client_id)
-        body = frame["body"] if frame["body"] is not None else _("[this message cannot be decrypted]")
-        stamp = message.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        lines.append(f"[{stamp}] #{message.seq} {names.get(message.sender_id, '?')}: {body}")
-    return "\n".join(lines) + "\n"
-def session_start_panel(*, session: CounselingSession, viewer) -> dict:
-    """What the counselor needs at the start of a session, in one place (ACA H.2.a, HHS emergency plan):
-    the client's confirmed location, the local emergency numbers, the emergency contact the client
-    authorised, and the code-word state (match / no match / not asked; never the word).
-
-    Only the session's counselor may call this; the caller audits the read of the emergency contact.
-    """
-    from counseling import selectors as core
-
-    if viewer.pk != session.counselor_id:
-        raise Http404
-    country, region = session.location_country, session.location_region
-    panel = {"confirmed": session.location_confirmed_at is not None, "country": country, "region": region,
-             "numbers": [], "numbers_known": True, "contact": None,
-             "contact_authorised": None, "code_word_set": None, "code_word_result": None}
-    try:
-        panel["numbers"] = list(core.emergency_numbers_for(country=country, region=region)) if country else []
-    except (AttributeError, ImportError):
-        panel["numbers_known"] = False
-    try:
-        from counseling import identity_selectors as identity
-        from counseling.intake import intake_answers
-    except ImportError:
-        return panel
-    intake = identity.intake_for(client=session.client)
-    if intake is not None:
-        panel["contact_authorised"] = intake.emergency_contact_authorised
-        if intake.emergency_contact_authorised:
-            try:
-                answers = intake_answers(intake)
-            except DecryptionError:
-                logger.error("intake of client %s could not be decrypted for session %s", session.client_id,
-                             session.pk)
-                answers = {}
-            panel["contact"] = {key: answers.get(f"emergency_contact_{key}", "")
-                                for key in ("name", "relation", "phone")}
-    panel["code_word_set"] = identity.has_code_word(client=session.client)
-    panel["code_word_result"] = identity.code_word_result_for(session=session, viewer=viewer)
-    return panel
-
-
-# --- end of the chat section ---
 
 
 # --- Booking and availability (issue 6) -------------------------------------------------------
@@ -331,27 +113,37 @@ class Slot:
 class Place:
     country: str
     region: str = ""
+    # Confirmed by the client for a session; False for the usual place their intake gives.
+    confirmed: bool = False
 
 
-def _as_place(location) -> Place | None:
-    """Accept what the location source returns (an object, a dict or a pair) as a Place."""
-    if not location:
-        return None
-    if isinstance(location, dict):
-        country = location.get("country") or location.get("location_country") or ""
-        region = location.get("region") or location.get("location_region") or ""
-    elif isinstance(location, tuple | list):
-        country, region = [*location, ""][:2]
-    else:
-        country, region = getattr(location, "country", ""), getattr(location, "region", "")
-    country = getattr(country, "code", country) or ""
-    region = getattr(region, "code", region) or ""
-    return Place(str(country).upper(), str(region)) if country else None
+def client_location(*, client, session: CounselingSession | None = None) -> Place | None:
+    """Where is this client for this session? The one answer every app uses: the place decides the law
+    that applies, the licence the counselor needs there and the emergency numbers shown (ACA H.1.b:
+    counseling takes place where the client is).
+
+    1. the place the client confirmed for this session;
+    2. else the place they last confirmed for any session;
+    3. else their usual place from the intake (not confirmed);
+    None when nothing is known.
+    """
+    if session is not None and session.location_confirmed_at and session.location_country:
+        return Place(session.location_country, session.location_region, confirmed=True)
+    latest = (CounselingSession.objects.filter(client=client, location_confirmed_at__isnull=False)
+              .exclude(location_country="").order_by("-location_confirmed_at")
+              .values_list("location_country", "location_region").first())
+    if latest:
+        return Place(latest[0], latest[1], confirmed=True)
+    country, region = intake_place(client=client)
+    return Place(country, region) if country else None
 
 
-def client_place(*, client) -> Place | None:
-    """Where the client is now, as the licensing app knows it (it decides jurisdiction)."""
-    return _as_place(client_current_location(client=client))
+def clients_of_counselor(*, counselor) -> list[int]:
+    """Ids of clients with a relationship to this counselor: a conversation or a booking not cancelled."""
+    ids: set[int] = set(Conversation.objects.filter(counselor=counselor).values_list("client_id", flat=True))
+    ids.update(CounselingSession.objects.filter(counselor=counselor).exclude(state=SessionState.CANCELLED)
+               .values_list("client_id", flat=True))
+    return sorted(ids)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -488,7 +280,7 @@ def booking_gate(*, client, counselor, starts_at: datetime, at: datetime | None 
     for result in (consent_gate(client=client, counselor=counselor), identity_gate(client=client)):
         if not result:
             return result
-    place = client_place(client=client)
+    place = client_location(client=client)
     if place is None:
         return GateResult.refuse("location_unknown", _("Please tell us where you are: it decides which "
                                                        "counselors may counsel you."))
@@ -574,3 +366,85 @@ def access_caseload_client(*, user, client_id: int):
     if client is None or not CounselingSession.objects.filter(counselor=user, client=client).exists():
         raise Http404
     return client
+
+
+# --- Where the client is for a session, and the code word at its start -----------------------------
+
+
+@dataclass(frozen=True)
+class LocationChange:
+    intake_country: str
+    intake_region: str
+    session_country: str
+    session_region: str
+
+
+def session_location_change(*, session) -> LocationChange | None:
+    """A change between the intake location and the location confirmed for this session, or None.
+
+    The counselor sees it (ACA H.1.b: a new place can mean another law and other emergency numbers).
+    None also when nothing is confirmed yet or there is no intake to compare with.
+    """
+    if session.location_confirmed_at is None:
+        return None
+    intake = intake_for(client=session.client_id)
+    if intake is None:
+        return None
+    answers = intake_answers(intake)
+    before = (answers.get("country", ""), answers.get("region", ""))
+    after = (session.location_country, session.location_region)
+    if before == after:
+        return None
+    return LocationChange(*before, *after)
+
+
+def code_word_result_for(*, session, viewer) -> bool | None:
+    """The latest code-word answer in this session for its counselor: True (matches), False (does
+    not match) or None (not answered). Never the word."""
+    if viewer.pk != session.counselor_id:
+        raise PermissionDenied
+    latest = CodeWordCheck.objects.filter(session=session).order_by("-checked_at", "-id").first()
+    return None if latest is None else latest.matched
+
+
+def sessions_to_locate(*, client) -> list:
+    """The client's sessions still to come, each needing a location confirmed before it starts. Each carries
+    `location_status`: "current" (its confirmation counts), "later" (confirmed too early: asked again from
+    `location_asked_from`), "again" (confirmed too early, and it can be confirmed again now) or "missing"."""
+    sessions = list(CounselingSession.objects.filter(client=client, ends_at__gt=now(),
+                                                     state__in=[SessionState.SCHEDULED, SessionState.OPEN])
+                    .select_related("counselor__counselor_profile").order_by("starts_at")[:10])
+    at = now()
+    for session in sessions:
+        session.location_asked_from = location_confirmation_opens_at(session=session)
+        if session.location_confirmed_at is None:
+            session.location_status = "missing"
+        elif location_confirmation_current(session=session):
+            session.location_status = "current"
+        else:
+            session.location_status = "later" if session.location_asked_from > at else "again"
+    return sessions
+
+
+# --- What the retention engine needs to know of this app's records (registered in sessions.receivers) ---
+
+
+def client_messages(client_id: int):
+    """All chat messages of a client's conversations: the bulk of their record."""
+    return Message.objects.filter(conversation__client_id=client_id)
+
+
+def client_last_message_at(client_ref):
+    return Subquery(Message.objects.filter(conversation__client=client_ref).order_by("-created_at")
+                    .values("created_at")[:1])
+
+
+def client_last_session_end(client_ref):
+    return Subquery(CounselingSession.objects.filter(client=client_ref).exclude(state=SessionState.CANCELLED)
+                    .order_by("-ends_at").values("ends_at")[:1])
+
+
+def client_confirmed_places(client_id: int) -> set[tuple[str, str]]:
+    return set(CounselingSession.objects.filter(client_id=client_id, location_confirmed_at__isnull=False)
+               .values_list("location_country", "location_region"))
+

@@ -1,7 +1,7 @@
 """Signals the chat sends after commit, so other parts (escalation) react without the chat knowing them.
 
 Receivers get ids only. (A client's message is checked for risk phrases inside its own transaction,
-by counseling.escalation.message_risk_open, not through a signal: see sessions.services.message_post.)
+by crisis.services.message_risk_open, not through a signal: see sessions.services.message_post.)
 """
 
 from django.dispatch import Signal

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from counseling.notifications import site_link
 from sessions.models import CounselingSession
 from sessions.selectors import location_confirmation_prompt, session_times
-from sessions.services import sessions_advance_due, sessions_remind_due
+from sessions import services
 
 
 def _language_of(user) -> str:
@@ -58,9 +58,9 @@ def session_email_send(session_id: int, event: str) -> int:
 
 @shared_task(name="sessions.tasks.sessions_advance")
 def sessions_advance() -> int:
-    return sessions_advance_due()
+    return services.sessions_advance_due()
 
 
 @shared_task(name="sessions.tasks.sessions_remind")
 def sessions_remind() -> int:
-    return sessions_remind_due()
+    return services.sessions_remind_due()

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from sessions import chat_views, views
+from sessions import views
+from sessions.chat import views as chat_views
 
 app_name = "sessions"
 
 urlpatterns: list = [
-    # Booking, availability, session pages, referrals (issue 6).
+    # Booking, availability, session pages, referrals.
     path("book/", views.booking_counselors, name="booking_counselors"),
     path("book/<int:counselor_id>/", views.booking_slots, name="booking_slots"),
     path("<int:session_id>/", views.session_detail, name="session_detail"),
@@ -14,7 +15,11 @@ urlpatterns: list = [
     path("availability/", views.availability, name="availability"),
     path("availability/<str:kind>/<int:row_id>/remove/", views.availability_remove, name="availability_remove"),
     path("clients/<int:client_id>/", views.caseload_client, name="caseload_client"),
-    # Chat: live session chat, messages between sessions, transcripts, break-glass (issue 7).
+    # Where the client is for a session, and the code word at its start.
+    path("<int:session_id>/location/", views.session_location, name="session_location"),
+    path("<int:session_id>/code-word/", views.code_word_answer, name="code_word_answer"),
+    path("<int:session_id>/code-word/result/", views.code_word_result, name="code_word_result"),
+    # Chat: live session chat, messages between sessions, transcripts, break-glass.
     path("chat/", chat_views.chat_list, name="chat_list"),
     path("chat/<int:conversation_id>/", chat_views.conversation_chat, name="conversation_chat"),
     path("chat/<int:conversation_id>/transcript/", chat_views.conversation_transcript,

@@ -7,15 +7,24 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
+from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.models import Role, User
 from counseling.permissions import client_required, counselor_required
+from counseling.redirects import safe_next_url
+from identity.forms import CodeWordAnswerForm, LocationForm
+from identity.numbers import emergency_numbers_by_country, emergency_numbers_for
+from identity.selectors import intake_answers, intake_for
+from identity.services import CodeWordLocked, code_word_check
 from sessions import selectors, services
 from sessions.forms import (
     CLIENT_CANCEL_REASONS,
@@ -217,3 +226,86 @@ def _readable_referrals(referrals) -> list[dict]:
             reason, destination = None, None
         rows.append({"referral": referral, "reason": reason, "destination": destination})
     return rows
+
+
+# --- Where the client is for a session, and the code word at its start (ACA H.1.b, H.3) -------------
+
+
+@client_required
+@require_http_methods(["GET", "POST"])
+def session_location(request, session_id: int):
+    """Where the client is now, confirmed before this session (ACA H.1.b)."""
+    session = selectors.access_session(user=request.user, session_id=session_id)
+    if session.client_id != request.user.pk:
+        raise Http404
+    initial = {"country": session.location_country, "region": session.location_region}
+    if not session.location_country:
+        intake = intake_for(client=request.user)
+        if intake is not None:
+            try:
+                answers = intake_answers(intake)
+                initial = {"country": answers.get("country", ""), "region": answers.get("region", "")}
+            except DecryptionError:
+                pass
+    form = LocationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_location_confirm(session=session, client=request.user,
+                                              country=form.cleaned_data["country"],
+                                              region=form.cleaned_data["region"], request=request)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if selectors.location_confirmation_current(session=session):
+                messages.success(request, _("Thank you. Your location for this session is confirmed."))
+            else:
+                messages.success(request, ngettext(
+                    "Thank you. This session starts more than %(hours)d hour from now, so we will ask you again "
+                    "in the hour before it.",
+                    "Thank you. This session starts more than %(hours)d hours from now, so we will ask you again "
+                    "in the %(hours)d hours before it.", settings.LOCATION_CONFIRMATION_HOURS)
+                    % {"hours": settings.LOCATION_CONFIRMATION_HOURS})
+            return redirect(safe_next_url(request, request.POST.get("next"), fallback=reverse("intake:home")))
+    country = form["country"].value() or "ID"
+    return render(request, "sessions/location.html", {
+        "form": form, "session": session, "location_current": selectors.location_confirmation_current(session=session),
+        "confirmation_hours": settings.LOCATION_CONFIRMATION_HOURS,
+        "emergency_numbers": emergency_numbers_for(country=country, region=form["region"].value() or ""),
+        "emergency_country": country,
+        "emergency_places": emergency_numbers_by_country(),
+    })
+
+
+@client_required
+@require_http_methods(["GET", "POST"])
+def code_word_answer(request, session_id: int):
+    """The client types the code word privately; the counselor sees only whether it matched."""
+    session = selectors.access_session(user=request.user, session_id=session_id)
+    if session.client_id != request.user.pk:
+        raise Http404
+    form = CodeWordAnswerForm(request.POST or None)
+    outcome = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            matched = code_word_check(session=session, attempt=form.cleaned_data["attempt"],
+                                               request=request)
+        except CodeWordLocked:
+            outcome = "locked"
+        else:
+            outcome = "matched" if matched else "not_matched"
+        form = CodeWordAnswerForm()
+    return render(request, "sessions/code_word.html",
+                  {"form": form, "session": session, "outcome": outcome})
+
+
+@counselor_required
+def code_word_result(request, session_id: int):
+    """For the session's counselor: matches, does not match, or not answered yet. Never the word."""
+    session = selectors.access_session(user=request.user, session_id=session_id)
+    result = selectors.code_word_result_for(session=session, viewer=request.user)
+    location_change = selectors.session_location_change(session=session)  # opens the client's intake
+    audit_record(actor=request.user, action="code_word.result_viewed", target=session, subject=session.client_id,
+                 request=request)
+    return render(request, "sessions/code_word_result.html", {
+        "session": session, "result": result, "location_change": location_change,
+    })

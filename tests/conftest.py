@@ -94,7 +94,7 @@ def redis_url():
 def _forget_process_caches():
     from counseling import on_loop
     from counseling.crypto import key_cache
-    from counseling.escalation import risk_phrases_changed
+    from crisis.risk import risk_phrases_changed
 
     key_cache.evict()
     risk_phrases_changed()  # tests change phrases with queryset updates, which send no signal

@@ -44,7 +44,7 @@
       list.className = "emergency-numbers";
       for (const item of payload.numbers) {
         const li = document.createElement("li");
-        // The server builds the link (counseling.dialing): "119, then press 8" dials tel:119,8.
+        // The server builds the link (identity.dialing): "119, then press 8" dials tel:119,8.
         if (item.number && item.tel) {
           const a = document.createElement("a");
           a.className = "phone";

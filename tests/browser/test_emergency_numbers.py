@@ -3,8 +3,10 @@
 import pytest
 from playwright.sync_api import expect
 
-from counseling.models import AuditEntry, EmergencyResource
-from counseling.selectors import emergency_numbers_for
+from counseling.models import AuditEntry
+
+from identity.models import EmergencyResource
+from identity.numbers import emergency_numbers_for
 
 pytestmark = pytest.mark.browser
 

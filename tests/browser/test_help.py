@@ -4,7 +4,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from counseling.models import Escalation, EscalationState
+from crisis.models import Escalation, EscalationState
 from licensing.models import Jurisdiction
 from sessions.models import CounselingSession
 from tests.counseling.test_escalation_support import eager_celery, make_session  # noqa: F401

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from counseling.clock import now
-from counseling.models import IdentityDocument, Intake
+from identity.models import IdentityDocument, Intake
 from tests.counseling.test_identity_documents_sniffing import png_bytes
 
 pytestmark = pytest.mark.browser

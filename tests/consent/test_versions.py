@@ -63,7 +63,7 @@ def test_the_indonesian_version_2_says_what_the_english_says():
 def test_the_consent_and_the_intakes_default_connection_plan_promise_the_same_reconnection_window():
     import re
 
-    from counseling.intake_forms import IntakeForm
+    from identity.forms import IntakeForm
 
     with translation.override("en"):
         minutes = re.search(r"reconnect for (\d+) minutes", str(IntakeForm.base_fields["connection_drop_plan"].initial))

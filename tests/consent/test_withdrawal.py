@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def sent_events(monkeypatch):
     """Capture real-time sends made on commit (counselor notices and chat-close events)."""
     events = []
-    monkeypatch.setattr("sessions.events.conversation_event_on_commit",
+    monkeypatch.setattr("sessions.chat.events.conversation_event_on_commit",
                         lambda *, conversation_id, event: events.append(("chat", conversation_id, event)))
     monkeypatch.setattr("counseling.notifications.notify_user_now",
                         lambda *, user_id, payload: events.append(("notify", user_id, payload)))

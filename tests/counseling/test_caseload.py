@@ -51,7 +51,7 @@ def test_counselor_sees_own_clients_by_pseudonym_and_never_another_counselors(ca
 
 def test_each_row_shows_next_session_unread_messages_risk_flags_and_last_contact(caseload_page, client_a,
                                                                                  counselor_a):
-    from counseling.models import Escalation
+    from crisis.models import Escalation
 
     book(client_a, counselor_a, days=-7, state="completed")
     upcoming = book(client_a, counselor_a, days=3)
@@ -74,8 +74,8 @@ def test_each_row_shows_next_session_unread_messages_risk_flags_and_last_contact
 
 def test_consent_and_identity_status_come_from_the_gates(caseload_page, client_a, counselor_a, monkeypatch):
     book(client_a, counselor_a, days=2)
-    monkeypatch.setattr("consent.selectors.consent_gate", lambda **kw: GateResult.ok())
-    monkeypatch.setattr("counseling.selectors.identity_gate",
+    monkeypatch.setattr("dashboards.selectors.consent_gate", lambda **kw: GateResult.ok())
+    monkeypatch.setattr("dashboards.selectors.identity_gate",
                         lambda **kw: GateResult.refuse("identity_unverified", "Waiting for review."))
     page = caseload_page()
     assert "current" in page and "not verified" in page and "Waiting for review." in page

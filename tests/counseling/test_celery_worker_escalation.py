@@ -1,7 +1,7 @@
 """A real Celery worker on Redis is killed in the middle of sending an alert; the alert still arrives, once.
 
-The worker is a separate process on this test's own database. The alert sender pauses on a test hook
-(ESCALATION_TEST_HOLD_FILE) right after it claimed the alert; the whole worker is then SIGKILLed, as
+The worker is a separate process on this test's own database (tests/counseling/held_worker.py). Its alert
+sender pauses while a hold file exists, right after it claimed the alert; the whole worker is then SIGKILLed, as
 if its machine died. A fresh worker runs the minute sweep, which finds the claim expired and sends
 the alert: the counselor receives it over the real Redis channel layer and by e-mail exactly once.
 """
@@ -21,7 +21,7 @@ import pytest
 from django.db import connection
 
 from counseling.consumers import user_group
-from counseling.models import EscalationAlert
+from crisis.models import EscalationAlert
 from tests.counseling.test_escalation_support import make_session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ def worker_env(tmp_path: Path) -> dict:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "counseling.settings",
            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
            "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-           "ESCALATION_TEST_HOLD_FILE": str(tmp_path / "hold"),
+           "HELD_WORKER_HOLD_FILE": str(tmp_path / "hold"),
            "ESCALATION_DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS)}
     db = connection.settings_dict
     if connection.vendor == "postgresql":
@@ -56,10 +56,9 @@ def worker_env(tmp_path: Path) -> dict:
 
 
 def start_worker(env: dict, queue: str, log: Path) -> subprocess.Popen:
-    celery = Path(sys.executable).with_name("celery")
     with log.open("ab") as output:  # the worker keeps its own copy of the descriptor
         process = subprocess.Popen(
-            [str(celery), "-A", "counseling", "worker", "-P", "prefork", "-c", "1", "-Q", queue, "-l", "info",
+            [sys.executable, "-m", "tests.counseling.held_worker", "-P", "prefork", "-c", "1", "-Q", queue, "-l", "info",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for(lambda: "ready." in log.read_text(errors="ignore") or process.poll() is not None, 60, "worker ready")
@@ -121,8 +120,8 @@ def test_killed_worker_mid_alert_still_delivers_exactly_once_after_restart_and_s
         transactional_db, redis_url, tmp_path, monkeypatch, client_a, counselor_a):
     from channels.layers import channel_layers, get_channel_layer
 
-    from counseling import escalation as escalation_module
-    from counseling import tasks
+    from crisis import services as escalation_module
+    from crisis import tasks
 
     # Only the tasks this test sends reach the broker, on a queue of its own.
     monkeypatch.setattr(escalation_module, "_enqueue", lambda *args, **kwargs: None)
@@ -139,7 +138,7 @@ def test_killed_worker_mid_alert_still_delivers_exactly_once_after_restart_and_s
     assert created
     alert = EscalationAlert.objects.get(escalation=escalation, recipient=counselor_a)
 
-    hold = Path(env["ESCALATION_TEST_HOLD_FILE"])
+    hold = Path(env["HELD_WORKER_HOLD_FILE"])
     hold.write_text("hold")
     worker = start_worker(env, queue, log)
     try:

@@ -5,8 +5,9 @@ from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consent.selectors import consent_gate
-from counseling.models import AuditEntry, IdentityDocument, Intake, User
-from counseling.selectors import identity_gate
+from counseling.models import AuditEntry, User
+from identity.models import IdentityDocument, Intake
+from identity.selectors import identity_gate
 
 pytestmark = pytest.mark.django_db
 

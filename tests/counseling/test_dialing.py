@@ -8,9 +8,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from counseling.dialing import dial_label, dial_link, dial_uri
-from counseling.escalation import emergency_numbers
-from counseling.models import EmergencyResource
+from identity.dialing import dial_label, dial_link, dial_uri
+from identity.numbers import emergency_numbers
+from identity.models import EmergencyResource
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDED = [("ID", "112", ""), ("ID", "110", ""), ("ID", "119", ""), ("ID", "113", ""), ("ID", "119", "8"),
@@ -34,7 +34,7 @@ def _what_the_label_dials(label: str, channel: str) -> str:
 def test_each_seeded_numbers_link_dials_what_its_label_says(country, number, extension, language):
     resource = EmergencyResource.objects.get(country=country, number=number, extension=extension)
     with translation.override(language):
-        html = render_to_string("counseling/_emergency_numbers.html", {"emergency_numbers": [resource]})
+        html = render_to_string("identity/_emergency_numbers.html", {"emergency_numbers": [resource]})
     href, label = re.search(r'href="([^"]+)"><strong>([^<]+)</strong>', html).groups()
     assert href == _what_the_label_dials(label, resource.channel)
     assert number in label

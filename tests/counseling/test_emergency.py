@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from counseling import clock
-from counseling.models import AuditEntry, EmergencyResource
-from counseling.selectors import emergency_numbers_for
+from counseling.models import AuditEntry
+from identity.models import EmergencyResource
+from identity.numbers import emergency_numbers_for
 
 pytestmark = pytest.mark.django_db
 
@@ -62,40 +63,40 @@ def test_inactive_numbers_are_not_shown_and_an_unknown_place_says_call_local():
     EmergencyResource.objects.filter(country="US", number="911").update(is_active=False)
     assert "911" not in [r.number for r in emergency_numbers_for(country="US")]
     with translation.override("en"):
-        html = render_to_string("counseling/_emergency_numbers.html",
+        html = render_to_string("identity/_emergency_numbers.html",
                                 {"emergency_numbers": emergency_numbers_for(country="FR")})
     assert "local emergency number" in html
 
 
 def test_the_partial_dials_the_menu_digit_after_a_pause_and_says_so():
     with translation.override("en"):
-        html = render_to_string("counseling/_emergency_numbers.html",
+        html = render_to_string("identity/_emergency_numbers.html",
                                 {"emergency_numbers": emergency_numbers_for(country="ID")})
     assert 'href="tel:112"' in html and 'href="tel:119,8"' in html and "119, then press 8" in html
     assert "tel:1198" not in html and "ext." not in html
     with translation.override("id"):
-        html = render_to_string("counseling/_emergency_numbers.html",
+        html = render_to_string("identity/_emergency_numbers.html",
                                 {"emergency_numbers": emergency_numbers_for(country="ID")})
     assert "119, lalu tekan 8" in html and "ext." not in html and "ekst" not in html
 
 
 def test_a_text_line_gets_an_sms_link_not_a_call():
-    html = render_to_string("counseling/_emergency_numbers.html",
+    html = render_to_string("identity/_emergency_numbers.html",
                             {"emergency_numbers": emergency_numbers_for(country="US")})
     assert 'href="sms:741741"' in html and 'href="tel:741741"' not in html
 
 
 def test_an_admin_adds_a_number_which_shows_only_once_confirmed_against_a_source(client, admin_user, staff_login):
     staff_login(client, admin_user)
-    assert client.get("/admin/counseling/emergencyresource/").status_code == 200
+    assert client.get("/admin/identity/emergencyresource/").status_code == 200
     form = {"country": "MY", "region": "", "name": "Befrienders KL", "number": "03-76272929", "extension": "",
             "channel": "call", "description": "", "hours": "24/7", "sort_order": 10, "is_active": "on",
             "source_url": ""}
-    assert client.post("/admin/counseling/emergencyresource/add/", form).status_code == 302
+    assert client.post("/admin/identity/emergencyresource/add/", form).status_code == 302
     assert emergency_numbers_for(country="MY") == []
 
     resource = EmergencyResource.objects.get(name="Befrienders KL")
-    change = f"/admin/counseling/emergencyresource/{resource.pk}/change/"
+    change = f"/admin/identity/emergencyresource/{resource.pk}/change/"
     refused = client.post(change, {**form, "confirmed": "on"})
     assert refused.status_code == 200 and "Name the official page" in refused.content.decode()
     assert emergency_numbers_for(country="MY") == []
@@ -115,7 +116,7 @@ def test_changing_what_is_dialled_without_confirming_takes_the_number_off_the_pa
     form = {"country": "ID", "region": "", "name": resource.name, "number": "1133", "extension": "",
             "channel": "call", "description": resource.description, "hours": resource.hours,
             "sort_order": resource.sort_order, "is_active": "on", "source_url": "https://example.org/"}
-    client.post(f"/admin/counseling/emergencyresource/{resource.pk}/change/", form)
+    client.post(f"/admin/identity/emergencyresource/{resource.pk}/change/", form)
     assert "1133" not in [r.number for r in emergency_numbers_for(country="ID")]
     assert AuditEntry.objects.filter(action="emergency_number.changed", target_id=str(resource.pk)).exists()
 
@@ -130,14 +131,14 @@ def test_the_staff_dashboard_lists_numbers_never_confirmed_unsourced_or_stale(cl
     assert "Bali line" in page and "JakCare" in page and "never (not shown to clients)" in page
     assert "Polisi" in page and "none recorded" in page  # seeded without a source page
     assert fresh.name not in page
-    assert f"/admin/counseling/emergencyresource/{stale.pk}/change/" in page
+    assert f"/admin/identity/emergencyresource/{stale.pk}/change/" in page
 
 
 def test_counselors_and_clients_cannot_edit_the_numbers(client, counselor_a, client_a, staff_login):
     staff_login(client, counselor_a)
-    assert client.get("/admin/counseling/emergencyresource/").status_code == 302
+    assert client.get("/admin/identity/emergencyresource/").status_code == 302
     client.force_login(client_a)
-    assert client.get("/admin/counseling/emergencyresource/").status_code == 302
+    assert client.get("/admin/identity/emergencyresource/").status_code == 302
 
 
 def test_the_intake_overview_shows_the_numbers(client, client_a):

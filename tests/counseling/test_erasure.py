@@ -9,7 +9,8 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from counseling import clock
-from counseling.models import AuditEntry, ErasureRequest, LegalHold, RetentionRule, RetentionTombstone, User
+from counseling.models import AuditEntry, User
+from records.models import ErasureRequest, LegalHold, RetentionRule, RetentionTombstone
 from tests.counseling.test_escalation_support import eager_celery, make_message, pushed  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("eager_celery", "pushed")

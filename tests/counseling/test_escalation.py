@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 
 from counseling import clock
-from counseling.escalation import (
+from crisis.services import (
     escalation_acknowledge,
     escalation_advance,
     escalation_deliver,
@@ -18,16 +18,8 @@ from counseling.escalation import (
     help_request,
     message_risk_check,
 )
-from counseling.models import (
-    AuditEntry,
-    Escalation,
-    EscalationAlert,
-    EscalationKind,
-    EscalationState,
-    OnCallShift,
-    Rung,
-    User,
-)
+from counseling.models import AuditEntry, User
+from crisis.models import Escalation, EscalationAlert, EscalationKind, EscalationState, OnCallShift, Rung
 from sessions.models import Message
 from sessions.signals import client_help_requested
 from tests.conftest import make_counselor
@@ -121,7 +113,7 @@ def test_after_a_help_escalation_is_resolved_a_new_press_opens_a_new_one(client_
 def test_a_repeated_delivery_of_the_alert_task_does_not_alert_twice(client_a, counselor_a, pushed):
     make_session(client_a, counselor_a)
     escalation, _ = help_request(client=client_a)  # on-commit callbacks not run: nothing sent yet
-    from counseling import tasks
+    from crisis import tasks
 
     tasks.escalation_deliver.apply(args=[escalation.pk])
     tasks.escalation_deliver.apply(args=[escalation.pk])
@@ -146,10 +138,11 @@ def test_a_sender_holding_the_lease_keeps_a_second_sender_out_until_it_expires(c
 
 
 def test_tasks_are_declared_late_acknowledged_and_requeued_when_their_worker_dies():
-    from counseling import tasks
+    from crisis import tasks
+    from records import tasks as records_tasks
 
     for task in (tasks.escalation_deliver, tasks.escalation_advance, tasks.escalation_sweep,
-                 tasks.escalation_check_message, tasks.retention_run, tasks.retention_purge_client):
+                 tasks.escalation_check_message, records_tasks.retention_run, records_tasks.retention_purge_client):
         assert task.acks_late is True and task.reject_on_worker_lost is True, task.name
 
 
@@ -171,7 +164,7 @@ def test_without_redis_the_server_runs_the_sweep_itself_every_minute():
 
 
 def _post(client, counselor, text, *, sender=None, client_msg_id=None):
-    from sessions.services import conversation_get_or_create, message_post
+    from sessions.chat.services import conversation_get_or_create, message_post
 
     conversation = conversation_get_or_create(client=client, counselor=counselor)
     return message_post(conversation=conversation, sender=sender or client,
@@ -193,7 +186,7 @@ def test_a_risk_phrase_in_a_client_message_opens_exactly_one_escalation_with_the
 
 def test_the_risk_check_runs_beside_the_message_and_ordinary_messages_queue_no_task(
         client_a, counselor_a, pushed, monkeypatch, django_capture_on_commit_callbacks):
-    from counseling import tasks
+    from crisis import tasks
 
     queued = []
     monkeypatch.setattr(tasks.escalation_check_message, "apply_async",
@@ -206,7 +199,8 @@ def test_the_risk_check_runs_beside_the_message_and_ordinary_messages_queue_no_t
 
 def test_a_failing_risk_check_never_refuses_the_message_and_a_task_checks_it_by_id(
         client_a, counselor_a, pushed, monkeypatch, caplog, django_capture_on_commit_callbacks):
-    from counseling import escalation, tasks
+    from crisis import services as escalation
+    from crisis import tasks
 
     queued = []
     monkeypatch.setattr(tasks.escalation_check_message, "apply_async",
@@ -272,7 +266,7 @@ def test_a_client_message_unanswered_past_its_reply_window_opens_one_escalation_
 
 def test_confirming_a_location_with_no_emergency_plan_opens_one_escalation(
         client_a, counselor_a, pushed, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr("counseling.escalation.has_emergency_plan", lambda client: False)
+    monkeypatch.setattr("crisis.services.has_emergency_plan", lambda client: False)
     session = make_session(client_a, counselor_a, confirmed=False)
     with django_capture_on_commit_callbacks(execute=True):
         session.location_country, session.location_confirmed_at = "ID", clock.now()
@@ -285,14 +279,14 @@ def test_confirming_a_location_with_no_emergency_plan_opens_one_escalation(
 
 def test_confirming_a_location_with_an_emergency_plan_opens_nothing(
         client_a, counselor_a, pushed, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr("counseling.escalation.has_emergency_plan", lambda client: True)
+    monkeypatch.setattr("crisis.services.has_emergency_plan", lambda client: True)
     with django_capture_on_commit_callbacks(execute=True):
         make_session(client_a, counselor_a)
     assert not Escalation.objects.exists()
 
 
 def test_a_client_without_an_intake_has_no_emergency_plan(client_a):
-    from counseling.escalation import has_emergency_plan
+    from crisis.services import has_emergency_plan
 
     assert has_emergency_plan(client_a) is False
 
@@ -385,7 +379,7 @@ def test_a_risk_message_posted_through_the_chat_opens_one_escalation(
     import uuid
 
     from sessions.models import Conversation
-    from sessions.services import message_post
+    from sessions.chat.services import message_post
 
     conversation = Conversation.objects.create(client=client_a, counselor=counselor_a)
     client_msg_id = uuid.uuid4()
@@ -402,7 +396,7 @@ def test_a_risk_message_posted_through_the_chat_opens_one_escalation(
 def test_the_chat_help_button_opens_the_help_escalation(
         client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
     from sessions.models import Conversation
-    from sessions.services import chat_help_request
+    from sessions.chat.services import chat_help_request
 
     conversation = Conversation.objects.create(client=client_a, counselor=counselor_a)
     with django_capture_on_commit_callbacks(execute=True):
@@ -416,8 +410,8 @@ def test_the_chat_help_button_opens_the_help_escalation(
 def test_an_alert_the_channel_layer_did_not_take_stays_pending_for_the_sweep(
         monkeypatch, client_a, counselor_a, django_capture_on_commit_callbacks):
     """Redis down at the moment of the alert: the browser notice is not marked sent, so the sweep retries it."""
-    from counseling import escalation as escalation_module
-    from counseling.models import EscalationAlert
+    from crisis import services as escalation_module
+    from crisis.models import EscalationAlert
 
     attempts = []
 

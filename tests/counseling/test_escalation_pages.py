@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 
 from counseling import clock
-from counseling.escalation import escalation_open, help_request
-from counseling.models import AuditEntry, Escalation, EscalationState, OnCallShift
+from crisis.services import escalation_open, help_request
+from counseling.models import AuditEntry
+from crisis.models import Escalation, EscalationState, OnCallShift
 from tests.conftest import make_counselor
 from tests.counseling.test_escalation_support import eager_celery, make_session, pushed  # noqa: F401
 

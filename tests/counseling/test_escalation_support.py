@@ -31,7 +31,7 @@ def pushed(monkeypatch):
         sent.append((user_id, payload))
         return True  # the layer took it
 
-    monkeypatch.setattr("counseling.escalation.notify_user_now", record)
+    monkeypatch.setattr("crisis.services.notify_user_now", record)
     monkeypatch.setattr("counseling.notifications.notify_user_now", record)
     return sent
 

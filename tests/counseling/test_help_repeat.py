@@ -13,14 +13,15 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from counseling import clock
-from counseling.escalation import (
+from crisis.services import (
     escalation_acknowledge,
     escalation_deliver,
     escalation_resolve,
     escalation_sweep,
     help_request,
 )
-from counseling.models import AuditEntry, Escalation, EscalationAlert, EscalationState, OnCallShift, Rung
+from counseling.models import AuditEntry
+from crisis.models import Escalation, EscalationAlert, EscalationState, OnCallShift, Rung
 from sessions.signals import client_help_requested
 from tests.conftest import make_counselor
 from tests.counseling.test_escalation_support import eager_celery, make_session, pushed  # noqa: F401
@@ -215,7 +216,7 @@ def test_the_client_is_told_again_with_the_numbers_at_every_press(
 def test_a_press_through_the_chat_reaches_the_counselor_again(
         client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
     from sessions.models import Conversation
-    from sessions.services import chat_help_request
+    from sessions.chat.services import chat_help_request
 
     conversation = Conversation.objects.create(client=client_a, counselor=counselor_a)
     with django_capture_on_commit_callbacks(execute=True):
@@ -275,7 +276,7 @@ def test_the_escalation_page_shows_the_repeated_presses(client, staff_login, cli
 
 
 def test_a_press_on_an_escalation_resolved_meanwhile_alerts_nobody_on_it(client_a, counselor_a, pushed):
-    from counseling.escalation import help_pressed_again
+    from crisis.services import help_pressed_again
 
     make_session(client_a, counselor_a)
     escalation, _ = help_request(client=client_a)

@@ -7,10 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
-from counseling.identity_selectors import identity_status_for
-from counseling.intake import identity_document_review, identity_document_upload, identity_documents_destroy
-from counseling.models import AuditEntry, IdentityDocument, IdentityDocumentStatus
-from counseling.tasks import identity_tasks
+from identity.selectors import identity_status_for
+from identity.services import identity_document_review, identity_document_upload, identity_documents_destroy
+from counseling.models import AuditEntry
+from identity.models import IdentityDocument, IdentityDocumentStatus
+from identity import tasks as identity_tasks
 from tests.counseling.test_identity_documents_sniffing import jpeg_bytes, pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -184,4 +185,4 @@ def test_a_pending_document_is_never_destroyed_by_the_job(document):
 
 def test_the_destruction_job_is_scheduled(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "counseling.identity_tasks.identity_documents_destroy" in tasks
+    assert "identity.tasks.identity_documents_destroy" in tasks

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from counseling.clock import now
-from counseling.intake import CodeWordLocked, code_word_check
-from counseling.models import AuditEntry, CodeWordCheck
+from identity.services import CodeWordLocked, code_word_check
+from counseling.models import AuditEntry
+from identity.models import CodeWordCheck
 from tests.counseling.test_intake import complete_intake
 
 pytestmark = pytest.mark.django_db
@@ -57,30 +58,30 @@ def test_the_limit_lifts_after_the_window(session, settings):
 def test_the_client_answers_on_a_private_page_and_the_counselor_sees_only_the_result(client, session, client_a,
                                                                                      counselor_a, staff_login):
     client.force_login(client_a)
-    response = client.post(reverse("intake:code_word_answer", args=[session.pk]), {"attempt": "salah"})
+    response = client.post(reverse("sessions:code_word_answer", args=[session.pk]), {"attempt": "salah"})
     assert b"does not match" in response.content
     staff_login(client, counselor_a)
-    page = client.get(reverse("intake:code_word_result", args=[session.pk])).content.decode()
+    page = client.get(reverse("sessions:code_word_result", args=[session.pk])).content.decode()
     assert "Does not match" in page and "salah" not in page and "biru" not in page.lower()
     client.force_login(client_a)
-    assert b"it matches" in client.post(reverse("intake:code_word_answer", args=[session.pk]),
+    assert b"it matches" in client.post(reverse("sessions:code_word_answer", args=[session.pk]),
                                         {"attempt": "kupu-kupu biru"}).content
     staff_login(client, counselor_a)
-    assert b"Matches" in client.get(reverse("intake:code_word_result", args=[session.pk])).content
+    assert b"Matches" in client.get(reverse("sessions:code_word_result", args=[session.pk])).content
 
 
 def test_the_locked_state_is_shown_to_the_client(client, session, client_a, settings):
     settings.CODE_WORD_FAILURE_LIMIT = 1
     client.force_login(client_a)
-    client.post(reverse("intake:code_word_answer", args=[session.pk]), {"attempt": "x1"})
-    response = client.post(reverse("intake:code_word_answer", args=[session.pk]), {"attempt": "x2"})
+    client.post(reverse("sessions:code_word_answer", args=[session.pk]), {"attempt": "x1"})
+    response = client.post(reverse("sessions:code_word_answer", args=[session.pk]), {"attempt": "x2"})
     assert b"Too many attempts" in response.content
 
 
 def test_outsiders_cannot_answer_or_read_the_code_word_result(client, session, client_b, counselor_b, admin_user,
                                                               staff_login, counselor_a):
-    answer = reverse("intake:code_word_answer", args=[session.pk])
-    result = reverse("intake:code_word_result", args=[session.pk])
+    answer = reverse("sessions:code_word_answer", args=[session.pk])
+    result = reverse("sessions:code_word_result", args=[session.pk])
     client.force_login(client_b)
     assert client.post(answer, {"attempt": "kupu-kupu biru"}).status_code == 404
     assert client.get(result).status_code == 403

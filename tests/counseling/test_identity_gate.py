@@ -6,9 +6,10 @@ import pytest
 
 from counseling.clock import now
 from counseling.gates import GateResult
-from counseling.intake import identity_document_review, identity_document_upload, session_location_confirm
-from counseling.models import Intake
-from counseling.selectors import identity_gate
+from identity.services import identity_document_review, identity_document_upload
+from sessions.services import session_location_confirm
+from identity.models import Intake
+from identity.selectors import identity_gate
 from tests.counseling.test_identity_documents_sniffing import png_bytes
 from tests.counseling.test_intake import complete_intake
 
@@ -93,7 +94,7 @@ def test_an_unsuitable_screen_blocks_until_discussed(client_a, admin_user, sessi
 
 
 def test_a_destroyed_document_still_counts_as_verified(client_a, admin_user, session, other_gates_open):
-    from counseling.intake import identity_documents_destroy
+    from identity.services import identity_documents_destroy
 
     complete_intake(client_a)
     verified(client_a, admin_user)

@@ -9,8 +9,10 @@ from django.urls import reverse
 
 from counseling.crypto import open_text
 from counseling.gates import GateResult
-from counseling.intake import intake_answers, intake_submit
-from counseling.models import AuditEntry, CodeWord, Intake
+from identity.selectors import intake_answers
+from identity.services import intake_submit
+from counseling.models import AuditEntry
+from identity.models import CodeWord, Intake
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +48,7 @@ def complete_intake(client, **overrides):
 
 @pytest.fixture
 def consented(monkeypatch):
-    monkeypatch.setattr("consent.selectors.consent_gate", lambda **kw: GateResult.ok())
+    monkeypatch.setattr("identity.views.consent_gate", lambda **kw: GateResult.ok())
 
 
 def test_stored_personal_fields_are_not_plaintext_in_the_database(client_a):
@@ -94,7 +96,7 @@ def test_a_client_fills_in_the_intake_through_the_page(client, client_a, consent
 
 
 def test_the_intake_comes_after_consent(client, client_a, monkeypatch):
-    monkeypatch.setattr("consent.selectors.consent_gate",
+    monkeypatch.setattr("identity.views.consent_gate",
                         lambda **kw: GateResult.refuse("consent_missing", "Accept the terms first.", "/consent/"))
     client.force_login(client_a)
     response = client.get(reverse("intake:form"))

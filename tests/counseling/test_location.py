@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from counseling.clock import now
-from counseling.identity_selectors import session_location_change
-from counseling.intake import session_location_confirm
+from sessions.selectors import session_location_change
+from sessions.services import session_location_confirm
 from counseling.models import AuditEntry
-from counseling.selectors import emergency_numbers_for
+from identity.numbers import emergency_numbers_for
 from tests.counseling.test_intake import complete_intake
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +28,10 @@ def session(client_a, counselor_a):
 
 def test_the_client_confirms_the_location_and_it_is_stored_with_the_session(client, client_a, session):
     client.force_login(client_a)
-    page = client.get(reverse("intake:session_location", args=[session.pk]))
+    page = client.get(reverse("sessions:session_location", args=[session.pk]))
     assert page.status_code == 200
     assert b'value="ID-YO"' in page.content  # the intake location is offered first
-    response = client.post(reverse("intake:session_location", args=[session.pk]),
+    response = client.post(reverse("sessions:session_location", args=[session.pk]),
                            {"country": "ID", "region": "id-jk"})
     assert response.status_code == 302
     session.refresh_from_db()
@@ -50,7 +50,7 @@ def test_a_change_from_the_intake_location_is_visible_to_the_counselor(client, c
     assert (change.intake_country, change.intake_region, change.session_country, change.session_region) == (
         "ID", "ID-YO", "US", "US-TX")
     staff_login(client, counselor_a)
-    page = client.get(reverse("intake:code_word_result", args=[session.pk])).content.decode()
+    page = client.get(reverse("sessions:code_word_result", args=[session.pk])).content.decode()
     assert "differs from the intake location" in page and "US-TX" in page
 
 
@@ -74,7 +74,7 @@ def test_only_the_sessions_client_can_confirm(client_b, session):
 
 
 def test_outsiders_cannot_open_the_location_page(client, session, client_b, counselor_a, counselor_b, staff_login):
-    url = reverse("intake:session_location", args=[session.pk])
+    url = reverse("sessions:session_location", args=[session.pk])
     client.force_login(client_b)
     assert client.get(url).status_code == 404
     assert client.post(url, {"country": "ID"}).status_code == 404
@@ -100,7 +100,7 @@ def test_the_intake_overview_asks_for_the_location_of_each_coming_session_in_the
                                                                                                 session):
     client.force_login(client_a)
     page = client.get(reverse("intake:home")).content.decode()
-    assert reverse("intake:session_location", args=[session.pk]) in page
+    assert reverse("sessions:session_location", args=[session.pk]) in page
     assert "Confirm where you are" in page and "(Asia/Jakarta)" in page
     local = session.starts_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Jakarta"))
     assert local.strftime("%H:%M") in page

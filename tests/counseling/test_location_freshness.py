@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from counseling.clock import now
 from counseling.gates import GateResult
-from counseling.intake import session_location_confirm
+from sessions.services import session_location_confirm
 from sessions.models import Conversation, CounselingSession
 from sessions.selectors import session_start_gate
 from tests.counseling.test_intake import complete_intake
@@ -45,7 +45,7 @@ def test_a_location_confirmed_at_booking_days_ahead_is_asked_for_again_on_the_da
     session.refresh_from_db()
     refused = session_start_gate(session=session, at=session.starts_at)
     assert (refused.allowed, refused.reason) == (False, "location_stale")
-    assert refused.action_url == reverse("intake:session_location", args=[session.pk])
+    assert refused.action_url == reverse("sessions:session_location", args=[session.pk])
     assert "24" in refused.message
     confirmed_hours_before_start(session, 23)  # confirmed again on the day
     assert session_start_gate(session=session, at=session.starts_at).allowed
@@ -63,7 +63,7 @@ def test_an_unconfirmed_location_points_the_client_to_the_confirmation_page(clie
     session = session_starting(client_a, counselor_a, in_hours=1)
     refused = session_start_gate(session=session)
     assert refused.reason == "location_unconfirmed"
-    assert refused.action_url == reverse("intake:session_location", args=[session.pk])
+    assert refused.action_url == reverse("sessions:session_location", args=[session.pk])
 
 
 def test_the_client_sees_which_sessions_need_their_location_now_and_which_later(client, client_a, counselor_a,
@@ -80,10 +80,10 @@ def test_the_client_sees_which_sessions_need_their_location_now_and_which_later(
     assert statuses == {current.pk: "current", again.pk: "again", later.pk: "later", missing.pk: "missing"}
     html = page.content.decode()
     for session in (current, again, missing):
-        assert reverse("intake:session_location", args=[session.pk]) in html
-    assert reverse("intake:session_location", args=[later.pk]) not in html  # nothing to do yet: it says when
+        assert reverse("sessions:session_location", args=[session.pk]) in html
+    assert reverse("sessions:session_location", args=[later.pk]) not in html  # nothing to do yet: it says when
 
-    location_page = client.get(reverse("intake:session_location", args=[again.pk]))
+    location_page = client.get(reverse("sessions:session_location", args=[again.pk]))
     assert location_page.context["location_current"] is False
     assert location_page.context["confirmation_hours"] == 24
 
@@ -93,7 +93,7 @@ def test_the_chat_page_offers_the_fix_to_the_client_only(client, client_a, couns
     session = confirmed_hours_before_start(session_starting(client_a, counselor_a, in_hours=-0.1, state="open"), 30)
     Conversation.objects.get_or_create(client=client_a, counselor=counselor_a)
     url = reverse("sessions:session_chat", args=[session.pk])
-    fix = reverse("intake:session_location", args=[session.pk])
+    fix = reverse("sessions:session_location", args=[session.pk])
     client.force_login(client_a)
     page = client.get(url)
     assert page.status_code == 200 and page.context["gate"].reason == "location_stale"
@@ -129,7 +129,7 @@ def test_confirming_days_ahead_is_accepted_and_the_client_told_it_will_be_asked_
     complete_intake(client_a)
     session = session_starting(client_a, counselor_a, in_hours=72)
     client.force_login(client_a)
-    response = client.post(reverse("intake:session_location", args=[session.pk]),
+    response = client.post(reverse("sessions:session_location", args=[session.pk]),
                            {"country": "ID", "region": "ID-YO"}, follow=True)
     session.refresh_from_db()
     assert session.location_confirmed_at is not None  # kept: it shows the counselor where the client expects to be

@@ -2,7 +2,7 @@
 
 import pytest
 
-from counseling.places import place_name
+from licensing.places import place_name
 
 pytestmark = pytest.mark.django_db  # region names are the licensing jurisdictions' (seeded by migration)
 

@@ -9,17 +9,10 @@ from django.core.management import call_command
 from counseling import clock
 from counseling.audit import audit_chain_verify
 from counseling.crypto import DecryptionError, open_text
-from counseling.models import (
-    AuditEntry,
-    ClientProfile,
-    DataKey,
-    Escalation,
-    LegalHold,
-    RetentionRule,
-    RetentionTombstone,
-    User,
-)
-from counseling.retention import client_purge_batch, duties_for, retention_due, retention_run
+from counseling.models import AuditEntry, ClientProfile, DataKey, User
+from crisis.models import Escalation
+from records.models import LegalHold, RetentionRule, RetentionTombstone
+from records.services import client_purge_batch, duties_for, retention_due, retention_run
 from sessions.models import Conversation, CounselingSession, Message
 from tests.counseling.test_escalation_support import eager_celery, make_message, make_session  # noqa: F401
 
@@ -42,7 +35,7 @@ def old_client(client_a, counselor_a):
     for i in range(5):
         make_message(client_a, counselor_a, f"old secret {i}", session=session)
     make_message(client_a, counselor_a, "counselor reply", sender=counselor_a, session=session)
-    from counseling.escalation import help_request
+    from crisis.services import help_request
 
     help_request(client=client_a, session=session)
     age(client_a)
@@ -81,7 +74,7 @@ def test_a_client_past_retention_is_crypto_shredded_then_deleted_leaving_a_tombs
 
 
 def test_shredding_makes_the_data_unreadable_before_any_row_is_deleted(old_client, counselor_a):
-    from counseling.retention import client_shred
+    from records.services import client_shred
 
     message = Message.objects.filter(conversation__client=old_client).first()
     assert client_shred(client_id=old_client.pk, rule="test rule")  # on-commit purge not run
@@ -150,7 +143,7 @@ def test_every_destruction_is_audit_logged_and_the_audit_log_is_kept_intact(
 
 def test_purging_runs_in_bounded_batches_that_requeue_themselves(old_client, monkeypatch,
                                                                  django_capture_on_commit_callbacks):
-    from counseling import retention
+    from records import services as retention
 
     batches = []
     real = retention.client_purge_batch
@@ -167,7 +160,7 @@ def test_purging_runs_in_bounded_batches_that_requeue_themselves(old_client, mon
 
 
 def test_purge_batch_stops_if_a_hold_is_placed_after_shredding(old_client, admin_user):
-    from counseling.retention import client_shred
+    from records.services import client_shred
 
     client_shred(client_id=old_client.pk, rule="test")
     LegalHold.objects.create(client=old_client, reason="late hold", placed_by=admin_user)

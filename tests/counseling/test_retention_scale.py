@@ -10,10 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from counseling import clock, retention
+from counseling import clock
+from records import services as retention
 from counseling.crypto import DataKeyDestroyed, open_text, seal
-from counseling.models import DataKey, RetentionTombstone, User
-from counseling.retention import retention_due, retention_run
+from counseling.models import DataKey, User
+from records.models import RetentionTombstone
+from records.services import retention_due, retention_run
 from sessions.models import Conversation, Message
 from tests.conftest import make_client
 from tests.counseling.test_escalation_support import eager_celery  # noqa: F401

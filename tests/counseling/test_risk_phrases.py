@@ -6,8 +6,8 @@ Indonesian words meet in their root form (affixes off), so a phrase kept once in
 
 import pytest
 
-from counseling.escalation import DEFAULT_RISK_PHRASES, indonesian_root, normalise, risk_match
-from counseling.models import RiskPhrase, Severity
+from crisis.risk import DEFAULT_RISK_PHRASES, indonesian_root, normalise, risk_match
+from crisis.models import RiskPhrase, Severity
 
 
 @pytest.mark.parametrize("text, phrase", [

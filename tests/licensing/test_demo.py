@@ -3,7 +3,7 @@
 import pytest
 
 from counseling.clock import now
-from counseling.demo import demo_seed
+from dashboards.demo import demo_seed
 from counseling.models import User
 from licensing.models import CompactPrivilege, Licence, LicenceState
 from licensing.selectors import jurisdiction_gate

@@ -7,7 +7,7 @@ import pytest
 
 from counseling.models import CounselorProfile
 from licensing.models import LapseNotice, LicenceState
-from licensing.selectors import client_current_location
+from identity.selectors import intake_place as client_current_location
 from tests.conftest import make_counselor
 from tests.licensing.factories import TODAY, body, compact, licence, privilege
 
@@ -73,9 +73,9 @@ def test_an_expired_licence_shows_its_reason_in_the_directory(client, client_a, 
 
 def test_the_intake_location_is_used_when_the_client_chose_none(client, client_a, cast):
     from counseling.crypto import seal
-    from counseling.models import Intake
+    from identity.models import Intake
 
-    answers = json.dumps({"country": "US", "region": "US-TX", "legal_name": "A"})  # as counseling.intake keeps it
+    answers = json.dumps({"country": "US", "region": "US-TX", "legal_name": "A"})  # as identity.services keeps it
     Intake.objects.create(client=client_a, answers_sealed=seal(owner_id=client_a.pk, plaintext=answers,
                                                                      context=f"intake:{client_a.pk}"))
     assert client_current_location(client=client_a) == ("US", "US-TX")

@@ -21,15 +21,16 @@ pytestmark = pytest.mark.django_db
 def pushed(monkeypatch):
     """Real-time notices sent, as (user id, payload) pairs, captured where the service calls them."""
     sent = []
-    monkeypatch.setattr("licensing.services.notify_user_on_commit",
-                        lambda *, user_id, payload: sent.append((user_id, payload)))
+    # The counselor is told by licensing; the clients by sessions, which answers licensing's licence_lapsed.
+    for where in ("licensing.services.notify_user_on_commit", "sessions.services.notify_user_on_commit"):
+        monkeypatch.setattr(where, lambda *, user_id, payload: sent.append((user_id, payload)))
     return sent
 
 
 @pytest.fixture
 def closed_chats(monkeypatch):
     closed = []
-    monkeypatch.setattr("sessions.events.chat_close_on_commit",
+    monkeypatch.setattr("sessions.services.chat_close_on_commit",
                         lambda *, conversation_id, reason: closed.append((conversation_id, reason)))
     return closed
 

@@ -27,7 +27,7 @@ def place(monkeypatch):
     for name in ("consent_gate", "identity_gate"):
         monkeypatch.setattr(f"sessions.selectors.{name}", lambda **kw: GateResult.ok())
     where = {"value": ("ID", "ID-JK")}
-    monkeypatch.setattr("sessions.selectors.client_current_location", lambda **kw: where["value"])
+    monkeypatch.setattr("sessions.selectors.intake_place", lambda **kw: where["value"])
 
     class Place:
         def set(self, country, region=""):

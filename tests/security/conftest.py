@@ -48,7 +48,7 @@ def _png() -> bytes:
 def build_chat_world(users) -> World:
     """An open session of client A with counselor A (location confirmed) and their conversation."""
     from sessions.models import Conversation, CounselingSession
-    from sessions.services import message_post
+    from sessions.chat.services import message_post
 
     client_a, counselor_a = users["client_a"], users["counselor_a"]
     start = now() - timedelta(minutes=5)
@@ -67,9 +67,9 @@ def build_world(users) -> World:
     from consent.rendering import consent_render
     from consent.selectors import consent_version_in_force
     from consent.services import consent_accept, consent_defaults_publish
-    from counseling.escalation import help_request
-    from counseling.intake import identity_document_upload, intake_submit
-    from counseling.retention import erasure_request_create
+    from crisis.services import help_request
+    from identity.services import identity_document_upload, intake_submit
+    from records.services import erasure_request_create
     from licensing.models import IssuingBody, Jurisdiction, LapseNotice
     from licensing.services import licence_submit
     from sessions.services import availability_weekly_add

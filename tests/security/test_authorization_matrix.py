@@ -52,7 +52,8 @@ def state_of_everything() -> dict:
     counts = {model._meta.label: model._default_manager.count()
               for label in OUR_APPS for model in apps.get_app_config(label).get_models()
               if model._meta.label != "counseling.AuditEntry"}
-    from counseling.models import ErasureRequest, Escalation
+    from crisis.models import Escalation
+    from records.models import ErasureRequest
     from licensing.models import LapseNotice, Licence
     from sessions.models import CounselingSession
 

@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from counseling.clock import now
-from counseling.escalation import help_request
+from crisis.services import help_request
 from counseling.gates import GateResult
-from counseling.intake import identity_document_upload
+from identity.services import identity_document_upload
 from sessions.models import CounselingSession
 from tests.conftest import PASSWORD
 from tests.counseling.test_escalation_support import eager_celery, make_session, pushed  # noqa: F401
@@ -62,7 +62,7 @@ def staff(staff_login):
 
 @pytest.fixture
 def gates_open(monkeypatch):
-    monkeypatch.setattr("consent.selectors.consent_gate", lambda **kw: GateResult.ok())
+    monkeypatch.setattr("identity.views.consent_gate", lambda **kw: GateResult.ok())
     open_gates(monkeypatch)
 
 
@@ -152,13 +152,13 @@ def own_session(client_a, counselor_a):
 @BOUNDED
 @given(data=hostile_form(["country", "region", "next"], extra={"country": st.sampled_from(["ID", "US", "ZZ"])}))
 def test_location_confirmation_refuses_hostile_input_and_never_redirects_off_site(signed_in, own_session, data):
-    submit(signed_in, f"/intake/sessions/{own_session.pk}/location/", data)
+    submit(signed_in, f"/sessions/{own_session.pk}/location/", data)
 
 
 @BOUNDED
 @given(data=hostile_form(["attempt"]))
 def test_the_code_word_answer_refuses_hostile_input_cleanly(signed_in, own_session, data):
-    response = signed_in.post(f"/intake/sessions/{own_session.pk}/code-word/", data)
+    response = signed_in.post(f"/sessions/{own_session.pk}/code-word/", data)
     assert response.status_code < 500
     assert_escaped(response.content)
 
@@ -235,7 +235,7 @@ def test_licence_verification_refuses_hostile_input_cleanly(staff, admin_user, c
 @BOUNDED
 @given(data=hostile_form(["decision", "reason"]))
 def test_identity_review_refuses_hostile_input_cleanly(staff, admin_user, client_a, data):
-    from counseling.models import IdentityDocument
+    from identity.models import IdentityDocument
 
     document = IdentityDocument.objects.filter(client=client_a).first() or identity_document_upload(
         client=client_a, name="ktp.png", data=png_bytes())
@@ -246,7 +246,7 @@ def test_identity_review_refuses_hostile_input_cleanly(staff, admin_user, client
 @given(data=hostile_form(["note"]), action=st.sampled_from(["acknowledge", "resolve"]))
 def test_escalation_acknowledge_and_resolve_refuse_hostile_notes_or_show_them_escaped(staff, client_a, counselor_a,
                                                                                      data, action):
-    from counseling.models import Escalation
+    from crisis.models import Escalation
 
     escalation = Escalation.objects.filter(client=client_a).first()
     if escalation is None:
@@ -268,7 +268,7 @@ def test_the_second_factor_form_refuses_hostile_input_cleanly(counselor_a, data)
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
 def test_confirming_a_location_never_redirects_to_another_site(signed_in, own_session, target):
-    response = signed_in.post(f"/intake/sessions/{own_session.pk}/location/",
+    response = signed_in.post(f"/sessions/{own_session.pk}/location/",
                               {"country": "ID", "region": "ID-YO", "next": target})
     assert response.status_code == 302
     assert response["Location"].startswith("/") and not response["Location"].startswith("//")

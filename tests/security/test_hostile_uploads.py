@@ -15,7 +15,7 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from counseling.models import IdentityDocument
+from identity.models import IdentityDocument
 from licensing.models import Licence
 from tests.counseling.test_identity_documents_sniffing import jpeg_bytes, pdf_bytes, png_bytes
 from tests.licensing import factories

@@ -16,7 +16,7 @@ STAFF_READS = [
     ("session start panel (location, emergency contact)", ("counselor_a",), "/sessions/{session}/chat/",
      "session.start_panel_viewed"),
     ("code word result and location change against the intake", ("counselor_a",),
-     "/intake/sessions/{session}/code-word/result/", "code_word.result_viewed"),
+     "/sessions/{session}/code-word/result/", "code_word.result_viewed"),
     ("conversation transcript export", ("counselor_a",), "/sessions/chat/{conversation}/transcript/",
      "transcript.export"),
     ("session transcript export", ("counselor_a",), "/sessions/{session}/transcript/", "transcript.export"),

@@ -15,7 +15,7 @@ def open_gates(monkeypatch, *, place=("ID", "ID-JK")) -> None:
     """Consent, identity and licensing are other features' gates: open them where booking imports them."""
     for name in ("consent_gate", "identity_gate", "jurisdiction_gate"):
         monkeypatch.setattr(f"sessions.selectors.{name}", lambda **kw: GateResult.ok())
-    monkeypatch.setattr("sessions.selectors.client_current_location", lambda **kw: place)
+    monkeypatch.setattr("sessions.selectors.intake_place", lambda **kw: place)
 
 
 def work_every_day(counselor, start=time(9, 0), end=time(17, 0)) -> None:

@@ -77,7 +77,7 @@ def test_each_gate_refusal_blocks_the_booking_with_its_message(ready, monkeypatc
 def test_booking_checks_the_licence_where_the_client_is_at_the_session_time(ready, monkeypatch):
     counselor, client = ready
     calls = []
-    monkeypatch.setattr("sessions.selectors.client_current_location", lambda **kw: ("US", "US-TX"))
+    monkeypatch.setattr("sessions.selectors.intake_place", lambda **kw: ("US", "US-TX"))
     monkeypatch.setattr("sessions.selectors.jurisdiction_gate", lambda **kw: calls.append(kw) or GateResult.ok())
     session_book(client=client, counselor=counselor, starts_at=SLOT, at=AT)
     assert calls == [{"counselor": counselor, "country": "US", "region": "US-TX", "at": SLOT}]
@@ -85,7 +85,7 @@ def test_booking_checks_the_licence_where_the_client_is_at_the_session_time(read
 
 def test_a_client_whose_location_is_unknown_cannot_book(ready, monkeypatch):
     counselor, client = ready
-    monkeypatch.setattr("sessions.selectors.client_current_location", lambda **kw: ("", ""))
+    monkeypatch.setattr("sessions.selectors.intake_place", lambda **kw: ("", ""))
     with pytest.raises(BookingError) as refused:
         session_book(client=client, counselor=counselor, starts_at=SLOT, at=AT)
     assert refused.value.code == "location_unknown"

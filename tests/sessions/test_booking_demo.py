@@ -2,7 +2,7 @@
 
 import pytest
 
-from counseling.demo import demo_seed
+from dashboards.demo import demo_seed
 from counseling.models import User
 from sessions.models import WeeklyAvailability
 

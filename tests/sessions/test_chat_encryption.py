@@ -9,8 +9,8 @@ from django.db import connection
 
 from counseling import crypto
 from sessions.models import Conversation, Message
-from sessions.selectors import message_frame, messages_after, transcript_text
-from sessions.services import message_post
+from sessions.chat.selectors import message_frame, messages_after, transcript_text
+from sessions.chat.services import message_post
 from tests.sessions.chat_helpers import open_gates, open_session
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_after_shredding_the_clients_key_their_messages_cannot_be_read(chat, cli
 # Delivery from the event: the layer carries the sealed body, and the receiving socket opens it ------------
 
 def test_the_message_event_carries_the_stored_ciphertext_never_the_plaintext(chat, client_a):
-    from sessions.events import message_new_event
+    from sessions.chat.events import message_new_event
 
     conversation, session = chat
     message = _post(conversation, client_a, SECRET, session)
@@ -121,8 +121,8 @@ def test_the_message_event_carries_the_stored_ciphertext_never_the_plaintext(cha
 
 @pytest.mark.django_db(transaction=True)  # keys are cached only once committed
 def test_a_frame_from_the_event_is_the_frame_read_from_the_database(chat, client_a, counselor_a):
-    from sessions.events import message_new_event
-    from sessions.selectors import message_frame_at, message_frame_from_event
+    from sessions.chat.events import message_new_event
+    from sessions.chat.selectors import message_frame_at, message_frame_from_event
 
     conversation, session = chat
     for sender, text in ((client_a, SECRET), (counselor_a, "balasan konselor")):
@@ -135,8 +135,8 @@ def test_a_frame_from_the_event_is_the_frame_read_from_the_database(chat, client
 
 @pytest.mark.django_db(transaction=True)  # keys are cached only once committed
 def test_without_the_key_in_this_process_the_event_says_read_the_database(chat, client_a):
-    from sessions.events import message_new_event
-    from sessions.selectors import chat_key_preload, message_frame_from_event
+    from sessions.chat.events import message_new_event
+    from sessions.chat.selectors import chat_key_preload, message_frame_from_event
 
     conversation, session = chat
     event = message_new_event(message=_post(conversation, client_a, SECRET, session), origin="x")
@@ -148,8 +148,8 @@ def test_without_the_key_in_this_process_the_event_says_read_the_database(chat, 
 
 @pytest.mark.django_db(transaction=True)  # keys are cached only once committed
 def test_an_event_opened_in_another_conversation_is_reported_not_shown(chat, client_a, counselor_b):
-    from sessions.events import message_new_event
-    from sessions.selectors import message_frame_from_event
+    from sessions.chat.events import message_new_event
+    from sessions.chat.selectors import message_frame_from_event
 
     conversation, session = chat
     event = message_new_event(message=_post(conversation, client_a, SECRET, session), origin="x")

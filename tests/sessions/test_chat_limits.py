@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from django.core.cache import cache
 
 from counseling import on_loop
-from sessions import services
+from sessions.chat import services
 from sessions.models import Message
 from tests.sessions.chat_helpers import (
     chat_application,

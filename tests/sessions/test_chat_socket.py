@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 
 from counseling.gates import GateResult
 from sessions.models import Conversation, Message
-from sessions.services import break_glass_open
+from sessions.chat.services import break_glass_open
 from tests.conftest import make_client
 from tests.sessions.chat_helpers import (
     chat_application,
@@ -55,16 +55,16 @@ async def test_client_and_counselor_chat_and_the_message_is_stored_before_the_ac
 
 
 def _record_reads_back(monkeypatch) -> list:
-    import sessions.selectors
+    import sessions.chat.selectors
 
     read_back = []
-    original = sessions.selectors.message_frame_at
+    original = sessions.chat.selectors.message_frame_at
 
     def recording_frame_at(**kwargs):
         read_back.append(kwargs["seq"])
         return original(**kwargs)
 
-    monkeypatch.setattr(sessions.selectors, "message_frame_at", recording_frame_at)
+    monkeypatch.setattr(sessions.chat.selectors, "message_frame_at", recording_frame_at)
     return read_back
 
 
@@ -87,7 +87,7 @@ async def test_a_socket_whose_process_lacks_the_key_reads_the_message_back(chat,
                                                                          monkeypatch):
     """The event's ciphertext is a shortcut; without the client's key held here, delivery reads the row."""
     read_back = _record_reads_back(monkeypatch)
-    monkeypatch.setattr("sessions.selectors.cached_data_key", lambda **kw: None)
+    monkeypatch.setattr("sessions.chat.selectors.cached_data_key", lambda **kw: None)
     conversation, session = chat
     client, _ = await _joined(client_a, conversation, session)
     counselor, _ = await _joined(counselor_a, conversation, session)
@@ -187,7 +187,7 @@ async def test_recheck_closes_the_socket_when_the_gate_now_refuses(chat, client_
     from asgiref.sync import sync_to_async
     from django.db import transaction
 
-    from sessions.events import chat_close_on_commit
+    from sessions.chat.events import chat_close_on_commit
 
     conversation, session = chat
     socket, _ = await _joined(client_a, conversation, session)
@@ -311,7 +311,7 @@ async def test_help_button_sends_the_escalation_signal(chat, client_a):
 
 
 async def test_a_risk_phrase_over_the_socket_is_escalated_by_the_time_it_is_acknowledged(chat, client_a):
-    from counseling.models import Escalation
+    from crisis.models import Escalation
 
     conversation, session = chat
     client, _ = await _joined(client_a, conversation, session)

@@ -14,8 +14,8 @@ from django.db import connection
 
 from counseling import on_loop
 from counseling.crypto import data_key_destroy, data_key_for, data_key_on_loop, key_cache, open_text
-from counseling.escalation import risk_phrase_list
-from counseling.models import Escalation
+from crisis.risk import risk_phrase_list
+from crisis.models import Escalation
 from sessions import services
 from sessions.models import Conversation, Message
 from tests.sessions.chat_helpers import chat_application, joined_socket
@@ -207,12 +207,12 @@ async def test_turned_off_every_message_goes_through_message_post(chat, client_a
 async def test_an_expired_key_is_renewed_on_the_loop_by_sender_and_receiver(chat, client_a, counselor_a,
                                                                              monkeypatch):
     """Keys stay in a process for at most 30 s; renewing one must not send the chat back to a thread."""
-    import sessions.selectors
+    import sessions.chat.selectors
 
     client, counselor = await _both_with_key(chat, client_a, counselor_a)
     threaded, read_back = _threaded_posts(monkeypatch), []
-    real_frame_at = sessions.selectors.message_frame_at
-    monkeypatch.setattr(sessions.selectors, "message_frame_at",
+    real_frame_at = sessions.chat.selectors.message_frame_at
+    monkeypatch.setattr(sessions.chat.selectors, "message_frame_at",
                         lambda **kw: read_back.append(kw["seq"]) or real_frame_at(**kw))
     for body in ("setelah kedaluwarsa", "dan sekali lagi"):
         key_cache.evict()  # as if the 30 s had passed

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from counseling.clock import now
-from sessions import services
+from sessions.chat import services
 from sessions.models import Message
 
 pytestmark = pytest.mark.django_db

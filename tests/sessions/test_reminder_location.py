@@ -38,7 +38,7 @@ def test_the_reminder_asks_the_client_to_confirm_their_location_from_when_it_cou
     with django_capture_on_commit_callbacks(execute=True):
         assert sessions_remind_due(at=START - timedelta(hours=23)) == 1
     body = _mail_to(client_b)
-    link = reverse("intake:session_location", args=[session.pk])
+    link = reverse("sessions:session_location", args=[session.pk])
     # From 24 hours before the start, in the client's own time: Chicago, 20:00 on the Saturday.
     assert "from Saturday 30 January 2027, 20:00 (your time): http" in body and body.count(link) == 1
     assert "only where they are licensed" in body
@@ -51,7 +51,7 @@ def test_the_client_reads_it_in_their_language(client_a, counselor_a, settings):
     session_email_send(session.pk, "booked")
     body = _mail_to(client_a)
     assert "Konfirmasikan di mana Anda akan berada selama sesi, mulai Sabtu 30 Januari 2027, 20:00" in body
-    assert reverse("intake:session_location", args=[session.pk]) in body
+    assert reverse("sessions:session_location", args=[session.pk]) in body
 
 
 @pytest.mark.parametrize("event, confirmed_before_start", [
@@ -65,5 +65,5 @@ def test_no_location_request_when_there_is_nothing_to_confirm(client_b, counselo
     session = _session(client_b, counselor_a, confirmed_at=confirmed_at)
     session_email_send(session.pk, event)
     body = _mail_to(client_b)
-    assert reverse("intake:session_location", args=[session.pk]) not in body
+    assert reverse("sessions:session_location", args=[session.pk]) not in body
     assert "Confirm where you will be" not in body

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from counseling.models import AuditEntry
-from sessions.services import message_post
+from sessions.chat.services import message_post
 from tests.sessions.chat_helpers import open_gates, open_session
 
 pytestmark = pytest.mark.django_db

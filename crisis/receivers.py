@@ -1,0 +1,49 @@
+"""What crisis listens to: the chat's help button, a session's confirmed location, a client's stored message,
+edits of the phrase list. Connected once, from crisis.apps.CrisisConfig.ready."""
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from counseling.models import Role, User
+from crisis.models import RiskPhrase
+from crisis.risk import risk_match, risk_phrase_list, risk_phrases_changed, risk_phrases_held
+from crisis.services import help_request, location_confirmed_check, message_risk_open
+from sessions.chat.hooks import ClientMessageWatcher, client_message_watcher_register
+from sessions.models import CounselingSession
+from sessions.signals import client_help_requested
+
+
+
+def on_client_help_requested(sender, client_id: int, session_id: int | None = None, **kwargs) -> None:
+    client = User.objects.filter(pk=client_id, role=Role.CLIENT).first()
+    if client is None:
+        return
+    session = CounselingSession.objects.filter(pk=session_id, client=client).first() if session_id else None
+    help_request(client=client, session=session)
+
+
+def on_session_saved(sender, instance, created: bool = False, update_fields=None, **kwargs) -> None:
+    # Signal 4: a location confirmed with no emergency plan. Checked after commit, once per session.
+    if instance.location_confirmed_at is None:
+        return
+    if update_fields is not None and "location_confirmed_at" not in update_fields:
+        return
+    session_id = instance.pk
+    transaction.on_commit(lambda: location_confirmed_check(session_id=session_id))
+
+
+def _risk_quick_check(text: str) -> bool | None:
+    phrases = risk_phrases_held()
+    return None if phrases is None else risk_match(text, phrases=phrases) is not None
+
+
+RISK_WATCHER = ClientMessageWatcher(prepare=risk_phrase_list, quick_check=_risk_quick_check,
+                                    on_stored=message_risk_open)
+
+
+def connect() -> None:
+    post_save.connect(risk_phrases_changed, sender=RiskPhrase, dispatch_uid="escalation.risk_phrases_saved")
+    post_delete.connect(risk_phrases_changed, sender=RiskPhrase, dispatch_uid="escalation.risk_phrases_deleted")
+    client_help_requested.connect(on_client_help_requested, dispatch_uid="escalation.help_requested")
+    post_save.connect(on_session_saved, sender=CounselingSession, dispatch_uid="escalation.location_confirmed")
+    client_message_watcher_register(RISK_WATCHER)

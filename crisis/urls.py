@@ -1,0 +1,14 @@
+from django.urls import path
+
+from crisis import views
+
+app_name = "escalation"
+
+urlpatterns = [
+    path("help/", views.help_request_view, name="help_request"),
+    path("help/sent/", views.help_sent, name="help_sent"),
+    path("staff/risk/", views.risk_queue_view, name="queue"),
+    path("staff/risk/<int:escalation_id>/", views.escalation_detail, name="detail"),
+    path("staff/risk/<int:escalation_id>/acknowledge/", views.escalation_acknowledge_view, name="acknowledge"),
+    path("staff/risk/<int:escalation_id>/resolve/", views.escalation_resolve_view, name="resolve"),
+]

@@ -1,0 +1,110 @@
+"""Demo cast for the embedded default. Other apps add their demo data through `demo_seed`'s hooks."""
+
+from django.db import transaction
+
+from counseling.models import ClientProfile, CounselorProfile, Role, User
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+COUNSELORS = [
+    {"email": "counselor.sari@demo.test", "display_name": "Sari Wulandari, M.Psi.",
+     "professional_title": "Psikolog Klinis (Clinical psychologist)", "languages": "id,en",
+     "time_zone": "Asia/Jakarta", "practice_location": "Jl. Kaliurang KM 5, Yogyakarta, Indonesia",
+     "practice_country": "ID", "bio": "Anxiety, grief and work stress; CBT-informed."},
+    {"email": "counselor.ben@demo.test", "display_name": "Ben Hartono, LPC",
+     "professional_title": "Licensed Professional Counselor", "languages": "en,id",
+     "time_zone": "America/Chicago", "practice_location": "Austin, Texas, United States",
+     "practice_country": "US", "bio": "Relationships and life transitions."},
+]
+CLIENTS = [
+    {"email": "client.ayu@demo.test", "display_name": "Ayu", "preferred_language": "id",
+     "time_zone": "Asia/Jakarta", "note": "client in Indonesia"},
+    {"email": "client.maya@demo.test", "display_name": "Maya", "preferred_language": "en",
+     "time_zone": "America/Chicago", "note": "client in the United States"},
+]
+
+
+def demo_seed() -> list[tuple[str, str, str]]:
+    accounts = []
+    with transaction.atomic():
+        admin, created = User.objects.get_or_create(
+            email="admin@demo.test", defaults={"role": Role.ADMIN, "is_staff": True, "is_superuser": True})
+        if created:
+            admin.set_password(DEMO_PASSWORD)
+            admin.save(update_fields=["password"])
+        accounts.append(("admin", admin.email, "verifies licences and identity"))
+        for data in COUNSELORS:
+            data = dict(data)
+            email = data.pop("email")
+            user, created = User.objects.get_or_create(email=email, defaults={"role": Role.COUNSELOR})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            CounselorProfile.objects.get_or_create(user=user, defaults=data)
+            accounts.append(("counselor", email, data["professional_title"]))
+        for data in CLIENTS:
+            data = dict(data)
+            email, note = data.pop("email"), data.pop("note")
+            user, created = User.objects.get_or_create(email=email, defaults={"role": Role.CLIENT})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            ClientProfile.objects.get_or_create(user=user, defaults=data)
+            accounts.append(("client", email, note))
+        # Licences for the two demo counselors, verified by the demo admin (licensing/demo.py).
+        from licensing.demo import demo_licences_seed
+
+        demo_licences_seed(admin=admin, sari=User.objects.get(email="counselor.sari@demo.test"),
+                           ben=User.objects.get(email="counselor.ben@demo.test"))
+        # Working hours for booking (sessions/demo.py).
+        from sessions.demo import demo_availability_seed
+
+        demo_availability_seed(counselors=User.objects.filter(role=Role.COUNSELOR, email__endswith="@demo.test"))
+        demo_second_factors_seed(staff=User.objects.filter(role__in=[Role.ADMIN, Role.COUNSELOR],
+                                                           email__endswith="@demo.test"))
+        demo_client_onboard(client=User.objects.get(email="client.ayu@demo.test"),
+                            counselor=User.objects.get(email="counselor.sari@demo.test"), admin=admin)
+    return accounts
+
+
+def demo_second_factors_seed(*, staff) -> None:
+    """Demo staff get an authenticator at once; `manage.py demo_otp EMAIL` prints its current code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for user in staff:
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
+
+
+# The smallest valid PNG (1x1 pixel): the demo's "ID document".
+DEMO_ID_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+
+
+def demo_client_onboard(*, client, counselor, admin) -> None:
+    """Ayu has done everything before a first session (consent, intake, verified ID); Maya has not,
+    so the demo shows both a ready client and the onboarding from the start."""
+    from consent.models import ELEMENT_KEYS
+    from consent.rendering import consent_render
+    from consent.selectors import consent_gate, consent_version_in_force
+    from consent.services import consent_accept
+    from identity.services import identity_document_review, identity_document_upload, intake_submit
+    from identity.models import IdentityDocument, IdentityDocumentStatus, Intake
+
+    version = consent_version_in_force(language="id")
+    if version is not None and not consent_gate(client=client, counselor=counselor):
+        consent_accept(client=client, version=version, counselor=counselor, acknowledged=list(ELEMENT_KEYS),
+                       shown_sha256=consent_render(version=version, counselor=counselor).sha256)
+    if not Intake.objects.filter(client=client).exists():
+        intake_submit(client=client, emergency_contact_authorised=True, code_word="melati putih", answers={
+            "legal_name": "Ayu Lestari (demo)", "date_of_birth": "1996-04-12", "phone": "+62 812 0000 0000",
+            "country": "ID", "region": "ID-YO", "emergency_contact_name": "Rina Lestari",
+            "emergency_contact_relation": "kakak", "emergency_contact_phone": "+62 812 1111 1111",
+            "other_providers": "", "connection_drop_plan": "Saya akan menunggu 5 menit lalu membuka ulang obrolan.",
+            "suitable_text": "yes", "suitable_private": "yes", "suitable_language": "yes",
+        })
+    if not IdentityDocument.objects.filter(client=client, status=IdentityDocumentStatus.VERIFIED).exists():
+        document = identity_document_upload(client=client, name="ktp-demo.png", data=DEMO_ID_PNG)
+        identity_document_review(document=document, reviewer=admin, verified=True)

@@ -1,0 +1,155 @@
+"""What the two dashboards show: the client's own page and the counselor's caseload.
+
+Reads only; the views in dashboards/views.py stay one line each.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
+
+from consent.selectors import consent_gate
+from counseling.clock import now
+from counseling.crypto import DecryptionError
+from counseling.models import Role, User
+from crisis.models import Escalation, EscalationState
+from identity.numbers import emergency_numbers
+from identity.selectors import identity_gate
+from sessions.forms import CaseloadFilterForm
+from sessions.models import CounselingSession, Message, SessionState
+from sessions.selectors import client_location, client_referrals, client_sessions, referral_text, session_times
+
+
+def _first_url(*names: str, args=None) -> str:
+    """The URL of the first route that exists (other parts of the site land independently)."""
+    for name in names:
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+def client_dashboard_context(*, request) -> dict:
+
+    client = request.user
+    at = now()
+    upcoming, past = client_sessions(client=client, at=at)
+    counselors = []
+    for session in [*upcoming, *past]:
+        if session.counselor not in counselors:
+            counselors.append(session.counselor)
+    referrals = []
+    for referral in client_referrals(client=client):
+        try:
+            reason, destination = referral_text(referral=referral)
+        except DecryptionError:
+            reason, destination = None, None
+        referrals.append({"referral": referral, "reason": reason, "destination": destination})
+    place = client_location(client=client)
+    # "Message your counselor": the chat's page for the pair, reached through their latest session.
+    latest = {}
+    for session in [*upcoming, *past]:
+        latest.setdefault(session.counselor_id, session.pk)
+    chat_urls = {c.pk: _first_url("sessions:conversation_start", args=[latest[c.pk]]) for c in counselors}
+    return {
+        "upcoming": [{"session": s, "times": session_times(session=s, viewer=client)} for s in upcoming],
+        "past": [{"session": s, "times": session_times(session=s, viewer=client)} for s in past[:20]],
+        "counselors": [{"counselor": c, "profile": c.counselor_profile, "chat_url": chat_urls[c.pk]}
+                       for c in counselors],
+        "messages_url": _first_url("sessions:chat_list"),
+        # The escalation feature's "I need help now" (a POST that alerts the counselor at once).
+        "help_url": _first_url("escalation:help_request"),
+        "emergency_numbers": emergency_numbers(country=place.country if place else "",
+                                               region=place.region if place else ""),
+        "referrals": referrals,
+        "client_zone": client.client_profile.time_zone,
+    }
+
+
+def counselor_dashboard_context(*, request) -> dict:
+    counselor = request.user
+    form = CaseloadFilterForm(request.GET or None)
+    search = show = ""
+    if form.is_valid():
+        search, show = form.cleaned_data["q"], form.cleaned_data["show"]
+    rows = caseload(counselor=counselor, search=search, show=show)
+    page = Paginator(rows, settings.CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    clients = list(page.object_list)
+    statuses = caseload_gate_statuses(counselor=counselor, clients=clients)
+    zone = counselor.counselor_profile.time_zone
+    return {
+        "form": form, "page": page, "zone": zone, "filtered": bool(search or show),
+        "rows": [{"client": c, "consent": statuses[c.pk][0], "identity": statuses[c.pk][1],
+                  "last_contact": caseload_last_contact(c)} for c in clients],
+        "query": urlencode({k: v for k, v in (("q", search), ("show", show)) if v}),
+    }
+
+
+# --- The caseload ---------------------------------------------------------------------------------
+
+
+def caseload_risk_flags_subquery(*, counselor, client_ref):
+    """Open (not yet resolved) escalations of one client, as an expression usable in an annotation.
+
+    Counts every live escalation of the client, whoever handles it: a risk flag concerns the client.
+    """
+    return Subquery(Escalation.objects.filter(client=client_ref).exclude(state=EscalationState.RESOLVED)
+                    .values("client").annotate(n=Count("pk")).values("n")[:1])
+
+
+def caseload(*, counselor, search: str = "", show: str = "", at=None):
+    """The counselor's clients, one row each, annotated in ONE query whatever the caseload's size.
+
+    A client is in the caseload once any session was booked with this counselor. Rows carry the
+    next live session, unread client messages, open risk flags and the last contact (a message or a
+    held session). Shown by pseudonym (ClientProfile.display_name), never the legal name.
+    """
+    at = at or now()
+    sessions = CounselingSession.objects.filter(counselor=counselor, client=OuterRef("pk"))
+    live = sessions.filter(state__in=[SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS],
+                           ends_at__gt=at).order_by("starts_at")
+    held = sessions.filter(state__in=[SessionState.COMPLETED, SessionState.IN_PROGRESS], starts_at__lte=at
+                           ).order_by("-starts_at")
+    messages = Message.objects.filter(conversation__counselor=counselor, conversation__client=OuterRef("pk"))
+    unread = (messages.filter(sender=OuterRef("pk"), read_at__isnull=True).values("conversation")
+              .annotate(n=Count("pk")).values("n")[:1])
+    rows = (User.objects.filter(role=Role.CLIENT,
+                                pk__in=CounselingSession.objects.filter(counselor=counselor).values("client_id"))
+            .select_related("client_profile")
+            .annotate(
+                next_session_at=Subquery(live.values("starts_at")[:1]),
+                next_session_id=Subquery(live.values("pk")[:1]),
+                unread_count=Coalesce(Subquery(unread), Value(0), output_field=IntegerField()),
+                open_risk_flags=Coalesce(caseload_risk_flags_subquery(counselor=counselor, client_ref=OuterRef("pk")),
+                                         Value(0), output_field=IntegerField()),
+                last_message_at=Subquery(messages.order_by("-created_at").values("created_at")[:1]),
+                last_session_at=Subquery(held.values("starts_at")[:1]),
+            ))
+    if search:
+        rows = rows.filter(client_profile__display_name__icontains=search.strip())
+    if show == "upcoming":
+        rows = rows.filter(next_session_at__isnull=False)
+    elif show == "unread":
+        rows = rows.filter(unread_count__gt=0)
+    elif show == "risk":
+        rows = rows.filter(open_risk_flags__gt=0)
+    return rows.order_by("-open_risk_flags", F("next_session_at").asc(nulls_last=True),
+                         "client_profile__display_name", "pk")
+
+
+def caseload_last_contact(row):
+    """The later of a row's last message and last held session (None if neither)."""
+    stamps = [stamp for stamp in (row.last_message_at, row.last_session_at) if stamp is not None]
+    return max(stamps) if stamps else None
+
+
+def caseload_gate_statuses(*, counselor, clients) -> dict:
+    """{client id: (consent result, identity result)} for the rows on one page: the gates are called,
+    never re-implemented, once per visible row (so the page costs the same for any caseload size)."""
+    return {client.pk: (consent_gate(client=client, counselor=counselor), identity_gate(client=client))
+            for client in clients}

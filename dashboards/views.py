@@ -1,0 +1,41 @@
+"""The home page of each role: where a person lands after signing in, and what they need next."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from counseling import clock
+from counseling.models import Role
+from counseling.permissions import admin_required, client_required, counselor_required
+from dashboards.selectors import client_dashboard_context, counselor_dashboard_context
+from identity.numbers import emergency_numbers_to_check
+
+
+@login_required
+def dashboard(request):
+    """Everyone lands here after login and is sent to the home of their role."""
+    destination = {
+        Role.CLIENT: "client_home",
+        Role.COUNSELOR: "counselor_home",
+        Role.ADMIN: "staff_home",
+    }[request.user.role]
+    return redirect(destination)
+
+
+@client_required
+def client_home(request):
+    """The client's dashboard: sessions, counselors, referrals, messaging and the way to urgent help."""
+    return render(request, "dashboards/client_home.html", client_dashboard_context(request=request))
+
+
+@counselor_required
+def counselor_home(request):
+    """The caseload dashboard."""
+    return render(request, "dashboards/counselor_home.html", counselor_dashboard_context(request=request))
+
+
+@admin_required
+def staff_home(request):
+    return render(request, "dashboards/staff_home.html",
+                  {"numbers_to_check": emergency_numbers_to_check(today=clock.now().date()),
+                   "recheck_days": settings.EMERGENCY_NUMBER_RECHECK_DAYS})

@@ -1,0 +1,37 @@
+"""How each app tells the retention engine about its own records, without records importing it.
+
+records sits below the apps whose data it keeps and destroys. Each app registers one RecordSource at
+start-up (its AppConfig.ready):
+- last_contact(client_ref): a subquery expression of the latest contact in that app's records, for the
+  client row `client_ref` (an OuterRef): retention counts from the last contact;
+- places(client_id): every (country, region) the client confirmed: each place's law may apply;
+- birth_date(client): a minor's birth date, when the app knows it (majority + N years may be longer);
+- bulk_rows(client_id): the app's large tables of that client, deleted in bounded batches before the
+  account itself (whose deletion cascades to the rest).
+Crypto-shredding needs nothing from the apps: every record is sealed under the client's one data key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RecordSource:
+    name: str
+    last_contact: tuple[Callable, ...] = ()
+    places: Callable | None = None
+    birth_date: Callable | None = None
+    bulk_rows: Callable | None = None
+
+
+_sources: dict[str, RecordSource] = {}
+
+
+def record_source_register(source: RecordSource) -> None:
+    _sources[source.name] = source
+
+
+def record_sources() -> tuple[RecordSource, ...]:
+    return tuple(_sources.values())

@@ -1,0 +1,340 @@
+"""Retention: keep clinical records as long as the law requires, then destroy them for good.
+
+The rules (MISSION.md, Records and retention; APA record-keeping guideline 7; UU PDP 27/2022):
+- records are kept per jurisdiction, by default 7 years after the last contact; for a minor, until
+  the age of majority plus 3 years if that is later; of all rules that apply, the longest wins;
+- a legal hold stops every destruction;
+- destruction is crypto-shredding first (the client's data key is destroyed, so every copy,
+  backups included, is unreadable at once) and then the rows are deleted in bounded batches that
+  re-queue themselves; what remains is a tombstone (who, when, under which rule; no content) and
+  the audit log, which is append-only and holds no content;
+- an erasure request is weighed against the same duties and answered with the reason.
+
+Cost: finding due clients and shredding are O(clients); deleting rows is O(messages) and runs in
+batches off the request path (README, "Retention").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, ProtectedError
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from counseling import clock
+from counseling.audit import audit_record
+from counseling.crypto import data_key_destroy
+from counseling.models import Role, User
+from records.models import ErasureRequest, LegalHold, RetentionRule, RetentionTombstone
+from counseling.notifications import notify_user_on_commit
+from records import tasks
+from records.registry import record_sources
+
+log = logging.getLogger(__name__)
+
+# The seeded rule's name (migration 0003), marked so the answer to an erasure request can name it in
+# the client's language. It is a professional guideline (APA), not a law, and the answer says so.
+DEFAULT_RULE_NAME = gettext_noop("APA default: 7 years after last contact")
+
+PURGE_BATCH_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One retention duty on one client: keep until `until` because of `rule`."""
+
+    rule: str
+    until: date
+
+
+@dataclass(frozen=True)
+class DuePlan:
+    client_id: int
+    rule: str
+    retention_ended_on: date | None
+    last_contact_at: datetime | None
+    messages: int
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def birth_date_of(client) -> date | None:
+    """A minor's birth date, from the app that knows it (identity: the sealed intake of a minor)."""
+    for source in record_sources():
+        if source.birth_date is not None and (born := source.birth_date(client)) is not None:
+            return born
+    return None
+
+
+def client_places(client_id: int) -> set[tuple[str, str]]:
+    """Every (country, region) the client confirmed for a session: each one's law may apply."""
+    places: set[tuple[str, str]] = set()
+    for source in record_sources():
+        if source.places is not None:
+            places |= set(source.places(client_id))
+    return places
+
+
+def applicable_rules(places: set[tuple[str, str]]) -> list[RetentionRule]:
+    rules = [rule for rule in RetentionRule.objects.filter(is_active=True)
+             if not rule.country or any(rule.country == country and rule.region in ("", region)
+                                        for country, region in places)]
+    if not rules:
+        rules = [RetentionRule(name=DEFAULT_RULE_NAME, years_after_last_contact=7,
+                               age_of_majority=18, years_after_majority=3)]
+    return rules
+
+
+def duties_for(*, last_contact: datetime | None, birth_date: date | None, rules: list[RetentionRule]) -> list[Duty]:
+    """Each rule's keep-until date: years after last contact, or majority plus N years if later."""
+    duties = []
+    for rule in rules:
+        until = _add_years(last_contact.date(), rule.years_after_last_contact) if last_contact else date.min
+        label = rule.name
+        if birth_date is not None:
+            minor_until = _add_years(_add_years(birth_date, rule.age_of_majority), rule.years_after_majority)
+            if minor_until > until:
+                until, label = minor_until, f"{rule.name} (minor: majority + {rule.years_after_majority} years)"
+        duties.append(Duty(rule=label, until=until))
+    return sorted(duties, key=lambda duty: duty.until, reverse=True)
+
+
+def last_contact_of(client_id: int) -> datetime | None:
+    return _clients_with_last_contact().filter(pk=client_id).values_list("last_contact", flat=True).first()
+
+
+def _clients_with_last_contact():
+    """Clients annotated with their last contact: the latest of what each app registered (the last message,
+    the end of the last session), the last login and the sign-up."""
+    joined = "date_joined"
+    contacts = [Coalesce(expression(OuterRef("pk")), joined)
+                for source in record_sources() for expression in source.last_contact]
+    return User.objects.filter(role=Role.CLIENT).annotate(
+        last_contact=Greatest(*contacts, Coalesce("last_login", joined), joined))
+
+
+def _bulk_row_count(client_id: int) -> int:
+    return sum(source.bulk_rows(client_id).count() for source in record_sources() if source.bulk_rows)
+
+
+def retention_duties(*, client, at: datetime | None = None) -> tuple[list[Duty], list[LegalHold]]:
+    """What keeps this client's data: every applicable rule's date (longest first) and active holds."""
+    rules = applicable_rules(client_places(client.pk))
+    duties = duties_for(last_contact=last_contact_of(client.pk), birth_date=birth_date_of(client), rules=rules)
+    holds = list(LegalHold.objects.filter(client=client, released_at__isnull=True))
+    return duties, holds
+
+
+def retention_due(*, at: datetime | None = None, limit: int = 1000) -> list[DuePlan]:
+    """Clients whose longest retention duty has ended (or whose erasure was granted), with no legal hold."""
+    at = at or clock.now()
+    today = at.date()
+    held = LegalHold.objects.filter(client=OuterRef("pk"), released_at__isnull=True)
+    gone = RetentionTombstone.objects.filter(subject_id=OuterRef("pk"))
+    granted = ErasureRequest.objects.filter(client=OuterRef("pk"), decision=ErasureRequest.Decision.ERASE_NOW)
+    candidates = (_clients_with_last_contact().exclude(Exists(held)).exclude(Exists(gone))
+                  .annotate(granted=Exists(granted)).order_by("pk"))
+    plans = []
+    for client in candidates.iterator(chunk_size=500):
+        if client.granted:
+            request = ErasureRequest.objects.filter(client=client, decision=ErasureRequest.Decision.ERASE_NOW).first()
+            rule, ended = f"erasure request #{request.pk}", today
+        else:
+            duties = duties_for(last_contact=client.last_contact, birth_date=birth_date_of(client),
+                                rules=applicable_rules(client_places(client.pk)))
+            if duties[0].until > today:
+                continue
+            rule, ended = duties[0].rule, duties[0].until
+        plans.append(DuePlan(client_id=client.pk, rule=rule, retention_ended_on=ended,
+                             last_contact_at=client.last_contact,
+                             messages=_bulk_row_count(client.pk)))
+        if len(plans) >= limit:
+            break
+    return plans
+
+
+def client_shred(*, client_id: int, rule: str, retention_ended_on: date | None = None,
+                 last_contact_at: datetime | None = None, actor=None, at: datetime | None = None) -> bool:
+    """Crypto-shred one client and leave the tombstone. False if held or already done. Safe to run twice.
+
+    The tombstone's unique subject is the claim: of two runs, only one shreds and audits.
+    Row deletion follows on commit in batches (client_purge_batch).
+    """
+    at = at or clock.now()
+    try:
+        with transaction.atomic():
+            if LegalHold.objects.filter(client_id=client_id, released_at__isnull=True).exists():
+                return False
+            if not User.objects.filter(pk=client_id, role=Role.CLIENT).exists():
+                return False
+            _tomb, created = RetentionTombstone.objects.get_or_create(subject_id=client_id, defaults={
+                "destroyed_at": at, "destroyed_by": getattr(actor, "email", "") or "retention job", "rule": rule,
+                "retention_ended_on": retention_ended_on, "last_contact_at": last_contact_at})
+            if not created:
+                return False
+            data_key_destroy(owner_id=client_id)
+            # The account can no longer sign in; its rows go in the purge that follows.
+            User.objects.filter(pk=client_id).update(is_active=False)
+            audit_record(actor=actor, action="retention.client_shredded", target_type="counseling.user",
+                         target_id=client_id, subject=client_id,
+                         detail={"rule": rule, "retention_ended_on": str(retention_ended_on or "")})
+            transaction.on_commit(lambda: tasks.retention_purge_client.delay(client_id))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _delete_with_dependents(queryset, depth: int = 0) -> int:
+    """Delete rows, first deleting the rows of this client that PROTECT them (sessions, referrals, ...)."""
+    for _attempt in range(20):
+        try:
+            with transaction.atomic():
+                return queryset.delete()[0]
+        except ProtectedError as exc:
+            if depth > 6:
+                raise
+            by_model = defaultdict(set)
+            for obj in exc.protected_objects:
+                by_model[type(obj)].add(obj.pk)
+            for model, pks in by_model.items():
+                _delete_with_dependents(model._base_manager.filter(pk__in=pks), depth + 1)
+    raise RuntimeError("rows still protected after 20 rounds")
+
+
+def client_purge_batch(*, client_id: int, batch_size: int = PURGE_BATCH_SIZE) -> bool:
+    """Delete one batch of a shredded client's rows. Returns True when nothing is left. Safe to run twice.
+
+    Precondition: the client has a tombstone (was shredded). Stops if a legal hold appeared since.
+    """
+    tomb = RetentionTombstone.objects.filter(subject_id=client_id).first()
+    if tomb is None or tomb.purged_at is not None:
+        return True
+    if LegalHold.objects.filter(client_id=client_id, released_at__isnull=True).exists():
+        log.warning("Client %s came under a legal hold after shredding; rows kept (unreadable)", client_id)
+        return True
+    for source in record_sources():
+        if source.bulk_rows is None:
+            continue
+        rows = source.bulk_rows(client_id)
+        ids = list(rows.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if ids:
+            _delete_with_dependents(rows.model._base_manager.filter(pk__in=ids))
+            return False
+    with transaction.atomic():
+        _delete_with_dependents(User.objects.filter(pk=client_id))
+        RetentionTombstone.objects.filter(pk=tomb.pk).update(purged_at=clock.now())
+        audit_record(actor=None, action="retention.client_purged", target_type="counseling.user",
+                     target_id=client_id, subject=client_id, detail={"rule": tomb.rule})
+    return True
+
+
+def retention_run(*, at: datetime | None = None, dry_run: bool = False, limit: int = 1000) -> list[DuePlan]:
+    """The daily job: shred every client whose retention ended; re-drive unfinished purges.
+
+    Dry run returns the plan and changes nothing. A second run finds nothing to do.
+    """
+    at = at or clock.now()
+    plans = retention_due(at=at, limit=limit)
+    if dry_run:
+        return plans
+    for plan in plans:
+        client_shred(client_id=plan.client_id, rule=plan.rule, retention_ended_on=plan.retention_ended_on,
+                     last_contact_at=plan.last_contact_at, at=at)
+    unfinished = RetentionTombstone.objects.filter(purged_at__isnull=True).exclude(
+        subject_id__in=[plan.client_id for plan in plans]).values_list("subject_id", flat=True)
+    for client_id in unfinished:
+        transaction.on_commit(lambda client_id=client_id: tasks.retention_purge_client.delay(client_id))
+    return plans
+
+
+# ------------------------------------------------------------------------------------------------
+# Legal holds and erasure requests
+
+
+def legal_hold_place(*, client, reason: str, placed_by, request=None) -> LegalHold:
+    with transaction.atomic():
+        hold = LegalHold.objects.create(client=client, reason=reason, placed_by=placed_by)
+        audit_record(actor=placed_by, action="retention.hold_placed", target=hold, subject=client, request=request)
+    return hold
+
+
+def erasure_request_create(*, client, request=None) -> ErasureRequest:
+    """A client asks for erasure; one pending request at a time."""
+    with transaction.atomic():
+        existing = ErasureRequest.objects.filter(client=client, decision=ErasureRequest.Decision.PENDING).first()
+        if existing:
+            return existing
+        erasure = ErasureRequest.objects.create(client=client, subject_id=client.pk)
+        audit_record(actor=client, action="erasure.requested", target=erasure, subject=client, request=request)
+        for admin in User.objects.filter(role=Role.ADMIN, is_active=True):
+            notify_user_on_commit(user_id=admin.pk, payload={"type": "erasure.requested", "id": erasure.pk})
+    return erasure
+
+
+def erasure_answer(*, erasure: ErasureRequest, staff, at: datetime | None = None, request=None) -> ErasureRequest:
+    """Answer from the duties: erase now if none is left, else keep until the longest duty's date.
+
+    The client is told (page, e-mail, open pages). Erasing now shreds at once; rows follow in batches.
+    """
+    at = at or clock.now()
+    client = erasure.client
+    if client is None or erasure.decision != ErasureRequest.Decision.PENDING:
+        return erasure
+    duties, holds = retention_duties(client=client, at=at)
+    with transaction.atomic():
+        if holds:
+            erasure.decision, erasure.keep_until, erasure.rule = (
+                ErasureRequest.Decision.KEEP_UNTIL, None, "legal hold")
+        elif duties and duties[0].until > at.date():
+            erasure.decision, erasure.keep_until, erasure.rule = (
+                ErasureRequest.Decision.KEEP_UNTIL, duties[0].until, duties[0].rule)
+        else:
+            erasure.decision, erasure.keep_until, erasure.rule = ErasureRequest.Decision.ERASE_NOW, None, ""
+        erasure.answered_by, erasure.answered_at = staff, at
+        erasure.save(update_fields=["decision", "keep_until", "rule", "answered_by", "answered_at"])
+        audit_record(actor=staff, action="erasure.answered", target=erasure, subject=client, request=request,
+                     detail={"decision": erasure.decision, "keep_until": str(erasure.keep_until or ""),
+                             "rule": erasure.rule})
+        profile = getattr(client, "client_profile", None)
+        with translation.override(profile.preferred_language if profile else settings.LANGUAGE_CODE):
+            text = erasure_answer_text(erasure)
+            subject = _("Your erasure request was answered")
+        email = client.email
+        transaction.on_commit(lambda: send_mail(subject=f"[{settings.SITE_NAME}] {subject}", message=text,
+                                                from_email=None, recipient_list=[email], fail_silently=True))
+        notify_user_on_commit(user_id=client.pk, payload={"type": "erasure.answered", "id": erasure.pk,
+                                                          "title": subject})
+        if erasure.decision == ErasureRequest.Decision.ERASE_NOW:
+            client_shred(client_id=client.pk, rule=f"erasure request #{erasure.pk}", retention_ended_on=at.date(),
+                         last_contact_at=last_contact_of(client.pk), actor=staff, at=at)
+    return erasure
+
+
+def erasure_answer_text(erasure: ErasureRequest) -> str:
+    """The answer in words, in the active language."""
+    if erasure.decision == ErasureRequest.Decision.ERASE_NOW:
+        return _("Your data is being erased now. Its encryption key has been destroyed, so it can no longer be "
+                 "read anywhere, including in backups. Your account is closed.")
+    if erasure.decision == ErasureRequest.Decision.KEEP_UNTIL and erasure.keep_until:
+        return _("We keep your counseling records until %(date)s, under the record-keeping rule we follow: "
+                 "%(rule)s. They stay encrypted and will be destroyed on that date without you asking "
+                 "again.") % {"date": date_format(erasure.keep_until, "DATE_FORMAT"), "rule": _(erasure.rule)}
+    if erasure.decision == ErasureRequest.Decision.KEEP_UNTIL:
+        return _("Your records are under a legal hold and cannot be erased while it lasts. We will destroy "
+                 "them when the hold ends and no other duty applies.")
+    return _("Your request was received. Staff will answer it with the reason.")

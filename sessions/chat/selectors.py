@@ -1,0 +1,227 @@
+"""Reads of the chat: who may join which conversation, reading messages back, the counselor's
+session-start panel."""
+
+
+import logging
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.cache import cache
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from counseling.clock import now
+from counseling.crypto import DecryptionError, cached_data_key, data_key_for, open_text
+from counseling.gates import GateResult
+from identity.selectors import has_code_word, intake_answers, intake_for
+from identity.numbers import emergency_numbers_for
+from sessions.models import (
+    Conversation,
+    CounselingSession,
+    Message,
+)
+from sessions.selectors import code_word_result_for, conversation_gate, session_start_gate
+
+logger = logging.getLogger(__name__)
+
+
+# --- Chat: who may join which conversation, and reading messages back -----------------------------
+# (chat section; the chat's writes are in sessions.services, its socket in sessions.chat.consumers)
+
+CHAT_OPEN_STATES = ("open", "in_progress")
+BREAK_GLASS_CACHE_KEY = "chat-break-glass:{admin_id}:{conversation_id}"
+HISTORY_PAGE = 200
+
+
+@dataclass(frozen=True)
+class ChatAccess:
+    """What one person may do in one conversation socket: who they are there, and in which session."""
+
+    conversation: Conversation
+    session: CounselingSession | None
+    read_only: bool  # an admin under break-glass reads; never writes, never marks read
+
+
+def access_conversation(*, user, conversation_id: int) -> Conversation:
+    """The conversation if `user` is its client or counselor, else 404."""
+    conversation = Conversation.objects.select_related("client", "counselor").filter(pk=conversation_id).first()
+    if conversation is None or not user.is_authenticated or not conversation.is_participant(user):
+        raise Http404
+    return conversation
+
+
+def break_glass_granted(*, admin_id: int, conversation_id: int) -> bool:
+    return bool(cache.get(BREAK_GLASS_CACHE_KEY.format(admin_id=admin_id, conversation_id=conversation_id)))
+
+
+def access_chat(*, user, conversation_id: int, session_id: int | None = None) -> ChatAccess:
+    """Fetch and check in one step who may open a chat socket. Outsiders get Http404.
+
+    Participants (client, counselor) read and write; an admin only reads, and only with a live
+    break-glass grant (sessions.services.break_glass_open, audit-logged with its reason).
+    """
+    if user is None or not user.is_authenticated:
+        raise Http404
+    conversation = Conversation.objects.select_related(
+        "client", "counselor", "counselor__counselor_profile").filter(pk=conversation_id).first()
+    if conversation is None:
+        raise Http404
+    read_only = False
+    if not conversation.is_participant(user):
+        if not (user.is_admin and break_glass_granted(admin_id=user.pk, conversation_id=conversation.pk)):
+            raise Http404
+        read_only = True
+    session = None
+    if session_id is not None:
+        session = CounselingSession.objects.select_related("client", "counselor").filter(
+            pk=session_id, client_id=conversation.client_id, counselor_id=conversation.counselor_id).first()
+        if session is None:
+            raise Http404
+    return ChatAccess(conversation=conversation, session=session, read_only=read_only)
+
+
+def conversation_for_session(*, session: CounselingSession) -> Conversation | None:
+    return Conversation.objects.filter(client_id=session.client_id, counselor_id=session.counselor_id).first()
+
+
+def chat_gate(*, access: ChatAccess, at: datetime | None = None) -> GateResult:
+    """The gate of one chat socket: the session's start gate for a session chat, else the conversation's.
+
+    A break-glass admin reads without gates (the grant itself is the logged exception).
+    """
+    if access.read_only:
+        return GateResult.ok()
+    if access.session is not None:
+        if access.session.state not in CHAT_OPEN_STATES:
+            return GateResult.refuse("session_not_open", _("This session is not open."))
+        return session_start_gate(session=access.session, at=at)
+    return conversation_gate(conversation=access.conversation, at=at)
+
+
+def message_frame(message: Message, *, client_id: int, data_key: bytes | None = None) -> dict:
+    """One message as the chat protocol sends it (docs/chat-protocol.md). Decrypts here, in memory only.
+
+    A body that fails to open (moved, altered, or its key shredded) is reported, never shown as text.
+    """
+    try:
+        body = open_text(owner_id=client_id, sealed=message.body_sealed, context=message.aad, data_key=data_key)
+        error = ""
+    except DecryptionError:
+        logger.error("chat message %s of conversation %s could not be decrypted",
+                     message.pk, message.conversation_id)
+        body, error = None, "undecryptable"
+    frame = {
+        "type": "message",
+        "seq": message.seq,
+        "client_msg_id": str(message.client_msg_id),
+        "sender": message.sender_id,
+        "from_client": message.sender_id == client_id,
+        "session": message.session_id,
+        "body": body,
+        "created_at": message.created_at.isoformat(),
+        "read": message.read_at is not None,
+        "reply_due_at": message.reply_due_at.isoformat() if message.reply_due_at else None,
+        "answered": message.answered_at is not None,
+    }
+    if error:
+        frame["error"] = error
+    return frame
+
+
+def message_frame_at(*, conversation: Conversation, seq: int) -> dict | None:
+    message = Message.objects.filter(conversation_id=conversation.pk, seq=seq).first()
+    return message_frame(message, client_id=conversation.client_id) if message else None
+
+
+def message_frame_from_event(*, event: dict, conversation: Conversation) -> dict | None:
+    """The frame of a just-stored message built from its `message.new` event, without the database.
+
+    The event carries the body still sealed (sessions.chat.events.message_new_event); it is opened here with
+    the client's key if this process holds it (cached_data_key), and bound to this socket's own
+    conversation, so an event from elsewhere fails to open. None when the key is not held here or the
+    event has no body: the caller reads the message instead (message_frame_at).
+    """
+    stored = event.get("stored")
+    key = cached_data_key(owner_id=conversation.client_id)
+    if not stored or key is None:
+        return None
+    message = Message(conversation_id=conversation.pk, seq=event["seq"], sender_id=stored["sender"],
+                      session_id=stored["session"], client_msg_id=uuid.UUID(stored["client_msg_id"]),
+                      body_sealed=stored["body_sealed"], created_at=datetime.fromisoformat(stored["created_at"]),
+                      reply_due_at=datetime.fromisoformat(stored["reply_due_at"]) if stored["reply_due_at"] else None)
+    return message_frame(message, client_id=conversation.client_id, data_key=key)
+
+
+def chat_key_preload(*, conversation: Conversation) -> None:
+    """Hold the client's data key in this process, so new messages open from their events, unread."""
+    try:
+        data_key_for(owner_id=conversation.client_id, create=False)
+    except DecryptionError:  # no key yet, or shredded: message_frame_at reads and reports as usual
+        pass
+
+
+def messages_after(*, conversation: Conversation, after_seq: int, limit: int = HISTORY_PAGE) -> list[dict]:
+    """Up to `limit` messages with seq > after_seq, oldest first, decrypted (resync on reconnect)."""
+    rows = Message.objects.filter(conversation_id=conversation.pk, seq__gt=after_seq).order_by("seq")[:limit]
+    return [message_frame(message, client_id=conversation.client_id) for message in rows]
+
+
+def conversations_of(*, user):
+    """The conversations `user` takes part in, newest activity first."""
+    field = "client" if user.is_client else "counselor"
+    return (Conversation.objects.filter(**{field: user}).select_related("client__client_profile",
+                                                                        "counselor__counselor_profile")
+            .order_by("-last_seq", "-created_at"))
+
+
+def transcript_text(*, conversation: Conversation, session: CounselingSession | None = None,
+                    time_zone: str = "UTC") -> str:
+    """A plain-text transcript of a conversation (or of one session in it), in the reader's time zone."""
+    tz = zoneinfo.ZoneInfo(time_zone)
+    names = {conversation.client_id: conversation.client.display_name,
+             conversation.counselor_id: conversation.counselor.display_name}
+    rows = Message.objects.filter(conversation_id=conversation.pk)
+    if session is not None:
+        rows = rows.filter(session_id=session.pk)
+    header = _("Transcript of conversation %(id)s") % {"id": conversation.pk}
+    if session is not None:
+        header = _("Transcript of session %(id)s") % {"id": session.pk}
+    lines = [header, _("Exported %(at)s (%(tz)s)") % {"at": now().astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                                                      "tz": time_zone}, ""]
+    for message in rows.order_by("seq").iterator():
+        frame = message_frame(message, client_id=conversation.client_id)
+        body = frame["body"] if frame["body"] is not None else _("[this message cannot be decrypted]")
+        stamp = message.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"[{stamp}] #{message.seq} {names.get(message.sender_id, '?')}: {body}")
+    return "\n".join(lines) + "\n"
+def session_start_panel(*, session: CounselingSession, viewer) -> dict:
+    """What the counselor needs at the start of a session, in one place (ACA H.2.a, HHS emergency plan):
+    the client's confirmed location, the local emergency numbers, the emergency contact the client
+    authorised, and the code-word state (match / no match / not asked; never the word).
+
+    Only the session's counselor may call this; the caller audits the read of the emergency contact.
+    """
+    if viewer.pk != session.counselor_id:
+        raise Http404
+    country, region = session.location_country, session.location_region
+    panel = {"confirmed": session.location_confirmed_at is not None, "country": country, "region": region,
+             "numbers": [], "contact": None,
+             "contact_authorised": None, "code_word_set": None, "code_word_result": None}
+    panel["numbers"] = emergency_numbers_for(country=country, region=region) if country else []
+    intake = intake_for(client=session.client)
+    if intake is not None:
+        panel["contact_authorised"] = intake.emergency_contact_authorised
+        if intake.emergency_contact_authorised:
+            try:
+                answers = intake_answers(intake)
+            except DecryptionError:
+                logger.error("intake of client %s could not be decrypted for session %s", session.client_id,
+                             session.pk)
+                answers = {}
+            panel["contact"] = {key: answers.get(f"emergency_contact_{key}", "")
+                                for key in ("name", "relation", "phone")}
+    panel["code_word_set"] = has_code_word(client=session.client)
+    panel["code_word_result"] = code_word_result_for(session=session, viewer=viewer)
+    return panel

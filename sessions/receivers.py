@@ -1,0 +1,31 @@
+"""What sessions answers from the apps below it, which do not import it: their signals, and the retention
+engine's registry of records."""
+
+from consent.signals import consent_withdrawn
+from licensing.signals import licence_lapsed
+from records.registry import RecordSource, record_source_register
+from sessions.selectors import (
+    client_confirmed_places,
+    client_last_message_at,
+    client_last_session_end,
+    client_messages,
+)
+from sessions.services import clients_tell_of_licence_lapse, sessions_cancel_for_consent_withdrawal
+
+
+def on_consent_withdrawn(sender, *, client, actor, request=None, **kwargs) -> int:
+    """Cancel the client's coming sessions and close their chats; returns how many sessions were cancelled."""
+    return sessions_cancel_for_consent_withdrawal(client=client, actor=actor, request=request)
+
+
+def on_licence_lapsed(sender, *, licence, at, **kwargs) -> int:
+    """Tell the clients the lapse affects and close the counselor's chats; returns how many were told."""
+    return clients_tell_of_licence_lapse(licence=licence, at=at)
+
+
+def connect() -> None:
+    consent_withdrawn.connect(on_consent_withdrawn, dispatch_uid="sessions.consent_withdrawn")
+    licence_lapsed.connect(on_licence_lapsed, dispatch_uid="sessions.licence_lapsed")
+    record_source_register(RecordSource(
+        name="sessions", last_contact=(client_last_message_at, client_last_session_end),
+        places=client_confirmed_places, bulk_rows=client_messages))
