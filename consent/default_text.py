@@ -288,7 +288,7 @@ DEFAULT_CONSENT: dict[str, dict] = {
 
 
 # Version 2 (data migration 0003): the sections below replace version 1's; the rest is carried over
-# from the newest published version of each language. Why (issue 22, a native speaker's review with
+# from the newest published version of each language. Why (a native speaker's review, with
 # sources checked 2024-2026):
 # - 112 answers in only part of Indonesia, so 110, 119 and 113 stand beside it, and the Ministry of
 #   Health's line is named as it is today (Healing119, since 31 July 2025), never first or alone;

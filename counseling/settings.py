@@ -350,7 +350,7 @@ SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT',
 # Second factor for counselors and admins: the name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = SITE_NAME
 
-# Intake and identity (issue 4). Minors: "refuse", or "guardian_consent" (a guardian's consent is
+# Intake and identity. Minors: "refuse", or "guardian_consent" (a guardian's consent is
 # recorded at intake). Age of majority per country, e.g. "ID:18,US:18"; unlisted countries use the default.
 MINOR_POLICY = os.environ.get("MINOR_POLICY", "guardian_consent")
 AGE_OF_MAJORITY_DEFAULT = envint("AGE_OF_MAJORITY_DEFAULT", 18)

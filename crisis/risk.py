@@ -15,7 +15,7 @@ DEFAULT_RISK_PHRASES: dict[str, list[str]] = {
     "id": ["bunuh diri", "bundir", "ingin mati", "mengakhiri hidup", "akhiri hidupku", "lebih baik mati",
            "tidak ingin hidup lagi", "capek hidup", "menyakiti diri sendiri", "melukai diri", "sayat tangan",
            "minum racun", "gantung diri", "loncat dari gedung",
-           # issue 22: cutting with a razor blade ("nyilet", from "silet"), and "just die"
+           # cutting with a razor blade ("nyilet", from "silet"), and "just die"
            "silet tangan", "nyilet", "mati saja"],
     "en": ["kill myself", "end my life", "want to die", "suicide", "suicidal", "take my own life",
            "hurt myself", "self harm", "better off dead", "no reason to live", "do not want to live",

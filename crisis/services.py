@@ -23,7 +23,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -34,7 +33,8 @@ from counseling import clock
 from counseling.audit import audit_record
 from counseling.crypto import DecryptionError, open_text, seal
 from counseling.models import Role, User
-from counseling.notifications import notify_user_now, site_link
+from counseling.mail import email_person
+from counseling.notifications import notify_user_now
 from crisis import tasks
 from crisis.models import (
     CLIENT_FACING,
@@ -386,18 +386,24 @@ def _alert_payload(escalation: Escalation, press: int = 0) -> dict:
     return payload
 
 
-def _alert_email(payload: dict, *, press: int) -> tuple[str, str]:
-    """(subject, body) of an alert's e-mail: what happened and a link, never client data (not even the name)."""
-    link = site_link(payload["url"])
-    if press:
-        return (f"[{settings.SITE_NAME}] {_('Help button pressed again')}",
-                _("The client pressed the help button again while their emergency alert is still open "
-                  "(severity: %(severity)s). Open it and act now: %(link)s\n\nThis e-mail holds no client "
-                  "data; sign in to see it.") % {"severity": payload["severity"], "link": link})
-    return (f"[{settings.SITE_NAME}] {payload['title']}",
-            _("An emergency alert needs a person now (severity: %(severity)s). Open it and "
-              "acknowledge it: %(link)s\n\nThis e-mail holds no client data; sign in to see it.")
-            % {"severity": payload["severity"], "link": link})
+def _alert_email(alert: EscalationAlert) -> int:
+    """An alert's e-mail, sent now: what happened and a link, never client data (not even the name)."""
+    escalation = alert.escalation
+    if alert.press:
+        subject = lambda: _("Help button pressed again")  # noqa: E731
+        body = lambda link: _(  # noqa: E731
+            "The client pressed the help button again while their emergency alert is still open "
+            "(severity: %(severity)s). Open it and act now: %(link)s\n\nThis e-mail holds no client "
+            "data; sign in to see it.") % {"severity": escalation.get_severity_display(), "link": link}
+    else:
+        subject = lambda: _("Emergency alert: %(kind)s") % {"kind": escalation.get_kind_display()}  # noqa: E731
+        body = lambda link: _(  # noqa: E731
+            "An emergency alert needs a person now (severity: %(severity)s). Open it and "
+            "acknowledge it: %(link)s\n\nThis e-mail holds no client data; sign in to see it.") % {
+            "severity": escalation.get_severity_display(), "link": link}
+    return email_person(recipient=alert.recipient, subject=subject, body=body,
+                        link_path=reverse("escalation:detail", args=[escalation.pk]), on_commit=False,
+                        fail_silently=False)
 
 
 def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int:
@@ -427,9 +433,7 @@ def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int
             if alert.notified_at is None and notify_user_now(user_id=alert.recipient_id, payload=payload):
                 EscalationAlert.objects.filter(pk=alert.pk).update(notified_at=clock.now())
             if alert.emailed_at is None:
-                subject, body = _alert_email(payload, press=alert.press)
-                send_mail(subject=subject, message=body, from_email=None, recipient_list=[alert.recipient.email],
-                          fail_silently=False)
+                _alert_email(alert)
                 EscalationAlert.objects.filter(pk=alert.pk).update(emailed_at=clock.now())
         sent += 1
     return sent

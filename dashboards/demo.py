@@ -1,8 +1,17 @@
-"""Demo cast for the embedded default. Other apps add their demo data through `demo_seed`'s hooks."""
+"""Demo cast for the embedded default: accounts, licences, working hours, and one client ready to chat."""
 
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from consent.models import ELEMENT_KEYS
+from consent.rendering import consent_render
+from consent.selectors import consent_gate, consent_version_in_force
+from consent.services import consent_accept
 from counseling.models import ClientProfile, CounselorProfile, Role, User
+from identity.models import IdentityDocument, IdentityDocumentStatus, Intake
+from identity.services import identity_document_review, identity_document_upload, intake_submit
+from licensing.demo import demo_licences_seed
+from sessions.demo import demo_availability_seed
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -52,13 +61,9 @@ def demo_seed() -> list[tuple[str, str, str]]:
             ClientProfile.objects.get_or_create(user=user, defaults=data)
             accounts.append(("client", email, note))
         # Licences for the two demo counselors, verified by the demo admin (licensing/demo.py).
-        from licensing.demo import demo_licences_seed
-
         demo_licences_seed(admin=admin, sari=User.objects.get(email="counselor.sari@demo.test"),
                            ben=User.objects.get(email="counselor.ben@demo.test"))
         # Working hours for booking (sessions/demo.py).
-        from sessions.demo import demo_availability_seed
-
         demo_availability_seed(counselors=User.objects.filter(role=Role.COUNSELOR, email__endswith="@demo.test"))
         demo_second_factors_seed(staff=User.objects.filter(role__in=[Role.ADMIN, Role.COUNSELOR],
                                                            email__endswith="@demo.test"))
@@ -69,8 +74,6 @@ def demo_seed() -> list[tuple[str, str, str]]:
 
 def demo_second_factors_seed(*, staff) -> None:
     """Demo staff get an authenticator at once; `manage.py demo_otp EMAIL` prints its current code."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     for user in staff:
         if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
@@ -86,13 +89,6 @@ DEMO_ID_PNG = bytes.fromhex(
 def demo_client_onboard(*, client, counselor, admin) -> None:
     """Ayu has done everything before a first session (consent, intake, verified ID); Maya has not,
     so the demo shows both a ready client and the onboarding from the start."""
-    from consent.models import ELEMENT_KEYS
-    from consent.rendering import consent_render
-    from consent.selectors import consent_gate, consent_version_in_force
-    from consent.services import consent_accept
-    from identity.services import identity_document_review, identity_document_upload, intake_submit
-    from identity.models import IdentityDocument, IdentityDocumentStatus, Intake
-
     version = consent_version_in_force(language="id")
     if version is not None and not consent_gate(client=client, counselor=counselor):
         consent_accept(client=client, version=version, counselor=counselor, acknowledged=list(ELEMENT_KEYS),

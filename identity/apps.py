@@ -8,8 +8,7 @@ class IdentityConfig(AppConfig):
     verbose_name = "Intake and identity"
 
     def ready(self) -> None:
-        # Django's place to register: the retention engine learns a minor's birth date from here.
-        from identity.selectors import minor_birth_date
-        from records.registry import RecordSource, record_source_register
+        # Django's place to register (identity.receivers): imported here, once the models are loaded.
+        from identity import receivers
 
-        record_source_register(RecordSource(name="identity", birth_date=minor_birth_date))
+        receivers.connect()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from counseling.gates import GateResult
-from counseling.models import Role, User
+from counseling.models import AuditEntry, Role, User
 from licensing.models import CompactPrivilege, Jurisdiction, LapseNotice, Licence, LicenceState
 
 # When several licences cover the place and none is valid, the reason shown is the most serious one.
@@ -248,8 +248,6 @@ def counselor_privileges(*, counselor) -> QuerySet[CompactPrivilege]:
 
 def licence_history(*, licence: Licence):
     """The audit trail of one licence: every state change, with who did it."""
-    from counseling.models import AuditEntry
-
     return AuditEntry.objects.filter(target_type="licensing.licence", target_id=str(licence.pk)).order_by("sequence")
 
 

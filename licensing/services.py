@@ -11,9 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
@@ -25,7 +23,8 @@ from counseling.clock import now
 from counseling.crypto import open_sealed, seal
 from counseling.documents import DocumentRefused, check_document
 from counseling.models import Role, User
-from counseling.notifications import notify_user_on_commit, site_link
+from counseling.mail import email_person
+from counseling.notifications import notify_user_on_commit
 from licensing.models import (
     LICENCE_TRANSITIONS,
     CompactPrivilege,
@@ -119,11 +118,19 @@ def _require_admin(actor: User) -> None:
         raise VerificationRefused(_("Only an admin may change a licence's state."))
 
 
-def _require_four_eyes(*, licence: Licence, actor: User) -> None:
+def four_eyes_refusal(*, licence: Licence, actor: User) -> str:
+    """Why `actor` may not decide on `licence` (the four-eyes rule), or "" when they may. Pages ask this
+    to offer the decision only to those who may take it; every decision checks it again."""
     if actor.pk == licence.counselor_id:
-        raise VerificationRefused(_("You cannot verify your own licence."))
+        return str(_("You cannot verify your own licence."))
     if actor.pk == licence.submitted_by_id:
-        raise VerificationRefused(_("You cannot decide on a licence you submitted; another admin must."))
+        return str(_("You cannot decide on a licence you submitted; another admin must."))
+    return ""
+
+
+def _require_four_eyes(*, licence: Licence, actor: User) -> None:
+    if refusal := four_eyes_refusal(licence=licence, actor=actor):
+        raise VerificationRefused(refusal)
 
 
 def _transition(*, licence: Licence, to_state: str, actor: User | None, reason: str, action: str,
@@ -357,9 +364,8 @@ def _tell_counselor(*, licence: Licence, kind: str, message: str, email: bool = 
                "url": reverse("licensing:my_licences"), **(extra or {})}
     notify_user_on_commit(user_id=licence.counselor_id, payload=payload)
     if email:
-        address, body = licence.counselor.email, f"{message}\n\n{site_link(payload['url'])}"
-        transaction.on_commit(lambda: send_mail(_("Your licence expires soon"), body,
-                                                settings.DEFAULT_FROM_EMAIL, [address], fail_silently=True))
+        email_person(recipient=licence.counselor, subject=lambda: _("Your licence expires soon"),
+                     body=lambda link: f"{message}\n\n{link}", link_path=payload["url"])
 
 
 def licence_lapsed_announce(*, licence: Licence, at: datetime) -> int:

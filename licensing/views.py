@@ -198,7 +198,7 @@ def review(request, licence_id: int):
         "privilege_form": privilege_form, "checks": licence.checks.select_related("checked_by"),
         "history": selectors.licence_history(licence=licence),
         "privileges": licence.privileges.select_related("jurisdiction", "agreement"),
-        "may_decide": request.user.pk not in (licence.counselor_id, licence.submitted_by_id),
+        "may_decide": not services.four_eyes_refusal(licence=licence, actor=request.user),
     })
 
 

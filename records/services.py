@@ -21,8 +21,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.db.models.functions import Coalesce, Greatest
@@ -36,6 +34,7 @@ from counseling.audit import audit_record
 from counseling.crypto import data_key_destroy
 from counseling.models import Role, User
 from records.models import ErasureRequest, LegalHold, RetentionRule, RetentionTombstone
+from counseling.mail import email_person, language_of
 from counseling.notifications import notify_user_on_commit
 from records import tasks
 from records.registry import record_sources
@@ -310,15 +309,12 @@ def erasure_answer(*, erasure: ErasureRequest, staff, at: datetime | None = None
         audit_record(actor=staff, action="erasure.answered", target=erasure, subject=client, request=request,
                      detail={"decision": erasure.decision, "keep_until": str(erasure.keep_until or ""),
                              "rule": erasure.rule})
-        profile = getattr(client, "client_profile", None)
-        with translation.override(profile.preferred_language if profile else settings.LANGUAGE_CODE):
-            text = erasure_answer_text(erasure)
-            subject = _("Your erasure request was answered")
-        email = client.email
-        transaction.on_commit(lambda: send_mail(subject=f"[{settings.SITE_NAME}] {subject}", message=text,
-                                                from_email=None, recipient_list=[email], fail_silently=True))
+        email_person(recipient=client, subject=lambda: _("Your erasure request was answered"),
+                     body=lambda _link: erasure_answer_text(erasure))
+        with translation.override(language_of(client)):
+            title = _("Your erasure request was answered")
         notify_user_on_commit(user_id=client.pk, payload={"type": "erasure.answered", "id": erasure.pk,
-                                                          "title": subject})
+                                                          "title": title})
         if erasure.decision == ErasureRequest.Decision.ERASE_NOW:
             client_shred(client_id=client.pk, rule=f"erasure request #{erasure.pk}", retention_ended_on=at.date(),
                          last_contact_at=last_contact_of(client.pk), actor=staff, at=at)

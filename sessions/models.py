@@ -32,7 +32,7 @@ class CounselingSession(models.Model):
     location_region = models.CharField(max_length=6, blank=True, help_text="ISO 3166-2 subdivision, e.g. ID-JK")
     location_confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
-    # Booking (issue 6). Both time zones are kept as booked: the difference is part of informed consent.
+    # Booking. Both time zones are kept as booked: the difference is part of informed consent.
     client_time_zone = models.CharField(max_length=64, blank=True)
     counselor_time_zone = models.CharField(max_length=64, blank=True)
     # The counselor's promised reply time between sessions, as stated when this session was booked.
@@ -142,7 +142,7 @@ class Message(models.Model):
         return f"message:{self.conversation_id}:{self.sender_id}:{self.seq}"
 
 
-# --- Booking and availability (issue 6) -------------------------------------------------------
+# --- Booking and availability -------------------------------------------------------
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, _("Monday")

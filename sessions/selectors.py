@@ -101,7 +101,7 @@ def location_confirmation_prompt(*, session: CounselingSession, viewer, zone) ->
 
 
 
-# --- Booking and availability (issue 6) -------------------------------------------------------
+# --- Booking and availability -------------------------------------------------------
 
 @dataclass(frozen=True)
 class Slot:

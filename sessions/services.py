@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -19,6 +18,7 @@ from counseling.clock import now
 from counseling.crypto import seal
 from counseling.gates import GateResult
 from counseling.models import CounselorProfile, User
+from counseling.mail import email_person
 from counseling.notifications import notify_user_on_commit
 from identity.places import region_error
 from licensing.models import LapseNotice
@@ -73,16 +73,14 @@ def sessions_cancel_for_consent_withdrawal(*, client, actor, request=None) -> in
                          detail={"reason": "consent_withdrawn", "from_state": session.state})
             notify_user_on_commit(user_id=session.counselor_id, payload={
                 "kind": "session_cancelled", "session_id": session.pk, "reason": "consent_withdrawn"})
-            profile = getattr(session.counselor, "counselor_profile", None)
-            language = (profile.language_codes[0] if profile and profile.language_codes else settings.LANGUAGE_CODE)
-            with translation.override(language):
-                subject = _("Session cancelled: the client withdrew consent")
-                body = _("%(client)s withdrew their consent to online counseling. Your session on %(when)s (UTC) "
-                         "was cancelled. Their records are kept according to the retention policy.") % {
-                    "client": client.display_name, "when": session.starts_at.strftime("%Y-%m-%d %H:%M")}
-            recipient = session.counselor.email
-            transaction.on_commit(lambda s=subject, b=body, r=recipient: send_mail(
-                s, b, None, [r], fail_silently=True))
+            when = session.starts_at.strftime("%Y-%m-%d %H:%M")
+            email_person(
+                recipient=session.counselor,
+                subject=lambda: _("Session cancelled: the client withdrew consent"),
+                body=lambda _link, when=when: _(
+                    "%(client)s withdrew their consent to online counseling. Your session on %(when)s (UTC) "
+                    "was cancelled. Their records are kept according to the retention policy.")
+                % {"client": client.display_name, "when": when})
         conversation = Conversation.objects.filter(client=client).values_list("pk", flat=True)
         for conversation_id in conversation:
             chat_close_on_commit(conversation_id=conversation_id, reason="consent_withdrawn")
@@ -99,7 +97,7 @@ def session_viewed_record(*, user, session: CounselingSession, request=None) -> 
     audit_record(actor=user, action="session.viewed", target=session, subject=session.client_id, request=request)
 
 
-# --- Booking, availability, session states, referrals (issue 6) -----------------------------------
+# --- Booking, availability, session states, referrals -----------------------------------
 # State moves: scheduled -> open (chat available SESSION_OPEN_MINUTES_BEFORE the start) -> in progress
 # -> completed; scheduled/open -> cancelled or no-show. Every move is a conditional update
 # (filter on the current state), so a move made twice, or by the beat job and a page at once,

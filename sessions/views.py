@@ -37,7 +37,7 @@ from sessions.forms import (
 )
 from sessions.models import AvailabilityException, SessionState, WeeklyAvailability
 
-# --- Booking, availability, session pages, referrals (issue 6) ------------------------------------
+# --- Booking, availability, session pages, referrals ------------------------------------
 
 
 def _bookable_counselor(counselor_id: int) -> User:

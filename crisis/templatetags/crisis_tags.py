@@ -1,11 +1,11 @@
 from django import template
 
+from crisis.selectors import roster_gaps
+
 register = template.Library()
 
 
 @register.simple_tag
 def roster_gaps_now() -> list[str]:
     """The on-call roster roles nobody covers now (for the staff dashboard's warning)."""
-    from crisis.selectors import roster_gaps
-
     return roster_gaps()

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from counseling.clock import now
 from counseling.crypto import data_key_on_loop
 from sessions.chat.hooks import client_message_watchers
+from counseling.mfa import session_is_verified
 from counseling.inactivity import socket_activity_record, socket_signed_in_check
 from sessions.chat import selectors, services
 from sessions.chat.events import conversation_group
@@ -54,14 +55,6 @@ def in_db_thread(fn):
     database connection (persistent with DB_CONN_MAX_AGE). Order within one conversation comes from
     the sequence numbers, not from threads."""
     return database_sync_to_async(fn, thread_sensitive=False)
-
-
-def _second_factor_passed(user, session) -> bool:
-    try:
-        from counseling.mfa import session_is_verified
-    except ImportError:  # MFA not installed in this build: authentication alone
-        return True
-    return session_is_verified(user=user, session=session)
 
 
 def _client_ip(scope) -> str | None:
@@ -148,7 +141,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     def _open(self, user, conversation_id, session_id):
         self.language = self._language(user)
-        if not _second_factor_passed(user, self.scope.get("session")):
+        if not session_is_verified(user=user, session=self.scope.get("session")):
             raise PermissionDenied
         state = self._signed_in_still()
         if state != "yes":

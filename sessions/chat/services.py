@@ -28,6 +28,7 @@ from sessions.chat.events import (
     conversation_group,
     message_new_event,
 )
+from identity.services import CodeWordLocked, code_word_check
 from sessions.chat.hooks import client_message_watchers
 from sessions.models import (
     Conversation,
@@ -422,13 +423,9 @@ def session_panel_viewed_record(*, user, session: CounselingSession, request=Non
 def code_word_answer(*, session: CounselingSession, client, attempt: str, ip_address: str | None = None) -> bool:
     """The client answers the counselor's code-word question, privately (never into the chat).
 
-    Uses the identity feature's check (identity.services.code_word_check); the counselor is told only
-    match or no match, after commit. Raises ChatError when the check is locked or not available.
+    Uses identity's check (identity.services.code_word_check); the counselor is told only match or no
+    match, after commit. Raises ChatError when the check is locked.
     """
-    try:
-        from identity.services import CodeWordLocked, code_word_check
-    except ImportError as exc:
-        raise ChatError("unavailable", _("The code-word check is not available.")) from exc
     conversation = Conversation.objects.get(client_id=session.client_id, counselor_id=session.counselor_id)
     try:
         with transaction.atomic():

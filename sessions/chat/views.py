@@ -14,6 +14,7 @@ from counseling.clock import now
 from counseling.models import Role
 from counseling.permissions import admin_required, counselor_required, role_required
 from sessions.chat import selectors, services
+from sessions.models import Conversation
 from sessions.selectors import access_session
 
 participant_required = role_required(Role.CLIENT, Role.COUNSELOR)
@@ -125,8 +126,6 @@ def session_transcript(request, session_id: int):
 @admin_required
 def break_glass(request, conversation_id: int):
     """An admin states why they must read a conversation (an emergency); logged, time-limited, read-only."""
-    from sessions.models import Conversation
-
     conversation = Conversation.objects.filter(pk=conversation_id).first()
     if conversation is None:
         raise Http404

@@ -79,7 +79,7 @@ def test_client_presses_help_and_the_counselors_page_shows_the_alert(
 
 def test_a_second_press_while_the_alert_is_open_shows_the_counselor_a_new_alert(
         eager_celery, live_server_url, browser, browser_login, screenshot, client_a, counselor_a, seeded):
-    # Issue 22, item 9: the second press used to reach nobody while the client read "a person has been alerted".
+    # The second press used to reach nobody while the client read "a person has been alerted".
     make_session(client_a, counselor_a, confirmed=False)
     counselor_context = browser.new_context(viewport={"width": 1200, "height": 800})
     counselor_page = counselor_context.new_page()

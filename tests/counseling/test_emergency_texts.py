@@ -1,4 +1,4 @@
-"""No page or e-mail presents 112 as nationwide or enough on its own, in either language (issue 22)."""
+"""No page or e-mail presents 112 as nationwide or enough on its own, in either language."""
 
 import re
 from datetime import UTC, datetime, timedelta

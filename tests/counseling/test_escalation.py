@@ -68,8 +68,9 @@ def test_help_button_opens_one_escalation_and_alerts_the_counselor_in_the_browse
     assert len(alerts_to(pushed, counselor_a)) == 1
     assert alerts_to(pushed, counselor_a)[0]["url"] == f"/staff/risk/{escalation.pk}/"
     assert len(mails_to(counselor_a)) == 1
-    assert "holds no client data" in mails_to(counselor_a)[0].body
-    assert f"http://konseling.test/staff/risk/{escalation.pk}/" in mails_to(counselor_a)[0].body  # SITE_URL
+    # In the counselor's first language (id,en by default: Indonesian), with an absolute link (SITE_URL).
+    assert "tidak memuat data klien" in mails_to(counselor_a)[0].body
+    assert f"http://konseling.test/staff/risk/{escalation.pk}/" in mails_to(counselor_a)[0].body
     assert AuditEntry.objects.filter(action="escalation.opened", target_id=str(escalation.pk)).count() == 1
 
 
@@ -95,7 +96,7 @@ def test_pressing_help_again_keeps_one_live_escalation_records_the_press_and_ale
     assert (created_first, created_second) == (True, False)
     assert first.pk == second.pk and Escalation.objects.count() == 1
     assert first.events.filter(kind="help_pressed_again").count() == 1
-    # tests/counseling/test_help_repeat.py: the repeated press reaches a person (issue 22, item 9).
+    # tests/counseling/test_help_repeat.py: the repeated press reaches a person.
     assert len(alerts_to(pushed, counselor_a)) == 2 and len(mails_to(counselor_a)) == 2
 
 

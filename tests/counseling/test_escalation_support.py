@@ -1,4 +1,4 @@
-"""Shared fixtures and helpers for the escalation and retention tests (issue 8); holds no tests itself."""
+"""Shared fixtures and helpers for the escalation and retention tests; holds no tests itself."""
 
 import uuid
 from datetime import timedelta

@@ -33,7 +33,7 @@ def fault_server(kind: str, env: dict, port: int | None = None) -> AsgiServer:
 
 
 def needs_real_services(*, postgres: bool = False):
-    """Skip unless CI's real services are configured (the brief of issue 9: these run with them only)."""
+    """Skip unless CI's real services are configured (these run with them only)."""
     if not os.environ.get("REDIS_URL"):
         pytest.skip("fault tests need the real services: set REDIS_URL (and DATABASE_URL), as .ci/run does")
     if postgres and not os.environ.get("DATABASE_URL"):

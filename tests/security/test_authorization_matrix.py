@@ -1,4 +1,4 @@
-"""The authorization matrix (issue 9): every route of the URL configuration and every WebSocket route,
+"""The authorization matrix: every route of the URL configuration and every WebSocket route,
 against every persona, with objects that belong to client A and counselor A. The expected outcome of
 each cell is declared once, in tests/security/matrix.py."""
 

@@ -1,4 +1,4 @@
-"""No page loads anything from another origin, and nothing inline that the CSP forbids (issue 9).
+"""No page loads anything from another origin, and nothing inline that the CSP forbids.
 
 Every GET page of the authorization matrix is fetched as every persona the table lets see it. The
 HTML is parsed with the standard library: scripts, stylesheets, fonts, icons, images, frames and

@@ -1,5 +1,5 @@
 """Every read of a client's records by staff leaves an audit entry naming the reader, the action and the
-client (issue 9); the hash chain still verifies afterwards."""
+client; the hash chain still verifies afterwards."""
 
 from __future__ import annotations
 

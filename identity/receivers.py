@@ -1,0 +1,8 @@
+"""What identity registers with the apps below it: the retention engine learns a minor's birth date here."""
+
+from identity.selectors import minor_birth_date
+from records.registry import RecordSource, record_source_register
+
+
+def connect() -> None:
+    record_source_register(RecordSource(name="identity", birth_date=minor_birth_date))
