@@ -49,8 +49,9 @@ class RelayConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        await self.channel_layer.group_send(self.group, {"type": "relay.frame", "text": text_data,
-                                                         "origin": self.channel_name})
+        await self.channel_layer.group_send(
+            self.group, {"type": "relay.frame", "text": text_data, "origin": self.channel_name}
+        )
         await self.send('{"type": "ack"}')
 
     async def relay_frame(self, event):
@@ -58,9 +59,14 @@ class RelayConsumer(AsyncWebsocketConsumer):
             await self.send(event["text"])
 
 
-application = ProtocolTypeRouter({
-    "http": get_asgi_application(),
-    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(
-        [*websocket_urlpatterns, path("ws/relay/<int:room>/", RelayConsumer.as_asgi())]))),
-})
+application = ProtocolTypeRouter(
+    {
+        "http": get_asgi_application(),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(
+                URLRouter([*websocket_urlpatterns, path("ws/relay/<int:room>/", RelayConsumer.as_asgi())])
+            )
+        ),
+    }
+)
 freeze_startup_objects()  # as counseling/asgi.py does

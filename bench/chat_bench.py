@@ -112,7 +112,8 @@ def make_cast(pairs: int) -> list[dict]:
         store[HASH_SESSION_KEY] = person.get_session_auth_hash()
         if person.role == Role.COUNSELOR:
             device = TOTPDevice.objects.filter(user=person, confirmed=True).first() or TOTPDevice.objects.create(
-                user=person, name="bench", confirmed=True)
+                user=person, name="bench", confirmed=True
+            )
             store[DEVICE_ID_SESSION_KEY] = device.persistent_id
         store.create()
         return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
@@ -124,23 +125,45 @@ def make_cast(pairs: int) -> list[dict]:
         try:
             data_key_for(owner_id=client.pk)
         except DecryptionError:
-            sys.exit("The benchmark database's data keys are wrapped under a key-encryption key this run does not "
-                     "have: run with the FIELD_ENCRYPTION_KEYS of the run that made them (unset for the bench's own), "
-                     f"or drop the database {settings.DATABASES['default']['NAME']!r}.")
+            sys.exit(
+                "The benchmark database's data keys are wrapped under a key-encryption key this run does not "
+                "have: run with the FIELD_ENCRYPTION_KEYS of the run that made them (unset for the bench's own), "
+                f"or drop the database {settings.DATABASES['default']['NAME']!r}."
+            )
         ClientProfile.objects.get_or_create(user=client, defaults={"display_name": f"Client {i}"})
         counselor = user(f"bench-counselor-{i}@bench.test", Role.COUNSELOR)
-        CounselorProfile.objects.get_or_create(user=counselor, defaults={
-            "display_name": f"Counselor {i}", "professional_title": "Psikolog", "practice_location": "Yogyakarta"})
+        CounselorProfile.objects.get_or_create(
+            user=counselor,
+            defaults={
+                "display_name": f"Counselor {i}",
+                "professional_title": "Psikolog",
+                "practice_location": "Yogyakarta",
+            },
+        )
         conversation, _ = Conversation.objects.get_or_create(client=client, counselor=counselor)
-        session = CounselingSession.objects.filter(client=client, counselor=counselor, state="open",
-                                                   ends_at__gt=now() + timedelta(minutes=30)).first()
+        session = CounselingSession.objects.filter(
+            client=client, counselor=counselor, state="open", ends_at__gt=now() + timedelta(minutes=30)
+        ).first()
         if session is None:  # one open session per pair (a counselor's sessions may not overlap)
             CounselingSession.objects.filter(counselor=counselor, state="open").update(state="completed")
             session = CounselingSession.objects.create(
-                client=client, counselor=counselor, starts_at=start, ends_at=start + timedelta(hours=2),
-                state="open", location_country="ID", location_region="ID-YO", location_confirmed_at=now())
-        cast.append({"room": i, "path": f"/ws/chat/{conversation.pk}/session/{session.pk}/",
-                     "client": signed_in(client), "counselor": signed_in(counselor)})
+                client=client,
+                counselor=counselor,
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                state="open",
+                location_country="ID",
+                location_region="ID-YO",
+                location_confirmed_at=now(),
+            )
+        cast.append(
+            {
+                "room": i,
+                "path": f"/ws/chat/{conversation.pk}/session/{session.pk}/",
+                "client": signed_in(client),
+                "counselor": signed_in(counselor),
+            }
+        )
     return cast
 
 
@@ -158,7 +181,8 @@ def machine_jiffies() -> tuple[int, int, int]:
     """(busy, stolen, total) CPU jiffies of the whole machine so far (Linux /proc/stat). Stolen: time the
     hypervisor gave this machine's cores to other guests."""
     user, nice, system, idle, iowait, irq, softirq, steal = (
-        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
     return user + nice + system + irq + softirq, steal, user + nice + system + idle + iowait + irq + softirq + steal
 
 
@@ -171,7 +195,7 @@ def cpu_seconds_of(command_name: str) -> float:
             text = stat.read_text()
         except OSError:
             continue
-        if text[text.index("(") + 1:].startswith(command_name):
+        if text[text.index("(") + 1 :].startswith(command_name):
             total += process_cpu_seconds(int(stat.parent.name))
     return total
 
@@ -230,8 +254,13 @@ async def run_phase(phase: Phase, cast: list[dict], servers: tuple[AsgiServer, A
 
     async def open_socket(server: AsgiServer, path: str, cookie: str):
         async with gate:
-            ws = await connect(f"ws://127.0.0.1:{server.port}{path}", origin=f"http://127.0.0.1:{server.port}",
-                               additional_headers={"Cookie": cookie}, open_timeout=30, max_queue=None)
+            ws = await connect(
+                f"ws://127.0.0.1:{server.port}{path}",
+                origin=f"http://127.0.0.1:{server.port}",
+                additional_headers={"Cookie": cookie},
+                open_timeout=30,
+                max_queue=None,
+            )
             if phase.path == "chat":
                 hello = json.loads(await ws.recv())
                 if hello.get("type") != "hello":
@@ -303,35 +332,44 @@ async def run_phase(phase: Phase, cast: list[dict], servers: tuple[AsgiServer, A
 
 def report(phases: list[Phase]) -> None:
     print()
-    print(f"{'layer':7} {'path':6} {'round':>5} {'sockets':>7} {'offered/s':>9} {'deliv/s':>8} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'max ms':>8} {'lost':>6} {'daphne':>7} {'uvicorn':>7} {'driver':>7} {'pg':>5} {'redis':>5} "
-          f"{'busy':>5} {'stolen':>6}  errors")
+    print(
+        f"{'layer':7} {'path':6} {'round':>5} {'sockets':>7} {'offered/s':>9} {'deliv/s':>8} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'max ms':>8} {'lost':>6} {'daphne':>7} {'uvicorn':>7} {'driver':>7} {'pg':>5} {'redis':>5} "
+        f"{'busy':>5} {'stolen':>6}  errors"
+    )
     # daphne ... redis: CPU milliseconds per delivered message of each (all of PostgreSQL's and Redis's processes);
     # busy: share of the machine's cores in use, whatever uses them; stolen: taken by the hypervisor
     for p in phases:
         lost = p.sent - p.delivered
-        print(f"{p.layer:7} {p.path:6} {p.round:5d} {p.sockets:7d} {p.offered:9.0f} {p.throughput:8.1f} "
-              f"{p.pct(0.5):8.1f} {p.pct(0.99):8.1f} {max(p.latencies_ms, default=float('nan')):8.1f} {lost:6d} "
-              f"{p.cpu_ms_per_message('daphne'):7.2f} {p.cpu_ms_per_message('uvicorn'):7.2f} "
-              f"{p.cpu_ms_per_message('driver'):7.2f} {p.cpu_ms_per_message('postgres'):5.2f} "
-              f"{p.cpu_ms_per_message('redis'):5.2f} {100 * p.machine_busy:4.0f}% {100 * p.machine_stolen:5.0f}%  "
-              f"{p.errors or ''}")
+        print(
+            f"{p.layer:7} {p.path:6} {p.round:5d} {p.sockets:7d} {p.offered:9.0f} {p.throughput:8.1f} "
+            f"{p.pct(0.5):8.1f} {p.pct(0.99):8.1f} {max(p.latencies_ms, default=float('nan')):8.1f} {lost:6d} "
+            f"{p.cpu_ms_per_message('daphne'):7.2f} {p.cpu_ms_per_message('uvicorn'):7.2f} "
+            f"{p.cpu_ms_per_message('driver'):7.2f} {p.cpu_ms_per_message('postgres'):5.2f} "
+            f"{p.cpu_ms_per_message('redis'):5.2f} {100 * p.machine_busy:4.0f}% {100 * p.machine_stolen:5.0f}%  "
+            f"{p.errors or ''}"
+        )
     print()
     for layer, rate in dict.fromkeys((p.layer, p.rate) for p in phases):
         group = [p for p in phases if (p.layer, p.rate) == (layer, rate)]
         rounds = sorted({p.round for p in group})
         by_round = {(p.round, p.path): p for p in group}
-        ratios = [by_round[r, "chat"].pct(0.5) / by_round[r, "relay"].pct(0.5) for r in rounds
-                  if (r, "chat") in by_round and (r, "relay") in by_round and by_round[r, "relay"].latencies_ms]
+        ratios = [
+            by_round[r, "chat"].pct(0.5) / by_round[r, "relay"].pct(0.5)
+            for r in rounds
+            if (r, "chat") in by_round and (r, "relay") in by_round and by_round[r, "relay"].latencies_ms
+        ]
         pooled = {path: [ms for p in group if p.path == path for ms in p.latencies_ms] for path in ("relay", "chat")}
         if not ratios or not pooled["chat"]:
             continue
         offered = group[0].offered
         relay_p50, chat_p50 = percentile(pooled["relay"], 0.5), percentile(pooled["chat"], 0.5)
-        print(f"{layer:7} {offered:5.0f} msg/s offered, {len(rounds)} rounds: relay p50 {relay_p50:.1f} / p99 "
-              f"{percentile(pooled['relay'], 0.99):.1f} ms, chat p50 {chat_p50:.1f} / p99 "
-              f"{percentile(pooled['chat'], 0.99):.1f} ms (+{chat_p50 - relay_p50:.1f} ms); full/relay p50 ratio "
-              f"per round {', '.join(f'{r:.2f}' for r in ratios)}, median {statistics.median(ratios):.2f}")
+        print(
+            f"{layer:7} {offered:5.0f} msg/s offered, {len(rounds)} rounds: relay p50 {relay_p50:.1f} / p99 "
+            f"{percentile(pooled['relay'], 0.99):.1f} ms, chat p50 {chat_p50:.1f} / p99 "
+            f"{percentile(pooled['chat'], 0.99):.1f} ms (+{chat_p50 - relay_p50:.1f} ms); full/relay p50 ratio "
+            f"per round {', '.join(f'{r:.2f}' for r in ratios)}, median {statistics.median(ratios):.2f}"
+        )
 
 
 def main() -> None:
@@ -339,8 +377,12 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=100, help="conversations (two sockets each), at most 300")
     parser.add_argument("--rates", default="1,1.5", help="messages per second per socket, comma-separated")
     parser.add_argument("--duration", type=float, default=10, help="measured seconds per phase, at most 60")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="relay and chat phases per rate, taking turns (the ratio is the median of the rounds')")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="relay and chat phases per rate, taking turns (the ratio is the median of the rounds')",
+    )
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--layers", default="core,pubsub")
     args = parser.parse_args()
@@ -354,10 +396,19 @@ def main() -> None:
     signal.alarm(WALL_CLOCK_LIMIT)
 
     bench_url = bench_database(database_url)
-    env = dict(os.environ, DATABASE_URL=bench_url, EMBEDDED_SCHEDULER="0", DEBUG="0", HTTPS="0",
-               PYTHONPATH=str(ROOT), DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"),
-               CHAT_RATE_LIMIT="1000", CHANNEL_LAYER_PREFIX="bench-chat", LOG_LEVEL="WARNING",
-               CELERY_BROKER_URL=redis_url)
+    env = dict(
+        os.environ,
+        DATABASE_URL=bench_url,
+        EMBEDDED_SCHEDULER="0",
+        DEBUG="0",
+        HTTPS="0",
+        PYTHONPATH=str(ROOT),
+        DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"),
+        CHAT_RATE_LIMIT="1000",
+        CHANNEL_LAYER_PREFIX="bench-chat",
+        LOG_LEVEL="WARNING",
+        CELERY_BROKER_URL=redis_url,
+    )
     env.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789abcdef")
     env.setdefault("FIELD_ENCRYPTION_KEYS", "bench:YmVuY2gtb25seS1rZXktZW5jcnlwdGlvbi0wMTIzNDU=")
     os.environ.update(env)
@@ -368,10 +419,12 @@ def main() -> None:
 
     django.setup()
     cast = make_cast(args.pairs)
-    print(f"{len(cast)} pairs; Daphne serves the clients, Uvicorn the counselors; "
-          f"PostgreSQL {bench_url.rsplit('/', 1)[1]}; DB_CONN_MAX_AGE={env['DB_CONN_MAX_AGE']}; "
-          f"{os.cpu_count()} cores; "
-          f"load average before: {os.getloadavg()[0]:.1f} (other work on the machine skews every figure)")
+    print(
+        f"{len(cast)} pairs; Daphne serves the clients, Uvicorn the counselors; "
+        f"PostgreSQL {bench_url.rsplit('/', 1)[1]}; DB_CONN_MAX_AGE={env['DB_CONN_MAX_AGE']}; "
+        f"{os.cpu_count()} cores; "
+        f"load average before: {os.getloadavg()[0]:.1f} (other work on the machine skews every figure)"
+    )
     rates = [float(r) for r in args.rates.split(",")]
     phases = []
     for layer in args.layers.split(","):
@@ -383,13 +436,22 @@ def main() -> None:
                     # so that a machine slowing down or speeding up during the run favours neither.
                     order = ("relay", "chat") if round_number % 2 else ("chat", "relay")
                     for path in order:
-                        phase = Phase(layer=layer, path=path, rate=rate, sockets=2 * len(cast),
-                                      duration=args.duration, round=round_number)
+                        phase = Phase(
+                            layer=layer,
+                            path=path,
+                            rate=rate,
+                            sockets=2 * len(cast),
+                            duration=args.duration,
+                            round=round_number,
+                        )
                         asyncio.run(run_phase(phase, cast, (daphne, uvicorn), args.warmup))
                         phases.append(phase)
-                        print(f"  {layer} {path} at {phase.offered:.0f} msg/s, round {round_number}: p50 "
-                              f"{phase.pct(0.5):.1f} ms, p99 {phase.pct(0.99):.1f} ms, {phase.throughput:.1f} msg/s "
-                              f"delivered, {phase.sent - phase.delivered} lost {phase.errors or ''}", flush=True)
+                        print(
+                            f"  {layer} {path} at {phase.offered:.0f} msg/s, round {round_number}: p50 "
+                            f"{phase.pct(0.5):.1f} ms, p99 {phase.pct(0.99):.1f} ms, {phase.throughput:.1f} msg/s "
+                            f"delivered, {phase.sent - phase.delivered} lost {phase.errors or ''}",
+                            flush=True,
+                        )
     report(phases)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     # No worker runs during the benchmark: drop any task it queued (benchmark text matches no risk phrase).

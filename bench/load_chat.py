@@ -74,9 +74,13 @@ async def run(cast, daphne, uvicorn, *, rate: float, duration: float, warmup: fl
         for attempt in range(3):
             try:
                 async with gate:
-                    ws = await connect(f"ws://127.0.0.1:{server.port}{path}",
-                                       origin=f"http://127.0.0.1:{server.port}",
-                                       additional_headers={"Cookie": cookie}, open_timeout=60, max_queue=None)
+                    ws = await connect(
+                        f"ws://127.0.0.1:{server.port}{path}",
+                        origin=f"http://127.0.0.1:{server.port}",
+                        additional_headers={"Cookie": cookie},
+                        open_timeout=60,
+                        max_queue=None,
+                    )
                     hello = json.loads(await ws.recv())
             except Exception as error:
                 tally.errors[f"connect failed ({type(error).__name__})"] += 1
@@ -124,8 +128,9 @@ async def run(cast, daphne, uvicorn, *, rate: float, duration: float, warmup: fl
             tally.closed_early[f"{ws.close_code} {ws.close_reason or ''}".strip()] += 1
 
     pool = ThreadPoolExecutor(max_workers=4)
-    pages = [(daphne.port, "/client/", pair["client"]) for pair in cast] + \
-            [(uvicorn.port, "/counselor/", pair["counselor"]) for pair in cast]
+    pages = [(daphne.port, "/client/", pair["client"]) for pair in cast] + [
+        (uvicorn.port, "/counselor/", pair["counselor"]) for pair in cast
+    ]
 
     def fetch(port, path, cookie):
         started = time.perf_counter()
@@ -160,17 +165,25 @@ async def run(cast, daphne, uvicorn, *, rate: float, duration: float, warmup: fl
         await asyncio.gather(*pending, return_exceptions=True)
 
     started = time.perf_counter()
-    pairs = await asyncio.gather(*[
-        asyncio.gather(open_socket(daphne, pair["path"], pair["client"]),
-                       open_socket(uvicorn, pair["path"], pair["counselor"])) for pair in cast])
+    pairs = await asyncio.gather(
+        *[
+            asyncio.gather(
+                open_socket(daphne, pair["path"], pair["client"]), open_socket(uvicorn, pair["path"], pair["counselor"])
+            )
+            for pair in cast
+        ]
+    )
     print(f"connected in {time.perf_counter() - started:.1f} s", flush=True)
     sockets, tasks = [], []
     for pair, (client, counselor) in zip(cast, pairs, strict=True):
         conversation = int(pair["path"].split("/")[3])
         sockets += [client, counselor]
-        tasks += [asyncio.create_task(receiver(client)), asyncio.create_task(receiver(counselor)),
-                  asyncio.create_task(sender(client, conversation)),
-                  asyncio.create_task(sender(counselor, conversation))]
+        tasks += [
+            asyncio.create_task(receiver(client)),
+            asyncio.create_task(receiver(counselor)),
+            asyncio.create_task(sender(client, conversation)),
+            asyncio.create_task(sender(counselor, conversation)),
+        ]
     print(f"{len(sockets)} sockets open; warming up {warmup:.0f} s, then measuring {duration:.0f} s", flush=True)
     http = asyncio.create_task(browser())
     await asyncio.sleep(warmup)
@@ -205,9 +218,18 @@ def main() -> None:
     signal.alarm(WALL_CLOCK_LIMIT)
 
     bench_url = bench_database(database_url)
-    env = dict(os.environ, DATABASE_URL=bench_url, EMBEDDED_SCHEDULER="0", DEBUG="0", HTTPS="0",
-               PYTHONPATH=str(ROOT), DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"),
-               CHANNEL_LAYER_PREFIX="load-chat", LOG_LEVEL="WARNING", CELERY_BROKER_URL=redis_url)
+    env = dict(
+        os.environ,
+        DATABASE_URL=bench_url,
+        EMBEDDED_SCHEDULER="0",
+        DEBUG="0",
+        HTTPS="0",
+        PYTHONPATH=str(ROOT),
+        DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"),
+        CHANNEL_LAYER_PREFIX="load-chat",
+        LOG_LEVEL="WARNING",
+        CELERY_BROKER_URL=redis_url,
+    )
     env.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789abcdef")
     env.setdefault("FIELD_ENCRYPTION_KEYS", "bench:YmVuY2gtb25seS1rZXktZW5jcnlwdGlvbi0wMTIzNDU=")
     os.environ.update(env)
@@ -219,37 +241,63 @@ def main() -> None:
     cast = make_cast(args.pairs)
     load_before = os.getloadavg()[0]
     with bench_server("daphne", env) as daphne, bench_server("uvicorn", env) as uvicorn:
-        tally = asyncio.run(run(cast, daphne, uvicorn, rate=args.rate, duration=args.duration, warmup=args.warmup,
-                                http_rps=args.http_rps))
+        tally = asyncio.run(
+            run(
+                cast,
+                daphne,
+                uvicorn,
+                rate=args.rate,
+                duration=args.duration,
+                warmup=args.warmup,
+                http_rps=args.http_rps,
+            )
+        )
 
     from sessions.models import Message
 
     sent_ids = list(tally.sent)
     stored = set()
     for i in range(0, len(sent_ids), 1000):
-        stored |= {str(x) for x in Message.objects.filter(client_msg_id__in=sent_ids[i:i + 1000])
-                   .values_list("client_msg_id", flat=True)}
+        stored |= {
+            str(x)
+            for x in Message.objects.filter(client_msg_id__in=sent_ids[i : i + 1000]).values_list(
+                "client_msg_id", flat=True
+            )
+        }
     in_db = stored & tally.acked
     lost = len(tally.acked - in_db)
     sent = len(tally.sent)
     print()
-    print(f"load test: {len(cast)} conversations, {2 * len(cast)} sockets at {args.rate:g} msg/s each "
-          f"({2 * len(cast) * args.rate:.0f} msg/s offered) for {args.duration:.0f} s, {args.http_rps:g} page loads/s; "
-          f"{os.cpu_count()} cores; load average before {load_before:.1f}, after {os.getloadavg()[0]:.1f}")
-    print(f"  messages sent {sent}, acknowledged {len(tally.acked)}, in PostgreSQL {len(in_db)}, "
-          f"LOST (acked, not stored) {lost}, unacknowledged {sent - len(tally.acked)} "
-          f"(of which stored anyway {len(stored - tally.acked)}; the rest were still queued when the sockets "
-          f"closed, and a page's outbox would resend them)")
-    print(f"  delivered live to the other socket {len(tally.delivered)}, not delivered live "
-          f"{len(tally.acked - tally.delivered)} (a resync would fetch them)")
-    print(f"  send->ack      p50 {pct(tally.ack_ms, .5):7.1f} ms  p99 {pct(tally.ack_ms, .99):7.1f} ms  "
-          f"max {max(tally.ack_ms, default=float('nan')):7.1f} ms")
-    print(f"  send->delivery p50 {pct(tally.delivery_ms, .5):7.1f} ms  p99 {pct(tally.delivery_ms, .99):7.1f} ms  "
-          f"max {max(tally.delivery_ms, default=float('nan')):7.1f} ms")
-    print(f"  error frames {dict(tally.errors) or 'none'}; sockets that ended early "
-          f"{dict(tally.closed_early) or 'none'}")
-    print(f"  HTTP page loads {sum(tally.http_status.values())}: {dict(tally.http_status)}; "
-          f"p50 {pct(tally.http_ms, .5):.1f} ms p99 {pct(tally.http_ms, .99):.1f} ms")
+    print(
+        f"load test: {len(cast)} conversations, {2 * len(cast)} sockets at {args.rate:g} msg/s each "
+        f"({2 * len(cast) * args.rate:.0f} msg/s offered) for {args.duration:.0f} s, {args.http_rps:g} page loads/s; "
+        f"{os.cpu_count()} cores; load average before {load_before:.1f}, after {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"  messages sent {sent}, acknowledged {len(tally.acked)}, in PostgreSQL {len(in_db)}, "
+        f"LOST (acked, not stored) {lost}, unacknowledged {sent - len(tally.acked)} "
+        f"(of which stored anyway {len(stored - tally.acked)}; the rest were still queued when the sockets "
+        f"closed, and a page's outbox would resend them)"
+    )
+    print(
+        f"  delivered live to the other socket {len(tally.delivered)}, not delivered live "
+        f"{len(tally.acked - tally.delivered)} (a resync would fetch them)"
+    )
+    print(
+        f"  send->ack      p50 {pct(tally.ack_ms, 0.5):7.1f} ms  p99 {pct(tally.ack_ms, 0.99):7.1f} ms  "
+        f"max {max(tally.ack_ms, default=float('nan')):7.1f} ms"
+    )
+    print(
+        f"  send->delivery p50 {pct(tally.delivery_ms, 0.5):7.1f} ms  p99 {pct(tally.delivery_ms, 0.99):7.1f} ms  "
+        f"max {max(tally.delivery_ms, default=float('nan')):7.1f} ms"
+    )
+    print(
+        f"  error frames {dict(tally.errors) or 'none'}; sockets that ended early {dict(tally.closed_early) or 'none'}"
+    )
+    print(
+        f"  HTTP page loads {sum(tally.http_status.values())}: {dict(tally.http_status)}; "
+        f"p50 {pct(tally.http_ms, 0.5):.1f} ms p99 {pct(tally.http_ms, 0.99):.1f} ms"
+    )
     import redis
 
     redis.Redis.from_url(redis_url).delete("celery")  # no worker ran: drop any task the run queued

@@ -88,8 +88,13 @@ def make_clients(*, clients: int, per_client: int, counselor, last_contact, labe
         conversation = Conversation.objects.create(client=user, counselor=counselor)
         rows = []
         for seq in range(1, per_client + 1):
-            message = Message(conversation=conversation, seq=seq, sender=user if seq % 2 else counselor,
-                              client_msg_id=uuid.uuid4(), created_at=last_contact)
+            message = Message(
+                conversation=conversation,
+                seq=seq,
+                sender=user if seq % 2 else counselor,
+                client_msg_id=uuid.uuid4(),
+                created_at=last_contact,
+            )
             message.body_sealed = seal(owner_id=user.pk, plaintext=BODY, context=message.aad)
             rows.append(message)
         Message.objects.bulk_create(rows, batch_size=2000)
@@ -120,16 +125,20 @@ def measure(*, clients: int, per_client: int, batch_size: int) -> None:
     counselor = User(email="counselor@retention.bench", role=Role.COUNSELOR)
     counselor.set_unusable_password()
     counselor.save()
-    CounselorProfile.objects.create(user=counselor, display_name="Counselor", professional_title="Psikolog",
-                                    practice_location="Yogyakarta")
+    CounselorProfile.objects.create(
+        user=counselor, display_name="Counselor", professional_title="Psikolog", practice_location="Yogyakarta"
+    )
     long_ago = clock.now() - timedelta(days=365 * 8)
 
     started = time.perf_counter()
-    due_clients = make_clients(clients=clients, per_client=per_client, counselor=counselor, last_contact=long_ago,
-                               label="due")
+    due_clients = make_clients(
+        clients=clients, per_client=per_client, counselor=counselor, last_contact=long_ago, label="due"
+    )
     analyze()
-    print(f"  built {clients} due clients x {per_client} sealed messages in {time.perf_counter() - started:.1f} s",
-          flush=True)
+    print(
+        f"  built {clients} due clients x {per_client} sealed messages in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
 
     started = time.perf_counter()
     plans = retention_due()
@@ -139,8 +148,12 @@ def measure(*, clients: int, per_client: int, batch_size: int) -> None:
 
     started = time.perf_counter()
     for plan in plans:
-        if not client_shred(client_id=plan.client_id, rule=plan.rule, retention_ended_on=plan.retention_ended_on,
-                            last_contact_at=plan.last_contact_at):
+        if not client_shred(
+            client_id=plan.client_id,
+            rule=plan.rule,
+            retention_ended_on=plan.retention_ended_on,
+            last_contact_at=plan.last_contact_at,
+        ):
             sys.exit(f"client {plan.client_id} was not shredded")
     shredded = time.perf_counter() - started
     sample = Message.objects.filter(conversation__client_id=due_clients[0]).first()
@@ -152,11 +165,14 @@ def measure(*, clients: int, per_client: int, batch_size: int) -> None:
 
     # The baseline set: same shape, recent (not due; retention_due has already run anyway).
     started = time.perf_counter()
-    baseline_clients = make_clients(clients=clients, per_client=per_client, counselor=counselor,
-                                    last_contact=clock.now(), label="baseline")
+    baseline_clients = make_clients(
+        clients=clients, per_client=per_client, counselor=counselor, last_contact=clock.now(), label="baseline"
+    )
     analyze()
-    print(f"  built {clients} baseline clients x {per_client} sealed messages in "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"  built {clients} baseline clients x {per_client} sealed messages in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
 
     purge_messages = purge_final = baseline = 0.0
     batches = 0
@@ -189,31 +205,40 @@ def measure(*, clients: int, per_client: int, batch_size: int) -> None:
             plain_delete(baseline_id)
 
     left = Message.objects.filter(conversation__client_id__in=due_clients + baseline_clients).count()
-    if left or User.objects.filter(pk__in=due_clients).exists() or \
-            RetentionTombstone.objects.filter(subject_id__in=due_clients, purged_at__isnull=True).exists():
+    if (
+        left
+        or User.objects.filter(pk__in=due_clients).exists()
+        or RetentionTombstone.objects.filter(subject_id__in=due_clients, purged_at__isnull=True).exists()
+    ):
         sys.exit(f"purge incomplete: {left} messages left or users/tombstones not done")
 
     total = per_client * clients
     purged = purge_messages + purge_final
     rate, baseline_rate = total / purged, total / baseline
-    print(f"\n{clients} clients, {total} messages ({per_client} each), batch {batch_size}\n"
-          f"  find due clients: {found * 1000:.0f} ms ({found / clients * 1000:.1f} ms per client)\n"
-          f"  crypto-shred:     {shredded * 1000:.0f} ms ({shredded / clients * 1000:.1f} ms per client)\n"
-          f"  delete rows:      {purged:.2f} s in {batches} batches ({rate:,.0f} messages/s); of which the last "
-          f"batch per client (user and dependents, tombstone): {purge_final / clients * 1000:.0f} ms per client\n"
-          f"  baseline:         {baseline:.2f} s for {total} messages in one plain delete per client "
-          f"({baseline_rate:,.0f} messages/s)\n"
-          f"  purge/baseline:   {purged / baseline:.2f} (message batches alone: {purge_messages / baseline:.2f})\n"
-          f"  extrapolated to 1,000,000 messages: rows deleted in {1_000_000 / rate / 60:.1f} min "
-          f"({-(-1_000_000 // batch_size)} batches); shredding stays {shredded / clients * 1000:.1f} ms per client")
+    print(
+        f"\n{clients} clients, {total} messages ({per_client} each), batch {batch_size}\n"
+        f"  find due clients: {found * 1000:.0f} ms ({found / clients * 1000:.1f} ms per client)\n"
+        f"  crypto-shred:     {shredded * 1000:.0f} ms ({shredded / clients * 1000:.1f} ms per client)\n"
+        f"  delete rows:      {purged:.2f} s in {batches} batches ({rate:,.0f} messages/s); of which the last "
+        f"batch per client (user and dependents, tombstone): {purge_final / clients * 1000:.0f} ms per client\n"
+        f"  baseline:         {baseline:.2f} s for {total} messages in one plain delete per client "
+        f"({baseline_rate:,.0f} messages/s)\n"
+        f"  purge/baseline:   {purged / baseline:.2f} (message batches alone: {purge_messages / baseline:.2f})\n"
+        f"  extrapolated to 1,000,000 messages: rows deleted in {1_000_000 / rate / 60:.1f} min "
+        f"({-(-1_000_000 // batch_size)} batches); shredding stays {shredded / clients * 1000:.1f} ms per client"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=10, help=f"clients to destroy, 1..{MAX_CLIENTS}")
-    parser.add_argument("--messages", type=int, default=20000,
-                        help=f"messages in total, split evenly over the clients, at most {MAX_MESSAGES:,} "
-                             "(the baseline deletes as many again)")
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=20000,
+        help=f"messages in total, split evenly over the clients, at most {MAX_MESSAGES:,} "
+        "(the baseline deletes as many again)",
+    )
     parser.add_argument("--batch", type=int, default=None, help="purge batch size (default: PURGE_BATCH_SIZE)")
     args = parser.parse_args()
     if not 1 <= args.clients <= MAX_CLIENTS or not args.clients <= args.messages <= MAX_MESSAGES:
@@ -232,8 +257,15 @@ def main() -> None:
     signal.alarm(WALL_CLOCK_LIMIT)
 
     bench_url, bench_name = bench_database(database_url)
-    env = dict(os.environ, DATABASE_URL=bench_url, EMBEDDED_SCHEDULER="0", DEBUG="0", HTTPS="0",
-               PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
+    env = dict(
+        os.environ,
+        DATABASE_URL=bench_url,
+        EMBEDDED_SCHEDULER="0",
+        DEBUG="0",
+        HTTPS="0",
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="WARNING",
+    )
     env.pop("REDIS_URL", None)  # no worker, no channel layer: the purge is called directly
     env.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789abcdef")
     env.setdefault("FIELD_ENCRYPTION_KEYS", "bench:YmVuY2gtb25seS1rZXktZW5jcnlwdGlvbi0wMTIzNDU=")
@@ -255,11 +287,14 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             version = cursor.fetchone()[0]
-        print(f"PostgreSQL {version}, database {bench_name}; {os.cpu_count()} cores; load average before: "
-              f"{os.getloadavg()[0]:.1f} (other work on the machine skews the absolute figures, less the ratio)",
-              flush=True)
-        measure(clients=args.clients, per_client=args.messages // args.clients, batch_size=args.batch or
-                PURGE_BATCH_SIZE)
+        print(
+            f"PostgreSQL {version}, database {bench_name}; {os.cpu_count()} cores; load average before: "
+            f"{os.getloadavg()[0]:.1f} (other work on the machine skews the absolute figures, less the ratio)",
+            flush=True,
+        )
+        measure(
+            clients=args.clients, per_client=args.messages // args.clients, batch_size=args.batch or PURGE_BATCH_SIZE
+        )
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         signal.alarm(0)

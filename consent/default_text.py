@@ -54,7 +54,7 @@ DEFAULT_CONSENT: dict[str, dict] = {
                 "mental-health line), go to the emergency department (IGD) of the nearest hospital, or call "
                 "your local emergency number if you are elsewhere.\n"
                 "At intake you give an emergency plan: where you usually are, your local emergency numbers "
-                "and an emergency contact you allow us to call. If you press \"I need help now\" or write "
+                'and an emergency contact you allow us to call. If you press "I need help now" or write '
                 "something that suggests danger, your counselor is alerted at once; if your counselor does "
                 "not answer, an on-call counselor and then a supervisor are alerted. A person always decides "
                 "what to do; the system never decides alone.",
@@ -191,7 +191,7 @@ DEFAULT_CONSENT: dict[str, dict] = {
                 "darurat setempat bila Anda berada di luar Indonesia.\n"
                 "Saat pendaftaran Anda memberikan rencana darurat: tempat Anda biasanya berada, nomor darurat "
                 "setempat, dan kontak darurat yang Anda izinkan untuk kami hubungi. Jika Anda menekan tombol "
-                "\"Saya butuh bantuan sekarang\" atau menulis sesuatu yang menandakan bahaya, konselor langsung "
+                '"Saya butuh bantuan sekarang" atau menulis sesuatu yang menandakan bahaya, konselor langsung '
                 "diberi tahu; jika konselor tidak menjawab, konselor piket lalu supervisor akan diberi tahu. "
                 "Keputusan selalu diambil oleh manusia; sistem tidak pernah memutuskan sendiri.",
             ),
@@ -312,7 +312,7 @@ VERSION_2: dict[str, dict] = {
                 "then press 8), which may be slow to answer. Or go to the emergency department (IGD) of the "
                 "nearest hospital. If you are elsewhere, call your local emergency number.\n"
                 "At intake you give an emergency plan: where you usually are, your local emergency numbers "
-                "and an emergency contact you allow us to call. If you press \"I need help now\" or write "
+                'and an emergency contact you allow us to call. If you press "I need help now" or write '
                 "something that suggests danger, your counselor is alerted at once; if your counselor does "
                 "not answer, an on-call counselor and then a supervisor are alerted. Pressing the button does "
                 "not send an ambulance or the police: a person here contacts you. A person always decides "
@@ -375,7 +375,7 @@ VERSION_2: dict[str, dict] = {
                 "Anda berada di luar Indonesia, hubungi nomor darurat setempat.\n"
                 "Saat asesmen awal Anda memberikan rencana darurat: tempat Anda biasanya berada, nomor darurat "
                 "setempat, dan kontak darurat yang Anda izinkan untuk kami hubungi. Jika Anda menekan tombol "
-                "\"Saya butuh bantuan sekarang\" atau menulis sesuatu yang menandakan bahaya, konselor langsung "
+                '"Saya butuh bantuan sekarang" atau menulis sesuatu yang menandakan bahaya, konselor langsung '
                 "diberi tahu; jika konselor tidak menjawab, konselor jaga lalu supervisor akan diberi tahu. "
                 "Menekan tombol itu tidak mendatangkan ambulans atau polisi: seseorang dari layanan ini yang "
                 "akan menghubungi Anda. Keputusan selalu diambil oleh manusia; sistem tidak pernah memutuskan "

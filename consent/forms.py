@@ -24,11 +24,12 @@ class ConsentDraftForm(forms.Form):
     """An admin's edit of a draft: effective date, summary, and a title and text per required element."""
 
     effective_at = forms.DateTimeField(
-        label=_("In force from (UTC)"), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        label=_("In force from (UTC)"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("A date in the past means: from the moment it is published."))
-    change_summary = forms.CharField(label=_("What changed"), required=False,
-                                     widget=forms.Textarea(attrs={"rows": 2}))
+        help_text=_("A date in the past means: from the moment it is published."),
+    )
+    change_summary = forms.CharField(label=_("What changed"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, version: ConsentVersion, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,15 +38,23 @@ class ConsentDraftForm(forms.Form):
             self.section_keys.append(section.key)
             self.fields[f"title_{section.key}"] = forms.CharField(
                 label=_("Title: %(element)s") % {"element": ELEMENT_TITLES[section.key]},
-                initial=section.title, required=False, max_length=200)
+                initial=section.title,
+                required=False,
+                max_length=200,
+            )
             # Empty is allowed while drafting; publishing refuses it (consent_version_publish).
             self.fields[f"body_{section.key}"] = forms.CharField(
                 label=_("Text: %(element)s") % {"element": ELEMENT_TITLES[section.key]},
-                initial=section.body, required=False, widget=forms.Textarea(attrs={"rows": 6}))
+                initial=section.body,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 6}),
+            )
 
     def sections(self) -> dict[str, dict[str, str]]:
-        return {key: {"title": self.cleaned_data.get(f"title_{key}", ""),
-                      "body": self.cleaned_data.get(f"body_{key}", "")} for key in self.section_keys}
+        return {
+            key: {"title": self.cleaned_data.get(f"title_{key}", ""), "body": self.cleaned_data.get(f"body_{key}", "")}
+            for key in self.section_keys
+        }
 
 
 class NewDraftForm(forms.Form):

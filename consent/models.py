@@ -74,11 +74,13 @@ class ConsentVersion(models.Model):
     effective_at = models.DateTimeField(_("in force from"), default=now)
     change_summary = models.TextField(_("what changed"), blank=True)
     created_at = models.DateTimeField(default=now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     objects = ConsentVersionQuerySet.as_manager()
 
@@ -161,8 +163,14 @@ class ConsentAcceptance(models.Model):
 
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_acceptances")
     version = models.ForeignKey(ConsentVersion, on_delete=models.PROTECT, related_name="acceptances")
-    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+", help_text="Whose disclosure was part of the text, if any.")
+    counselor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Whose disclosure was part of the text, if any.",
+    )
     language = models.CharField(max_length=8, choices=settings.LANGUAGES)
     text_sha256 = models.CharField(max_length=64)
     rendered_text = models.TextField()

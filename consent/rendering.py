@@ -55,22 +55,23 @@ def _normalise(text: str) -> str:
 def _counselor_disclosure(profile) -> dict[str, str]:
     """What the counselor discloses, per section key, in the active language (ACA H.2.a)."""
     contact = ", ".join(part for part in (profile.contact_email, profile.contact_phone) if part) or _(
-        "through the messages on this platform")
+        "through the messages on this platform"
+    )
     languages = ", ".join(profile.language_codes)
     return {
-        "counselor": "\n".join([
-            _("Counselor: %(name)s") % {"name": profile.display_name},
-            _("Credentials: %(title)s") % {"title": profile.professional_title},
-            _("Physical location of practice: %(location)s (country %(country)s)")
-            % {"location": profile.practice_location, "country": profile.practice_country},
-            _("Professional contact: %(contact)s") % {"contact": contact},
-        ]),
-        "response_times": _(
-            "Your counselor promises to reply to messages between sessions within %(hours)s hours."
-        ) % {"hours": profile.response_time_promise_hours},
-        "differences": _(
-            "Your counselor works in the time zone %(tz)s and counsels in these languages: %(languages)s."
-        ) % {"tz": profile.time_zone, "languages": languages},
+        "counselor": "\n".join(
+            [
+                _("Counselor: %(name)s") % {"name": profile.display_name},
+                _("Credentials: %(title)s") % {"title": profile.professional_title},
+                _("Physical location of practice: %(location)s (country %(country)s)")
+                % {"location": profile.practice_location, "country": profile.practice_country},
+                _("Professional contact: %(contact)s") % {"contact": contact},
+            ]
+        ),
+        "response_times": _("Your counselor promises to reply to messages between sessions within %(hours)s hours.")
+        % {"hours": profile.response_time_promise_hours},
+        "differences": _("Your counselor works in the time zone %(tz)s and counsels in these languages: %(languages)s.")
+        % {"tz": profile.time_zone, "languages": languages},
     }
 
 
@@ -104,5 +105,6 @@ def consent_render(*, version: ConsentVersion, counselor=None) -> RenderedConsen
         if extra:
             body = f"{body}\n\n{extra}" if body else extra
         sections.append(RenderedSection(key=section.key, title=_normalise(section.title), body=body))
-    return RenderedConsent(version=version, counselor_id=getattr(counselor, "pk", None), heading=heading,
-                           sections=tuple(sections))
+    return RenderedConsent(
+        version=version, counselor_id=getattr(counselor, "pk", None), heading=heading, sections=tuple(sections)
+    )

@@ -25,8 +25,7 @@ from counseling.models import Role, User
 
 def consent_version_in_force(*, language: str, at=None) -> ConsentVersion | None:
     """The published version of `language` with the latest effective date not after `at`."""
-    return (ConsentVersion.objects.in_force(at).filter(language=language)
-            .order_by("-effective_at", "-number").first())
+    return ConsentVersion.objects.in_force(at).filter(language=language).order_by("-effective_at", "-number").first()
 
 
 def consent_versions_in_force(*, at=None) -> dict[str, ConsentVersion]:
@@ -47,8 +46,12 @@ def consent_version_for_reader(*, language: str, at=None) -> ConsentVersion | No
 
 def consent_previous_published(*, version: ConsentVersion) -> ConsentVersion | None:
     """The latest published version of the same language before `version` (the base of its diff)."""
-    return (ConsentVersion.objects.published().filter(language=version.language, number__lt=version.number)
-            .order_by("-number").first())
+    return (
+        ConsentVersion.objects.published()
+        .filter(language=version.language, number__lt=version.number)
+        .order_by("-number")
+        .first()
+    )
 
 
 def consent_acceptances_active(*, client) -> QuerySet[ConsentAcceptance]:
@@ -89,7 +92,9 @@ def consent_gate(*, client, counselor=None) -> GateResult:
         if rendered.sha256 != acceptance.text_sha256:
             return GateResult.refuse(
                 "consent_disclosure_changed",
-                _("Your counselor's details have changed. Please read and accept the terms again."), action_url)
+                _("Your counselor's details have changed. Please read and accept the terms again."),
+                action_url,
+            )
     if acceptance is not None:
         return GateResult.ok()
     history = ConsentAcceptance.objects.filter(client=client)
@@ -98,26 +103,33 @@ def consent_gate(*, client, counselor=None) -> GateResult:
     if history.filter(withdrawn_at__isnull=True).exists():
         return GateResult.refuse(
             "consent_outdated",
-            _("The terms of online counseling have changed. Please read and accept the new version."), action_url)
+            _("The terms of online counseling have changed. Please read and accept the new version."),
+            action_url,
+        )
     if history.exists():
         return GateResult.refuse(
             "consent_withdrawn",
-            _("You withdrew your consent. To be counseled again, please read and accept the terms."), action_url)
+            _("You withdrew your consent. To be counseled again, please read and accept the terms."),
+            action_url,
+        )
     if counselor is not None and consent_acceptance_current(client=client) is not None:
         return GateResult.refuse(
             "consent_counselor_disclosure",
             _("Please read and accept the terms with this counselor's details before booking or chatting."),
-            action_url)
-    return GateResult.refuse("consent_missing", _("Please read and accept the terms of online counseling first."),
-                             action_url)
+            action_url,
+        )
+    return GateResult.refuse(
+        "consent_missing", _("Please read and accept the terms of online counseling first."), action_url
+    )
 
 
 def consent_status_for_client(*, client) -> dict:
     """What the client's dashboard shows: in force or not, and every acceptance they have given."""
     current = consent_acceptance_current(client=client)
     in_force = {version.pk for version in consent_versions_in_force().values()}
-    acceptances = list(ConsentAcceptance.objects.filter(client=client)
-                       .select_related("version", "counselor__counselor_profile"))
+    acceptances = list(
+        ConsentAcceptance.objects.filter(client=client).select_related("version", "counselor__counselor_profile")
+    )
     for acceptance in acceptances:
         acceptance.is_in_force = acceptance.withdrawn_at is None and acceptance.version_id in in_force
     return {"gate": consent_gate(client=client), "current": current, "acceptances": acceptances}
@@ -125,8 +137,11 @@ def consent_status_for_client(*, client) -> dict:
 
 def access_acceptance(*, user, acceptance_id: int) -> ConsentAcceptance:
     """The acceptance if it is the user's own; 404 otherwise (never reveal that it exists)."""
-    acceptance = (ConsentAcceptance.objects.select_related("version", "counselor__counselor_profile")
-                  .filter(pk=acceptance_id).first())
+    acceptance = (
+        ConsentAcceptance.objects.select_related("version", "counselor__counselor_profile")
+        .filter(pk=acceptance_id)
+        .first()
+    )
     if acceptance is None or acceptance.client_id != user.pk:
         raise Http404
     return acceptance
@@ -148,8 +163,11 @@ def counselor_for_consent(*, counselor_id) -> User | None:
         counselor_id = int(counselor_id)
     except (TypeError, ValueError):
         return None
-    return (User.objects.select_related("counselor_profile")
-            .filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False).first())
+    return (
+        User.objects.select_related("counselor_profile")
+        .filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
+        .first()
+    )
 
 
 def consent_versions_overview() -> QuerySet[ConsentVersion]:
@@ -160,27 +178,31 @@ def consent_versions_overview() -> QuerySet[ConsentVersion]:
 
 
 def consent_acceptances_of_version(*, version: ConsentVersion) -> QuerySet[ConsentAcceptance]:
-    return version.acceptances.select_related("client__client_profile", "counselor__counselor_profile") \
-        .order_by("-accepted_at")
+    return version.acceptances.select_related("client__client_profile", "counselor__counselor_profile").order_by(
+        "-accepted_at"
+    )
 
 
 def consent_history_of_client(*, client) -> list[dict]:
     """One client's whole consent history, as plain data for export."""
     rows = []
-    for acceptance in (ConsentAcceptance.objects.filter(client=client).select_related("version")
-                       .order_by("accepted_at", "pk")):
-        rows.append({
-            "acceptance_id": acceptance.pk,
-            "version_id": acceptance.version_id,
-            "version_number": acceptance.version.number,
-            "language": acceptance.language,
-            "counselor_id": acceptance.counselor_id,
-            "text_sha256": acceptance.text_sha256,
-            "acknowledged_sections": acceptance.acknowledged_sections,
-            "accepted_at": acceptance.accepted_at.isoformat(),
-            "ip_address": acceptance.ip_address,
-            "user_agent": acceptance.user_agent,
-            "withdrawn_at": acceptance.withdrawn_at.isoformat() if acceptance.withdrawn_at else None,
-            "rendered_text": acceptance.rendered_text,
-        })
+    for acceptance in (
+        ConsentAcceptance.objects.filter(client=client).select_related("version").order_by("accepted_at", "pk")
+    ):
+        rows.append(
+            {
+                "acceptance_id": acceptance.pk,
+                "version_id": acceptance.version_id,
+                "version_number": acceptance.version.number,
+                "language": acceptance.language,
+                "counselor_id": acceptance.counselor_id,
+                "text_sha256": acceptance.text_sha256,
+                "acknowledged_sections": acceptance.acknowledged_sections,
+                "accepted_at": acceptance.accepted_at.isoformat(),
+                "ip_address": acceptance.ip_address,
+                "user_agent": acceptance.user_agent,
+                "withdrawn_at": acceptance.withdrawn_at.isoformat() if acceptance.withdrawn_at else None,
+                "rendered_text": acceptance.rendered_text,
+            }
+        )
     return rows

@@ -66,9 +66,14 @@ def onboarding(request):
     if request.method == "POST" and form.is_valid():
         version = ConsentVersion.objects.filter(pk=form.cleaned_data["version"]).first() or version
         try:
-            consent_accept(client=request.user, version=version, counselor=counselor,
-                           shown_sha256=form.cleaned_data["text_sha256"],
-                           acknowledged=form.cleaned_data["acknowledged"], request=request)
+            consent_accept(
+                client=request.user,
+                version=version,
+                counselor=counselor,
+                shown_sha256=form.cleaned_data["text_sha256"],
+                acknowledged=form.cleaned_data["acknowledged"],
+                request=request,
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
             version = consent_version_for_reader(language=translation.get_language() or "id")
@@ -82,11 +87,20 @@ def onboarding(request):
     already = consent_acceptance_current(client=request.user, counselor=counselor)
     # After a refusal because the text changed, every section must be read (and ticked) again.
     acknowledged = set(request.POST.getlist("acknowledged")) if request.method == "POST" and not stale else set()
-    return render(request, "consent/onboarding.html", {
-        "form": form, "version": version, "rendered": rendered, "counselor": counselor, "next_url": next_url,
-        "already": already if already and already.version_id == version.pk else None,
-        "acknowledged": acknowledged, "section_count": len(ELEMENT_KEYS),
-    })
+    return render(
+        request,
+        "consent/onboarding.html",
+        {
+            "form": form,
+            "version": version,
+            "rendered": rendered,
+            "counselor": counselor,
+            "next_url": next_url,
+            "already": already if already and already.version_id == version.pk else None,
+            "acknowledged": acknowledged,
+            "section_count": len(ELEMENT_KEYS),
+        },
+    )
 
 
 @client_required
@@ -107,9 +121,15 @@ def withdraw(request):
     gate = consent_gate(client=request.user)
     if request.method == "POST":
         cancelled = consent_withdraw(client=request.user, request=request)
-        messages.success(request, _("Your consent is withdrawn. %(count)s future session(s) were cancelled and "
-                                    "your counselor was told. Your records are kept for the retention period, "
-                                    "then destroyed.") % {"count": cancelled})
+        messages.success(
+            request,
+            _(
+                "Your consent is withdrawn. %(count)s future session(s) were cancelled and "
+                "your counselor was told. Your records are kept for the retention period, "
+                "then destroyed."
+            )
+            % {"count": cancelled},
+        )
         return redirect("consent:mine")
     return render(request, "consent/withdraw.html", {"gate": gate})
 
@@ -120,10 +140,16 @@ def withdraw(request):
 @admin_required
 def manage_index(request):
     in_force = {version.pk for version in consent_versions_in_force().values()}
-    return render(request, "consent/manage_index.html", {
-        "versions": consent_versions_overview(), "in_force": in_force,
-        "new_form": NewDraftForm(), "lookup_form": ClientLookupForm(),
-    })
+    return render(
+        request,
+        "consent/manage_index.html",
+        {
+            "versions": consent_versions_overview(),
+            "in_force": in_force,
+            "new_form": NewDraftForm(),
+            "lookup_form": ClientLookupForm(),
+        },
+    )
 
 
 @admin_required
@@ -143,14 +169,20 @@ def version_edit(request, version_id: int):
     version = access_consent_version(user=request.user, version_id=version_id)
     form = None
     if not version.is_published:
-        form = ConsentDraftForm(request.POST or None, version=version,
-                                initial={"effective_at": version.effective_at,
-                                         "change_summary": version.change_summary})
+        form = ConsentDraftForm(
+            request.POST or None,
+            version=version,
+            initial={"effective_at": version.effective_at, "change_summary": version.change_summary},
+        )
         if request.method == "POST" and form.is_valid():
-            consent_draft_update(version=version, sections=form.sections(),
-                                 effective_at=form.cleaned_data["effective_at"],
-                                 change_summary=form.cleaned_data["change_summary"],
-                                 actor=request.user, request=request)
+            consent_draft_update(
+                version=version,
+                sections=form.sections(),
+                effective_at=form.cleaned_data["effective_at"],
+                change_summary=form.cleaned_data["change_summary"],
+                actor=request.user,
+                request=request,
+            )
             if "publish" in request.POST:
                 try:
                     consent_version_publish(version=version, actor=request.user, request=request)
@@ -158,8 +190,11 @@ def version_edit(request, version_id: int):
                     for message in exc.messages:
                         messages.error(request, message)
                 else:
-                    messages.success(request, _("Version %(number)s (%(language)s) is published.")
-                                     % {"number": version.number, "language": version.language})
+                    messages.success(
+                        request,
+                        _("Version %(number)s (%(language)s) is published.")
+                        % {"number": version.number, "language": version.language},
+                    )
             else:
                 messages.success(request, _("Draft saved."))
             return redirect("consent:version_edit", version_id=version.pk)
@@ -167,11 +202,18 @@ def version_edit(request, version_id: int):
         messages.error(request, _("A published consent version cannot be changed; create a new version."))
         return redirect("consent:version_edit", version_id=version.pk)
     previous, diffs = consent_version_diff(version=version)
-    return render(request, "consent/version_edit.html", {
-        "version": version, "form": form, "previous": previous, "diffs": diffs,
-        "missing": [ELEMENT_TITLES[key] for key in consent_version_missing_sections(version=version)],
-        "sections": version.sections.all().order_by("position"),
-    })
+    return render(
+        request,
+        "consent/version_edit.html",
+        {
+            "version": version,
+            "form": form,
+            "previous": previous,
+            "diffs": diffs,
+            "missing": [ELEMENT_TITLES[key] for key in consent_version_missing_sections(version=version)],
+            "sections": version.sections.all().order_by("position"),
+        },
+    )
 
 
 @admin_required
@@ -181,9 +223,20 @@ def version_acceptances(request, version_id: int):
     return render(request, "consent/version_acceptances.html", {"version": version, "acceptances": acceptances})
 
 
-EXPORT_COLUMNS = ["acceptance_id", "version_id", "version_number", "language", "counselor_id", "text_sha256",
-                  "acknowledged_sections", "accepted_at", "ip_address", "user_agent", "withdrawn_at",
-                  "rendered_text"]
+EXPORT_COLUMNS = [
+    "acceptance_id",
+    "version_id",
+    "version_number",
+    "language",
+    "counselor_id",
+    "text_sha256",
+    "acknowledged_sections",
+    "accepted_at",
+    "ip_address",
+    "user_agent",
+    "withdrawn_at",
+    "rendered_text",
+]
 
 
 def _csv_safe(value):
@@ -216,8 +269,9 @@ def client_export(request):
         extension = "csv"
     else:
         payload = {"client_id": client.pk, "acceptances": rows}
-        response = HttpResponse(json.dumps(payload, indent=2, ensure_ascii=False),
-                                content_type="application/json; charset=utf-8")
+        response = HttpResponse(
+            json.dumps(payload, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
+        )
         extension = "json"
     response["Content-Disposition"] = f'attachment; filename="consent-history-client-{client.pk}.{extension}"'
     response["Cache-Control"] = "no-store"

@@ -88,8 +88,9 @@ def audit_chain_verify(*, batch_size: int = 2000) -> ChainReport:
         batch = list(AuditEntry.objects.filter(sequence__gt=last_sequence).order_by("sequence")[:batch_size])
         for entry in batch:
             if entry.sequence != expected_sequence:
-                return ChainReport(False, checked, f"entry #{expected_sequence} is missing "
-                                                   f"(next found is #{entry.sequence})")
+                return ChainReport(
+                    False, checked, f"entry #{expected_sequence} is missing (next found is #{entry.sequence})"
+                )
             if entry.prev_hash != expected_prev:
                 return ChainReport(False, checked, f"entry #{entry.sequence} does not link to the one before")
             if entry.compute_hash() != entry.entry_hash:
@@ -102,6 +103,9 @@ def audit_chain_verify(*, batch_size: int = 2000) -> ChainReport:
             break
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and (head.length != checked or head.last_hash != expected_prev):
-        return ChainReport(False, checked, f"the chain ends at #{checked} but {head.length} entries "
-                                           "were written: the latest entries were removed")
+        return ChainReport(
+            False,
+            checked,
+            f"the chain ends at #{checked} but {head.length} entries were written: the latest entries were removed",
+        )
     return ChainReport(True, checked)

@@ -154,8 +154,10 @@ def data_key_for(*, owner_id: int, create: bool = True) -> bytes:
         with transaction.atomic():
             row, created = DataKey.objects.get_or_create(
                 owner_id=owner_id,
-                defaults={"kek_id": ring.primary_id,
-                          "wrapped_key": _wrap(ring=ring, owner_id=owner_id, data_key=fresh)},
+                defaults={
+                    "kek_id": ring.primary_id,
+                    "wrapped_key": _wrap(ring=ring, owner_id=owner_id, data_key=fresh),
+                },
             )
             if created:
                 # Cache only once the key row is committed: a key from a rolled-back transaction
@@ -182,14 +184,14 @@ async def data_key_on_loop(*, owner_id: int) -> bytes | None:
         return cached
     from django.db import connection
 
-
     if connection.vendor != "postgresql":
         return None
     table = connection.ops.quote_name(DataKey._meta.db_table)
     try:
         row = await on_loop.postgres().fetchone(
             f"SELECT kek_id, wrapped_key FROM {table} WHERE owner_id = %s AND destroyed_at IS NULL",  # noqa: S608
-            [owner_id])
+            [owner_id],
+        )
         if row is None or not row[1]:
             return None
         key = _unwrap(ring=keyring(), kek_id=row[0], owner_id=owner_id, wrapped=bytes(row[1]))
@@ -224,9 +226,9 @@ def open_sealed(*, owner_id: int, sealed: bytes | memoryview, context: str, data
     if not sealed.startswith(FORMAT_V1) or len(sealed) < 1 + NONCE_BYTES + 16:
         raise DecryptionError("Not a sealed value")
     key = data_key or data_key_for(owner_id=owner_id, create=False)
-    nonce = sealed[1:1 + NONCE_BYTES]
+    nonce = sealed[1 : 1 + NONCE_BYTES]
     try:
-        return AESGCM(key).decrypt(nonce, sealed[1 + NONCE_BYTES:], context.encode())
+        return AESGCM(key).decrypt(nonce, sealed[1 + NONCE_BYTES :], context.encode())
     except InvalidTag as exc:
         raise DecryptionError(f"Ciphertext does not belong to {context!r} or was altered") from exc
 
@@ -251,8 +253,7 @@ def data_keys_rewrap(*, batch_size: int = 500) -> int:
                 .order_by("id")[:batch_size]
             )
             for row in batch:
-                key = _unwrap(ring=ring, kek_id=row.kek_id, owner_id=row.owner_id,
-                              wrapped=bytes(row.wrapped_key))
+                key = _unwrap(ring=ring, kek_id=row.kek_id, owner_id=row.owner_id, wrapped=bytes(row.wrapped_key))
                 row.wrapped_key = _wrap(ring=ring, owner_id=row.owner_id, data_key=key)
                 row.kek_id = ring.primary_id
                 row.rewrapped_at = now()

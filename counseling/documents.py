@@ -54,13 +54,13 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
             continue
         if marker in (0xD9, 0xDA):  # end of image, or start of scan before any frame header
             break
-        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         if length < 2:
             raise DocumentRefused("damaged")
         if marker in _SOF_MARKERS:
             if pos + 9 > end:
                 break
-            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
             return width, height
         pos += 2 + length
     raise DocumentRefused("damaged")

@@ -12,14 +12,18 @@ from counseling.services import login_failure_record, login_failures_clear, logi
 class ClientSignUpForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
     display_name = forms.CharField(
-        label=_("Display name or pseudonym"), max_length=80,
+        label=_("Display name or pseudonym"),
+        max_length=80,
         help_text=_("Your counselor sees this name. It does not have to be your real name."),
     )
-    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False,
-                                help_text=_("At least 10 characters, not a common password."))
+    password1 = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput,
+        strip=False,
+        help_text=_("At least 10 characters, not a common password."),
+    )
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
-    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=settings.LANGUAGES,
-                                           initial="id")
+    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=settings.LANGUAGES, initial="id")
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="Asia/Jakarta")
 
     def clean_email(self):
@@ -53,8 +57,9 @@ class ThrottledLoginForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "throttled": _("Too many failed sign-in attempts. Please wait 15 minutes and try again, "
-                       "or reset your password."),
+        "throttled": _(
+            "Too many failed sign-in attempts. Please wait 15 minutes and try again, or reset your password."
+        ),
     }
 
     def clean(self):

@@ -41,8 +41,14 @@ def inactivity_expired(*, session, at: datetime, also_active_at: float | None = 
 
 def inactivity_sign_out(*, user, session, via: str, request=None, ip_address: str | None = None) -> None:
     """End the person's signed-in session everywhere it is used (pages and sockets alike), audited."""
-    audit_record(actor=user, action="auth.logout.inactivity", target=user, request=request, ip_address=ip_address,
-                 detail={"via": via})
+    audit_record(
+        actor=user,
+        action="auth.logout.inactivity",
+        target=user,
+        request=request,
+        ip_address=ip_address,
+        detail={"via": via},
+    )
     session.flush()
 
 
@@ -51,8 +57,9 @@ def _stored_session(session_key: str):
     return import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
 
 
-def socket_signed_in_check(*, session_key: str | None, user, active_at: float | None,
-                           ip_address: str | None = None) -> tuple[str, float]:
+def socket_signed_in_check(
+    *, session_key: str | None, user, active_at: float | None, ip_address: str | None = None
+) -> tuple[str, float]:
     """For a socket of `user` on the Django session `session_key`, whose own last activity was `active_at`:
     ("yes", seconds until the timeout is due), ("inactive", 0) after signing the person out, or ("elsewhere", 0)
     when the session has ended or belongs to someone else now (signed out on a page)."""

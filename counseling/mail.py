@@ -30,8 +30,15 @@ def language_of(user) -> str:
     return codes[0] if codes and codes[0] in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def email_person(*, recipient, subject: Callable[[], str], body: Callable[[str], str], link_path: str = "",
-                 on_commit: bool = True, fail_silently: bool = True) -> int:
+def email_person(
+    *,
+    recipient,
+    subject: Callable[[], str],
+    body: Callable[[str], str],
+    link_path: str = "",
+    on_commit: bool = True,
+    fail_silently: bool = True,
+) -> int:
     """Write to `recipient` (a user). `body` gets the absolute link of `link_path` ("" without one).
 
     on_commit: sent after the current transaction commits (nothing is sent for a write that rolled back);

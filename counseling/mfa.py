@@ -72,20 +72,22 @@ def totp_secret_for_humans(device: TOTPDevice) -> str:
     from base64 import b32encode
 
     secret = b32encode(device.bin_key).decode()
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def recovery_codes_issue(*, user, request=None) -> list[str]:
     """Replace the user's recovery codes with fresh ones and return them (shown once, never stored plain
     anywhere else). Old codes stop working."""
     with transaction.atomic():
-        device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_DEVICE_NAME,
-                                                      defaults={"confirmed": True})
+        device, _ = StaticDevice.objects.get_or_create(
+            user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+        )
         device.token_set.all().delete()
         codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
         StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
-        audit_record(actor=user, action="mfa.recovery_codes_issued", target=user, request=request,
-                     detail={"count": len(codes)})
+        audit_record(
+            actor=user, action="mfa.recovery_codes_issued", target=user, request=request, detail={"count": len(codes)}
+        )
     return codes
 
 
@@ -126,8 +128,13 @@ def second_factor_verify(*, request, token: str) -> bool:
         audit_record(actor=user, action="mfa.verify_failed", target=user, request=request)
         return False
     otp_login(request, matched)
-    audit_record(actor=user, action="mfa.verified", target=user, request=request,
-                 detail={"method": "recovery_code" if isinstance(matched, StaticDevice) else "totp"})
+    audit_record(
+        actor=user,
+        action="mfa.verified",
+        target=user,
+        request=request,
+        detail={"method": "recovery_code" if isinstance(matched, StaticDevice) else "totp"},
+    )
     return True
 
 
@@ -152,8 +159,12 @@ class SecondFactorRequiredMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if (user is not None and needs_second_factor(user) and not user.is_verified()
-                and not self._open_to_unverified(request.path_info)):
+        if (
+            user is not None
+            and needs_second_factor(user)
+            and not user.is_verified()
+            and not self._open_to_unverified(request.path_info)
+        ):
             return second_factor_redirect(request)
         return self.get_response(request)
 

@@ -19,7 +19,8 @@ from counseling.redirects import safe_next_url
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label=gettext_lazy("Authentication code"), max_length=20,
+        label=gettext_lazy("Authentication code"),
+        max_length=20,
         help_text=gettext_lazy("The 6-digit code from your authenticator app, or one of your recovery codes."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
     )
@@ -50,15 +51,18 @@ def setup(request):
         codes = mfa.totp_device_confirm(request=request, device=device, token=form.cleaned_data["token"])
         if codes is not None:
             messages.success(request, _("Your authenticator is set up."))
-            return render(request, "registration/otp_recovery_codes.html",
-                          {"codes": codes, "next": _next_url(request)})
+            return render(request, "registration/otp_recovery_codes.html", {"codes": codes, "next": _next_url(request)})
         form.add_error("token", _("That code did not match. Check the time on your phone and try again."))
-    return render(request, "registration/otp_setup.html", {
-        "form": form,
-        "qr_data_uri": mfa.totp_qr_data_uri(device),
-        "secret": mfa.totp_secret_for_humans(device),
-        "next": _next_url(request),
-    })
+    return render(
+        request,
+        "registration/otp_setup.html",
+        {
+            "form": form,
+            "qr_data_uri": mfa.totp_qr_data_uri(device),
+            "secret": mfa.totp_secret_for_humans(device),
+            "next": _next_url(request),
+        },
+    )
 
 
 @login_required
@@ -73,15 +77,18 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         if mfa.second_factor_verify(request=request, token=form.cleaned_data["token"]):
             return redirect(_next_url(request))
-        form.add_error("token", _("That code did not match. Wait for a new code and try again; "
-                                  "repeated failures make you wait longer."))
+        form.add_error(
+            "token",
+            _("That code did not match. Wait for a new code and try again; repeated failures make you wait longer."),
+        )
     return render(request, "registration/otp_verify.html", {"form": form, "next": _next_url(request)})
 
 
 @staff_required
 def recovery_codes(request):
-    return render(request, "registration/otp_recovery_codes.html",
-                  {"codes_left": mfa.recovery_codes_left(user=request.user)})
+    return render(
+        request, "registration/otp_recovery_codes.html", {"codes_left": mfa.recovery_codes_left(user=request.user)}
+    )
 
 
 @require_POST

@@ -9,18 +9,20 @@ from counseling.inactivity import activity_record, inactivity_expired
 
 # No third-party origin anywhere: scripts, styles, fonts and images are our own (the lesson of the
 # 2023 FTC order against an online-therapy company that leaked data through trackers).
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
@@ -51,8 +53,9 @@ class InactivityLogoutMiddleware:
             if inactivity_expired(session=request.session, at=at):
                 user = request.user
                 logout(request)
-                audit_record(actor=user, action="auth.logout.inactivity", target=user, request=request,
-                             detail={"via": "page"})
+                audit_record(
+                    actor=user, action="auth.logout.inactivity", target=user, request=request, detail={"via": "page"}
+                )
                 messages.info(request, _("You were signed out after a period of inactivity."))
                 return redirect_to_login(request.get_full_path())
             activity_record(session=request.session, at=at)

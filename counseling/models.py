@@ -78,35 +78,34 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class ClientProfile(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="client_profile")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_profile")
     # Counselors see this by default; the legal name is kept apart, encrypted, at intake.
     display_name = models.CharField(_("display name or pseudonym"), max_length=80)
-    preferred_language = models.CharField(_("preferred language"), max_length=8,
-                                          choices=settings.LANGUAGES, default="id")
-    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES,
-                                 default="Asia/Jakarta")
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="id"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Asia/Jakarta")
 
     def __str__(self) -> str:
         return self.display_name
 
 
 class CounselorProfile(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="counselor_profile")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="counselor_profile")
     display_name = models.CharField(_("professional name"), max_length=120)
     professional_title = models.CharField(_("professional title"), max_length=160)
     bio = models.TextField(_("biography"), blank=True)
-    languages = models.CharField(_("languages"), max_length=64, default="id,en",
-                                 help_text=_("Comma-separated language codes, e.g. id,en"))
-    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES,
-                                 default="Asia/Jakarta")
+    languages = models.CharField(
+        _("languages"), max_length=64, default="id,en", help_text=_("Comma-separated language codes, e.g. id,en")
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Asia/Jakarta")
     practice_location = models.CharField(_("physical location of practice"), max_length=200)
     practice_country = models.CharField(_("country of practice (ISO 3166-1)"), max_length=2, default="ID")
     contact_email = models.EmailField(_("professional contact e-mail"), blank=True)
     contact_phone = models.CharField(_("professional contact phone"), max_length=32, blank=True)
     response_time_promise_hours = models.PositiveIntegerField(
-        _("promised reply time between sessions (hours)"), default=24)
+        _("promised reply time between sessions (hours)"), default=24
+    )
     caseload_limit = models.PositiveIntegerField(_("caseload limit"), default=30)
 
     def __str__(self) -> str:
@@ -124,8 +123,7 @@ class DataKey(models.Model):
     copy of the database, backups included.
     """
 
-    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                 related_name="data_key")
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="data_key")
     kek_id = models.CharField(max_length=32)
     wrapped_key = models.BinaryField(null=True)
     created_at = models.DateTimeField(default=now)
@@ -168,8 +166,9 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True, db_index=True)
-    subject_id = models.BigIntegerField(null=True, blank=True, db_index=True,
-                                        help_text="The client whose data this concerns, if any.")
+    subject_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The client whose data this concerns, if any."
+    )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)

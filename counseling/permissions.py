@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+
 from counseling.mfa import second_factor_redirect
 from counseling.models import Role
 

@@ -25,14 +25,26 @@ def client_sign_up(
     return user
 
 
-def counselor_create(*, created_by, email: str, password: str, display_name: str, professional_title: str,
-                     practice_location: str, **profile_fields) -> User:
+def counselor_create(
+    *,
+    created_by,
+    email: str,
+    password: str,
+    display_name: str,
+    professional_title: str,
+    practice_location: str,
+    **profile_fields,
+) -> User:
     """Counselors are created by admins, never by sign-up."""
     with transaction.atomic():
         user = User.objects.create_user(email=email, password=password, role=Role.COUNSELOR)
-        CounselorProfile.objects.create(user=user, display_name=display_name,
-                                        professional_title=professional_title,
-                                        practice_location=practice_location, **profile_fields)
+        CounselorProfile.objects.create(
+            user=user,
+            display_name=display_name,
+            professional_title=professional_title,
+            practice_location=practice_location,
+            **profile_fields,
+        )
         audit_record(actor=created_by, action="account.counselor_created", target=user)
     return user
 
@@ -66,8 +78,13 @@ def login_failure_record(*, email: str, ip: str | None) -> None:
             cache.incr(key)
         except ValueError:
             cache.set(key, 1, timeout=window)
-    audit_record(actor=None, action="auth.login_failed", target_type="counseling.user",
-                 ip_address=ip, detail={"email_sha256": hashlib.sha256(email.lower().encode()).hexdigest()})
+    audit_record(
+        actor=None,
+        action="auth.login_failed",
+        target_type="counseling.user",
+        ip_address=ip,
+        detail={"email_sha256": hashlib.sha256(email.lower().encode()).hexdigest()},
+    )
 
 
 def login_failures_clear(*, email: str) -> None:

@@ -46,8 +46,11 @@ _DEV_FIELD_KEYS = "dev:ZGV2LW9ubHktaW5zZWN1cmUtZmllbGQta2V5LTAwMDA="
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 FIELD_ENCRYPTION_KEYS = os.environ.get("FIELD_ENCRYPTION_KEYS", "")
 if not DEBUG:
-    missing = [name for name, value in (("SECRET_KEY", SECRET_KEY),
-                                        ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS)) if not value]
+    missing = [
+        name
+        for name, value in (("SECRET_KEY", SECRET_KEY), ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS))
+        if not value
+    ]
     if missing:
         raise ImproperlyConfigured(
             "Refusing to start with DEBUG off: missing " + " and ".join(missing) + ". "
@@ -241,8 +244,10 @@ if REDIS_URL:
             # the core layer's per-channel lists backed up and dropped. Both deliver at most once; the
             # chat never relies on the layer to keep a message (docs/chat-protocol.md). CHANNEL_LAYER=core
             # switches back (capacity and expiry below apply to it only).
-            "BACKEND": {"pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                        "core": "channels_redis.core.RedisChannelLayer"}[os.environ.get("CHANNEL_LAYER", "pubsub")],
+            "BACKEND": {
+                "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "core": "channels_redis.core.RedisChannelLayer",
+            }[os.environ.get("CHANNEL_LAYER", "pubsub")],
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 2000}],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "counseling"),

@@ -24,8 +24,13 @@ def healthz(request):
 def _use_language(response, language: str):
     # The cookie alone: LocaleMiddleware picks it up on the next request. Activating here would leak
     # the language into whatever this thread serves next.
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax",
-                        secure=settings.SESSION_COOKIE_SECURE, max_age=365 * 24 * 3600)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        max_age=365 * 24 * 3600,
+    )
     return response
 
 

@@ -67,8 +67,12 @@ class OnCallShift(models.Model):
         ON_CALL = "on_call", _("On call")
         SUPERVISOR = "supervisor", _("Supervisor")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call_shifts",
-                             limit_choices_to={"role__in": ["counselor", "admin"]})
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="on_call_shifts",
+        limit_choices_to={"role__in": ["counselor", "admin"]},
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.ON_CALL)
     starts_at = models.DateTimeField(_("from"))
     ends_at = models.DateTimeField(_("until"))
@@ -78,8 +82,11 @@ class OnCallShift(models.Model):
         db_table = "counseling_oncallshift"
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["role", "starts_at", "ends_at"])]
-        constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
-                                              name="on_call_shift_ends_after_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="on_call_shift_ends_after_start"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} {self.role} {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%Y-%m-%d %H:%M}"
@@ -89,12 +96,15 @@ class Escalation(models.Model):
     """One emergency signal and what people did about it. Holds ids, never message text."""
 
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="escalations")
-    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                  related_name="+")
-    session = models.ForeignKey("counseling_sessions.CounselingSession", on_delete=models.SET_NULL, null=True,
-                                blank=True, related_name="+")
-    message = models.ForeignKey("counseling_sessions.Message", on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="+")
+    counselor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    session = models.ForeignKey(
+        "counseling_sessions.CounselingSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.ForeignKey(
+        "counseling_sessions.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     kind = models.CharField(max_length=24, choices=EscalationKind.choices)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices)
     # One escalation per signal: e.g. "risk_phrase:message:42". A help button keeps one live
@@ -134,8 +144,9 @@ class EscalationEvent(models.Model):
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=now)
     kind = models.CharField(max_length=32)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     rung = models.CharField(max_length=16, blank=True)
     note_sealed = models.BinaryField(null=True, blank=True)
     note_ref = models.CharField(max_length=36, blank=True)
@@ -178,8 +189,11 @@ class EscalationAlert(models.Model):
         # The table keeps the name it had when the model lived in the core app (moved without copying).
         db_table = "counseling_escalationalert"
         ordering = ["created_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["escalation", "rung", "recipient", "press"],
-                                               name="escalation_alert_once_per_rung_and_press")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation", "rung", "recipient", "press"], name="escalation_alert_once_per_rung_and_press"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"alert {self.pk} to {self.recipient_id} ({self.rung})"

@@ -13,7 +13,6 @@ from sessions.models import CounselingSession
 from sessions.signals import client_help_requested
 
 
-
 def on_client_help_requested(sender, client_id: int, session_id: int | None = None, **kwargs) -> None:
     client = User.objects.filter(pk=client_id, role=Role.CLIENT).first()
     if client is None:
@@ -37,8 +36,9 @@ def _risk_quick_check(text: str) -> bool | None:
     return None if phrases is None else risk_match(text, phrases=phrases) is not None
 
 
-RISK_WATCHER = ClientMessageWatcher(prepare=risk_phrase_list, quick_check=_risk_quick_check,
-                                    on_stored=message_risk_open)
+RISK_WATCHER = ClientMessageWatcher(
+    prepare=risk_phrase_list, quick_check=_risk_quick_check, on_stored=message_risk_open
+)
 
 
 def connect() -> None:

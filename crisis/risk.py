@@ -10,31 +10,83 @@ from dataclasses import dataclass
 
 from crisis.models import RiskPhrase, Severity
 
-
 DEFAULT_RISK_PHRASES: dict[str, list[str]] = {
-    "id": ["bunuh diri", "bundir", "ingin mati", "mengakhiri hidup", "akhiri hidupku", "lebih baik mati",
-           "tidak ingin hidup lagi", "capek hidup", "menyakiti diri sendiri", "melukai diri", "sayat tangan",
-           "minum racun", "gantung diri", "loncat dari gedung",
-           # cutting with a razor blade ("nyilet", from "silet"), and "just die"
-           "silet tangan", "nyilet", "mati saja"],
-    "en": ["kill myself", "end my life", "want to die", "suicide", "suicidal", "take my own life",
-           "hurt myself", "self harm", "better off dead", "no reason to live", "do not want to live",
-           "unalive myself", "end it all"],
+    "id": [
+        "bunuh diri",
+        "bundir",
+        "ingin mati",
+        "mengakhiri hidup",
+        "akhiri hidupku",
+        "lebih baik mati",
+        "tidak ingin hidup lagi",
+        "capek hidup",
+        "menyakiti diri sendiri",
+        "melukai diri",
+        "sayat tangan",
+        "minum racun",
+        "gantung diri",
+        "loncat dari gedung",
+        # cutting with a razor blade ("nyilet", from "silet"), and "just die"
+        "silet tangan",
+        "nyilet",
+        "mati saja",
+    ],
+    "en": [
+        "kill myself",
+        "end my life",
+        "want to die",
+        "suicide",
+        "suicidal",
+        "take my own life",
+        "hurt myself",
+        "self harm",
+        "better off dead",
+        "no reason to live",
+        "do not want to live",
+        "unalive myself",
+        "end it all",
+    ],
 }
 
 # Common spellings mapped to one form, applied to both the phrase lists and the messages.
 _WORD_VARIANTS = {
     # Indonesian: informal "want", "not", "just", and verb forms of "end".
-    "pengen": "ingin", "pingin": "ingin", "pengin": "ingin", "pgn": "ingin", "mau": "ingin", "mo": "ingin",
-    "gak": "tidak", "ga": "tidak", "gk": "tidak", "nggak": "tidak", "ngga": "tidak", "enggak": "tidak",
-    "engga": "tidak", "tdk": "tidak", "tak": "tidak", "aja": "saja", "sj": "saja",
-    "mengakhiri": "akhiri", "ngakhirin": "akhiri", "ngakhiri": "akhiri", "mengakhirkan": "akhiri",
+    "pengen": "ingin",
+    "pingin": "ingin",
+    "pengin": "ingin",
+    "pgn": "ingin",
+    "mau": "ingin",
+    "mo": "ingin",
+    "gak": "tidak",
+    "ga": "tidak",
+    "gk": "tidak",
+    "nggak": "tidak",
+    "ngga": "tidak",
+    "enggak": "tidak",
+    "engga": "tidak",
+    "tdk": "tidak",
+    "tak": "tidak",
+    "aja": "saja",
+    "sj": "saja",
+    "mengakhiri": "akhiri",
+    "ngakhirin": "akhiri",
+    "ngakhiri": "akhiri",
+    "mengakhirkan": "akhiri",
     "akhirin": "akhiri",
-    "bundir": "bunuh diri", "capai": "capek", "cape": "capek", "lelah": "capek",
-    "diriku": "diri", "sndiri": "sendiri",
+    "bundir": "bunuh diri",
+    "capai": "capek",
+    "cape": "capek",
+    "lelah": "capek",
+    "diriku": "diri",
+    "sndiri": "sendiri",
     # English: contractions and chat spellings.
-    "wanna": "want to", "dont": "do not", "kms": "kill myself", "im": "i am", "myslef": "myself",
-    "selfharm": "self harm", "suicde": "suicide",
+    "wanna": "want to",
+    "dont": "do not",
+    "kms": "kill myself",
+    "im": "i am",
+    "myslef": "myself",
+    "selfharm": "self harm",
+    "suicde": "suicide",
 }
 _LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "0": "o", "$": "s", "5": "s"})
 _NOT_LETTERS = re.compile(r"[^a-z]+")
@@ -47,8 +99,11 @@ def _fold(word: str) -> str:
 
 
 # The variant table keyed by the spelling as written and by its letter-folded spelling ("engga" -> "enga").
-_VARIANTS = {key: " ".join(_fold(part) for part in value.split())
-             for word, value in _WORD_VARIANTS.items() for key in (word, _fold(word))}
+_VARIANTS = {
+    key: " ".join(_fold(part) for part in value.split())
+    for word, value in _WORD_VARIANTS.items()
+    for key in (word, _fold(word))
+}
 
 
 def normalise(text: str) -> str:
@@ -101,13 +156,13 @@ def indonesian_root(word: str) -> str:
     """
     for clitic in ("nya", "ku", "mu"):
         if word.endswith(clitic) and len(word) - len(clitic) >= _MIN_ROOT:
-            word = word[:-len(clitic)]
+            word = word[: -len(clitic)]
             break
     prefix, stem = _split_prefix(word)
     root = stem
     for suffix in ("kan", "in", "i"):
         if stem.endswith(suffix) and len(stem) - len(suffix) >= _MIN_ROOT and (prefix or suffix != "i"):
-            root = stem[:-len(suffix)]
+            root = stem[: -len(suffix)]
             break
     if root in _DERIVED_MEANS_ELSE:
         return word if prefix in ("ter", "ber") else stem  # "tergantung", "mematikan" -> "matikan"
@@ -159,8 +214,9 @@ def risk_phrase_list() -> list[tuple[str, str, int]]:
     if rows:
         phrases = [(lang, phrase, severity) for lang, phrase, severity, active in rows if active]
     else:
-        phrases = [(lang, phrase, Severity.HIGH) for lang, defaults in DEFAULT_RISK_PHRASES.items()
-                   for phrase in defaults]
+        phrases = [
+            (lang, phrase, Severity.HIGH) for lang, defaults in DEFAULT_RISK_PHRASES.items() for phrase in defaults
+        ]
     phrases = [(lang, normalise(phrase), severity) for lang, phrase, severity in phrases]
     _phrase_cache["active"] = (time.monotonic() + _PHRASE_CACHE_SECONDS, phrases)
     return phrases
@@ -181,7 +237,7 @@ def risk_match(text: str, phrases: list[tuple[str, str, int]] | None = None) -> 
     """The most severe phrase the text contains as whole words (any language), or None."""
     haystack = f" {normalise(text)} "
     best: RiskMatch | None = None
-    for language, needle, severity in (risk_phrase_list() if phrases is None else phrases):
+    for language, needle, severity in risk_phrase_list() if phrases is None else phrases:
         if needle and f" {needle} " in haystack and (best is None or severity > best.severity):
             best = RiskMatch(phrase=needle, language=language, severity=severity)
     return best

@@ -17,7 +17,6 @@ from crisis.models import CLIENT_FACING, Escalation, EscalationState, OnCallShif
 from sessions.models import Conversation, CounselingSession
 
 
-
 def ack_minutes(severity: int) -> int:
     return {
         Severity.HIGH: settings.ESCALATION_ACK_MINUTES_HIGH,
@@ -27,15 +26,21 @@ def ack_minutes(severity: int) -> int:
 
 def on_call_now(*, role: str, at: datetime | None = None) -> list[User]:
     at = at or clock.now()
-    return list(User.objects.filter(on_call_shifts__role=role, on_call_shifts__starts_at__lte=at,
-                                    on_call_shifts__ends_at__gt=at, is_active=True).distinct().order_by("pk"))
+    return list(
+        User.objects.filter(
+            on_call_shifts__role=role, on_call_shifts__starts_at__lte=at, on_call_shifts__ends_at__gt=at, is_active=True
+        )
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def roster_gaps(*, at: datetime | None = None) -> list[str]:
     """The roster roles nobody covers right now (shown on the staff dashboard)."""
     at = at or clock.now()
-    return [role for role in (OnCallShift.Role.ON_CALL, OnCallShift.Role.SUPERVISOR)
-            if not on_call_now(role=role, at=at)]
+    return [
+        role for role in (OnCallShift.Role.ON_CALL, OnCallShift.Role.SUPERVISOR) if not on_call_now(role=role, at=at)
+    ]
 
 
 def counselor_of(*, client, session=None, message=None):
@@ -63,12 +68,13 @@ def may_handle(*, user, escalation: Escalation, at: datetime | None = None) -> b
     return OnCallShift.objects.filter(user=user, starts_at__lte=at, ends_at__gt=at).exists()
 
 
-
-
 def access_escalation(*, user, escalation_id: int) -> Escalation:
     """The escalation if `user` may handle it, else 404 (never reveal that it exists)."""
-    escalation = (Escalation.objects.select_related("client", "client__client_profile", "counselor", "session")
-                  .filter(pk=escalation_id).first())
+    escalation = (
+        Escalation.objects.select_related("client", "client__client_profile", "counselor", "session")
+        .filter(pk=escalation_id)
+        .first()
+    )
     if escalation is None or not may_handle(user=user, escalation=escalation):
         raise Http404
     return escalation
@@ -77,8 +83,11 @@ def access_escalation(*, user, escalation_id: int) -> Escalation:
 def risk_queue(*, user, at: datetime | None = None):
     """Live escalations this person may handle, most severe first, then oldest first."""
     at = at or clock.now()
-    live = (Escalation.objects.exclude(state=EscalationState.RESOLVED)
-            .select_related("client__client_profile", "counselor").order_by("-severity", "created_at"))
+    live = (
+        Escalation.objects.exclude(state=EscalationState.RESOLVED)
+        .select_related("client__client_profile", "counselor")
+        .order_by("-severity", "created_at")
+    )
     if user.role == Role.ADMIN or OnCallShift.objects.filter(user=user, starts_at__lte=at, ends_at__gt=at).exists():
         return live
     return live.filter(Q(counselor=user) | Q(alerts__recipient=user)).distinct()
@@ -105,11 +114,16 @@ def escalation_timeline(escalation: Escalation) -> list[dict]:
                 note = open_text(owner_id=escalation.client_id, sealed=event.note_sealed, context=event.note_aad)
             except DecryptionError:
                 note = _("[this note cannot be opened]")
-        rows.append({"event": event, "note": note, "label": EVENT_LABELS.get(event.kind, event.kind),
-                     "rung": Rung(event.rung).label if event.rung in Rung.values else ""})
+        rows.append(
+            {
+                "event": event,
+                "note": note,
+                "label": EVENT_LABELS.get(event.kind, event.kind),
+                "rung": Rung(event.rung).label if event.rung in Rung.values else "",
+            }
+        )
     return rows
 
 
 def client_latest_escalation(*, client) -> Escalation | None:
-    return (Escalation.objects.filter(client=client, kind__in=list(CLIENT_FACING))
-            .order_by("-created_at").first())
+    return Escalation.objects.filter(client=client, kind__in=list(CLIENT_FACING)).order_by("-created_at").first()

@@ -32,8 +32,8 @@ from django.utils.translation import gettext as _
 from counseling import clock
 from counseling.audit import audit_record
 from counseling.crypto import DecryptionError, open_text, seal
-from counseling.models import Role, User
 from counseling.mail import email_person
+from counseling.models import Role, User
 from counseling.notifications import notify_user_now
 from crisis import tasks
 from crisis.models import (
@@ -56,7 +56,6 @@ from sessions.models import CounselingSession, Message
 from sessions.selectors import client_location
 
 log = logging.getLogger(__name__)
-
 
 
 def _event(escalation: Escalation, kind: str, *, at, actor=None, rung: str = "", note: str = "") -> EscalationEvent:
@@ -89,16 +88,27 @@ def _enter_rung(escalation: Escalation, rung: str, *, at) -> int:
     people, gap = _recipients(escalation, rung, at)
     if gap:
         _event(escalation, "roster_gap", at=at, rung=rung)
-        audit_record(actor=None, action="escalation.roster_gap", target=escalation, subject=escalation.client_id,
-                     detail={"rung": rung})
+        audit_record(
+            actor=None,
+            action="escalation.roster_gap",
+            target=escalation,
+            subject=escalation.client_id,
+            detail={"rung": rung},
+        )
     created = 0
     for person in people:
         _alert, made = EscalationAlert.objects.get_or_create(
-            escalation=escalation, rung=Rung.ADMIN if gap else rung, recipient=person, defaults={"created_at": at})
+            escalation=escalation, rung=Rung.ADMIN if gap else rung, recipient=person, defaults={"created_at": at}
+        )
         created += made
     _event(escalation, "alerted", at=at, rung=rung)
-    audit_record(actor=None, action="escalation.step", target=escalation, subject=escalation.client_id,
-                 detail={"rung": rung, "recipients": [p.pk for p in people], "admins_instead": gap})
+    audit_record(
+        actor=None,
+        action="escalation.step",
+        target=escalation,
+        subject=escalation.client_id,
+        detail={"rung": rung, "recipients": [p.pk for p in people], "admins_instead": gap},
+    )
     return created
 
 
@@ -122,8 +132,10 @@ def _tell_client(escalation: Escalation, *, session=None) -> None:
             "type": "escalation.client",
             "id": escalation.pk,
             "title": _("A person has been alerted and will contact you."),
-            "body": _("If you are in danger now, call an emergency number. This service does not call "
-                      "emergency services for you."),
+            "body": _(
+                "If you are in danger now, call an emergency number. This service does not call "
+                "emergency services for you."
+            ),
             "numbers": emergency_numbers(country=place.country if place else "", region=place.region if place else ""),
             "url": reverse("escalation:help_sent"),
             "link": _("See the emergency numbers"),
@@ -132,9 +144,20 @@ def _tell_client(escalation: Escalation, *, session=None) -> None:
     transaction.on_commit(lambda: notify_user_now(user_id=client_id, payload=payload))
 
 
-def escalation_open(*, client, kind: str, severity: int, dedupe_key: str, counselor=None, session=None,
-                    message=None, rung: str = Rung.COUNSELOR, at: datetime | None = None,
-                    actor=None, request=None) -> tuple[Escalation, bool]:
+def escalation_open(
+    *,
+    client,
+    kind: str,
+    severity: int,
+    dedupe_key: str,
+    counselor=None,
+    session=None,
+    message=None,
+    rung: str = Rung.COUNSELOR,
+    at: datetime | None = None,
+    actor=None,
+    request=None,
+) -> tuple[Escalation, bool]:
     """Open the one escalation of a signal, or return the existing one (created=False).
 
     Alerts the first rung's people (or the admins if the rung is empty), schedules delivery and the
@@ -147,24 +170,39 @@ def escalation_open(*, client, kind: str, severity: int, dedupe_key: str, counse
     try:
         with transaction.atomic():
             escalation = Escalation.objects.create(
-                client=client, counselor=counselor, session=session, message=message, kind=kind,
-                severity=severity, dedupe_key=dedupe_key, rung=rung, created_at=at,
-                next_step_at=at + timedelta(minutes=ack_minutes(severity)) if _next_rung(rung) else None)
+                client=client,
+                counselor=counselor,
+                session=session,
+                message=message,
+                kind=kind,
+                severity=severity,
+                dedupe_key=dedupe_key,
+                rung=rung,
+                created_at=at,
+                next_step_at=at + timedelta(minutes=ack_minutes(severity)) if _next_rung(rung) else None,
+            )
             _event(escalation, "opened", at=at, actor=actor)
-            audit_record(actor=actor, action="escalation.opened", target=escalation, subject=client,
-                         request=request, detail={"kind": kind, "severity": int(severity),
-                                                  "message_id": getattr(message, "pk", None)})
+            audit_record(
+                actor=actor,
+                action="escalation.opened",
+                target=escalation,
+                subject=client,
+                request=request,
+                detail={"kind": kind, "severity": int(severity), "message_id": getattr(message, "pk", None)},
+            )
             if rung != Rung.COUNSELOR and counselor is not None:
                 # Cover is alerted, and the counselor is still told about their own client.
-                EscalationAlert.objects.get_or_create(escalation=escalation, rung=Rung.COUNSELOR,
-                                                      recipient=counselor, defaults={"created_at": at})
+                EscalationAlert.objects.get_or_create(
+                    escalation=escalation, rung=Rung.COUNSELOR, recipient=counselor, defaults={"created_at": at}
+                )
             _enter_rung(escalation, rung, at=at)
             if kind in CLIENT_FACING:
                 _tell_client(escalation)
             _enqueue("escalation_deliver", escalation.pk)
             if escalation.next_step_at:
-                _enqueue("escalation_advance", escalation.pk,
-                         countdown=(escalation.next_step_at - at).total_seconds() + 1)
+                _enqueue(
+                    "escalation_advance", escalation.pk, countdown=(escalation.next_step_at - at).total_seconds() + 1
+                )
     except IntegrityError:
         # Another process opened it between our read and our insert: theirs is the one.
         return Escalation.objects.get(dedupe_key=dedupe_key), False
@@ -177,17 +215,23 @@ def help_request(*, client, session=None, at: datetime | None = None, request=No
     at = at or clock.now()
     for _attempt in range(2):
         escalation, created = escalation_open(
-            client=client, kind=EscalationKind.HELP_BUTTON, severity=Severity.HIGH,
-            dedupe_key=f"help_button:client:{client.pk}", counselor=counselor_of(client=client, session=session),
-            session=session, at=at, actor=client, request=request)
+            client=client,
+            kind=EscalationKind.HELP_BUTTON,
+            severity=Severity.HIGH,
+            dedupe_key=f"help_button:client:{client.pk}",
+            counselor=counselor_of(client=client, session=session),
+            session=session,
+            at=at,
+            actor=client,
+            request=request,
+        )
         if created or help_pressed_again(escalation=escalation, session=session, at=at, request=request):
             break
         # Resolved between our look-up and the press: its key is free now, so this press opens a new one.
     return escalation, created
 
 
-def help_pressed_again(*, escalation: Escalation, session=None, at: datetime | None = None,
-                       request=None) -> bool:
+def help_pressed_again(*, escalation: Escalation, session=None, at: datetime | None = None, request=None) -> bool:
     """A further press of the help button on a live help escalation. False if it was resolved meanwhile.
 
     Every press is counted (one UPDATE, no row). An acknowledged escalation reopens: the ladder
@@ -200,23 +244,35 @@ def help_pressed_again(*, escalation: Escalation, session=None, at: datetime | N
     window = timedelta(seconds=settings.ESCALATION_REPEAT_ALERT_SECONDS)
     with transaction.atomic():
         # Also takes the row's lock (PostgreSQL) until commit, so concurrent presses run one by one below.
-        counted = Escalation.objects.filter(pk=escalation.pk).exclude(state=EscalationState.RESOLVED).update(
-            presses_again=F("presses_again") + 1)
+        counted = (
+            Escalation.objects.filter(pk=escalation.pk)
+            .exclude(state=EscalationState.RESOLVED)
+            .update(presses_again=F("presses_again") + 1)
+        )
         if not counted:
             return False
         escalation.refresh_from_db()
         reopened = False
         if escalation.state == EscalationState.ACKNOWLEDGED:
-            next_step_at = at + timedelta(minutes=ack_minutes(escalation.severity)) \
-                if _next_rung(escalation.rung) else None
-            reopened = bool(Escalation.objects.filter(
-                pk=escalation.pk, state=EscalationState.ACKNOWLEDGED, rung=escalation.rung).update(
-                    state=EscalationState.OPEN, acknowledged_at=None, next_step_at=next_step_at))
+            next_step_at = (
+                at + timedelta(minutes=ack_minutes(escalation.severity)) if _next_rung(escalation.rung) else None
+            )
+            reopened = bool(
+                Escalation.objects.filter(
+                    pk=escalation.pk, state=EscalationState.ACKNOWLEDGED, rung=escalation.rung
+                ).update(state=EscalationState.OPEN, acknowledged_at=None, next_step_at=next_step_at)
+            )
             if reopened:
                 escalation.refresh_from_db()
                 _event(escalation, "reopened", at=at, actor=escalation.client, rung=escalation.rung)
-                audit_record(actor=escalation.client, action="escalation.reopened", target=escalation,
-                             subject=escalation.client_id, request=request, detail={"rung": escalation.rung})
+                audit_record(
+                    actor=escalation.client,
+                    action="escalation.reopened",
+                    target=escalation,
+                    subject=escalation.client_id,
+                    request=request,
+                    detail={"rung": escalation.rung},
+                )
                 if next_step_at:
                     _enqueue("escalation_advance", escalation.pk, countdown=(next_step_at - at).total_seconds() + 1)
         claim = Escalation.objects.filter(pk=escalation.pk, state=EscalationState.OPEN)
@@ -241,13 +297,24 @@ def _alert_again(escalation: Escalation, *, at, request=None) -> None:
     if counselor is not None and counselor.is_active and counselor not in people:
         rows.append((Rung.COUNSELOR, counselor))  # always told about their own client, as at the opening
     for rung, person in rows:
-        EscalationAlert.objects.get_or_create(escalation=escalation, rung=rung, recipient=person, press=press,
-                                              defaults={"created_at": at})
+        EscalationAlert.objects.get_or_create(
+            escalation=escalation, rung=rung, recipient=person, press=press, defaults={"created_at": at}
+        )
     _event(escalation, "help_pressed_again", at=at, actor=escalation.client, rung=escalation.rung)
-    audit_record(actor=escalation.client, action="escalation.help_pressed_again", target=escalation,
-                 subject=escalation.client_id, request=request,
-                 detail={"rung": escalation.rung, "press": press, "presses_again": escalation.presses_again,
-                         "recipients": [person.pk for _rung, person in rows], "admins_instead": gap})
+    audit_record(
+        actor=escalation.client,
+        action="escalation.help_pressed_again",
+        target=escalation,
+        subject=escalation.client_id,
+        request=request,
+        detail={
+            "rung": escalation.rung,
+            "press": press,
+            "presses_again": escalation.presses_again,
+            "recipients": [person.pk for _rung, person in rows],
+            "admins_instead": gap,
+        },
+    )
     _enqueue("escalation_deliver", escalation.pk)
 
 
@@ -265,9 +332,15 @@ def message_risk_open(*, message, text: str, at: datetime | None = None) -> Esca
             return None
         with transaction.atomic():  # a savepoint, only for the rare message that matches
             escalation, _created = escalation_open(
-                client=message.conversation.client, kind=EscalationKind.RISK_PHRASE, severity=match.severity,
-                dedupe_key=f"risk_phrase:message:{message.pk}", counselor=message.conversation.counselor,
-                session=message.session, message=message, at=at)
+                client=message.conversation.client,
+                kind=EscalationKind.RISK_PHRASE,
+                severity=match.severity,
+                dedupe_key=f"risk_phrase:message:{message.pk}",
+                counselor=message.conversation.counselor,
+                session=message.session,
+                message=message,
+                at=at,
+            )
         return escalation
     except Exception:
         log.exception("Risk check of message %s failed beside it; a task checks it after commit", message.pk)
@@ -295,9 +368,15 @@ def message_risk_check(*, message_id: int, at: datetime | None = None) -> Escala
     if match is None:
         return None
     escalation, _created = escalation_open(
-        client=message.conversation.client, kind=EscalationKind.RISK_PHRASE, severity=match.severity,
-        dedupe_key=f"risk_phrase:message:{message.pk}", counselor=message.conversation.counselor,
-        session=message.session, message=message, at=at)
+        client=message.conversation.client,
+        kind=EscalationKind.RISK_PHRASE,
+        severity=match.severity,
+        dedupe_key=f"risk_phrase:message:{message.pk}",
+        counselor=message.conversation.counselor,
+        session=message.session,
+        message=message,
+        at=at,
+    )
     return escalation
 
 
@@ -305,16 +384,26 @@ def overdue_replies_open(*, at: datetime | None = None, limit: int = 200) -> int
     """Open one escalation per client message left unanswered past its reply_due_at; cover is alerted."""
     at = at or clock.now()
     already = Escalation.objects.filter(message=OuterRef("pk"), kind=EscalationKind.REPLY_OVERDUE)
-    overdue = (Message.objects.select_related("conversation", "session")
-               .filter(reply_due_at__lte=at, awaiting_reply=True)
-               .filter(sender=F("conversation__client"))
-               .exclude(Exists(already)).order_by("reply_due_at")[:limit])
+    overdue = (
+        Message.objects.select_related("conversation", "session")
+        .filter(reply_due_at__lte=at, awaiting_reply=True)
+        .filter(sender=F("conversation__client"))
+        .exclude(Exists(already))
+        .order_by("reply_due_at")[:limit]
+    )
     opened = 0
     for message in overdue:
         _escalation, created = escalation_open(
-            client=message.conversation.client, kind=EscalationKind.REPLY_OVERDUE, severity=Severity.MEDIUM,
-            dedupe_key=f"reply_overdue:message:{message.pk}", counselor=message.conversation.counselor,
-            session=message.session, message=message, rung=Rung.ON_CALL, at=at)
+            client=message.conversation.client,
+            kind=EscalationKind.REPLY_OVERDUE,
+            severity=Severity.MEDIUM,
+            dedupe_key=f"reply_overdue:message:{message.pk}",
+            counselor=message.conversation.counselor,
+            session=message.session,
+            message=message,
+            rung=Rung.ON_CALL,
+            at=at,
+        )
         opened += created
     return opened
 
@@ -333,8 +422,14 @@ def location_confirmed_check(*, session_id: int, at: datetime | None = None) -> 
     if has_emergency_plan(session.client):
         return None
     escalation, _created = escalation_open(
-        client=session.client, kind=EscalationKind.NO_EMERGENCY_PLAN, severity=Severity.MEDIUM,
-        dedupe_key=f"no_emergency_plan:session:{session.pk}", counselor=session.counselor, session=session, at=at)
+        client=session.client,
+        kind=EscalationKind.NO_EMERGENCY_PLAN,
+        severity=Severity.MEDIUM,
+        dedupe_key=f"no_emergency_plan:session:{session.pk}",
+        counselor=session.counselor,
+        session=session,
+        at=at,
+    )
     return escalation
 
 
@@ -347,17 +442,21 @@ def escalation_advance(*, escalation_id: int, at: datetime | None = None) -> boo
     at = at or clock.now()
     with transaction.atomic():
         escalation = Escalation.objects.select_related("client", "counselor").filter(pk=escalation_id).first()
-        if escalation is None or escalation.state != EscalationState.OPEN or escalation.next_step_at is None \
-                or escalation.next_step_at > at:
+        if (
+            escalation is None
+            or escalation.state != EscalationState.OPEN
+            or escalation.next_step_at is None
+            or escalation.next_step_at > at
+        ):
             return False
         rung = _next_rung(escalation.rung)
         if rung is None:
             return False
         following = _next_rung(rung)
         next_step_at = at + timedelta(minutes=ack_minutes(escalation.severity)) if following else None
-        won = Escalation.objects.filter(pk=escalation.pk, state=EscalationState.OPEN, rung=escalation.rung,
-                                        next_step_at=escalation.next_step_at).update(rung=rung,
-                                                                                     next_step_at=next_step_at)
+        won = Escalation.objects.filter(
+            pk=escalation.pk, state=EscalationState.OPEN, rung=escalation.rung, next_step_at=escalation.next_step_at
+        ).update(rung=rung, next_step_at=next_step_at)
         if not won:
             return False
         escalation.rung, escalation.next_step_at = rung, next_step_at
@@ -389,21 +488,39 @@ def _alert_payload(escalation: Escalation, press: int = 0) -> dict:
 def _alert_email(alert: EscalationAlert) -> int:
     """An alert's e-mail, sent now: what happened and a link, never client data (not even the name)."""
     escalation = alert.escalation
-    if alert.press:
-        subject = lambda: _("Help button pressed again")  # noqa: E731
-        body = lambda link: _(  # noqa: E731
-            "The client pressed the help button again while their emergency alert is still open "
-            "(severity: %(severity)s). Open it and act now: %(link)s\n\nThis e-mail holds no client "
-            "data; sign in to see it.") % {"severity": escalation.get_severity_display(), "link": link}
-    else:
-        subject = lambda: _("Emergency alert: %(kind)s") % {"kind": escalation.get_kind_display()}  # noqa: E731
-        body = lambda link: _(  # noqa: E731
-            "An emergency alert needs a person now (severity: %(severity)s). Open it and "
-            "acknowledge it: %(link)s\n\nThis e-mail holds no client data; sign in to see it.") % {
-            "severity": escalation.get_severity_display(), "link": link}
-    return email_person(recipient=alert.recipient, subject=subject, body=body,
-                        link_path=reverse("escalation:detail", args=[escalation.pk]), on_commit=False,
-                        fail_silently=False)
+
+    def subject() -> str:
+        if alert.press:
+            return _("Help button pressed again")
+        return _("Emergency alert: %(kind)s") % {"kind": escalation.get_kind_display()}
+
+    def body(link: str) -> str:
+        facts = {"severity": escalation.get_severity_display(), "link": link}
+        if alert.press:
+            return (
+                _(
+                    "The client pressed the help button again while their emergency alert is still open "
+                    "(severity: %(severity)s). Open it and act now: %(link)s\n\nThis e-mail holds no client "
+                    "data; sign in to see it."
+                )
+                % facts
+            )
+        return (
+            _(
+                "An emergency alert needs a person now (severity: %(severity)s). Open it and "
+                "acknowledge it: %(link)s\n\nThis e-mail holds no client data; sign in to see it."
+            )
+            % facts
+        )
+
+    return email_person(
+        recipient=alert.recipient,
+        subject=subject,
+        body=body,
+        link_path=reverse("escalation:detail", args=[escalation.pk]),
+        on_commit=False,
+        fail_silently=False,
+    )
 
 
 def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int:
@@ -415,15 +532,17 @@ def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int
     at = at or clock.now()
     lease = timedelta(seconds=settings.ESCALATION_DELIVERY_LEASE_SECONDS)
     sent = 0
-    pending = EscalationAlert.objects.filter(
-        escalation_id=escalation_id, escalation__state=EscalationState.OPEN
-    ).filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True)).select_related(
-        "escalation", "escalation__client__client_profile", "recipient")
+    pending = (
+        EscalationAlert.objects.filter(escalation_id=escalation_id, escalation__state=EscalationState.OPEN)
+        .filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True))
+        .select_related("escalation", "escalation__client__client_profile", "recipient")
+    )
     for alert in pending:
-        won = EscalationAlert.objects.filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lte=at), pk=alert.pk
-        ).filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True)).update(
-            claimed_until=at + lease, attempts=alert.attempts + 1)
+        won = (
+            EscalationAlert.objects.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=at), pk=alert.pk)
+            .filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True))
+            .update(claimed_until=at + lease, attempts=alert.attempts + 1)
+        )
         if not won:
             continue
         escalation = alert.escalation
@@ -446,32 +565,42 @@ def _note_required(note: str) -> str:
     return note
 
 
-def escalation_acknowledge(*, escalation: Escalation, user, note: str, at: datetime | None = None,
-                           request=None) -> bool:
+def escalation_acknowledge(
+    *, escalation: Escalation, user, note: str, at: datetime | None = None, request=None
+) -> bool:
     """A person takes the escalation: the ladder stops. Requires a note. False if it was not open."""
     note = _note_required(note)
     at = at or clock.now()
     with transaction.atomic():
         won = Escalation.objects.filter(pk=escalation.pk, state=EscalationState.OPEN).update(
-            state=EscalationState.ACKNOWLEDGED, acknowledged_at=at, next_step_at=None)
+            state=EscalationState.ACKNOWLEDGED, acknowledged_at=at, next_step_at=None
+        )
         if not won:
             return False
         escalation.refresh_from_db()
         _event(escalation, "acknowledged", at=at, actor=user, rung=escalation.rung, note=note)
-        audit_record(actor=user, action="escalation.acknowledged", target=escalation, subject=escalation.client_id,
-                     request=request)
+        audit_record(
+            actor=user,
+            action="escalation.acknowledged",
+            target=escalation,
+            subject=escalation.client_id,
+            request=request,
+        )
         profile = getattr(escalation.client, "client_profile", None)
         with translation.override(profile.preferred_language if profile else settings.LANGUAGE_CODE):
-            payload = {"type": "escalation.client", "id": escalation.pk,
-                       "title": _("A person has seen your request and is responding."),
-                       "url": reverse("escalation:help_sent"), "link": _("See the emergency numbers")}
+            payload = {
+                "type": "escalation.client",
+                "id": escalation.pk,
+                "title": _("A person has seen your request and is responding."),
+                "url": reverse("escalation:help_sent"),
+                "link": _("See the emergency numbers"),
+            }
         client_id = escalation.client_id
         transaction.on_commit(lambda: notify_user_now(user_id=client_id, payload=payload))
     return True
 
 
-def escalation_resolve(*, escalation: Escalation, user, note: str, at: datetime | None = None,
-                       request=None) -> bool:
+def escalation_resolve(*, escalation: Escalation, user, note: str, at: datetime | None = None, request=None) -> bool:
     """Close the escalation with a note. A resolved help escalation frees the client's help key."""
     note = _note_required(note)
     at = at or clock.now()
@@ -484,8 +613,9 @@ def escalation_resolve(*, escalation: Escalation, user, note: str, at: datetime 
             return False
         escalation.refresh_from_db()
         _event(escalation, "resolved", at=at, actor=user, note=note)
-        audit_record(actor=user, action="escalation.resolved", target=escalation, subject=escalation.client_id,
-                     request=request)
+        audit_record(
+            actor=user, action="escalation.resolved", target=escalation, subject=escalation.client_id, request=request
+        )
     return True
 
 
@@ -497,16 +627,20 @@ def escalation_sweep(*, at: datetime | None = None) -> dict:
     at = at or clock.now()
     result = {"overdue_replies": 0, "advanced": 0, "delivered": 0}
     result["overdue_replies"] = overdue_replies_open(at=at)
-    for escalation_id in Escalation.objects.filter(state=EscalationState.OPEN, next_step_at__lte=at) \
-            .values_list("pk", flat=True)[:500]:
+    for escalation_id in Escalation.objects.filter(state=EscalationState.OPEN, next_step_at__lte=at).values_list(
+        "pk", flat=True
+    )[:500]:
         try:
             result["advanced"] += escalation_advance(escalation_id=escalation_id, at=at)
         except Exception:
             log.exception("Sweep could not advance escalation %s; next sweep retries", escalation_id)
-    undelivered = (EscalationAlert.objects.filter(escalation__state=EscalationState.OPEN)
-                   .filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True))
-                   .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=at))
-                   .values_list("escalation_id", flat=True).distinct())
+    undelivered = (
+        EscalationAlert.objects.filter(escalation__state=EscalationState.OPEN)
+        .filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=at))
+        .values_list("escalation_id", flat=True)
+        .distinct()
+    )
     for escalation_id in list(undelivered)[:500]:
         try:
             result["delivered"] += escalation_deliver(escalation_id=escalation_id, at=at)

@@ -8,16 +8,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from counseling.audit import audit_record
-from crisis.selectors import access_escalation, client_latest_escalation, escalation_timeline, risk_queue, roster_gaps
 from counseling.permissions import client_required, staff_required
+from crisis.selectors import access_escalation, client_latest_escalation, escalation_timeline, risk_queue, roster_gaps
 from crisis.services import escalation_acknowledge, escalation_resolve, help_request
 from identity.numbers import emergency_numbers
 from sessions.selectors import client_location
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label=gettext_lazy("Note (required)"), max_length=4000,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=gettext_lazy("Note (required)"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 @client_required
@@ -33,19 +34,27 @@ def help_sent(request):
     escalation = client_latest_escalation(client=request.user)
     place = client_location(client=request.user, session=escalation.session if escalation else None)
     country, region = (place.country, place.region) if place else ("", "")
-    return render(request, "crisis/escalation_help_sent.html", {
-        "escalation": escalation,
-        "numbers": emergency_numbers(country=country, region=region),
-        "country": country,
-    })
+    return render(
+        request,
+        "crisis/escalation_help_sent.html",
+        {
+            "escalation": escalation,
+            "numbers": emergency_numbers(country=country, region=region),
+            "country": country,
+        },
+    )
 
 
 @staff_required
 def risk_queue_view(request):
-    return render(request, "crisis/risk_queue.html", {
-        "escalations": risk_queue(user=request.user),
-        "gaps": roster_gaps(),
-    })
+    return render(
+        request,
+        "crisis/risk_queue.html",
+        {
+            "escalations": risk_queue(user=request.user),
+            "gaps": roster_gaps(),
+        },
+    )
 
 
 @staff_required
@@ -53,17 +62,22 @@ def escalation_detail(request, escalation_id: int):
     escalation = access_escalation(user=request.user, escalation_id=escalation_id)
     place = client_location(client=escalation.client, session=escalation.session)
     country, region = (place.country, place.region) if place else ("", "")
-    audit_record(actor=request.user, action="escalation.viewed", target=escalation, subject=escalation.client_id,
-                 request=request)
-    return render(request, "crisis/escalation_detail.html", {
-        "escalation": escalation,
-        "timeline": escalation_timeline(escalation),
-        "numbers": emergency_numbers(country=country, region=region),
-        "country": country,
-        "region": region,
-        "location_confirmed": bool(place and place.confirmed),
-        "form": NoteForm(),
-    })
+    audit_record(
+        actor=request.user, action="escalation.viewed", target=escalation, subject=escalation.client_id, request=request
+    )
+    return render(
+        request,
+        "crisis/escalation_detail.html",
+        {
+            "escalation": escalation,
+            "timeline": escalation_timeline(escalation),
+            "numbers": emergency_numbers(country=country, region=region),
+            "country": country,
+            "region": region,
+            "location_confirmed": bool(place and place.confirmed),
+            "form": NoteForm(),
+        },
+    )
 
 
 def _act(request, escalation_id: int, action, done_message: str):

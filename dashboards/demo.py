@@ -16,20 +16,42 @@ from sessions.demo import demo_availability_seed
 DEMO_PASSWORD = "demo-pass-2026"
 
 COUNSELORS = [
-    {"email": "counselor.sari@demo.test", "display_name": "Sari Wulandari, M.Psi.",
-     "professional_title": "Psikolog Klinis (Clinical psychologist)", "languages": "id,en",
-     "time_zone": "Asia/Jakarta", "practice_location": "Jl. Kaliurang KM 5, Yogyakarta, Indonesia",
-     "practice_country": "ID", "bio": "Anxiety, grief and work stress; CBT-informed."},
-    {"email": "counselor.ben@demo.test", "display_name": "Ben Hartono, LPC",
-     "professional_title": "Licensed Professional Counselor", "languages": "en,id",
-     "time_zone": "America/Chicago", "practice_location": "Austin, Texas, United States",
-     "practice_country": "US", "bio": "Relationships and life transitions."},
+    {
+        "email": "counselor.sari@demo.test",
+        "display_name": "Sari Wulandari, M.Psi.",
+        "professional_title": "Psikolog Klinis (Clinical psychologist)",
+        "languages": "id,en",
+        "time_zone": "Asia/Jakarta",
+        "practice_location": "Jl. Kaliurang KM 5, Yogyakarta, Indonesia",
+        "practice_country": "ID",
+        "bio": "Anxiety, grief and work stress; CBT-informed.",
+    },
+    {
+        "email": "counselor.ben@demo.test",
+        "display_name": "Ben Hartono, LPC",
+        "professional_title": "Licensed Professional Counselor",
+        "languages": "en,id",
+        "time_zone": "America/Chicago",
+        "practice_location": "Austin, Texas, United States",
+        "practice_country": "US",
+        "bio": "Relationships and life transitions.",
+    },
 ]
 CLIENTS = [
-    {"email": "client.ayu@demo.test", "display_name": "Ayu", "preferred_language": "id",
-     "time_zone": "Asia/Jakarta", "note": "client in Indonesia"},
-    {"email": "client.maya@demo.test", "display_name": "Maya", "preferred_language": "en",
-     "time_zone": "America/Chicago", "note": "client in the United States"},
+    {
+        "email": "client.ayu@demo.test",
+        "display_name": "Ayu",
+        "preferred_language": "id",
+        "time_zone": "Asia/Jakarta",
+        "note": "client in Indonesia",
+    },
+    {
+        "email": "client.maya@demo.test",
+        "display_name": "Maya",
+        "preferred_language": "en",
+        "time_zone": "America/Chicago",
+        "note": "client in the United States",
+    },
 ]
 
 
@@ -37,7 +59,8 @@ def demo_seed() -> list[tuple[str, str, str]]:
     accounts = []
     with transaction.atomic():
         admin, created = User.objects.get_or_create(
-            email="admin@demo.test", defaults={"role": Role.ADMIN, "is_staff": True, "is_superuser": True})
+            email="admin@demo.test", defaults={"role": Role.ADMIN, "is_staff": True, "is_superuser": True}
+        )
         if created:
             admin.set_password(DEMO_PASSWORD)
             admin.save(update_fields=["password"])
@@ -61,14 +84,21 @@ def demo_seed() -> list[tuple[str, str, str]]:
             ClientProfile.objects.get_or_create(user=user, defaults=data)
             accounts.append(("client", email, note))
         # Licences for the two demo counselors, verified by the demo admin (licensing/demo.py).
-        demo_licences_seed(admin=admin, sari=User.objects.get(email="counselor.sari@demo.test"),
-                           ben=User.objects.get(email="counselor.ben@demo.test"))
+        demo_licences_seed(
+            admin=admin,
+            sari=User.objects.get(email="counselor.sari@demo.test"),
+            ben=User.objects.get(email="counselor.ben@demo.test"),
+        )
         # Working hours for booking (sessions/demo.py).
         demo_availability_seed(counselors=User.objects.filter(role=Role.COUNSELOR, email__endswith="@demo.test"))
-        demo_second_factors_seed(staff=User.objects.filter(role__in=[Role.ADMIN, Role.COUNSELOR],
-                                                           email__endswith="@demo.test"))
-        demo_client_onboard(client=User.objects.get(email="client.ayu@demo.test"),
-                            counselor=User.objects.get(email="counselor.sari@demo.test"), admin=admin)
+        demo_second_factors_seed(
+            staff=User.objects.filter(role__in=[Role.ADMIN, Role.COUNSELOR], email__endswith="@demo.test")
+        )
+        demo_client_onboard(
+            client=User.objects.get(email="client.ayu@demo.test"),
+            counselor=User.objects.get(email="counselor.sari@demo.test"),
+            admin=admin,
+        )
     return accounts
 
 
@@ -91,16 +121,34 @@ def demo_client_onboard(*, client, counselor, admin) -> None:
     so the demo shows both a ready client and the onboarding from the start."""
     version = consent_version_in_force(language="id")
     if version is not None and not consent_gate(client=client, counselor=counselor):
-        consent_accept(client=client, version=version, counselor=counselor, acknowledged=list(ELEMENT_KEYS),
-                       shown_sha256=consent_render(version=version, counselor=counselor).sha256)
+        consent_accept(
+            client=client,
+            version=version,
+            counselor=counselor,
+            acknowledged=list(ELEMENT_KEYS),
+            shown_sha256=consent_render(version=version, counselor=counselor).sha256,
+        )
     if not Intake.objects.filter(client=client).exists():
-        intake_submit(client=client, emergency_contact_authorised=True, code_word="melati putih", answers={
-            "legal_name": "Ayu Lestari (demo)", "date_of_birth": "1996-04-12", "phone": "+62 812 0000 0000",
-            "country": "ID", "region": "ID-YO", "emergency_contact_name": "Rina Lestari",
-            "emergency_contact_relation": "kakak", "emergency_contact_phone": "+62 812 1111 1111",
-            "other_providers": "", "connection_drop_plan": "Saya akan menunggu 5 menit lalu membuka ulang obrolan.",
-            "suitable_text": "yes", "suitable_private": "yes", "suitable_language": "yes",
-        })
+        intake_submit(
+            client=client,
+            emergency_contact_authorised=True,
+            code_word="melati putih",
+            answers={
+                "legal_name": "Ayu Lestari (demo)",
+                "date_of_birth": "1996-04-12",
+                "phone": "+62 812 0000 0000",
+                "country": "ID",
+                "region": "ID-YO",
+                "emergency_contact_name": "Rina Lestari",
+                "emergency_contact_relation": "kakak",
+                "emergency_contact_phone": "+62 812 1111 1111",
+                "other_providers": "",
+                "connection_drop_plan": "Saya akan menunggu 5 menit lalu membuka ulang obrolan.",
+                "suitable_text": "yes",
+                "suitable_private": "yes",
+                "suitable_language": "yes",
+            },
+        )
     if not IdentityDocument.objects.filter(client=client, status=IdentityDocumentStatus.VERIFIED).exists():
         document = identity_document_upload(client=client, name="ktp-demo.png", data=DEMO_ID_PNG)
         identity_document_review(document=document, reviewer=admin, verified=True)

@@ -59,13 +59,15 @@ def client_dashboard_context(*, request) -> dict:
     return {
         "upcoming": [{"session": s, "times": session_times(session=s, viewer=client)} for s in upcoming],
         "past": [{"session": s, "times": session_times(session=s, viewer=client)} for s in past[:20]],
-        "counselors": [{"counselor": c, "profile": c.counselor_profile, "chat_url": chat_urls[c.pk]}
-                       for c in counselors],
+        "counselors": [
+            {"counselor": c, "profile": c.counselor_profile, "chat_url": chat_urls[c.pk]} for c in counselors
+        ],
         "messages_url": _first_url("sessions:chat_list"),
         # The escalation feature's "I need help now" (a POST that alerts the counselor at once).
         "help_url": _first_url("escalation:help_request"),
-        "emergency_numbers": emergency_numbers(country=place.country if place else "",
-                                               region=place.region if place else ""),
+        "emergency_numbers": emergency_numbers(
+            country=place.country if place else "", region=place.region if place else ""
+        ),
         "referrals": referrals,
         "client_zone": client.client_profile.time_zone,
     }
@@ -83,9 +85,19 @@ def counselor_dashboard_context(*, request) -> dict:
     statuses = caseload_gate_statuses(counselor=counselor, clients=clients)
     zone = counselor.counselor_profile.time_zone
     return {
-        "form": form, "page": page, "zone": zone, "filtered": bool(search or show),
-        "rows": [{"client": c, "consent": statuses[c.pk][0], "identity": statuses[c.pk][1],
-                  "last_contact": caseload_last_contact(c)} for c in clients],
+        "form": form,
+        "page": page,
+        "zone": zone,
+        "filtered": bool(search or show),
+        "rows": [
+            {
+                "client": c,
+                "consent": statuses[c.pk][0],
+                "identity": statuses[c.pk][1],
+                "last_contact": caseload_last_contact(c),
+            }
+            for c in clients
+        ],
         "query": urlencode({k: v for k, v in (("q", search), ("show", show)) if v}),
     }
 
@@ -98,8 +110,13 @@ def caseload_risk_flags_subquery(*, counselor, client_ref):
 
     Counts every live escalation of the client, whoever handles it: a risk flag concerns the client.
     """
-    return Subquery(Escalation.objects.filter(client=client_ref).exclude(state=EscalationState.RESOLVED)
-                    .values("client").annotate(n=Count("pk")).values("n")[:1])
+    return Subquery(
+        Escalation.objects.filter(client=client_ref)
+        .exclude(state=EscalationState.RESOLVED)
+        .values("client")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
 
 
 def caseload(*, counselor, search: str = "", show: str = "", at=None):
@@ -111,25 +128,37 @@ def caseload(*, counselor, search: str = "", show: str = "", at=None):
     """
     at = at or now()
     sessions = CounselingSession.objects.filter(counselor=counselor, client=OuterRef("pk"))
-    live = sessions.filter(state__in=[SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS],
-                           ends_at__gt=at).order_by("starts_at")
-    held = sessions.filter(state__in=[SessionState.COMPLETED, SessionState.IN_PROGRESS], starts_at__lte=at
-                           ).order_by("-starts_at")
+    live = sessions.filter(
+        state__in=[SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS], ends_at__gt=at
+    ).order_by("starts_at")
+    held = sessions.filter(state__in=[SessionState.COMPLETED, SessionState.IN_PROGRESS], starts_at__lte=at).order_by(
+        "-starts_at"
+    )
     messages = Message.objects.filter(conversation__counselor=counselor, conversation__client=OuterRef("pk"))
-    unread = (messages.filter(sender=OuterRef("pk"), read_at__isnull=True).values("conversation")
-              .annotate(n=Count("pk")).values("n")[:1])
-    rows = (User.objects.filter(role=Role.CLIENT,
-                                pk__in=CounselingSession.objects.filter(counselor=counselor).values("client_id"))
-            .select_related("client_profile")
-            .annotate(
-                next_session_at=Subquery(live.values("starts_at")[:1]),
-                next_session_id=Subquery(live.values("pk")[:1]),
-                unread_count=Coalesce(Subquery(unread), Value(0), output_field=IntegerField()),
-                open_risk_flags=Coalesce(caseload_risk_flags_subquery(counselor=counselor, client_ref=OuterRef("pk")),
-                                         Value(0), output_field=IntegerField()),
-                last_message_at=Subquery(messages.order_by("-created_at").values("created_at")[:1]),
-                last_session_at=Subquery(held.values("starts_at")[:1]),
-            ))
+    unread = (
+        messages.filter(sender=OuterRef("pk"), read_at__isnull=True)
+        .values("conversation")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    rows = (
+        User.objects.filter(
+            role=Role.CLIENT, pk__in=CounselingSession.objects.filter(counselor=counselor).values("client_id")
+        )
+        .select_related("client_profile")
+        .annotate(
+            next_session_at=Subquery(live.values("starts_at")[:1]),
+            next_session_id=Subquery(live.values("pk")[:1]),
+            unread_count=Coalesce(Subquery(unread), Value(0), output_field=IntegerField()),
+            open_risk_flags=Coalesce(
+                caseload_risk_flags_subquery(counselor=counselor, client_ref=OuterRef("pk")),
+                Value(0),
+                output_field=IntegerField(),
+            ),
+            last_message_at=Subquery(messages.order_by("-created_at").values("created_at")[:1]),
+            last_session_at=Subquery(held.values("starts_at")[:1]),
+        )
+    )
     if search:
         rows = rows.filter(client_profile__display_name__icontains=search.strip())
     if show == "upcoming":
@@ -138,8 +167,9 @@ def caseload(*, counselor, search: str = "", show: str = "", at=None):
         rows = rows.filter(unread_count__gt=0)
     elif show == "risk":
         rows = rows.filter(open_risk_flags__gt=0)
-    return rows.order_by("-open_risk_flags", F("next_session_at").asc(nulls_last=True),
-                         "client_profile__display_name", "pk")
+    return rows.order_by(
+        "-open_risk_flags", F("next_session_at").asc(nulls_last=True), "client_profile__display_name", "pk"
+    )
 
 
 def caseload_last_contact(row):
@@ -151,5 +181,7 @@ def caseload_last_contact(row):
 def caseload_gate_statuses(*, counselor, clients) -> dict:
     """{client id: (consent result, identity result)} for the rows on one page: the gates are called,
     never re-implemented, once per visible row (so the page costs the same for any caseload size)."""
-    return {client.pk: (consent_gate(client=client, counselor=counselor), identity_gate(client=client))
-            for client in clients}
+    return {
+        client.pk: (consent_gate(client=client, counselor=counselor), identity_gate(client=client))
+        for client in clients
+    }

@@ -36,6 +36,11 @@ def counselor_home(request):
 
 @admin_required
 def staff_home(request):
-    return render(request, "dashboards/staff_home.html",
-                  {"numbers_to_check": emergency_numbers_to_check(today=clock.now().date()),
-                   "recheck_days": settings.EMERGENCY_NUMBER_RECHECK_DAYS})
+    return render(
+        request,
+        "dashboards/staff_home.html",
+        {
+            "numbers_to_check": emergency_numbers_to_check(today=clock.now().date()),
+            "recheck_days": settings.EMERGENCY_NUMBER_RECHECK_DAYS,
+        },
+    )

@@ -19,15 +19,30 @@ def _https_by_default(db_field, **kwargs):
 
 class EmergencyResourceForm(forms.ModelForm):
     confirmed = forms.BooleanField(
-        label=_("I checked this number against its official source today"), required=False,
-        help_text=_("Only confirmed numbers are shown to clients. Changing the number, menu digit, channel, "
-                    "place or source takes it off the pages until someone confirms it again."))
+        label=_("I checked this number against its official source today"),
+        required=False,
+        help_text=_(
+            "Only confirmed numbers are shown to clients. Changing the number, menu digit, channel, "
+            "place or source takes it off the pages until someone confirms it again."
+        ),
+    )
 
     class Meta:
         model = EmergencyResource
         formfield_callback = _https_by_default
-        fields = ["country", "region", "name", "number", "extension", "channel", "description", "hours",
-                  "sort_order", "is_active", "source_url"]
+        fields = [
+            "country",
+            "region",
+            "name",
+            "number",
+            "extension",
+            "channel",
+            "description",
+            "hours",
+            "sort_order",
+            "is_active",
+            "source_url",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -39,8 +54,18 @@ class EmergencyResourceForm(forms.ModelForm):
 @admin.register(EmergencyResource)
 class EmergencyResourceAdmin(admin.ModelAdmin):
     form = EmergencyResourceForm
-    list_display = ["country", "region", "name", "number", "extension", "channel", "sort_order", "is_active",
-                    "checked_on", "source_url"]
+    list_display = [
+        "country",
+        "region",
+        "name",
+        "number",
+        "extension",
+        "channel",
+        "sort_order",
+        "is_active",
+        "checked_on",
+        "source_url",
+    ]
     list_filter = ["country", "is_active", "checked_on"]
     list_editable = ["sort_order", "is_active"]
     search_fields = ["name", "number", "country", "region"]
@@ -53,6 +78,10 @@ class EmergencyResourceAdmin(admin.ModelAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        emergency_number_save(resource=obj, changed_fields=list(form.changed_data),
-                              confirmed=form.cleaned_data.get("confirmed", False), actor=request.user,
-                              request=request)
+        emergency_number_save(
+            resource=obj,
+            changed_fields=list(form.changed_data),
+            confirmed=form.cleaned_data.get("confirmed", False),
+            actor=request.user,
+            request=request,
+        )

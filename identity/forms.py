@@ -5,61 +5,86 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from counseling.clock import now
-from identity.services import is_minor, minor_policy_error
 from identity.places import COUNTRY_CHOICES, region_error
+from identity.services import is_minor, minor_policy_error
 
 TEXT_AREA = {"rows": 3}
 
 
 class IntakeForm(forms.Form):
     legal_name = forms.CharField(
-        label=_("Legal name"), max_length=160,
-        help_text=_("As on your ID document. Counselors see your display name unless they need this."))
+        label=_("Legal name"),
+        max_length=160,
+        help_text=_("As on your ID document. Counselors see your display name unless they need this."),
+    )
     date_of_birth = forms.DateField(label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"}))
-    phone = forms.CharField(label=_("Your phone number"), max_length=32,
-                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    phone = forms.CharField(
+        label=_("Your phone number"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
     country = forms.ChoiceField(label=_("Country where you usually are"), choices=COUNTRY_CHOICES)
     region = forms.CharField(
-        label=_("Province or state (optional)"), max_length=6, required=False,
-        help_text=_("ISO 3166-2 code, for example ID-JK (Jakarta), ID-YO (Yogyakarta), US-TX (Texas)."))
+        label=_("Province or state (optional)"),
+        max_length=6,
+        required=False,
+        help_text=_("ISO 3166-2 code, for example ID-JK (Jakarta), ID-YO (Yogyakarta), US-TX (Texas)."),
+    )
 
     emergency_contact_name = forms.CharField(label=_("Emergency contact: name"), max_length=160)
     emergency_contact_relation = forms.CharField(label=_("Emergency contact: relation to you"), max_length=80)
-    emergency_contact_phone = forms.CharField(label=_("Emergency contact: phone"), max_length=32,
-                                              widget=forms.TextInput(attrs={"type": "tel"}))
+    emergency_contact_phone = forms.CharField(
+        label=_("Emergency contact: phone"), max_length=32, widget=forms.TextInput(attrs={"type": "tel"})
+    )
     emergency_contact_authorised = forms.BooleanField(
         label=_("I allow my counselor to contact this person if they believe my life or safety is in danger."),
-        required=True)
+        required=True,
+    )
     connection_drop_plan = forms.CharField(
-        label=_("If the connection drops during a session"), widget=forms.Textarea(attrs=TEXT_AREA),
-        initial=_("I will try to reconnect for 5 minutes. If I cannot, my counselor will phone me on my "
-                  "number above."),
-        help_text=_("What you and your counselor will do. Edit it if you want something else."))
+        label=_("If the connection drops during a session"),
+        widget=forms.Textarea(attrs=TEXT_AREA),
+        initial=_("I will try to reconnect for 5 minutes. If I cannot, my counselor will phone me on my number above."),
+        help_text=_("What you and your counselor will do. Edit it if you want something else."),
+    )
     other_providers = forms.CharField(
-        label=_("Other doctors, psychologists or counselors you see (optional)"), required=False,
-        widget=forms.Textarea(attrs=TEXT_AREA))
+        label=_("Other doctors, psychologists or counselors you see (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs=TEXT_AREA),
+    )
 
-    suitable_text = forms.BooleanField(label=_("I can write and read messages comfortably for 50 minutes."),
-                                       required=False)
+    suitable_text = forms.BooleanField(
+        label=_("I can write and read messages comfortably for 50 minutes."), required=False
+    )
     suitable_private = forms.BooleanField(
-        label=_("I can be somewhere private where nobody reads my screen during sessions."), required=False)
-    suitable_language = forms.BooleanField(
-        label=_("I can talk in Bahasa Indonesia or English."), required=False)
+        label=_("I can be somewhere private where nobody reads my screen during sessions."), required=False
+    )
+    suitable_language = forms.BooleanField(label=_("I can talk in Bahasa Indonesia or English."), required=False)
 
     guardian_name = forms.CharField(label=_("Parent or guardian: name"), max_length=160, required=False)
-    guardian_contact = forms.CharField(label=_("Parent or guardian: phone or e-mail"), max_length=160,
-                                       required=False)
+    guardian_contact = forms.CharField(label=_("Parent or guardian: phone or e-mail"), max_length=160, required=False)
     guardian_consent = forms.BooleanField(
-        label=_("My parent or guardian knows about and agrees to my counseling here."), required=False)
+        label=_("My parent or guardian knows about and agrees to my counseling here."), required=False
+    )
 
     code_word = forms.CharField(
-        label=_("Code word or phrase"), max_length=128, required=False, strip=True,
+        label=_("Code word or phrase"),
+        max_length=128,
+        required=False,
+        strip=True,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Your counselor may ask you to type it at the start of a session, to be sure it is you. "
-                    "Choose something other than your account password: nobody here ever asks for your "
-                    "password. It is stored like a password: nobody can read it back."))
-    code_word_again = forms.CharField(label=_("Code word again"), max_length=128, required=False, strip=True,
-                                      widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+        help_text=_(
+            "Your counselor may ask you to type it at the start of a session, to be sure it is you. "
+            "Choose something other than your account password: nobody here ever asks for your "
+            "password. It is stored like a password: nobody can read it back."
+        ),
+    )
+    code_word_again = forms.CharField(
+        label=_("Code word again"),
+        max_length=128,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def __init__(self, *args, code_word_required: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,8 +105,10 @@ class IntakeForm(forms.Form):
 
     @property
     def emergency_fields(self):
-        return self._bound("emergency_contact_name emergency_contact_relation emergency_contact_phone "
-                           "emergency_contact_authorised connection_drop_plan")
+        return self._bound(
+            "emergency_contact_name emergency_contact_relation emergency_contact_phone "
+            "emergency_contact_authorised connection_drop_plan"
+        )
 
     @property
     def suitability_fields(self):
@@ -110,8 +137,9 @@ class IntakeForm(forms.Form):
             guardian = bool(data.get("guardian_consent") and data.get("guardian_name") and data.get("guardian_contact"))
             error = minor_policy_error(born=born, country=country, guardian_consent=guardian)
             if error:
-                self.add_error("guardian_consent" if settings.MINOR_POLICY == "guardian_consent" else
-                               "date_of_birth", error)
+                self.add_error(
+                    "guardian_consent" if settings.MINOR_POLICY == "guardian_consent" else "date_of_birth", error
+                )
         word, again = data.get("code_word", ""), data.get("code_word_again", "")
         if word or again or self.code_word_required:
             if len(word) < 4:
@@ -122,9 +150,20 @@ class IntakeForm(forms.Form):
 
     def answers(self) -> dict:
         data = self.cleaned_data
-        answers = {key: data.get(key, "") for key in (
-            "legal_name", "phone", "country", "region", "emergency_contact_name", "emergency_contact_relation",
-            "emergency_contact_phone", "other_providers", "connection_drop_plan")}
+        answers = {
+            key: data.get(key, "")
+            for key in (
+                "legal_name",
+                "phone",
+                "country",
+                "region",
+                "emergency_contact_name",
+                "emergency_contact_relation",
+                "emergency_contact_phone",
+                "other_providers",
+                "connection_drop_plan",
+            )
+        }
         answers["date_of_birth"] = data["date_of_birth"].isoformat()
         for key in ("suitable_text", "suitable_private", "suitable_language"):
             answers[key] = bool(data.get(key))
@@ -146,19 +185,26 @@ class IntakeForm(forms.Form):
 class IdentityDocumentForm(forms.Form):
     document = forms.FileField(
         label=_("ID document (KTP, passport, driving licence)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))
+        widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["document"].help_text = _("A photo (JPEG or PNG) or a PDF, at most %(mb)s MB.") % {
-            "mb": settings.IDENTITY_DOCUMENT_MAX_BYTES // (1024 * 1024)}
+            "mb": settings.IDENTITY_DOCUMENT_MAX_BYTES // (1024 * 1024)
+        }
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("verify", _("Verify")), ("reject", _("Reject"))],
-                                 widget=forms.RadioSelect, label=_("Decision"))
-    reason = forms.CharField(label=_("Reason (shown to the client if rejected)"), max_length=300, required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    decision = forms.ChoiceField(
+        choices=[("verify", _("Verify")), ("reject", _("Reject"))], widget=forms.RadioSelect, label=_("Decision")
+    )
+    reason = forms.CharField(
+        label=_("Reason (shown to the client if rejected)"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def clean(self):
         data = super().clean()
@@ -169,8 +215,12 @@ class ReviewForm(forms.Form):
 
 class LocationForm(forms.Form):
     country = forms.ChoiceField(label=_("Country where you are now"), choices=COUNTRY_CHOICES)
-    region = forms.CharField(label=_("Province or state (optional)"), max_length=6, required=False,
-                             help_text=_("ISO 3166-2 code, for example ID-JK (Jakarta) or US-TX (Texas)."))
+    region = forms.CharField(
+        label=_("Province or state (optional)"),
+        max_length=6,
+        required=False,
+        help_text=_("ISO 3166-2 code, for example ID-JK (Jakarta) or US-TX (Texas)."),
+    )
 
     def clean(self):
         data = super().clean()
@@ -182,5 +232,6 @@ class LocationForm(forms.Form):
 
 
 class CodeWordAnswerForm(forms.Form):
-    attempt = forms.CharField(label=_("Your code word"), max_length=128,
-                              widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
+    attempt = forms.CharField(
+        label=_("Your code word"), max_length=128, widget=forms.PasswordInput(attrs={"autocomplete": "off"})
+    )

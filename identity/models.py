@@ -59,11 +59,13 @@ class IdentityDocument(models.Model):
     content_type = models.CharField(max_length=32)
     size_bytes = models.PositiveIntegerField()
     content_sealed = models.BinaryField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=IdentityDocumentStatus.choices,
-                              default=IdentityDocumentStatus.PENDING, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=IdentityDocumentStatus.choices, default=IdentityDocumentStatus.PENDING, db_index=True
+    )
     uploaded_at = models.DateTimeField(default=now)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.CharField(_("reason"), max_length=300, blank=True)
     destroyed_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -100,8 +102,9 @@ class CodeWordCheck(models.Model):
     """One answer to the code-word question: only whether it matched, never the attempt."""
 
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    session = models.ForeignKey("counseling_sessions.CounselingSession", on_delete=models.CASCADE,
-                                related_name="code_word_checks")
+    session = models.ForeignKey(
+        "counseling_sessions.CounselingSession", on_delete=models.CASCADE, related_name="code_word_checks"
+    )
     checked_at = models.DateTimeField(default=now)
     matched = models.BooleanField()
 
@@ -141,8 +144,9 @@ class EmergencyResource(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     source_url = models.URLField(_("official source"), max_length=300, blank=True)
     checked_on = models.DateField(_("checked against the source on"), null=True, blank=True)
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         # The table keeps the name it had when the model lived in the core app (moved without copying).
@@ -166,5 +170,9 @@ class EmergencyResource(models.Model):
 
     def as_alert_item(self) -> dict:
         """The JSON form sent to open pages (help alerts): what to show and what to dial."""
-        return {"label": str(self.name), "number": self.dial_label, "tel": self.tel_uri,
-                "description": str(_(self.description)) if self.description else ""}
+        return {
+            "label": str(self.name),
+            "number": self.dial_label,
+            "tel": self.tel_uri,
+            "description": str(_(self.description)) if self.description else "",
+        }

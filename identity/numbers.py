@@ -17,6 +17,7 @@ from counseling import clock
 from counseling.audit import audit_record
 from identity.models import EmergencyResource
 
+
 def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyResource]:
     """The published emergency and crisis numbers for a place: the region's own first, then the country's.
 
@@ -31,10 +32,11 @@ def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyRe
     places = Q(country=country, region="")
     if region:
         places |= Q(country=country, region=region)
-    return list(EmergencyResource.objects.filter(places, is_active=True, checked_on__isnull=False)
-                .annotate(regional=Case(When(region="", then=Value(1)), default=Value(0),
-                                        output_field=IntegerField()))
-                .order_by("regional", "sort_order", "name"))
+    return list(
+        EmergencyResource.objects.filter(places, is_active=True, checked_on__isnull=False)
+        .annotate(regional=Case(When(region="", then=Value(1)), default=Value(0), output_field=IntegerField()))
+        .order_by("regional", "sort_order", "name")
+    )
 
 
 def emergency_numbers_by_country() -> dict[str, list[EmergencyResource]]:
@@ -50,9 +52,11 @@ def emergency_numbers_to_check(*, today: date) -> list[EmergencyResource]:
     """Active numbers that need an admin: never confirmed, no source recorded, or not confirmed for
     EMERGENCY_NUMBER_RECHECK_DAYS (shown on the staff dashboard, oldest first)."""
     stale_before = today - timedelta(days=settings.EMERGENCY_NUMBER_RECHECK_DAYS)
-    return list(EmergencyResource.objects.filter(is_active=True)
-                .filter(Q(checked_on__isnull=True) | Q(checked_on__lt=stale_before) | Q(source_url=""))
-                .order_by(F("checked_on").asc(nulls_first=True), "country", "region", "sort_order"))
+    return list(
+        EmergencyResource.objects.filter(is_active=True)
+        .filter(Q(checked_on__isnull=True) | Q(checked_on__lt=stale_before) | Q(source_url=""))
+        .order_by(F("checked_on").asc(nulls_first=True), "country", "region", "sort_order")
+    )
 
 
 def emergency_numbers(*, country: str, region: str = "") -> list[dict]:
@@ -62,11 +66,14 @@ def emergency_numbers(*, country: str, region: str = "") -> list[dict]:
     gets Indonesia's, the first market. Never a single number (MISSION.md): with fewer than two known,
     "your local emergency number" is added.
     """
-    numbers = [resource.as_alert_item()
-               for resource in emergency_numbers_for(country=country or "ID", region=region if country else "")]
+    numbers = [
+        resource.as_alert_item()
+        for resource in emergency_numbers_for(country=country or "ID", region=region if country else "")
+    ]
     if len(numbers) < 2:
-        numbers.append({"label": str(_("Elsewhere: your local emergency number")), "number": "", "tel": "",
-                        "description": ""})
+        numbers.append(
+            {"label": str(_("Elsewhere: your local emergency number")), "number": "", "tel": "", "description": ""}
+        )
     return numbers
 
 
@@ -88,8 +95,16 @@ def emergency_number_save(*, resource, changed_fields: list[str], confirmed: boo
         elif resource.pk is None or set(changed_fields) & set(EMERGENCY_NUMBER_DIALLED_FIELDS):
             resource.checked_on, resource.checked_by = None, None
         resource.save()
-        audit_record(actor=actor, action="emergency_number.confirmed" if confirmed else "emergency_number.changed",
-                     target=resource, request=request,
-                     detail={"changed": sorted(changed_fields), "number": resource.number,
-                             "extension": resource.extension, "published": resource.checked_on is not None})
+        audit_record(
+            actor=actor,
+            action="emergency_number.confirmed" if confirmed else "emergency_number.changed",
+            target=resource,
+            request=request,
+            detail={
+                "changed": sorted(changed_fields),
+                "number": resource.number,
+                "extension": resource.extension,
+                "published": resource.checked_on is not None,
+            },
+        )
     return resource

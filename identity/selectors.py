@@ -48,7 +48,7 @@ def identity_documents_of(*, client) -> QuerySet[IdentityDocument]:
 
 
 def identity_status_for(*, client) -> str:
-    """"verified" if any document was verified, else the latest one's status, else "missing"."""
+    """ "verified" if any document was verified, else the latest one's status, else "missing"."""
     documents = identity_documents_of(client=client)
     if documents.filter(status=IdentityDocumentStatus.VERIFIED).exists():
         return IdentityDocumentStatus.VERIFIED
@@ -62,8 +62,11 @@ def has_code_word(*, client) -> bool:
 
 def review_queue() -> QuerySet[IdentityDocument]:
     """Pending documents, oldest first, with the client's pseudonym for the list."""
-    return (IdentityDocument.objects.filter(status=IdentityDocumentStatus.PENDING, destroyed_at__isnull=True)
-            .select_related("client__client_profile").order_by("uploaded_at"))
+    return (
+        IdentityDocument.objects.filter(status=IdentityDocumentStatus.PENDING, destroyed_at__isnull=True)
+        .select_related("client__client_profile")
+        .order_by("uploaded_at")
+    )
 
 
 def access_identity_document(*, user, identity_document_id: int) -> IdentityDocument:
@@ -71,8 +74,7 @@ def access_identity_document(*, user, identity_document_id: int) -> IdentityDocu
     Anyone else gets 404 for a document that exists, exactly as for one that does not."""
     if not (user.is_authenticated and user.is_admin):
         raise Http404
-    document = IdentityDocument.objects.select_related("client__client_profile").filter(
-        pk=identity_document_id).first()
+    document = IdentityDocument.objects.select_related("client__client_profile").filter(pk=identity_document_id).first()
     if document is None:
         raise Http404
     return document
@@ -89,13 +91,23 @@ def identity_gate(*, client) -> GateResult:
     if intake is None:
         return GateResult.refuse("intake_missing", _("Please complete your intake first."), url)
     if not intake.has_emergency_plan:
-        return GateResult.refuse("emergency_plan_missing",
-                                 _("Please complete your emergency plan: an emergency contact you allow us to "
-                                   "call, and what to do if the connection drops."), url)
+        return GateResult.refuse(
+            "emergency_plan_missing",
+            _(
+                "Please complete your emergency plan: an emergency contact you allow us to "
+                "call, and what to do if the connection drops."
+            ),
+            url,
+        )
     if not intake.suitability_passed:
-        return GateResult.refuse("unsuitable_for_text",
-                                 _("From your intake, text counseling may not be safe or private enough for "
-                                   "you now. Please talk to us about face-to-face care."), url)
+        return GateResult.refuse(
+            "unsuitable_for_text",
+            _(
+                "From your intake, text counseling may not be safe or private enough for "
+                "you now. Please talk to us about face-to-face care."
+            ),
+            url,
+        )
     if not has_code_word(client=client):
         return GateResult.refuse("code_word_missing", _("Please choose a code word."), url)
     status = identity_status_for(client=client)
@@ -118,4 +130,3 @@ def minor_birth_date(client) -> date | None:
         return date.fromisoformat(intake_answers(intake).get("date_of_birth", ""))
     except (DecryptionError, ValueError):
         return None
-

@@ -21,16 +21,26 @@ from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import open_sealed, seal
 from counseling.documents import check_document
-from identity.models import CodeWord, CodeWordCheck, IdentityDocument, IdentityDocumentStatus, Intake
 from counseling.notifications import notify_user_on_commit
+from identity.models import CodeWord, CodeWordCheck, IdentityDocument, IdentityDocumentStatus, Intake
 
 # The answers kept in the sealed blob. Anything not listed here is dropped before sealing.
 INTAKE_ANSWER_KEYS = (
-    "legal_name", "date_of_birth", "phone", "country", "region",
-    "emergency_contact_name", "emergency_contact_relation", "emergency_contact_phone",
-    "other_providers", "connection_drop_plan",
-    "guardian_name", "guardian_contact",
-    "suitable_text", "suitable_private", "suitable_language",
+    "legal_name",
+    "date_of_birth",
+    "phone",
+    "country",
+    "region",
+    "emergency_contact_name",
+    "emergency_contact_relation",
+    "emergency_contact_phone",
+    "other_providers",
+    "connection_drop_plan",
+    "guardian_name",
+    "guardian_contact",
+    "suitable_text",
+    "suitable_private",
+    "suitable_language",
 )
 
 
@@ -57,14 +67,25 @@ def minor_policy_error(*, born: date, country: str, guardian_consent: bool) -> s
     if settings.MINOR_POLICY == "guardian_consent":
         if guardian_consent:
             return ""
-        return _("You are under the age of majority where you live: a parent or guardian must consent. "
-                 "Give their name and contact and confirm their consent below.")
-    return _("This service is for adults. Please ask a parent, guardian, school counselor or doctor for "
-             "help, or use the emergency numbers below if you are in danger.")
+        return _(
+            "You are under the age of majority where you live: a parent or guardian must consent. "
+            "Give their name and contact and confirm their consent below."
+        )
+    return _(
+        "This service is for adults. Please ask a parent, guardian, school counselor or doctor for "
+        "help, or use the emergency numbers below if you are in danger."
+    )
 
 
-def intake_submit(*, client, answers: dict, emergency_contact_authorised: bool, guardian_consent: bool = False,
-                  code_word: str = "", request=None) -> Intake:
+def intake_submit(
+    *,
+    client,
+    answers: dict,
+    emergency_contact_authorised: bool,
+    guardian_consent: bool = False,
+    code_word: str = "",
+    request=None,
+) -> Intake:
     """Store (or replace) the client's intake. `answers` is already validated by IntakeForm.
 
     Fails with ValidationError if the minor rule refuses it, or if a first intake has no code word.
@@ -94,10 +115,18 @@ def intake_submit(*, client, answers: dict, emergency_contact_authorised: bool, 
         intake.save()
         if code_word:
             code_word_set(client=client, code_word=code_word, request=request)
-        audit_record(actor=client, action="intake.submitted" if created else "intake.updated", target=intake,
-                     subject=client, request=request,
-                     detail={"minor": minor, "suitability_passed": suitable,
-                             "emergency_contact_authorised": intake.emergency_contact_authorised})
+        audit_record(
+            actor=client,
+            action="intake.submitted" if created else "intake.updated",
+            target=intake,
+            subject=client,
+            request=request,
+            detail={
+                "minor": minor,
+                "suitability_passed": suitable,
+                "emergency_contact_authorised": intake.emergency_contact_authorised,
+            },
+        )
     return intake
 
 
@@ -106,7 +135,8 @@ def code_word_set(*, client, code_word: str, request=None) -> CodeWord:
     normalised = " ".join(code_word.split()).casefold()
     with transaction.atomic():
         row, _created = CodeWord.objects.update_or_create(
-            client=client, defaults={"hashed": make_password(normalised), "set_at": now()})
+            client=client, defaults={"hashed": make_password(normalised), "set_at": now()}
+        )
         audit_record(actor=client, action="code_word.set", target=row, subject=client, request=request)
     return row
 
@@ -135,10 +165,17 @@ def code_word_check(*, session, attempt: str, actor=None, request=None) -> bool:
             normalised = " ".join((attempt or "").split()).casefold()
             matched = bool(row and normalised and check_password(normalised, row.hashed))
             CodeWordCheck.objects.create(client=client, session=session, matched=matched)
-            audit_record(actor=actor, action="code_word.checked", target=session, subject=client,
-                         request=request, detail={"matched": matched})
-            notify_user_on_commit(user_id=session.counselor_id,
-                                  payload={"type": "code_word.checked", "session_id": session.pk})
+            audit_record(
+                actor=actor,
+                action="code_word.checked",
+                target=session,
+                subject=client,
+                request=request,
+                detail={"matched": matched},
+            )
+            notify_user_on_commit(
+                user_id=session.counselor_id, payload={"type": "code_word.checked", "session_id": session.pk}
+            )
     if locked:
         raise CodeWordLocked
     return matched
@@ -151,24 +188,36 @@ def identity_document_upload(*, client, name: str, data: bytes, request=None) ->
     """
     if not client.is_client:
         raise PermissionDenied
-    found = check_document(name=name, data=data, max_bytes=settings.IDENTITY_DOCUMENT_MAX_BYTES,
-                           max_pixels=settings.IDENTITY_DOCUMENT_MAX_PIXELS)
+    found = check_document(
+        name=name,
+        data=data,
+        max_bytes=settings.IDENTITY_DOCUMENT_MAX_BYTES,
+        max_pixels=settings.IDENTITY_DOCUMENT_MAX_PIXELS,
+    )
     ref = uuid.uuid4()
     with transaction.atomic():
         document = IdentityDocument(client=client, ref=ref, content_type=found.content_type, size_bytes=len(data))
         document.content_sealed = seal(owner_id=client.pk, plaintext=data, context=document.aad)
         document.save()
         # A new upload replaces a pending one: the queue holds one document per client.
-        for old in IdentityDocument.objects.filter(client=client, status=IdentityDocumentStatus.PENDING,
-                                                   destroyed_at__isnull=True).exclude(pk=document.pk):
+        for old in IdentityDocument.objects.filter(
+            client=client, status=IdentityDocumentStatus.PENDING, destroyed_at__isnull=True
+        ).exclude(pk=document.pk):
             _destroy(document=old, reason="replaced")
-        audit_record(actor=client, action="identity_document.uploaded", target=document, subject=client,
-                     request=request, detail={"content_type": found.content_type, "size_bytes": len(data)})
+        audit_record(
+            actor=client,
+            action="identity_document.uploaded",
+            target=document,
+            subject=client,
+            request=request,
+            detail={"content_type": found.content_type, "size_bytes": len(data)},
+        )
     return document
 
 
-def identity_document_review(*, document: IdentityDocument, reviewer, verified: bool, reason: str = "",
-                             request=None) -> IdentityDocument:
+def identity_document_review(
+    *, document: IdentityDocument, reviewer, verified: bool, reason: str = "", request=None
+) -> IdentityDocument:
     """Verify or reject a pending document, once. A rejection needs a reason the client will read."""
     if not reviewer.is_admin:
         raise PermissionDenied
@@ -176,16 +225,24 @@ def identity_document_review(*, document: IdentityDocument, reviewer, verified: 
         raise ValidationError(_("Say why the document is rejected; the client will see it."))
     status = IdentityDocumentStatus.VERIFIED if verified else IdentityDocumentStatus.REJECTED
     with transaction.atomic():
-        claimed = IdentityDocument.objects.filter(pk=document.pk, status=IdentityDocumentStatus.PENDING,
-                                                  destroyed_at__isnull=True).update(
-            status=status, reviewed_by=reviewer, reviewed_at=now(), rejection_reason="" if verified else reason.strip())
+        claimed = IdentityDocument.objects.filter(
+            pk=document.pk, status=IdentityDocumentStatus.PENDING, destroyed_at__isnull=True
+        ).update(
+            status=status, reviewed_by=reviewer, reviewed_at=now(), rejection_reason="" if verified else reason.strip()
+        )
         if not claimed:
             raise ValidationError(_("This document was already reviewed."))
         document.refresh_from_db()
-        audit_record(actor=reviewer, action=f"identity_document.{status}", target=document,
-                     subject=document.client_id, request=request)
-        notify_user_on_commit(user_id=document.client_id,
-                              payload={"type": "identity_document.reviewed", "status": str(status)})
+        audit_record(
+            actor=reviewer,
+            action=f"identity_document.{status}",
+            target=document,
+            subject=document.client_id,
+            request=request,
+        )
+        notify_user_on_commit(
+            user_id=document.client_id, payload={"type": "identity_document.reviewed", "status": str(status)}
+        )
     return document
 
 
@@ -194,17 +251,28 @@ def identity_document_content(*, document: IdentityDocument, viewer, request=Non
     if not viewer.is_admin:
         raise PermissionDenied
     with transaction.atomic():
-        audit_record(actor=viewer, action="identity_document.viewed", target=document, subject=document.client_id,
-                     request=request)
+        audit_record(
+            actor=viewer,
+            action="identity_document.viewed",
+            target=document,
+            subject=document.client_id,
+            request=request,
+        )
     return open_sealed(owner_id=document.client_id, sealed=document.content_sealed, context=document.aad)
 
 
 def _destroy(*, document: IdentityDocument, reason: str) -> bool:
     done = IdentityDocument.objects.filter(pk=document.pk, destroyed_at__isnull=True).update(
-        content_sealed=None, destroyed_at=now())
+        content_sealed=None, destroyed_at=now()
+    )
     if done:
-        audit_record(actor=None, action="identity_document.destroyed", target=document,
-                     subject=document.client_id, detail={"reason": reason})
+        audit_record(
+            actor=None,
+            action="identity_document.destroyed",
+            target=document,
+            subject=document.client_id,
+            detail={"reason": reason},
+        )
     return bool(done)
 
 
@@ -216,13 +284,17 @@ def identity_documents_destroy(*, batch_size: int = 200) -> int:
     cutoff = now() - timedelta(days=settings.IDENTITY_DOCUMENT_KEEP_DAYS)
     destroyed = 0
     while True:
-        batch = list(IdentityDocument.objects.filter(
-            destroyed_at__isnull=True, reviewed_at__isnull=False, reviewed_at__lte=cutoff,
-        ).exclude(status=IdentityDocumentStatus.PENDING).order_by("id")[:batch_size])
+        batch = list(
+            IdentityDocument.objects.filter(
+                destroyed_at__isnull=True,
+                reviewed_at__isnull=False,
+                reviewed_at__lte=cutoff,
+            )
+            .exclude(status=IdentityDocumentStatus.PENDING)
+            .order_by("id")[:batch_size]
+        )
         for document in batch:
             with transaction.atomic():
                 destroyed += _destroy(document=document, reason="reviewed")
         if len(batch) < batch_size:
             return destroyed
-
-

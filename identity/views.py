@@ -16,24 +16,25 @@ from counseling.documents import DocumentRefused
 from counseling.permissions import admin_required, client_required
 from identity import services
 from identity.forms import IdentityDocumentForm, IntakeForm, ReviewForm
+from identity.numbers import emergency_numbers_by_country, emergency_numbers_for
 from identity.selectors import (
     access_identity_document,
     has_code_word,
     identity_documents_of,
     identity_gate,
-    intake_answers,
     identity_status_for,
+    intake_answers,
     intake_for,
     review_queue,
 )
-from identity.numbers import emergency_numbers_by_country, emergency_numbers_for
 
 REFUSAL_MESSAGES = {
     "empty": _("The file is empty."),
     "too_large": _("The file is too large."),
     "unsupported_type": _("Only photos (JPEG or PNG) and PDF files are accepted."),
-    "type_mismatch": _("The file's content does not match its name (for example a PDF named .jpg). "
-                       "Please upload the original file."),
+    "type_mismatch": _(
+        "The file's content does not match its name (for example a PDF named .jpg). Please upload the original file."
+    ),
     "too_many_pixels": _("The image is too large (too many pixels). Please send a smaller photo."),
     "damaged": _("The file seems damaged. Please take a new photo or scan."),
 }
@@ -60,16 +61,20 @@ def home(request):
             country, region = answers.get("country", ""), answers.get("region", "")
         except DecryptionError:
             messages.error(request, _("Your intake could not be read. Please fill it in again."))
-    return render(request, "identity/intake_home.html", {
-        "intake": intake,
-        "has_code_word": has_code_word(client=client),
-        "identity_status": identity_status_for(client=client),
-        "documents": identity_documents_of(client=client)[:5],
-        "gate": identity_gate(client=client),
-        "emergency_numbers": emergency_numbers_for(country=country or "ID", region=region),
-        "emergency_country": country or "ID",
-        "confirmation_hours": settings.LOCATION_CONFIRMATION_HOURS,
-    })
+    return render(
+        request,
+        "identity/intake_home.html",
+        {
+            "intake": intake,
+            "has_code_word": has_code_word(client=client),
+            "identity_status": identity_status_for(client=client),
+            "documents": identity_documents_of(client=client)[:5],
+            "gate": identity_gate(client=client),
+            "emergency_numbers": emergency_numbers_for(country=country or "ID", region=region),
+            "emergency_country": country or "ID",
+            "confirmation_hours": settings.LOCATION_CONFIRMATION_HOURS,
+        },
+    )
 
 
 @client_required
@@ -91,24 +96,32 @@ def intake_form(request):
     if request.method == "POST" and form.is_valid():
         try:
             services.intake_submit(
-                client=client, answers=form.answers(),
+                client=client,
+                answers=form.answers(),
                 emergency_contact_authorised=form.cleaned_data["emergency_contact_authorised"],
                 guardian_consent=form.cleaned_data.get("guardian_consent", False),
-                code_word=form.cleaned_data.get("code_word", ""), request=request)
+                code_word=form.cleaned_data.get("code_word", ""),
+                request=request,
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("Your intake is saved."))
             return redirect("intake:home")
     country = form["country"].value() or "ID"
-    return render(request, "identity/intake_form.html", {
-        "form": form, "editing": intake is not None,
-        "emergency_numbers": emergency_numbers_for(country=country, region=form["region"].value() or ""),
-        "emergency_country": country,
-        "emergency_places": emergency_numbers_by_country(),
-        "minor_policy": settings.MINOR_POLICY,
-        "age_of_majority": settings.AGE_OF_MAJORITY_DEFAULT,
-    })
+    return render(
+        request,
+        "identity/intake_form.html",
+        {
+            "form": form,
+            "editing": intake is not None,
+            "emergency_numbers": emergency_numbers_for(country=country, region=form["region"].value() or ""),
+            "emergency_country": country,
+            "emergency_places": emergency_numbers_by_country(),
+            "minor_policy": settings.MINOR_POLICY,
+            "age_of_majority": settings.AGE_OF_MAJORITY_DEFAULT,
+        },
+    )
 
 
 @client_required
@@ -121,8 +134,9 @@ def identity_upload(request):
             form.add_error("document", REFUSAL_MESSAGES["too_large"])
         else:
             try:
-                services.identity_document_upload(client=request.user, name=upload.name, data=upload.read(),
-                                                  request=request)
+                services.identity_document_upload(
+                    client=request.user, name=upload.name, data=upload.read(), request=request
+                )
             except DocumentRefused as refused:
                 form.add_error("document", REFUSAL_MESSAGES.get(refused.code, REFUSAL_MESSAGES["damaged"]))
             else:
@@ -143,9 +157,13 @@ def review_detail(request, identity_document_id: int):
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.identity_document_review(document=document, reviewer=request.user,
-                                              verified=form.cleaned_data["decision"] == "verify",
-                                              reason=form.cleaned_data["reason"], request=request)
+            services.identity_document_review(
+                document=document,
+                reviewer=request.user,
+                verified=form.cleaned_data["decision"] == "verify",
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -158,14 +176,24 @@ def review_detail(request, identity_document_id: int):
         # client data, so it is in the audit log.
         try:
             answers = intake_answers(intake)
-            intake_view = {"legal_name": answers.get("legal_name", ""),
-                           "date_of_birth": answers.get("date_of_birth", "")}
-            audit_record(actor=request.user, action="intake.viewed_for_review", target=intake,
-                         subject=document.client_id, request=request)
+            intake_view = {
+                "legal_name": answers.get("legal_name", ""),
+                "date_of_birth": answers.get("date_of_birth", ""),
+            }
+            audit_record(
+                actor=request.user,
+                action="intake.viewed_for_review",
+                target=intake,
+                subject=document.client_id,
+                request=request,
+            )
         except DecryptionError:
             intake_view = None
-    return render(request, "identity/identity_review_detail.html",
-                  {"document": document, "form": form, "intake_view": intake_view})
+    return render(
+        request,
+        "identity/identity_review_detail.html",
+        {"document": document, "form": form, "intake_view": intake_view},
+    )
 
 
 @admin_required

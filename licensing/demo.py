@@ -21,18 +21,32 @@ from licensing.services import licence_submit, licence_verify, privilege_record
 DEMO_PDF = b"%PDF-1.4\n% demo licence scan (not a real document)\n%%EOF\n"
 
 
-def _licence(*, counselor, admin, body: str, kind: str, number: str, place: str, scope: str, years_left=2,
-             days_left=None) -> Licence:
+def _licence(
+    *, counselor, admin, body: str, kind: str, number: str, place: str, scope: str, years_left=2, days_left=None
+) -> Licence:
     today = now().date()
     jurisdiction = Jurisdiction.objects.get(country=place.split("-", 1)[0], region=place if "-" in place else "")
     issuing_body = IssuingBody.objects.get(name=body)
-    row = licence_submit(counselor=counselor, submitted_by=counselor, issuing_body=issuing_body, kind=kind,
-                         number=number, jurisdiction=jurisdiction, scope=scope, valid_from=today - timedelta(days=400),
-                         expires_on=today + timedelta(days=days_left if days_left is not None else 365 * years_left),
-                         evidence=DEMO_PDF, evidence_filename=f"{number}.pdf")
-    licence_verify(licence=row, admin=admin, registry_reference=f"{issuing_body.registry_url} (number {number})",
-                   registry_finding="Demo: the register lists this number as active, name and dates match.",
-                   checked_at=now())
+    row = licence_submit(
+        counselor=counselor,
+        submitted_by=counselor,
+        issuing_body=issuing_body,
+        kind=kind,
+        number=number,
+        jurisdiction=jurisdiction,
+        scope=scope,
+        valid_from=today - timedelta(days=400),
+        expires_on=today + timedelta(days=days_left if days_left is not None else 365 * years_left),
+        evidence=DEMO_PDF,
+        evidence_filename=f"{number}.pdf",
+    )
+    licence_verify(
+        licence=row,
+        admin=admin,
+        registry_reference=f"{issuing_body.registry_url} (number {number})",
+        registry_finding="Demo: the register lists this number as active, name and dates match.",
+        checked_at=now(),
+    )
     return row
 
 
@@ -40,17 +54,48 @@ def demo_licences_seed(*, admin, sari, ben) -> None:
     """Idempotent: a counselor who already has licences is left alone."""
     with transaction.atomic():
         if not Licence.objects.filter(counselor=sari).exists():
-            _licence(counselor=sari, admin=admin, body="Konsil Kesehatan Indonesia (KKI)", kind="str",
-                     number="STR-PK 3471-2023-000123", place="ID", scope="Psikolog klinis (clinical psychology)")
-            _licence(counselor=sari, admin=admin, body="DPMPTSP Kota Yogyakarta (izin layanan psikologi)",
-                     kind="silp", number="SILP 503/0456/2024", place="ID-YO", days_left=50,
-                     scope="Layanan psikologi klinis, Kota Yogyakarta")
+            _licence(
+                counselor=sari,
+                admin=admin,
+                body="Konsil Kesehatan Indonesia (KKI)",
+                kind="str",
+                number="STR-PK 3471-2023-000123",
+                place="ID",
+                scope="Psikolog klinis (clinical psychology)",
+            )
+            _licence(
+                counselor=sari,
+                admin=admin,
+                body="DPMPTSP Kota Yogyakarta (izin layanan psikologi)",
+                kind="silp",
+                number="SILP 503/0456/2024",
+                place="ID-YO",
+                days_left=50,
+                scope="Layanan psikologi klinis, Kota Yogyakarta",
+            )
         if not Licence.objects.filter(counselor=ben).exists():
-            _licence(counselor=ben, admin=admin, body="Texas Behavioral Health Executive Council (LPC board)",
-                     kind="us_lpc", number="LPC 78421", place="US-TX", scope="Licensed Professional Counselor")
-            home = _licence(counselor=ben, admin=admin, body="Colorado DORA, State Board of LPC Examiners",
-                            kind="us_lpc", number="LPC.0019876", place="US-CO", scope="Licensed Professional Counselor")
-            privilege_record(admin=admin, home_licence=home,
-                             agreement=PracticeAgreement.objects.get(name="Counseling Compact (US)"),
-                             jurisdiction=Jurisdiction.objects.get(country="US", region="US-KS"),
-                             privilege_number="PTP-KS-000321")
+            _licence(
+                counselor=ben,
+                admin=admin,
+                body="Texas Behavioral Health Executive Council (LPC board)",
+                kind="us_lpc",
+                number="LPC 78421",
+                place="US-TX",
+                scope="Licensed Professional Counselor",
+            )
+            home = _licence(
+                counselor=ben,
+                admin=admin,
+                body="Colorado DORA, State Board of LPC Examiners",
+                kind="us_lpc",
+                number="LPC.0019876",
+                place="US-CO",
+                scope="Licensed Professional Counselor",
+            )
+            privilege_record(
+                admin=admin,
+                home_licence=home,
+                agreement=PracticeAgreement.objects.get(name="Counseling Compact (US)"),
+                jurisdiction=Jurisdiction.objects.get(country="US", region="US-KS"),
+                privilege_number="PTP-KS-000321",
+            )

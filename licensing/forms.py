@@ -16,21 +16,32 @@ class JurisdictionChoiceField(forms.ModelChoiceField):
 
 
 class LicenceSubmitForm(forms.Form):
-    issuing_body = forms.ModelChoiceField(label=_("Issuing body"), queryset=IssuingBody.objects.all(),
-                                          help_text=_("Missing? Ask an admin to add it, with its public register."))
+    issuing_body = forms.ModelChoiceField(
+        label=_("Issuing body"),
+        queryset=IssuingBody.objects.all(),
+        help_text=_("Missing? Ask an admin to add it, with its public register."),
+    )
     kind = forms.ChoiceField(label=_("Kind of licence"), choices=LicenceKind.choices)
     number = forms.CharField(label=_("Licence number"), max_length=80)
     jurisdiction = JurisdictionChoiceField(
-        label=_("Where it allows you to practise"), queryset=Jurisdiction.objects.all(),
-        help_text=_("Choose the country if the licence is valid nationwide, the region if only there."))
-    scope = forms.CharField(label=_("Scope of practice"), max_length=300, required=False,
-                            help_text=_("As written on the licence, e.g. clinical psychology services."))
+        label=_("Where it allows you to practise"),
+        queryset=Jurisdiction.objects.all(),
+        help_text=_("Choose the country if the licence is valid nationwide, the region if only there."),
+    )
+    scope = forms.CharField(
+        label=_("Scope of practice"),
+        max_length=300,
+        required=False,
+        help_text=_("As written on the licence, e.g. clinical psychology services."),
+    )
     valid_from = forms.DateField(label=_("Valid from"), widget=DateInput)
-    expires_on = forms.DateField(label=_("Expires on"), widget=DateInput,
-                                 help_text=_("The last day the licence is valid."))
-    evidence = forms.FileField(label=_("Scan or PDF of the licence"),
-                               help_text=_("PDF, PNG or JPEG, at most 5 MB. Stored encrypted; only admins "
-                                           "checking your licence can open it."))
+    expires_on = forms.DateField(
+        label=_("Expires on"), widget=DateInput, help_text=_("The last day the licence is valid.")
+    )
+    evidence = forms.FileField(
+        label=_("Scan or PDF of the licence"),
+        help_text=_("PDF, PNG or JPEG, at most 5 MB. Stored encrypted; only admins checking your licence can open it."),
+    )
 
     def clean_evidence(self):
         upload = self.cleaned_data["evidence"]
@@ -53,21 +64,34 @@ class LicenceSubmitForm(forms.Form):
 
 
 class VerificationForm(forms.Form):
-    DECISIONS = [("verify", _("Verify: the register confirms this licence")),
-                 ("reject", _("Reject: the register does not confirm it"))]
+    DECISIONS = [
+        ("verify", _("Verify: the register confirms this licence")),
+        ("reject", _("Reject: the register does not confirm it")),
+    ]
 
     registry_reference = forms.CharField(
-        label=_("Register reference or link checked"), max_length=300,
-        help_text=_("The page or record you looked at on the issuing body's register."))
-    registry_finding = forms.CharField(label=_("What the register said"), widget=forms.Textarea(attrs={"rows": 3}),
-                                       help_text=_("Name, number, status and dates as shown there."))
-    checked_at = forms.DateTimeField(label=_("When you checked (UTC)"), initial=now,
-                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                format="%Y-%m-%dT%H:%M"),
-                                     input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"])
+        label=_("Register reference or link checked"),
+        max_length=300,
+        help_text=_("The page or record you looked at on the issuing body's register."),
+    )
+    registry_finding = forms.CharField(
+        label=_("What the register said"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Name, number, status and dates as shown there."),
+    )
+    checked_at = forms.DateTimeField(
+        label=_("When you checked (UTC)"),
+        initial=now,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
+    )
     decision = forms.ChoiceField(label=_("Decision"), choices=[("", _("Choose…")), *DECISIONS])
-    reason = forms.CharField(label=_("Reason (required to reject; shown to the counselor)"), max_length=500,
-                             required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason (required to reject; shown to the counselor)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -85,8 +109,9 @@ class StateChangeForm(forms.Form):
 
 class PrivilegeForm(forms.Form):
     agreement = forms.ModelChoiceField(label=_("Practice agreement"), queryset=PracticeAgreement.objects.all())
-    jurisdiction = JurisdictionChoiceField(label=_("Privilege to practise in"),
-                                           queryset=Jurisdiction.objects.exclude(region=""))
+    jurisdiction = JurisdictionChoiceField(
+        label=_("Privilege to practise in"), queryset=Jurisdiction.objects.exclude(region="")
+    )
     privilege_number = forms.CharField(label=_("Privilege number"), max_length=80, required=False)
 
 

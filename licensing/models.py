@@ -100,12 +100,14 @@ class Licence(models.Model):
     """
 
     counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="licences")
-    issuing_body = models.ForeignKey(IssuingBody, on_delete=models.PROTECT, related_name="licences",
-                                     verbose_name=_("issuing body"))
+    issuing_body = models.ForeignKey(
+        IssuingBody, on_delete=models.PROTECT, related_name="licences", verbose_name=_("issuing body")
+    )
     kind = models.CharField(_("kind"), max_length=32, choices=LicenceKind.choices)
     number = models.CharField(_("licence number"), max_length=80)
-    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="licences",
-                                     verbose_name=_("jurisdiction"))
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="licences", verbose_name=_("jurisdiction")
+    )
     scope = models.CharField(_("scope of practice"), max_length=300, blank=True)
     valid_from = models.DateField(_("valid from"))
     expires_on = models.DateField(_("expires on"), help_text=_("The last day the licence is valid."))
@@ -117,8 +119,9 @@ class Licence(models.Model):
     state_reason = models.CharField(max_length=500, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(default=now)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                   null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     # Set once each by the daily expiry job (claimed with a conditional update, so never twice).
     warned_60_at = models.DateTimeField(null=True, blank=True)
@@ -176,7 +179,8 @@ class PracticeAgreement(models.Model):
     name = models.CharField(_("name"), max_length=160, unique=True)
     url = models.URLField(_("website"), max_length=300, blank=True)
     licence_kinds = models.CharField(
-        max_length=200, help_text="Comma-separated licence kinds the agreement covers, e.g. us_lpc")
+        max_length=200, help_text="Comma-separated licence kinds the agreement covers, e.g. us_lpc"
+    )
     members = models.ManyToManyField(Jurisdiction, related_name="agreements", blank=True)
 
     class Meta:
@@ -207,8 +211,11 @@ class CompactPrivilege(models.Model):
 
     class Meta:
         ordering = ["counselor", "jurisdiction"]
-        constraints = [models.UniqueConstraint(fields=["home_licence", "jurisdiction"],
-                                               name="privilege_once_per_licence_and_place")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["home_licence", "jurisdiction"], name="privilege_once_per_licence_and_place"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"privilege of {self.counselor_id} in {self.jurisdiction.code} via {self.agreement}"

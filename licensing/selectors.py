@@ -15,8 +15,14 @@ from counseling.models import AuditEntry, Role, User
 from licensing.models import CompactPrivilege, Jurisdiction, LapseNotice, Licence, LicenceState
 
 # When several licences cover the place and none is valid, the reason shown is the most serious one.
-_REFUSAL_ORDER = ["licence_revoked", "licence_suspended", "licence_expired", "licence_unverified",
-                  "licence_not_yet_valid", "licence_rejected"]
+_REFUSAL_ORDER = [
+    "licence_revoked",
+    "licence_suspended",
+    "licence_expired",
+    "licence_unverified",
+    "licence_not_yet_valid",
+    "licence_rejected",
+]
 
 
 def _day(at: datetime) -> date:
@@ -50,8 +56,12 @@ def _privilege_refusal(privilege: CompactPrivilege, day: date) -> str:
     home = privilege.home_licence
     agreement = privilege.agreement
     member_ids = {j.pk for j in agreement.members.all()}
-    if (home.counselor_id != privilege.counselor_id or not agreement.covers_kind(home.kind)
-            or home.jurisdiction_id not in member_ids or privilege.jurisdiction_id not in member_ids):
+    if (
+        home.counselor_id != privilege.counselor_id
+        or not agreement.covers_kind(home.kind)
+        or home.jurisdiction_id not in member_ids
+        or privilege.jurisdiction_id not in member_ids
+    ):
         return "no_licence_there"
     return _licence_refusal(home, day)
 
@@ -80,12 +90,16 @@ def jurisdiction_gate(*, counselor, country: str, region: str = "", at: datetime
     country = (country or "").strip().upper()
     region = (region or "").strip().upper()
     if not country:
-        return GateResult.refuse("location_unknown", refusal_message("location_unknown"),
-                                 reverse("licensing:directory"))
+        return GateResult.refuse(
+            "location_unknown", refusal_message("location_unknown"), reverse("licensing:directory")
+        )
     covering = Q(jurisdiction__country=country) & (Q(jurisdiction__region="") | Q(jurisdiction__region=region))
     licences = Licence.objects.filter(covering, counselor_id=counselor.pk)
-    privileges = (CompactPrivilege.objects.filter(covering, counselor_id=counselor.pk)
-                  .select_related("home_licence", "agreement").prefetch_related("agreement__members"))
+    privileges = (
+        CompactPrivilege.objects.filter(covering, counselor_id=counselor.pk)
+        .select_related("home_licence", "agreement")
+        .prefetch_related("agreement__members")
+    )
     return _decide(licences=licences, privileges=privileges, day=_day(at))
 
 
@@ -113,8 +127,12 @@ def jurisdiction_choices() -> QuerySet[Jurisdiction]:
 
 def jurisdiction_name(*, country: str, region: str) -> str:
     """The name of a region ("DI Yogyakarta" for ID-YO), or "" when it is not a known jurisdiction."""
-    return Jurisdiction.objects.filter(country=country.upper(), region=region.upper()).values_list(
-        "name", flat=True).first() or ""
+    return (
+        Jurisdiction.objects.filter(country=country.upper(), region=region.upper())
+        .values_list("name", flat=True)
+        .first()
+        or ""
+    )
 
 
 def valid_jurisdiction(*, country: str, region: str = "") -> bool:
@@ -124,7 +142,8 @@ def valid_jurisdiction(*, country: str, region: str = "") -> bool:
     if region and not region.startswith(country + "-"):
         return False
     return Jurisdiction.objects.filter(country=country, region=region).exists() or (
-        bool(region) and Jurisdiction.objects.filter(country=country, region="").exists())
+        bool(region) and Jurisdiction.objects.filter(country=country, region="").exists()
+    )
 
 
 @dataclass
@@ -151,15 +170,20 @@ def _valid_licence_filter(day: date) -> Q:
 def public_licences(*, counselor, at: datetime) -> list[Licence]:
     """Verified licences valid today: what a profile may show publicly."""
     day = _day(at)
-    return list(Licence.objects.filter(_valid_licence_filter(day), counselor=counselor)
-                .select_related("issuing_body", "jurisdiction").order_by("jurisdiction__country", "kind"))
+    return list(
+        Licence.objects.filter(_valid_licence_filter(day), counselor=counselor)
+        .select_related("issuing_body", "jurisdiction")
+        .order_by("jurisdiction__country", "kind")
+    )
 
 
 def public_privileges(*, counselor, at: datetime) -> list[CompactPrivilege]:
     day = _day(at)
-    rows = (CompactPrivilege.objects.filter(counselor=counselor, revoked_at__isnull=True)
-            .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
-            .prefetch_related("agreement__members"))
+    rows = (
+        CompactPrivilege.objects.filter(counselor=counselor, revoked_at__isnull=True)
+        .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
+        .prefetch_related("agreement__members")
+    )
     return [p for p in rows if not _privilege_refusal(p, day)]
 
 
@@ -173,29 +197,44 @@ def directory_entries(*, at: datetime, country: str = "", region: str = "") -> l
     day = _day(at)
     country, region = (country or "").strip().upper(), (region or "").strip().upper()
     all_licences = Licence.objects.select_related("issuing_body", "jurisdiction").order_by(
-        "jurisdiction__country", "kind")
-    all_privileges = (CompactPrivilege.objects.select_related("jurisdiction", "agreement",
-                                                              "home_licence__jurisdiction")
-                      .prefetch_related("agreement__members"))
-    counselors = (User.objects.filter(role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False,
-                                      licences__in=Licence.objects.filter(_valid_licence_filter(day)))
-                  .distinct().select_related("counselor_profile")
-                  .prefetch_related(Prefetch("licences", queryset=all_licences, to_attr="all_licences"),
-                                    Prefetch("privileges", queryset=all_privileges, to_attr="all_privileges"))
-                  .order_by("counselor_profile__display_name"))
+        "jurisdiction__country", "kind"
+    )
+    all_privileges = CompactPrivilege.objects.select_related(
+        "jurisdiction", "agreement", "home_licence__jurisdiction"
+    ).prefetch_related("agreement__members")
+    counselors = (
+        User.objects.filter(
+            role=Role.COUNSELOR,
+            is_active=True,
+            counselor_profile__isnull=False,
+            licences__in=Licence.objects.filter(_valid_licence_filter(day)),
+        )
+        .distinct()
+        .select_related("counselor_profile")
+        .prefetch_related(
+            Prefetch("licences", queryset=all_licences, to_attr="all_licences"),
+            Prefetch("privileges", queryset=all_privileges, to_attr="all_privileges"),
+        )
+        .order_by("counselor_profile__display_name")
+    )
     entries = []
     for counselor in counselors:
         valid_privileges = [p for p in counselor.all_privileges if not _privilege_refusal(p, day)]
-        entry = DirectoryEntry(counselor=counselor,
-                               licences=[li for li in counselor.all_licences if li.is_valid_on(day)],
-                               privileges=valid_privileges)
+        entry = DirectoryEntry(
+            counselor=counselor,
+            licences=[li for li in counselor.all_licences if li.is_valid_on(day)],
+            privileges=valid_privileges,
+        )
         if country:
             entry.gate = _decide(
-                licences=[li for li in counselor.all_licences
-                          if li.jurisdiction.covers(country=country, region=region)],
-                privileges=[p for p in counselor.all_privileges
-                            if p.jurisdiction.covers(country=country, region=region)],
-                day=day)
+                licences=[
+                    li for li in counselor.all_licences if li.jurisdiction.covers(country=country, region=region)
+                ],
+                privileges=[
+                    p for p in counselor.all_privileges if p.jurisdiction.covers(country=country, region=region)
+                ],
+                day=day,
+            )
         entries.append(entry)
     # Bookable first, then by name: a client sees who can help them before who cannot.
     entries.sort(key=lambda e: (not e.bookable, e.profile.display_name.lower()))
@@ -204,9 +243,11 @@ def directory_entries(*, at: datetime, country: str = "", region: str = "") -> l
 
 def access_counselor_public(*, counselor_id: int) -> User:
     """An active counselor's public profile; anything else is 404."""
-    counselor = (User.objects.filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True,
-                                     counselor_profile__isnull=False)
-                 .select_related("counselor_profile").first())
+    counselor = (
+        User.objects.filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
+        .select_related("counselor_profile")
+        .first()
+    )
     if counselor is None:
         raise Http404
     return counselor
@@ -214,9 +255,13 @@ def access_counselor_public(*, counselor_id: int) -> User:
 
 def access_licence(*, user, licence_id: int) -> Licence:
     """The licence if `user` is an admin or the counselor who holds it, else 404."""
-    licence = (Licence.objects.select_related("counselor__counselor_profile", "issuing_body", "jurisdiction",
-                                              "submitted_by", "decided_by")
-               .filter(pk=licence_id).first())
+    licence = (
+        Licence.objects.select_related(
+            "counselor__counselor_profile", "issuing_body", "jurisdiction", "submitted_by", "decided_by"
+        )
+        .filter(pk=licence_id)
+        .first()
+    )
     if licence is None or not user.is_authenticated:
         raise Http404
     if user.role == Role.ADMIN or (user.role == Role.COUNSELOR and licence.counselor_id == user.pk):
@@ -225,25 +270,33 @@ def access_licence(*, user, licence_id: int) -> Licence:
 
 
 def verification_queue() -> QuerySet[Licence]:
-    return (Licence.objects.filter(state=LicenceState.SUBMITTED)
-            .select_related("counselor__counselor_profile", "issuing_body", "jurisdiction", "submitted_by")
-            .order_by("submitted_at"))
+    return (
+        Licence.objects.filter(state=LicenceState.SUBMITTED)
+        .select_related("counselor__counselor_profile", "issuing_body", "jurisdiction", "submitted_by")
+        .order_by("submitted_at")
+    )
 
 
 def licences_recently_decided(*, limit: int = 20) -> QuerySet[Licence]:
-    return (Licence.objects.exclude(state=LicenceState.SUBMITTED)
-            .select_related("counselor__counselor_profile", "issuing_body", "jurisdiction", "decided_by")
-            .order_by("-state_changed_at")[:limit])
+    return (
+        Licence.objects.exclude(state=LicenceState.SUBMITTED)
+        .select_related("counselor__counselor_profile", "issuing_body", "jurisdiction", "decided_by")
+        .order_by("-state_changed_at")[:limit]
+    )
 
 
 def counselor_licences(*, counselor) -> QuerySet[Licence]:
-    return (Licence.objects.filter(counselor=counselor).select_related("issuing_body", "jurisdiction")
-            .order_by("-submitted_at"))
+    return (
+        Licence.objects.filter(counselor=counselor)
+        .select_related("issuing_body", "jurisdiction")
+        .order_by("-submitted_at")
+    )
 
 
 def counselor_privileges(*, counselor) -> QuerySet[CompactPrivilege]:
-    return (CompactPrivilege.objects.filter(counselor=counselor)
-            .select_related("jurisdiction", "agreement", "home_licence__jurisdiction"))
+    return CompactPrivilege.objects.filter(counselor=counselor).select_related(
+        "jurisdiction", "agreement", "home_licence__jurisdiction"
+    )
 
 
 def licence_history(*, licence: Licence):
@@ -252,7 +305,6 @@ def licence_history(*, licence: Licence):
 
 
 def open_lapse_notices(*, client) -> QuerySet[LapseNotice]:
-    return (LapseNotice.objects.filter(client=client, dismissed_at__isnull=True)
-            .select_related("counselor__counselor_profile", "licence__jurisdiction"))
-
-
+    return LapseNotice.objects.filter(client=client, dismissed_at__isnull=True).select_related(
+        "counselor__counselor_profile", "licence__jurisdiction"
+    )

@@ -19,5 +19,9 @@ def licence_expiry_sweep_task(at: str | None = None) -> dict:
     if moment is None or moment.tzinfo is None:
         raise ValueError("at must be an aware ISO 8601 datetime")
     report = licences_expiry_sweep(at=moment)
-    return {"expired": report.expired, "warned_60": report.warned_60, "warned_14": report.warned_14,
-            "clients_notified": report.clients_notified}
+    return {
+        "expired": report.expired,
+        "warned_60": report.warned_60,
+        "warned_14": report.warned_14,
+        "clients_notified": report.clients_notified,
+    }

@@ -68,10 +68,19 @@ def directory(request):
     if request.user.is_authenticated and request.user.role == Role.CLIENT:
         notices = list(selectors.open_lapse_notices(client=request.user))
     form = LocationForm(initial={"place": region or country})
-    return render(request, "licensing/directory.html", {
-        "entries": entries, "form": form, "country": country, "region": region, "location_source": source,
-        "place_name": _place_name(country, region) if country else "", "lapse_notices": notices,
-    })
+    return render(
+        request,
+        "licensing/directory.html",
+        {
+            "entries": entries,
+            "form": form,
+            "country": country,
+            "region": region,
+            "location_source": source,
+            "place_name": _place_name(country, region) if country else "",
+            "lapse_notices": notices,
+        },
+    )
 
 
 def counselor_profile(request, user_id: int):
@@ -79,17 +88,24 @@ def counselor_profile(request, user_id: int):
     counselor = selectors.access_counselor_public(counselor_id=user_id)
     (country, region), source = _visitor_location(request)
     at = now()
-    gate = selectors.jurisdiction_gate(counselor=counselor, country=country, region=region, at=at) \
-        if country else None
-    return render(request, "licensing/profile.html", {
-        "counselor": counselor, "profile": counselor.counselor_profile,
-        "licences": selectors.public_licences(counselor=counselor, at=at),
-        "privileges": selectors.public_privileges(counselor=counselor, at=at),
-        "gate": gate, "country": country, "region": region, "location_source": source,
-        "place_name": _place_name(country, region) if country else "",
-        "booking_template": _booking_template() if gate else "",
-        "booking_url": _booking_url(counselor) if gate else "",
-    })
+    gate = selectors.jurisdiction_gate(counselor=counselor, country=country, region=region, at=at) if country else None
+    return render(
+        request,
+        "licensing/profile.html",
+        {
+            "counselor": counselor,
+            "profile": counselor.counselor_profile,
+            "licences": selectors.public_licences(counselor=counselor, at=at),
+            "privileges": selectors.public_privileges(counselor=counselor, at=at),
+            "gate": gate,
+            "country": country,
+            "region": region,
+            "location_source": source,
+            "place_name": _place_name(country, region) if country else "",
+            "booking_template": _booking_template() if gate else "",
+            "booking_url": _booking_url(counselor) if gate else "",
+        },
+    )
 
 
 BOOKING_TEMPLATE = "sessions/_book_button.html"
@@ -126,27 +142,47 @@ def my_licences(request):
         data = form.cleaned_data
         try:
             services.licence_submit(
-                counselor=request.user, submitted_by=request.user, issuing_body=data["issuing_body"],
-                kind=data["kind"], number=data["number"], jurisdiction=data["jurisdiction"], scope=data["scope"],
-                valid_from=data["valid_from"], expires_on=data["expires_on"], evidence=form.evidence_bytes,
-                evidence_filename=data["evidence"].name, request=request)
+                counselor=request.user,
+                submitted_by=request.user,
+                issuing_body=data["issuing_body"],
+                kind=data["kind"],
+                number=data["number"],
+                jurisdiction=data["jurisdiction"],
+                scope=data["scope"],
+                valid_from=data["valid_from"],
+                expires_on=data["expires_on"],
+                evidence=form.evidence_bytes,
+                evidence_filename=data["evidence"].name,
+                request=request,
+            )
         except services.LicenceError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("Licence submitted. An admin will check it against the issuing "
-                                        "body's register."))
+            messages.success(
+                request, _("Licence submitted. An admin will check it against the issuing body's register.")
+            )
             return redirect("licensing:my_licences")
-    return render(request, "licensing/my_licences.html", {
-        "form": form, "licences": selectors.counselor_licences(counselor=request.user),
-        "privileges": selectors.counselor_privileges(counselor=request.user),
-    })
+    return render(
+        request,
+        "licensing/my_licences.html",
+        {
+            "form": form,
+            "licences": selectors.counselor_licences(counselor=request.user),
+            "privileges": selectors.counselor_privileges(counselor=request.user),
+        },
+    )
 
 
 @admin_required
 def queue(request):
-    return render(request, "licensing/queue.html", {
-        "pending": selectors.verification_queue(), "recent": selectors.licences_recently_decided(),
-    })
+    return render(
+        request,
+        "licensing/queue.html",
+        {
+            "pending": selectors.verification_queue(),
+            "recent": selectors.licences_recently_decided(),
+        },
+    )
 
 
 @admin_required
@@ -165,27 +201,36 @@ def review(request, licence_id: int):
             elif action == "state":
                 state_form = StateChangeForm(request.POST, prefix="state")
                 if state_form.is_valid():
-                    change = {"suspend": services.licence_suspend, "revoke": services.licence_revoke,
-                              "reinstate": services.licence_reinstate}[state_form.cleaned_data["action"]]
-                    change(licence=licence, admin=request.user, reason=state_form.cleaned_data["reason"],
-                           request=request)
+                    change = {
+                        "suspend": services.licence_suspend,
+                        "revoke": services.licence_revoke,
+                        "reinstate": services.licence_reinstate,
+                    }[state_form.cleaned_data["action"]]
+                    change(
+                        licence=licence, admin=request.user, reason=state_form.cleaned_data["reason"], request=request
+                    )
                     messages.success(request, _("Licence state changed."))
                     return redirect("licensing:review", licence_id=licence.pk)
             elif action == "privilege":
                 privilege_form = PrivilegeForm(request.POST, prefix="privilege")
                 if privilege_form.is_valid():
-                    services.privilege_record(admin=request.user, home_licence=licence,
-                                              request=request, **privilege_form.cleaned_data)
+                    services.privilege_record(
+                        admin=request.user, home_licence=licence, request=request, **privilege_form.cleaned_data
+                    )
                     messages.success(request, _("Privilege recorded."))
                     return redirect("licensing:review", licence_id=licence.pk)
             elif action == "revoke-privilege":
                 privilege_id = request.POST.get("privilege_id", "")
-                privilege = CompactPrivilege.objects.filter(pk=int(privilege_id), home_licence=licence).first() \
-                    if privilege_id.isdigit() else None
+                privilege = (
+                    CompactPrivilege.objects.filter(pk=int(privilege_id), home_licence=licence).first()
+                    if privilege_id.isdigit()
+                    else None
+                )
                 if privilege is None:
                     raise Http404
-                services.privilege_revoke(admin=request.user, privilege=privilege,
-                                          reason=request.POST.get("reason", ""), request=request)
+                services.privilege_revoke(
+                    admin=request.user, privilege=privilege, reason=request.POST.get("reason", ""), request=request
+                )
                 messages.success(request, _("Privilege revoked."))
                 return redirect("licensing:review", licence_id=licence.pk)
         except services.VerificationRefused as exc:
@@ -193,19 +238,32 @@ def review(request, licence_id: int):
         except services.LicenceError as exc:
             messages.error(request, str(exc))
         licence.refresh_from_db()
-    return render(request, "licensing/review.html", {
-        "licence": licence, "verification_form": verification_form, "state_form": state_form,
-        "privilege_form": privilege_form, "checks": licence.checks.select_related("checked_by"),
-        "history": selectors.licence_history(licence=licence),
-        "privileges": licence.privileges.select_related("jurisdiction", "agreement"),
-        "may_decide": not services.four_eyes_refusal(licence=licence, actor=request.user),
-    })
+    return render(
+        request,
+        "licensing/review.html",
+        {
+            "licence": licence,
+            "verification_form": verification_form,
+            "state_form": state_form,
+            "privilege_form": privilege_form,
+            "checks": licence.checks.select_related("checked_by"),
+            "history": selectors.licence_history(licence=licence),
+            "privileges": licence.privileges.select_related("jurisdiction", "agreement"),
+            "may_decide": not services.four_eyes_refusal(licence=licence, actor=request.user),
+        },
+    )
 
 
 def _decide(request, licence, data):
-    common = {"licence": licence, "admin": request.user, "registry_reference": data["registry_reference"],
-              "registry_finding": data["registry_finding"], "checked_at": data["checked_at"],
-              "reason": data["reason"], "request": request}
+    common = {
+        "licence": licence,
+        "admin": request.user,
+        "registry_reference": data["registry_reference"],
+        "registry_finding": data["registry_finding"],
+        "checked_at": data["checked_at"],
+        "reason": data["reason"],
+        "request": request,
+    }
     if data["decision"] == "verify":
         services.licence_verify(**common)
         messages.success(request, _("Licence verified."))
@@ -220,8 +278,9 @@ def evidence(request, licence_id: int):
     """The evidence document, to an admin only, never cached; each view is audit-logged."""
     licence = selectors.access_licence(user=request.user, licence_id=licence_id)
     try:
-        data, filename, content_type = services.licence_evidence_read(licence=licence, viewer=request.user,
-                                                                      request=request)
+        data, filename, content_type = services.licence_evidence_read(
+            licence=licence, viewer=request.user, request=request
+        )
     except services.LicenceError as exc:
         raise Http404 from exc
     except DecryptionError:

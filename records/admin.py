@@ -10,8 +10,15 @@ from records.models import ErasureRequest, LegalHold, RetentionRule, RetentionTo
 
 @admin.register(RetentionRule)
 class RetentionRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "region", "years_after_last_contact", "age_of_majority",
-                    "years_after_majority", "is_active"]
+    list_display = [
+        "name",
+        "country",
+        "region",
+        "years_after_last_contact",
+        "age_of_majority",
+        "years_after_majority",
+        "is_active",
+    ]
     list_filter = ["country", "is_active"]
 
 

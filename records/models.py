@@ -35,11 +35,16 @@ class RetentionRule(models.Model):
 class LegalHold(models.Model):
     """Stops every destruction of one client's data until released (litigation, investigation)."""
 
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="legal_holds",
-                               limit_choices_to={"role": "client"})
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="legal_holds",
+        limit_choices_to={"role": "client"},
+    )
     reason = models.CharField(_("reason (no clinical detail)"), max_length=200)
-    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                  related_name="+")
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     placed_at = models.DateTimeField(default=now)
     released_at = models.DateTimeField(null=True, blank=True)
 
@@ -84,15 +89,17 @@ class ErasureRequest(models.Model):
         ERASE_NOW = "erase_now", _("Erase now")
         KEEP_UNTIL = "keep_until", _("Keep until a date")
 
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="erasure_requests")
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="erasure_requests"
+    )
     subject_id = models.BigIntegerField(db_index=True)
     requested_at = models.DateTimeField(default=now)
     decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
     keep_until = models.DateField(null=True, blank=True)
     rule = models.CharField(max_length=200, blank=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -32,11 +32,11 @@ from django.utils.translation import gettext_noop
 from counseling import clock
 from counseling.audit import audit_record
 from counseling.crypto import data_key_destroy
-from counseling.models import Role, User
-from records.models import ErasureRequest, LegalHold, RetentionRule, RetentionTombstone
 from counseling.mail import email_person, language_of
+from counseling.models import Role, User
 from counseling.notifications import notify_user_on_commit
 from records import tasks
+from records.models import ErasureRequest, LegalHold, RetentionRule, RetentionTombstone
 from records.registry import record_sources
 
 log = logging.getLogger(__name__)
@@ -90,12 +90,18 @@ def client_places(client_id: int) -> set[tuple[str, str]]:
 
 
 def applicable_rules(places: set[tuple[str, str]]) -> list[RetentionRule]:
-    rules = [rule for rule in RetentionRule.objects.filter(is_active=True)
-             if not rule.country or any(rule.country == country and rule.region in ("", region)
-                                        for country, region in places)]
+    rules = [
+        rule
+        for rule in RetentionRule.objects.filter(is_active=True)
+        if not rule.country
+        or any(rule.country == country and rule.region in ("", region) for country, region in places)
+    ]
     if not rules:
-        rules = [RetentionRule(name=DEFAULT_RULE_NAME, years_after_last_contact=7,
-                               age_of_majority=18, years_after_majority=3)]
+        rules = [
+            RetentionRule(
+                name=DEFAULT_RULE_NAME, years_after_last_contact=7, age_of_majority=18, years_after_majority=3
+            )
+        ]
     return rules
 
 
@@ -121,10 +127,14 @@ def _clients_with_last_contact():
     """Clients annotated with their last contact: the latest of what each app registered (the last message,
     the end of the last session), the last login and the sign-up."""
     joined = "date_joined"
-    contacts = [Coalesce(expression(OuterRef("pk")), joined)
-                for source in record_sources() for expression in source.last_contact]
+    contacts = [
+        Coalesce(expression(OuterRef("pk")), joined)
+        for source in record_sources()
+        for expression in source.last_contact
+    ]
     return User.objects.filter(role=Role.CLIENT).annotate(
-        last_contact=Greatest(*contacts, Coalesce("last_login", joined), joined))
+        last_contact=Greatest(*contacts, Coalesce("last_login", joined), joined)
+    )
 
 
 def _bulk_row_count(client_id: int) -> int:
@@ -146,29 +156,50 @@ def retention_due(*, at: datetime | None = None, limit: int = 1000) -> list[DueP
     held = LegalHold.objects.filter(client=OuterRef("pk"), released_at__isnull=True)
     gone = RetentionTombstone.objects.filter(subject_id=OuterRef("pk"))
     granted = ErasureRequest.objects.filter(client=OuterRef("pk"), decision=ErasureRequest.Decision.ERASE_NOW)
-    candidates = (_clients_with_last_contact().exclude(Exists(held)).exclude(Exists(gone))
-                  .annotate(granted=Exists(granted)).order_by("pk"))
+    candidates = (
+        _clients_with_last_contact()
+        .exclude(Exists(held))
+        .exclude(Exists(gone))
+        .annotate(granted=Exists(granted))
+        .order_by("pk")
+    )
     plans = []
     for client in candidates.iterator(chunk_size=500):
         if client.granted:
             request = ErasureRequest.objects.filter(client=client, decision=ErasureRequest.Decision.ERASE_NOW).first()
             rule, ended = f"erasure request #{request.pk}", today
         else:
-            duties = duties_for(last_contact=client.last_contact, birth_date=birth_date_of(client),
-                                rules=applicable_rules(client_places(client.pk)))
+            duties = duties_for(
+                last_contact=client.last_contact,
+                birth_date=birth_date_of(client),
+                rules=applicable_rules(client_places(client.pk)),
+            )
             if duties[0].until > today:
                 continue
             rule, ended = duties[0].rule, duties[0].until
-        plans.append(DuePlan(client_id=client.pk, rule=rule, retention_ended_on=ended,
-                             last_contact_at=client.last_contact,
-                             messages=_bulk_row_count(client.pk)))
+        plans.append(
+            DuePlan(
+                client_id=client.pk,
+                rule=rule,
+                retention_ended_on=ended,
+                last_contact_at=client.last_contact,
+                messages=_bulk_row_count(client.pk),
+            )
+        )
         if len(plans) >= limit:
             break
     return plans
 
 
-def client_shred(*, client_id: int, rule: str, retention_ended_on: date | None = None,
-                 last_contact_at: datetime | None = None, actor=None, at: datetime | None = None) -> bool:
+def client_shred(
+    *,
+    client_id: int,
+    rule: str,
+    retention_ended_on: date | None = None,
+    last_contact_at: datetime | None = None,
+    actor=None,
+    at: datetime | None = None,
+) -> bool:
     """Crypto-shred one client and leave the tombstone. False if held or already done. Safe to run twice.
 
     The tombstone's unique subject is the claim: of two runs, only one shreds and audits.
@@ -181,17 +212,29 @@ def client_shred(*, client_id: int, rule: str, retention_ended_on: date | None =
                 return False
             if not User.objects.filter(pk=client_id, role=Role.CLIENT).exists():
                 return False
-            _tomb, created = RetentionTombstone.objects.get_or_create(subject_id=client_id, defaults={
-                "destroyed_at": at, "destroyed_by": getattr(actor, "email", "") or "retention job", "rule": rule,
-                "retention_ended_on": retention_ended_on, "last_contact_at": last_contact_at})
+            _tomb, created = RetentionTombstone.objects.get_or_create(
+                subject_id=client_id,
+                defaults={
+                    "destroyed_at": at,
+                    "destroyed_by": getattr(actor, "email", "") or "retention job",
+                    "rule": rule,
+                    "retention_ended_on": retention_ended_on,
+                    "last_contact_at": last_contact_at,
+                },
+            )
             if not created:
                 return False
             data_key_destroy(owner_id=client_id)
             # The account can no longer sign in; its rows go in the purge that follows.
             User.objects.filter(pk=client_id).update(is_active=False)
-            audit_record(actor=actor, action="retention.client_shredded", target_type="counseling.user",
-                         target_id=client_id, subject=client_id,
-                         detail={"rule": rule, "retention_ended_on": str(retention_ended_on or "")})
+            audit_record(
+                actor=actor,
+                action="retention.client_shredded",
+                target_type="counseling.user",
+                target_id=client_id,
+                subject=client_id,
+                detail={"rule": rule, "retention_ended_on": str(retention_ended_on or "")},
+            )
             transaction.on_commit(lambda: tasks.retention_purge_client.delay(client_id))
     except IntegrityError:
         return False
@@ -237,8 +280,14 @@ def client_purge_batch(*, client_id: int, batch_size: int = PURGE_BATCH_SIZE) ->
     with transaction.atomic():
         _delete_with_dependents(User.objects.filter(pk=client_id))
         RetentionTombstone.objects.filter(pk=tomb.pk).update(purged_at=clock.now())
-        audit_record(actor=None, action="retention.client_purged", target_type="counseling.user",
-                     target_id=client_id, subject=client_id, detail={"rule": tomb.rule})
+        audit_record(
+            actor=None,
+            action="retention.client_purged",
+            target_type="counseling.user",
+            target_id=client_id,
+            subject=client_id,
+            detail={"rule": tomb.rule},
+        )
     return True
 
 
@@ -252,10 +301,18 @@ def retention_run(*, at: datetime | None = None, dry_run: bool = False, limit: i
     if dry_run:
         return plans
     for plan in plans:
-        client_shred(client_id=plan.client_id, rule=plan.rule, retention_ended_on=plan.retention_ended_on,
-                     last_contact_at=plan.last_contact_at, at=at)
-    unfinished = RetentionTombstone.objects.filter(purged_at__isnull=True).exclude(
-        subject_id__in=[plan.client_id for plan in plans]).values_list("subject_id", flat=True)
+        client_shred(
+            client_id=plan.client_id,
+            rule=plan.rule,
+            retention_ended_on=plan.retention_ended_on,
+            last_contact_at=plan.last_contact_at,
+            at=at,
+        )
+    unfinished = (
+        RetentionTombstone.objects.filter(purged_at__isnull=True)
+        .exclude(subject_id__in=[plan.client_id for plan in plans])
+        .values_list("subject_id", flat=True)
+    )
     for client_id in unfinished:
         transaction.on_commit(lambda client_id=client_id: tasks.retention_purge_client.delay(client_id))
     return plans
@@ -298,39 +355,64 @@ def erasure_answer(*, erasure: ErasureRequest, staff, at: datetime | None = None
     with transaction.atomic():
         if holds:
             erasure.decision, erasure.keep_until, erasure.rule = (
-                ErasureRequest.Decision.KEEP_UNTIL, None, "legal hold")
+                ErasureRequest.Decision.KEEP_UNTIL,
+                None,
+                "legal hold",
+            )
         elif duties and duties[0].until > at.date():
             erasure.decision, erasure.keep_until, erasure.rule = (
-                ErasureRequest.Decision.KEEP_UNTIL, duties[0].until, duties[0].rule)
+                ErasureRequest.Decision.KEEP_UNTIL,
+                duties[0].until,
+                duties[0].rule,
+            )
         else:
             erasure.decision, erasure.keep_until, erasure.rule = ErasureRequest.Decision.ERASE_NOW, None, ""
         erasure.answered_by, erasure.answered_at = staff, at
         erasure.save(update_fields=["decision", "keep_until", "rule", "answered_by", "answered_at"])
-        audit_record(actor=staff, action="erasure.answered", target=erasure, subject=client, request=request,
-                     detail={"decision": erasure.decision, "keep_until": str(erasure.keep_until or ""),
-                             "rule": erasure.rule})
-        email_person(recipient=client, subject=lambda: _("Your erasure request was answered"),
-                     body=lambda _link: erasure_answer_text(erasure))
+        audit_record(
+            actor=staff,
+            action="erasure.answered",
+            target=erasure,
+            subject=client,
+            request=request,
+            detail={"decision": erasure.decision, "keep_until": str(erasure.keep_until or ""), "rule": erasure.rule},
+        )
+        email_person(
+            recipient=client,
+            subject=lambda: _("Your erasure request was answered"),
+            body=lambda _link: erasure_answer_text(erasure),
+        )
         with translation.override(language_of(client)):
             title = _("Your erasure request was answered")
-        notify_user_on_commit(user_id=client.pk, payload={"type": "erasure.answered", "id": erasure.pk,
-                                                          "title": title})
+        notify_user_on_commit(user_id=client.pk, payload={"type": "erasure.answered", "id": erasure.pk, "title": title})
         if erasure.decision == ErasureRequest.Decision.ERASE_NOW:
-            client_shred(client_id=client.pk, rule=f"erasure request #{erasure.pk}", retention_ended_on=at.date(),
-                         last_contact_at=last_contact_of(client.pk), actor=staff, at=at)
+            client_shred(
+                client_id=client.pk,
+                rule=f"erasure request #{erasure.pk}",
+                retention_ended_on=at.date(),
+                last_contact_at=last_contact_of(client.pk),
+                actor=staff,
+                at=at,
+            )
     return erasure
 
 
 def erasure_answer_text(erasure: ErasureRequest) -> str:
     """The answer in words, in the active language."""
     if erasure.decision == ErasureRequest.Decision.ERASE_NOW:
-        return _("Your data is being erased now. Its encryption key has been destroyed, so it can no longer be "
-                 "read anywhere, including in backups. Your account is closed.")
+        return _(
+            "Your data is being erased now. Its encryption key has been destroyed, so it can no longer be "
+            "read anywhere, including in backups. Your account is closed."
+        )
     if erasure.decision == ErasureRequest.Decision.KEEP_UNTIL and erasure.keep_until:
-        return _("We keep your counseling records until %(date)s, under the record-keeping rule we follow: "
-                 "%(rule)s. They stay encrypted and will be destroyed on that date without you asking "
-                 "again.") % {"date": date_format(erasure.keep_until, "DATE_FORMAT"), "rule": _(erasure.rule)}
+        return _(
+            "We keep your counseling records until %(date)s, under the record-keeping rule we follow: "
+            "%(rule)s. They stay encrypted and will be destroyed on that date without you asking "
+            "again."
+        ) % {"date": date_format(erasure.keep_until, "DATE_FORMAT"), "rule": _(erasure.rule)}
     if erasure.decision == ErasureRequest.Decision.KEEP_UNTIL:
-        return _("Your records are under a legal hold and cannot be erased while it lasts. We will destroy "
-                 "them when the hold ends and no other duty applies.")
+        return _(
+            "Your records are under a legal hold and cannot be erased while it lasts. We will destroy "
+            "them when the hold ends and no other duty applies."
+        )
     return _("Your request was received. Staff will answer it with the reason.")

@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from counseling.audit import audit_record
-from records.models import ErasureRequest
 from counseling.permissions import admin_required, client_required
+from records.models import ErasureRequest
 from records.services import erasure_answer, erasure_answer_text, erasure_request_create, retention_duties
 
 
@@ -18,17 +18,25 @@ def erasure_request_view(request):
         messages.success(request, _("Your request was sent. Staff will answer it with the reason."))
         return redirect("retention:erasure_request")
     requests = ErasureRequest.objects.filter(client=request.user).order_by("-requested_at")
-    return render(request, "records/erasure_request.html", {
-        "requests": [(item, erasure_answer_text(item)) for item in requests],
-        "pending": any(item.decision == ErasureRequest.Decision.PENDING for item in requests),
-    })
+    return render(
+        request,
+        "records/erasure_request.html",
+        {
+            "requests": [(item, erasure_answer_text(item)) for item in requests],
+            "pending": any(item.decision == ErasureRequest.Decision.PENDING for item in requests),
+        },
+    )
 
 
 @admin_required
 def erasure_queue(request):
-    return render(request, "records/erasure_queue.html", {
-        "requests": ErasureRequest.objects.select_related("client__client_profile", "answered_by")[:200],
-    })
+    return render(
+        request,
+        "records/erasure_queue.html",
+        {
+            "requests": ErasureRequest.objects.select_related("client__client_profile", "answered_by")[:200],
+        },
+    )
 
 
 def access_erasure_request(*, user, erasure_id: int) -> ErasureRequest:
@@ -49,8 +57,16 @@ def erasure_detail(request, erasure_id: int):
     duties, holds = ([], [])
     if erasure.client is not None:
         duties, holds = retention_duties(client=erasure.client)
-        audit_record(actor=request.user, action="erasure.viewed", target=erasure, subject=erasure.client,
-                     request=request)
-    return render(request, "records/erasure_detail.html", {
-        "erasure": erasure, "duties": duties, "holds": holds, "answer_text": erasure_answer_text(erasure),
-    })
+        audit_record(
+            actor=request.user, action="erasure.viewed", target=erasure, subject=erasure.client, request=request
+        )
+    return render(
+        request,
+        "records/erasure_detail.html",
+        {
+            "erasure": erasure,
+            "duties": duties,
+            "holds": holds,
+            "answer_text": erasure_answer_text(erasure),
+        },
+    )

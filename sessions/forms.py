@@ -34,8 +34,12 @@ class WeeklyAvailabilityForm(forms.Form):
 class AvailabilityExceptionForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=DateInput)
     kind = forms.ChoiceField(label=_("Kind"), choices=AvailabilityException.Kind.choices)
-    start_time = forms.TimeField(label=_("From"), required=False, widget=TimeInput,
-                                 help_text=_("Leave both times empty to take the whole day off."))
+    start_time = forms.TimeField(
+        label=_("From"),
+        required=False,
+        widget=TimeInput,
+        help_text=_("Leave both times empty to take the whole day off."),
+    )
     end_time = forms.TimeField(label=_("Until"), required=False, widget=TimeInput)
 
     def clean(self):

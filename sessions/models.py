@@ -23,8 +23,7 @@ class CounselingSession(models.Model):
     """
 
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_sessions")
-    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                  related_name="counselor_sessions")
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="counselor_sessions")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     state = models.CharField(max_length=16, choices=SessionState.choices, default=SessionState.SCHEDULED)
@@ -37,14 +36,16 @@ class CounselingSession(models.Model):
     counselor_time_zone = models.CharField(max_length=64, blank=True)
     # The counselor's promised reply time between sessions, as stated when this session was booked.
     response_promise_hours = models.PositiveIntegerField(null=True, blank=True)
-    rescheduled_from = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
-                                            related_name="rescheduled_to")
+    rescheduled_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="rescheduled_to"
+    )
     opened_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     cancel_reason = models.CharField(max_length=32, blank=True, help_text="A reason code, never free text")
     cancelled_late = models.BooleanField(default=False, help_text="Cancelled inside the notice window")
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
@@ -57,12 +58,19 @@ class CounselingSession(models.Model):
         # only on the slot grid (sessions.selectors.open_slots), and bookings of one counselor are
         # serialised by a row lock in sessions.services, which also refuses overlapping times.
         constraints = [
-            models.UniqueConstraint(fields=["counselor", "starts_at"], condition=~models.Q(state="cancelled"),
-                                    name="session_counselor_slot_unique"),
-            models.UniqueConstraint(fields=["client", "starts_at"], condition=~models.Q(state="cancelled"),
-                                    name="session_client_slot_unique"),
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
-                                   name="session_ends_after_start"),
+            models.UniqueConstraint(
+                fields=["counselor", "starts_at"],
+                condition=~models.Q(state="cancelled"),
+                name="session_counselor_slot_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "starts_at"],
+                condition=~models.Q(state="cancelled"),
+                name="session_client_slot_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -75,10 +83,10 @@ class CounselingSession(models.Model):
 class Conversation(models.Model):
     """The one conversation between a client and a counselor: session chat and messages between sessions."""
 
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="client_conversations")
-    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                  related_name="counselor_conversations")
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_conversations")
+    counselor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="counselor_conversations"
+    )
     created_at = models.DateTimeField(default=now)
     last_seq = models.BigIntegerField(default=0)
 
@@ -100,8 +108,9 @@ class Message(models.Model):
     """
 
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="messages")
-    session = models.ForeignKey(CounselingSession, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="messages")
+    session = models.ForeignKey(
+        CounselingSession, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+    )
     seq = models.BigIntegerField()
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     client_msg_id = models.UUIDField()
@@ -116,9 +125,12 @@ class Message(models.Model):
     # half each) and expected a quarter of all messages where a few dozen wait, then scanned the conversation's
     # whole history for each counselor reply. One column has its own statistics, and they are right.
     awaiting_reply = models.GeneratedField(
-        expression=ExpressionWrapper(Q(answered_at__isnull=True, reply_due_at__isnull=False),
-                                     output_field=models.BooleanField()),
-        output_field=models.BooleanField(), db_persist=True)
+        expression=ExpressionWrapper(
+            Q(answered_at__isnull=True, reply_due_at__isnull=False), output_field=models.BooleanField()
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["conversation", "seq"]
@@ -129,8 +141,9 @@ class Message(models.Model):
         # Only client messages still waiting for a reply: a counselor's reply marks them answered, and
         # the minute sweep looks for overdue ones, without either scanning the whole history.
         indexes = [
-            models.Index(fields=["conversation", "seq"], name="message_awaiting_reply",
-                         condition=Q(awaiting_reply=True)),
+            models.Index(
+                fields=["conversation", "seq"], name="message_awaiting_reply", condition=Q(awaiting_reply=True)
+            ),
             models.Index(fields=["reply_due_at"], name="message_reply_due", condition=Q(awaiting_reply=True)),
         ]
 
@@ -143,6 +156,7 @@ class Message(models.Model):
 
 
 # --- Booking and availability -------------------------------------------------------
+
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, _("Monday")
@@ -161,16 +175,20 @@ class WeeklyAvailability(models.Model):
     a daylight-saving change, and the UTC instants move instead (sessions.selectors.open_slots).
     """
 
-    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                  related_name="weekly_availability")
+    counselor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="weekly_availability"
+    )
     weekday = models.PositiveSmallIntegerField(_("day of the week"), choices=Weekday.choices)
     start_time = models.TimeField(_("from"))
     end_time = models.TimeField(_("until"))
 
     class Meta:
         ordering = ["counselor", "weekday", "start_time"]
-        constraints = [models.CheckConstraint(condition=models.Q(end_time__gt=models.F("start_time")),
-                                              name="weekly_availability_ends_after_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")), name="weekly_availability_ends_after_start"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
@@ -183,8 +201,9 @@ class AvailabilityException(models.Model):
         OFF = "off", _("Not available")
         EXTRA = "extra", _("Extra hours")
 
-    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                  related_name="availability_exceptions")
+    counselor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability_exceptions"
+    )
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.OFF)
     # Both empty with kind "off": the whole day is off.
@@ -210,8 +229,7 @@ class Referral(models.Model):
     """
 
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals")
-    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                  related_name="referrals_made")
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
     reason_sealed = models.BinaryField()
     destination_sealed = models.BinaryField()
     created_at = models.DateTimeField(default=now)

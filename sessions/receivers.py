@@ -26,6 +26,11 @@ def on_licence_lapsed(sender, *, licence, at, **kwargs) -> int:
 def connect() -> None:
     consent_withdrawn.connect(on_consent_withdrawn, dispatch_uid="sessions.consent_withdrawn")
     licence_lapsed.connect(on_licence_lapsed, dispatch_uid="sessions.licence_lapsed")
-    record_source_register(RecordSource(
-        name="sessions", last_contact=(client_last_message_at, client_last_session_end),
-        places=client_confirmed_places, bulk_rows=client_messages))
+    record_source_register(
+        RecordSource(
+            name="sessions",
+            last_contact=(client_last_message_at, client_last_session_end),
+            places=client_confirmed_places,
+            bulk_rows=client_messages,
+        )
+    )

@@ -52,14 +52,22 @@ def session_start_gate(*, session: CounselingSession, at: datetime | None = None
             return result
     confirm_url = reverse("sessions:session_location", args=[session.pk])
     if session.location_confirmed_at is None:
-        return GateResult.refuse("location_unconfirmed", _("Please confirm where you are before the session starts."),
-                                 confirm_url)
+        return GateResult.refuse(
+            "location_unconfirmed", _("Please confirm where you are before the session starts."), confirm_url
+        )
     if not location_confirmation_current(session=session):
-        return GateResult.refuse("location_stale", _(
-            "Please confirm again where you are: you last confirmed it more than %(hours)d hours before this "
-            "session.") % {"hours": settings.LOCATION_CONFIRMATION_HOURS}, confirm_url)
-    return jurisdiction_gate(counselor=session.counselor, country=session.location_country,
-                             region=session.location_region, at=at)
+        return GateResult.refuse(
+            "location_stale",
+            _(
+                "Please confirm again where you are: you last confirmed it more than %(hours)d hours before this "
+                "session."
+            )
+            % {"hours": settings.LOCATION_CONFIRMATION_HOURS},
+            confirm_url,
+        )
+    return jurisdiction_gate(
+        counselor=session.counselor, country=session.location_country, region=session.location_region, at=at
+    )
 
 
 def conversation_gate(*, conversation: Conversation, at: datetime | None = None) -> GateResult:
@@ -95,13 +103,14 @@ def location_confirmation_prompt(*, session: CounselingSession, viewer, zone) ->
     for anyone else (the counselor cannot open that page), or when it is confirmed already."""
     if viewer.pk != session.client_id or location_confirmation_current(session=session):
         return None
-    return {"opens": location_confirmation_opens_at(session=session).astimezone(zone),
-            "path": reverse("sessions:session_location", args=[session.pk])}
-
-
+    return {
+        "opens": location_confirmation_opens_at(session=session).astimezone(zone),
+        "path": reverse("sessions:session_location", args=[session.pk]),
+    }
 
 
 # --- Booking and availability -------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -129,9 +138,13 @@ def client_location(*, client, session: CounselingSession | None = None) -> Plac
     """
     if session is not None and session.location_confirmed_at and session.location_country:
         return Place(session.location_country, session.location_region, confirmed=True)
-    latest = (CounselingSession.objects.filter(client=client, location_confirmed_at__isnull=False)
-              .exclude(location_country="").order_by("-location_confirmed_at")
-              .values_list("location_country", "location_region").first())
+    latest = (
+        CounselingSession.objects.filter(client=client, location_confirmed_at__isnull=False)
+        .exclude(location_country="")
+        .order_by("-location_confirmed_at")
+        .values_list("location_country", "location_region")
+        .first()
+    )
     if latest:
         return Place(latest[0], latest[1], confirmed=True)
     country, region = intake_place(client=client)
@@ -141,8 +154,11 @@ def client_location(*, client, session: CounselingSession | None = None) -> Plac
 def clients_of_counselor(*, counselor) -> list[int]:
     """Ids of clients with a relationship to this counselor: a conversation or a booking not cancelled."""
     ids: set[int] = set(Conversation.objects.filter(counselor=counselor).values_list("client_id", flat=True))
-    ids.update(CounselingSession.objects.filter(counselor=counselor).exclude(state=SessionState.CANCELLED)
-               .values_list("client_id", flat=True))
+    ids.update(
+        CounselingSession.objects.filter(counselor=counselor)
+        .exclude(state=SessionState.CANCELLED)
+        .values_list("client_id", flat=True)
+    )
     return sorted(ids)
 
 
@@ -221,14 +237,17 @@ def open_slots(*, counselor, start: datetime, end: datetime, at: datetime | None
     last_day = end.astimezone(zone).date() + timedelta(days=1)
     weekly = list(WeeklyAvailability.objects.filter(counselor=counselor))
     exceptions = list(AvailabilityException.objects.filter(counselor=counselor, date__range=(first_day, last_day)))
-    busy = list(CounselingSession.objects.filter(counselor=counselor, starts_at__lt=end + length,
-                                                 ends_at__gt=start - length)
-                .exclude(state=SessionState.CANCELLED).values_list("starts_at", "ends_at"))
+    busy = list(
+        CounselingSession.objects.filter(counselor=counselor, starts_at__lt=end + length, ends_at__gt=start - length)
+        .exclude(state=SessionState.CANCELLED)
+        .values_list("starts_at", "ends_at")
+    )
     slots: list[Slot] = []
     day = first_day
     while day <= last_day:
-        for window_start, window_end in availability_windows(counselor=counselor, day=day, weekly=weekly,
-                                                             exceptions=exceptions):
+        for window_start, window_end in availability_windows(
+            counselor=counselor, day=day, weekly=weekly, exceptions=exceptions
+        ):
             cursor = datetime.combine(day, window_start)
             limit = datetime.combine(day, window_end)
             while cursor + length <= limit:
@@ -236,10 +255,14 @@ def open_slots(*, counselor, start: datetime, end: datetime, at: datetime | None
                 if instant is not None:
                     slot = Slot(instant, instant + length)
                     # A DST change inside the slot can stretch or shrink it: keep the real length.
-                    local_end = _local_instant(day, (cursor + length).time(), zone) if (
-                        cursor + length).date() == day else None
-                    if (local_end is None or local_end - instant == length) and earliest <= instant < end \
-                            and not any(s < slot.ends_at and e > slot.starts_at for s, e in busy):
+                    local_end = (
+                        _local_instant(day, (cursor + length).time(), zone) if (cursor + length).date() == day else None
+                    )
+                    if (
+                        (local_end is None or local_end - instant == length)
+                        and earliest <= instant < end
+                        and not any(s < slot.ends_at and e > slot.starts_at for s, e in busy)
+                    ):
                         slots.append(slot)
                 cursor += step
         day += timedelta(days=1)
@@ -248,16 +271,21 @@ def open_slots(*, counselor, start: datetime, end: datetime, at: datetime | None
 
 def slot_is_offered(*, counselor, starts_at: datetime, at: datetime | None = None) -> bool:
     window_end = starts_at + timedelta(minutes=1)
-    return any(slot.starts_at == starts_at
-               for slot in open_slots(counselor=counselor, start=starts_at, end=window_end, at=at))
+    return any(
+        slot.starts_at == starts_at for slot in open_slots(counselor=counselor, start=starts_at, end=window_end, at=at)
+    )
 
 
 def caseload_client_ids(*, counselor, at: datetime | None = None):
     """Ids of the counselor's active clients: a live session within CASELOAD_ACTIVE_DAYS, or upcoming."""
     at = at or now()
     since = at - timedelta(days=settings.CASELOAD_ACTIVE_DAYS)
-    return (CounselingSession.objects.filter(counselor=counselor, starts_at__gte=since)
-            .exclude(state=SessionState.CANCELLED).values("client_id").distinct())
+    return (
+        CounselingSession.objects.filter(counselor=counselor, starts_at__gte=since)
+        .exclude(state=SessionState.CANCELLED)
+        .values("client_id")
+        .distinct()
+    )
 
 
 def caseload_has_room_for(*, counselor, client, at: datetime | None = None) -> GateResult:
@@ -266,8 +294,10 @@ def caseload_has_room_for(*, counselor, client, at: datetime | None = None) -> G
     if ids.filter(client_id=client.pk).exists():
         return GateResult.ok()
     if ids.count() >= counselor.counselor_profile.caseload_limit:
-        return GateResult.refuse("caseload_full", _("This counselor is not taking new clients at the moment. "
-                                                    "Please choose another counselor."))
+        return GateResult.refuse(
+            "caseload_full",
+            _("This counselor is not taking new clients at the moment. Please choose another counselor."),
+        )
     return GateResult.ok()
 
 
@@ -282,8 +312,9 @@ def booking_gate(*, client, counselor, starts_at: datetime, at: datetime | None 
             return result
     place = client_location(client=client)
     if place is None:
-        return GateResult.refuse("location_unknown", _("Please tell us where you are: it decides which "
-                                                       "counselors may counsel you."))
+        return GateResult.refuse(
+            "location_unknown", _("Please tell us where you are: it decides which counselors may counsel you.")
+        )
     result = jurisdiction_gate(counselor=counselor, country=place.country, region=place.region, at=starts_at)
     if not result:
         return result
@@ -292,16 +323,22 @@ def booking_gate(*, client, counselor, starts_at: datetime, at: datetime | None 
 
 def bookable_counselors(*, client, at: datetime | None = None):
     """Active counselors, with whether each has room for this client (the gates run on booking)."""
-    counselors = list(User.objects.filter(role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
-                      .select_related("counselor_profile").order_by("counselor_profile__display_name"))
+    counselors = list(
+        User.objects.filter(role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
+        .select_related("counselor_profile")
+        .order_by("counselor_profile__display_name")
+    )
     return [(counselor, caseload_has_room_for(counselor=counselor, client=client, at=at)) for counselor in counselors]
 
 
 def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:
     """(upcoming, past) sessions of a client, with their counselors."""
     at = at or now()
-    rows = list(CounselingSession.objects.filter(client=client)
-                .select_related("counselor", "counselor__counselor_profile").order_by("starts_at"))
+    rows = list(
+        CounselingSession.objects.filter(client=client)
+        .select_related("counselor", "counselor__counselor_profile")
+        .order_by("starts_at")
+    )
     live = {SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS}
     upcoming = [s for s in rows if s.state in live and s.ends_at > at]
     past = [s for s in reversed(rows) if s not in upcoming]
@@ -315,8 +352,9 @@ def client_referrals(*, client):
 def referral_text(*, referral: Referral) -> tuple[str, str]:
     """(reason, destination) opened under the client's data key; raises DecryptionError if unreadable."""
     reason = open_text(owner_id=referral.client_id, sealed=referral.reason_sealed, context=referral.reason_context)
-    where = open_text(owner_id=referral.client_id, sealed=referral.destination_sealed,
-                      context=referral.destination_context)
+    where = open_text(
+        owner_id=referral.client_id, sealed=referral.destination_sealed, context=referral.destination_context
+    )
     return reason, where
 
 
@@ -329,13 +367,16 @@ def reply_due_at_for(*, counselor, sent_at: datetime) -> datetime:
 def session_times(*, session: CounselingSession, viewer) -> dict:
     """The session's start and end in the viewer's zone and in the other party's, both labelled."""
     client_tz = _zone(session.client_time_zone) if session.client_time_zone else client_zone(session.client)
-    counselor_tz = _zone(session.counselor_time_zone) if session.counselor_time_zone else counselor_zone(
-        session.counselor)
+    counselor_tz = (
+        _zone(session.counselor_time_zone) if session.counselor_time_zone else counselor_zone(session.counselor)
+    )
     mine, theirs = (client_tz, counselor_tz) if viewer.pk == session.client_id else (counselor_tz, client_tz)
     return {
-        "mine_start": session.starts_at.astimezone(mine), "mine_end": session.ends_at.astimezone(mine),
+        "mine_start": session.starts_at.astimezone(mine),
+        "mine_end": session.ends_at.astimezone(mine),
         "mine_zone": mine.key,
-        "theirs_start": session.starts_at.astimezone(theirs), "theirs_end": session.ends_at.astimezone(theirs),
+        "theirs_start": session.starts_at.astimezone(theirs),
+        "theirs_end": session.ends_at.astimezone(theirs),
         "theirs_zone": theirs.key,
         "same_zone": mine.key == theirs.key,
     }
@@ -411,9 +452,13 @@ def sessions_to_locate(*, client) -> list:
     """The client's sessions still to come, each needing a location confirmed before it starts. Each carries
     `location_status`: "current" (its confirmation counts), "later" (confirmed too early: asked again from
     `location_asked_from`), "again" (confirmed too early, and it can be confirmed again now) or "missing"."""
-    sessions = list(CounselingSession.objects.filter(client=client, ends_at__gt=now(),
-                                                     state__in=[SessionState.SCHEDULED, SessionState.OPEN])
-                    .select_related("counselor__counselor_profile").order_by("starts_at")[:10])
+    sessions = list(
+        CounselingSession.objects.filter(
+            client=client, ends_at__gt=now(), state__in=[SessionState.SCHEDULED, SessionState.OPEN]
+        )
+        .select_related("counselor__counselor_profile")
+        .order_by("starts_at")[:10]
+    )
     at = now()
     for session in sessions:
         session.location_asked_from = location_confirmation_opens_at(session=session)
@@ -435,16 +480,23 @@ def client_messages(client_id: int):
 
 
 def client_last_message_at(client_ref):
-    return Subquery(Message.objects.filter(conversation__client=client_ref).order_by("-created_at")
-                    .values("created_at")[:1])
+    return Subquery(
+        Message.objects.filter(conversation__client=client_ref).order_by("-created_at").values("created_at")[:1]
+    )
 
 
 def client_last_session_end(client_ref):
-    return Subquery(CounselingSession.objects.filter(client=client_ref).exclude(state=SessionState.CANCELLED)
-                    .order_by("-ends_at").values("ends_at")[:1])
+    return Subquery(
+        CounselingSession.objects.filter(client=client_ref)
+        .exclude(state=SessionState.CANCELLED)
+        .order_by("-ends_at")
+        .values("ends_at")[:1]
+    )
 
 
 def client_confirmed_places(client_id: int) -> set[tuple[str, str]]:
-    return set(CounselingSession.objects.filter(client_id=client_id, location_confirmed_at__isnull=False)
-               .values_list("location_country", "location_region"))
-
+    return set(
+        CounselingSession.objects.filter(client_id=client_id, location_confirmed_at__isnull=False).values_list(
+            "location_country", "location_region"
+        )
+    )

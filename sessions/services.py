@@ -17,8 +17,8 @@ from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import seal
 from counseling.gates import GateResult
-from counseling.models import CounselorProfile, User
 from counseling.mail import email_person
+from counseling.models import CounselorProfile, User
 from counseling.notifications import notify_user_on_commit
 from identity.places import region_error
 from licensing.models import LapseNotice
@@ -48,7 +48,6 @@ from sessions.selectors import (
 log = logging.getLogger(__name__)
 
 
-
 def sessions_cancel_for_consent_withdrawal(*, client, actor, request=None) -> int:
     """Cancel the client's sessions still to come after they withdrew consent (consent app calls this).
 
@@ -60,27 +59,42 @@ def sessions_cancel_for_consent_withdrawal(*, client, actor, request=None) -> in
     cancelled = 0
     at = now()
     with transaction.atomic():
-        due = list(CounselingSession.objects.select_related("counselor__counselor_profile")
-                   .filter(client=client, state__in=[SessionState.SCHEDULED, SessionState.OPEN], ends_at__gt=at)
-                   .order_by("starts_at"))
+        due = list(
+            CounselingSession.objects.select_related("counselor__counselor_profile")
+            .filter(client=client, state__in=[SessionState.SCHEDULED, SessionState.OPEN], ends_at__gt=at)
+            .order_by("starts_at")
+        )
         for session in due:
             moved = CounselingSession.objects.filter(pk=session.pk, state=session.state).update(
-                state=SessionState.CANCELLED, cancelled_at=at, cancelled_by=actor, cancel_reason="consent_withdrawn")
+                state=SessionState.CANCELLED, cancelled_at=at, cancelled_by=actor, cancel_reason="consent_withdrawn"
+            )
             if not moved:
                 continue
             cancelled += 1
-            audit_record(actor=actor, action="session.cancelled", target=session, subject=client, request=request,
-                         detail={"reason": "consent_withdrawn", "from_state": session.state})
-            notify_user_on_commit(user_id=session.counselor_id, payload={
-                "kind": "session_cancelled", "session_id": session.pk, "reason": "consent_withdrawn"})
+            audit_record(
+                actor=actor,
+                action="session.cancelled",
+                target=session,
+                subject=client,
+                request=request,
+                detail={"reason": "consent_withdrawn", "from_state": session.state},
+            )
+            notify_user_on_commit(
+                user_id=session.counselor_id,
+                payload={"kind": "session_cancelled", "session_id": session.pk, "reason": "consent_withdrawn"},
+            )
             when = session.starts_at.strftime("%Y-%m-%d %H:%M")
             email_person(
                 recipient=session.counselor,
                 subject=lambda: _("Session cancelled: the client withdrew consent"),
-                body=lambda _link, when=when: _(
-                    "%(client)s withdrew their consent to online counseling. Your session on %(when)s (UTC) "
-                    "was cancelled. Their records are kept according to the retention policy.")
-                % {"client": client.display_name, "when": when})
+                body=lambda _link, when=when: (
+                    _(
+                        "%(client)s withdrew their consent to online counseling. Your session on %(when)s (UTC) "
+                        "was cancelled. Their records are kept according to the retention policy."
+                    )
+                    % {"client": client.display_name, "when": when}
+                ),
+            )
         conversation = Conversation.objects.filter(client=client).values_list("pk", flat=True)
         for conversation_id in conversation:
             chat_close_on_commit(conversation_id=conversation_id, reason="consent_withdrawn")
@@ -129,9 +143,14 @@ class BookingError(Exception):
 def _session_notify(*, session: CounselingSession, event: str) -> None:
     """In-app notice and e-mail to both parties, after commit, ids only (sessions.tasks renders the text)."""
     for user_id in (session.client_id, session.counselor_id):
-        notify_user_on_commit(user_id=user_id, payload={
-            "kind": f"session_{event}", "session_id": session.pk,
-            "url": reverse("sessions:session_detail", args=[session.pk])})
+        notify_user_on_commit(
+            user_id=user_id,
+            payload={
+                "kind": f"session_{event}",
+                "session_id": session.pk,
+                "url": reverse("sessions:session_detail", args=[session.pk]),
+            },
+        )
     transaction.on_commit(lambda: tasks.session_email_send.delay(session.pk, event))
 
 
@@ -140,8 +159,16 @@ def _refuse_unless(result: GateResult) -> None:
         raise BookingError(result.reason, result.message)
 
 
-def session_book(*, client, counselor, starts_at: datetime, request=None, at: datetime | None = None,
-                 actor=None, rescheduled_from: CounselingSession | None = None) -> CounselingSession:
+def session_book(
+    *,
+    client,
+    counselor,
+    starts_at: datetime,
+    request=None,
+    at: datetime | None = None,
+    actor=None,
+    rescheduled_from: CounselingSession | None = None,
+) -> CounselingSession:
     """Book `client` with `counselor` at `starts_at` (a slot from open_slots), or raise BookingError.
 
     Bookings of one counselor are serialised by a lock on the counselor's profile row, so the
@@ -157,25 +184,42 @@ def session_book(*, client, counselor, starts_at: datetime, request=None, at: da
         if not slot_is_offered(counselor=counselor, starts_at=starts_at, at=at):
             raise BookingError("slot_unavailable", _("This time is no longer available. Please choose another."))
         ends_at = starts_at + timedelta(minutes=settings.SESSION_LENGTH_MINUTES)
-        if CounselingSession.objects.filter(client=client, starts_at__lt=ends_at, ends_at__gt=starts_at,
-                                            state__in=LIVE_STATES).exists():
+        if CounselingSession.objects.filter(
+            client=client, starts_at__lt=ends_at, ends_at__gt=starts_at, state__in=LIVE_STATES
+        ).exists():
             raise BookingError("client_busy", _("You already have a session at this time."))
         place = client_location(client=client)
         try:
             with transaction.atomic():
                 session = CounselingSession.objects.create(
-                    client=client, counselor=counselor, starts_at=starts_at, ends_at=ends_at,
+                    client=client,
+                    counselor=counselor,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
                     client_time_zone=client.client_profile.time_zone,
                     counselor_time_zone=counselor.counselor_profile.time_zone,
                     response_promise_hours=counselor.counselor_profile.response_time_promise_hours,
-                    location_country=place.country if place else "", location_region=place.region if place else "",
-                    rescheduled_from=rescheduled_from, created_at=at)
+                    location_country=place.country if place else "",
+                    location_region=place.region if place else "",
+                    rescheduled_from=rescheduled_from,
+                    created_at=at,
+                )
         except IntegrityError as error:
-            raise BookingError("slot_unavailable",
-                               _("This time is no longer available. Please choose another.")) from error
-        audit_record(actor=actor, action="session.booked", target=session, subject=client, request=request,
-                     detail={"starts_at": starts_at.isoformat(), "counselor_id": counselor.pk,
-                             "rescheduled_from": rescheduled_from.pk if rescheduled_from else None})
+            raise BookingError(
+                "slot_unavailable", _("This time is no longer available. Please choose another.")
+            ) from error
+        audit_record(
+            actor=actor,
+            action="session.booked",
+            target=session,
+            subject=client,
+            request=request,
+            detail={
+                "starts_at": starts_at.isoformat(),
+                "counselor_id": counselor.pk,
+                "rescheduled_from": rescheduled_from.pk if rescheduled_from else None,
+            },
+        )
         if rescheduled_from is None:
             _session_notify(session=session, event="booked")
     return session
@@ -185,23 +229,38 @@ def _cancel_locked(*, session: CounselingSession, actor, reason: str, at: dateti
     previous = session.state
     late = session.starts_at - at < timedelta(hours=settings.SESSION_CANCEL_NOTICE_HOURS)
     moved = CounselingSession.objects.filter(
-        pk=session.pk, state__in=(SessionState.SCHEDULED, SessionState.OPEN)).update(
-        state=SessionState.CANCELLED, cancelled_at=at, cancelled_by=actor, cancel_reason=reason[:32],
-        cancelled_late=late)
+        pk=session.pk, state__in=(SessionState.SCHEDULED, SessionState.OPEN)
+    ).update(
+        state=SessionState.CANCELLED,
+        cancelled_at=at,
+        cancelled_by=actor,
+        cancel_reason=reason[:32],
+        cancelled_late=late,
+    )
     if not moved:
         return False
     session.refresh_from_db()
-    audit_record(actor=actor, action="session.cancelled", target=session, subject=session.client_id,
-                 request=request, detail={"reason": reason[:32], "late": late, "from_state": previous})
-    conversation_id = Conversation.objects.filter(client_id=session.client_id, counselor_id=session.counselor_id
-                                                  ).values_list("pk", flat=True).first()
+    audit_record(
+        actor=actor,
+        action="session.cancelled",
+        target=session,
+        subject=session.client_id,
+        request=request,
+        detail={"reason": reason[:32], "late": late, "from_state": previous},
+    )
+    conversation_id = (
+        Conversation.objects.filter(client_id=session.client_id, counselor_id=session.counselor_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
     if conversation_id and previous == SessionState.OPEN:
         chat_close_on_commit(conversation_id=conversation_id, reason="session_cancelled")
     return True
 
 
-def session_cancel(*, session: CounselingSession, actor, reason: str, request=None,
-                   at: datetime | None = None) -> CounselingSession:
+def session_cancel(
+    *, session: CounselingSession, actor, reason: str, request=None, at: datetime | None = None
+) -> CounselingSession:
     """Cancel a scheduled or open session; both parties are told. `reason` is a code, never free text.
 
     Inside the notice window (SESSION_CANCEL_NOTICE_HOURS) a cancellation still goes through (no one
@@ -216,41 +275,54 @@ def session_cancel(*, session: CounselingSession, actor, reason: str, request=No
     return session
 
 
-def session_reschedule(*, session: CounselingSession, actor, new_starts_at: datetime, request=None,
-                       at: datetime | None = None) -> CounselingSession:
+def session_reschedule(
+    *, session: CounselingSession, actor, new_starts_at: datetime, request=None, at: datetime | None = None
+) -> CounselingSession:
     """Move a session to another free slot, in one transaction: the old one is cancelled, a new one booked.
 
     A client may reschedule only before the notice window; the counselor may at any time.
     """
     at = at or now()
-    if actor.pk == session.client_id and session.starts_at - at < timedelta(
-            hours=settings.SESSION_CANCEL_NOTICE_HOURS):
-        raise BookingError("inside_notice_window", _(
-            "Sessions can be rescheduled up to %(hours)s hours before they start. You can still cancel.")
-            % {"hours": settings.SESSION_CANCEL_NOTICE_HOURS})
+    if actor.pk == session.client_id and session.starts_at - at < timedelta(hours=settings.SESSION_CANCEL_NOTICE_HOURS):
+        raise BookingError(
+            "inside_notice_window",
+            _("Sessions can be rescheduled up to %(hours)s hours before they start. You can still cancel.")
+            % {"hours": settings.SESSION_CANCEL_NOTICE_HOURS},
+        )
     with transaction.atomic():
         old = CounselingSession.objects.select_for_update().select_related("client", "counselor").get(pk=session.pk)
         if not _cancel_locked(session=old, actor=actor, reason="rescheduled", at=at, request=request):
             raise BookingError("not_cancellable", _("This session can no longer be rescheduled."))
-        new = session_book(client=old.client, counselor=old.counselor, starts_at=new_starts_at, request=request,
-                           at=at, actor=actor, rescheduled_from=old)
+        new = session_book(
+            client=old.client,
+            counselor=old.counselor,
+            starts_at=new_starts_at,
+            request=request,
+            at=at,
+            actor=actor,
+            rescheduled_from=old,
+        )
         _session_notify(session=new, event="rescheduled")
     return new
 
 
-def _move(*, session: CounselingSession, to: str, from_states, actor, request=None, detail=None,
-          **fields) -> bool:
+def _move(*, session: CounselingSession, to: str, from_states, actor, request=None, detail=None, **fields) -> bool:
     """The one way a session changes state: conditional on the current state, audit-logged once."""
     moved = CounselingSession.objects.filter(pk=session.pk, state__in=from_states).update(state=to, **fields)
     if not moved:
         return False
     previous = session.state
     session.refresh_from_db()
-    audit_record(actor=actor, action=f"session.{to}", target=session, subject=session.client_id, request=request,
-                 detail={"from_state": previous, **(detail or {})})
+    audit_record(
+        actor=actor,
+        action=f"session.{to}",
+        target=session,
+        subject=session.client_id,
+        request=request,
+        detail={"from_state": previous, **(detail or {})},
+    )
     for user_id in (session.client_id, session.counselor_id):
-        notify_user_on_commit(user_id=user_id, payload={"kind": "session_state", "session_id": session.pk,
-                                                        "state": to})
+        notify_user_on_commit(user_id=user_id, payload={"kind": "session_state", "session_id": session.pk, "state": to})
     return True
 
 
@@ -260,8 +332,9 @@ def session_open(*, session: CounselingSession, at: datetime | None = None) -> b
     if at < session.starts_at - timedelta(minutes=settings.SESSION_OPEN_MINUTES_BEFORE) or at >= session.ends_at:
         return False
     with transaction.atomic():
-        return _move(session=session, to=SessionState.OPEN, from_states=[SessionState.SCHEDULED], actor=None,
-                     opened_at=at)
+        return _move(
+            session=session, to=SessionState.OPEN, from_states=[SessionState.SCHEDULED], actor=None, opened_at=at
+        )
 
 
 def session_start(*, session: CounselingSession, actor, request=None, at: datetime | None = None) -> bool:
@@ -275,19 +348,34 @@ def session_start(*, session: CounselingSession, actor, request=None, at: dateti
         raise BookingError("not_open", _("This session is not open."))
     _refuse_unless(session_start_gate(session=session, at=at))
     with transaction.atomic():
-        return _move(session=session, to=SessionState.IN_PROGRESS, from_states=[SessionState.OPEN], actor=actor,
-                     request=request, started_at=at)
+        return _move(
+            session=session,
+            to=SessionState.IN_PROGRESS,
+            from_states=[SessionState.OPEN],
+            actor=actor,
+            request=request,
+            started_at=at,
+        )
 
 
 def session_complete(*, session: CounselingSession, actor, request=None, at: datetime | None = None) -> bool:
     """End a session that took place (the counselor, or the beat job after its planned end)."""
     at = at or now()
     with transaction.atomic():
-        done = _move(session=session, to=SessionState.COMPLETED, from_states=[SessionState.IN_PROGRESS],
-                     actor=actor, request=request, finished_at=at)
+        done = _move(
+            session=session,
+            to=SessionState.COMPLETED,
+            from_states=[SessionState.IN_PROGRESS],
+            actor=actor,
+            request=request,
+            finished_at=at,
+        )
         if done:
-            conversation_id = Conversation.objects.filter(client_id=session.client_id, counselor_id=session.counselor_id
-                                                          ).values_list("pk", flat=True).first()
+            conversation_id = (
+                Conversation.objects.filter(client_id=session.client_id, counselor_id=session.counselor_id)
+                .values_list("pk", flat=True)
+                .first()
+            )
             if conversation_id:
                 chat_close_on_commit(conversation_id=conversation_id, reason="session_ended")
         return done
@@ -298,11 +386,20 @@ def session_mark_no_show(*, session: CounselingSession, actor, request=None, at:
     start, or by the beat job once the whole slot passed with nobody starting it."""
     at = at or now()
     if at < session.starts_at + timedelta(minutes=settings.SESSION_NO_SHOW_AFTER_MINUTES):
-        raise BookingError("too_early", _("A no-show can be recorded %(minutes)s minutes after the start.")
-                           % {"minutes": settings.SESSION_NO_SHOW_AFTER_MINUTES})
+        raise BookingError(
+            "too_early",
+            _("A no-show can be recorded %(minutes)s minutes after the start.")
+            % {"minutes": settings.SESSION_NO_SHOW_AFTER_MINUTES},
+        )
     with transaction.atomic():
-        return _move(session=session, to=SessionState.NO_SHOW, from_states=[SessionState.SCHEDULED, SessionState.OPEN],
-                     actor=actor, request=request, finished_at=at)
+        return _move(
+            session=session,
+            to=SessionState.NO_SHOW,
+            from_states=[SessionState.SCHEDULED, SessionState.OPEN],
+            actor=actor,
+            request=request,
+            finished_at=at,
+        )
 
 
 def session_advance(*, session: CounselingSession, at: datetime | None = None) -> CounselingSession:
@@ -315,12 +412,22 @@ def session_advance(*, session: CounselingSession, at: datetime | None = None) -
     if session.state == SessionState.SCHEDULED:
         session_open(session=session, at=at)
     if session.state == SessionState.OPEN:
-        first = (Message.objects.filter(session=session, sender_id=session.client_id).order_by("created_at")
-                 .values_list("created_at", flat=True).first())
+        first = (
+            Message.objects.filter(session=session, sender_id=session.client_id)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
         if first is not None:
             with transaction.atomic():
-                _move(session=session, to=SessionState.IN_PROGRESS, from_states=[SessionState.OPEN], actor=None,
-                      started_at=first, detail={"by": "chat_activity"})
+                _move(
+                    session=session,
+                    to=SessionState.IN_PROGRESS,
+                    from_states=[SessionState.OPEN],
+                    actor=None,
+                    started_at=first,
+                    detail={"by": "chat_activity"},
+                )
     if session.state in (SessionState.SCHEDULED, SessionState.OPEN) and at >= session.ends_at:
         session_mark_no_show(session=session, actor=None, at=at)
     if session.state == SessionState.IN_PROGRESS and at >= session.ends_at + AUTO_COMPLETE_AFTER:
@@ -331,14 +438,19 @@ def session_advance(*, session: CounselingSession, at: datetime | None = None) -
 def sessions_advance_due(*, at: datetime | None = None, batch_size: int = 500) -> int:
     """Advance every session whose state time has come; returns how many were looked at."""
     at = at or now()
-    opening = Q(state=SessionState.SCHEDULED,
-                starts_at__lte=at + timedelta(minutes=settings.SESSION_OPEN_MINUTES_BEFORE))
+    opening = Q(
+        state=SessionState.SCHEDULED, starts_at__lte=at + timedelta(minutes=settings.SESSION_OPEN_MINUTES_BEFORE)
+    )
     overdue = Q(state=SessionState.OPEN, ends_at__lte=at)
     running = Q(state=SessionState.IN_PROGRESS, ends_at__lte=at - AUTO_COMPLETE_AFTER)
     due = list(CounselingSession.objects.filter(opening | overdue | running).order_by("starts_at")[:batch_size])
     client_wrote = Message.objects.filter(session=OuterRef("pk"), sender=OuterRef("client"))
-    due += list(CounselingSession.objects.filter(state=SessionState.OPEN).filter(Exists(client_wrote))
-                .exclude(pk__in=[s.pk for s in due]).order_by("starts_at")[:batch_size])
+    due += list(
+        CounselingSession.objects.filter(state=SessionState.OPEN)
+        .filter(Exists(client_wrote))
+        .exclude(pk__in=[s.pk for s in due])
+        .order_by("starts_at")[:batch_size]
+    )
     for session in due:
         session_advance(session=session, at=at)
     return len(due)
@@ -349,13 +461,17 @@ def sessions_remind_due(*, at: datetime | None = None, batch_size: int = 500) ->
     at = at or now()
     horizon = at + timedelta(hours=settings.SESSION_REMINDER_HOURS_BEFORE)
     candidates = CounselingSession.objects.filter(
-        state=SessionState.SCHEDULED, reminder_sent_at__isnull=True, starts_at__gt=at, starts_at__lte=horizon,
+        state=SessionState.SCHEDULED,
+        reminder_sent_at__isnull=True,
+        starts_at__gt=at,
+        starts_at__lte=horizon,
     ).values_list("pk", flat=True)[:batch_size]
     sent = 0
     for session_id in list(candidates):
         with transaction.atomic():
             if CounselingSession.objects.filter(pk=session_id, reminder_sent_at__isnull=True).update(
-                    reminder_sent_at=at):
+                reminder_sent_at=at
+            ):
                 sent += 1
                 session = CounselingSession.objects.get(pk=session_id)
                 audit_record(actor=None, action="session.reminder_sent", target=session, subject=session.client_id)
@@ -365,20 +481,33 @@ def sessions_remind_due(*, at: datetime | None = None, batch_size: int = 500) ->
 
 def availability_weekly_add(*, counselor, weekday: int, start_time, end_time, request=None) -> WeeklyAvailability:
     with transaction.atomic():
-        row = WeeklyAvailability.objects.create(counselor=counselor, weekday=weekday, start_time=start_time,
-                                                end_time=end_time)
-        audit_record(actor=counselor, action="availability.weekly_added", target=row, request=request,
-                     detail={"weekday": weekday, "from": start_time.isoformat(), "until": end_time.isoformat()})
+        row = WeeklyAvailability.objects.create(
+            counselor=counselor, weekday=weekday, start_time=start_time, end_time=end_time
+        )
+        audit_record(
+            actor=counselor,
+            action="availability.weekly_added",
+            target=row,
+            request=request,
+            detail={"weekday": weekday, "from": start_time.isoformat(), "until": end_time.isoformat()},
+        )
     return row
 
 
-def availability_exception_add(*, counselor, date, kind: str, start_time=None, end_time=None,
-                               request=None) -> AvailabilityException:
+def availability_exception_add(
+    *, counselor, date, kind: str, start_time=None, end_time=None, request=None
+) -> AvailabilityException:
     with transaction.atomic():
-        row = AvailabilityException.objects.create(counselor=counselor, date=date, kind=kind,
-                                                   start_time=start_time, end_time=end_time)
-        audit_record(actor=counselor, action="availability.exception_added", target=row, request=request,
-                     detail={"date": date.isoformat(), "kind": kind})
+        row = AvailabilityException.objects.create(
+            counselor=counselor, date=date, kind=kind, start_time=start_time, end_time=end_time
+        )
+        audit_record(
+            actor=counselor,
+            action="availability.exception_added",
+            target=row,
+            request=request,
+            detail={"date": date.isoformat(), "kind": kind},
+        )
     return row
 
 
@@ -399,12 +528,15 @@ def referral_create(*, counselor, client, reason: str, destination: str, request
     with transaction.atomic():
         referral = Referral(client=client, counselor=counselor, created_at=now())
         referral.reason_sealed = seal(owner_id=client.pk, plaintext=reason, context=referral.reason_context)
-        referral.destination_sealed = seal(owner_id=client.pk, plaintext=destination,
-                                           context=referral.destination_context)
+        referral.destination_sealed = seal(
+            owner_id=client.pk, plaintext=destination, context=referral.destination_context
+        )
         referral.save()
         audit_record(actor=counselor, action="referral.created", target=referral, subject=client, request=request)
-        notify_user_on_commit(user_id=client.pk, payload={"kind": "referral_created", "referral_id": referral.pk,
-                                                          "url": reverse("client_home")})
+        notify_user_on_commit(
+            user_id=client.pk,
+            payload={"kind": "referral_created", "referral_id": referral.pk, "url": reverse("client_home")},
+        )
     return referral
 
 
@@ -426,11 +558,18 @@ def session_location_confirm(*, session, client, country: str, region: str = "",
         session.location_confirmed_at = now()
         session.save(update_fields=["location_country", "location_region", "location_confirmed_at"])
         changed = session_location_change(session=session) is not None
-        audit_record(actor=client, action="session.location_confirmed", target=session, subject=client,
-                     request=request, detail={"differs_from_intake": changed})
-        notify_user_on_commit(user_id=session.counselor_id,
-                              payload={"type": "session.location_confirmed", "session_id": session.pk,
-                                       "differs_from_intake": changed})
+        audit_record(
+            actor=client,
+            action="session.location_confirmed",
+            target=session,
+            subject=client,
+            request=request,
+            detail={"differs_from_intake": changed},
+        )
+        notify_user_on_commit(
+            user_id=session.counselor_id,
+            payload={"type": "session.location_confirmed", "session_id": session.pk, "differs_from_intake": changed},
+        )
     return session
 
 
@@ -445,7 +584,8 @@ def clients_tell_of_licence_lapse(*, licence, at: datetime) -> int:
     still_practising = bool(public_licences(counselor=counselor, at=at))
     told = 0
     for client in User.objects.filter(pk__in=clients_of_counselor(counselor=counselor)).select_related(
-            "client_profile"):
+        "client_profile"
+    ):
         place = client_location(client=client)
         country, region = (place.country, place.region) if place else ("", "")
         if country:
@@ -455,21 +595,35 @@ def clients_tell_of_licence_lapse(*, licence, at: datetime) -> int:
                 continue
         elif still_practising:
             continue
-        notice, created = LapseNotice.objects.get_or_create(client=client, licence=licence,
-                                                            defaults={"counselor": counselor})
+        notice, created = LapseNotice.objects.get_or_create(
+            client=client, licence=licence, defaults={"counselor": counselor}
+        )
         if not created:
             continue
         told += 1
-        audit_record(actor=None, action="licence.client_notified_of_lapse", target=licence, subject=client,
-                     detail={"counselor_id": counselor.pk, "notice_id": notice.pk})
+        audit_record(
+            actor=None,
+            action="licence.client_notified_of_lapse",
+            target=licence,
+            subject=client,
+            detail={"counselor_id": counselor.pk, "notice_id": notice.pk},
+        )
         language = getattr(getattr(client, "client_profile", None), "preferred_language", None) or "en"
         with translation.override(language):
-            message = _("Your counselor %(name)s may no longer counsel you where you are, because their "
-                        "licence there is no longer valid. You can choose another counselor, or ask for a "
-                        "referral to face-to-face care.") % {"name": counselor.display_name}
-        notify_user_on_commit(user_id=client.pk, payload={
-            "type": "licence.counselor_lapsed", "counselor_id": counselor.pk, "message": message,
-            "url": reverse("licensing:directory")})
+            message = _(
+                "Your counselor %(name)s may no longer counsel you where you are, because their "
+                "licence there is no longer valid. You can choose another counselor, or ask for a "
+                "referral to face-to-face care."
+            ) % {"name": counselor.display_name}
+        notify_user_on_commit(
+            user_id=client.pk,
+            payload={
+                "type": "licence.counselor_lapsed",
+                "counselor_id": counselor.pk,
+                "message": message,
+                "url": reverse("licensing:directory"),
+            },
+        )
     for conversation_id in Conversation.objects.filter(counselor=counselor).values_list("pk", flat=True):
         chat_close_on_commit(conversation_id=conversation_id, reason="licence_lapsed")
     return told

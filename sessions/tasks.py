@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 
 from counseling.mail import email_person
 from counseling.notifications import site_link
+from sessions import services
 from sessions.models import CounselingSession
 from sessions.selectors import location_confirmation_prompt, session_times
-from sessions import services
 
 
 def _subject(event: str) -> str:
@@ -25,24 +25,40 @@ def _subject(event: str) -> str:
 @shared_task(name="sessions.tasks.session_email_send")
 def session_email_send(session_id: int, event: str) -> int:
     """E-mail both parties about a session, each in their language, with BOTH time zones."""
-    session = CounselingSession.objects.select_related(
-        "client__client_profile", "counselor__counselor_profile").filter(pk=session_id).first()
+    session = (
+        CounselingSession.objects.select_related("client__client_profile", "counselor__counselor_profile")
+        .filter(pk=session_id)
+        .first()
+    )
     if session is None:
         return 0
     sent = 0
     for viewer, other in ((session.client, session.counselor), (session.counselor, session.client)):
         times = session_times(session=session, viewer=viewer)
-        prompt = location_confirmation_prompt(session=session, viewer=viewer, zone=times["mine_start"].tzinfo) \
-            if event in ("booked", "rescheduled", "reminder") else None
+        prompt = (
+            location_confirmation_prompt(session=session, viewer=viewer, zone=times["mine_start"].tzinfo)
+            if event in ("booked", "rescheduled", "reminder")
+            else None
+        )
         sent += email_person(
-            recipient=viewer, subject=lambda: _subject(event), on_commit=False,
+            recipient=viewer,
+            subject=lambda: _subject(event),
+            on_commit=False,
             link_path=reverse("sessions:session_detail", args=[session.pk]),
             body=lambda link, viewer=viewer, other=other, times=times, prompt=prompt: render_to_string(
-                "sessions/session_email.txt", {
-                    "event": event, "session": session, "times": times, "other_name": other.display_name,
-                    "viewer": viewer, "site_name": settings.SITE_NAME, "link": link,
+                "sessions/session_email.txt",
+                {
+                    "event": event,
+                    "session": session,
+                    "times": times,
+                    "other_name": other.display_name,
+                    "viewer": viewer,
+                    "site_name": settings.SITE_NAME,
+                    "link": link,
                     "location_confirmation": prompt and {**prompt, "link": site_link(prompt["path"])},
-                }))
+                },
+            ),
+        )
     return sent
 
 

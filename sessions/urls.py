@@ -22,8 +22,7 @@ urlpatterns: list = [
     # Chat: live session chat, messages between sessions, transcripts, break-glass.
     path("chat/", chat_views.chat_list, name="chat_list"),
     path("chat/<int:conversation_id>/", chat_views.conversation_chat, name="conversation_chat"),
-    path("chat/<int:conversation_id>/transcript/", chat_views.conversation_transcript,
-         name="conversation_transcript"),
+    path("chat/<int:conversation_id>/transcript/", chat_views.conversation_transcript, name="conversation_transcript"),
     path("chat/<int:conversation_id>/break-glass/", chat_views.break_glass, name="break_glass"),
     path("<int:session_id>/chat/", chat_views.session_chat, name="session_chat"),
     path("<int:session_id>/messages/", chat_views.conversation_start, name="conversation_start"),

@@ -1,6 +1,5 @@
 """Views of the sessions app."""
 
-
 from collections import OrderedDict
 from datetime import timedelta
 
@@ -41,8 +40,11 @@ from sessions.models import AvailabilityException, SessionState, WeeklyAvailabil
 
 
 def _bookable_counselor(counselor_id: int) -> User:
-    counselor = User.objects.filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True,
-                                    counselor_profile__isnull=False).select_related("counselor_profile").first()
+    counselor = (
+        User.objects.filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
+        .select_related("counselor_profile")
+        .first()
+    )
     if counselor is None:
         raise Http404
     return counselor
@@ -73,13 +75,20 @@ def booking_slots(request, counselor_id: int):
         if form.is_valid():
             try:
                 if moving is not None:
-                    session = services.session_reschedule(session=moving, actor=request.user,
-                                                          new_starts_at=form.cleaned_data["starts_at"],
-                                                          request=request)
+                    session = services.session_reschedule(
+                        session=moving,
+                        actor=request.user,
+                        new_starts_at=form.cleaned_data["starts_at"],
+                        request=request,
+                    )
                     messages.success(request, _("Your session was moved. Both of you were notified."))
                 else:
-                    session = services.session_book(client=request.user, counselor=counselor,
-                                                    starts_at=form.cleaned_data["starts_at"], request=request)
+                    session = services.session_book(
+                        client=request.user,
+                        counselor=counselor,
+                        starts_at=form.cleaned_data["starts_at"],
+                        request=request,
+                    )
                     messages.success(request, _("Your session is booked. A confirmation was sent to you."))
                 return redirect("sessions:session_detail", session_id=session.pk)
             except services.BookingError as error:
@@ -88,21 +97,35 @@ def booking_slots(request, counselor_id: int):
             messages.error(request, _("Please choose a time from the list."))
     client_tz = selectors.client_zone(request.user)
     counselor_tz = selectors.counselor_zone(counselor)
-    slots = selectors.open_slots(counselor=counselor, start=at,
-                                 end=at + timedelta(days=settings.BOOKING_HORIZON_DAYS), at=at)
+    slots = selectors.open_slots(
+        counselor=counselor, start=at, end=at + timedelta(days=settings.BOOKING_HORIZON_DAYS), at=at
+    )
     days: OrderedDict = OrderedDict()
     for slot in slots:
         local = slot.starts_at.astimezone(client_tz)
-        days.setdefault(local.date(), []).append({
-            "iso": slot.starts_at.isoformat(), "mine": local, "mine_end": slot.ends_at.astimezone(client_tz),
-            "theirs": slot.starts_at.astimezone(counselor_tz),
-        })
+        days.setdefault(local.date(), []).append(
+            {
+                "iso": slot.starts_at.isoformat(),
+                "mine": local,
+                "mine_end": slot.ends_at.astimezone(client_tz),
+                "theirs": slot.starts_at.astimezone(counselor_tz),
+            }
+        )
     room = selectors.caseload_has_room_for(counselor=counselor, client=request.user, at=at)
-    return render(request, "sessions/booking_slots.html", {
-        "counselor": counselor, "profile": counselor.counselor_profile, "days": days, "moving": moving,
-        "client_zone": client_tz.key, "counselor_zone": counselor_tz.key, "room": room,
-        "same_zone": client_tz.key == counselor_tz.key,
-    })
+    return render(
+        request,
+        "sessions/booking_slots.html",
+        {
+            "counselor": counselor,
+            "profile": counselor.counselor_profile,
+            "days": days,
+            "moving": moving,
+            "client_zone": client_tz.key,
+            "counselor_zone": counselor_tz.key,
+            "room": room,
+            "same_zone": client_tz.key == counselor_tz.key,
+        },
+    )
 
 
 @login_required
@@ -114,17 +137,24 @@ def session_detail(request, session_id: int):
     if not is_client:
         services.session_viewed_record(user=request.user, session=session, request=request)
     reasons = CLIENT_CANCEL_REASONS if is_client else COUNSELOR_CANCEL_REASONS
-    return render(request, "sessions/session_detail.html", {
-        "session": session, "times": selectors.session_times(session=session, viewer=request.user),
-        "is_client": is_client, "can_cancel": selectors.can_cancel(session=session),
-        "late": selectors.inside_notice_window(session=session),
-        "notice_hours": settings.SESSION_CANCEL_NOTICE_HOURS,
-        "cancel_form": CancelForm(reasons=services.CANCEL_REASONS, codes=reasons),
-        "other": session.counselor if is_client else session.client,
-        "can_mark_no_show": not is_client and session.state in (SessionState.SCHEDULED, SessionState.OPEN)
-        and now() >= session.starts_at + timedelta(minutes=settings.SESSION_NO_SHOW_AFTER_MINUTES),
-        "can_complete": not is_client and session.state == SessionState.IN_PROGRESS,
-    })
+    return render(
+        request,
+        "sessions/session_detail.html",
+        {
+            "session": session,
+            "times": selectors.session_times(session=session, viewer=request.user),
+            "is_client": is_client,
+            "can_cancel": selectors.can_cancel(session=session),
+            "late": selectors.inside_notice_window(session=session),
+            "notice_hours": settings.SESSION_CANCEL_NOTICE_HOURS,
+            "cancel_form": CancelForm(reasons=services.CANCEL_REASONS, codes=reasons),
+            "other": session.counselor if is_client else session.client,
+            "can_mark_no_show": not is_client
+            and session.state in (SessionState.SCHEDULED, SessionState.OPEN)
+            and now() >= session.starts_at + timedelta(minutes=settings.SESSION_NO_SHOW_AFTER_MINUTES),
+            "can_complete": not is_client and session.state == SessionState.IN_PROGRESS,
+        },
+    )
 
 
 @require_POST
@@ -137,8 +167,9 @@ def session_cancel(request, session_id: int):
         messages.error(request, _("Please choose a reason."))
         return redirect("sessions:session_detail", session_id=session.pk)
     try:
-        services.session_cancel(session=session, actor=request.user, reason=form.cleaned_data["reason"],
-                                request=request)
+        services.session_cancel(
+            session=session, actor=request.user, reason=form.cleaned_data["reason"], request=request
+        )
         messages.success(request, _("The session was cancelled. Both of you were notified."))
     except services.BookingError as error:
         messages.error(request, error.message)
@@ -167,34 +198,41 @@ def session_state(request, session_id: int):
 @counselor_required
 def availability(request):
     """The counselor's weekly hours and exceptions, in their own time zone."""
-    weekly_form = WeeklyAvailabilityForm(request.POST if request.POST.get("form") == "weekly" else None,
-                                         prefix="weekly")
-    exception_form = AvailabilityExceptionForm(request.POST if request.POST.get("form") == "exception" else None,
-                                               prefix="exception")
+    weekly_form = WeeklyAvailabilityForm(
+        request.POST if request.POST.get("form") == "weekly" else None, prefix="weekly"
+    )
+    exception_form = AvailabilityExceptionForm(
+        request.POST if request.POST.get("form") == "exception" else None, prefix="exception"
+    )
     if request.method == "POST":
         if request.POST.get("form") == "weekly" and weekly_form.is_valid():
             services.availability_weekly_add(counselor=request.user, request=request, **weekly_form.cleaned_data)
             messages.success(request, _("Working hours added."))
             return redirect("sessions:availability")
         if request.POST.get("form") == "exception" and exception_form.is_valid():
-            services.availability_exception_add(counselor=request.user, request=request,
-                                                **exception_form.cleaned_data)
+            services.availability_exception_add(counselor=request.user, request=request, **exception_form.cleaned_data)
             messages.success(request, _("Exception added."))
             return redirect("sessions:availability")
     today = now().astimezone(selectors.counselor_zone(request.user)).date()
-    return render(request, "sessions/availability.html", {
-        "weekly": WeeklyAvailability.objects.filter(counselor=request.user),
-        "exceptions": AvailabilityException.objects.filter(counselor=request.user, date__gte=today),
-        "weekly_form": weekly_form, "exception_form": exception_form,
-        "zone": request.user.counselor_profile.time_zone,
-    })
+    return render(
+        request,
+        "sessions/availability.html",
+        {
+            "weekly": WeeklyAvailability.objects.filter(counselor=request.user),
+            "exceptions": AvailabilityException.objects.filter(counselor=request.user, date__gte=today),
+            "weekly_form": weekly_form,
+            "exception_form": exception_form,
+            "zone": request.user.counselor_profile.time_zone,
+        },
+    )
 
 
 @require_POST
 @counselor_required
 def availability_remove(request, kind: str, row_id: int):
     if kind not in ("weekly", "exception") or not services.availability_remove(
-            counselor=request.user, kind=kind, row_id=row_id, request=request):
+        counselor=request.user, kind=kind, row_id=row_id, request=request
+    ):
         raise Http404
     messages.success(request, _("Removed."))
     return redirect("sessions:availability")
@@ -211,10 +249,16 @@ def caseload_client(request, client_id: int):
         return redirect("sessions:caseload_client", client_id=client.pk)
     sessions = client.client_sessions.filter(counselor=request.user).order_by("-starts_at")
     services.caseload_client_viewed_record(counselor=request.user, client=client, request=request)
-    return render(request, "sessions/session_client.html", {
-        "client": client, "sessions": sessions, "form": form,
-        "referrals": _readable_referrals(selectors.client_referrals(client=client).filter(counselor=request.user)),
-    })
+    return render(
+        request,
+        "sessions/session_client.html",
+        {
+            "client": client,
+            "sessions": sessions,
+            "form": form,
+            "referrals": _readable_referrals(selectors.client_referrals(client=client).filter(counselor=request.user)),
+        },
+    )
 
 
 def _readable_referrals(referrals) -> list[dict]:
@@ -250,30 +294,45 @@ def session_location(request, session_id: int):
     form = LocationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_location_confirm(session=session, client=request.user,
-                                              country=form.cleaned_data["country"],
-                                              region=form.cleaned_data["region"], request=request)
+            services.session_location_confirm(
+                session=session,
+                client=request.user,
+                country=form.cleaned_data["country"],
+                region=form.cleaned_data["region"],
+                request=request,
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             if selectors.location_confirmation_current(session=session):
                 messages.success(request, _("Thank you. Your location for this session is confirmed."))
             else:
-                messages.success(request, ngettext(
-                    "Thank you. This session starts more than %(hours)d hour from now, so we will ask you again "
-                    "in the hour before it.",
-                    "Thank you. This session starts more than %(hours)d hours from now, so we will ask you again "
-                    "in the %(hours)d hours before it.", settings.LOCATION_CONFIRMATION_HOURS)
-                    % {"hours": settings.LOCATION_CONFIRMATION_HOURS})
+                messages.success(
+                    request,
+                    ngettext(
+                        "Thank you. This session starts more than %(hours)d hour from now, so we will ask you again "
+                        "in the hour before it.",
+                        "Thank you. This session starts more than %(hours)d hours from now, so we will ask you again "
+                        "in the %(hours)d hours before it.",
+                        settings.LOCATION_CONFIRMATION_HOURS,
+                    )
+                    % {"hours": settings.LOCATION_CONFIRMATION_HOURS},
+                )
             return redirect(safe_next_url(request, request.POST.get("next"), fallback=reverse("intake:home")))
     country = form["country"].value() or "ID"
-    return render(request, "sessions/location.html", {
-        "form": form, "session": session, "location_current": selectors.location_confirmation_current(session=session),
-        "confirmation_hours": settings.LOCATION_CONFIRMATION_HOURS,
-        "emergency_numbers": emergency_numbers_for(country=country, region=form["region"].value() or ""),
-        "emergency_country": country,
-        "emergency_places": emergency_numbers_by_country(),
-    })
+    return render(
+        request,
+        "sessions/location.html",
+        {
+            "form": form,
+            "session": session,
+            "location_current": selectors.location_confirmation_current(session=session),
+            "confirmation_hours": settings.LOCATION_CONFIRMATION_HOURS,
+            "emergency_numbers": emergency_numbers_for(country=country, region=form["region"].value() or ""),
+            "emergency_country": country,
+            "emergency_places": emergency_numbers_by_country(),
+        },
+    )
 
 
 @client_required
@@ -287,15 +346,13 @@ def code_word_answer(request, session_id: int):
     outcome = None
     if request.method == "POST" and form.is_valid():
         try:
-            matched = code_word_check(session=session, attempt=form.cleaned_data["attempt"],
-                                               request=request)
+            matched = code_word_check(session=session, attempt=form.cleaned_data["attempt"], request=request)
         except CodeWordLocked:
             outcome = "locked"
         else:
             outcome = "matched" if matched else "not_matched"
         form = CodeWordAnswerForm()
-    return render(request, "sessions/code_word.html",
-                  {"form": form, "session": session, "outcome": outcome})
+    return render(request, "sessions/code_word.html", {"form": form, "session": session, "outcome": outcome})
 
 
 @counselor_required
@@ -304,8 +361,15 @@ def code_word_result(request, session_id: int):
     session = selectors.access_session(user=request.user, session_id=session_id)
     result = selectors.code_word_result_for(session=session, viewer=request.user)
     location_change = selectors.session_location_change(session=session)  # opens the client's intake
-    audit_record(actor=request.user, action="code_word.result_viewed", target=session, subject=session.client_id,
-                 request=request)
-    return render(request, "sessions/code_word_result.html", {
-        "session": session, "result": result, "location_change": location_change,
-    })
+    audit_record(
+        actor=request.user, action="code_word.result_viewed", target=session, subject=session.client_id, request=request
+    )
+    return render(
+        request,
+        "sessions/code_word_result.html",
+        {
+            "session": session,
+            "result": result,
+            "location_change": location_change,
+        },
+    )

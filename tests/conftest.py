@@ -21,8 +21,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +38,11 @@ def _clear_cache():
 def _channels_db_trap(request, monkeypatch):
     # django/channels#2118: Channels closes old connections outside pytest-django's guard, which
     # fails tests without the django_db mark. Neutralise it only for those tests (STACK.md).
-    if not request.node.get_closest_marker("django_db") and "db" not in request.fixturenames \
-            and "transactional_db" not in request.fixturenames:
+    if (
+        not request.node.get_closest_marker("django_db")
+        and "db" not in request.fixturenames
+        and "transactional_db" not in request.fixturenames
+    ):
         import channels.db
 
         monkeypatch.setattr(channels.db, "close_old_connections", lambda: None)
@@ -45,15 +50,19 @@ def _channels_db_trap(request, monkeypatch):
 
 def make_client(email: str, display_name: str, language: str = "en", time_zone: str = "Asia/Jakarta") -> User:
     user = User.objects.create_user(email=email, password=PASSWORD, role=Role.CLIENT)
-    ClientProfile.objects.create(user=user, display_name=display_name, preferred_language=language,
-                                 time_zone=time_zone)
+    ClientProfile.objects.create(user=user, display_name=display_name, preferred_language=language, time_zone=time_zone)
     return user
 
 
 def make_counselor(email: str, display_name: str, country: str = "ID") -> User:
     user = User.objects.create_user(email=email, password=PASSWORD, role=Role.COUNSELOR)
-    CounselorProfile.objects.create(user=user, display_name=display_name, professional_title="Psikolog Klinis",
-                                    practice_location="Yogyakarta, Indonesia", practice_country=country)
+    CounselorProfile.objects.create(
+        user=user,
+        display_name=display_name,
+        professional_title="Psikolog Klinis",
+        practice_location="Yogyakarta, Indonesia",
+        practice_country=country,
+    )
     return user
 
 

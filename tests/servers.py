@@ -29,8 +29,16 @@ class AsgiServer:
     `log`: a file path for the process's output, subprocess.DEVNULL, or None to share this process's.
     """
 
-    def __init__(self, kind: str, env: dict, *, app: str, port: int | None = None, log=subprocess.DEVNULL,
-                 start_within: float = 60.0):
+    def __init__(
+        self,
+        kind: str,
+        env: dict,
+        *,
+        app: str,
+        port: int | None = None,
+        log=subprocess.DEVNULL,
+        start_within: float = 60.0,
+    ):
         if kind not in ("daphne", "uvicorn"):
             raise ValueError(f"unknown server {kind!r}")
         self.kind, self.env, self.app, self.port = kind, env, app, port or free_port()
@@ -40,8 +48,21 @@ class AsgiServer:
     def command(self) -> list[str]:
         if self.kind == "daphne":
             return [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port), self.app]
-        return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port), "--log-level",
-                "warning", "--no-access-log", "--ws-per-message-deflate", "false", self.app]
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--ws-per-message-deflate",
+            "false",
+            self.app,
+        ]
 
     def start(self) -> AsgiServer:
         to_file = isinstance(self.log, (str, Path))

@@ -30,8 +30,19 @@ def _offending(text: str) -> list[str]:
 
 
 def test_the_glossary_names_the_old_variants_the_review_found():
-    for word in ("kata sandi rahasia", "kata sandi pengenal", "piket", "lisensi", "e-mail", "tahan manipulasi",
-                 "penahanan", "SEJIWA", "ekst.", "Bantuan sedang dalam perjalanan", "dalam Bahasa Indonesia"):
+    for word in (
+        "kata sandi rahasia",
+        "kata sandi pengenal",
+        "piket",
+        "lisensi",
+        "e-mail",
+        "tahan manipulasi",
+        "penahanan",
+        "SEJIWA",
+        "ekst.",
+        "Bantuan sedang dalam perjalanan",
+        "dalam Bahasa Indonesia",
+    ):
         assert word in NEVER, word
 
 

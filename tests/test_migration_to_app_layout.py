@@ -37,11 +37,20 @@ OLD_LAYOUT_LEAVES = {
 APPS_NEW_IN_THE_MOVE = ("identity", "crisis", "records")
 
 MOVED_MODELS = {
-    Intake: "identity", IdentityDocument: "identity", CodeWord: "identity", CodeWordCheck: "identity",
+    Intake: "identity",
+    IdentityDocument: "identity",
+    CodeWord: "identity",
+    CodeWordCheck: "identity",
     EmergencyResource: "identity",
-    RiskPhrase: "crisis", OnCallShift: "crisis", Escalation: "crisis", EscalationEvent: "crisis",
+    RiskPhrase: "crisis",
+    OnCallShift: "crisis",
+    Escalation: "crisis",
+    EscalationEvent: "crisis",
     EscalationAlert: "crisis",
-    RetentionRule: "records", LegalHold: "records", RetentionTombstone: "records", ErasureRequest: "records",
+    RetentionRule: "records",
+    LegalHold: "records",
+    RetentionTombstone: "records",
+    ErasureRequest: "records",
 }
 
 
@@ -57,15 +66,16 @@ def _latest_nodes() -> list[tuple[str, str]]:
 
 
 def _old_layout_nodes() -> list[tuple[str, str]]:
-    return [(app, OLD_LAYOUT_LEAVES.get(app, name)) for app, name in _latest_nodes()
-            if app not in APPS_NEW_IN_THE_MOVE]
+    return [(app, OLD_LAYOUT_LEAVES.get(app, name)) for app, name in _latest_nodes() if app not in APPS_NEW_IN_THE_MOVE]
 
 
 def _rows(model, fields=()) -> list[dict]:
     """Every row of the model's table, as stored (bytes for binary columns on every backend); only the given
     fields, if any, so that a column added after the move does not count as a change."""
-    return [{field: bytes(value) if isinstance(value, memoryview) else value for field, value in row.items()}
-            for row in model.objects.order_by("pk").values(*fields)]
+    return [
+        {field: bytes(value) if isinstance(value, memoryview) else value for field, value in row.items()}
+        for row in model.objects.order_by("pk").values(*fields)
+    ]
 
 
 def _hash_as_the_old_layout_wrote_it(entry) -> str:
@@ -88,8 +98,17 @@ def _hash_as_the_old_layout_wrote_it(entry) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _append_old_audit_entry(old_apps, *, actor, action: str, target_type: str, target_id, subject=None,
-                            ip_address: str | None = None, detail: dict | None = None):
+def _append_old_audit_entry(
+    old_apps,
+    *,
+    actor,
+    action: str,
+    target_type: str,
+    target_id,
+    subject=None,
+    ip_address: str | None = None,
+    detail: dict | None = None,
+):
     """What counseling.audit.audit_record did in the old layout, through the historical models."""
     head_model = old_apps.get_model("counseling", "AuditChainHead")
     head, _created = head_model.objects.get_or_create(pk=1)
@@ -114,6 +133,7 @@ def _append_old_audit_entry(old_apps, *, actor, action: str, target_type: str, t
 
 def _fill_every_moved_table(old_apps) -> dict:
     """One or more rows in each moved table, with the users, session and message they point to."""
+
     def model(name: str):
         return old_apps.get_model("counseling", name)
 
@@ -123,46 +143,104 @@ def _fill_every_moved_table(old_apps) -> dict:
     admin = users.create(email="moved.admin@staff.test", role="admin", password="!", is_staff=True)
     starts_at = now().replace(microsecond=0) - datetime.timedelta(hours=1)
     session = old_apps.get_model("counseling_sessions", "CounselingSession").objects.create(
-        client=client, counselor=counselor, starts_at=starts_at, ends_at=starts_at + datetime.timedelta(hours=1),
-        state="active", location_country="ID", location_region="ID-YO")
+        client=client,
+        counselor=counselor,
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(hours=1),
+        state="active",
+        location_country="ID",
+        location_region="ID-YO",
+    )
     conversation = old_apps.get_model("counseling_sessions", "Conversation").objects.create(
-        client=client, counselor=counselor, last_seq=1)
+        client=client, counselor=counselor, last_seq=1
+    )
     message = old_apps.get_model("counseling_sessions", "Message").objects.create(
-        conversation=conversation, session=session, seq=1, sender=client, client_msg_id=uuid.uuid4(),
-        body_sealed=b"sealed message body")
+        conversation=conversation,
+        session=session,
+        seq=1,
+        sender=client,
+        client_msg_id=uuid.uuid4(),
+        body_sealed=b"sealed message body",
+    )
 
     intake = model("Intake").objects.create(
-        client=client, answers_sealed=b"sealed intake answers", emergency_contact_authorised=True,
-        has_connection_plan=True, suitability_passed=True)
+        client=client,
+        answers_sealed=b"sealed intake answers",
+        emergency_contact_authorised=True,
+        has_connection_plan=True,
+        suitability_passed=True,
+    )
     model("IdentityDocument").objects.create(
-        client=client, ref=uuid.uuid4(), content_type="image/png", size_bytes=2048, content_sealed=b"sealed scan",
-        status="verified", reviewed_by=counselor, reviewed_at=now())
+        client=client,
+        ref=uuid.uuid4(),
+        content_type="image/png",
+        size_bytes=2048,
+        content_sealed=b"sealed scan",
+        status="verified",
+        reviewed_by=counselor,
+        reviewed_at=now(),
+    )
     model("CodeWord").objects.create(client=client, hashed="pbkdf2_sha256$placeholder")
     model("CodeWordCheck").objects.create(client=client, session=session, matched=True)
     model("EmergencyResource").objects.create(
-        country="ID", region="ID-YO", name="Moved crisis line", number="119", extension="8", channel="call",
-        source_url="https://example.test/119", checked_on=datetime.date(2026, 1, 5), checked_by=admin)
+        country="ID",
+        region="ID-YO",
+        name="Moved crisis line",
+        number="119",
+        extension="8",
+        channel="call",
+        source_url="https://example.test/119",
+        checked_on=datetime.date(2026, 1, 5),
+        checked_by=admin,
+    )
 
     model("RiskPhrase").objects.create(language="en", phrase="moved risk phrase", severity=2)
-    model("OnCallShift").objects.create(user=counselor, role="supervisor", starts_at=starts_at,
-                                        ends_at=starts_at + datetime.timedelta(hours=8))
+    model("OnCallShift").objects.create(
+        user=counselor, role="supervisor", starts_at=starts_at, ends_at=starts_at + datetime.timedelta(hours=8)
+    )
     escalation = model("Escalation").objects.create(
-        client=client, counselor=counselor, session=session, message=message, kind="help_button", severity=3,
-        dedupe_key=f"help:{client.pk}:moved", state="acknowledged", rung="on_call", acknowledged_at=now(),
-        presses_again=1, repeat_alerts=1, repeat_alerted_at=now())
-    model("EscalationEvent").objects.create(escalation=escalation, kind="acknowledged", actor=counselor,
-                                            rung="counselor", note_sealed=b"sealed note", note_ref=str(uuid.uuid4()))
-    model("EscalationAlert").objects.create(escalation=escalation, recipient=counselor, rung="counselor",
-                                            attempts=1, notified_at=now(), emailed_at=now())
+        client=client,
+        counselor=counselor,
+        session=session,
+        message=message,
+        kind="help_button",
+        severity=3,
+        dedupe_key=f"help:{client.pk}:moved",
+        state="acknowledged",
+        rung="on_call",
+        acknowledged_at=now(),
+        presses_again=1,
+        repeat_alerts=1,
+        repeat_alerted_at=now(),
+    )
+    model("EscalationEvent").objects.create(
+        escalation=escalation,
+        kind="acknowledged",
+        actor=counselor,
+        rung="counselor",
+        note_sealed=b"sealed note",
+        note_ref=str(uuid.uuid4()),
+    )
+    model("EscalationAlert").objects.create(
+        escalation=escalation, recipient=counselor, rung="counselor", attempts=1, notified_at=now(), emailed_at=now()
+    )
 
-    model("RetentionRule").objects.create(name="Moved rule", country="ID", region="ID-YO",
-                                          years_after_last_contact=10, citation="a test citation")
+    model("RetentionRule").objects.create(
+        name="Moved rule", country="ID", region="ID-YO", years_after_last_contact=10, citation="a test citation"
+    )
     hold = model("LegalHold").objects.create(client=client, reason="court order", placed_by=admin)
-    model("RetentionTombstone").objects.create(subject_id=987654, destroyed_by="system", rule="Moved rule",
-                                               retention_ended_on=datetime.date(2025, 12, 31))
-    model("ErasureRequest").objects.create(subject_id=client.pk, client=client, decision="keep_until",
-                                           keep_until=datetime.date(2030, 1, 1), rule="Moved rule",
-                                           answered_at=now(), answered_by=admin)
+    model("RetentionTombstone").objects.create(
+        subject_id=987654, destroyed_by="system", rule="Moved rule", retention_ended_on=datetime.date(2025, 12, 31)
+    )
+    model("ErasureRequest").objects.create(
+        subject_id=client.pk,
+        client=client,
+        decision="keep_until",
+        keep_until=datetime.date(2030, 1, 1),
+        rule="Moved rule",
+        answered_at=now(),
+        answered_by=admin,
+    )
 
     # Admin permissions and log entries hang on the content types the move relabels.
     content_types = old_apps.get_model("contenttypes", "ContentType").objects
@@ -170,12 +248,19 @@ def _fill_every_moved_table(old_apps) -> dict:
         content_types.get_or_create(app_label="counseling", model=moved._meta.model_name)
     escalation_type = content_types.get(app_label="counseling", model="escalation")
     permission, _created = old_apps.get_model("auth", "Permission").objects.get_or_create(
-        content_type=escalation_type, codename="view_escalation", defaults={"name": "Can view escalation"})
+        content_type=escalation_type, codename="view_escalation", defaults={"name": "Can view escalation"}
+    )
     group = old_apps.get_model("auth", "Group").objects.create(name="Moved crisis reviewers")
     group.permissions.add(permission)
     old_apps.get_model("admin", "LogEntry").objects.create(
-        user=admin, content_type=escalation_type, object_id=str(escalation.pk), object_repr="escalation",
-        action_flag=2, change_message="[]", action_time=now())
+        user=admin,
+        content_type=escalation_type,
+        object_id=str(escalation.pk),
+        object_repr="escalation",
+        action_flag=2,
+        change_message="[]",
+        action_time=now(),
+    )
 
     for action, target_type, target, actor in [
         ("intake.submitted", "counseling.intake", intake, client),
@@ -183,13 +268,27 @@ def _fill_every_moved_table(old_apps) -> dict:
         ("escalation.acknowledged", "counseling.escalation", escalation, counselor),
         ("retention.hold_placed", "counseling.legalhold", hold, admin),
     ]:
-        _append_old_audit_entry(old_apps, actor=actor, action=action, target_type=target_type,
-                                target_id=target.pk, subject=client, ip_address="203.0.113.7",
-                                detail={"rung": "counselor", "severity": 3})
-    return {"client": client.pk, "counselor": counselor.pk, "session": session.pk, "message": message.pk,
-            "escalation": escalation.pk, "intake": intake.pk,
-            "content_types": {name: pk for name, pk in content_types.filter(app_label="counseling")
-                              .values_list("model", "pk")}}
+        _append_old_audit_entry(
+            old_apps,
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target_id=target.pk,
+            subject=client,
+            ip_address="203.0.113.7",
+            detail={"rung": "counselor", "severity": 3},
+        )
+    return {
+        "client": client.pk,
+        "counselor": counselor.pk,
+        "session": session.pk,
+        "message": message.pk,
+        "escalation": escalation.pk,
+        "intake": intake.pk,
+        "content_types": {
+            name: pk for name, pk in content_types.filter(app_label="counseling").values_list("model", "pk")
+        },
+    }
 
 
 @pytest.fixture
@@ -244,7 +343,8 @@ def test_moving_the_models_to_their_apps_keeps_every_row_and_the_audit_chain(old
         assert ContentType.objects.get_for_model(moved).pk == before["content_types"][name]
         assert ContentType.objects.filter(model=name, app_label__in=["counseling", app_label]).count() == 1
     assert Group.objects.get(name="Moved crisis reviewers").permissions.get() == Permission.objects.get(
-        content_type__app_label="crisis", codename="view_escalation")
+        content_type__app_label="crisis", codename="view_escalation"
+    )
     assert LogEntry.objects.get(object_id=str(escalation.pk), change_message="[]").get_edited_object() == escalation
 
     # The audit entries keep the target_type they were written with, and the chain still verifies, also

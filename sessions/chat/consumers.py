@@ -27,11 +27,11 @@ from django.utils.translation import gettext as _
 
 from counseling.clock import now
 from counseling.crypto import data_key_on_loop
-from sessions.chat.hooks import client_message_watchers
-from counseling.mfa import session_is_verified
 from counseling.inactivity import socket_activity_record, socket_signed_in_check
+from counseling.mfa import session_is_verified
 from sessions.chat import selectors, services
 from sessions.chat.events import conversation_group
+from sessions.chat.hooks import client_message_watchers
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +101,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         kwargs = self.scope["url_route"]["kwargs"]
         self.language = "en"
         try:
-            access, gate = await in_db_thread(self._open)(
-                user, kwargs["conversation_id"], kwargs.get("session_id"))
+            access, gate = await in_db_thread(self._open)(user, kwargs["conversation_id"], kwargs.get("session_id"))
         except (Http404, PermissionDenied):
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -126,18 +125,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self._idle_check_in(self.idle_seconds_left)
         conversation = access.conversation
         profile = getattr(conversation.counselor, "counselor_profile", None)
-        await self.send_json({
-            "type": "hello",
-            "conversation": conversation.pk,
-            "session": access.session.pk if access.session else None,
-            "user": user.pk,
-            "client": conversation.client_id,
-            "counselor": conversation.counselor_id,
-            "read_only": access.read_only,
-            "last_seq": conversation.last_seq,
-            "response_time_promise_hours": profile.response_time_promise_hours if profile else None,
-            "max_chars": services.CHAT_MESSAGE_MAX_CHARS,
-        })
+        await self.send_json(
+            {
+                "type": "hello",
+                "conversation": conversation.pk,
+                "session": access.session.pk if access.session else None,
+                "user": user.pk,
+                "client": conversation.client_id,
+                "counselor": conversation.counselor_id,
+                "read_only": access.read_only,
+                "last_seq": conversation.last_seq,
+                "response_time_promise_hours": profile.response_time_promise_hours if profile else None,
+                "max_chars": services.CHAT_MESSAGE_MAX_CHARS,
+            }
+        )
 
     def _open(self, user, conversation_id, session_id):
         self.language = self._language(user)
@@ -172,10 +173,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # Inactivity (counseling.inactivity): the socket signs the person out as a page would ---------------
 
     def _signed_in_still(self) -> str:
-        """"yes", "inactive" (signed out now) or "elsewhere" (counseling.inactivity.socket_signed_in_check). Thread."""
+        """ "yes", "inactive" (signed out now) or "elsewhere" (counseling.inactivity.socket_signed_in_check). Thread."""
         state, self.idle_seconds_left = socket_signed_in_check(
-            session_key=_session_key(self.scope), user=self.scope["user"], active_at=self.active_at,
-            ip_address=_client_ip(self.scope))
+            session_key=_session_key(self.scope),
+            user=self.scope["user"],
+            active_at=self.active_at,
+            ip_address=_client_ip(self.scope),
+        )
         return state
 
     def _idle_check_in(self, seconds: float) -> None:
@@ -199,11 +203,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _signed_out(self, *, inactive: bool):
         with translation.override(self.language):
-            message = (_("You were signed out after a period of inactivity.") if inactive
-                       else _("You are signed out. Sign in again to continue."))
+            message = (
+                _("You were signed out after a period of inactivity.")
+                if inactive
+                else _("You are signed out. Sign in again to continue.")
+            )
         kwargs = self.scope["url_route"]["kwargs"]
-        page = (reverse("sessions:session_chat", args=[kwargs["session_id"]]) if kwargs.get("session_id")
-                else reverse("sessions:conversation_chat", args=[kwargs["conversation_id"]]))
+        page = (
+            reverse("sessions:session_chat", args=[kwargs["session_id"]])
+            if kwargs.get("session_id")
+            else reverse("sessions:conversation_chat", args=[kwargs["conversation_id"]])
+        )
         query = {"next": page, **({"signed_out": "inactive"} if inactive else {})}
         await self._error("signed_out", message, action_url=f"{reverse('login')}?{urlencode(query)}")
         await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -243,7 +253,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("malformed", _("This frame is not valid JSON."))
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self._error("malformed", _("A frame is a JSON object with a \"type\"."))
+            await self._error("malformed", _('A frame is a JSON object with a "type".'))
             return
         handler = self.FRAME_HANDLERS.get(frame["type"])
         if handler is None:
@@ -256,11 +266,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except Exception:  # one bad frame must never take the socket (or anyone else's) down
             logger.exception("chat frame %r failed in conversation %s", frame["type"], self.access.conversation.pk)
             try:
-                await self._error("server_error", _("Something went wrong; please try again."),
-                                  client_msg_id=frame.get("client_msg_id") if frame["type"] == "send" else None)
+                await self._error(
+                    "server_error",
+                    _("Something went wrong; please try again."),
+                    client_msg_id=frame.get("client_msg_id") if frame["type"] == "send" else None,
+                )
             except Exception:  # the socket is already gone (e.g. closed while the message was stored)
-                logger.info("chat socket of conversation %s closed before its error frame",
-                            self.access.conversation.pk)
+                logger.info("chat socket of conversation %s closed before its error frame", self.access.conversation.pk)
         if frame["type"] in ACTIVITY_FRAMES:
             await self._activity_record_due()
 
@@ -286,25 +298,43 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             message, created = await services.message_post_on_loop(
-                conversation=self.access.conversation, sender=self.user, client_msg_id=client_msg_id, body=body,
-                session=self.access.session, origin=self.channel_name)
+                conversation=self.access.conversation,
+                sender=self.user,
+                client_msg_id=client_msg_id,
+                body=body,
+                session=self.access.session,
+                origin=self.channel_name,
+            )
         except services.ChatError as error:
             await self._error(error.code, error.message, client_msg_id=str(client_msg_id))
             return
-        await self.send_json({"type": "ack", "client_msg_id": str(client_msg_id), "seq": message.seq,
-                              "created_at": message.created_at.isoformat(), "duplicate": not created,
-                              "reply_due_at": message.reply_due_at.isoformat() if message.reply_due_at else None})
+        await self.send_json(
+            {
+                "type": "ack",
+                "client_msg_id": str(client_msg_id),
+                "seq": message.seq,
+                "created_at": message.created_at.isoformat(),
+                "duplicate": not created,
+                "reply_due_at": message.reply_due_at.isoformat() if message.reply_due_at else None,
+            }
+        )
 
     async def on_resync(self, frame):
         after = frame.get("after_seq", 0)
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             await self._error("malformed", _("after_seq must be a whole number."))
             return
-        messages = await in_db_thread(selectors.messages_after)(
-            conversation=self.access.conversation, after_seq=after)
+        messages = await in_db_thread(selectors.messages_after)(conversation=self.access.conversation, after_seq=after)
         last = messages[-1]["seq"] if messages else after
-        await self.send_json({"type": "history", "after_seq": after, "messages": messages,
-                              "more": len(messages) >= selectors.HISTORY_PAGE, "last_seq": last})
+        await self.send_json(
+            {
+                "type": "history",
+                "after_seq": after,
+                "messages": messages,
+                "more": len(messages) >= selectors.HISTORY_PAGE,
+                "last_seq": last,
+            }
+        )
 
     async def on_typing(self, frame):
         if self.access.read_only:
@@ -313,8 +343,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if current - self.last_typing < TYPING_EVERY_SECONDS:
             return
         self.last_typing = current
-        await self.channel_layer.group_send(self.group, {"type": "chat.typing", "sender": self.user.pk,
-                                                         "origin": self.channel_name})
+        await self.channel_layer.group_send(
+            self.group, {"type": "chat.typing", "sender": self.user.pk, "origin": self.channel_name}
+        )
 
     async def on_read(self, frame):
         up_to = frame.get("up_to_seq")
@@ -324,15 +355,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.access.read_only:
             return  # an admin reading under break-glass is not the reader the client expects
         await in_db_thread(services.messages_mark_read)(
-            conversation=self.access.conversation, reader=self.user, up_to_seq=up_to)
+            conversation=self.access.conversation, reader=self.user, up_to_seq=up_to
+        )
 
     async def on_help(self, frame):
         if self.user.pk != self.access.conversation.client_id:
             await self._error("unsupported", _("Only the client can ask for help here."))
             return
         await in_db_thread(services.chat_help_request)(
-            client=self.user, conversation=self.access.conversation, session=self.access.session,
-            ip_address=_client_ip(self.scope))
+            client=self.user,
+            conversation=self.access.conversation,
+            session=self.access.session,
+            ip_address=_client_ip(self.scope),
+        )
         await self.send_json({"type": "help_sent"})
 
     async def on_code_word_request(self, frame):
@@ -340,8 +375,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.user.pk != self.access.conversation.counselor_id or self.access.session is None:
             await self._error("unsupported", _("Only the counselor can ask for the code word, in a session."))
             return
-        await self.channel_layer.group_send(self.group, {"type": "chat.code_word_request",
-                                                         "session": self.access.session.pk})
+        await self.channel_layer.group_send(
+            self.group, {"type": "chat.code_word_request", "session": self.access.session.pk}
+        )
         await self.send_json({"type": "code_word_requested"})
 
     async def on_code_word(self, frame):
@@ -355,7 +391,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await in_db_thread(services.code_word_answer)(
-                session=self.access.session, client=self.user, attempt=attempt, ip_address=_client_ip(self.scope))
+                session=self.access.session, client=self.user, attempt=attempt, ip_address=_client_ip(self.scope)
+            )
         except services.ChatError as error:
             await self._error(error.code, error.message)
             return
@@ -364,9 +401,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def on_ping(self, frame):
         await self.send_json({"type": "pong"})
 
-    FRAME_HANDLERS = {"send": on_send, "resync": on_resync, "typing": on_typing, "read": on_read,
-                      "help": on_help, "ping": on_ping, "code_word_request": on_code_word_request,
-                      "code_word": on_code_word}
+    FRAME_HANDLERS = {
+        "send": on_send,
+        "resync": on_resync,
+        "typing": on_typing,
+        "read": on_read,
+        "help": on_help,
+        "ping": on_ping,
+        "code_word_request": on_code_word_request,
+        "code_word": on_code_word,
+    }
 
     # Events from the channel layer (ids and ciphertext, never plaintext) ------------------------------
 
@@ -380,7 +424,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             frame = selectors.message_frame_from_event(event=event, conversation=conversation)  # key renewed
         if frame is None:  # no key in this process (or no body in the event): read the message
             frame = await in_db_thread(selectors.message_frame_at)(
-                conversation=self.access.conversation, seq=event["seq"])
+                conversation=self.access.conversation, seq=event["seq"]
+            )
         if frame is not None:
             await self.send_json(frame)
 
@@ -392,8 +437,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "typing", "sender": event["sender"]})
 
     async def chat_code_word_request(self, event):
-        if self.user.pk == self.access.conversation.client_id and self.access.session is not None \
-                and event["session"] == self.access.session.pk:
+        if (
+            self.user.pk == self.access.conversation.client_id
+            and self.access.session is not None
+            and event["session"] == self.access.session.pk
+        ):
             await self.send_json({"type": "code_word_request"})
 
     async def chat_code_word_result(self, event):
@@ -410,13 +458,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         with translation.override(self.language):
             message = gate.message if gate is not None else _("You no longer have access to this conversation.")
-        await self._error("gate_refused", message, reason=gate.reason if gate is not None else "forbidden",
-                          action_url=gate.action_url if gate is not None else "")
+        await self._error(
+            "gate_refused",
+            message,
+            reason=gate.reason if gate is not None else "forbidden",
+            action_url=gate.action_url if gate is not None else "",
+        )
         await self.close(code=CLOSE_GATE_REFUSED)
 
     def _recheck(self):
-        access = selectors.access_chat(user=self.user, conversation_id=self.access.conversation.pk,
-                                       session_id=self.access.session.pk if self.access.session else None)
+        access = selectors.access_chat(
+            user=self.user,
+            conversation_id=self.access.conversation.pk,
+            session_id=self.access.session.pk if self.access.session else None,
+        )
         with translation.override(self.language):
             return selectors.chat_gate(access=access)
 

@@ -20,10 +20,19 @@ def conversation_event_on_commit(*, conversation_id: int, event: dict) -> None:
 def message_new_event(*, message, origin: str) -> dict:
     """The event announcing a stored message: numbers, and its body as stored (sealed; never plaintext),
     so receiving sockets need not read it back (sessions.selectors.message_frame_from_event)."""
-    return {"type": "message.new", "seq": message.seq, "origin": origin, "stored": {
-        "sender": message.sender_id, "session": message.session_id, "client_msg_id": str(message.client_msg_id),
-        "body_sealed": bytes(message.body_sealed), "created_at": message.created_at.isoformat(),
-        "reply_due_at": message.reply_due_at.isoformat() if message.reply_due_at else None}}
+    return {
+        "type": "message.new",
+        "seq": message.seq,
+        "origin": origin,
+        "stored": {
+            "sender": message.sender_id,
+            "session": message.session_id,
+            "client_msg_id": str(message.client_msg_id),
+            "body_sealed": bytes(message.body_sealed),
+            "created_at": message.created_at.isoformat(),
+            "reply_due_at": message.reply_due_at.isoformat() if message.reply_due_at else None,
+        },
+    }
 
 
 def chat_close_on_commit(*, conversation_id: int, reason: str) -> None:

@@ -1,7 +1,6 @@
 """Reads of the chat: who may join which conversation, reading messages back, the counselor's
 session-start panel."""
 
-
 import logging
 import uuid
 import zoneinfo
@@ -15,8 +14,8 @@ from django.utils.translation import gettext as _
 from counseling.clock import now
 from counseling.crypto import DecryptionError, cached_data_key, data_key_for, open_text
 from counseling.gates import GateResult
-from identity.selectors import has_code_word, intake_answers, intake_for
 from identity.numbers import emergency_numbers_for
+from identity.selectors import has_code_word, intake_answers, intake_for
 from sessions.models import (
     Conversation,
     CounselingSession,
@@ -64,8 +63,11 @@ def access_chat(*, user, conversation_id: int, session_id: int | None = None) ->
     """
     if user is None or not user.is_authenticated:
         raise Http404
-    conversation = Conversation.objects.select_related(
-        "client", "counselor", "counselor__counselor_profile").filter(pk=conversation_id).first()
+    conversation = (
+        Conversation.objects.select_related("client", "counselor", "counselor__counselor_profile")
+        .filter(pk=conversation_id)
+        .first()
+    )
     if conversation is None:
         raise Http404
     read_only = False
@@ -75,8 +77,11 @@ def access_chat(*, user, conversation_id: int, session_id: int | None = None) ->
         read_only = True
     session = None
     if session_id is not None:
-        session = CounselingSession.objects.select_related("client", "counselor").filter(
-            pk=session_id, client_id=conversation.client_id, counselor_id=conversation.counselor_id).first()
+        session = (
+            CounselingSession.objects.select_related("client", "counselor")
+            .filter(pk=session_id, client_id=conversation.client_id, counselor_id=conversation.counselor_id)
+            .first()
+        )
         if session is None:
             raise Http404
     return ChatAccess(conversation=conversation, session=session, read_only=read_only)
@@ -109,8 +114,7 @@ def message_frame(message: Message, *, client_id: int, data_key: bytes | None = 
         body = open_text(owner_id=client_id, sealed=message.body_sealed, context=message.aad, data_key=data_key)
         error = ""
     except DecryptionError:
-        logger.error("chat message %s of conversation %s could not be decrypted",
-                     message.pk, message.conversation_id)
+        logger.error("chat message %s of conversation %s could not be decrypted", message.pk, message.conversation_id)
         body, error = None, "undecryptable"
     frame = {
         "type": "message",
@@ -147,10 +151,16 @@ def message_frame_from_event(*, event: dict, conversation: Conversation) -> dict
     key = cached_data_key(owner_id=conversation.client_id)
     if not stored or key is None:
         return None
-    message = Message(conversation_id=conversation.pk, seq=event["seq"], sender_id=stored["sender"],
-                      session_id=stored["session"], client_msg_id=uuid.UUID(stored["client_msg_id"]),
-                      body_sealed=stored["body_sealed"], created_at=datetime.fromisoformat(stored["created_at"]),
-                      reply_due_at=datetime.fromisoformat(stored["reply_due_at"]) if stored["reply_due_at"] else None)
+    message = Message(
+        conversation_id=conversation.pk,
+        seq=event["seq"],
+        sender_id=stored["sender"],
+        session_id=stored["session"],
+        client_msg_id=uuid.UUID(stored["client_msg_id"]),
+        body_sealed=stored["body_sealed"],
+        created_at=datetime.fromisoformat(stored["created_at"]),
+        reply_due_at=datetime.fromisoformat(stored["reply_due_at"]) if stored["reply_due_at"] else None,
+    )
     return message_frame(message, client_id=conversation.client_id, data_key=key)
 
 
@@ -171,31 +181,41 @@ def messages_after(*, conversation: Conversation, after_seq: int, limit: int = H
 def conversations_of(*, user):
     """The conversations `user` takes part in, newest activity first."""
     field = "client" if user.is_client else "counselor"
-    return (Conversation.objects.filter(**{field: user}).select_related("client__client_profile",
-                                                                        "counselor__counselor_profile")
-            .order_by("-last_seq", "-created_at"))
+    return (
+        Conversation.objects.filter(**{field: user})
+        .select_related("client__client_profile", "counselor__counselor_profile")
+        .order_by("-last_seq", "-created_at")
+    )
 
 
-def transcript_text(*, conversation: Conversation, session: CounselingSession | None = None,
-                    time_zone: str = "UTC") -> str:
+def transcript_text(
+    *, conversation: Conversation, session: CounselingSession | None = None, time_zone: str = "UTC"
+) -> str:
     """A plain-text transcript of a conversation (or of one session in it), in the reader's time zone."""
     tz = zoneinfo.ZoneInfo(time_zone)
-    names = {conversation.client_id: conversation.client.display_name,
-             conversation.counselor_id: conversation.counselor.display_name}
+    names = {
+        conversation.client_id: conversation.client.display_name,
+        conversation.counselor_id: conversation.counselor.display_name,
+    }
     rows = Message.objects.filter(conversation_id=conversation.pk)
     if session is not None:
         rows = rows.filter(session_id=session.pk)
     header = _("Transcript of conversation %(id)s") % {"id": conversation.pk}
     if session is not None:
         header = _("Transcript of session %(id)s") % {"id": session.pk}
-    lines = [header, _("Exported %(at)s (%(tz)s)") % {"at": now().astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                                                      "tz": time_zone}, ""]
+    lines = [
+        header,
+        _("Exported %(at)s (%(tz)s)") % {"at": now().astimezone(tz).strftime("%Y-%m-%d %H:%M"), "tz": time_zone},
+        "",
+    ]
     for message in rows.order_by("seq").iterator():
         frame = message_frame(message, client_id=conversation.client_id)
         body = frame["body"] if frame["body"] is not None else _("[this message cannot be decrypted]")
         stamp = message.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         lines.append(f"[{stamp}] #{message.seq} {names.get(message.sender_id, '?')}: {body}")
     return "\n".join(lines) + "\n"
+
+
 def session_start_panel(*, session: CounselingSession, viewer) -> dict:
     """What the counselor needs at the start of a session, in one place (ACA H.2.a, HHS emergency plan):
     the client's confirmed location, the local emergency numbers, the emergency contact the client
@@ -206,9 +226,16 @@ def session_start_panel(*, session: CounselingSession, viewer) -> dict:
     if viewer.pk != session.counselor_id:
         raise Http404
     country, region = session.location_country, session.location_region
-    panel = {"confirmed": session.location_confirmed_at is not None, "country": country, "region": region,
-             "numbers": [], "contact": None,
-             "contact_authorised": None, "code_word_set": None, "code_word_result": None}
+    panel = {
+        "confirmed": session.location_confirmed_at is not None,
+        "country": country,
+        "region": region,
+        "numbers": [],
+        "contact": None,
+        "contact_authorised": None,
+        "code_word_set": None,
+        "code_word_result": None,
+    }
     panel["numbers"] = emergency_numbers_for(country=country, region=region) if country else []
     intake = intake_for(client=session.client)
     if intake is not None:
@@ -217,11 +244,11 @@ def session_start_panel(*, session: CounselingSession, viewer) -> dict:
             try:
                 answers = intake_answers(intake)
             except DecryptionError:
-                logger.error("intake of client %s could not be decrypted for session %s", session.client_id,
-                             session.pk)
+                logger.error("intake of client %s could not be decrypted for session %s", session.client_id, session.pk)
                 answers = {}
-            panel["contact"] = {key: answers.get(f"emergency_contact_{key}", "")
-                                for key in ("name", "relation", "phone")}
+            panel["contact"] = {
+                key: answers.get(f"emergency_contact_{key}", "") for key in ("name", "relation", "phone")
+            }
     panel["code_word_set"] = has_code_word(client=session.client)
     panel["code_word_result"] = code_word_result_for(session=session, viewer=viewer)
     return panel

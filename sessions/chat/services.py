@@ -1,7 +1,6 @@
 """Writes of the chat: storing messages (sealed, committed before anyone is told), receipts, exports,
 break-glass, the help button and the code-word answer inside a chat, and the per-person rate limit."""
 
-
 import asyncio
 import functools
 import logging
@@ -23,19 +22,19 @@ from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import data_key_on_loop, seal
 from counseling.notifications import group_send_from_loop
+from identity.services import CodeWordLocked, code_word_check
 from sessions.chat.events import (
     conversation_event_on_commit,
     conversation_group,
     message_new_event,
 )
-from identity.services import CodeWordLocked, code_word_check
 from sessions.chat.hooks import client_message_watchers
+from sessions.chat.selectors import BREAK_GLASS_CACHE_KEY, transcript_text
 from sessions.models import (
     Conversation,
     CounselingSession,
     Message,
 )
-from sessions.chat.selectors import BREAK_GLASS_CACHE_KEY, transcript_text
 from sessions.selectors import reply_due_at_for
 from sessions.signals import client_help_requested
 
@@ -110,7 +109,8 @@ async def chat_rate_count_on_loop(*, user_id: int, window: int) -> None:
             count, _ = await pipe.incr(cache_key).expire(cache_key, window_seconds * 2).execute()
         else:
             count = await database_sync_to_async(_count_in_window, thread_sensitive=False)(
-                key=key, ttl=window_seconds * 2)
+                key=key, ttl=window_seconds * 2
+            )
     except Exception:  # the message is already stored (or refused): never fail it over its count
         log.warning("Counting a chat message of user %s for the rate limit failed", user_id, exc_info=True)
         count = None
@@ -141,8 +141,10 @@ def _next_seq(conversation_id: int) -> int:
     """
     table = connection.ops.quote_name(Conversation._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
-                       [conversation_id])
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
+            [conversation_id],
+        )
         return cursor.fetchone()[0]
 
 
@@ -161,8 +163,10 @@ def _message_insert(message: Message) -> None:
     Message has no save() override and no signal receivers; keep it so, or go back to save()."""
     quote = connection.ops.quote_name
     columns = _message_columns()
-    sql = (f"INSERT INTO {quote(Message._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {quote(Message._meta.pk.column)}")
+    sql = (
+        f"INSERT INTO {quote(Message._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {quote(Message._meta.pk.column)}"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, _message_values(message))
         message.pk = cursor.fetchone()[0]
@@ -186,8 +190,10 @@ def _client_messages_answer(*, conversation: Conversation, before_seq: int, at: 
     cost (bench/chat_bench.py)."""
     table = connection.ops.quote_name(Message._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET answered_at = %s WHERE {_AWAITING_REPLY_BEFORE}",  # noqa: S608
-                       [at, conversation.pk, before_seq])
+        cursor.execute(
+            f"UPDATE {table} SET answered_at = %s WHERE {_AWAITING_REPLY_BEFORE}",  # noqa: S608
+            [at, conversation.pk, before_seq],
+        )
 
 
 def _message_with_client_id(*, conversation: Conversation, sender, client_msg_id: uuid.UUID) -> Message | None:
@@ -208,8 +214,15 @@ def _message_body_check(body) -> None:
         raise ChatError("malformed", _("The message contains characters that are not valid text.")) from None
 
 
-def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID | str, body: str,
-                 session: CounselingSession | None = None, origin: str = "") -> tuple[Message, bool]:
+def message_post(
+    *,
+    conversation: Conversation,
+    sender,
+    client_msg_id: uuid.UUID | str,
+    body: str,
+    session: CounselingSession | None = None,
+    origin: str = "",
+) -> tuple[Message, bool]:
     """Store one message, sealed, and return (message, created). Idempotent on `client_msg_id`.
 
     Preconditions: the caller checked access and the chat gate (sessions.selectors.access_chat,
@@ -227,8 +240,14 @@ def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID
         with transaction.atomic():
             seq = _next_seq(conversation.pk)
             at = now()
-            message = Message(conversation=conversation, session=session, seq=seq, sender=sender,
-                              client_msg_id=client_msg_id, created_at=at)
+            message = Message(
+                conversation=conversation,
+                session=session,
+                seq=seq,
+                sender=sender,
+                client_msg_id=client_msg_id,
+                created_at=at,
+            )
             # Sealed under the CLIENT's key whoever writes: shredding that key erases the whole record.
             message.body_sealed = seal(owner_id=conversation.client_id, plaintext=body, context=message.aad)
             if from_client:
@@ -237,8 +256,9 @@ def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID
             if not from_client:
                 # A counselor's reply answers every earlier client message still waiting.
                 _client_messages_answer(conversation=conversation, before_seq=seq, at=at)
-            conversation_event_on_commit(conversation_id=conversation.pk,
-                                         event=message_new_event(message=message, origin=origin))
+            conversation_event_on_commit(
+                conversation_id=conversation.pk, event=message_new_event(message=message, origin=origin)
+            )
             if from_client:
                 for watcher in client_message_watchers():
                     watcher.on_stored(message=message, text=body)
@@ -254,8 +274,15 @@ def message_post(*, conversation: Conversation, sender, client_msg_id: uuid.UUID
 CHAT_SEQ_ATTEMPTS = 4  # both sides writing at once: the loser takes the next number and re-seals
 
 
-async def message_post_on_loop(*, conversation: Conversation, sender, client_msg_id: uuid.UUID | str, body: str,
-                               session: CounselingSession | None = None, origin: str = "") -> tuple[Message, bool]:
+async def message_post_on_loop(
+    *,
+    conversation: Conversation,
+    sender,
+    client_msg_id: uuid.UUID | str,
+    body: str,
+    session: CounselingSession | None = None,
+    origin: str = "",
+) -> tuple[Message, bool]:
     """message_post for a chat socket, called on its event loop: counted against the sender's rate limit
     (refused with "rate_limited" over it), then the same preconditions, checks and result.
 
@@ -270,21 +297,42 @@ async def message_post_on_loop(*, conversation: Conversation, sender, client_msg
         _message_body_check(body)
         client_msg_id = uuid.UUID(str(client_msg_id))
         # Shielded: a socket closed mid-statement must not cut it off between its commit and its event.
-        message = await asyncio.shield(asyncio.ensure_future(_message_store_on_loop(
-            conversation=conversation, sender=sender, client_msg_id=client_msg_id, body=body, session=session,
-            origin=origin)))
+        message = await asyncio.shield(
+            asyncio.ensure_future(
+                _message_store_on_loop(
+                    conversation=conversation,
+                    sender=sender,
+                    client_msg_id=client_msg_id,
+                    body=body,
+                    session=session,
+                    origin=origin,
+                )
+            )
+        )
         if message is not None:
             return message, True
         return await database_sync_to_async(message_post, thread_sensitive=False)(
-            conversation=conversation, sender=sender, client_msg_id=client_msg_id, body=body, session=session,
-            origin=origin)
+            conversation=conversation,
+            sender=sender,
+            client_msg_id=client_msg_id,
+            body=body,
+            session=session,
+            origin=origin,
+        )
     finally:
         # After the store and its event: the count is off the path of the message to the other person.
         await chat_rate_count_on_loop(user_id=sender.pk, window=window)
 
 
-async def _message_store_on_loop(*, conversation: Conversation, sender, client_msg_id: uuid.UUID, body: str,
-                                 session: CounselingSession | None, origin: str) -> Message | None:
+async def _message_store_on_loop(
+    *,
+    conversation: Conversation,
+    sender,
+    client_msg_id: uuid.UUID,
+    body: str,
+    session: CounselingSession | None,
+    origin: str,
+) -> Message | None:
     """Store one message with a single statement, or return None (nothing stored) to leave it to message_post."""
     if not settings.CHAT_STORE_ON_LOOP or connection.vendor != "postgresql":
         return None
@@ -303,10 +351,17 @@ async def _message_store_on_loop(*, conversation: Conversation, sender, client_m
     expected = conversation.last_seq
     for _attempt in range(CHAT_SEQ_ATTEMPTS):
         at = now()
-        message = Message(conversation=conversation, session=session, seq=expected + 1, sender=sender,
-                          client_msg_id=client_msg_id, created_at=at)
-        message.body_sealed = seal(owner_id=conversation.client_id, plaintext=body, context=message.aad,
-                                   data_key=data_key)
+        message = Message(
+            conversation=conversation,
+            session=session,
+            seq=expected + 1,
+            sender=sender,
+            client_msg_id=client_msg_id,
+            created_at=at,
+        )
+        message.body_sealed = seal(
+            owner_id=conversation.client_id, plaintext=body, context=message.aad, data_key=data_key
+        )
         if from_client:
             try:
                 message.reply_due_at = reply_due_at_for(counselor=conversation.counselor, sent_at=at)
@@ -318,13 +373,18 @@ async def _message_store_on_loop(*, conversation: Conversation, sender, client_m
         params.append(conversation.pk)
         try:
             stored_id, current_seq = await on_loop.postgres().fetchone(
-                _store_statement(answers=not from_client), params,
-                prepared_as="chat_store_reply" if not from_client else "chat_store_message")
+                _store_statement(answers=not from_client),
+                params,
+                prepared_as="chat_store_reply" if not from_client else "chat_store_message",
+            )
         except psycopg2.IntegrityError:
             return None  # a resent id: message_post answers with the stored message
         except psycopg2.Error:
-            log.warning("Storing a message of conversation %s on the event loop failed; retrying in a thread",
-                        conversation.pk, exc_info=True)
+            log.warning(
+                "Storing a message of conversation %s on the event loop failed; retrying in a thread",
+                conversation.pk,
+                exc_info=True,
+            )
             return None
         if stored_id is not None:
             break
@@ -339,8 +399,9 @@ async def _message_store_on_loop(*, conversation: Conversation, sender, client_m
     message._state.adding = False
     message._state.db = connection.alias
     conversation.last_seq = max(conversation.last_seq, message.seq)
-    await group_send_from_loop(group=conversation_group(conversation.pk),
-                               event=message_new_event(message=message, origin=origin))
+    await group_send_from_loop(
+        group=conversation_group(conversation.pk), event=message_new_event(message=message, origin=origin)
+    )
     return message
 
 
@@ -355,31 +416,49 @@ def _store_statement(*, answers: bool) -> str:
     columns = _message_columns()
     names = ", ".join(quote(field.column) for field in columns)
     values = ", ".join(f"%s::{field.db_type(connection)}" for field in columns)  # typed: INSERT ... SELECT
-    answered = (f", answered AS (UPDATE {messages} SET answered_at = %s WHERE {_AWAITING_REPLY_BEFORE} "  # noqa: S608
-                "AND EXISTS (SELECT 1 FROM next))") if answers else ""
-    return (f"WITH next AS (UPDATE {conversations} SET last_seq = last_seq + 1 WHERE id = %s AND last_seq = %s "  # noqa: S608
-            f"RETURNING last_seq), stored AS (INSERT INTO {messages} ({names}) SELECT {values} FROM next "
-            f"RETURNING id){answered} SELECT (SELECT id FROM stored), (SELECT last_seq FROM {conversations} "
-            "WHERE id = %s)")
+    answered = (
+        (
+            f", answered AS (UPDATE {messages} SET answered_at = %s WHERE {_AWAITING_REPLY_BEFORE} "  # noqa: S608
+            "AND EXISTS (SELECT 1 FROM next))"
+        )
+        if answers
+        else ""
+    )
+    return (
+        f"WITH next AS (UPDATE {conversations} SET last_seq = last_seq + 1 WHERE id = %s AND last_seq = %s "  # noqa: S608
+        f"RETURNING last_seq), stored AS (INSERT INTO {messages} ({names}) SELECT {values} FROM next "
+        f"RETURNING id){answered} SELECT (SELECT id FROM stored), (SELECT last_seq FROM {conversations} "
+        "WHERE id = %s)"
+    )
 
 
 def messages_mark_read(*, conversation: Conversation, reader, up_to_seq: int) -> int:
     """Mark the other party's messages up to `up_to_seq` read by `reader`; tells the sockets after commit."""
     with transaction.atomic():
-        updated = (Message.objects.filter(conversation_id=conversation.pk, seq__lte=up_to_seq, read_at__isnull=True)
-                   .exclude(sender_id=reader.pk).update(read_at=now()))
+        updated = (
+            Message.objects.filter(conversation_id=conversation.pk, seq__lte=up_to_seq, read_at__isnull=True)
+            .exclude(sender_id=reader.pk)
+            .update(read_at=now())
+        )
         if updated:
-            conversation_event_on_commit(conversation_id=conversation.pk, event={
-                "type": "message.read", "reader": reader.pk, "up_to_seq": up_to_seq})
+            conversation_event_on_commit(
+                conversation_id=conversation.pk,
+                event={"type": "message.read", "reader": reader.pk, "up_to_seq": up_to_seq},
+            )
     return updated
 
 
 def chat_open_record(*, user, access, ip_address: str | None = None) -> None:
     """Audit that `user` opened a chat socket (a read of client data, ACA H.2.b / HIPAA 164.312(b))."""
     conversation = access.conversation
-    audit_record(actor=user, action="chat.break_glass_read" if access.read_only else "chat.open",
-                 target=conversation, subject=conversation.client_id, ip_address=ip_address,
-                 detail={"session": access.session.pk if access.session else None})
+    audit_record(
+        actor=user,
+        action="chat.break_glass_read" if access.read_only else "chat.open",
+        target=conversation,
+        subject=conversation.client_id,
+        ip_address=ip_address,
+        detail={"session": access.session.pk if access.session else None},
+    )
 
 
 def break_glass_open(*, admin, conversation: Conversation, reason: str, request=None) -> None:
@@ -388,36 +467,59 @@ def break_glass_open(*, admin, conversation: Conversation, reason: str, request=
     if not admin.is_admin or len(reason) < 10:
         raise ChatError("forbidden", _("Break-glass access needs an admin and a reason of at least 10 characters."))
     with transaction.atomic():
-        audit_record(actor=admin, action="chat.break_glass", target=conversation, subject=conversation.client_id,
-                     request=request, detail={"reason": reason[:500], "seconds": BREAK_GLASS_SECONDS})
+        audit_record(
+            actor=admin,
+            action="chat.break_glass",
+            target=conversation,
+            subject=conversation.client_id,
+            request=request,
+            detail={"reason": reason[:500], "seconds": BREAK_GLASS_SECONDS},
+        )
         key = BREAK_GLASS_CACHE_KEY.format(admin_id=admin.pk, conversation_id=conversation.pk)
         transaction.on_commit(lambda: cache.set(key, True, timeout=BREAK_GLASS_SECONDS))
 
 
-def chat_help_request(*, client, conversation: Conversation, session: CounselingSession | None = None,
-                      ip_address: str | None = None) -> None:
+def chat_help_request(
+    *, client, conversation: Conversation, session: CounselingSession | None = None, ip_address: str | None = None
+) -> None:
     """The client pressed "I need help now" in the chat: record it and tell escalation after commit."""
     with transaction.atomic():
-        audit_record(actor=client, action="chat.help_requested", target=conversation, subject=client,
-                     ip_address=ip_address, detail={"session": session.pk if session else None})
+        audit_record(
+            actor=client,
+            action="chat.help_requested",
+            target=conversation,
+            subject=client,
+            ip_address=ip_address,
+            detail={"session": session.pk if session else None},
+        )
         session_id = session.pk if session else None
-        transaction.on_commit(lambda: client_help_requested.send(sender=Conversation, client_id=client.pk,
-                                                                 session_id=session_id))
+        transaction.on_commit(
+            lambda: client_help_requested.send(sender=Conversation, client_id=client.pk, session_id=session_id)
+        )
 
 
-def transcript_export(*, user, conversation: Conversation, session: CounselingSession | None = None,
-                      time_zone: str = "UTC", request=None) -> str:
+def transcript_export(
+    *, user, conversation: Conversation, session: CounselingSession | None = None, time_zone: str = "UTC", request=None
+) -> str:
     """The transcript text for `user`, audit-logged as an export (a client's right of access, UU PDP
     art. 7; a counselor's clinical record). The caller checked that `user` may export it."""
     with transaction.atomic():
-        audit_record(actor=user, action="transcript.export", target=session or conversation,
-                     subject=conversation.client_id, request=request,
-                     detail={"conversation": conversation.pk, "session": session.pk if session else None})
+        audit_record(
+            actor=user,
+            action="transcript.export",
+            target=session or conversation,
+            subject=conversation.client_id,
+            request=request,
+            detail={"conversation": conversation.pk, "session": session.pk if session else None},
+        )
     return transcript_text(conversation=conversation, session=session, time_zone=time_zone)
+
+
 def session_panel_viewed_record(*, user, session: CounselingSession, request=None) -> None:
     """Audit the counselor's read of the session-start panel (location, emergency contact)."""
-    audit_record(actor=user, action="session.start_panel_viewed", target=session, subject=session.client_id,
-                 request=request)
+    audit_record(
+        actor=user, action="session.start_panel_viewed", target=session, subject=session.client_id, request=request
+    )
 
 
 def code_word_answer(*, session: CounselingSession, client, attempt: str, ip_address: str | None = None) -> bool:
@@ -430,9 +532,10 @@ def code_word_answer(*, session: CounselingSession, client, attempt: str, ip_add
     try:
         with transaction.atomic():
             matched = code_word_check(session=session, attempt=attempt, actor=client)
-            conversation_event_on_commit(conversation_id=conversation.pk,
-                                         event={"type": "chat.code_word_result", "session": session.pk,
-                                                "match": matched})
+            conversation_event_on_commit(
+                conversation_id=conversation.pk,
+                event={"type": "chat.code_word_result", "session": session.pk, "match": matched},
+            )
     except CodeWordLocked as exc:
         raise ChatError("code_word_locked", _("Too many wrong answers; please wait and try again later.")) from exc
     return matched

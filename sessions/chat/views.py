@@ -29,35 +29,57 @@ def _chat_page(request, *, access, gate):
     conversation = access.conversation
     session = access.session
     # The socket routes (sessions/routing.py) are not in the HTTP URLconf.
-    ws_path = (f"/ws/chat/{conversation.pk}/session/{session.pk}/" if session else f"/ws/chat/{conversation.pk}/")
+    ws_path = f"/ws/chat/{conversation.pk}/session/{session.pk}/" if session else f"/ws/chat/{conversation.pk}/"
     panel = None
     if session is not None and request.user.pk == conversation.counselor_id:
         panel = selectors.session_start_panel(session=session, viewer=request.user)
         services.session_panel_viewed_record(user=request.user, session=session, request=request)
     other = conversation.counselor if request.user.pk == conversation.client_id else conversation.client
-    return render(request, "sessions/chat.html", {
-        "conversation": conversation, "session": session, "access": access, "gate": gate, "ws_path": ws_path,
-        "panel": panel, "other": other, "is_client": request.user.pk == conversation.client_id,
-        "promise_hours": getattr(getattr(conversation.counselor, "counselor_profile", None),
-                                 "response_time_promise_hours", None),
-        "strings": _chat_strings(),
-    })
+    return render(
+        request,
+        "sessions/chat.html",
+        {
+            "conversation": conversation,
+            "session": session,
+            "access": access,
+            "gate": gate,
+            "ws_path": ws_path,
+            "panel": panel,
+            "other": other,
+            "is_client": request.user.pk == conversation.client_id,
+            "promise_hours": getattr(
+                getattr(conversation.counselor, "counselor_profile", None), "response_time_promise_hours", None
+            ),
+            "strings": _chat_strings(),
+        },
+    )
 
 
 def _chat_strings() -> dict:
     """The few words the chat script shows, translated here (the script has no catalogue of its own)."""
     return {
-        "sending": _("sending"), "sent": _("sent"), "read": _("read"), "failed": _("not sent, will retry"),
-        "connecting": _("Connecting..."), "online": _("Connected"),
+        "sending": _("sending"),
+        "sent": _("sent"),
+        "read": _("read"),
+        "failed": _("not sent, will retry"),
+        "connecting": _("Connecting..."),
+        "online": _("Connected"),
         "offline": _("Connection lost. Reconnecting; your messages are kept and will be sent."),
-        "typing": _("is typing..."), "you": _("You"), "undecryptable": _("[this message cannot be decrypted]"),
-        "help_sent": _("Your counselor and the on-call team have been alerted. If you are in danger, call the "
-                       "emergency numbers below now."),
-        "code_word_prompt": _("Your counselor asks for your code word (not your account password). Type it "
-                              "here; it is checked privately and never shown in the chat."),
+        "typing": _("is typing..."),
+        "you": _("You"),
+        "undecryptable": _("[this message cannot be decrypted]"),
+        "help_sent": _(
+            "Your counselor and the on-call team have been alerted. If you are in danger, call the "
+            "emergency numbers below now."
+        ),
+        "code_word_prompt": _(
+            "Your counselor asks for your code word (not your account password). Type it "
+            "here; it is checked privately and never shown in the chat."
+        ),
         "code_word_sent": _("Thank you. Your code word was checked."),
         "code_word_requested": _("Asked the client for their code word..."),
-        "match": _("Code word matches"), "no_match": _("Code word does NOT match"),
+        "match": _("Code word matches"),
+        "no_match": _("Code word does NOT match"),
         "closed": _("This chat is closed."),
     }
 
@@ -66,8 +88,7 @@ def _chat_strings() -> dict:
 def chat_list(request):
     if request.user.is_admin:
         raise Http404
-    return render(request, "sessions/chat_list.html",
-                  {"conversations": selectors.conversations_of(user=request.user)})
+    return render(request, "sessions/chat_list.html", {"conversations": selectors.conversations_of(user=request.user)})
 
 
 @login_required
@@ -106,8 +127,9 @@ def _transcript_response(text: str, filename: str) -> HttpResponse:
 def conversation_transcript(request, conversation_id: int):
     """A client's own transcript (their right of access); the counselor's copy of the whole record."""
     conversation = selectors.access_conversation(user=request.user, conversation_id=conversation_id)
-    text = services.transcript_export(user=request.user, conversation=conversation,
-                                      time_zone=_viewer_zone(request.user), request=request)
+    text = services.transcript_export(
+        user=request.user, conversation=conversation, time_zone=_viewer_zone(request.user), request=request
+    )
     return _transcript_response(text, f"transcript-{conversation.pk}-{now():%Y%m%d}.txt")
 
 
@@ -118,8 +140,13 @@ def session_transcript(request, session_id: int):
     conversation = selectors.conversation_for_session(session=session)
     if conversation is None:
         raise Http404
-    text = services.transcript_export(user=request.user, conversation=conversation, session=session,
-                                      time_zone=_viewer_zone(request.user), request=request)
+    text = services.transcript_export(
+        user=request.user,
+        conversation=conversation,
+        session=session,
+        time_zone=_viewer_zone(request.user),
+        request=request,
+    )
     return _transcript_response(text, f"session-{session.pk}-transcript.txt")
 
 
@@ -132,12 +159,12 @@ def break_glass(request, conversation_id: int):
     error = ""
     if request.method == "POST":
         try:
-            services.break_glass_open(admin=request.user, conversation=conversation,
-                                      reason=request.POST.get("reason", ""), request=request)
+            services.break_glass_open(
+                admin=request.user, conversation=conversation, reason=request.POST.get("reason", ""), request=request
+            )
         except services.ChatError as exc:
             error = exc.message
         else:
             messages.warning(request, _("Break-glass access is logged and ends in 30 minutes."))
             return redirect("sessions:conversation_chat", conversation_id=conversation.pk)
     return render(request, "sessions/chat_break_glass.html", {"conversation": conversation, "error": error})
-

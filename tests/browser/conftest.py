@@ -53,8 +53,15 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
     }
 
 
@@ -62,8 +69,9 @@ def browser_type_launch_args(browser_type_launch_args):
 def live_server_url(transactional_db, settings):
     """A real Daphne process serving HTTP and WebSockets on the test database."""
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-    process = DaphneProcess("localhost", partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-                            setup=set_database_connection)
+    process = DaphneProcess(
+        "localhost", partial(make_application, static_wrapper=ASGIStaticFilesHandler), setup=set_database_connection
+    )
     process.start()
     while not process.ready.wait(timeout=1):
         if not process.is_alive():

@@ -22,8 +22,9 @@ def gates_open(monkeypatch, db):
     open_gates(monkeypatch)
 
 
-def test_client_books_counselor_sees_it_client_cancels(gates_open, served, page, browser, client_b, counselor_a,
-                                                       browser_login, screenshot):
+def test_client_books_counselor_sees_it_client_cancels(
+    gates_open, served, page, browser, client_b, counselor_a, browser_login, screenshot
+):
     # Client B reads English and lives in Chicago; Counselor A works in Jakarta.
     work_every_day(counselor_a)
 
@@ -62,13 +63,17 @@ def test_client_books_counselor_sees_it_client_cancels(gates_open, served, page,
     session.refresh_from_db()
     assert session.state == "cancelled" and session.cancel_reason == "schedule_conflict"
     counselor_page.reload()
-    expect(counselor_page.locator("tr.caseload-row", has_text="Client B").get_by_role(
-        "link", name=re.compile(r"\d{2}:\d{2}"))).to_have_count(0)
+    expect(
+        counselor_page.locator("tr.caseload-row", has_text="Client B").get_by_role(
+            "link", name=re.compile(r"\d{2}:\d{2}")
+        )
+    ).to_have_count(0)
     staff.close()
 
 
-def test_client_dashboard_and_slots_fit_a_phone(gates_open, served, page, client_b, counselor_a, browser_login,
-                                                screenshot):
+def test_client_dashboard_and_slots_fit_a_phone(
+    gates_open, served, page, client_b, counselor_a, browser_login, screenshot
+):
     work_every_day(counselor_a)
     page.set_viewport_size({"width": 390, "height": 844})
     browser_login(page, served, client_b)

@@ -21,7 +21,8 @@ def gates_open(monkeypatch):
 
 
 def test_client_and_counselor_chat_with_delivery_states_and_an_outbox_that_survives_reload(
-        gates_open, live_server_url, browser, browser_login, screenshot, client_a, counselor_a):
+    gates_open, live_server_url, browser, browser_login, screenshot, client_a, counselor_a
+):
     # Out of Playwright's event-loop thread: saving a session sends real-time notices (async_to_sync).
     with ThreadPoolExecutor(1) as pool:
         _, session = pool.submit(open_session, client_a, counselor_a).result()
@@ -62,9 +63,13 @@ def test_client_and_counselor_chat_with_delivery_states_and_an_outbox_that_survi
     expect(counselor.locator(".msg.theirs .msg-body").last).to_have_text("Ini terkirim nanti", timeout=15000)
     expect(client.locator(".msg.mine")).to_have_count(2)
     expect(client.locator(".msg.pending")).to_have_count(0)
-    expect(client.locator(".msg .msg-body")).to_have_text([  # server order, the late one last
-        "Halo, saya merasa cemas sejak minggu lalu.", "Terima kasih sudah bercerita. Sejak kapan tepatnya?",
-        "Ini terkirim nanti"])
+    expect(client.locator(".msg .msg-body")).to_have_text(
+        [  # server order, the late one last
+            "Halo, saya merasa cemas sejak minggu lalu.",
+            "Terima kasih sudah bercerita. Sejak kapan tepatnya?",
+            "Ini terkirim nanti",
+        ]
+    )
     assert "Ini terkirim nanti" not in client.evaluate("JSON.stringify(Object.assign({}, localStorage))")
 
     # The session-start panel: where the client is, the numbers there, the contact they authorised; and the
@@ -106,7 +111,8 @@ def short_inactivity(settings):
 
 
 def test_a_chat_left_open_signs_the_client_out_and_leaves_for_the_sign_in_page(
-        gates_open, short_inactivity, live_server_url, browser, browser_login, screenshot, client_a, counselor_a):
+    gates_open, short_inactivity, live_server_url, browser, browser_login, screenshot, client_a, counselor_a
+):
     with ThreadPoolExecutor(1) as pool:
         _, session = pool.submit(open_session, client_a, counselor_a).result()
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -117,8 +123,9 @@ def test_a_chat_left_open_signs_the_client_out_and_leaves_for_the_sign_in_page(
     client.get_by_role("button", name="Kirim").click()
     expect(client.locator(".msg.mine")).to_have_attribute("data-state", "sent")
     # Then nothing: no typing, no sending. The open page's own read receipts do not keep it signed in.
-    expect(client).to_have_url(re.compile(r"/accounts/login/\?next=%2Fsessions%2F\d+%2Fchat%2F&signed_out=inactive$"),
-                               timeout=10000)
+    expect(client).to_have_url(
+        re.compile(r"/accounts/login/\?next=%2Fsessions%2F\d+%2Fchat%2F&signed_out=inactive$"), timeout=10000
+    )
     expect(client.locator(".messages")).to_contain_text("Anda telah dikeluarkan karena tidak ada aktivitas.")
     assert "Sebentar, saya ambil minum dulu." not in client.content()
     screenshot(client, "chat-signed-out-after-inactivity-phone")

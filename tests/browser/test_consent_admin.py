@@ -14,7 +14,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_an_admin_publishes_a_new_version_with_a_diff_and_old_consent_stops_counting(
-        page, live_server_url, screenshot, browser_login):
+    page, live_server_url, screenshot, browser_login
+):
     consent_defaults_publish()
     admin = User.objects.create_superuser(email="admin@staff.test", password=PASSWORD)
     client = make_client("ayu@clients.test", "Ayu", language="id")
@@ -32,7 +33,8 @@ def test_an_admin_publishes_a_new_version_with_a_diff_and_old_consent_stops_coun
     expect(page.get_by_text("Cannot publish: these required sections are empty: “Social media”.")).to_be_visible()
 
     page.get_by_label("Text: Social media").fill(
-        "Konselor tidak akan berteman, mengikuti, atau mengirim pesan kepada Anda di media sosial.")
+        "Konselor tidak akan berteman, mengikuti, atau mengirim pesan kepada Anda di media sosial."
+    )
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator(".diff-add").first).to_contain_text("Konselor tidak akan berteman")
     screenshot(page, "consent-admin-draft-diff")

@@ -13,8 +13,9 @@ from tests.conftest import make_client, make_counselor
 pytestmark = pytest.mark.browser
 
 
-def test_a_client_reads_acknowledges_and_accepts_the_consent_in_indonesian(page, live_server_url, screenshot,
-                                                                           browser_login):
+def test_a_client_reads_acknowledges_and_accepts_the_consent_in_indonesian(
+    page, live_server_url, screenshot, browser_login
+):
     consent_defaults_publish()  # the data migration's versions are gone after an earlier transactional test
     client = make_client("melati@clients.test", "Melati", language="id")
     counselor = make_counselor("sari@staff.test", "Sari Wulandari, M.Psi.")

@@ -13,12 +13,14 @@ pytestmark = pytest.mark.browser
 
 
 def test_client_presses_help_and_the_counselors_page_shows_the_alert(
-        eager_celery, live_server_url, browser, browser_login, screenshot, client_a, counselor_a, seeded):
+    eager_celery, live_server_url, browser, browser_login, screenshot, client_a, counselor_a, seeded
+):
     # The session's location was confirmed earlier (set without the post_save signal, so that the
     # "no emergency plan" signal does not open an alert of its own here).
     session = make_session(client_a, counselor_a, confirmed=False)
-    CounselingSession.objects.filter(pk=session.pk).update(location_country="ID", location_region="ID-JK",
-                                                           location_confirmed_at=session.created_at)
+    CounselingSession.objects.filter(pk=session.pk).update(
+        location_country="ID", location_region="ID-JK", location_confirmed_at=session.created_at
+    )
     # As the site's seed has it (this test's database is emptied between tests, seed included).
     Jurisdiction.objects.get_or_create(country="ID", region="ID-JK", defaults={"name": "DKI Jakarta"})
 
@@ -59,8 +61,7 @@ def test_client_presses_help_and_the_counselors_page_shows_the_alert(
     screenshot(counselor_page, "help-counselor-acknowledged")
 
     # The client's open page hears that a person is responding.
-    expect(client_page.locator(".live-alert")).to_contain_text("Seseorang sudah melihat permintaan Anda",
-                                                               timeout=10000)
+    expect(client_page.locator(".live-alert")).to_contain_text("Seseorang sudah melihat permintaan Anda", timeout=10000)
     screenshot(client_page, "help-client-acknowledged-phone-id")
     escalation.refresh_from_db()
     assert escalation.state == EscalationState.ACKNOWLEDGED
@@ -78,7 +79,8 @@ def test_client_presses_help_and_the_counselors_page_shows_the_alert(
 
 
 def test_a_second_press_while_the_alert_is_open_shows_the_counselor_a_new_alert(
-        eager_celery, live_server_url, browser, browser_login, screenshot, client_a, counselor_a, seeded):
+    eager_celery, live_server_url, browser, browser_login, screenshot, client_a, counselor_a, seeded
+):
     # The second press used to reach nobody while the client read "a person has been alerted".
     make_session(client_a, counselor_a, confirmed=False)
     counselor_context = browser.new_context(viewport={"width": 1200, "height": 800})

@@ -21,13 +21,18 @@ def accept_consent(client_user, language="en"):
 
     version = consent_version_in_force(language=language)
     rendered = consent_render(version=version, counselor=None)
-    consent_accept(client=client_user, version=version, counselor=None, shown_sha256=rendered.sha256,
-                   acknowledged=list(ELEMENT_KEYS))
+    consent_accept(
+        client=client_user,
+        version=version,
+        counselor=None,
+        shown_sha256=rendered.sha256,
+        acknowledged=list(ELEMENT_KEYS),
+    )
 
 
-def test_a_client_completes_the_intake_and_an_admin_verifies_the_id(page, live_server_url, browser_login, client_b,
-                                                                     counselor_b, admin_user, screenshot, tmp_path,
-                                                                     browser, seeded):
+def test_a_client_completes_the_intake_and_an_admin_verifies_the_id(
+    page, live_server_url, browser_login, client_b, counselor_b, admin_user, screenshot, tmp_path, browser, seeded
+):
     from sessions.models import CounselingSession
 
     accept_consent(client_b)
@@ -84,9 +89,12 @@ def test_a_client_completes_the_intake_and_an_admin_verifies_the_id(page, live_s
     admin_context.close()
 
     assert IdentityDocument.objects.get(client=client_b).status == "verified"
-    session = CounselingSession.objects.create(client=client_b, counselor=counselor_b,
-                                               starts_at=now() + timedelta(days=1),
-                                               ends_at=now() + timedelta(days=1, minutes=50))
+    session = CounselingSession.objects.create(
+        client=client_b,
+        counselor=counselor_b,
+        starts_at=now() + timedelta(days=1),
+        ends_at=now() + timedelta(days=1, minutes=50),
+    )
     page.reload()
     expect(page.get_by_text("All done: you can book and start sessions.")).to_be_visible()
     screenshot(page, "intake-done-phone")
@@ -105,11 +113,15 @@ def test_a_client_completes_the_intake_and_an_admin_verifies_the_id(page, live_s
 
     # A session three days away, its location confirmed today (too early to count): the page says when to
     # confirm it again, and the one of tomorrow shows the confirmed place.
-    later = CounselingSession.objects.create(client=client_b, counselor=counselor_b,
-                                             starts_at=now() + timedelta(days=3),
-                                             ends_at=now() + timedelta(days=3, minutes=50),
-                                             location_country="ID", location_region="ID-BA",
-                                             location_confirmed_at=now())
+    later = CounselingSession.objects.create(
+        client=client_b,
+        counselor=counselor_b,
+        starts_at=now() + timedelta(days=3),
+        ends_at=now() + timedelta(days=3, minutes=50),
+        location_country="ID",
+        location_region="ID-BA",
+        location_confirmed_at=now(),
+    )
     page.goto(f"{live_server_url}/intake/")
     sessions = page.locator("ul.session-locations li")
     expect(sessions).to_have_count(2)

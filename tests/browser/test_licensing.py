@@ -15,13 +15,23 @@ pytestmark = pytest.mark.browser
 PDF = b"%PDF-1.4\n% scan\n%%EOF\n"
 
 
-def test_admin_verifies_a_submitted_licence_against_the_register(page, live_server_url, screenshot, browser_login,
-                                                                 admin_user, counselor_a):
+def test_admin_verifies_a_submitted_licence_against_the_register(
+    page, live_server_url, screenshot, browser_login, admin_user, counselor_a
+):
     today = now().date()
-    submitted = licence_submit(counselor=counselor_a, submitted_by=counselor_a, issuing_body=body(), kind="str",
-                               number="STR-PK 3471-2023-000777", jurisdiction=place("ID", "Indonesia"),
-                               scope="Clinical psychology", valid_from=today - timedelta(days=30),
-                               expires_on=today + timedelta(days=700), evidence=PDF, evidence_filename="str.pdf")
+    submitted = licence_submit(
+        counselor=counselor_a,
+        submitted_by=counselor_a,
+        issuing_body=body(),
+        kind="str",
+        number="STR-PK 3471-2023-000777",
+        jurisdiction=place("ID", "Indonesia"),
+        scope="Clinical psychology",
+        valid_from=today - timedelta(days=30),
+        expires_on=today + timedelta(days=700),
+        evidence=PDF,
+        evidence_filename="str.pdf",
+    )
     browser_login(page, live_server_url, admin_user)
     page.get_by_role("link", name="Licence verification").click()
     expect(page.get_by_role("heading", name="Waiting for verification")).to_be_visible()
@@ -42,15 +52,21 @@ def test_admin_verifies_a_submitted_licence_against_the_register(page, live_serv
     assert submitted.checks.get().registry_finding.startswith("Active")
 
 
-def test_client_sees_only_counselors_eligible_where_they_are(page, live_server_url, screenshot, browser_login,
-                                                             client_a, counselor_a, counselor_b):
+def test_client_sees_only_counselors_eligible_where_they_are(
+    page, live_server_url, screenshot, browser_login, client_a, counselor_a, counselor_b
+):
     place("ID", "Indonesia")
     place("ID-JK", "DKI Jakarta")
     place("US", "United States")
     place("US-TX", "Texas")
     licence(counselor_a, "ID", number="STR-A")
-    licence(counselor_b, "US-TX", kind="us_lpc", number="LPC-B",
-            issuing_body=body("Texas Behavioral Health Executive Council", "US", "https://bhec.texas.gov/"))
+    licence(
+        counselor_b,
+        "US-TX",
+        kind="us_lpc",
+        number="LPC-B",
+        issuing_body=body("Texas Behavioral Health Executive Council", "US", "https://bhec.texas.gov/"),
+    )
     pending = make_counselor("pending@staff.test", "Pending Counselor")
     licence(pending, "ID", state=LicenceState.SUBMITTED, number="STR-P")
 
@@ -86,8 +102,9 @@ def test_client_sees_only_counselors_eligible_where_they_are(page, live_server_u
     assert Licence.objects.count() == 3
 
 
-def test_counselor_submits_a_licence_with_its_scan_on_a_phone(page, live_server_url, screenshot, browser_login,
-                                                              counselor_a, tmp_path):
+def test_counselor_submits_a_licence_with_its_scan_on_a_phone(
+    page, live_server_url, screenshot, browser_login, counselor_a, tmp_path
+):
     body()
     place("ID", "Indonesia")
     place("ID-YO", "DI Yogyakarta")

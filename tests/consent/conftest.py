@@ -15,16 +15,26 @@ from counseling.clock import now
 def accept_current(client_user, *, language: str = "id", counselor=None):
     version = consent_version_in_force(language=language)
     rendered = consent_render(version=version, counselor=counselor)
-    return consent_accept(client=client_user, version=version, counselor=counselor, shown_sha256=rendered.sha256,
-                          acknowledged=list(ELEMENT_KEYS))
+    return consent_accept(
+        client=client_user,
+        version=version,
+        counselor=counselor,
+        shown_sha256=rendered.sha256,
+        acknowledged=list(ELEMENT_KEYS),
+    )
 
 
 def make_session(client_user, counselor, *, starts_in=timedelta(days=2), state="scheduled"):
     from sessions.models import CounselingSession
 
     starts_at = now() + starts_in
-    return CounselingSession.objects.create(client=client_user, counselor=counselor, starts_at=starts_at,
-                                            ends_at=starts_at + timedelta(minutes=50), state=state)
+    return CounselingSession.objects.create(
+        client=client_user,
+        counselor=counselor,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=50),
+        state=state,
+    )
 
 
 class ConsentTextParser(HTMLParser):
@@ -71,8 +81,10 @@ def _default_consent_published(request):
 
 def _is_transactional(request) -> bool:
     marker = request.node.get_closest_marker("django_db")
-    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))) \
+    return (
+        bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
         or "transactional_db" in request.fixturenames
+    )
 
 
 @pytest.fixture

@@ -9,8 +9,12 @@ from tests.consent.conftest import accept_current
 pytestmark = pytest.mark.django_db
 
 CLIENT_PAGES = ["/consent/", "/consent/mine/", "/consent/withdraw/"]
-ADMIN_PAGES = ["/consent/manage/", "/consent/manage/versions/{version}/",
-               "/consent/manage/versions/{version}/acceptances/", "/consent/manage/export/?email=a@clients.test"]
+ADMIN_PAGES = [
+    "/consent/manage/",
+    "/consent/manage/versions/{version}/",
+    "/consent/manage/versions/{version}/acceptances/",
+    "/consent/manage/export/?email=a@clients.test",
+]
 
 
 def _admin_urls():

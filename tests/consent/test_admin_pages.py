@@ -60,26 +60,32 @@ def test_publishing_from_the_page_with_an_empty_section_shows_which_section(admi
 def test_a_published_version_cannot_be_changed_from_its_page(admin_browser):
     version = consent_version_in_force(language="id")
     before = [s.body for s in version.sections.all()]
-    response = admin_browser.post(f"/consent/manage/versions/{version.pk}/",
-                                  {**_draft_form_data(version, body_insurance="x"), "save": "1"}, follow=True)
+    response = admin_browser.post(
+        f"/consent/manage/versions/{version.pk}/",
+        {**_draft_form_data(version, body_insurance="x"), "save": "1"},
+        follow=True,
+    )
     assert "cannot be changed" in response.content.decode()
     assert [s.body for s in version.sections.all()] == before
 
 
-def test_the_admin_sees_who_accepted_which_version_and_the_view_is_audited(admin_browser, admin_user, client_a,
-                                                                         client_b):
+def test_the_admin_sees_who_accepted_which_version_and_the_view_is_audited(
+    admin_browser, admin_user, client_a, client_b
+):
     accept_current(client_a, language="id")
     version = consent_version_in_force(language="id")
     overview = admin_browser.get("/consent/manage/").content.decode()
     assert "1 (1)" in overview
     page = admin_browser.get(f"/consent/manage/versions/{version.pk}/acceptances/").content.decode()
     assert client_a.email in page and client_b.email not in page
-    assert AuditEntry.objects.filter(action="consent.acceptances_viewed", actor_id=admin_user.pk,
-                                     target_id=str(version.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="consent.acceptances_viewed", actor_id=admin_user.pk, target_id=str(version.pk)
+    ).exists()
 
 
-def test_the_admin_exports_one_clients_consent_history_as_json_and_csv(admin_browser, admin_user, client_a,
-                                                                     client_b, counselor_a):
+def test_the_admin_exports_one_clients_consent_history_as_json_and_csv(
+    admin_browser, admin_user, client_a, client_b, counselor_a
+):
     first = accept_current(client_a, language="id")
     second = accept_current(client_a, language="id", counselor=counselor_a)
     accept_current(client_b, language="en")
@@ -95,8 +101,9 @@ def test_the_admin_exports_one_clients_consent_history_as_json_and_csv(admin_bro
     response = admin_browser.get("/consent/manage/export/", {"email": client_a.email, "format": "csv"})
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [int(row["acceptance_id"]) for row in rows] == [first.pk, second.pk]
-    exports = AuditEntry.objects.filter(action="consent.history_exported", subject_id=client_a.pk,
-                                        actor_id=admin_user.pk)
+    exports = AuditEntry.objects.filter(
+        action="consent.history_exported", subject_id=client_a.pk, actor_id=admin_user.pk
+    )
     assert exports.count() == 2
 
 

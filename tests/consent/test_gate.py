@@ -15,8 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _publish_new_version(admin_user, language="id"):
-    return consent_version_publish(version=consent_draft_create(language=language, created_by=admin_user),
-                                   actor=admin_user)
+    return consent_version_publish(
+        version=consent_draft_create(language=language, created_by=admin_user), actor=admin_user
+    )
 
 
 def test_a_client_who_has_not_consented_is_refused_and_sent_to_onboarding(client_a, counselor_a):
@@ -47,7 +48,8 @@ def test_acceptance_of_the_current_version_satisfies_the_gate(client_a):
 
 
 def test_after_a_new_version_the_old_acceptance_no_longer_satisfies_the_gate_and_the_new_one_does(
-        client_a, counselor_a, admin_user):
+    client_a, counselor_a, admin_user
+):
     accept_current(client_a, counselor=counselor_a)
     session = make_session(client_a, counselor_a)
     assert consent_gate(client=client_a, counselor=counselor_a)

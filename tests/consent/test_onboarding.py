@@ -22,8 +22,11 @@ def id_browser(client, client_a):
 
 def _accept_form(response, *, skip=()):
     context = response.context
-    data = {"version": context["version"].pk, "text_sha256": context["rendered"].sha256,
-            "acknowledged": [key for key in ELEMENT_KEYS if key not in skip]}
+    data = {
+        "version": context["version"].pk,
+        "text_sha256": context["rendered"].sha256,
+        "acknowledged": [key for key in ELEMENT_KEYS if key not in skip],
+    }
     if context["counselor"]:
         data["counselor"] = context["counselor"].pk
     return data
@@ -44,15 +47,23 @@ def test_the_stored_hash_equals_the_hash_of_the_text_rendered_to_that_client(id_
     shown_text = consent_text_on_page(page.content.decode())
     assert "Sari" not in shown_text and counselor_a.counselor_profile.practice_location in shown_text
 
-    response = id_browser.post(f"/consent/?counselor={counselor_a.pk}", _accept_form(page),
-                               HTTP_USER_AGENT="TestBrowser/1.0", REMOTE_ADDR="203.0.113.7")
+    response = id_browser.post(
+        f"/consent/?counselor={counselor_a.pk}",
+        _accept_form(page),
+        HTTP_USER_AGENT="TestBrowser/1.0",
+        REMOTE_ADDR="203.0.113.7",
+    )
     assert response.status_code == 302
     acceptance = ConsentAcceptance.objects.get(client=client_a)
     assert acceptance.text_sha256 == consent_text_hash(shown_text)
     assert acceptance.rendered_text == shown_text
     assert acceptance.text_sha256 == consent_render(version=acceptance.version, counselor=counselor_a).sha256
     assert (acceptance.language, acceptance.counselor, acceptance.ip_address, acceptance.user_agent) == (
-        "id", counselor_a, "203.0.113.7", "TestBrowser/1.0")
+        "id",
+        counselor_a,
+        "203.0.113.7",
+        "TestBrowser/1.0",
+    )
     assert acceptance.acknowledged_sections == ELEMENT_KEYS
     assert consent_gate(client=client_a, counselor=counselor_a)
 
@@ -71,8 +82,10 @@ def test_accepting_without_acknowledging_every_section_is_refused(id_browser, cl
     page = id_browser.get("/consent/")
     response = id_browser.post("/consent/", _accept_form(page, skip=["insurance"]))
     assert response.status_code == 200
-    assert "Harap konfirmasi bahwa Anda telah membaca setiap bagian." in response.content.decode() or \
-        "Please confirm that you have read every section." in response.content.decode()
+    assert (
+        "Harap konfirmasi bahwa Anda telah membaca setiap bagian." in response.content.decode()
+        or "Please confirm that you have read every section." in response.content.decode()
+    )
     assert not ConsentAcceptance.objects.filter(client=client_a).exists()
 
 
@@ -93,8 +106,7 @@ def test_accepting_a_version_that_was_replaced_meanwhile_is_refused(id_browser, 
 
     page = id_browser.get("/consent/")
     data = _accept_form(page)
-    new = consent_version_publish(version=consent_draft_create(language="id", created_by=admin_user),
-                                  actor=admin_user)
+    new = consent_version_publish(version=consent_draft_create(language="id", created_by=admin_user), actor=admin_user)
     response = id_browser.post("/consent/", data)
     assert response.status_code == 200
     assert not ConsentAcceptance.objects.filter(client=client_a).exists()

@@ -55,8 +55,15 @@ def test_the_indonesian_version_2_says_what_the_english_says():
     assert "penangguhan pemusnahan" in sections["retention"]
     assert "kode pengenal" in sections["identity_location"]
     assert "bukan kata sandi akun Anda" in sections["identity_location"]
-    for wrong in ("selama 24 jam", "termasuk menghubungi", "kunci milik Anda sendiri", "tahan manipulasi",
-                  "penahanan", "kata sandi rahasia", "konselor piket"):
+    for wrong in (
+        "selama 24 jam",
+        "termasuk menghubungi",
+        "kunci milik Anda sendiri",
+        "tahan manipulasi",
+        "penahanan",
+        "kata sandi rahasia",
+        "konselor piket",
+    ):
         assert wrong not in text, wrong
 
 
@@ -74,9 +81,21 @@ def test_the_consent_and_the_intakes_default_connection_plan_promise_the_same_re
 
 
 def test_the_required_elements_cover_the_distance_counseling_checklist():
-    for key in ["counselor", "risks_benefits", "technology_failure", "response_times", "emergencies",
-                "differences", "insurance", "social_media", "records_access", "face_to_face",
-                "confidentiality_limits", "jurisdiction", "retention"]:
+    for key in [
+        "counselor",
+        "risks_benefits",
+        "technology_failure",
+        "response_times",
+        "emergencies",
+        "differences",
+        "insurance",
+        "social_media",
+        "records_access",
+        "face_to_face",
+        "confidentiality_limits",
+        "jurisdiction",
+        "retention",
+    ]:
         assert key in ELEMENT_KEYS
 
 
@@ -117,8 +136,13 @@ def test_a_version_with_a_future_effective_date_does_not_replace_the_one_in_forc
 
     draft = consent_draft_create(language="en", created_by=admin_user)
     sections = {s.key: {"title": s.title, "body": s.body} for s in draft.sections.all()}
-    consent_draft_update(version=draft, sections=sections, effective_at=now() + timedelta(days=7),
-                         change_summary="Next week", actor=admin_user)
+    consent_draft_update(
+        version=draft,
+        sections=sections,
+        effective_at=now() + timedelta(days=7),
+        change_summary="Next week",
+        actor=admin_user,
+    )
     consent_version_publish(version=draft, actor=admin_user)
     assert consent_version_in_force(language="en").number == 2
     assert consent_version_in_force(language="en", at=now() + timedelta(days=8)) == draft
@@ -149,5 +173,6 @@ def test_a_published_version_cannot_be_changed_or_deleted_in_any_way():
 def test_editing_a_published_version_through_the_service_is_refused(admin_user):
     version = consent_version_in_force(language="id")
     with pytest.raises(ValidationError):
-        consent_draft_update(version=version, sections={}, effective_at=version.effective_at, change_summary="",
-                             actor=admin_user)
+        consent_draft_update(
+            version=version, sections={}, effective_at=version.effective_at, change_summary="", actor=admin_user
+        )

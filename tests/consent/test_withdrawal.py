@@ -20,15 +20,20 @@ pytestmark = pytest.mark.django_db
 def sent_events(monkeypatch):
     """Capture real-time sends made on commit (counselor notices and chat-close events)."""
     events = []
-    monkeypatch.setattr("sessions.chat.events.conversation_event_on_commit",
-                        lambda *, conversation_id, event: events.append(("chat", conversation_id, event)))
-    monkeypatch.setattr("counseling.notifications.notify_user_now",
-                        lambda *, user_id, payload: events.append(("notify", user_id, payload)))
+    monkeypatch.setattr(
+        "sessions.chat.events.conversation_event_on_commit",
+        lambda *, conversation_id, event: events.append(("chat", conversation_id, event)),
+    )
+    monkeypatch.setattr(
+        "counseling.notifications.notify_user_now",
+        lambda *, user_id, payload: events.append(("notify", user_id, payload)),
+    )
     return events
 
 
 def test_withdrawal_cancels_future_sessions_notifies_the_counselor_and_closes_chat(
-        client_a, counselor_a, counselor_b, sent_events, django_capture_on_commit_callbacks):
+    client_a, counselor_a, counselor_b, sent_events, django_capture_on_commit_callbacks
+):
     from sessions.models import Conversation
 
     accept_current(client_a, counselor=counselor_a)

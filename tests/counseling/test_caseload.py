@@ -17,14 +17,22 @@ pytestmark = pytest.mark.django_db
 
 def book(client, counselor, *, days: float, state="scheduled") -> CounselingSession:
     start = now().replace(microsecond=0) + timedelta(days=days)
-    return CounselingSession.objects.create(client=client, counselor=counselor, starts_at=start,
-                                            ends_at=start + timedelta(minutes=50), state=state)
+    return CounselingSession.objects.create(
+        client=client, counselor=counselor, starts_at=start, ends_at=start + timedelta(minutes=50), state=state
+    )
 
 
 def message(conversation, sender, *, read=False, seq=None, at=None) -> Message:
     seq = seq or (conversation.messages.count() + 1)
-    return Message.objects.create(conversation=conversation, sender=sender, seq=seq, client_msg_id=uuid.uuid4(),
-                                  body_sealed=b"sealed", read_at=now() if read else None, created_at=at or now())
+    return Message.objects.create(
+        conversation=conversation,
+        sender=sender,
+        seq=seq,
+        client_msg_id=uuid.uuid4(),
+        body_sealed=b"sealed",
+        read_at=now() if read else None,
+        created_at=at or now(),
+    )
 
 
 @pytest.fixture
@@ -39,8 +47,9 @@ def caseload_page(client, counselor_a, staff_login):
     return get
 
 
-def test_counselor_sees_own_clients_by_pseudonym_and_never_another_counselors(caseload_page, client_a, client_b,
-                                                                              counselor_a, counselor_b):
+def test_counselor_sees_own_clients_by_pseudonym_and_never_another_counselors(
+    caseload_page, client_a, client_b, counselor_a, counselor_b
+):
     book(client_a, counselor_a, days=2)
     book(client_b, counselor_b, days=2)
     page = caseload_page()
@@ -49,8 +58,7 @@ def test_counselor_sees_own_clients_by_pseudonym_and_never_another_counselors(ca
     assert client_a.email not in page  # the pseudonym, not the account
 
 
-def test_each_row_shows_next_session_unread_messages_risk_flags_and_last_contact(caseload_page, client_a,
-                                                                                 counselor_a):
+def test_each_row_shows_next_session_unread_messages_risk_flags_and_last_contact(caseload_page, client_a, counselor_a):
     from crisis.models import Escalation
 
     book(client_a, counselor_a, days=-7, state="completed")
@@ -61,12 +69,18 @@ def test_each_row_shows_next_session_unread_messages_risk_flags_and_last_contact
     message(conversation, client_a)
     message(conversation, counselor_a)  # the counselor's own message is never "unread" for them
     for key, state in (("a", "open"), ("b", "acknowledged"), ("c", "resolved")):
-        Escalation.objects.create(client=client_a, counselor=counselor_a, kind="help_button", severity=3,
-                                  dedupe_key=f"test:{key}", state=state)
+        Escalation.objects.create(
+            client=client_a,
+            counselor=counselor_a,
+            kind="help_button",
+            severity=3,
+            dedupe_key=f"test:{key}",
+            state=state,
+        )
     page = caseload_page()
-    row = page[page.index('class="caseload-row'):]
-    row = row[:row.index("</tr>")]
-    assert f'/sessions/{upcoming.pk}/' in row
+    row = page[page.index('class="caseload-row') :]
+    row = row[: row.index("</tr>")]
+    assert f"/sessions/{upcoming.pk}/" in row
     assert '<span class="badge warn">2</span>' in row  # unread
     assert '<span class="badge bad">2</span>' in row  # open or acknowledged, not resolved
     assert now().strftime("%Y") in row  # last contact: today's messages
@@ -75,8 +89,10 @@ def test_each_row_shows_next_session_unread_messages_risk_flags_and_last_contact
 def test_consent_and_identity_status_come_from_the_gates(caseload_page, client_a, counselor_a, monkeypatch):
     book(client_a, counselor_a, days=2)
     monkeypatch.setattr("dashboards.selectors.consent_gate", lambda **kw: GateResult.ok())
-    monkeypatch.setattr("dashboards.selectors.identity_gate",
-                        lambda **kw: GateResult.refuse("identity_unverified", "Waiting for review."))
+    monkeypatch.setattr(
+        "dashboards.selectors.identity_gate",
+        lambda **kw: GateResult.refuse("identity_unverified", "Waiting for review."),
+    )
     page = caseload_page()
     assert "current" in page and "not verified" in page and "Waiting for review." in page
 
@@ -94,26 +110,37 @@ def test_search_and_filters_narrow_the_list(caseload_page, counselor_a, client_a
     assert "No client matches." in caseload_page("?show=risk")
 
 
-def test_the_caseload_page_costs_the_same_queries_for_10_and_1000_clients(client, counselor_a, staff_login,
-                                                                           settings):
+def test_the_caseload_page_costs_the_same_queries_for_10_and_1000_clients(client, counselor_a, staff_login, settings):
     """Rows are annotated in one query; the gates run once per visible row, and a page holds ten."""
     settings.CASELOAD_PAGE_SIZE = 10
     staff_login(client, counselor_a)
 
     def add_clients(count: int, offset: int) -> None:
-        users = User.objects.bulk_create([
-            User(email=f"bulk{offset + i}@clients.test", role=Role.CLIENT, password="!") for i in range(count)])
-        ClientProfile.objects.bulk_create([ClientProfile(user=u, display_name=f"Bulk {offset + i:04d}")
-                                           for i, u in enumerate(users)])
+        users = User.objects.bulk_create(
+            [User(email=f"bulk{offset + i}@clients.test", role=Role.CLIENT, password="!") for i in range(count)]
+        )
+        ClientProfile.objects.bulk_create(
+            [ClientProfile(user=u, display_name=f"Bulk {offset + i:04d}") for i, u in enumerate(users)]
+        )
         start = now().replace(minute=0, second=0, microsecond=0)
-        CounselingSession.objects.bulk_create([
-            CounselingSession(client=u, counselor=counselor_a, starts_at=start + timedelta(hours=offset + i + 1),
-                              ends_at=start + timedelta(hours=offset + i + 1, minutes=50))
-            for i, u in enumerate(users)])
-        conversations = Conversation.objects.bulk_create([Conversation(client=u, counselor=counselor_a)
-                                                          for u in users])
-        Message.objects.bulk_create([Message(conversation=c, sender_id=c.client_id, seq=1, client_msg_id=uuid.uuid4(),
-                                             body_sealed=b"x") for c in conversations])
+        CounselingSession.objects.bulk_create(
+            [
+                CounselingSession(
+                    client=u,
+                    counselor=counselor_a,
+                    starts_at=start + timedelta(hours=offset + i + 1),
+                    ends_at=start + timedelta(hours=offset + i + 1, minutes=50),
+                )
+                for i, u in enumerate(users)
+            ]
+        )
+        conversations = Conversation.objects.bulk_create([Conversation(client=u, counselor=counselor_a) for u in users])
+        Message.objects.bulk_create(
+            [
+                Message(conversation=c, sender_id=c.client_id, seq=1, client_msg_id=uuid.uuid4(), body_sealed=b"x")
+                for c in conversations
+            ]
+        )
 
     def measure() -> int:
         client.get("/counselor/")  # warm up caches (content types, sessions)
@@ -148,10 +175,10 @@ def test_the_caseload_is_for_counselors_only(client, client_a, admin_user, staff
     assert client.get("/counselor/").status_code == 403
 
 
-def test_a_client_with_a_session_opens_to_their_counselor_with_sessions_and_referral_form(client, counselor_a,
-                                                                                          client_a, staff_login):
+def test_a_client_with_a_session_opens_to_their_counselor_with_sessions_and_referral_form(
+    client, counselor_a, client_a, staff_login
+):
     session = book(client_a, counselor_a, days=2)
     staff_login(client, counselor_a)
     page = client.get(f"/sessions/clients/{client_a.pk}/").content.decode()
     assert "Client A" in page and f"/sessions/{session.pk}/" in page and "Refer to in-person care" in page
-

@@ -39,16 +39,21 @@ def wait_for(condition, timeout: float, what: str):
 
 
 def worker_env(tmp_path: Path) -> dict:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "counseling.settings",
-           "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-           "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-           "HELD_WORKER_HOLD_FILE": str(tmp_path / "hold"),
-           "ESCALATION_DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "counseling.settings",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+        "HELD_WORKER_HOLD_FILE": str(tmp_path / "hold"),
+        "ESCALATION_DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),
+    }
     db = connection.settings_dict
     if connection.vendor == "postgresql":
         # The worker must use this test's database, not the development one.
-        env["DATABASE_URL"] = (f"postgresql://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST'] or '127.0.0.1'}"
-                               f":{db['PORT'] or 5432}/{db['NAME']}")
+        env["DATABASE_URL"] = (
+            f"postgresql://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST'] or '127.0.0.1'}"
+            f":{db['PORT'] or 5432}/{db['NAME']}"
+        )
     else:
         env.pop("DATABASE_URL", None)
         env["SQLITE_PATH"] = str(db["NAME"])
@@ -58,9 +63,30 @@ def worker_env(tmp_path: Path) -> dict:
 def start_worker(env: dict, queue: str, log: Path) -> subprocess.Popen:
     with log.open("ab") as output:  # the worker keeps its own copy of the descriptor
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.counseling.held_worker", "-P", "prefork", "-c", "1", "-Q", queue, "-l", "info",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "tests.counseling.held_worker",
+                "-P",
+                "prefork",
+                "-c",
+                "1",
+                "-Q",
+                queue,
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{queue}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     wait_for(lambda: "ready." in log.read_text(errors="ignore") or process.poll() is not None, 60, "worker ready")
     assert process.poll() is None, log.read_text(errors="ignore")
     return process
@@ -117,7 +143,8 @@ def mails_to(tmp_path: Path, address: str) -> int:
 
 @pytest.mark.redis
 def test_killed_worker_mid_alert_still_delivers_exactly_once_after_restart_and_sweep(
-        transactional_db, redis_url, tmp_path, monkeypatch, client_a, counselor_a):
+    transactional_db, redis_url, tmp_path, monkeypatch, client_a, counselor_a
+):
     from channels.layers import channel_layers, get_channel_layer
 
     from crisis import services as escalation_module
@@ -153,12 +180,19 @@ def test_killed_worker_mid_alert_still_delivers_exactly_once_after_restart_and_s
         hold.unlink()
         worker = start_worker(env, queue, log)
         # The dead worker's claim runs out; the next sweep (every minute in production) re-drives it.
-        wait_for(lambda: EscalationAlert.objects.filter(pk=alert.pk, claimed_until__lt=_now()).exists(),
-                 LEASE_SECONDS + 10, "the dead worker's claim to expire")
+        wait_for(
+            lambda: EscalationAlert.objects.filter(pk=alert.pk, claimed_until__lt=_now()).exists(),
+            LEASE_SECONDS + 10,
+            "the dead worker's claim to expire",
+        )
         tasks.escalation_sweep.apply_async(queue=queue)
-        wait_for(lambda: EscalationAlert.objects.filter(pk=alert.pk, notified_at__isnull=False,
-                                                        emailed_at__isnull=False).exists(),
-                 60, "the sweep to deliver the alert")
+        wait_for(
+            lambda: EscalationAlert.objects.filter(
+                pk=alert.pk, notified_at__isnull=False, emailed_at__isnull=False
+            ).exists(),
+            60,
+            "the sweep to deliver the alert",
+        )
         # Deliveries repeated after success change nothing.
         tasks.escalation_sweep.apply_async(queue=queue)
         tasks.escalation_deliver.apply_async(args=[escalation.pk], queue=queue)
@@ -181,4 +215,3 @@ def _now():
     from counseling import clock
 
     return clock.now()
-

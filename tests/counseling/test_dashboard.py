@@ -12,9 +12,15 @@ pytestmark = pytest.mark.django_db
 
 def book(client, counselor, *, days: float, state="scheduled") -> CounselingSession:
     start = now().replace(microsecond=0) + timedelta(days=days)
-    return CounselingSession.objects.create(client=client, counselor=counselor, starts_at=start,
-                                            ends_at=start + timedelta(minutes=50), state=state,
-                                            client_time_zone="Asia/Jakarta", counselor_time_zone="America/Chicago")
+    return CounselingSession.objects.create(
+        client=client,
+        counselor=counselor,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+        state=state,
+        client_time_zone="Asia/Jakarta",
+        counselor_time_zone="America/Chicago",
+    )
 
 
 def test_client_sees_upcoming_and_past_sessions_with_both_time_zones(client, client_a, counselor_a):

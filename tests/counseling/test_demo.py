@@ -15,11 +15,19 @@ pytestmark = pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_prepares_a_ready_client_and_a_new_one(settings, capsys):
     settings.DEMO_SEEDING_ALLOWED = True
     call_command("seed_demo")
-    counts = (User.objects.count(), Intake.objects.count(), IdentityDocument.objects.count(),
-              TOTPDevice.objects.count())
+    counts = (
+        User.objects.count(),
+        Intake.objects.count(),
+        IdentityDocument.objects.count(),
+        TOTPDevice.objects.count(),
+    )
     call_command("seed_demo")
-    assert (User.objects.count(), Intake.objects.count(), IdentityDocument.objects.count(),
-            TOTPDevice.objects.count()) == counts
+    assert (
+        User.objects.count(),
+        Intake.objects.count(),
+        IdentityDocument.objects.count(),
+        TOTPDevice.objects.count(),
+    ) == counts
     ayu = User.objects.get(email="client.ayu@demo.test")
     maya = User.objects.get(email="client.maya@demo.test")
     sari = User.objects.get(email="counselor.sari@demo.test")

@@ -9,12 +9,22 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from identity.dialing import dial_label, dial_link, dial_uri
-from identity.numbers import emergency_numbers
 from identity.models import EmergencyResource
+from identity.numbers import emergency_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDED = [("ID", "112", ""), ("ID", "110", ""), ("ID", "119", ""), ("ID", "113", ""), ("ID", "119", "8"),
-          ("ID", "129", ""), ("ID", "08001500119", ""), ("US", "911", ""), ("US", "988", ""), ("US", "741741", "")]
+SEEDED = [
+    ("ID", "112", ""),
+    ("ID", "110", ""),
+    ("ID", "119", ""),
+    ("ID", "113", ""),
+    ("ID", "119", "8"),
+    ("ID", "129", ""),
+    ("ID", "08001500119", ""),
+    ("US", "911", ""),
+    ("US", "988", ""),
+    ("US", "741741", ""),
+]
 
 
 def _what_the_label_dials(label: str, channel: str) -> str:

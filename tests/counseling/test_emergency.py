@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _publish(**fields) -> EmergencyResource:
-    return EmergencyResource.objects.create(checked_on=clock.now().date(), source_url="https://example.org/src",
-                                            **fields)
+    return EmergencyResource.objects.create(
+        checked_on=clock.now().date(), source_url="https://example.org/src", **fields
+    )
 
 
 def test_indonesia_lists_110_119_113_beside_112_and_healing119_never_first():
@@ -63,35 +64,49 @@ def test_inactive_numbers_are_not_shown_and_an_unknown_place_says_call_local():
     EmergencyResource.objects.filter(country="US", number="911").update(is_active=False)
     assert "911" not in [r.number for r in emergency_numbers_for(country="US")]
     with translation.override("en"):
-        html = render_to_string("identity/_emergency_numbers.html",
-                                {"emergency_numbers": emergency_numbers_for(country="FR")})
+        html = render_to_string(
+            "identity/_emergency_numbers.html", {"emergency_numbers": emergency_numbers_for(country="FR")}
+        )
     assert "local emergency number" in html
 
 
 def test_the_partial_dials_the_menu_digit_after_a_pause_and_says_so():
     with translation.override("en"):
-        html = render_to_string("identity/_emergency_numbers.html",
-                                {"emergency_numbers": emergency_numbers_for(country="ID")})
+        html = render_to_string(
+            "identity/_emergency_numbers.html", {"emergency_numbers": emergency_numbers_for(country="ID")}
+        )
     assert 'href="tel:112"' in html and 'href="tel:119,8"' in html and "119, then press 8" in html
     assert "tel:1198" not in html and "ext." not in html
     with translation.override("id"):
-        html = render_to_string("identity/_emergency_numbers.html",
-                                {"emergency_numbers": emergency_numbers_for(country="ID")})
+        html = render_to_string(
+            "identity/_emergency_numbers.html", {"emergency_numbers": emergency_numbers_for(country="ID")}
+        )
     assert "119, lalu tekan 8" in html and "ext." not in html and "ekst" not in html
 
 
 def test_a_text_line_gets_an_sms_link_not_a_call():
-    html = render_to_string("identity/_emergency_numbers.html",
-                            {"emergency_numbers": emergency_numbers_for(country="US")})
+    html = render_to_string(
+        "identity/_emergency_numbers.html", {"emergency_numbers": emergency_numbers_for(country="US")}
+    )
     assert 'href="sms:741741"' in html and 'href="tel:741741"' not in html
 
 
 def test_an_admin_adds_a_number_which_shows_only_once_confirmed_against_a_source(client, admin_user, staff_login):
     staff_login(client, admin_user)
     assert client.get("/admin/identity/emergencyresource/").status_code == 200
-    form = {"country": "MY", "region": "", "name": "Befrienders KL", "number": "03-76272929", "extension": "",
-            "channel": "call", "description": "", "hours": "24/7", "sort_order": 10, "is_active": "on",
-            "source_url": ""}
+    form = {
+        "country": "MY",
+        "region": "",
+        "name": "Befrienders KL",
+        "number": "03-76272929",
+        "extension": "",
+        "channel": "call",
+        "description": "",
+        "hours": "24/7",
+        "sort_order": 10,
+        "is_active": "on",
+        "source_url": "",
+    }
     assert client.post("/admin/identity/emergencyresource/add/", form).status_code == 302
     assert emergency_numbers_for(country="MY") == []
 
@@ -109,13 +124,22 @@ def test_an_admin_adds_a_number_which_shows_only_once_confirmed_against_a_source
     assert entry.actor_id == admin_user.pk and entry.target_id == str(resource.pk)
 
 
-def test_changing_what_is_dialled_without_confirming_takes_the_number_off_the_pages(client, admin_user,
-                                                                                  staff_login):
+def test_changing_what_is_dialled_without_confirming_takes_the_number_off_the_pages(client, admin_user, staff_login):
     staff_login(client, admin_user)
     resource = EmergencyResource.objects.get(country="ID", number="113")
-    form = {"country": "ID", "region": "", "name": resource.name, "number": "1133", "extension": "",
-            "channel": "call", "description": resource.description, "hours": resource.hours,
-            "sort_order": resource.sort_order, "is_active": "on", "source_url": "https://example.org/"}
+    form = {
+        "country": "ID",
+        "region": "",
+        "name": resource.name,
+        "number": "1133",
+        "extension": "",
+        "channel": "call",
+        "description": resource.description,
+        "hours": resource.hours,
+        "sort_order": resource.sort_order,
+        "is_active": "on",
+        "source_url": "https://example.org/",
+    }
     client.post(f"/admin/identity/emergencyresource/{resource.pk}/change/", form)
     assert "1133" not in [r.number for r in emergency_numbers_for(country="ID")]
     assert AuditEntry.objects.filter(action="emergency_number.changed", target_id=str(resource.pk)).exists()

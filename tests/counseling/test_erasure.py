@@ -36,8 +36,9 @@ def test_a_client_can_ask_for_erasure_once_at_a_time(client, client_a):
     assert AuditEntry.objects.filter(action="erasure.requested").count() == 1
 
 
-def test_staff_see_the_duties_and_answer_keep_until_the_date_of_the_rule(client, asked, admin_user, staff_login,
-                                                                         client_a, django_capture_on_commit_callbacks):
+def test_staff_see_the_duties_and_answer_keep_until_the_date_of_the_rule(
+    client, asked, admin_user, staff_login, client_a, django_capture_on_commit_callbacks
+):
     staff_login(client, admin_user)
     page = client.get(f"/staff/erasure/{asked.pk}/").content.decode()
     until = (clock.now().date().replace(year=clock.now().year + 7)).isoformat()
@@ -71,7 +72,8 @@ def test_a_legal_hold_keeps_the_data_and_says_so(client, asked, admin_user, staf
 
 
 def test_with_no_duty_left_the_answer_is_erase_now_and_the_client_is_destroyed(
-        client, asked, admin_user, staff_login, client_a, django_capture_on_commit_callbacks):
+    client, asked, admin_user, staff_login, client_a, django_capture_on_commit_callbacks
+):
     RetentionRule.objects.update(is_active=False)
     RetentionRule.objects.create(name="No retention duty", years_after_last_contact=0, years_after_majority=0)
     User.objects.filter(pk=client_a.pk).update(date_joined=clock.now() - timedelta(days=2))
@@ -90,8 +92,9 @@ def test_with_no_duty_left_the_answer_is_erase_now_and_the_client_is_destroyed(
 
 
 @pytest.mark.parametrize("path", ["/staff/erasure/", "/staff/erasure/{pk}/"])
-def test_erasure_staff_pages_refuse_clients_counselors_and_anonymous(client, asked, client_b, counselor_a,
-                                                                    staff_login, path):
+def test_erasure_staff_pages_refuse_clients_counselors_and_anonymous(
+    client, asked, client_b, counselor_a, staff_login, path
+):
     path = path.format(pk=asked.pk)
     anonymous = client.get(path)
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]

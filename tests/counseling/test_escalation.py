@@ -9,6 +9,8 @@ import pytest
 from django.core import mail
 
 from counseling import clock
+from counseling.models import AuditEntry, User
+from crisis.models import Escalation, EscalationAlert, EscalationKind, EscalationState, OnCallShift, Rung
 from crisis.services import (
     escalation_acknowledge,
     escalation_advance,
@@ -18,8 +20,6 @@ from crisis.services import (
     help_request,
     message_risk_check,
 )
-from counseling.models import AuditEntry, User
-from crisis.models import Escalation, EscalationAlert, EscalationKind, EscalationState, OnCallShift, Rung
 from sessions.models import Message
 from sessions.signals import client_help_requested
 from tests.conftest import make_counselor
@@ -57,7 +57,8 @@ def roster(on_call, supervisor):
 
 
 def test_help_button_opens_one_escalation_and_alerts_the_counselor_in_the_browser_and_by_email(
-        client_a, counselor_a, pushed, django_capture_on_commit_callbacks, settings):
+    client_a, counselor_a, pushed, django_capture_on_commit_callbacks, settings
+):
     settings.SITE_URL = "http://konseling.test"
     session = make_session(client_a, counselor_a)
     with django_capture_on_commit_callbacks(execute=True):
@@ -75,7 +76,8 @@ def test_help_button_opens_one_escalation_and_alerts_the_counselor_in_the_browse
 
 
 def test_client_is_told_at_once_in_their_language_with_the_numbers_of_their_confirmed_location(
-        client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
+    client_a, counselor_a, pushed, django_capture_on_commit_callbacks
+):
     session = make_session(client_a, counselor_a, country="ID", region="ID-JK")
     with django_capture_on_commit_callbacks(execute=True):
         help_request(client=client_a, session=session)
@@ -88,7 +90,8 @@ def test_client_is_told_at_once_in_their_language_with_the_numbers_of_their_conf
 
 
 def test_pressing_help_again_keeps_one_live_escalation_records_the_press_and_alerts_again(
-        client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
+    client_a, counselor_a, pushed, django_capture_on_commit_callbacks
+):
     make_session(client_a, counselor_a)
     with django_capture_on_commit_callbacks(execute=True):
         first, created_first = help_request(client=client_a)
@@ -142,8 +145,14 @@ def test_tasks_are_declared_late_acknowledged_and_requeued_when_their_worker_die
     from crisis import tasks
     from records import tasks as records_tasks
 
-    for task in (tasks.escalation_deliver, tasks.escalation_advance, tasks.escalation_sweep,
-                 tasks.escalation_check_message, records_tasks.retention_run, records_tasks.retention_purge_client):
+    for task in (
+        tasks.escalation_deliver,
+        tasks.escalation_advance,
+        tasks.escalation_sweep,
+        tasks.escalation_check_message,
+        records_tasks.retention_run,
+        records_tasks.retention_purge_client,
+    ):
         assert task.acks_late is True and task.reject_on_worker_lost is True, task.name
 
 
@@ -168,12 +177,14 @@ def _post(client, counselor, text, *, sender=None, client_msg_id=None):
     from sessions.chat.services import conversation_get_or_create, message_post
 
     conversation = conversation_get_or_create(client=client, counselor=counselor)
-    return message_post(conversation=conversation, sender=sender or client,
-                        client_msg_id=client_msg_id or uuid.uuid4(), body=text)[0]
+    return message_post(
+        conversation=conversation, sender=sender or client, client_msg_id=client_msg_id or uuid.uuid4(), body=text
+    )[0]
 
 
 def test_a_risk_phrase_in_a_client_message_opens_exactly_one_escalation_with_the_message(
-        client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
+    client_a, counselor_a, pushed, django_capture_on_commit_callbacks
+):
     resent_id = uuid.uuid4()
     with django_capture_on_commit_callbacks(execute=True):
         message = _post(client_a, counselor_a, "Aku pengen MATI aja...", client_msg_id=resent_id)
@@ -186,12 +197,14 @@ def test_a_risk_phrase_in_a_client_message_opens_exactly_one_escalation_with_the
 
 
 def test_the_risk_check_runs_beside_the_message_and_ordinary_messages_queue_no_task(
-        client_a, counselor_a, pushed, monkeypatch, django_capture_on_commit_callbacks):
+    client_a, counselor_a, pushed, monkeypatch, django_capture_on_commit_callbacks
+):
     from crisis import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.escalation_check_message, "apply_async",
-                        lambda args=(), kwargs=None, **options: queued.append(args))
+    monkeypatch.setattr(
+        tasks.escalation_check_message, "apply_async", lambda args=(), kwargs=None, **options: queued.append(args)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         _post(client_a, counselor_a, "Hari ini lumayan, terima kasih")
         _post(client_a, counselor_a, "I want to end my life tonight")
@@ -199,13 +212,17 @@ def test_the_risk_check_runs_beside_the_message_and_ordinary_messages_queue_no_t
 
 
 def test_a_failing_risk_check_never_refuses_the_message_and_a_task_checks_it_by_id(
-        client_a, counselor_a, pushed, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    client_a, counselor_a, pushed, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
     from crisis import services as escalation
     from crisis import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.escalation_check_message, "apply_async",
-                        lambda args=(), kwargs=None, **options: queued.append((args, kwargs)))
+    monkeypatch.setattr(
+        tasks.escalation_check_message,
+        "apply_async",
+        lambda args=(), kwargs=None, **options: queued.append((args, kwargs)),
+    )
     real_open = escalation.escalation_open
 
     def broken_open(**kwargs):
@@ -243,13 +260,16 @@ def test_a_harmless_message_with_a_risk_word_inside_another_word_opens_nothing(c
 
 
 def test_a_client_message_unanswered_past_its_reply_window_opens_one_escalation_to_cover(
-        client_a, counselor_a, roster, on_call, pushed):
+    client_a, counselor_a, roster, on_call, pushed
+):
     at = clock.now()
-    message = make_message(client_a, counselor_a, "Are you there?", at=at - timedelta(hours=25),
-                           reply_due_at=at - timedelta(hours=1))
+    message = make_message(
+        client_a, counselor_a, "Are you there?", at=at - timedelta(hours=25), reply_due_at=at - timedelta(hours=1)
+    )
     make_message(client_a, counselor_a, "Still waiting", at=at, reply_due_at=at + timedelta(hours=24))
-    answered = make_message(client_a, counselor_a, "Hello", at=at - timedelta(hours=30),
-                            reply_due_at=at - timedelta(hours=6))
+    answered = make_message(
+        client_a, counselor_a, "Hello", at=at - timedelta(hours=30), reply_due_at=at - timedelta(hours=6)
+    )
     answered.answered_at = at - timedelta(hours=7)
     answered.save(update_fields=["answered_at"])
     assert escalation_sweep(at=at)["overdue_replies"] == 1
@@ -266,7 +286,8 @@ def test_a_client_message_unanswered_past_its_reply_window_opens_one_escalation_
 
 
 def test_confirming_a_location_with_no_emergency_plan_opens_one_escalation(
-        client_a, counselor_a, pushed, monkeypatch, django_capture_on_commit_callbacks):
+    client_a, counselor_a, pushed, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr("crisis.services.has_emergency_plan", lambda client: False)
     session = make_session(client_a, counselor_a, confirmed=False)
     with django_capture_on_commit_callbacks(execute=True):
@@ -279,7 +300,8 @@ def test_confirming_a_location_with_no_emergency_plan_opens_one_escalation(
 
 
 def test_confirming_a_location_with_an_emergency_plan_opens_nothing(
-        client_a, counselor_a, pushed, monkeypatch, django_capture_on_commit_callbacks):
+    client_a, counselor_a, pushed, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr("crisis.services.has_emergency_plan", lambda client: True)
     with django_capture_on_commit_callbacks(execute=True):
         make_session(client_a, counselor_a)
@@ -296,7 +318,8 @@ def test_a_client_without_an_intake_has_no_emergency_plan(client_a):
 
 
 def test_an_unacknowledged_alert_climbs_to_on_call_then_supervisor_on_timers(
-        client_a, counselor_a, roster, on_call, supervisor, pushed):
+    client_a, counselor_a, roster, on_call, supervisor, pushed
+):
     t0 = clock.now()
     make_session(client_a, counselor_a, at=t0)
     escalation, _ = help_request(client=client_a, at=t0)
@@ -318,8 +341,11 @@ def test_an_unacknowledged_alert_climbs_to_on_call_then_supervisor_on_timers(
     escalation_sweep(at=t0 + timedelta(hours=1))
     assert len(pushed) == len([p for p in pushed])  # no exception
     assert len(alerts_to(pushed, counselor_a)) == 1 and len(alerts_to(pushed, on_call)) == 1
-    assert list(escalation.events.filter(kind="alerted").values_list("rung", flat=True)) == \
-        ["counselor", "on_call", "supervisor"]
+    assert list(escalation.events.filter(kind="alerted").values_list("rung", flat=True)) == [
+        "counselor",
+        "on_call",
+        "supervisor",
+    ]
 
 
 def test_the_same_rung_is_not_climbed_twice_by_a_task_and_the_sweep(client_a, counselor_a, roster, on_call, pushed):
@@ -338,8 +364,9 @@ def test_acknowledging_stops_the_ladder_and_needs_a_note(client_a, counselor_a, 
     escalation, _ = help_request(client=client_a, at=t0)
     with pytest.raises(ValueError):
         escalation_acknowledge(escalation=escalation, user=counselor_a, note="   ")
-    assert escalation_acknowledge(escalation=escalation, user=counselor_a, note="Calling the client now.",
-                                  at=t0 + timedelta(minutes=2))
+    assert escalation_acknowledge(
+        escalation=escalation, user=counselor_a, note="Calling the client now.", at=t0 + timedelta(minutes=2)
+    )
     escalation.refresh_from_db()
     assert escalation.state == EscalationState.ACKNOWLEDGED and escalation.next_step_at is None
     escalation_sweep(at=t0 + timedelta(hours=2))
@@ -376,28 +403,35 @@ def test_an_inactive_admin_is_not_alerted(client_a, admin_user, pushed):
 
 
 def test_a_risk_message_posted_through_the_chat_opens_one_escalation(
-        client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
+    client_a, counselor_a, pushed, django_capture_on_commit_callbacks
+):
     import uuid
 
-    from sessions.models import Conversation
     from sessions.chat.services import message_post
+    from sessions.models import Conversation
 
     conversation = Conversation.objects.create(client=client_a, counselor=counselor_a)
     client_msg_id = uuid.uuid4()
     with django_capture_on_commit_callbacks(execute=True):
-        message_post(conversation=conversation, sender=client_a, client_msg_id=client_msg_id,
-                     body="aku pengen bunuh diri")
-        message_post(conversation=conversation, sender=counselor_a, client_msg_id=uuid.uuid4(),
-                     body="Kamu bilang 'bunuh diri', aku di sini.")
+        message_post(
+            conversation=conversation, sender=client_a, client_msg_id=client_msg_id, body="aku pengen bunuh diri"
+        )
+        message_post(
+            conversation=conversation,
+            sender=counselor_a,
+            client_msg_id=uuid.uuid4(),
+            body="Kamu bilang 'bunuh diri', aku di sini.",
+        )
     escalation = Escalation.objects.get()
     assert escalation.kind == EscalationKind.RISK_PHRASE and escalation.message.sender == client_a
     assert len(alerts_to(pushed, counselor_a)) == 1
 
 
 def test_the_chat_help_button_opens_the_help_escalation(
-        client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
-    from sessions.models import Conversation
+    client_a, counselor_a, pushed, django_capture_on_commit_callbacks
+):
     from sessions.chat.services import chat_help_request
+    from sessions.models import Conversation
 
     conversation = Conversation.objects.create(client=client_a, counselor=counselor_a)
     with django_capture_on_commit_callbacks(execute=True):
@@ -407,9 +441,9 @@ def test_the_chat_help_button_opens_the_help_escalation(
     assert [p["type"] for uid, p in pushed if uid == client_a.pk] == ["escalation.client"]
 
 
-
 def test_an_alert_the_channel_layer_did_not_take_stays_pending_for_the_sweep(
-        monkeypatch, client_a, counselor_a, django_capture_on_commit_callbacks):
+    monkeypatch, client_a, counselor_a, django_capture_on_commit_callbacks
+):
     """Redis down at the moment of the alert: the browser notice is not marked sent, so the sweep retries it."""
     from crisis import services as escalation_module
     from crisis.models import EscalationAlert

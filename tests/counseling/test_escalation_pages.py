@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from counseling import clock
-from crisis.services import escalation_open, help_request
 from counseling.models import AuditEntry
 from crisis.models import Escalation, EscalationState, OnCallShift
+from crisis.services import escalation_open, help_request
 from tests.conftest import make_counselor
 from tests.counseling.test_escalation_support import eager_celery, make_session, pushed  # noqa: F401
 
@@ -83,12 +83,25 @@ def test_the_numbers_page_shows_only_the_clients_own_escalation(client, client_b
 
 def test_the_risk_queue_orders_by_severity_then_age(client, client_a, client_b, counselor_a, staff_login):
     t0 = clock.now()
-    medium_old = escalation_open(client=client_a, kind="reply_overdue", severity=2, dedupe_key="t:1",
-                                 counselor=counselor_a, at=t0 - timedelta(hours=2))[0]
-    high_new = escalation_open(client=client_b, kind="help_button", severity=3, dedupe_key="t:2",
-                               counselor=counselor_a, at=t0)[0]
-    high_old = escalation_open(client=client_a, kind="risk_phrase", severity=3, dedupe_key="t:3",
-                               counselor=counselor_a, at=t0 - timedelta(hours=1))[0]
+    medium_old = escalation_open(
+        client=client_a,
+        kind="reply_overdue",
+        severity=2,
+        dedupe_key="t:1",
+        counselor=counselor_a,
+        at=t0 - timedelta(hours=2),
+    )[0]
+    high_new = escalation_open(
+        client=client_b, kind="help_button", severity=3, dedupe_key="t:2", counselor=counselor_a, at=t0
+    )[0]
+    high_old = escalation_open(
+        client=client_a,
+        kind="risk_phrase",
+        severity=3,
+        dedupe_key="t:3",
+        counselor=counselor_a,
+        at=t0 - timedelta(hours=1),
+    )[0]
     staff_login(client, counselor_a)
     page = client.get("/staff/risk/").content.decode()
     positions = [page.index(f"/staff/risk/{e.pk}/") for e in (high_old, high_new, medium_old)]
@@ -103,14 +116,14 @@ def test_a_counselor_sees_only_their_own_and_alerted_escalations(client, escalat
 
 def test_an_on_call_counselor_sees_every_live_escalation(client, escalation, counselor_b, staff_login):
     now = clock.now()
-    OnCallShift.objects.create(user=counselor_b, role="on_call", starts_at=now - timedelta(hours=1),
-                               ends_at=now + timedelta(hours=1))
+    OnCallShift.objects.create(
+        user=counselor_b, role="on_call", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+    )
     staff_login(client, counselor_b)
     assert f"/staff/risk/{escalation.pk}/" in client.get("/staff/risk/").content.decode()
 
 
-def test_the_detail_shows_location_numbers_and_timeline_and_is_audited(client, escalation, counselor_a,
-                                                                       staff_login):
+def test_the_detail_shows_location_numbers_and_timeline_and_is_audited(client, escalation, counselor_a, staff_login):
     staff_login(client, counselor_a)
     page = client.get(f"/staff/risk/{escalation.pk}/").content.decode()
     assert "DKI Jakarta (ID-JK), Indonesia" in page and "112" in page and "Opened" in page
@@ -142,8 +155,7 @@ def test_an_uninvolved_counselor_cannot_act(client, escalation, counselor_b, sta
 
 
 @pytest.mark.parametrize("suffix", ["", "acknowledge/", "resolve/"])
-def test_clients_get_403_and_anonymous_visitors_login_on_staff_pages(client, escalation, client_a, client_b,
-                                                                      suffix):
+def test_clients_get_403_and_anonymous_visitors_login_on_staff_pages(client, escalation, client_a, client_b, suffix):
     path = f"/staff/risk/{escalation.pk}/{suffix}"
     send = client.post if suffix else client.get
     anonymous = send(path, {"note": "x"})
@@ -163,6 +175,7 @@ def test_admins_see_the_roster_gap_on_the_staff_dashboard(client, admin_user, st
     now = clock.now()
     for role in ("on_call", "supervisor"):
         person = make_counselor(f"{role}@staff.test", role)
-        OnCallShift.objects.create(user=person, role=role, starts_at=now - timedelta(hours=1),
-                                   ends_at=now + timedelta(hours=1))
+        OnCallShift.objects.create(
+            user=person, role=role, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+        )
     assert "Nobody is on the on-call roster" not in client.get("/staff/").content.decode()

@@ -39,9 +39,15 @@ def pushed(monkeypatch):
 def make_session(client, counselor, *, country="ID", region="", confirmed=True, at=None):
     at = at or clock.now()
     return CounselingSession.objects.create(
-        client=client, counselor=counselor, starts_at=at - timedelta(minutes=10), ends_at=at + timedelta(minutes=40),
-        state="in_progress", location_country=country if confirmed else "", location_region=region,
-        location_confirmed_at=at if confirmed else None)
+        client=client,
+        counselor=counselor,
+        starts_at=at - timedelta(minutes=10),
+        ends_at=at + timedelta(minutes=40),
+        state="in_progress",
+        location_country=country if confirmed else "",
+        location_region=region,
+        location_confirmed_at=at if confirmed else None,
+    )
 
 
 def make_message(client, counselor, text, *, sender=None, at=None, reply_due_at=None, session=None):
@@ -50,6 +56,12 @@ def make_message(client, counselor, text, *, sender=None, at=None, reply_due_at=
     seq = (conversation.messages.aggregate(m=Max("seq"))["m"] or 0) + 1
     aad = f"message:{conversation.pk}:{sender.pk}:{seq}"
     return Message.objects.create(
-        conversation=conversation, session=session, seq=seq, sender=sender, client_msg_id=uuid.uuid4(),
-        body_sealed=seal(owner_id=client.pk, plaintext=text, context=aad), created_at=at or clock.now(),
-        reply_due_at=reply_due_at)
+        conversation=conversation,
+        session=session,
+        seq=seq,
+        sender=sender,
+        client_msg_id=uuid.uuid4(),
+        body_sealed=seal(owner_id=client.pk, plaintext=text, context=aad),
+        created_at=at or clock.now(),
+        reply_due_at=reply_due_at,
+    )

@@ -13,6 +13,8 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from counseling import clock
+from counseling.models import AuditEntry
+from crisis.models import Escalation, EscalationAlert, EscalationState, OnCallShift, Rung
 from crisis.services import (
     escalation_acknowledge,
     escalation_deliver,
@@ -20,8 +22,6 @@ from crisis.services import (
     escalation_sweep,
     help_request,
 )
-from counseling.models import AuditEntry
-from crisis.models import Escalation, EscalationAlert, EscalationState, OnCallShift, Rung
 from sessions.signals import client_help_requested
 from tests.conftest import make_counselor
 from tests.counseling.test_escalation_support import eager_celery, make_session, pushed  # noqa: F401
@@ -69,7 +69,8 @@ def press(client, *, at, session=None) -> Escalation:
 
 
 def test_a_second_press_while_the_alert_is_open_alerts_the_counselor_again_in_the_browser_and_by_email(
-        client_a, counselor_a, pushed, settings):
+    client_a, counselor_a, pushed, settings
+):
     settings.SITE_URL = "http://konseling.test"
     t0 = clock.now()
     make_session(client_a, counselor_a, at=t0)
@@ -90,7 +91,8 @@ def test_a_second_press_while_the_alert_is_open_alerts_the_counselor_again_in_th
 
 
 def test_a_second_press_after_the_ladder_climbed_reaches_the_on_call_counselor_and_the_counselor(
-        client_a, counselor_a, roster, on_call, supervisor, pushed):
+    client_a, counselor_a, roster, on_call, supervisor, pushed
+):
     t0 = clock.now()
     make_session(client_a, counselor_a, at=t0)
     escalation = press(client_a, at=t0)
@@ -108,12 +110,14 @@ def test_a_second_press_after_the_ladder_climbed_reaches_the_on_call_counselor_a
 
 
 def test_a_press_after_the_acknowledgement_reopens_the_escalation_and_alerts_again(
-        client_a, counselor_a, roster, on_call, pushed):
+    client_a, counselor_a, roster, on_call, pushed
+):
     t0 = clock.now()
     make_session(client_a, counselor_a, at=t0)
     escalation = press(client_a, at=t0)
-    assert escalation_acknowledge(escalation=escalation, user=counselor_a, note="Calling her now.",
-                                  at=t0 + timedelta(minutes=1))
+    assert escalation_acknowledge(
+        escalation=escalation, user=counselor_a, note="Calling her now.", at=t0 + timedelta(minutes=1)
+    )
 
     t1 = t0 + timedelta(minutes=3)
     escalation = press(client_a, at=t1)
@@ -130,8 +134,7 @@ def test_a_press_after_the_acknowledgement_reopens_the_escalation_and_alerts_aga
     assert escalation.rung == Rung.ON_CALL and len(alerts_to(pushed, on_call)) == 1
 
 
-def test_a_press_after_the_acknowledgement_reaches_a_person_even_inside_the_window(
-        client_a, counselor_a, pushed):
+def test_a_press_after_the_acknowledgement_reaches_a_person_even_inside_the_window(client_a, counselor_a, pushed):
     t0 = clock.now()
     make_session(client_a, counselor_a, at=t0)
     escalation = press(client_a, at=t0)
@@ -143,7 +146,8 @@ def test_a_press_after_the_acknowledgement_reaches_a_person_even_inside_the_wind
 
 
 def test_fifty_presses_within_the_window_send_one_extra_alert_per_person_and_write_few_rows(
-        client_a, counselor_a, roster, on_call, pushed):
+    client_a, counselor_a, roster, on_call, pushed
+):
     t0 = clock.now()
     make_session(client_a, counselor_a, at=t0)
     escalation = press(client_a, at=t0)
@@ -187,8 +191,7 @@ def test_the_repeat_window_is_a_setting(client_a, counselor_a, pushed, settings)
     assert len(repeats_to(pushed, counselor_a)) == 2
 
 
-def test_a_press_that_lost_the_claim_alerts_nobody_and_a_round_is_one_row_per_person(
-        client_a, counselor_a, pushed):
+def test_a_press_that_lost_the_claim_alerts_nobody_and_a_round_is_one_row_per_person(client_a, counselor_a, pushed):
     t0 = clock.now()
     make_session(client_a, counselor_a, at=t0)
     escalation = press(client_a, at=t0)
@@ -202,7 +205,8 @@ def test_a_press_that_lost_the_claim_alerts_nobody_and_a_round_is_one_row_per_pe
 
 
 def test_the_client_is_told_again_with_the_numbers_at_every_press(
-        client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
+    client_a, counselor_a, pushed, django_capture_on_commit_callbacks
+):
     t0 = clock.now()
     make_session(client_a, counselor_a, country="ID", at=t0)
     with django_capture_on_commit_callbacks(execute=True):
@@ -214,9 +218,10 @@ def test_the_client_is_told_again_with_the_numbers_at_every_press(
 
 
 def test_a_press_through_the_chat_reaches_the_counselor_again(
-        client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
-    from sessions.models import Conversation
+    client_a, counselor_a, pushed, django_capture_on_commit_callbacks
+):
     from sessions.chat.services import chat_help_request
+    from sessions.models import Conversation
 
     conversation = Conversation.objects.create(client=client_a, counselor=counselor_a)
     with django_capture_on_commit_callbacks(execute=True):
@@ -227,7 +232,8 @@ def test_a_press_through_the_chat_reaches_the_counselor_again(
 
 
 def test_a_press_after_the_escalation_was_resolved_opens_a_new_one_and_leaves_the_old_one_closed(
-        client_a, counselor_a, pushed, django_capture_on_commit_callbacks):
+    client_a, counselor_a, pushed, django_capture_on_commit_callbacks
+):
     make_session(client_a, counselor_a)
     with django_capture_on_commit_callbacks(execute=True):
         client_help_requested.send(sender=None, client_id=client_a.pk)
@@ -244,7 +250,8 @@ def test_a_press_after_the_escalation_was_resolved_opens_a_new_one_and_leaves_th
 
 
 def test_the_repeated_alert_goes_to_nobody_else_and_outsiders_cannot_open_the_escalation(
-        client, staff_login, client_a, client_b, counselor_a, counselor_b, pushed):
+    client, staff_login, client_a, client_b, counselor_a, counselor_b, pushed
+):
     t0 = clock.now()
     make_session(client_a, counselor_a, at=t0)
     escalation = press(client_a, at=t0)

@@ -7,19 +7,20 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
+from counseling.models import AuditEntry
+from identity import tasks as identity_tasks
+from identity.models import IdentityDocument, IdentityDocumentStatus
 from identity.selectors import identity_status_for
 from identity.services import identity_document_review, identity_document_upload, identity_documents_destroy
-from counseling.models import AuditEntry
-from identity.models import IdentityDocument, IdentityDocumentStatus
-from identity import tasks as identity_tasks
 from tests.counseling.test_identity_documents_sniffing import jpeg_bytes, pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
 
 
 def upload(client, name: str, data: bytes, content_type: str = "image/png"):
-    return client.post(reverse("intake:identity_upload"),
-                       {"document": SimpleUploadedFile(name, data, content_type=content_type)})
+    return client.post(
+        reverse("intake:identity_upload"), {"document": SimpleUploadedFile(name, data, content_type=content_type)}
+    )
 
 
 @pytest.fixture
@@ -45,15 +46,19 @@ def test_the_stored_document_is_encrypted(client_a):
     assert b"AYU LESTARI" not in raw and b"%PDF" not in raw
 
 
-@pytest.mark.parametrize(("name", "data", "content_type", "message"), [
-    ("notes.txt", b"hello, this is text", "text/plain", b"Only photos (JPEG or PNG) and PDF"),
-    ("virus.exe", b"MZ\x90\x00\x03", "application/octet-stream", b"Only photos (JPEG or PNG) and PDF"),
-    ("ktp.jpg", pdf_bytes(), "image/jpeg", b"does not match its name"),
-    ("ktp.pdf", png_bytes(), "application/pdf", b"does not match its name"),
-    ("bomb.png", png_bytes(60_000, 60_000), "image/png", b"too many pixels"),
-])
-def test_bad_uploads_are_refused_with_a_clear_message_and_nothing_stored(client, client_a, name, data,
-                                                                          content_type, message):
+@pytest.mark.parametrize(
+    ("name", "data", "content_type", "message"),
+    [
+        ("notes.txt", b"hello, this is text", "text/plain", b"Only photos (JPEG or PNG) and PDF"),
+        ("virus.exe", b"MZ\x90\x00\x03", "application/octet-stream", b"Only photos (JPEG or PNG) and PDF"),
+        ("ktp.jpg", pdf_bytes(), "image/jpeg", b"does not match its name"),
+        ("ktp.pdf", png_bytes(), "application/pdf", b"does not match its name"),
+        ("bomb.png", png_bytes(60_000, 60_000), "image/png", b"too many pixels"),
+    ],
+)
+def test_bad_uploads_are_refused_with_a_clear_message_and_nothing_stored(
+    client, client_a, name, data, content_type, message
+):
     client.force_login(client_a)
     response = upload(client, name, data, content_type)
     assert response.status_code == 200
@@ -70,8 +75,9 @@ def test_an_oversized_upload_is_refused_and_nothing_stored(client, client_a, set
     assert not IdentityDocument.objects.exists()
 
 
-def test_an_admin_sees_the_queue_and_every_view_of_the_document_is_audited(client, admin_user, staff_login,
-                                                                           document, client_a):
+def test_an_admin_sees_the_queue_and_every_view_of_the_document_is_audited(
+    client, admin_user, staff_login, document, client_a
+):
     staff_login(client, admin_user)
     queue = client.get(reverse("intake:review_list"))
     assert b"Client A" in queue.content
@@ -96,8 +102,7 @@ def test_the_document_is_not_reachable_without_admin_rights(client, request, sta
     assert not AuditEntry.objects.filter(action="identity_document.viewed").exists()
 
 
-def test_the_document_is_not_reachable_anonymously_or_by_an_admin_without_second_factor(client, admin_user,
-                                                                                         document):
+def test_the_document_is_not_reachable_anonymously_or_by_an_admin_without_second_factor(client, admin_user, document):
     response = client.get(reverse("intake:review_document", args=[document.pk]))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
     client.force_login(admin_user)
@@ -106,12 +111,18 @@ def test_the_document_is_not_reachable_anonymously_or_by_an_admin_without_second
     assert not AuditEntry.objects.filter(action="identity_document.viewed").exists()
 
 
-def test_a_counselor_assigned_to_the_client_still_cannot_open_the_document(client, counselor_a, staff_login,
-                                                                           document, client_a):
+def test_a_counselor_assigned_to_the_client_still_cannot_open_the_document(
+    client, counselor_a, staff_login, document, client_a
+):
     from counseling.clock import now
     from sessions.models import CounselingSession
-    CounselingSession.objects.create(client=client_a, counselor=counselor_a, starts_at=now() + timedelta(days=1),
-                                     ends_at=now() + timedelta(days=1, hours=1))
+
+    CounselingSession.objects.create(
+        client=client_a,
+        counselor=counselor_a,
+        starts_at=now() + timedelta(days=1),
+        ends_at=now() + timedelta(days=1, hours=1),
+    )
     staff_login(client, counselor_a)
     assert client.get(reverse("intake:review_document", args=[document.pk])).status_code == 403
 
@@ -121,8 +132,7 @@ def test_an_unknown_document_id_is_404_for_an_admin(client, admin_user, staff_lo
     assert client.get(reverse("intake:review_document", args=[999999])).status_code == 404
 
 
-def test_the_review_page_shows_the_legal_name_and_logs_that_read(client, admin_user, staff_login, document,
-                                                                 client_a):
+def test_the_review_page_shows_the_legal_name_and_logs_that_read(client, admin_user, staff_login, document, client_a):
     from tests.counseling.test_intake import complete_intake
 
     complete_intake(client_a)
@@ -136,8 +146,10 @@ def test_an_admin_rejects_with_a_reason_and_the_client_sees_it(client, admin_use
     staff_login(client, admin_user)
     response = client.post(reverse("intake:review_detail", args=[document.pk]), {"decision": "reject"})
     assert b"Say why" in response.content
-    client.post(reverse("intake:review_detail", args=[document.pk]),
-                {"decision": "reject", "reason": "The photo is blurred; the name cannot be read."})
+    client.post(
+        reverse("intake:review_detail", args=[document.pk]),
+        {"decision": "reject", "reason": "The photo is blurred; the name cannot be read."},
+    )
     document.refresh_from_db()
     assert document.status == IdentityDocumentStatus.REJECTED and document.reviewed_by == admin_user
     client.force_login(client_a)
@@ -155,8 +167,9 @@ def test_a_document_is_reviewed_once(admin_user, document):
     assert document.status == IdentityDocumentStatus.VERIFIED
 
 
-def test_the_document_is_destroyed_after_review_keeping_result_reviewer_and_time(admin_user, document, client_a,
-                                                                                   settings):
+def test_the_document_is_destroyed_after_review_keeping_result_reviewer_and_time(
+    admin_user, document, client_a, settings
+):
     settings.IDENTITY_DOCUMENT_KEEP_DAYS = 0
     identity_document_review(document=document, reviewer=admin_user, verified=True)
     assert identity_tasks.identity_documents_destroy_task() == 1

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from counseling.clock import now
-from identity.services import CodeWordLocked, code_word_check
 from counseling.models import AuditEntry
 from identity.models import CodeWordCheck
+from identity.services import CodeWordLocked, code_word_check
 from tests.counseling.test_intake import complete_intake
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +19,12 @@ def session(client_a, counselor_a):
     from sessions.models import CounselingSession
 
     complete_intake(client_a, code_word="Kupu-kupu  Biru")
-    return CounselingSession.objects.create(client=client_a, counselor=counselor_a,
-                                            starts_at=now() + timedelta(minutes=5),
-                                            ends_at=now() + timedelta(minutes=55))
+    return CounselingSession.objects.create(
+        client=client_a,
+        counselor=counselor_a,
+        starts_at=now() + timedelta(minutes=5),
+        ends_at=now() + timedelta(minutes=55),
+    )
 
 
 def test_the_check_answers_match_or_no_match_only(session):
@@ -55,8 +58,9 @@ def test_the_limit_lifts_after_the_window(session, settings):
     assert code_word_check(session=session, attempt="kupu-kupu biru") is True
 
 
-def test_the_client_answers_on_a_private_page_and_the_counselor_sees_only_the_result(client, session, client_a,
-                                                                                     counselor_a, staff_login):
+def test_the_client_answers_on_a_private_page_and_the_counselor_sees_only_the_result(
+    client, session, client_a, counselor_a, staff_login
+):
     client.force_login(client_a)
     response = client.post(reverse("sessions:code_word_answer", args=[session.pk]), {"attempt": "salah"})
     assert b"does not match" in response.content
@@ -64,8 +68,10 @@ def test_the_client_answers_on_a_private_page_and_the_counselor_sees_only_the_re
     page = client.get(reverse("sessions:code_word_result", args=[session.pk])).content.decode()
     assert "Does not match" in page and "salah" not in page and "biru" not in page.lower()
     client.force_login(client_a)
-    assert b"it matches" in client.post(reverse("sessions:code_word_answer", args=[session.pk]),
-                                        {"attempt": "kupu-kupu biru"}).content
+    assert (
+        b"it matches"
+        in client.post(reverse("sessions:code_word_answer", args=[session.pk]), {"attempt": "kupu-kupu biru"}).content
+    )
     staff_login(client, counselor_a)
     assert b"Matches" in client.get(reverse("sessions:code_word_result", args=[session.pk])).content
 
@@ -78,8 +84,9 @@ def test_the_locked_state_is_shown_to_the_client(client, session, client_a, sett
     assert b"Too many attempts" in response.content
 
 
-def test_outsiders_cannot_answer_or_read_the_code_word_result(client, session, client_b, counselor_b, admin_user,
-                                                              staff_login, counselor_a):
+def test_outsiders_cannot_answer_or_read_the_code_word_result(
+    client, session, client_b, counselor_b, admin_user, staff_login, counselor_a
+):
     answer = reverse("sessions:code_word_answer", args=[session.pk])
     result = reverse("sessions:code_word_result", args=[session.pk])
     client.force_login(client_b)

@@ -19,8 +19,9 @@ def png_bytes(width: int = 800, height: int = 500, body: int = 200) -> bytes:
         pixels = zlib.compress((b"\x00" + b"\xd8" * width) * height)
     else:
         pixels = b""
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", pixels) + _chunk(b"IEND", b"")
-            + b"\x00" * body)
+    return (
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", pixels) + _chunk(b"IEND", b"") + b"\x00" * body
+    )
 
 
 def jpeg_bytes(width: int = 800, height: int = 500) -> bytes:
@@ -44,17 +45,20 @@ def test_real_types_are_recognised_with_their_size():
     assert sniff(pdf_bytes()).content_type == PDF
 
 
-@pytest.mark.parametrize(("name", "data", "code"), [
-    ("notes.txt", b"just some text", "unsupported_type"),
-    ("id.jpg", b"MZ\x90\x00 an executable", "unsupported_type"),
-    ("id.jpg", pdf_bytes(), "type_mismatch"),
-    ("id.pdf", png_bytes(), "type_mismatch"),
-    ("id", png_bytes(), "type_mismatch"),
-    ("id.png", b"", "empty"),
-    ("bomb.png", png_bytes(50_000, 50_000), "too_many_pixels"),
-    ("bomb.jpg", jpeg_bytes(65_000, 65_000), "too_many_pixels"),
-    ("broken.png", b"\x89PNG\r\n\x1a\n\x00\x00", "damaged"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "code"),
+    [
+        ("notes.txt", b"just some text", "unsupported_type"),
+        ("id.jpg", b"MZ\x90\x00 an executable", "unsupported_type"),
+        ("id.jpg", pdf_bytes(), "type_mismatch"),
+        ("id.pdf", png_bytes(), "type_mismatch"),
+        ("id", png_bytes(), "type_mismatch"),
+        ("id.png", b"", "empty"),
+        ("bomb.png", png_bytes(50_000, 50_000), "too_many_pixels"),
+        ("bomb.jpg", jpeg_bytes(65_000, 65_000), "too_many_pixels"),
+        ("broken.png", b"\x89PNG\r\n\x1a\n\x00\x00", "damaged"),
+    ],
+)
 def test_bad_uploads_are_refused_with_a_reason(name, data, code):
     with pytest.raises(DocumentRefused) as refused:
         check_document(name=name, data=data, **LIMITS)

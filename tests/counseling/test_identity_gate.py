@@ -6,10 +6,10 @@ import pytest
 
 from counseling.clock import now
 from counseling.gates import GateResult
-from identity.services import identity_document_review, identity_document_upload
-from sessions.services import session_location_confirm
 from identity.models import Intake
 from identity.selectors import identity_gate
+from identity.services import identity_document_review, identity_document_upload
+from sessions.services import session_location_confirm
 from tests.counseling.test_identity_documents_sniffing import png_bytes
 from tests.counseling.test_intake import complete_intake
 
@@ -26,9 +26,12 @@ def other_gates_open(monkeypatch):
 def session(client_a, counselor_a):
     from sessions.models import CounselingSession
 
-    return CounselingSession.objects.create(client=client_a, counselor=counselor_a,
-                                            starts_at=now() + timedelta(minutes=5),
-                                            ends_at=now() + timedelta(minutes=55))
+    return CounselingSession.objects.create(
+        client=client_a,
+        counselor=counselor_a,
+        starts_at=now() + timedelta(minutes=5),
+        ends_at=now() + timedelta(minutes=55),
+    )
 
 
 def verified(client, admin):

@@ -9,10 +9,10 @@ from django.urls import reverse
 
 from counseling.crypto import open_text
 from counseling.gates import GateResult
-from identity.selectors import intake_answers
-from identity.services import intake_submit
 from counseling.models import AuditEntry
 from identity.models import CodeWord, Intake
+from identity.selectors import intake_answers
+from identity.services import intake_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -32,18 +32,27 @@ ANSWERS = {
     "suitable_language": True,
 }
 
-FORM = {**{k: v for k, v in ANSWERS.items() if not k.startswith("suitable_")},
-        "suitable_text": "on", "suitable_private": "on", "suitable_language": "on",
-        "emergency_contact_authorised": "on", "code_word": "kupu-kupu biru", "code_word_again": "kupu-kupu biru"}
+FORM = {
+    **{k: v for k, v in ANSWERS.items() if not k.startswith("suitable_")},
+    "suitable_text": "on",
+    "suitable_private": "on",
+    "suitable_language": "on",
+    "emergency_contact_authorised": "on",
+    "code_word": "kupu-kupu biru",
+    "code_word_again": "kupu-kupu biru",
+}
 
 
 def complete_intake(client, **overrides):
     """A full intake with emergency plan and code word, as the form would submit it."""
     answers = {**ANSWERS, **{k: v for k, v in overrides.items() if k in ANSWERS}}
-    return intake_submit(client=client, answers=answers,
-                         emergency_contact_authorised=overrides.get("authorised", True),
-                         guardian_consent=overrides.get("guardian_consent", False),
-                         code_word=overrides.get("code_word", "kupu-kupu biru"))
+    return intake_submit(
+        client=client,
+        answers=answers,
+        emergency_contact_authorised=overrides.get("authorised", True),
+        guardian_consent=overrides.get("guardian_consent", False),
+        code_word=overrides.get("code_word", "kupu-kupu biru"),
+    )
 
 
 @pytest.fixture
@@ -59,8 +68,10 @@ def test_stored_personal_fields_are_not_plaintext_in_the_database(client_a):
     for secret in ("Ayu Lestari", "1994-03-17", "5550 1234", "Budi Santoso", "puskesmas", "ID-YO"):
         assert secret.encode() not in raw
     # It opens only under this client's key and in its own place.
-    assert json.loads(open_text(owner_id=client_a.pk, sealed=raw, context=f"intake:{client_a.pk}"))[
-        "legal_name"] == "Ayu Lestari Wibowo"
+    assert (
+        json.loads(open_text(owner_id=client_a.pk, sealed=raw, context=f"intake:{client_a.pk}"))["legal_name"]
+        == "Ayu Lestari Wibowo"
+    )
 
 
 def test_the_code_word_is_stored_hashed(client_a):
@@ -96,8 +107,10 @@ def test_a_client_fills_in_the_intake_through_the_page(client, client_a, consent
 
 
 def test_the_intake_comes_after_consent(client, client_a, monkeypatch):
-    monkeypatch.setattr("identity.views.consent_gate",
-                        lambda **kw: GateResult.refuse("consent_missing", "Accept the terms first.", "/consent/"))
+    monkeypatch.setattr(
+        "identity.views.consent_gate",
+        lambda **kw: GateResult.refuse("consent_missing", "Accept the terms first.", "/consent/"),
+    )
     client.force_login(client_a)
     response = client.get(reverse("intake:form"))
     assert response.status_code == 302
@@ -149,8 +162,10 @@ def test_a_minor_needs_a_guardians_consent_when_the_rule_says_so(client, client_
     response = client.post(reverse("intake:form"), minor)
     assert b"guardian must consent" in response.content
     assert not Intake.objects.filter(client=client_a).exists()
-    client.post(reverse("intake:form"), {**minor, "guardian_name": "Ibu Sari", "guardian_contact": "+62 811 000",
-                                         "guardian_consent": "on"})
+    client.post(
+        reverse("intake:form"),
+        {**minor, "guardian_name": "Ibu Sari", "guardian_contact": "+62 811 000", "guardian_consent": "on"},
+    )
     intake = Intake.objects.get(client=client_a)
     assert intake.is_minor and intake.guardian_consent_recorded
     assert intake_answers(intake)["guardian_name"] == "Ibu Sari"
@@ -161,8 +176,12 @@ def test_the_age_of_majority_is_per_country(client, client_a, consented, setting
     settings.MINOR_POLICY = "refuse"
     client.force_login(client_a)
     nineteen = _born_years_ago(19)
-    assert b"for adults" in client.post(reverse("intake:form"), {**FORM, "country": "US", "region": "US-TX",
-                                                                   "date_of_birth": nineteen}).content
+    assert (
+        b"for adults"
+        in client.post(
+            reverse("intake:form"), {**FORM, "country": "US", "region": "US-TX", "date_of_birth": nineteen}
+        ).content
+    )
     client.post(reverse("intake:form"), {**FORM, "date_of_birth": nineteen})
     assert Intake.objects.filter(client=client_a).exists()
 

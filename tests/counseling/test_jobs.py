@@ -48,8 +48,14 @@ def test_every_scheduled_job_runs_in_a_fresh_embedded_process(tmp_path):
         "    run_job(name)\n"
         "    print('ran', name)\n"
     )
-    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=root, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     from django.conf import settings
 

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from counseling.clock import now
 from counseling.gates import GateResult
-from sessions.services import session_location_confirm
 from sessions.models import Conversation, CounselingSession
 from sessions.selectors import session_start_gate
+from sessions.services import session_location_confirm
 from tests.counseling.test_intake import complete_intake
 from tests.sessions.chat_helpers import chat_application, chat_path, chat_socket
 
@@ -26,8 +26,9 @@ def other_gates_open(monkeypatch):
 
 def session_starting(client, counselor, *, in_hours: float, state="scheduled") -> CounselingSession:
     start = now() + timedelta(hours=in_hours)
-    return CounselingSession.objects.create(client=client, counselor=counselor, starts_at=start,
-                                            ends_at=start + timedelta(minutes=50), state=state)
+    return CounselingSession.objects.create(
+        client=client, counselor=counselor, starts_at=start, ends_at=start + timedelta(minutes=50), state=state
+    )
 
 
 def confirmed_hours_before_start(session, hours: float) -> CounselingSession:
@@ -38,7 +39,8 @@ def confirmed_hours_before_start(session, hours: float) -> CounselingSession:
 
 
 def test_a_location_confirmed_at_booking_days_ahead_is_asked_for_again_on_the_day(
-        client_a, counselor_a, other_gates_open, settings):
+    client_a, counselor_a, other_gates_open, settings
+):
     settings.LOCATION_CONFIRMATION_HOURS = 24
     session = session_starting(client_a, counselor_a, in_hours=72)
     session_location_confirm(session=session, client=client_a, country="ID", region="ID-YO")
@@ -53,7 +55,8 @@ def test_a_location_confirmed_at_booking_days_ahead_is_asked_for_again_on_the_da
 
 @pytest.mark.parametrize(("hours_before", "counts"), [(24, True), (24 + 1 / 3600, False), (0.5, True), (-0.2, True)])
 def test_the_confirmation_counts_from_exactly_the_configured_hours_before_the_start(
-        client_a, counselor_a, other_gates_open, settings, hours_before, counts):
+    client_a, counselor_a, other_gates_open, settings, hours_before, counts
+):
     settings.LOCATION_CONFIRMATION_HOURS = 24
     session = confirmed_hours_before_start(session_starting(client_a, counselor_a, in_hours=48), hours_before)
     assert session_start_gate(session=session, at=session.starts_at).allowed is counts
@@ -66,8 +69,9 @@ def test_an_unconfirmed_location_points_the_client_to_the_confirmation_page(clie
     assert refused.action_url == reverse("sessions:session_location", args=[session.pk])
 
 
-def test_the_client_sees_which_sessions_need_their_location_now_and_which_later(client, client_a, counselor_a,
-                                                                               settings):
+def test_the_client_sees_which_sessions_need_their_location_now_and_which_later(
+    client, client_a, counselor_a, settings
+):
     settings.LOCATION_CONFIRMATION_HOURS = 24
     complete_intake(client_a)
     current = confirmed_hours_before_start(session_starting(client_a, counselor_a, in_hours=2), 1)
@@ -88,8 +92,7 @@ def test_the_client_sees_which_sessions_need_their_location_now_and_which_later(
     assert location_page.context["confirmation_hours"] == 24
 
 
-def test_the_chat_page_offers_the_fix_to_the_client_only(client, client_a, counselor_a, other_gates_open,
-                                                         staff_login):
+def test_the_chat_page_offers_the_fix_to_the_client_only(client, client_a, counselor_a, other_gates_open, staff_login):
     session = confirmed_hours_before_start(session_starting(client_a, counselor_a, in_hours=-0.1, state="open"), 30)
     Conversation.objects.get_or_create(client=client_a, counselor=counselor_a)
     url = reverse("sessions:session_chat", args=[session.pk])
@@ -123,14 +126,16 @@ async def test_the_chat_socket_refuses_a_stale_location_with_the_reason(client_a
     assert (await socket.receive_output(timeout=3))["code"] == 4409
 
 
-def test_confirming_days_ahead_is_accepted_and_the_client_told_it_will_be_asked_again(client, client_a, counselor_a,
-                                                                                     settings):
+def test_confirming_days_ahead_is_accepted_and_the_client_told_it_will_be_asked_again(
+    client, client_a, counselor_a, settings
+):
     settings.LOCATION_CONFIRMATION_HOURS = 24
     complete_intake(client_a)
     session = session_starting(client_a, counselor_a, in_hours=72)
     client.force_login(client_a)
-    response = client.post(reverse("sessions:session_location", args=[session.pk]),
-                           {"country": "ID", "region": "ID-YO"}, follow=True)
+    response = client.post(
+        reverse("sessions:session_location", args=[session.pk]), {"country": "ID", "region": "ID-YO"}, follow=True
+    )
     session.refresh_from_db()
     assert session.location_confirmed_at is not None  # kept: it shows the counselor where the client expects to be
     shown = [str(message) for message in response.context["messages"]]

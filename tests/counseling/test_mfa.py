@@ -138,8 +138,7 @@ def test_anonymous_visitors_are_sent_to_login_from_second_factor_pages(client):
         assert response.url.startswith(reverse("login"))
 
 
-def test_renewing_recovery_codes_needs_a_verified_session_and_replaces_the_old_ones(client, counselor_a,
-                                                                                     staff_login):
+def test_renewing_recovery_codes_needs_a_verified_session_and_replaces_the_old_ones(client, counselor_a, staff_login):
     from counseling.mfa import recovery_codes_issue
 
     old = recovery_codes_issue(user=counselor_a)
@@ -185,8 +184,9 @@ def _all_paths(session_id: int) -> list[str]:
 
 
 @pytest.mark.parametrize("persona", ["counselor_a", "admin_user"])
-def test_no_page_shows_client_data_to_staff_without_a_verified_second_factor(client, request, persona, client_a,
-                                                                             counselor_a):
+def test_no_page_shows_client_data_to_staff_without_a_verified_second_factor(
+    client, request, persona, client_a, counselor_a
+):
     from datetime import timedelta
 
     from counseling.clock import now
@@ -194,9 +194,12 @@ def test_no_page_shows_client_data_to_staff_without_a_verified_second_factor(cli
     from tests.counseling.test_intake import complete_intake
 
     complete_intake(client_a)
-    session = CounselingSession.objects.create(client=client_a, counselor=counselor_a,
-                                               starts_at=now() + timedelta(days=1),
-                                               ends_at=now() + timedelta(days=1, hours=1))
+    session = CounselingSession.objects.create(
+        client=client_a,
+        counselor=counselor_a,
+        starts_at=now() + timedelta(days=1),
+        ends_at=now() + timedelta(days=1, hours=1),
+    )
     user = request.getfixturevalue(persona)
     confirmed_totp_device(user)
     client.force_login(user)

@@ -56,4 +56,3 @@ async def test_notice_crosses_the_real_redis_channel_layer(client_a, redis_url, 
     await sync_to_async(notify_user_now)(user_id=client_a.pk, payload={"type": "smoke"})
     assert await communicator.receive_json_from(timeout=5) == {"type": "smoke"}
     await communicator.disconnect()
-

@@ -17,13 +17,14 @@ WHERE = "RSUP Dr. Sardjito, Poli Jiwa, Yogyakarta"
 @pytest.fixture
 def relationship(client_a, counselor_a):
     start = now() + timedelta(days=2)
-    return CounselingSession.objects.create(client=client_a, counselor=counselor_a, starts_at=start,
-                                            ends_at=start + timedelta(minutes=50))
+    return CounselingSession.objects.create(
+        client=client_a, counselor=counselor_a, starts_at=start, ends_at=start + timedelta(minutes=50)
+    )
 
 
-def test_counselor_records_a_referral_the_client_sees_it_and_the_record_is_sealed(client, relationship,
-                                                                                  client_a, counselor_a,
-                                                                                  staff_login):
+def test_counselor_records_a_referral_the_client_sees_it_and_the_record_is_sealed(
+    client, relationship, client_a, counselor_a, staff_login
+):
     staff_login(client, counselor_a)
     response = client.post(f"/sessions/clients/{client_a.pk}/", {"reason": REASON, "destination": WHERE})
     assert response.status_code == 302
@@ -56,11 +57,9 @@ def test_a_counselor_cannot_refer_someone_elses_client(client, relationship, cli
 
 
 def test_clients_and_anonymous_visitors_cannot_record_referrals(client, relationship, client_a, client_b):
-    assert client.post(f"/sessions/clients/{client_a.pk}/", {"reason": REASON, "destination": WHERE}
-                       ).status_code == 302
+    assert client.post(f"/sessions/clients/{client_a.pk}/", {"reason": REASON, "destination": WHERE}).status_code == 302
     client.force_login(client_b)
-    assert client.post(f"/sessions/clients/{client_a.pk}/", {"reason": REASON, "destination": WHERE}
-                       ).status_code == 403
+    assert client.post(f"/sessions/clients/{client_a.pk}/", {"reason": REASON, "destination": WHERE}).status_code == 403
     assert not Referral.objects.exists()
 
 
@@ -72,8 +71,9 @@ def test_another_client_never_sees_a_referral(client, relationship, client_a, cl
     assert WHERE not in client.get("/client/").content.decode()
 
 
-def test_a_referral_whose_key_was_destroyed_is_kept_but_reads_as_unreadable(client, relationship, client_a,
-                                                                            counselor_a):
+def test_a_referral_whose_key_was_destroyed_is_kept_but_reads_as_unreadable(
+    client, relationship, client_a, counselor_a
+):
     from counseling.crypto import data_key_destroy
     from sessions.services import referral_create
 

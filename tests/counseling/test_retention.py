@@ -54,7 +54,8 @@ def run(django_capture_on_commit_callbacks, **kwargs):
 
 
 def test_a_client_past_retention_is_crypto_shredded_then_deleted_leaving_a_tombstone(
-        old_client, recent_client, django_capture_on_commit_callbacks):
+    old_client, recent_client, django_capture_on_commit_callbacks
+):
     client_id = old_client.pk
     plans = run(django_capture_on_commit_callbacks)
     assert [plan.client_id for plan in plans] == [client_id]
@@ -69,8 +70,15 @@ def test_a_client_past_retention_is_crypto_shredded_then_deleted_leaving_a_tombs
     assert tomb.rule.startswith("APA default") and tomb.destroyed_by == "retention job"
     assert tomb.purged_at is not None and tomb.retention_ended_on.year == LONG_AGO.year + 7
     assert {f.name for f in RetentionTombstone._meta.fields} == {
-        "id", "subject_id", "destroyed_at", "destroyed_by", "rule", "retention_ended_on", "last_contact_at",
-        "purged_at"}
+        "id",
+        "subject_id",
+        "destroyed_at",
+        "destroyed_by",
+        "rule",
+        "retention_ended_on",
+        "last_contact_at",
+        "purged_at",
+    }
 
 
 def test_shredding_makes_the_data_unreadable_before_any_row_is_deleted(old_client, counselor_a):
@@ -107,7 +115,8 @@ def test_a_released_hold_no_longer_protects(old_client, admin_user, django_captu
 
 
 def test_a_dry_run_lists_what_it_would_destroy_and_changes_nothing(
-        old_client, recent_client, django_capture_on_commit_callbacks):
+    old_client, recent_client, django_capture_on_commit_callbacks
+):
     audit_before = AuditEntry.objects.count()
     out = StringIO()
     with django_capture_on_commit_callbacks(execute=True):
@@ -130,19 +139,24 @@ def test_a_second_run_is_a_no_op(old_client, recent_client, django_capture_on_co
 
 
 def test_every_destruction_is_audit_logged_and_the_audit_log_is_kept_intact(
-        old_client, django_capture_on_commit_callbacks):
+    old_client, django_capture_on_commit_callbacks
+):
     client_id = old_client.pk
     entries_about_client = AuditEntry.objects.filter(subject_id=client_id).count()
     run(django_capture_on_commit_callbacks)
-    actions = list(AuditEntry.objects.filter(target_id=str(client_id), action__startswith="retention.")
-                   .values_list("action", flat=True))
+    actions = list(
+        AuditEntry.objects.filter(target_id=str(client_id), action__startswith="retention.").values_list(
+            "action", flat=True
+        )
+    )
     assert actions == ["retention.client_shredded", "retention.client_purged"]
     assert AuditEntry.objects.filter(subject_id=client_id).count() == entries_about_client + 2
     assert audit_chain_verify().ok
 
 
-def test_purging_runs_in_bounded_batches_that_requeue_themselves(old_client, monkeypatch,
-                                                                 django_capture_on_commit_callbacks):
+def test_purging_runs_in_bounded_batches_that_requeue_themselves(
+    old_client, monkeypatch, django_capture_on_commit_callbacks
+):
     from records import services as retention
 
     batches = []
@@ -174,8 +188,10 @@ def test_a_recent_client_is_not_due(recent_client):
 
 def test_the_longest_applicable_rule_wins():
     last = datetime(2020, 5, 1, tzinfo=UTC)
-    rules = [RetentionRule(name="APA 7", years_after_last_contact=7),
-             RetentionRule(name="Jurisdiction 10", country="ID", years_after_last_contact=10)]
+    rules = [
+        RetentionRule(name="APA 7", years_after_last_contact=7),
+        RetentionRule(name="Jurisdiction 10", country="ID", years_after_last_contact=10),
+    ]
     duties = duties_for(last_contact=last, birth_date=None, rules=rules)
     assert duties[0].rule == "Jurisdiction 10" and duties[0].until == date(2030, 5, 1)
 
@@ -190,7 +206,8 @@ def test_a_minor_is_kept_until_majority_plus_three_years_when_that_is_later():
 
 
 def test_a_jurisdiction_rule_applies_only_to_clients_who_were_there(
-        old_client, recent_client, counselor_a, django_capture_on_commit_callbacks):
+    old_client, recent_client, counselor_a, django_capture_on_commit_callbacks
+):
     # old_client confirmed Indonesia (make_session): a 10-year Indonesian rule keeps them.
     RetentionRule.objects.create(name="Indonesia 10 years", country="ID", years_after_last_contact=10)
     assert run(django_capture_on_commit_callbacks) == []

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 
 from counseling import clock
-from records import services as retention
 from counseling.crypto import DataKeyDestroyed, open_text, seal
 from counseling.models import DataKey, User
+from records import services as retention
 from records.models import RetentionTombstone
 from records.services import retention_due, retention_run
 from sessions.models import Conversation, Message
@@ -33,8 +33,13 @@ def converse(client, counselor, *, messages, at):
     conversation = Conversation.objects.create(client=client, counselor=counselor)
     rows = []
     for seq in range(1, messages + 1):
-        message = Message(conversation=conversation, seq=seq, sender=client if seq % 2 else counselor,
-                          client_msg_id=uuid.uuid4(), created_at=at)
+        message = Message(
+            conversation=conversation,
+            seq=seq,
+            sender=client if seq % 2 else counselor,
+            client_msg_id=uuid.uuid4(),
+            created_at=at,
+        )
         message.body_sealed = seal(owner_id=client.pk, plaintext=f"session note {seq}", context=message.aad)
         rows.append(message)
     Message.objects.bulk_create(rows)
@@ -74,7 +79,8 @@ def purge_batches(monkeypatch):
 
 
 def test_one_run_shreds_every_due_client_before_purging_each_in_bounded_batches(
-        former_clients, current_client, counselor_a, purge_batches, django_capture_on_commit_callbacks):
+    former_clients, current_client, counselor_a, purge_batches, django_capture_on_commit_callbacks
+):
     former_ids = [client.pk for client in former_clients]
     plans = retention_due(at=NOW)
     assert sorted(plan.client_id for plan in plans) == former_ids
@@ -110,8 +116,10 @@ def test_one_run_shreds_every_due_client_before_purging_each_in_bounded_batches(
     assert {who for who, _deleted, _done in purge_batches} == set(former_ids)
     kept = Message.objects.filter(conversation__client=current_client).order_by("seq")
     assert kept.count() == MESSAGES_PER_CLIENT
-    assert open_text(owner_id=current_client.pk, sealed=kept.last().body_sealed,
-                     context=kept.last().aad) == f"session note {MESSAGES_PER_CLIENT}"
+    assert (
+        open_text(owner_id=current_client.pk, sealed=kept.last().body_sealed, context=kept.last().aad)
+        == f"session note {MESSAGES_PER_CLIENT}"
+    )
     assert User.objects.get(pk=current_client.pk).is_active
     assert User.objects.filter(pk=counselor_a.pk).exists()
     assert not RetentionTombstone.objects.filter(subject_id=current_client.pk).exists()

@@ -31,9 +31,18 @@ def test_startup_objects_leave_the_collectors_sight(unfrozen):
 
 def test_a_server_process_has_its_startup_objects_frozen_once_the_application_is_built():
     """As uvicorn or daphne would: import the project's ASGI module in a fresh interpreter."""
-    script = ("import gc, counseling.asgi; "
-              "print(gc.get_freeze_count(), len(gc.get_objects()), callable(counseling.asgi.application))")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "EMBEDDED_SCHEDULER": "0"}, check=True)
+    script = (
+        "import gc, counseling.asgi; "
+        "print(gc.get_freeze_count(), len(gc.get_objects()), callable(counseling.asgi.application))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "EMBEDDED_SCHEDULER": "0"},
+        check=True,
+    )
     frozen, tracked, built = result.stdout.split()
     assert int(frozen) > 50_000 and int(tracked) < int(frozen) / 10 and built == "True"

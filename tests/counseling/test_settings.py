@@ -14,11 +14,24 @@ PRODUCTION = {
 
 
 def run_manage(*args: str, env: dict) -> subprocess.CompletedProcess:
-    dropped = {"SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DEBUG", "HTTPS", "DATABASE_URL", "REDIS_URL",
-               "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {
+        "SECRET_KEY",
+        "FIELD_ENCRYPTION_KEYS",
+        "DEBUG",
+        "HTTPS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_mode_refuses_to_start_without_a_secret_key():

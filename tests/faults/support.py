@@ -57,8 +57,22 @@ class OwnRedis:
 
     def start(self):
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -163,8 +177,13 @@ class Peer:
         deadline = time.monotonic() + within
         while True:
             try:
-                self.ws = await connect(server.ws(self.path), origin=f"http://127.0.0.1:{server.port}",
-                                        additional_headers={"Cookie": self.cookie}, open_timeout=5, max_queue=None)
+                self.ws = await connect(
+                    server.ws(self.path),
+                    origin=f"http://127.0.0.1:{server.port}",
+                    additional_headers={"Cookie": self.cookie},
+                    open_timeout=5,
+                    max_queue=None,
+                )
                 hello = json.loads(await asyncio.wait_for(self.ws.recv(), 5))
                 if hello.get("type") == "hello":
                     return self
@@ -219,8 +238,11 @@ class Peer:
             except Exception:  # closed
                 return False
             self._take(frame)
-            if frame.get("type") == "error" and frame.get("client_msg_id") in self.outbox \
-                    and frame.get("code") in ("server_error", "rate_limited"):
+            if (
+                frame.get("type") == "error"
+                and frame.get("client_msg_id") in self.outbox
+                and frame.get("code") in ("server_error", "rate_limited")
+            ):
                 retry_at = retry_at or time.monotonic() + retry_after
         return True
 
@@ -245,5 +267,9 @@ class Peer:
 def stored_ids(conversation) -> list[str]:
     from sessions.models import Message
 
-    return [str(i) for i in Message.objects.filter(conversation=conversation).order_by("seq")
-            .values_list("client_msg_id", flat=True)]
+    return [
+        str(i)
+        for i in Message.objects.filter(conversation=conversation)
+        .order_by("seq")
+        .values_list("client_msg_id", flat=True)
+    ]

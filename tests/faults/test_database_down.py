@@ -40,9 +40,15 @@ def proxied_server(transactional_db):
     db = connection.settings_dict
     proxy = TcpProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)).restore()
     env = _server_env(os.environ["REDIS_URL"])
-    env.update(DATABASE_URL=f"postgresql://{db['USER']}:{db['PASSWORD']}@127.0.0.1:{proxy.port}/{db['NAME']}",
-               DEBUG="0", HTTPS="0", DB_CONN_MAX_AGE="60", SECRET_KEY=settings.SECRET_KEY,
-               FIELD_ENCRYPTION_KEYS=settings.FIELD_ENCRYPTION_KEYS, LOG_LEVEL="CRITICAL")
+    env.update(
+        DATABASE_URL=f"postgresql://{db['USER']}:{db['PASSWORD']}@127.0.0.1:{proxy.port}/{db['NAME']}",
+        DEBUG="0",
+        HTTPS="0",
+        DB_CONN_MAX_AGE="60",
+        SECRET_KEY=settings.SECRET_KEY,
+        FIELD_ENCRYPTION_KEYS=settings.FIELD_ENCRYPTION_KEYS,
+        LOG_LEVEL="CRITICAL",
+    )
     server = fault_server("uvicorn", env).start()
     yield server, proxy
     server.stop()
@@ -58,8 +64,7 @@ def _get(server, path: str, cookie: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def test_database_gone_pages_and_chat_fail_cleanly_and_recover_with_nothing_lost(proxied_server, client_a,
-                                                                                 counselor_a):
+def test_database_gone_pages_and_chat_fail_cleanly_and_recover_with_nothing_lost(proxied_server, client_a, counselor_a):
     server, proxy = proxied_server
     conversation, session = open_session(client_a, counselor_a)
     cookie = login_cookie(client_a)
@@ -76,8 +81,9 @@ def test_database_gone_pages_and_chat_fail_cleanly_and_recover_with_nothing_lost
         proxy.cut()  # PostgreSQL is gone: open connections die, new ones are refused
         during = client.new_message("selama database mati")
         await client.send_outbox()
-        answered = await client.pump(lambda p: any(e.get("client_msg_id") == during for e in p.errors), timeout=30,
-                                     retry_after=3600)
+        answered = await client.pump(
+            lambda p: any(e.get("client_msg_id") == during for e in p.errors), timeout=30, retry_after=3600
+        )
         await client.close()
         return first, during, answered
 

@@ -42,8 +42,11 @@ def servers(own_redis, transactional_db):
 def chat(client_a, counselor_a):
     conversation, session = open_session(client_a, counselor_a)
     path = f"/ws/chat/{conversation.pk}/session/{session.pk}/"
-    return (conversation, Peer("client", login_cookie(client_a), path),
-            Peer("counselor", login_cookie(counselor_a), path))
+    return (
+        conversation,
+        Peer("client", login_cookie(client_a), path),
+        Peer("counselor", login_cookie(counselor_a), path),
+    )
 
 
 def _all_acked(peer):

@@ -3,8 +3,8 @@
 import pytest
 
 from counseling.clock import now
-from dashboards.demo import demo_seed
 from counseling.models import User
+from dashboards.demo import demo_seed
 from licensing.models import CompactPrivilege, Licence, LicenceState
 from licensing.selectors import jurisdiction_gate
 
@@ -16,8 +16,10 @@ def test_demo_counselors_are_licensed_where_their_clients_are():
     demo_seed()
     sari = User.objects.get(email="counselor.sari@demo.test")
     ben = User.objects.get(email="counselor.ben@demo.test")
-    assert sorted(Licence.objects.filter(counselor=sari).values_list("kind", "jurisdiction__region")) == \
-        [("silp", "ID-YO"), ("str", "")]
+    assert sorted(Licence.objects.filter(counselor=sari).values_list("kind", "jurisdiction__region")) == [
+        ("silp", "ID-YO"),
+        ("str", ""),
+    ]
     assert set(Licence.objects.values_list("state", flat=True)) == {LicenceState.VERIFIED}
     assert CompactPrivilege.objects.get(counselor=ben).jurisdiction.code == "US-KS"
     at = now()

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from counseling.models import CounselorProfile
-from licensing.models import LapseNotice, LicenceState
 from identity.selectors import intake_place as client_current_location
+from licensing.models import LapseNotice, LicenceState
 from tests.conftest import make_counselor
 from tests.licensing.factories import TODAY, body, compact, licence, privilege
 
@@ -19,9 +19,15 @@ def cast(counselor_a, counselor_b, admin_user):
     """counselor_a: verified STR for Indonesia; counselor_b: verified Texas LPC + a Kansas privilege;
     a third counselor with only a submitted licence (not listed)."""
     licence(counselor_a, "ID", number="STR-A")
-    tx = licence(counselor_b, "US-TX", kind="us_lpc", number="LPC-B",
-                 issuing_body=body("Texas Behavioral Health Executive Council", "US",
-                                   "https://bhec.texas.gov/verify-a-license/"))
+    tx = licence(
+        counselor_b,
+        "US-TX",
+        kind="us_lpc",
+        number="LPC-B",
+        issuing_body=body(
+            "Texas Behavioral Health Executive Council", "US", "https://bhec.texas.gov/verify-a-license/"
+        ),
+    )
     co = licence(counselor_b, "US-CO", kind="us_lpc", number="LPC-B-CO")
     privilege(co, "US-KS", agreement=compact("US-CO", "US-KS"), recorded_by=admin_user)
     pending = make_counselor("pending@staff.test", "Pending Counselor")
@@ -55,7 +61,7 @@ def test_the_place_chosen_is_remembered_for_the_visit(client, client_a, cast):
     page = cards(client.get("/licensing/counselors/"))
     assert "Showing who may counsel you in" in page
     b_start = page.index("Counselor B")
-    assert "Available where you are" in page[b_start:b_start + 1500]
+    assert "Available where you are" in page[b_start : b_start + 1500]
 
 
 def test_an_unknown_place_is_ignored(client, cast):
@@ -64,8 +70,14 @@ def test_an_unknown_place_is_ignored(client, cast):
 
 
 def test_an_expired_licence_shows_its_reason_in_the_directory(client, client_a, counselor_a, cast):
-    licence(counselor_a, "US-TX", kind="us_lpc", number="OLD-TX", expires_on=TODAY - timedelta(days=3),
-            state=LicenceState.EXPIRED)
+    licence(
+        counselor_a,
+        "US-TX",
+        kind="us_lpc",
+        number="OLD-TX",
+        expires_on=TODAY - timedelta(days=3),
+        state=LicenceState.EXPIRED,
+    )
     client.force_login(client_a)
     page = cards(client.get("/licensing/counselors/?place=US-TX"))
     assert "licence for the place where you are has expired" in page
@@ -76,14 +88,15 @@ def test_the_intake_location_is_used_when_the_client_chose_none(client, client_a
     from identity.models import Intake
 
     answers = json.dumps({"country": "US", "region": "US-TX", "legal_name": "A"})  # as identity.services keeps it
-    Intake.objects.create(client=client_a, answers_sealed=seal(owner_id=client_a.pk, plaintext=answers,
-                                                                     context=f"intake:{client_a.pk}"))
+    Intake.objects.create(
+        client=client_a, answers_sealed=seal(owner_id=client_a.pk, plaintext=answers, context=f"intake:{client_a.pk}")
+    )
     assert client_current_location(client=client_a) == ("US", "US-TX")
     client.force_login(client_a)
     page = cards(client.get("/licensing/counselors/"))
     assert "From your intake" in page
     b_start = page.index("Counselor B")
-    assert "Available where you are" in page[b_start:b_start + 1500]
+    assert "Available where you are" in page[b_start : b_start + 1500]
 
 
 def test_without_an_intake_the_location_is_unknown(client_a):
@@ -159,8 +172,9 @@ def test_a_client_where_the_counselor_is_licensed_gets_the_book_button(client, c
     assert f'href="{booking}"' not in cards(client.get(f"/licensing/counselors/{counselor_a.pk}/?place=US-TX"))
 
 
-def test_the_directory_costs_the_same_few_queries_for_any_number_of_counselors(django_assert_max_num_queries,
-                                                                                admin_user):
+def test_the_directory_costs_the_same_few_queries_for_any_number_of_counselors(
+    django_assert_max_num_queries, admin_user
+):
     from licensing.selectors import directory_entries
     from tests.licensing.factories import NOON
 

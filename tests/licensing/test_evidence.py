@@ -16,9 +16,19 @@ PDF = b"%PDF-1.7\nSTR no 0099/2026 Sari Wulandari\n"
 
 @pytest.fixture
 def with_evidence(counselor_a):
-    return licence_submit(counselor=counselor_a, submitted_by=counselor_a, issuing_body=body(), kind="str",
-                          number="0099", jurisdiction=place("ID"), scope="", valid_from=TODAY,
-                          expires_on=TODAY + timedelta(days=30), evidence=PDF, evidence_filename="../str scan.pdf")
+    return licence_submit(
+        counselor=counselor_a,
+        submitted_by=counselor_a,
+        issuing_body=body(),
+        kind="str",
+        number="0099",
+        jurisdiction=place("ID"),
+        scope="",
+        valid_from=TODAY,
+        expires_on=TODAY + timedelta(days=30),
+        evidence=PDF,
+        evidence_filename="../str scan.pdf",
+    )
 
 
 def test_the_document_is_stored_encrypted_under_the_counselors_key(with_evidence, counselor_a):
@@ -31,9 +41,19 @@ def test_the_document_is_stored_encrypted_under_the_counselors_key(with_evidence
 
 def test_a_document_that_is_not_pdf_png_or_jpeg_is_refused(counselor_a):
     with pytest.raises(LicenceError):
-        licence_submit(counselor=counselor_a, submitted_by=counselor_a, issuing_body=body(), kind="str",
-                       number="1", jurisdiction=place("ID"), scope="", valid_from=TODAY, expires_on=TODAY,
-                       evidence=b"<html><script>alert(1)</script>", evidence_filename="x.pdf")
+        licence_submit(
+            counselor=counselor_a,
+            submitted_by=counselor_a,
+            issuing_body=body(),
+            kind="str",
+            number="1",
+            jurisdiction=place("ID"),
+            scope="",
+            valid_from=TODAY,
+            expires_on=TODAY,
+            evidence=b"<html><script>alert(1)</script>",
+            evidence_filename="x.pdf",
+        )
     assert not Licence.objects.exists()
 
 
@@ -50,8 +70,9 @@ def test_admin_opens_the_document_and_the_view_is_audited(client, staff_login, a
 
 
 @pytest.mark.parametrize("who", ["counselor", "other_counselor", "client"])
-def test_nobody_but_an_admin_opens_the_document(client, staff_login, who, with_evidence, counselor_a, counselor_b,
-                                                client_a):
+def test_nobody_but_an_admin_opens_the_document(
+    client, staff_login, who, with_evidence, counselor_a, counselor_b, client_a
+):
     user = {"counselor": counselor_a, "other_counselor": counselor_b, "client": client_a}[who]
     if who == "client":
         client.force_login(user)
@@ -70,7 +91,8 @@ def test_anonymous_visitors_are_sent_to_login_for_the_document(client, with_evid
 
 
 def test_a_shredded_counselor_key_makes_the_document_unreadable_not_an_error_page(
-        client, staff_login, admin_user, with_evidence, counselor_a):
+    client, staff_login, admin_user, with_evidence, counselor_a
+):
     data_key_destroy(owner_id=counselor_a.pk)
     staff_login(client, admin_user)
     response = client.get(f"/licensing/review/{with_evidence.pk}/evidence/", follow=True)
@@ -88,17 +110,36 @@ def test_a_licence_without_a_document_has_nothing_to_open(client, staff_login, a
     assert client.get("/licensing/review/999999/evidence/").status_code == 404
 
 
-@pytest.mark.parametrize("name,data,message", [
-    ("scan.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (100_000).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00",
-     "too many pixels"),
-    ("scan.pdf", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (10).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00",
-     "does not match its name"),
-])
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        (
+            "scan.png",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (100_000).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00",
+            "too many pixels",
+        ),
+        (
+            "scan.pdf",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (10).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00",
+            "does not match its name",
+        ),
+    ],
+)
 def test_an_image_bomb_or_a_misnamed_file_is_refused_before_anything_decodes_it(counselor_a, name, data, message):
     with pytest.raises(LicenceError, match=message):
-        licence_submit(counselor=counselor_a, submitted_by=counselor_a, issuing_body=body(), kind="str",
-                       number="1", jurisdiction=place("ID"), scope="", valid_from=TODAY, expires_on=TODAY,
-                       evidence=data, evidence_filename=name)
+        licence_submit(
+            counselor=counselor_a,
+            submitted_by=counselor_a,
+            issuing_body=body(),
+            kind="str",
+            number="1",
+            jurisdiction=place("ID"),
+            scope="",
+            valid_from=TODAY,
+            expires_on=TODAY,
+            evidence=data,
+            evidence_filename=name,
+        )
     assert not Licence.objects.exists()
 
 

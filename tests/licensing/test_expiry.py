@@ -30,13 +30,16 @@ def pushed(monkeypatch):
 @pytest.fixture
 def closed_chats(monkeypatch):
     closed = []
-    monkeypatch.setattr("sessions.services.chat_close_on_commit",
-                        lambda *, conversation_id, reason: closed.append((conversation_id, reason)))
+    monkeypatch.setattr(
+        "sessions.services.chat_close_on_commit",
+        lambda *, conversation_id, reason: closed.append((conversation_id, reason)),
+    )
     return closed
 
 
-def test_a_counselor_is_warned_60_days_before_expiry_once(counselor_a, pushed, django_capture_on_commit_callbacks,
-                                                          settings):
+def test_a_counselor_is_warned_60_days_before_expiry_once(
+    counselor_a, pushed, django_capture_on_commit_callbacks, settings
+):
     settings.SITE_URL = "http://konseling.test"
     row = licence(counselor_a, "ID", expires_on=TODAY + timedelta(days=60))
     with django_capture_on_commit_callbacks(execute=True):
@@ -98,26 +101,43 @@ def test_a_licence_past_its_last_day_is_marked_expired_and_audited(counselor_a, 
     assert (entry.detail["from"], entry.detail["to"]) == ("verified", "expired")
 
 
-def test_running_the_job_twice_changes_nothing_more(counselor_a, pushed, closed_chats,
-                                                   django_capture_on_commit_callbacks):
+def test_running_the_job_twice_changes_nothing_more(
+    counselor_a, pushed, closed_chats, django_capture_on_commit_callbacks
+):
     client = make_client("ayu@clients.test", "Ayu")
-    CounselingSession.objects.create(client=client, counselor=counselor_a, starts_at=NOON,
-                                     ends_at=NOON + timedelta(hours=1),
-                                     location_country="ID", location_region="ID-BA", location_confirmed_at=NOON)
+    CounselingSession.objects.create(
+        client=client,
+        counselor=counselor_a,
+        starts_at=NOON,
+        ends_at=NOON + timedelta(hours=1),
+        location_country="ID",
+        location_region="ID-BA",
+        location_confirmed_at=NOON,
+    )
     licence(counselor_a, "ID", expires_on=TODAY - timedelta(days=1))
     licence(counselor_a, "ID-JK", kind="silp", expires_on=TODAY + timedelta(days=60))
     licence(counselor_a, "ID-YO", kind="silp", expires_on=TODAY + timedelta(days=14), number="SILP-YO")
     with django_capture_on_commit_callbacks(execute=True):
         first = licences_expiry_sweep(at=NOON)
-    snapshot = (list(Licence.objects.order_by("pk").values()), AuditEntry.objects.count(),
-                LapseNotice.objects.count(), len(pushed), len(mail.outbox))
+    snapshot = (
+        list(Licence.objects.order_by("pk").values()),
+        AuditEntry.objects.count(),
+        LapseNotice.objects.count(),
+        len(pushed),
+        len(mail.outbox),
+    )
     assert len(mail.outbox) == 2
     with django_capture_on_commit_callbacks(execute=True):
         second = licences_expiry_sweep(at=NOON)
     assert (first.expired, first.warned_60, first.warned_14, first.clients_notified) == (1, 1, 1, 1)
     assert (second.expired, second.warned_60, second.warned_14, second.clients_notified) == (0, 0, 0, 0)
-    assert snapshot == (list(Licence.objects.order_by("pk").values()), AuditEntry.objects.count(),
-                        LapseNotice.objects.count(), len(pushed), len(mail.outbox))
+    assert snapshot == (
+        list(Licence.objects.order_by("pk").values()),
+        AuditEntry.objects.count(),
+        LapseNotice.objects.count(),
+        len(pushed),
+        len(mail.outbox),
+    )
 
 
 def test_the_job_uses_the_time_it_is_given_not_the_clock(counselor_a, pushed):
@@ -144,8 +164,7 @@ def test_the_job_is_on_the_daily_beat_schedule():
     assert entries[0]["schedule"].hour == {17}
 
 
-def test_clients_there_are_told_and_offered_another_counselor_or_in_person_care(
-        counselor_a, pushed, closed_chats):
+def test_clients_there_are_told_and_offered_another_counselor_or_in_person_care(counselor_a, pushed, closed_chats):
     here = make_client("ayu@clients.test", "Ayu", language="id")
     conversation = Conversation.objects.create(client=here, counselor=counselor_a)
     licence(counselor_a, "ID", expires_on=TODAY - timedelta(days=1))
@@ -166,9 +185,15 @@ def test_clients_elsewhere_or_still_covered_are_not_told(counselor_b, pushed, cl
     in_kansas = make_client("kim@clients.test", "Kim")
     for hours, client, region in ((0, in_texas, "US-TX"), (2, in_kansas, "US-KS")):
         start = NOON + timedelta(hours=hours)
-        CounselingSession.objects.create(client=client, counselor=counselor_b, starts_at=start,
-                                         ends_at=start + timedelta(hours=1),
-                                         location_country="US", location_region=region, location_confirmed_at=NOON)
+        CounselingSession.objects.create(
+            client=client,
+            counselor=counselor_b,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            location_country="US",
+            location_region=region,
+            location_confirmed_at=NOON,
+        )
     licence(counselor_b, "US-TX", kind="us_lpc")
     licence(counselor_b, "US-KS", kind="us_lpc", expires_on=TODAY - timedelta(days=1))
     licences_expiry_sweep(at=NOON)

@@ -44,13 +44,16 @@ def test_another_counselors_licence_does_not_count(counselor_a, counselor_b):
     assert jurisdiction_gate(counselor=counselor_a, country="ID", at=NOON).reason == "no_licence_there"
 
 
-@pytest.mark.parametrize("state,reason", [
-    (LicenceState.EXPIRED, "licence_expired"),
-    (LicenceState.REJECTED, "licence_rejected"),
-    (LicenceState.SUSPENDED, "licence_suspended"),
-    (LicenceState.SUBMITTED, "licence_unverified"),
-    (LicenceState.REVOKED, "licence_revoked"),
-])
+@pytest.mark.parametrize(
+    "state,reason",
+    [
+        (LicenceState.EXPIRED, "licence_expired"),
+        (LicenceState.REJECTED, "licence_rejected"),
+        (LicenceState.SUSPENDED, "licence_suspended"),
+        (LicenceState.SUBMITTED, "licence_unverified"),
+        (LicenceState.REVOKED, "licence_revoked"),
+    ],
+)
 def test_a_licence_that_is_not_verified_refuses_with_its_reason(counselor_a, state, reason):
     licence(counselor_a, "ID", state=state)
     result = jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-YO", at=NOON)
@@ -68,10 +71,13 @@ def test_the_gate_answers_for_the_time_given(counselor_a):
     licence(counselor_a, "ID", expires_on=TODAY + timedelta(days=10))
     assert jurisdiction_gate(counselor=counselor_a, country="ID", at=NOON).allowed
     assert jurisdiction_gate(counselor=counselor_a, country="ID", at=NOON + timedelta(days=10)).allowed
-    assert jurisdiction_gate(counselor=counselor_a, country="ID", at=NOON + timedelta(days=11)).reason \
-        == "licence_expired"
-    assert jurisdiction_gate(counselor=counselor_a, country="ID",
-                             at=NOON - timedelta(days=400)).reason == "licence_not_yet_valid"
+    assert (
+        jurisdiction_gate(counselor=counselor_a, country="ID", at=NOON + timedelta(days=11)).reason == "licence_expired"
+    )
+    assert (
+        jurisdiction_gate(counselor=counselor_a, country="ID", at=NOON - timedelta(days=400)).reason
+        == "licence_not_yet_valid"
+    )
 
 
 def test_one_valid_licence_is_enough_even_beside_an_expired_one(counselor_a):
@@ -99,6 +105,7 @@ def test_a_naive_time_is_a_programming_error(counselor_a):
 
 # Compact privileges.
 
+
 def test_compact_privilege_allows_when_recorded_and_the_home_licence_is_valid(counselor_b, admin_user):
     agreement = compact("US-CO", "US-KS")
     home = licence(counselor_b, "US-CO", kind="us_lpc")
@@ -109,15 +116,17 @@ def test_compact_privilege_allows_when_recorded_and_the_home_licence_is_valid(co
 def test_compact_membership_alone_grants_nothing_until_the_privilege_is_recorded(counselor_b):
     compact("US-CO", "US-KS")
     licence(counselor_b, "US-CO", kind="us_lpc")
-    assert jurisdiction_gate(counselor=counselor_b, country="US", region="US-KS", at=NOON).reason \
-        == "no_licence_there"
+    assert jurisdiction_gate(counselor=counselor_b, country="US", region="US-KS", at=NOON).reason == "no_licence_there"
 
 
-@pytest.mark.parametrize("home_state,reason", [
-    (LicenceState.EXPIRED, "licence_expired"),
-    (LicenceState.SUSPENDED, "licence_suspended"),
-    (LicenceState.REVOKED, "licence_revoked"),
-])
+@pytest.mark.parametrize(
+    "home_state,reason",
+    [
+        (LicenceState.EXPIRED, "licence_expired"),
+        (LicenceState.SUSPENDED, "licence_suspended"),
+        (LicenceState.REVOKED, "licence_revoked"),
+    ],
+)
 def test_compact_privilege_falls_with_its_home_licence(counselor_b, admin_user, home_state, reason):
     agreement = compact("US-CO", "US-KS")
     home = licence(counselor_b, "US-CO", kind="us_lpc")
@@ -133,8 +142,10 @@ def test_compact_privilege_ends_on_the_home_licences_expiry_date(counselor_b, ad
     home = licence(counselor_b, "US-CO", kind="us_lpc", expires_on=TODAY)
     privilege(home, "US-KS", agreement=agreement, recorded_by=admin_user)
     assert jurisdiction_gate(counselor=counselor_b, country="US", region="US-KS", at=NOON).allowed
-    assert jurisdiction_gate(counselor=counselor_b, country="US", region="US-KS",
-                             at=NOON + timedelta(days=1)).reason == "licence_expired"
+    assert (
+        jurisdiction_gate(counselor=counselor_b, country="US", region="US-KS", at=NOON + timedelta(days=1)).reason
+        == "licence_expired"
+    )
 
 
 def test_a_revoked_privilege_no_longer_counts(counselor_b, admin_user):
@@ -150,5 +161,4 @@ def test_a_privilege_resting_on_a_licence_from_a_non_member_state_does_not_count
     agreement = compact("US-CO", "US-KS")  # Texas is not a member
     home = licence(counselor_b, "US-TX", kind="us_lpc")
     privilege(home, "US-KS", agreement=agreement, recorded_by=admin_user)
-    assert jurisdiction_gate(counselor=counselor_b, country="US", region="US-KS", at=NOON).reason \
-        == "no_licence_there"
+    assert jurisdiction_gate(counselor=counselor_b, country="US", region="US-KS", at=NOON).reason == "no_licence_there"

@@ -46,7 +46,8 @@ def bookable(counselor_a):
 
 
 def test_booking_a_counselor_not_licensed_where_the_client_is_is_refused_with_the_reason(
-        client, client_a, counselor_a, place, bookable):
+    client, client_a, counselor_a, place, bookable
+):
     licence(counselor_a, "ID", **valid_dates())
     place.set("US", "US-TX")
     client.force_login(client_a)
@@ -72,7 +73,8 @@ def test_booking_a_counselor_licensed_where_the_client_is_goes_through(client, c
 
 
 def test_a_licence_that_lapses_before_the_session_time_refuses_the_booking(
-        client, client_a, counselor_a, place, bookable):
+    client, client_a, counselor_a, place, bookable
+):
     licence(counselor_a, "ID", **valid_dates(expires_on=now().date()))
     # The licence's last day is today; any slot from tomorrow on falls after it.
     tomorrow = datetime.combine(now().date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
@@ -86,8 +88,15 @@ def test_a_licence_that_lapses_before_the_session_time_refuses_the_booking(
 def located_session(client_user, counselor, country, region, state="open"):
     start = now() - timedelta(minutes=5)
     return CounselingSession.objects.create(
-        client=client_user, counselor=counselor, starts_at=start, ends_at=start + timedelta(minutes=50), state=state,
-        location_country=country, location_region=region, location_confirmed_at=now())
+        client=client_user,
+        counselor=counselor,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+        state=state,
+        location_country=country,
+        location_region=region,
+        location_confirmed_at=now(),
+    )
 
 
 def test_a_client_who_moved_since_booking_cannot_start_the_session(client_a, counselor_b, place):

@@ -27,14 +27,22 @@ def session_in(client_user, counselor, country, region):
     licence(counselor, "ID", valid_from=today - timedelta(days=30), expires_on=today + timedelta(days=300))
     start = now() - timedelta(minutes=5)
     session = CounselingSession.objects.create(
-        client=client_user, counselor=counselor, starts_at=start, ends_at=start + timedelta(minutes=50), state="open",
-        location_country=country, location_region=region, location_confirmed_at=now())
+        client=client_user,
+        counselor=counselor,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+        state="open",
+        location_country=country,
+        location_region=region,
+        location_confirmed_at=now(),
+    )
     conversation, _ = Conversation.objects.get_or_create(client=client_user, counselor=counselor)
     return conversation, session
 
 
 async def test_the_chat_refuses_a_counselor_not_licensed_where_the_client_confirmed_being(
-        client_a, counselor_a, other_gates_open):
+    client_a, counselor_a, other_gates_open
+):
     conversation, session = await database_sync_to_async(session_in)(client_a, counselor_a, "US", "US-TX")
     socket = await chat_socket(application, client_a, chat_path(conversation, session))
     connected, _ = await socket.connect()
@@ -42,8 +50,10 @@ async def test_the_chat_refuses_a_counselor_not_licensed_where_the_client_confir
     error = await socket.receive_json_from(timeout=3)
     assert (error["code"], error["reason"]) == ("gate_refused", "no_licence_there")
     # In the client's language (client_a prefers Indonesian).
-    assert error["message"] in ("This counselor holds no licence for the place where you are.",
-                                "Konselor ini tidak memiliki izin untuk tempat Anda berada.")
+    assert error["message"] in (
+        "This counselor holds no licence for the place where you are.",
+        "Konselor ini tidak memiliki izin untuk tempat Anda berada.",
+    )
     assert (await socket.receive_output(timeout=3))["code"] == 4409
 
 

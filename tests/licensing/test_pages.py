@@ -14,13 +14,21 @@ PDF = b"%PDF-1.4\nscan\n"
 
 
 def submit_data(**extra):
-    return {"issuing_body": body().pk, "kind": "str", "number": "STR-77", "jurisdiction": place("ID").pk,
-            "scope": "Clinical psychology", "valid_from": TODAY.isoformat(),
-            "expires_on": (TODAY + timedelta(days=365)).isoformat(),
-            "evidence": SimpleUploadedFile("str.pdf", PDF, content_type="application/pdf"), **extra}
+    return {
+        "issuing_body": body().pk,
+        "kind": "str",
+        "number": "STR-77",
+        "jurisdiction": place("ID").pk,
+        "scope": "Clinical psychology",
+        "valid_from": TODAY.isoformat(),
+        "expires_on": (TODAY + timedelta(days=365)).isoformat(),
+        "evidence": SimpleUploadedFile("str.pdf", PDF, content_type="application/pdf"),
+        **extra,
+    }
 
 
 # My licences (counselor).
+
 
 def test_counselor_submits_a_licence_with_its_document(client, staff_login, counselor_a):
     staff_login(client, counselor_a)
@@ -82,16 +90,25 @@ def test_my_licences_sends_anonymous_visitors_to_login(client):
 
 # Verification queue and review (admin).
 
+
 def test_admin_sees_the_queue_and_verifies_with_the_check(client, staff_login, admin_user, counselor_a):
     row = licence(counselor_a, "ID", state=LicenceState.SUBMITTED, number="STR-Q1")
     staff_login(client, admin_user)
     assert b"STR-Q1" in client.get("/licensing/review/").content
     page = client.get(f"/licensing/review/{row.pk}/")
     assert b"Record the check and decide" in page.content
-    response = client.post(f"/licensing/review/{row.pk}/", {
-        "form": "check", "check-registry_reference": "https://himpsi.or.id/?q=STR-Q1",
-        "check-registry_finding": "Active until 2027", "check-checked_at": "2026-11-25T09:30",
-        "check-decision": "verify", "check-reason": ""}, follow=True)
+    response = client.post(
+        f"/licensing/review/{row.pk}/",
+        {
+            "form": "check",
+            "check-registry_reference": "https://himpsi.or.id/?q=STR-Q1",
+            "check-registry_finding": "Active until 2027",
+            "check-checked_at": "2026-11-25T09:30",
+            "check-decision": "verify",
+            "check-reason": "",
+        },
+        follow=True,
+    )
     assert b"Licence verified" in response.content
     row.refresh_from_db()
     assert row.state == LicenceState.VERIFIED
@@ -101,9 +118,17 @@ def test_admin_sees_the_queue_and_verifies_with_the_check(client, staff_login, a
 def test_admin_rejects_with_a_reason_the_counselor_then_sees(client, staff_login, admin_user, counselor_a):
     row = licence(counselor_a, "ID", state=LicenceState.SUBMITTED)
     staff_login(client, admin_user)
-    client.post(f"/licensing/review/{row.pk}/", {
-        "form": "check", "check-registry_reference": "register search", "check-registry_finding": "No such number",
-        "check-checked_at": "2026-11-25T09:30", "check-decision": "reject", "check-reason": "Not in the register"})
+    client.post(
+        f"/licensing/review/{row.pk}/",
+        {
+            "form": "check",
+            "check-registry_reference": "register search",
+            "check-registry_finding": "No such number",
+            "check-checked_at": "2026-11-25T09:30",
+            "check-decision": "reject",
+            "check-reason": "Not in the register",
+        },
+    )
     row.refresh_from_db()
     assert row.state == LicenceState.REJECTED
     staff_login(client, counselor_a)
@@ -113,9 +138,17 @@ def test_admin_rejects_with_a_reason_the_counselor_then_sees(client, staff_login
 def test_rejecting_without_a_reason_is_refused_by_the_form(client, staff_login, admin_user, counselor_a):
     row = licence(counselor_a, "ID", state=LicenceState.SUBMITTED)
     staff_login(client, admin_user)
-    client.post(f"/licensing/review/{row.pk}/", {
-        "form": "check", "check-registry_reference": "r", "check-registry_finding": "f",
-        "check-checked_at": "2026-11-25T09:30", "check-decision": "reject", "check-reason": ""})
+    client.post(
+        f"/licensing/review/{row.pk}/",
+        {
+            "form": "check",
+            "check-registry_reference": "r",
+            "check-registry_finding": "f",
+            "check-checked_at": "2026-11-25T09:30",
+            "check-decision": "reject",
+            "check-reason": "",
+        },
+    )
     row.refresh_from_db()
     assert row.state == LicenceState.SUBMITTED
 
@@ -125,9 +158,17 @@ def test_the_admin_who_submitted_a_licence_is_refused_over_http(client, staff_lo
     staff_login(client, admin_user)
     page = client.get(f"/licensing/review/{row.pk}/")
     assert b"another admin must check it" in page.content
-    response = client.post(f"/licensing/review/{row.pk}/", {
-        "form": "check", "check-registry_reference": "r", "check-registry_finding": "f",
-        "check-checked_at": "2026-11-25T09:30", "check-decision": "verify"}, follow=True)
+    response = client.post(
+        f"/licensing/review/{row.pk}/",
+        {
+            "form": "check",
+            "check-registry_reference": "r",
+            "check-registry_finding": "f",
+            "check-checked_at": "2026-11-25T09:30",
+            "check-decision": "verify",
+        },
+        follow=True,
+    )
     assert b"cannot decide on a licence you submitted" in response.content
     row.refresh_from_db()
     assert row.state == LicenceState.SUBMITTED
@@ -136,8 +177,10 @@ def test_the_admin_who_submitted_a_licence_is_refused_over_http(client, staff_lo
 def test_admin_suspends_a_verified_licence(client, staff_login, admin_user, counselor_a):
     row = licence(counselor_a, "ID")
     staff_login(client, admin_user)
-    client.post(f"/licensing/review/{row.pk}/", {"form": "state", "state-action": "suspend",
-                                                  "state-reason": "Board suspension letter"})
+    client.post(
+        f"/licensing/review/{row.pk}/",
+        {"form": "state", "state-action": "suspend", "state-reason": "Board suspension letter"},
+    )
     row.refresh_from_db()
     assert row.state == LicenceState.SUSPENDED
     assert AuditEntry.objects.filter(action="licence.suspended", actor_id=admin_user.pk).exists()
@@ -149,14 +192,22 @@ def test_admin_records_and_revokes_a_compact_privilege(client, staff_login, admi
     agreement = compact("US-CO", "US-KS")
     home = licence(counselor_b, "US-CO", kind="us_lpc")
     staff_login(client, admin_user)
-    client.post(f"/licensing/review/{home.pk}/", {"form": "privilege", "privilege-agreement": agreement.pk,
-                                                   "privilege-jurisdiction": place("US-KS").pk,
-                                                   "privilege-privilege_number": "PTP-1"})
+    client.post(
+        f"/licensing/review/{home.pk}/",
+        {
+            "form": "privilege",
+            "privilege-agreement": agreement.pk,
+            "privilege-jurisdiction": place("US-KS").pk,
+            "privilege-privilege_number": "PTP-1",
+        },
+    )
     granted = home.privileges.get()
     assert granted.jurisdiction.code == "US-KS"
-    response = client.post(f"/licensing/review/{home.pk}/", {"form": "privilege", "privilege-agreement": agreement.pk,
-                                                              "privilege-jurisdiction": place("US-TX").pk},
-                           follow=True)
+    response = client.post(
+        f"/licensing/review/{home.pk}/",
+        {"form": "privilege", "privilege-agreement": agreement.pk, "privilege-jurisdiction": place("US-TX").pk},
+        follow=True,
+    )
     assert b"must be members" in response.content
     client.post(f"/licensing/review/{home.pk}/", {"form": "revoke-privilege", "privilege_id": granted.pk})
     granted.refresh_from_db()
@@ -176,8 +227,16 @@ def test_the_queue_and_review_are_for_admins_only(client, staff_login, path, who
     response = client.get(url)
     assert response.status_code == 403
     assert b"STR-HIDDEN" not in response.content
-    response = client.post(url, {"form": "check", "check-registry_reference": "r", "check-registry_finding": "f",
-                                 "check-checked_at": "2026-11-25T09:30", "check-decision": "verify"})
+    response = client.post(
+        url,
+        {
+            "form": "check",
+            "check-registry_reference": "r",
+            "check-registry_finding": "f",
+            "check-checked_at": "2026-11-25T09:30",
+            "check-decision": "verify",
+        },
+    )
     assert response.status_code == 403
     row.refresh_from_db()
     assert row.state == LicenceState.SUBMITTED

@@ -25,15 +25,28 @@ PDF = b"%PDF-1.4\n% a licence scan\n"
 
 
 def submitted(counselor, *, by=None):
-    return licence_submit(counselor=counselor, submitted_by=by or counselor, issuing_body=body(), kind="str",
-                          number="STR 0099/2026", jurisdiction=place("ID"), scope="Clinical psychology",
-                          valid_from=TODAY, expires_on=TODAY + timedelta(days=5 * 365), evidence=PDF,
-                          evidence_filename="str.pdf")
+    return licence_submit(
+        counselor=counselor,
+        submitted_by=by or counselor,
+        issuing_body=body(),
+        kind="str",
+        number="STR 0099/2026",
+        jurisdiction=place("ID"),
+        scope="Clinical psychology",
+        valid_from=TODAY,
+        expires_on=TODAY + timedelta(days=5 * 365),
+        evidence=PDF,
+        evidence_filename="str.pdf",
+    )
 
 
 def check_args(**extra):
-    return {"registry_reference": "https://himpsi.or.id/registry?no=0099", "registry_finding":
-            "Active, name matches, valid until 2031", "checked_at": NOON, **extra}
+    return {
+        "registry_reference": "https://himpsi.or.id/registry?no=0099",
+        "registry_finding": "Active, name matches, valid until 2031",
+        "checked_at": NOON,
+        **extra,
+    }
 
 
 def test_counselor_submission_is_stored_as_submitted_and_audited(counselor_a):
@@ -135,11 +148,16 @@ def test_suspend_reinstate_and_revoke_are_audited_with_who_and_why(counselor_a, 
     licence_suspend(licence=row, admin=admin_user, reason="Board complaint under investigation")
     licence_reinstate(licence=row, admin=admin_user, reason="Complaint dismissed")
     licence_revoke(licence=row, admin=admin_user, reason="Revoked by the board")
-    actions = list(AuditEntry.objects.filter(target_id=str(row.pk), target_type="licensing.licence")
-                   .values_list("action", "actor_id", "detail__reason"))
-    assert actions == [("licence.suspended", admin_user.pk, "Board complaint under investigation"),
-                       ("licence.reinstated", admin_user.pk, "Complaint dismissed"),
-                       ("licence.revoked", admin_user.pk, "Revoked by the board")]
+    actions = list(
+        AuditEntry.objects.filter(target_id=str(row.pk), target_type="licensing.licence").values_list(
+            "action", "actor_id", "detail__reason"
+        )
+    )
+    assert actions == [
+        ("licence.suspended", admin_user.pk, "Board complaint under investigation"),
+        ("licence.reinstated", admin_user.pk, "Complaint dismissed"),
+        ("licence.revoked", admin_user.pk, "Revoked by the board"),
+    ]
     with pytest.raises(LicenceStateError):
         licence_reinstate(licence=row, admin=admin_user, reason="no")
 

@@ -24,11 +24,19 @@ ORIGIN = b"http://127.0.0.1:8000"
 MARKERS = ("Ayu Lestari Wibowo", "Budi Santoso", "a@clients.test", "rahasia-klien-A")  # client A's data
 
 INTAKE_ANSWERS = {
-    "legal_name": "Ayu Lestari Wibowo", "date_of_birth": "1994-03-17", "phone": "+62 812 5550 1234",
-    "country": "ID", "region": "ID-YO", "emergency_contact_name": "Budi Santoso",
-    "emergency_contact_relation": "brother", "emergency_contact_phone": "+62 813 5550 9876",
-    "other_providers": "", "connection_drop_plan": "Reconnect for 10 minutes, then my counselor phones me.",
-    "suitable_text": True, "suitable_private": True, "suitable_language": True,
+    "legal_name": "Ayu Lestari Wibowo",
+    "date_of_birth": "1994-03-17",
+    "phone": "+62 812 5550 1234",
+    "country": "ID",
+    "region": "ID-YO",
+    "emergency_contact_name": "Budi Santoso",
+    "emergency_contact_relation": "brother",
+    "emergency_contact_phone": "+62 813 5550 9876",
+    "other_providers": "",
+    "connection_drop_plan": "Reconnect for 10 minutes, then my counselor phones me.",
+    "suitable_text": True,
+    "suitable_private": True,
+    "suitable_language": True,
 }
 
 
@@ -47,17 +55,28 @@ def _png() -> bytes:
 
 def build_chat_world(users) -> World:
     """An open session of client A with counselor A (location confirmed) and their conversation."""
-    from sessions.models import Conversation, CounselingSession
     from sessions.chat.services import message_post
+    from sessions.models import Conversation, CounselingSession
 
     client_a, counselor_a = users["client_a"], users["counselor_a"]
     start = now() - timedelta(minutes=5)
     session = CounselingSession.objects.create(
-        client=client_a, counselor=counselor_a, starts_at=start, ends_at=start + timedelta(minutes=50),
-        state="open", location_country="ID", location_region="ID-YO", location_confirmed_at=now())
+        client=client_a,
+        counselor=counselor_a,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+        state="open",
+        location_country="ID",
+        location_region="ID-YO",
+        location_confirmed_at=now(),
+    )
     conversation, _ = Conversation.objects.get_or_create(client=client_a, counselor=counselor_a)
-    message_post(conversation=conversation, sender=client_a, client_msg_id=uuid.uuid4(),
-                 body="rahasia-klien-A: I could not sleep again.")
+    message_post(
+        conversation=conversation,
+        sender=client_a,
+        client_msg_id=uuid.uuid4(),
+        body="rahasia-klien-A: I could not sleep again.",
+    )
     return World(users=users, objects={"session": session, "conversation": conversation})
 
 
@@ -69,46 +88,76 @@ def build_world(users) -> World:
     from consent.services import consent_accept, consent_defaults_publish
     from crisis.services import help_request
     from identity.services import identity_document_upload, intake_submit
-    from records.services import erasure_request_create
     from licensing.models import IssuingBody, Jurisdiction, LapseNotice
     from licensing.services import licence_submit
+    from records.services import erasure_request_create
     from sessions.services import availability_weekly_add
 
     client_a, counselor_a = users["client_a"], users["counselor_a"]
     consent_defaults_publish()
     version = consent_version_in_force(language="en")
     rendered = consent_render(version=version, counselor=None)
-    acceptance = consent_accept(client=client_a, version=version, counselor=None, shown_sha256=rendered.sha256,
-                                acknowledged=list(ELEMENT_KEYS))
+    acceptance = consent_accept(
+        client=client_a, version=version, counselor=None, shown_sha256=rendered.sha256, acknowledged=list(ELEMENT_KEYS)
+    )
     world = build_chat_world(users)
     session = world.objects["session"]
-    intake_submit(client=client_a, answers=INTAKE_ANSWERS, emergency_contact_authorised=True,
-                  code_word="kupu-kupu biru")
+    intake_submit(
+        client=client_a, answers=INTAKE_ANSWERS, emergency_contact_authorised=True, code_word="kupu-kupu biru"
+    )
     document = identity_document_upload(client=client_a, name="ktp.png", data=_png())
     escalation, _ = help_request(client=client_a, session=session)
     erasure = erasure_request_create(client=client_a)
     place, _ = Jurisdiction.objects.get_or_create(country="ID", region="", defaults={"name": "Indonesia"})
     body, _ = IssuingBody.objects.get_or_create(
         name="Himpunan Psikologi Indonesia (HIMPSI)",
-        defaults={"registry_url": "https://himpsi.or.id/", "jurisdiction": place})
+        defaults={"registry_url": "https://himpsi.or.id/", "jurisdiction": place},
+    )
     today = now().date()
-    licence = licence_submit(counselor=counselor_a, submitted_by=counselor_a, issuing_body=body, kind="str",
-                             number="STR-1234", jurisdiction=place, scope="Psychological services",
-                             valid_from=today - timedelta(days=365), expires_on=today + timedelta(days=365),
-                             evidence=_png(), evidence_filename="str.png")
+    licence = licence_submit(
+        counselor=counselor_a,
+        submitted_by=counselor_a,
+        issuing_body=body,
+        kind="str",
+        number="STR-1234",
+        jurisdiction=place,
+        scope="Psychological services",
+        valid_from=today - timedelta(days=365),
+        expires_on=today + timedelta(days=365),
+        evidence=_png(),
+        evidence_filename="str.png",
+    )
     notice = LapseNotice.objects.create(client=client_a, counselor=counselor_a, licence=licence)
     weekly = availability_weekly_add(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
-    world.objects.update({
-        "version": version, "acceptance": acceptance, "document": document, "escalation": escalation,
-        "erasure": erasure, "licence": licence, "notice": notice, "weekly": weekly,
-    })
+    world.objects.update(
+        {
+            "version": version,
+            "acceptance": acceptance,
+            "document": document,
+            "escalation": escalation,
+            "erasure": erasure,
+            "licence": licence,
+            "notice": notice,
+            "weekly": weekly,
+        }
+    )
     world.kwargs = {
-        "session_id": session.pk, "conversation_id": world.objects["conversation"].pk,
-        "acceptance_id": acceptance.pk, "version_id": version.pk, "identity_document_id": document.pk,
-        "escalation_id": escalation.pk, "erasure_id": erasure.pk, "licence_id": licence.pk,
-        "notice_id": notice.pk, "row_id": weekly.pk, "kind": "weekly",
-        "client_id": client_a.pk, "counselor_id": counselor_a.pk, "user_id": counselor_a.pk,
-        "uidb64": "MQ", "token": "set-password",
+        "session_id": session.pk,
+        "conversation_id": world.objects["conversation"].pk,
+        "acceptance_id": acceptance.pk,
+        "version_id": version.pk,
+        "identity_document_id": document.pk,
+        "escalation_id": escalation.pk,
+        "erasure_id": erasure.pk,
+        "licence_id": licence.pk,
+        "notice_id": notice.pk,
+        "row_id": weekly.pk,
+        "kind": "weekly",
+        "client_id": client_a.pk,
+        "counselor_id": counselor_a.pk,
+        "user_id": counselor_a.pk,
+        "uidb64": "MQ",
+        "token": "set-password",
     }
     return world
 
@@ -127,8 +176,14 @@ def admin_no_mfa(db):
 
 @pytest.fixture
 def cast(client_a, client_b, counselor_a, counselor_b, admin_user, admin_no_mfa):
-    return {"client_a": client_a, "client_b": client_b, "counselor_a": counselor_a, "counselor_b": counselor_b,
-            "admin": admin_user, "admin_no_mfa": admin_no_mfa}
+    return {
+        "client_a": client_a,
+        "client_b": client_b,
+        "counselor_a": counselor_a,
+        "counselor_b": counselor_b,
+        "admin": admin_user,
+        "admin_no_mfa": admin_no_mfa,
+    }
 
 
 @pytest.fixture

@@ -7,17 +7,49 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 # Small on purpose: the whole module must run in well under a minute on two busy cores.
-BOUNDED = settings(max_examples=8, deadline=None, database=None, derandomize=True, report_multiple_bugs=False,
-                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                          HealthCheck.data_too_large])
+BOUNDED = settings(
+    max_examples=8,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(2)>'
 SPECIALS = [
-    SCRIPT, IMG, "'; DROP TABLE counseling_user; --", "' OR '1'='1", "1; SELECT pg_sleep(5)--",
-    "../../../../etc/passwd", "..\\..\\windows\\win.ini", "\x00", "a\x00b", "\u202egnp.exe", "\ufeff", "{{ 7*7 }}",
-    "{% debug %}", "%s%s%n", "${jndi:ldap://x}", "-1", "0", "99999999999999999999999", "1e309", "NaN", "2026-02-30",
-    "9999-12-31", "0000-00-00", "true", "null", "[]", "{}", " ", "\r\n", "😀" * 200, "A" * 70_000,
+    SCRIPT,
+    IMG,
+    "'; DROP TABLE counseling_user; --",
+    "' OR '1'='1",
+    "1; SELECT pg_sleep(5)--",
+    "../../../../etc/passwd",
+    "..\\..\\windows\\win.ini",
+    "\x00",
+    "a\x00b",
+    "\u202egnp.exe",
+    "\ufeff",
+    "{{ 7*7 }}",
+    "{% debug %}",
+    "%s%s%n",
+    "${jndi:ldap://x}",
+    "-1",
+    "0",
+    "99999999999999999999999",
+    "1e309",
+    "NaN",
+    "2026-02-30",
+    "9999-12-31",
+    "0000-00-00",
+    "true",
+    "null",
+    "[]",
+    "{}",
+    " ",
+    "\r\n",
+    "😀" * 200,
+    "A" * 70_000,
 ]
 
 # The apps whose tables hold what people write. Audit entries, sessions and rate-limit rows are not counted:
@@ -33,7 +65,7 @@ def hostile_text() -> st.SearchStrategy[str]:
         st.sampled_from(SPECIALS),
         st.text(max_size=80),
         st.builds(lambda a, b: a + SCRIPT + b, st.text(max_size=10), st.text(max_size=10)),
-        st.integers(min_value=-(10 ** 30), max_value=10 ** 30).map(str),
+        st.integers(min_value=-(10**30), max_value=10**30).map(str),
     )
 
 
@@ -53,8 +85,7 @@ def row_counts() -> dict[str, int]:
     counts = {}
     for model in apps.get_models():
         meta = model._meta
-        if meta.app_label in DOMAIN_APPS and meta.model_name not in NOT_COUNTED and not meta.proxy \
-                and meta.managed:
+        if meta.app_label in DOMAIN_APPS and meta.model_name not in NOT_COUNTED and not meta.proxy and meta.managed:
             counts[meta.label_lower] = model._base_manager.count()
     return counts
 

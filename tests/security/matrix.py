@@ -14,8 +14,16 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 # The order matters: outsiders first, owners last, so an owner's successful POST (which may change
 # or remove the object) never hides what an outsider could have done.
-PERSONAS = ("anonymous", "client_b", "counselor_b", "admin_no_mfa", "counselor_a_no_mfa",
-            "client_a", "counselor_a", "admin")
+PERSONAS = (
+    "anonymous",
+    "client_b",
+    "counselor_b",
+    "admin_no_mfa",
+    "counselor_a_no_mfa",
+    "client_a",
+    "counselor_a",
+    "admin",
+)
 
 
 def profile(default: str, **cells: str) -> dict[str, str]:
@@ -29,8 +37,15 @@ def profile(default: str, **cells: str) -> dict[str, str]:
 # Staff who have not passed the second factor in this session (counseling.mfa's middleware) reach
 # only sign-in, second-factor and the few open pages; everything else sends them to the code step.
 _UNVERIFIED = {"counselor_a_no_mfa": "mfa", "admin_no_mfa": "mfa"}
-_nobody = {"anonymous": "login", "client_a": "deny", "client_b": "deny", "counselor_a": "deny",
-           "counselor_b": "deny", "admin": "deny", **_UNVERIFIED}
+_nobody = {
+    "anonymous": "login",
+    "client_a": "deny",
+    "client_b": "deny",
+    "counselor_a": "deny",
+    "counselor_b": "deny",
+    "admin": "deny",
+    **_UNVERIFIED,
+}
 
 OPEN = profile("ok")  # open to everyone, unverified staff included (home, sign-in, transparency)
 PUBLIC = profile("ok", **_UNVERIFIED)  # open to everyone who is not half signed in
@@ -128,12 +143,27 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
 QUERY = {"consent/manage/export/": "?email=a@clients.test&format=json"}
 POST_DATA = {"consent/manage/drafts/": {"language": "en"}}
 
-_CHAT = {"anonymous": "refuse", "client_a": "accept", "client_b": "refuse", "counselor_a": "accept",
-         "counselor_b": "refuse", "counselor_a_no_mfa": "refuse", "admin_no_mfa": "refuse", "admin": "refuse"}
+_CHAT = {
+    "anonymous": "refuse",
+    "client_a": "accept",
+    "client_b": "refuse",
+    "counselor_a": "accept",
+    "counselor_b": "refuse",
+    "counselor_a_no_mfa": "refuse",
+    "admin_no_mfa": "refuse",
+    "admin": "refuse",
+}
 WS_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     # Each person's own notices (ids and short text; details need a page); staff only after their second factor.
-    "ws/notifications/": ("ws-notifications", {**dict.fromkeys(PERSONAS, "accept"), "anonymous": "refuse",
-                                               "admin_no_mfa": "refuse", "counselor_a_no_mfa": "refuse"}),
+    "ws/notifications/": (
+        "ws-notifications",
+        {
+            **dict.fromkeys(PERSONAS, "accept"),
+            "anonymous": "refuse",
+            "admin_no_mfa": "refuse",
+            "counselor_a_no_mfa": "refuse",
+        },
+    ),
     "ws/chat/<int:conversation_id>/": ("ws-chat", _CHAT),
     "ws/chat/<int:conversation_id>/session/<int:session_id>/": ("ws-session-chat", _CHAT),
 }

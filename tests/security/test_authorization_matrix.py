@@ -49,12 +49,15 @@ def outcome(response, *, posted: bool) -> str:
 
 def state_of_everything() -> dict:
     """Row counts of every model of our apps, and the fields a POST could flip on client A's objects."""
-    counts = {model._meta.label: model._default_manager.count()
-              for label in OUR_APPS for model in apps.get_app_config(label).get_models()
-              if model._meta.label != "counseling.AuditEntry"}
+    counts = {
+        model._meta.label: model._default_manager.count()
+        for label in OUR_APPS
+        for model in apps.get_app_config(label).get_models()
+        if model._meta.label != "counseling.AuditEntry"
+    }
     from crisis.models import Escalation
-    from records.models import ErasureRequest
     from licensing.models import LapseNotice, Licence
+    from records.models import ErasureRequest
     from sessions.models import CounselingSession
 
     counts["states"] = (
@@ -119,8 +122,11 @@ def test_route_answers_each_persona_as_the_table_says(route, world, browser_as, 
             found = leaks(response.content, url)
             if found:
                 problems.append(f"{persona}: client A's data in the response: {found}")
-    differing = {persona: f"got {got[persona]}, table says {expected[persona]}"
-                 for persona in PERSONAS if got[persona] != expected[persona]}
+    differing = {
+        persona: f"got {got[persona]}, table says {expected[persona]}"
+        for persona in PERSONAS
+        if got[persona] != expected[persona]
+    }
     assert differing == {}, f"{route}: outcome per persona differs from the table"
     assert problems == []
 
@@ -137,8 +143,9 @@ def _admin_pages() -> list[str]:
     return pages
 
 
-@pytest.mark.parametrize("persona", ["anonymous", "client_a", "client_b", "counselor_a", "counselor_b",
-                                     "counselor_a_no_mfa", "admin_no_mfa"])
+@pytest.mark.parametrize(
+    "persona", ["anonymous", "client_a", "client_b", "counselor_a", "counselor_b", "counselor_a_no_mfa", "admin_no_mfa"]
+)
 def test_the_django_admin_refuses_everyone_but_admins_with_a_second_factor(persona, world, browser_as):
     browser = browser_as(persona)
     opened = []
@@ -147,8 +154,12 @@ def test_the_django_admin_refuses_everyone_but_admins_with_a_second_factor(perso
         if response.status_code == 200:
             opened.append(page)
         elif response.status_code in (301, 302):
-            assert urlsplit(response["Location"]).path in ("/admin/login/", "/accounts/login/", "/accounts/mfa/setup/",
-                                                           "/accounts/mfa/verify/"), (page, response["Location"])
+            assert urlsplit(response["Location"]).path in (
+                "/admin/login/",
+                "/accounts/login/",
+                "/accounts/mfa/setup/",
+                "/accounts/mfa/verify/",
+            ), (page, response["Location"])
         else:
             assert response.status_code in (403, 404), (page, response.status_code)
     assert opened == []
@@ -252,8 +263,9 @@ def test_websocket_route_refuses_a_foreign_origin(route, ws_world, cast):
 
 
 def test_a_closed_gate_refuses_the_chat_socket_even_to_its_participants(ws_world, cast, monkeypatch):
-    monkeypatch.setattr("sessions.selectors.consent_gate",
-                        lambda **kw: GateResult.refuse("consent_missing", "No consent."))
+    monkeypatch.setattr(
+        "sessions.selectors.consent_gate", lambda **kw: GateResult.refuse("consent_missing", "No consent.")
+    )
     path = fill("ws/chat/<int:conversation_id>/session/<int:session_id>/", ws_world.kwargs)
     assert not async_to_sync(_connect)(path, cast["client_a"], second_factor=True)
     assert not async_to_sync(_connect)(path, cast["counselor_a"], second_factor=True)

@@ -24,17 +24,48 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 application = chat_application()
 
-KNOWN_ERRORS = {"malformed", "unsupported", "too_large", "empty", "rate_limited", "read_only", "conflict",
-                "code_word_locked", "unavailable"}
-TYPES = ["send", "resync", "read", "typing", "help", "code_word_request", "code_word", "ping", "hello", "ack",
-         "message", "", "SEND", "send\u0000", "<script>"]
+KNOWN_ERRORS = {
+    "malformed",
+    "unsupported",
+    "too_large",
+    "empty",
+    "rate_limited",
+    "read_only",
+    "conflict",
+    "code_word_locked",
+    "unavailable",
+}
+TYPES = [
+    "send",
+    "resync",
+    "read",
+    "typing",
+    "help",
+    "code_word_request",
+    "code_word",
+    "ping",
+    "hello",
+    "ack",
+    "message",
+    "",
+    "SEND",
+    "send\u0000",
+    "<script>",
+]
 
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2 ** 70), max_value=2 ** 70),
-                      st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40),
-                      st.sampled_from(SPECIALS[:-1]))
-json_value = st.recursive(json_leaf, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                             st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                          max_leaves=12)
+json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=40),
+    st.sampled_from(SPECIALS[:-1]),
+)
+json_value = st.recursive(
+    json_leaf,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
 
 
 def _frame_text(obj) -> str:
@@ -43,14 +74,19 @@ def _frame_text(obj) -> str:
 
 frames = st.one_of(
     # well-typed sends with hostile bodies
-    st.builds(lambda body, known: {"type": "send", "client_msg_id": str(uuid.UUID(int=known)), "body": body},
-              st.one_of(st.sampled_from(SPECIALS), st.text(max_size=200), st.just("x" * 4001),
-                        st.just("y" * 4000)),
-              st.integers(min_value=1, max_value=2 ** 64)).map(_frame_text),
+    st.builds(
+        lambda body, known: {"type": "send", "client_msg_id": str(uuid.UUID(int=known)), "body": body},
+        st.one_of(st.sampled_from(SPECIALS), st.text(max_size=200), st.just("x" * 4001), st.just("y" * 4000)),
+        st.integers(min_value=1, max_value=2**64),
+    ).map(_frame_text),
     # known types with wrong types in every field
-    st.builds(lambda kind, fields: {"type": kind, **fields}, st.sampled_from(TYPES),
-              st.dictionaries(st.sampled_from(["client_msg_id", "body", "after_seq", "up_to_seq", "attempt"]),
-                              json_value, max_size=4)).map(_frame_text),
+    st.builds(
+        lambda kind, fields: {"type": kind, **fields},
+        st.sampled_from(TYPES),
+        st.dictionaries(
+            st.sampled_from(["client_msg_id", "body", "after_seq", "up_to_seq", "attempt"]), json_value, max_size=4
+        ),
+    ).map(_frame_text),
     # any JSON at all, not JSON, an oversized frame
     json_value.map(_frame_text),
     st.text(min_size=1, max_size=60),
@@ -88,8 +124,12 @@ async def _batch(user, path, batch):
         if isinstance(parsed, dict) and parsed.get("type") == "ping":
             continue  # our own ping below marks the end of the batch
         await socket.send_to(text_data=item)
-        if (isinstance(parsed, dict) and parsed.get("type") == "send" and isinstance(parsed.get("body"), str)
-                and isinstance(parsed.get("client_msg_id"), str)):  # only a string id can be acknowledged
+        if (
+            isinstance(parsed, dict)
+            and parsed.get("type") == "send"
+            and isinstance(parsed.get("body"), str)
+            and isinstance(parsed.get("client_msg_id"), str)
+        ):  # only a string id can be acknowledged
             sent_bodies[parsed["client_msg_id"]] = parsed["body"]
     await socket.send_json_to({"type": "ping"})
     replies = []
@@ -104,8 +144,9 @@ async def _batch(user, path, batch):
 
 @BOUNDED
 @given(batch=st.lists(frames, min_size=1, max_size=15), as_counselor=st.booleans())
-def test_hostile_frames_get_clear_errors_and_store_only_what_was_acknowledged(live_session, client_a, counselor_a,
-                                                                            settings, batch, as_counselor):
+def test_hostile_frames_get_clear_errors_and_store_only_what_was_acknowledged(
+    live_session, client_a, counselor_a, settings, batch, as_counselor
+):
     settings.CHAT_RATE_LIMIT = 10_000
     conversation, session = live_session
     path = chat_path(conversation, session)
@@ -117,8 +158,9 @@ def test_hostile_frames_get_clear_errors_and_store_only_what_was_acknowledged(li
             assert frame["code"] in KNOWN_ERRORS, frame
             assert isinstance(frame.get("message"), str) and frame["message"], frame
     acked = {frame["client_msg_id"] for frame in replies if frame["type"] == "ack"}
-    all_ids = [str(i) for i in Message.objects.filter(conversation=conversation).values_list("client_msg_id",
-                                                                                             flat=True)]
+    all_ids = [
+        str(i) for i in Message.objects.filter(conversation=conversation).values_list("client_msg_id", flat=True)
+    ]
     assert len(all_ids) == len(set(all_ids)), "a message was stored twice"
     new = set(all_ids) - {str(i) for i in before}
     assert acked <= set(all_ids), "a message was acknowledged but is not in the database"
@@ -138,8 +180,7 @@ def test_a_send_with_a_lone_surrogate_is_refused_cleanly_and_nothing_is_stored(l
         assert not Message.objects.filter(conversation=conversation).exists()
 
 
-def test_html_in_a_message_arrives_as_the_same_text_for_the_page_to_insert_as_text(live_session, client_a,
-                                                                                 counselor_a):
+def test_html_in_a_message_arrives_as_the_same_text_for_the_page_to_insert_as_text(live_session, client_a, counselor_a):
     conversation, session = live_session
     path = chat_path(conversation, session)
 

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from counseling.clock import now
-from crisis.services import help_request
 from counseling.gates import GateResult
+from crisis.services import help_request
 from identity.services import identity_document_upload
 from sessions.models import CounselingSession
 from tests.conftest import PASSWORD
@@ -57,6 +57,7 @@ def signed_in(client_a):
 def staff(staff_login):
     def make(user):
         return staff_login(Client(), user)
+
     return make
 
 
@@ -91,8 +92,11 @@ def test_login_refuses_hostile_input_cleanly(client_a, data, known):
 
 def test_invalid_utf8_and_surrogates_in_a_raw_form_body_are_refused_cleanly(db, client_a):
     """A form body a browser would never send: bytes that are not UTF-8, and encoded lone surrogates."""
-    for body in (b"email=%FF%FE%FD&display_name=%ED%A0%80&password1=x&password2=x",
-                 b"username=%C0%AE%C0%AE%2F&password=%ED%B2%80", b"\xff\xfe=\x00\x00&&&==&%"):
+    for body in (
+        b"email=%FF%FE%FD&display_name=%ED%A0%80&password1=x&password2=x",
+        b"username=%C0%AE%C0%AE%2F&password=%ED%B2%80",
+        b"\xff\xfe=\x00\x00&&&==&%",
+    ):
         for path in ("/accounts/signup/", "/accounts/login/"):
             before = row_counts()
             response = Client().post(path, body, content_type="application/x-www-form-urlencoded")
@@ -123,15 +127,37 @@ def test_consent_withdrawal_with_hostile_extras_never_fails(signed_in, data):
     submit(signed_in, "/consent/withdraw/", data)
 
 
-INTAKE_FIELDS = ["legal_name", "date_of_birth", "phone", "country", "region", "emergency_contact_name",
-                 "emergency_contact_relation", "emergency_contact_phone", "emergency_contact_authorised",
-                 "connection_drop_plan", "other_providers", "suitable_text", "guardian_name", "guardian_contact",
-                 "guardian_consent", "code_word", "code_word_again"]
+INTAKE_FIELDS = [
+    "legal_name",
+    "date_of_birth",
+    "phone",
+    "country",
+    "region",
+    "emergency_contact_name",
+    "emergency_contact_relation",
+    "emergency_contact_phone",
+    "emergency_contact_authorised",
+    "connection_drop_plan",
+    "other_providers",
+    "suitable_text",
+    "guardian_name",
+    "guardian_contact",
+    "guardian_consent",
+    "code_word",
+    "code_word_again",
+]
 
 
 @BOUNDED
-@given(data=hostile_form(INTAKE_FIELDS, extra={"date_of_birth": st.sampled_from(["1990-01-01", "x", "2999-01-01"]),
-                                               "country": st.sampled_from(["ID", "US", "XX", "<b>"])}))
+@given(
+    data=hostile_form(
+        INTAKE_FIELDS,
+        extra={
+            "date_of_birth": st.sampled_from(["1990-01-01", "x", "2999-01-01"]),
+            "country": st.sampled_from(["ID", "US", "XX", "<b>"]),
+        },
+    )
+)
 def test_intake_refuses_hostile_input_cleanly(signed_in, gates_open, data):
     submit(signed_in, "/intake/form/", data)
 
@@ -145,8 +171,13 @@ def working_counselor(counselor_a):
 @pytest.fixture
 def own_session(client_a, counselor_a):
     start = now() + timedelta(days=3)
-    return CounselingSession.objects.create(client=client_a, counselor=counselor_a, starts_at=start,
-                                            ends_at=start + timedelta(minutes=50), state="scheduled")
+    return CounselingSession.objects.create(
+        client=client_a,
+        counselor=counselor_a,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+        state="scheduled",
+    )
 
 
 @BOUNDED
@@ -164,8 +195,17 @@ def test_the_code_word_answer_refuses_hostile_input_cleanly(signed_in, own_sessi
 
 
 @BOUNDED
-@given(data=hostile_form(["starts_at"], extra={"starts_at": st.one_of(
-    hostile_text(), st.sampled_from(["2027-02-01T09:00:00+00:00", "2027-02-01T09:00", "1970-01-01T00:00:00Z"]))}))
+@given(
+    data=hostile_form(
+        ["starts_at"],
+        extra={
+            "starts_at": st.one_of(
+                hostile_text(),
+                st.sampled_from(["2027-02-01T09:00:00+00:00", "2027-02-01T09:00", "1970-01-01T00:00:00Z"]),
+            )
+        },
+    )
+)
 def test_booking_refuses_hostile_slots_cleanly(signed_in, gates_open, working_counselor, data):
     counselor_a = working_counselor
     submit(signed_in, f"/sessions/book/{counselor_a.pk}/", data)
@@ -216,19 +256,31 @@ def test_licence_submission_refuses_hostile_input_cleanly(staff, counselor_a, da
     submit(staff(counselor_a), "/licensing/mine/", data)
 
 
-REVIEW_FIELDS = ["check-registry_reference", "check-registry_finding", "check-checked_at", "check-decision",
-                 "check-reason", "state-action", "state-reason", "privilege-agreement", "privilege-privilege_number",
-                 "privilege_id", "reason"]
+REVIEW_FIELDS = [
+    "check-registry_reference",
+    "check-registry_finding",
+    "check-checked_at",
+    "check-decision",
+    "check-reason",
+    "state-action",
+    "state-reason",
+    "privilege-agreement",
+    "privilege-privilege_number",
+    "privilege_id",
+    "reason",
+]
 
 
 @BOUNDED
-@given(data=hostile_form(REVIEW_FIELDS, extra={"form": st.sampled_from(
-    ["check", "state", "privilege", "revoke-privilege", "<x>"])}))
+@given(
+    data=hostile_form(
+        REVIEW_FIELDS, extra={"form": st.sampled_from(["check", "state", "privilege", "revoke-privilege", "<x>"])}
+    )
+)
 def test_licence_verification_refuses_hostile_input_cleanly(staff, admin_user, counselor_a, data):
     from licensing.models import Licence
 
-    licence = Licence.objects.filter(counselor=counselor_a).first() or factories.licence(
-        counselor_a, state="submitted")
+    licence = Licence.objects.filter(counselor=counselor_a).first() or factories.licence(counselor_a, state="submitted")
     submit(staff(admin_user), f"/licensing/review/{licence.pk}/", data)
 
 
@@ -238,14 +290,16 @@ def test_identity_review_refuses_hostile_input_cleanly(staff, admin_user, client
     from identity.models import IdentityDocument
 
     document = IdentityDocument.objects.filter(client=client_a).first() or identity_document_upload(
-        client=client_a, name="ktp.png", data=png_bytes())
+        client=client_a, name="ktp.png", data=png_bytes()
+    )
     submit(staff(admin_user), f"/intake/review/{document.pk}/", data)
 
 
 @BOUNDED
 @given(data=hostile_form(["note"]), action=st.sampled_from(["acknowledge", "resolve"]))
-def test_escalation_acknowledge_and_resolve_refuse_hostile_notes_or_show_them_escaped(staff, client_a, counselor_a,
-                                                                                     data, action):
+def test_escalation_acknowledge_and_resolve_refuse_hostile_notes_or_show_them_escaped(
+    staff, client_a, counselor_a, data, action
+):
     from crisis.models import Escalation
 
     escalation = Escalation.objects.filter(client=client_a).first()
@@ -268,14 +322,16 @@ def test_the_second_factor_form_refuses_hostile_input_cleanly(counselor_a, data)
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
 def test_confirming_a_location_never_redirects_to_another_site(signed_in, own_session, target):
-    response = signed_in.post(f"/sessions/{own_session.pk}/location/",
-                              {"country": "ID", "region": "ID-YO", "next": target})
+    response = signed_in.post(
+        f"/sessions/{own_session.pk}/location/", {"country": "ID", "region": "ID-YO", "next": target}
+    )
     assert response.status_code == 302
     assert response["Location"].startswith("/") and not response["Location"].startswith("//")
 
 
 def test_a_licence_review_with_a_non_numeric_privilege_id_is_refused_cleanly(staff, admin_user, counselor_a):
     licence = factories.licence(counselor_a, state="submitted")
-    response = staff(admin_user).post(f"/licensing/review/{licence.pk}/",
-                                      {"form": "revoke-privilege", "privilege_id": "<script>alert(1)</script>"})
+    response = staff(admin_user).post(
+        f"/licensing/review/{licence.pk}/", {"form": "revoke-privilege", "privilege_id": "<script>alert(1)</script>"}
+    )
     assert response.status_code in (400, 404)

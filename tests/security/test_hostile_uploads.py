@@ -50,9 +50,19 @@ BAD = [
     ("ktp.jpg", b"\xff\xd8", "image/jpeg"),
     ("empty.pdf", b"", "application/pdf"),
 ]
-TRICKY_NAMES = ["../../../../etc/passwd.png", "..\\..\\..\\windows\\ktp.png", "/etc/ktp.png", "a/b/../../ktp.png",
-                "ktp.png\x00.exe", 'k"t;p\r\nX-Evil: 1.png', "%2e%2e%2fktp.png", "ktp" + "a" * 300 + ".png",
-                "<script>alert(1)</script>.png", "CON.png", ".png"]
+TRICKY_NAMES = [
+    "../../../../etc/passwd.png",
+    "..\\..\\..\\windows\\ktp.png",
+    "/etc/ktp.png",
+    "a/b/../../ktp.png",
+    "ktp.png\x00.exe",
+    'k"t;p\r\nX-Evil: 1.png',
+    "%2e%2e%2fktp.png",
+    "ktp" + "a" * 300 + ".png",
+    "<script>alert(1)</script>.png",
+    "CON.png",
+    ".png",
+]
 
 
 def post_identity(browser, name, data, content_type):
@@ -60,11 +70,18 @@ def post_identity(browser, name, data, content_type):
 
 
 def post_licence(browser, name, data, content_type):
-    return browser.post("/licensing/mine/", {
-        "issuing_body": factories.body().pk, "kind": "str", "number": "STR-99",
-        "jurisdiction": factories.place("ID").pk,
-        "valid_from": "2026-01-01", "expires_on": "2028-01-01",
-        "evidence": SimpleUploadedFile(name, data, content_type=content_type)})
+    return browser.post(
+        "/licensing/mine/",
+        {
+            "issuing_body": factories.body().pk,
+            "kind": "str",
+            "number": "STR-99",
+            "jurisdiction": factories.place("ID").pk,
+            "valid_from": "2026-01-01",
+            "expires_on": "2028-01-01",
+            "evidence": SimpleUploadedFile(name, data, content_type=content_type),
+        },
+    )
 
 
 @pytest.fixture
@@ -90,8 +107,7 @@ def test_a_bad_id_document_is_refused_with_a_message_and_nothing_stored(client_b
 
 
 @pytest.mark.parametrize(("name", "data", "content_type"), BAD, ids=[f"{n}-{i}" for i, (n, _d, _c) in enumerate(BAD)])
-def test_bad_licence_evidence_is_refused_with_a_message_and_nothing_stored(counselor_browser, name, data,
-                                                                           content_type):
+def test_bad_licence_evidence_is_refused_with_a_message_and_nothing_stored(counselor_browser, name, data, content_type):
     before = row_counts()
     response = post_licence(counselor_browser, name, data, content_type)
     assert response.status_code == 200, "refused evidence must re-show the form, not store the licence"
@@ -113,7 +129,8 @@ def test_path_tricks_in_an_id_document_name_never_reach_a_path(client_browser, c
 @BOUNDED
 @given(name=st.sampled_from(TRICKY_NAMES))
 def test_path_tricks_in_a_licence_evidence_name_are_stored_without_a_path_and_download_cleanly(
-        counselor_browser, counselor_a, admin_user, staff_login, name):
+    counselor_browser, counselor_a, admin_user, staff_login, name
+):
     response = post_licence(counselor_browser, name, pdf_bytes(), "application/pdf")
     assert response.status_code in (200, 302)
     licence = Licence.objects.filter(counselor=counselor_a).first()

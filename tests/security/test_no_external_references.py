@@ -16,9 +16,20 @@ import pytest
 from tests.security.matrix import HTTP_ROUTES, PERSONAS, QUERY, fill
 
 LOADING_ATTRIBUTES = {
-    "script": ("src",), "link": ("href",), "img": ("src", "srcset"), "iframe": ("src",), "frame": ("src",),
-    "embed": ("src",), "object": ("data",), "video": ("src", "poster"), "audio": ("src",), "source": ("src", "srcset"),
-    "track": ("src",), "input": ("src",), "form": ("action",), "base": ("href",),
+    "script": ("src",),
+    "link": ("href",),
+    "img": ("src", "srcset"),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "source": ("src", "srcset"),
+    "track": ("src",),
+    "input": ("src",),
+    "form": ("action",),
+    "base": ("href",),
 }
 DATA_SCRIPT_TYPES = ("application/json", "application/ld+json")  # data blocks, never executed
 

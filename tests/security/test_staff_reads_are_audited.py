@@ -13,34 +13,57 @@ from counseling.models import AuditEntry
 STAFF_READS = [
     ("identity document", ("admin",), "/intake/review/{document}/document/", "identity_document.viewed"),
     ("intake details for the ID review", ("admin",), "/intake/review/{document}/", "intake.viewed_for_review"),
-    ("session start panel (location, emergency contact)", ("counselor_a",), "/sessions/{session}/chat/",
-     "session.start_panel_viewed"),
-    ("code word result and location change against the intake", ("counselor_a",),
-     "/sessions/{session}/code-word/result/", "code_word.result_viewed"),
-    ("conversation transcript export", ("counselor_a",), "/sessions/chat/{conversation}/transcript/",
-     "transcript.export"),
+    (
+        "session start panel (location, emergency contact)",
+        ("counselor_a",),
+        "/sessions/{session}/chat/",
+        "session.start_panel_viewed",
+    ),
+    (
+        "code word result and location change against the intake",
+        ("counselor_a",),
+        "/sessions/{session}/code-word/result/",
+        "code_word.result_viewed",
+    ),
+    (
+        "conversation transcript export",
+        ("counselor_a",),
+        "/sessions/chat/{conversation}/transcript/",
+        "transcript.export",
+    ),
     ("session transcript export", ("counselor_a",), "/sessions/{session}/transcript/", "transcript.export"),
-    ("consent history export", ("admin",), "/consent/manage/export/?email=a@clients.test&format=csv",
-     "consent.history_exported"),
+    (
+        "consent history export",
+        ("admin",),
+        "/consent/manage/export/?email=a@clients.test&format=csv",
+        "consent.history_exported",
+    ),
     ("erasure request and retention duties", ("admin",), "/staff/erasure/{erasure}/", "erasure.viewed"),
     ("escalation detail", ("counselor_a", "admin"), "/staff/risk/{escalation}/", "escalation.viewed"),
-    ("caseload client page (sessions, referrals)", ("counselor_a",), "/sessions/clients/{client}/",
-     "caseload.client_viewed"),
+    (
+        "caseload client page (sessions, referrals)",
+        ("counselor_a",),
+        "/sessions/clients/{client}/",
+        "caseload.client_viewed",
+    ),
     ("session detail (times, state, location)", ("counselor_a",), "/sessions/{session}/", "session.viewed"),
 ]
 
 
 def _path(template: str, world) -> str:
     objects = world.objects
-    return template.format(document=objects["document"].pk, session=objects["session"].pk,
-                           client=objects["session"].client_id,
-                           conversation=objects["conversation"].pk, erasure=objects["erasure"].pk,
-                           escalation=objects["escalation"].pk)
+    return template.format(
+        document=objects["document"].pk,
+        session=objects["session"].pk,
+        client=objects["session"].client_id,
+        conversation=objects["conversation"].pk,
+        erasure=objects["erasure"].pk,
+        escalation=objects["escalation"].pk,
+    )
 
 
 @pytest.mark.parametrize(("what", "roles", "template", "action"), STAFF_READS, ids=[row[0] for row in STAFF_READS])
-def test_a_staff_read_of_client_records_is_audited(what, roles, template, action, world, browser_as, cast,
-                                                  monkeypatch):
+def test_a_staff_read_of_client_records_is_audited(what, roles, template, action, world, browser_as, cast, monkeypatch):
     from counseling.gates import GateResult
 
     for name in ("consent_gate", "identity_gate", "jurisdiction_gate"):  # the start panel needs open gates
@@ -52,16 +75,20 @@ def test_a_staff_read_of_client_records_is_audited(what, roles, template, action
         response = browser_as(role).get(_path(template, world))
         assert response.status_code == 200, (what, role, response.status_code)
         entries = AuditEntry.objects.order_by("sequence")[before:]
-        assert any(entry.actor_id == reader.pk and entry.action == action and entry.subject_id == client_a.pk
-                   for entry in entries), (what, role, [(e.actor_id, e.action, e.subject_id) for e in entries])
+        assert any(
+            entry.actor_id == reader.pk and entry.action == action and entry.subject_id == client_a.pk
+            for entry in entries
+        ), (what, role, [(e.actor_id, e.action, e.subject_id) for e in entries])
     report = audit_chain_verify()
     assert report.ok, report
 
 
 def test_an_outsiders_refused_read_reads_nothing_and_the_chain_holds(world, browser_as, cast):
     """Counselor B and the admin without a second factor are refused; nothing was shown, so nothing read."""
-    for persona, path in (("counselor_b", "/staff/risk/{escalation}/"),
-                          ("admin_no_mfa", "/intake/review/{document}/document/")):
+    for persona, path in (
+        ("counselor_b", "/staff/risk/{escalation}/"),
+        ("admin_no_mfa", "/intake/review/{document}/document/"),
+    ):
         before = AuditEntry.objects.filter(action__endswith="viewed").count()
         response = browser_as(persona).get(_path(path, world))
         assert response.status_code in (302, 404)
@@ -82,8 +109,10 @@ def test_a_break_glass_read_of_a_chat_is_audited_with_its_reason_and_each_read(c
     conversation, admin, client_a = world.objects["conversation"], cast["admin"], cast["client_a"]
     browser = browser_as("admin")
     assert browser.get(f"/sessions/chat/{conversation.pk}/").status_code == 404  # no grant yet
-    response = browser.post(f"/sessions/chat/{conversation.pk}/break-glass/",
-                            {"reason": "Client said in session she might hurt herself tonight."})
+    response = browser.post(
+        f"/sessions/chat/{conversation.pk}/break-glass/",
+        {"reason": "Client said in session she might hurt herself tonight."},
+    )
     assert response.status_code == 302
     granted = AuditEntry.objects.get(action="chat.break_glass")
     assert (granted.actor_id, granted.subject_id) == (admin.pk, client_a.pk)
@@ -94,8 +123,9 @@ def test_a_break_glass_read_of_a_chat_is_audited_with_its_reason_and_each_read(c
         from channels.db import database_sync_to_async
 
         cookie = await database_sync_to_async(_session_cookie)(admin, second_factor=True)
-        communicator = WebsocketCommunicator(application, f"/ws/chat/{conversation.pk}/",
-                                             headers=[(b"origin", ORIGIN), (b"cookie", cookie)])
+        communicator = WebsocketCommunicator(
+            application, f"/ws/chat/{conversation.pk}/", headers=[(b"origin", ORIGIN), (b"cookie", cookie)]
+        )
         connected, _ = await communicator.connect(timeout=5)
         hello = await communicator.receive_json_from(timeout=5) if connected else {}
         await communicator.disconnect()

@@ -26,8 +26,15 @@ def open_session(client, counselor) -> tuple[Conversation, CounselingSession]:
     earlier = CounselingSession.objects.filter(Q(counselor=counselor) | Q(client=client)).count()
     start = now() - timedelta(minutes=5) + timedelta(hours=2) * earlier
     session = CounselingSession.objects.create(
-        client=client, counselor=counselor, starts_at=start, ends_at=start + timedelta(minutes=50), state="open",
-        location_country="ID", location_region="ID-YO", location_confirmed_at=now())
+        client=client,
+        counselor=counselor,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+        state="open",
+        location_country="ID",
+        location_region="ID-YO",
+        location_confirmed_at=now(),
+    )
     conversation, _ = Conversation.objects.get_or_create(client=client, counselor=counselor)
     return conversation, session
 
@@ -44,7 +51,8 @@ def login_cookie(user, *, second_factor: bool = True) -> str:
     session = browser.session
     if second_factor and (user.is_counselor or user.is_admin):
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
-            user=user, name="authenticator", confirmed=True)
+            user=user, name="authenticator", confirmed=True
+        )
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"

@@ -17,8 +17,10 @@ def utc(*args) -> datetime:
 
 def slots_on(counselor, day_start: datetime, days: int = 1, at: datetime | None = None) -> list[datetime]:
     at = at or day_start - timedelta(days=7)
-    return [s.starts_at for s in open_slots(counselor=counselor, start=day_start,
-                                            end=day_start + timedelta(days=days), at=at)]
+    return [
+        s.starts_at
+        for s in open_slots(counselor=counselor, start=day_start, end=day_start + timedelta(days=days), at=at)
+    ]
 
 
 def test_weekly_hours_are_read_in_the_counselors_own_time_zone(counselor_a):
@@ -72,17 +74,20 @@ def test_a_day_off_removes_that_days_slots_and_leaves_the_others(counselor_a):
 
 def test_time_off_within_a_day_and_extra_hours_change_only_those_hours(counselor_a):
     WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
-    AvailabilityException.objects.create(counselor=counselor_a, date=date(2027, 2, 1), kind="off",
-                                         start_time=time(10), end_time=time(11))
-    AvailabilityException.objects.create(counselor=counselor_a, date=date(2027, 2, 1), kind="extra",
-                                         start_time=time(19), end_time=time(20))
+    AvailabilityException.objects.create(
+        counselor=counselor_a, date=date(2027, 2, 1), kind="off", start_time=time(10), end_time=time(11)
+    )
+    AvailabilityException.objects.create(
+        counselor=counselor_a, date=date(2027, 2, 1), kind="extra", start_time=time(19), end_time=time(20)
+    )
     assert slots_on(counselor_a, MONDAY) == [utc(2027, 2, 1, 2), utc(2027, 2, 1, 4), utc(2027, 2, 1, 12)]
 
 
 def test_a_booked_slot_is_not_offered_again_until_it_is_cancelled(counselor_a, client_a):
     WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(11))
-    session = CounselingSession.objects.create(client=client_a, counselor=counselor_a,
-                                               starts_at=utc(2027, 2, 1, 2), ends_at=utc(2027, 2, 1, 2, 50))
+    session = CounselingSession.objects.create(
+        client=client_a, counselor=counselor_a, starts_at=utc(2027, 2, 1, 2), ends_at=utc(2027, 2, 1, 2, 50)
+    )
     assert slots_on(counselor_a, MONDAY) == [utc(2027, 2, 1, 3)]
     session.state = "cancelled"
     session.save(update_fields=["state"])
@@ -98,13 +103,17 @@ def test_slots_too_soon_to_prepare_for_are_not_offered(counselor_a, settings):
 
 # --- The counselor's availability page -------------------------------------------------------------
 
+
 def test_counselor_adds_weekly_hours_and_an_exception_and_sees_them(client, counselor_a, staff_login):
     staff_login(client, counselor_a)
-    response = client.post("/sessions/availability/", {"form": "weekly", "weekly-weekday": "2",
-                                                       "weekly-start_time": "13:00", "weekly-end_time": "16:00"})
+    response = client.post(
+        "/sessions/availability/",
+        {"form": "weekly", "weekly-weekday": "2", "weekly-start_time": "13:00", "weekly-end_time": "16:00"},
+    )
     assert response.status_code == 302
-    response = client.post("/sessions/availability/", {"form": "exception", "exception-date": "2099-05-01",
-                                                       "exception-kind": "off"})
+    response = client.post(
+        "/sessions/availability/", {"form": "exception", "exception-date": "2099-05-01", "exception-kind": "off"}
+    )
     assert response.status_code == 302
     page = client.get("/sessions/availability/").content.decode()
     assert "13:00\u201316:00" in page and "Asia/Jakarta" in page and "whole day" in page
@@ -113,8 +122,10 @@ def test_counselor_adds_weekly_hours_and_an_exception_and_sees_them(client, coun
 
 def test_weekly_hours_that_end_before_they_start_are_refused(client, counselor_a, staff_login):
     staff_login(client, counselor_a)
-    response = client.post("/sessions/availability/", {"form": "weekly", "weekly-weekday": "2",
-                                                       "weekly-start_time": "16:00", "weekly-end_time": "13:00"})
+    response = client.post(
+        "/sessions/availability/",
+        {"form": "weekly", "weekly-weekday": "2", "weekly-start_time": "16:00", "weekly-end_time": "13:00"},
+    )
     assert response.status_code == 200
     assert "The end must be after the start." in response.content.decode()
     assert not WeeklyAvailability.objects.exists()
@@ -122,8 +133,7 @@ def test_weekly_hours_that_end_before_they_start_are_refused(client, counselor_a
 
 def test_counselor_removes_own_hours_but_not_another_counselors(client, counselor_a, counselor_b, staff_login):
     mine = WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(10))
-    theirs = WeeklyAvailability.objects.create(counselor=counselor_b, weekday=0, start_time=time(9),
-                                               end_time=time(10))
+    theirs = WeeklyAvailability.objects.create(counselor=counselor_b, weekday=0, start_time=time(9), end_time=time(10))
     staff_login(client, counselor_a)
     assert client.post(f"/sessions/availability/weekly/{theirs.pk}/remove/").status_code == 404
     assert client.post(f"/sessions/availability/weekly/{mine.pk}/remove/").status_code == 302

@@ -31,13 +31,15 @@ def ready(db, monkeypatch, counselor_a, client_a):
 @pytest.fixture
 def notices(monkeypatch):
     sent = []
-    monkeypatch.setattr("sessions.services.notify_user_on_commit",
-                        lambda *, user_id, payload: sent.append((user_id, payload)))
+    monkeypatch.setattr(
+        "sessions.services.notify_user_on_commit", lambda *, user_id, payload: sent.append((user_id, payload))
+    )
     return sent
 
 
-def test_client_books_a_free_slot_and_both_time_zones_are_kept(ready, client_b, django_capture_on_commit_callbacks,
-                                                                notices, settings):
+def test_client_books_a_free_slot_and_both_time_zones_are_kept(
+    ready, client_b, django_capture_on_commit_callbacks, notices, settings
+):
     settings.SITE_URL = "http://konseling.test"
     counselor, _client = ready
     set_zone(counselor, "America/Chicago")
@@ -50,11 +52,15 @@ def test_client_books_a_free_slot_and_both_time_zones_are_kept(ready, client_b, 
     assert session.state == "scheduled" and session.ends_at - session.starts_at == timedelta(minutes=50)
     assert session.response_promise_hours == 24
     assert (session.location_country, session.location_region) == ("ID", "ID-JK")
-    assert AuditEntry.objects.filter(action="session.booked", target_id=str(session.pk),
-                                     subject_id=_client.pk).count() == 1
+    assert (
+        AuditEntry.objects.filter(action="session.booked", target_id=str(session.pk), subject_id=_client.pk).count()
+        == 1
+    )
     # Both parties are told in the app and by e-mail, each with both time zones.
     assert {user_id for user_id, payload in notices if payload["kind"] == "session_booked"} == {
-        _client.pk, counselor.pk}
+        _client.pk,
+        counselor.pk,
+    }
     assert sorted(m.to[0] for m in mail.outbox) == sorted([_client.email, counselor.email])
     for message in mail.outbox:
         assert "Asia/Jakarta" in message.body and "America/Chicago" in message.body
@@ -66,8 +72,9 @@ def test_client_books_a_free_slot_and_both_time_zones_are_kept(ready, client_b, 
 @pytest.mark.parametrize("gate", ["consent_gate", "identity_gate", "jurisdiction_gate"])
 def test_each_gate_refusal_blocks_the_booking_with_its_message(ready, monkeypatch, gate):
     counselor, client = ready
-    monkeypatch.setattr(f"sessions.selectors.{gate}",
-                        lambda **kw: GateResult.refuse(f"{gate}_says_no", f"Refused by {gate}."))
+    monkeypatch.setattr(
+        f"sessions.selectors.{gate}", lambda **kw: GateResult.refuse(f"{gate}_says_no", f"Refused by {gate}.")
+    )
     with pytest.raises(BookingError) as refused:
         session_book(client=client, counselor=counselor, starts_at=SLOT, at=AT)
     assert refused.value.code == f"{gate}_says_no" and refused.value.message == f"Refused by {gate}."
@@ -126,25 +133,33 @@ def test_a_client_cannot_hold_two_sessions_at_once_with_different_counselors(rea
 
 def test_the_database_itself_refuses_a_second_live_session_in_one_slot(ready, client_b):
     counselor, client = ready
-    CounselingSession.objects.create(client=client, counselor=counselor, starts_at=SLOT,
-                                     ends_at=SLOT + timedelta(minutes=50))
+    CounselingSession.objects.create(
+        client=client, counselor=counselor, starts_at=SLOT, ends_at=SLOT + timedelta(minutes=50)
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        CounselingSession.objects.create(client=client_b, counselor=counselor, starts_at=SLOT,
-                                         ends_at=SLOT + timedelta(minutes=50))
+        CounselingSession.objects.create(
+            client=client_b, counselor=counselor, starts_at=SLOT, ends_at=SLOT + timedelta(minutes=50)
+        )
     # A cancelled session does not hold its slot.
     CounselingSession.objects.filter(client=client).update(state="cancelled")
-    CounselingSession.objects.create(client=client_b, counselor=counselor, starts_at=SLOT,
-                                     ends_at=SLOT + timedelta(minutes=50))
+    CounselingSession.objects.create(
+        client=client_b, counselor=counselor, starts_at=SLOT, ends_at=SLOT + timedelta(minutes=50)
+    )
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="exclusion constraints exist on PostgreSQL only")
 def test_on_postgresql_the_database_refuses_overlapping_sessions_too(ready, client_b):
     counselor, client = ready
-    CounselingSession.objects.create(client=client, counselor=counselor, starts_at=SLOT,
-                                     ends_at=SLOT + timedelta(minutes=50))
+    CounselingSession.objects.create(
+        client=client, counselor=counselor, starts_at=SLOT, ends_at=SLOT + timedelta(minutes=50)
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        CounselingSession.objects.create(client=client_b, counselor=counselor, starts_at=SLOT + timedelta(minutes=30),
-                                         ends_at=SLOT + timedelta(minutes=80))
+        CounselingSession.objects.create(
+            client=client_b,
+            counselor=counselor,
+            starts_at=SLOT + timedelta(minutes=30),
+            ends_at=SLOT + timedelta(minutes=80),
+        )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -178,6 +193,7 @@ def test_two_concurrent_bookings_of_one_slot_exactly_one_succeeds(monkeypatch, c
 
 # --- Caseload limit ---------------------------------------------------------------------------------
 
+
 def test_a_counselor_at_the_caseload_limit_takes_no_new_clients_but_existing_ones_still_book(ready, client_b):
     counselor, client = ready
     counselor.counselor_profile.caseload_limit = 1
@@ -202,8 +218,8 @@ def test_the_booking_page_says_when_a_counselor_is_full(client, ready, client_b)
 
 # --- Cancel and reschedule --------------------------------------------------------------------------
 
-def test_cancelling_frees_the_slot_and_tells_both_parties(ready, client_b, django_capture_on_commit_callbacks,
-                                                          notices):
+
+def test_cancelling_frees_the_slot_and_tells_both_parties(ready, client_b, django_capture_on_commit_callbacks, notices):
     counselor, client = ready
     session = session_book(client=client, counselor=counselor, starts_at=SLOT, at=AT)
     mail.outbox.clear()
@@ -211,7 +227,11 @@ def test_cancelling_frees_the_slot_and_tells_both_parties(ready, client_b, djang
         session_cancel(session=session, actor=client, reason="unwell", at=AT)
     session.refresh_from_db()
     assert (session.state, session.cancel_reason, session.cancelled_by, session.cancelled_late) == (
-        "cancelled", "unwell", client, False)
+        "cancelled",
+        "unwell",
+        client,
+        False,
+    )
     assert {m.to[0] for m in mail.outbox} == {client.email, counselor.email}
     assert all("cancelled" in m.body.lower() or "dibatalkan" in m.body.lower() for m in mail.outbox)
     assert {uid for uid, p in notices if p["kind"] == "session_cancelled"} == {client.pk, counselor.pk}
@@ -273,6 +293,7 @@ def test_a_failed_reschedule_keeps_the_original_session(ready, client_b):
 
 # --- The pages --------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def soon(ready):
     """Working hours every day from now on, so the pages (which use the real clock) offer slots."""
@@ -297,8 +318,7 @@ def test_client_books_through_the_page_and_sees_the_confirmation_with_both_zones
     set_zone(client_a, "Europe/Amsterdam")
     slot = open_slots(counselor=counselor, start=datetime.now(UTC), end=datetime.now(UTC) + timedelta(days=3))[0]
     client.force_login(client_a)
-    response = client.post(f"/sessions/book/{counselor.pk}/", {"starts_at": slot.starts_at.isoformat()},
-                           follow=True)
+    response = client.post(f"/sessions/book/{counselor.pk}/", {"starts_at": slot.starts_at.isoformat()}, follow=True)
     session = CounselingSession.objects.get()
     assert response.redirect_chain[-1][0] == f"/sessions/{session.pk}/"
     page = response.content.decode()
@@ -307,8 +327,10 @@ def test_client_books_through_the_page_and_sees_the_confirmation_with_both_zones
 
 def test_a_refused_booking_shows_the_gate_message_on_the_page(client, soon, monkeypatch):
     counselor, client_a = soon
-    monkeypatch.setattr("sessions.selectors.consent_gate",
-                        lambda **kw: GateResult.refuse("consent_missing", "Please accept the terms first."))
+    monkeypatch.setattr(
+        "sessions.selectors.consent_gate",
+        lambda **kw: GateResult.refuse("consent_missing", "Please accept the terms first."),
+    )
     slot = open_slots(counselor=counselor, start=datetime.now(UTC), end=datetime.now(UTC) + timedelta(days=3))[0]
     client.force_login(client_a)
     response = client.post(f"/sessions/book/{counselor.pk}/", {"starts_at": slot.starts_at.isoformat()})
@@ -318,8 +340,9 @@ def test_a_refused_booking_shows_the_gate_message_on_the_page(client, soon, monk
 
 def test_client_cancels_from_the_session_page(client, soon):
     counselor, client_a = soon
-    slot = open_slots(counselor=counselor, start=datetime.now(UTC) + timedelta(days=2),
-                      end=datetime.now(UTC) + timedelta(days=4))[0]
+    slot = open_slots(
+        counselor=counselor, start=datetime.now(UTC) + timedelta(days=2), end=datetime.now(UTC) + timedelta(days=4)
+    )[0]
     session = session_book(client=client_a, counselor=counselor, starts_at=slot.starts_at)
     client.force_login(client_a)
     response = client.post(f"/sessions/{session.pk}/cancel/", {"reason": "schedule_conflict"}, follow=True)
@@ -341,11 +364,13 @@ def test_client_reschedules_from_the_booking_page(client, soon):
 
 # --- Outsiders --------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def booked(soon):
     counselor, client_a = soon
-    slot = open_slots(counselor=counselor, start=datetime.now(UTC) + timedelta(days=2),
-                      end=datetime.now(UTC) + timedelta(days=4))[0]
+    slot = open_slots(
+        counselor=counselor, start=datetime.now(UTC) + timedelta(days=2), end=datetime.now(UTC) + timedelta(days=4)
+    )[0]
     return session_book(client=client_a, counselor=counselor, starts_at=slot.starts_at)
 
 
@@ -382,8 +407,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, booked):
     assert booked.state == "scheduled"
 
 
-def test_counselors_and_admins_cannot_use_the_client_booking_pages(client, counselor_b, admin_user, staff_login,
-                                                                     booked):
+def test_counselors_and_admins_cannot_use_the_client_booking_pages(
+    client, counselor_b, admin_user, staff_login, booked
+):
     for user in (counselor_b, admin_user):
         staff_login(client, user)
         assert client.get("/sessions/book/").status_code == 403
@@ -396,9 +422,9 @@ def test_booking_with_a_client_is_not_possible_and_unknown_counselors_are_404(cl
     assert client.get("/sessions/book/999999/").status_code == 404
 
 
-
-def test_state_and_cancel_endpoints_refuse_anonymous_visitors_admins_and_get_requests(client, booked, admin_user,
-                                                                                      staff_login):
+def test_state_and_cancel_endpoints_refuse_anonymous_visitors_admins_and_get_requests(
+    client, booked, admin_user, staff_login
+):
     assert client.post(f"/sessions/{booked.pk}/state/", {"to": "no_show"}).status_code == 302  # to login
     client.force_login(booked.client)
     assert client.get(f"/sessions/{booked.pk}/cancel/").status_code == 405
@@ -409,12 +435,16 @@ def test_state_and_cancel_endpoints_refuse_anonymous_visitors_admins_and_get_req
     assert booked.state == "scheduled"
 
 
-def test_the_counselor_cancels_with_a_counselor_reason_and_the_client_is_told(client, booked, staff_login,
-                                                                              django_capture_on_commit_callbacks):
+def test_the_counselor_cancels_with_a_counselor_reason_and_the_client_is_told(
+    client, booked, staff_login, django_capture_on_commit_callbacks
+):
     staff_login(client, booked.counselor)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/sessions/{booked.pk}/cancel/", {"reason": "counselor_unavailable"})
     booked.refresh_from_db()
-    assert (booked.state, booked.cancel_reason, booked.cancelled_by) == ("cancelled", "counselor_unavailable",
-                                                                          booked.counselor)
+    assert (booked.state, booked.cancel_reason, booked.cancelled_by) == (
+        "cancelled",
+        "counselor_unavailable",
+        booked.counselor,
+    )
     assert booked.client.email in [m.to[0] for m in mail.outbox]

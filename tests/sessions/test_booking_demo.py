@@ -2,8 +2,8 @@
 
 import pytest
 
-from dashboards.demo import demo_seed
 from counseling.models import User
+from dashboards.demo import demo_seed
 from sessions.models import WeeklyAvailability
 
 pytestmark = pytest.mark.django_db

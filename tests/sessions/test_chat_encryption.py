@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 
 from counseling import crypto
-from sessions.models import Conversation, Message
 from sessions.chat.selectors import message_frame, messages_after, transcript_text
 from sessions.chat.services import message_post
+from sessions.models import Conversation, Message
 from tests.sessions.chat_helpers import open_gates, open_session
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +25,9 @@ def chat(client_a, counselor_a, monkeypatch):
 
 
 def _post(conversation, sender, body, session=None):
-    return message_post(conversation=conversation, sender=sender, client_msg_id=uuid.uuid4(), body=body,
-                        session=session)[0]
+    return message_post(
+        conversation=conversation, sender=sender, client_msg_id=uuid.uuid4(), body=body, session=session
+    )[0]
 
 
 def test_the_raw_database_column_never_holds_the_plaintext(chat, client_a):
@@ -42,8 +43,9 @@ def test_the_raw_database_column_never_holds_the_plaintext(chat, client_a):
 def test_messages_are_sealed_under_the_clients_key_even_when_the_counselor_writes(chat, client_a, counselor_a):
     conversation, _ = chat
     message = _post(conversation, counselor_a, "from the counselor")
-    assert crypto.open_text(owner_id=client_a.pk, sealed=message.body_sealed, context=message.aad) == \
-        "from the counselor"
+    assert (
+        crypto.open_text(owner_id=client_a.pk, sealed=message.body_sealed, context=message.aad) == "from the counselor"
+    )
     with pytest.raises(crypto.DecryptionError):
         crypto.open_sealed(owner_id=counselor_a.pk, sealed=message.body_sealed, context=message.aad)
 
@@ -84,8 +86,9 @@ def test_after_rotation_and_removing_the_old_key_every_message_still_reads(chat,
     call_command("rotate_data_keys")
     settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS.split(",")[0]
     crypto.key_cache.evict()
-    assert [f["body"] for f in messages_after(conversation=conversation, after_seq=0)] == \
-        [f"message {n}" for n in range(5)]
+    assert [f["body"] for f in messages_after(conversation=conversation, after_seq=0)] == [
+        f"message {n}" for n in range(5)
+    ]
     _post(conversation, client_a, "after rotation")
     assert messages_after(conversation=conversation, after_seq=5)[0]["body"] == "after rotation"
 
@@ -106,6 +109,7 @@ def test_after_shredding_the_clients_key_their_messages_cannot_be_read(chat, cli
 
 
 # Delivery from the event: the layer carries the sealed body, and the receiving socket opens it ------------
+
 
 def test_the_message_event_carries_the_stored_ciphertext_never_the_plaintext(chat, client_a):
     from sessions.chat.events import message_new_event

@@ -40,8 +40,9 @@ def _signed_in(user, *, active_seconds_ago: float | None) -> str:
 
 
 async def _socket(cookie, conversation, session):
-    return WebsocketCommunicator(application, chat_path(conversation, session),
-                                 headers=[(b"origin", ORIGIN), (b"cookie", cookie.encode())])
+    return WebsocketCommunicator(
+        application, chat_path(conversation, session), headers=[(b"origin", ORIGIN), (b"cookie", cookie.encode())]
+    )
 
 
 async def _open_chat(user, conversation, session):
@@ -63,8 +64,9 @@ async def _until_signed_out(socket, timeout: float):
 
 @database_sync_to_async
 def _inactivity_sign_outs(user) -> list[dict]:
-    return list(AuditEntry.objects.filter(action="auth.logout.inactivity", actor_id=user.pk)
-                .values_list("detail", flat=True))
+    return list(
+        AuditEntry.objects.filter(action="auth.logout.inactivity", actor_id=user.pk).values_list("detail", flat=True)
+    )
 
 
 @database_sync_to_async

@@ -54,17 +54,20 @@ async def test_an_oversized_message_gets_a_clear_error_and_is_not_stored(chat, c
     await counselor.disconnect()
 
 
-@pytest.mark.parametrize("raw, code", [
-    ("not json at all", "malformed"),
-    ("[1, 2, 3]", "malformed"),
-    ('{"no": "type"}', "malformed"),
-    ('{"type": "explode"}', "unsupported"),
-    ('{"type": "send", "client_msg_id": "not-a-uuid", "body": "hi"}', "malformed"),
-    ('{"type": "send", "client_msg_id": "6a1f5b8e-0d44-4a0e-9c59-1f0c1d3f8b11", "body": "   "}', "empty"),
-    ('{"type": "send", "client_msg_id": "6a1f5b8e-0d44-4a0e-9c59-1f0c1d3f8b11", "body": 42}', "empty"),
-    ('{"type": "resync", "after_seq": "zero"}', "malformed"),
-    ('{"type": "read", "up_to_seq": -1}', "malformed"),
-])
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("not json at all", "malformed"),
+        ("[1, 2, 3]", "malformed"),
+        ('{"no": "type"}', "malformed"),
+        ('{"type": "explode"}', "unsupported"),
+        ('{"type": "send", "client_msg_id": "not-a-uuid", "body": "hi"}', "malformed"),
+        ('{"type": "send", "client_msg_id": "6a1f5b8e-0d44-4a0e-9c59-1f0c1d3f8b11", "body": "   "}', "empty"),
+        ('{"type": "send", "client_msg_id": "6a1f5b8e-0d44-4a0e-9c59-1f0c1d3f8b11", "body": 42}', "empty"),
+        ('{"type": "resync", "after_seq": "zero"}', "malformed"),
+        ('{"type": "read", "up_to_seq": -1}', "malformed"),
+    ],
+)
 async def test_a_malformed_frame_gets_an_error_frame_and_the_socket_stays_open(chat, client_a, counselor_a, raw, code):
     conversation, session = chat
     client = await _joined(client_a, conversation, session)
@@ -131,8 +134,7 @@ def fixed_clock(monkeypatch):
     return 1_800_000_000
 
 
-async def test_another_process_count_is_seen_after_the_next_message(chat, client_a, counselor_a, settings,
-                                                                    fixed_clock):
+async def test_another_process_count_is_seen_after_the_next_message(chat, client_a, counselor_a, settings, fixed_clock):
     """The decision needs no round trip: it uses the count as the cache last reported it. So a person who
     already used their budget through another server process gets one more message through here (its
     count brings this process up to date), and no more."""
@@ -149,9 +151,11 @@ async def test_another_process_count_is_seen_after_the_next_message(chat, client
     await client.disconnect()
 
 
-async def test_a_message_is_acknowledged_when_counting_it_fails(chat, client_a, counselor_a, settings,
-                                                                 monkeypatch, caplog):
+async def test_a_message_is_acknowledged_when_counting_it_fails(
+    chat, client_a, counselor_a, settings, monkeypatch, caplog
+):
     """The count comes after the store: a cache that fails then must not turn a stored message into an error."""
+
     def broken(*args, **kwargs):
         raise ConnectionError("cache down")
 

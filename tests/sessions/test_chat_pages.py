@@ -36,8 +36,10 @@ def test_messages_between_sessions_show_the_response_time_promise(chat, client, 
 
 def test_a_refused_gate_shows_its_message_instead_of_the_chat(chat, client, client_a, monkeypatch):
     _conversation, session = chat
-    monkeypatch.setattr("sessions.selectors.identity_gate",
-                        lambda **kw: GateResult.refuse("identity_unverified", "Verify your identity first.", "/x/"))
+    monkeypatch.setattr(
+        "sessions.selectors.identity_gate",
+        lambda **kw: GateResult.refuse("identity_unverified", "Verify your identity first.", "/x/"),
+    )
     client.force_login(client_a)
     page = client.get(f"/sessions/{session.pk}/chat/").content.decode()
     assert "Verify your identity first." in page and 'id="chat"' not in page
@@ -66,16 +68,19 @@ def test_chat_list_shows_my_conversations_only(chat, client, client_a, client_b)
     assert "Counselor A" not in client.get("/sessions/chat/").content.decode()
 
 
-def test_admin_reads_a_conversation_only_after_a_logged_break_glass_reason(chat, client, admin_user, staff_login,
-                                                                          django_capture_on_commit_callbacks):
+def test_admin_reads_a_conversation_only_after_a_logged_break_glass_reason(
+    chat, client, admin_user, staff_login, django_capture_on_commit_callbacks
+):
     conversation, _ = chat
     staff_login(client, admin_user)
     assert client.get(f"/sessions/chat/{conversation.pk}/").status_code == 404
     response = client.post(f"/sessions/chat/{conversation.pk}/break-glass/", {"reason": "short"})
     assert "at least 10 characters" in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):  # the grant is given once the audit entry commits
-        response = client.post(f"/sessions/chat/{conversation.pk}/break-glass/",
-                               {"reason": "Emergency: client at risk, counselor unreachable"})
+        response = client.post(
+            f"/sessions/chat/{conversation.pk}/break-glass/",
+            {"reason": "Emergency: client at risk, counselor unreachable"},
+        )
     assert response.status_code == 302
     page = client.get(f"/sessions/chat/{conversation.pk}/").content.decode()
     assert "Break-glass read-only view" in page and 'id="chat-form"' not in page

@@ -6,8 +6,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from counseling.gates import GateResult
-from sessions.models import Conversation, Message
 from sessions.chat.services import break_glass_open
+from sessions.models import Conversation, Message
 from tests.conftest import make_client
 from tests.sessions.chat_helpers import (
     chat_application,
@@ -68,8 +68,9 @@ def _record_reads_back(monkeypatch) -> list:
     return read_back
 
 
-async def test_delivery_opens_the_message_from_its_event_without_reading_it_back(chat, client_a, counselor_a,
-                                                                                 monkeypatch):
+async def test_delivery_opens_the_message_from_its_event_without_reading_it_back(
+    chat, client_a, counselor_a, monkeypatch
+):
     read_back = _record_reads_back(monkeypatch)
     conversation, session = chat
     client, _ = await _joined(client_a, conversation, session)
@@ -83,8 +84,7 @@ async def test_delivery_opens_the_message_from_its_event_without_reading_it_back
     await client.disconnect()
 
 
-async def test_a_socket_whose_process_lacks_the_key_reads_the_message_back(chat, client_a, counselor_a,
-                                                                         monkeypatch):
+async def test_a_socket_whose_process_lacks_the_key_reads_the_message_back(chat, client_a, counselor_a, monkeypatch):
     """The event's ciphertext is a shortcut; without the client's key held here, delivery reads the row."""
     read_back = _record_reads_back(monkeypatch)
     monkeypatch.setattr("sessions.chat.selectors.cached_data_key", lambda **kw: None)
@@ -146,22 +146,28 @@ async def test_a_session_of_another_pair_cannot_be_used_with_this_conversation(c
 
 async def test_counselor_without_second_factor_is_refused(chat, counselor_a):
     conversation, session = chat
-    socket = await chat_socket(application, counselor_a, chat_path(conversation, session),
-                               second_factor=False)
+    socket = await chat_socket(application, counselor_a, chat_path(conversation, session), second_factor=False)
     connected, code = await socket.connect()
     assert not connected and code == 4403
 
 
 async def test_a_refused_session_gate_refuses_the_socket_with_its_message(chat, client_a, monkeypatch):
     conversation, session = chat
-    monkeypatch.setattr("sessions.selectors.consent_gate", lambda **kw: GateResult.refuse(
-        "consent_missing", "Please read and accept the terms first.", "/consent/"))
+    monkeypatch.setattr(
+        "sessions.selectors.consent_gate",
+        lambda **kw: GateResult.refuse("consent_missing", "Please read and accept the terms first.", "/consent/"),
+    )
     socket = await chat_socket(application, client_a, chat_path(conversation, session))
     connected, _ = await socket.connect()
     assert connected  # accepted only to say why
     error = await socket.receive_json_from(timeout=3)
-    assert error == {"type": "error", "code": "gate_refused", "message": "Please read and accept the terms first.",
-                     "reason": "consent_missing", "action_url": "/consent/"}
+    assert error == {
+        "type": "error",
+        "code": "gate_refused",
+        "message": "Please read and accept the terms first.",
+        "reason": "consent_missing",
+        "action_url": "/consent/",
+    }
     assert (await socket.receive_output(timeout=3))["code"] == 4409
 
 
@@ -258,8 +264,11 @@ async def test_reconnect_with_last_seen_number_receives_exactly_the_missed_messa
     await client.send_json_to({"type": "resync", "after_seq": 2})
     history = await client.receive_json_from(timeout=3)
     assert history["type"] == "history" and history["more"] is False and history["last_seq"] == 5
-    assert [(m["seq"], m["body"]) for m in history["messages"]] == [(3, "message 3"), (4, "message 4"),
-                                                                     (5, "message 5")]
+    assert [(m["seq"], m["body"]) for m in history["messages"]] == [
+        (3, "message 3"),
+        (4, "message 4"),
+        (5, "message 5"),
+    ]
     await client.disconnect()
     await counselor.disconnect()
 
@@ -329,18 +338,22 @@ async def test_admin_reads_only_with_a_logged_break_glass_reason(chat, client_a,
     conversation, _session = chat
     refused = await chat_socket(application, admin_user, chat_path(conversation))
     assert (await refused.connect()) == (False, 4403)
-    await database_sync_to_async(break_glass_open)(admin=admin_user, conversation=conversation,
-                                                  reason="Client reported in danger; counselor unreachable")
+    await database_sync_to_async(break_glass_open)(
+        admin=admin_user, conversation=conversation, reason="Client reported in danger; counselor unreachable"
+    )
     admin, hello = await _joined(admin_user, conversation)
     assert hello["read_only"] is True
     await _send(admin, "admins do not write")
     error = await admin.receive_json_from(timeout=3)
     assert error["code"] == "read_only"
     assert await database_sync_to_async(Message.objects.filter(conversation=conversation).count)() == 0
-    actions = await database_sync_to_async(lambda: list(AuditEntry.objects.filter(
-        target_id=str(conversation.pk)).values_list("action", "detail")))()
-    assert ("chat.break_glass", {"reason": "Client reported in danger; counselor unreachable", "seconds": 1800}) \
-        in actions
+    actions = await database_sync_to_async(
+        lambda: list(AuditEntry.objects.filter(target_id=str(conversation.pk)).values_list("action", "detail"))
+    )()
+    assert (
+        "chat.break_glass",
+        {"reason": "Client reported in danger; counselor unreachable", "seconds": 1800},
+    ) in actions
     assert any(action == "chat.break_glass_read" for action, _ in actions)
     await admin.disconnect()
 

@@ -14,8 +14,8 @@ from django.db import connection
 
 from counseling import on_loop
 from counseling.crypto import data_key_destroy, data_key_for, data_key_on_loop, key_cache, open_text
-from crisis.risk import risk_phrase_list
 from crisis.models import Escalation
+from crisis.risk import risk_phrase_list
 from sessions import services
 from sessions.models import Conversation, Message
 from tests.sessions.chat_helpers import chat_application, joined_socket
@@ -25,8 +25,10 @@ application = chat_application()
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.asyncio,
-    pytest.mark.skipif(connection.vendor != "postgresql",
-                       reason="the on-loop store is PostgreSQL's; on SQLite every message goes through message_post"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the on-loop store is PostgreSQL's; on SQLite every message goes through message_post",
+    ),
 ]
 
 
@@ -68,8 +70,9 @@ def _threaded_posts(monkeypatch) -> list:
 
 def _bodies(conversation) -> dict[int, str]:
     rows = Message.objects.filter(conversation_id=conversation.pk).order_by("seq")
-    return {row.seq: open_text(owner_id=conversation.client_id, sealed=row.body_sealed, context=row.aad)
-            for row in rows}
+    return {
+        row.seq: open_text(owner_id=conversation.client_id, sealed=row.body_sealed, context=row.aad) for row in rows
+    }
 
 
 async def test_an_ordinary_message_is_stored_on_the_loop_and_delivered(chat, client_a, counselor_a, monkeypatch):
@@ -90,16 +93,23 @@ async def test_an_ordinary_message_is_stored_on_the_loop_and_delivered(chat, cli
     assert (await client.receive_json_from(timeout=3))["body"] == "Saya mendengar Anda"
     assert threaded == ["pertama"]  # the two later messages never went to a thread
 
-    rows = await database_sync_to_async(lambda: list(Message.objects.filter(conversation=conversation)
-                                                     .order_by("seq")))()
+    rows = await database_sync_to_async(
+        lambda: list(Message.objects.filter(conversation=conversation).order_by("seq"))
+    )()
     assert [(row.seq, row.sender_id, row.session_id) for row in rows] == [
-        (1, client_a.pk, session.pk), (2, client_a.pk, session.pk), (3, counselor_a.pk, session.pk)]
+        (1, client_a.pk, session.pk),
+        (2, client_a.pk, session.pk),
+        (3, counselor_a.pk, session.pk),
+    ]
     assert rows[1].reply_due_at is not None and rows[2].reply_due_at is None
     # The counselor's reply marked both waiting client messages answered, in the same statement.
     assert rows[0].answered_at is not None and rows[1].answered_at == rows[2].created_at
     assert b"dari loop" not in bytes(rows[1].body_sealed)
     assert await database_sync_to_async(_bodies)(conversation) == {
-        1: "pertama", 2: "kedua, dari loop", 3: "Saya mendengar Anda"}
+        1: "pertama",
+        2: "kedua, dari loop",
+        3: "Saya mendengar Anda",
+    }
     assert (await database_sync_to_async(Conversation.objects.get)(pk=conversation.pk)).last_seq == 3
     await client.disconnect()
     await counselor.disconnect()
@@ -110,19 +120,21 @@ async def test_a_stale_sequence_number_takes_the_next_one_and_seals_for_it(chat,
     conversation, session = chat
     for n in range(3):
         await database_sync_to_async(services.message_post)(
-            conversation=conversation, sender=counselor_a, client_msg_id=uuid.uuid4(), body=f"k{n}", session=session)
-    stale = await database_sync_to_async(Conversation.objects.select_related(
-        "client", "counselor", "counselor__counselor_profile").get)(pk=conversation.pk)
+            conversation=conversation, sender=counselor_a, client_msg_id=uuid.uuid4(), body=f"k{n}", session=session
+        )
+    stale = await database_sync_to_async(
+        Conversation.objects.select_related("client", "counselor", "counselor__counselor_profile").get
+    )(pk=conversation.pk)
     stale.last_seq = 0
     await database_sync_to_async(risk_phrase_list)()  # held, as a socket's connect leaves it
     message, created = await services.message_post_on_loop(
-        conversation=stale, sender=client_a, client_msg_id=uuid.uuid4(), body="setelah tiga", session=session)
+        conversation=stale, sender=client_a, client_msg_id=uuid.uuid4(), body="setelah tiga", session=session
+    )
     assert created and message.seq == 4 and stale.last_seq == 4
     assert (await database_sync_to_async(_bodies)(conversation))[4] == "setelah tiga"
 
 
-async def test_both_sides_writing_at_once_lose_nothing_and_every_body_opens(chat, client_a, counselor_a,
-                                                                           monkeypatch):
+async def test_both_sides_writing_at_once_lose_nothing_and_every_body_opens(chat, client_a, counselor_a, monkeypatch):
     conversation, _session = chat
     client, counselor = await _both_with_key(chat, client_a, counselor_a)
     threaded = _threaded_posts(monkeypatch)
@@ -175,8 +187,9 @@ async def test_a_resent_id_is_answered_with_the_stored_message(chat, client_a):
     await client.disconnect()
 
 
-async def test_a_database_error_on_the_loop_falls_back_and_the_message_is_kept(chat, client_a, counselor_a,
-                                                                             monkeypatch):
+async def test_a_database_error_on_the_loop_falls_back_and_the_message_is_kept(
+    chat, client_a, counselor_a, monkeypatch
+):
     conversation, _session = chat
     client, counselor = await _both_with_key(chat, client_a, counselor_a)
 
@@ -204,16 +217,16 @@ async def test_turned_off_every_message_goes_through_message_post(chat, client_a
     await client.disconnect()
 
 
-async def test_an_expired_key_is_renewed_on_the_loop_by_sender_and_receiver(chat, client_a, counselor_a,
-                                                                             monkeypatch):
+async def test_an_expired_key_is_renewed_on_the_loop_by_sender_and_receiver(chat, client_a, counselor_a, monkeypatch):
     """Keys stay in a process for at most 30 s; renewing one must not send the chat back to a thread."""
     import sessions.chat.selectors
 
     client, counselor = await _both_with_key(chat, client_a, counselor_a)
     threaded, read_back = _threaded_posts(monkeypatch), []
     real_frame_at = sessions.chat.selectors.message_frame_at
-    monkeypatch.setattr(sessions.chat.selectors, "message_frame_at",
-                        lambda **kw: read_back.append(kw["seq"]) or real_frame_at(**kw))
+    monkeypatch.setattr(
+        sessions.chat.selectors, "message_frame_at", lambda **kw: read_back.append(kw["seq"]) or real_frame_at(**kw)
+    )
     for body in ("setelah kedaluwarsa", "dan sekali lagi"):
         key_cache.evict()  # as if the 30 s had passed
         assert (await _say(client, body))["type"] == "ack"
@@ -254,7 +267,8 @@ async def test_a_failing_risk_check_on_the_loop_never_refuses_the_message(chat, 
 
 
 async def test_the_store_statements_are_prepared_once_per_connection_and_again_on_a_new_one(
-        chat, client_a, counselor_a, monkeypatch):
+    chat, client_a, counselor_a, monkeypatch
+):
     conversation, _session = chat
     client, counselor = await _both_with_key(chat, client_a, counselor_a)
     threaded = _threaded_posts(monkeypatch)
@@ -279,6 +293,13 @@ async def test_the_store_statements_are_prepared_once_per_connection_and_again_o
     names, _backend = await pool.fetchone(prepared, [])
     assert names == ["chat_store_message"]
     assert list((await database_sync_to_async(_bodies)(conversation)).values()) == [
-        "kunci dibuat", "pesan 0", "pesan 1", "pesan 2", "balasan", "setelah putus", "koneksi baru"]
+        "kunci dibuat",
+        "pesan 0",
+        "pesan 1",
+        "pesan 2",
+        "balasan",
+        "setelah putus",
+        "koneksi baru",
+    ]
     await client.disconnect()
     await counselor.disconnect()

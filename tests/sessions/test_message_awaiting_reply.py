@@ -21,13 +21,32 @@ def _history(conversation, session, client, counselor, *, pairs: int, waiting: i
     for n in range(pairs + waiting):
         answered = n < pairs
         seq += 1
-        rows.append(Message(conversation=conversation, session=session, seq=seq, sender=client,
-                            client_msg_id=uuid.uuid4(), body_sealed=b"sealed", created_at=at,
-                            reply_due_at=at + timedelta(hours=24), answered_at=at if answered else None))
+        rows.append(
+            Message(
+                conversation=conversation,
+                session=session,
+                seq=seq,
+                sender=client,
+                client_msg_id=uuid.uuid4(),
+                body_sealed=b"sealed",
+                created_at=at,
+                reply_due_at=at + timedelta(hours=24),
+                answered_at=at if answered else None,
+            )
+        )
         if answered:
             seq += 1
-            rows.append(Message(conversation=conversation, session=session, seq=seq, sender=counselor,
-                                client_msg_id=uuid.uuid4(), body_sealed=b"sealed", created_at=at))
+            rows.append(
+                Message(
+                    conversation=conversation,
+                    session=session,
+                    seq=seq,
+                    sender=counselor,
+                    client_msg_id=uuid.uuid4(),
+                    body_sealed=b"sealed",
+                    created_at=at,
+                )
+            )
     Message.objects.bulk_create(rows)
     conversation.last_seq = seq
     conversation.save(update_fields=["last_seq"])
@@ -49,11 +68,16 @@ def test_a_reply_finds_the_waiting_messages_by_a_partial_index_not_the_whole_his
     table = connection.ops.quote_name(Message._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {table}")
-        cursor.execute(f"EXPLAIN UPDATE {table} SET answered_at = %s WHERE {services._AWAITING_REPLY_BEFORE}",
-                       [now(), conversation.pk, conversation.last_seq + 1])
+        cursor.execute(
+            f"EXPLAIN UPDATE {table} SET answered_at = %s WHERE {services._AWAITING_REPLY_BEFORE}",
+            [now(), conversation.pk, conversation.last_seq + 1],
+        )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     # Only the partial indexes of waiting messages are read: never the history (message_seq_unique, a scan).
-    assert ("message_awaiting_reply" in plan or "message_reply_due" in plan) and "message_seq_unique" not in plan \
-        and "Seq Scan" not in plan, plan
+    assert (
+        ("message_awaiting_reply" in plan or "message_reply_due" in plan)
+        and "message_seq_unique" not in plan
+        and "Seq Scan" not in plan
+    ), plan
     services._client_messages_answer(conversation=conversation, before_seq=conversation.last_seq + 1, at=now())
     assert Message.objects.filter(conversation=conversation, answered_at__isnull=True, sender=client_a).count() == 0

@@ -19,9 +19,16 @@ pytestmark = pytest.mark.django_db
 
 def _session(client, counselor, *, confirmed_at):
     return CounselingSession.objects.create(
-        client=client, counselor=counselor, starts_at=START, ends_at=START + timedelta(minutes=50),
-        client_time_zone="America/Chicago", counselor_time_zone="Asia/Jakarta",
-        location_country="ID", location_region="ID-JK", location_confirmed_at=confirmed_at)
+        client=client,
+        counselor=counselor,
+        starts_at=START,
+        ends_at=START + timedelta(minutes=50),
+        client_time_zone="America/Chicago",
+        counselor_time_zone="Asia/Jakarta",
+        location_country="ID",
+        location_region="ID-JK",
+        location_confirmed_at=confirmed_at,
+    )
 
 
 def _mail_to(user):
@@ -30,7 +37,8 @@ def _mail_to(user):
 
 
 def test_the_reminder_asks_the_client_to_confirm_their_location_from_when_it_counts(
-        client_b, counselor_a, django_capture_on_commit_callbacks, settings, monkeypatch):
+    client_b, counselor_a, django_capture_on_commit_callbacks, settings, monkeypatch
+):
     run_tasks_eagerly(monkeypatch)
     settings.SESSION_REMINDER_HOURS_BEFORE = 24
     settings.LOCATION_CONFIRMATION_HOURS = 24
@@ -54,12 +62,16 @@ def test_the_client_reads_it_in_their_language(client_a, counselor_a, settings):
     assert reverse("sessions:session_location", args=[session.pk]) in body
 
 
-@pytest.mark.parametrize("event, confirmed_before_start", [
-    ("reminder", timedelta(hours=2)),  # confirmed for this session already: nothing to ask
-    ("cancelled", None),  # no session to confirm for
-])
-def test_no_location_request_when_there_is_nothing_to_confirm(client_b, counselor_a, settings, event,
-                                                              confirmed_before_start):
+@pytest.mark.parametrize(
+    "event, confirmed_before_start",
+    [
+        ("reminder", timedelta(hours=2)),  # confirmed for this session already: nothing to ask
+        ("cancelled", None),  # no session to confirm for
+    ],
+)
+def test_no_location_request_when_there_is_nothing_to_confirm(
+    client_b, counselor_a, settings, event, confirmed_before_start
+):
     settings.LOCATION_CONFIRMATION_HOURS = 24
     confirmed_at = START - confirmed_before_start if confirmed_before_start else None
     session = _session(client_b, counselor_a, confirmed_at=confirmed_at)

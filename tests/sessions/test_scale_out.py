@@ -26,8 +26,9 @@ def _server_env(redis_url: str) -> dict:
     env = dict(os.environ, REDIS_URL=redis_url, EMBEDDED_SCHEDULER="0", PYTHONPATH=str(ROOT))
     db = connection.settings_dict
     if db["ENGINE"].endswith("postgresql"):
-        env["DATABASE_URL"] = (f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-                               f"{db['PORT'] or 5432}/{db['NAME']}")
+        env["DATABASE_URL"] = (
+            f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
     else:
         env.pop("DATABASE_URL", None)
         env["SQLITE_PATH"] = str(db["NAME"])
@@ -56,8 +57,12 @@ def chat(client_a, counselor_a):
 async def _open(server, path, cookie):
     from websockets.asyncio.client import connect
 
-    ws = await connect(server.ws(path), origin=f"http://127.0.0.1:{server.port}",
-                       additional_headers={"Cookie": cookie}, open_timeout=10)
+    ws = await connect(
+        server.ws(path),
+        origin=f"http://127.0.0.1:{server.port}",
+        additional_headers={"Cookie": cookie},
+        open_timeout=10,
+    )
     hello = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert hello["type"] == "hello"
     return ws
@@ -81,8 +86,7 @@ def test_a_client_on_daphne_and_a_counselor_on_uvicorn_chat_through_redis(server
         await client.send(json.dumps({"type": "send", "client_msg_id": str(uuid.uuid4()), "body": "dari Daphne"}))
         assert (await _next(client, "ack"))["seq"] == 1
         assert (await _next(counselor, "message"))["body"] == "dari Daphne"
-        await counselor.send(json.dumps({"type": "send", "client_msg_id": str(uuid.uuid4()),
-                                         "body": "from Uvicorn"}))
+        await counselor.send(json.dumps({"type": "send", "client_msg_id": str(uuid.uuid4()), "body": "from Uvicorn"}))
         assert (await _next(client, "message"))["body"] == "from Uvicorn"
         await client.send(json.dumps({"type": "read", "up_to_seq": 2}))
         assert (await _next(counselor, "read"))["up_to_seq"] == 2
@@ -125,7 +129,8 @@ def test_a_message_acknowledged_before_the_server_is_killed_is_there_after_resta
         return history, theirs, again
 
     history, theirs, again = asyncio.run(after_restart())
-    assert [(m["seq"], m["client_msg_id"], m["body"]) for m in history["messages"]] == \
-        [(ack["seq"], msg_id, "jangan hilang")]
+    assert [(m["seq"], m["client_msg_id"], m["body"]) for m in history["messages"]] == [
+        (ack["seq"], msg_id, "jangan hilang")
+    ]
     assert theirs["messages"][0]["body"] == "jangan hilang"
     assert again["duplicate"] is True and again["seq"] == ack["seq"]

@@ -26,9 +26,16 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def session(client_a, counselor_a):
     return CounselingSession.objects.create(
-        client=client_a, counselor=counselor_a, starts_at=START, ends_at=START + timedelta(minutes=50),
-        client_time_zone="America/Chicago", counselor_time_zone="Asia/Jakarta",
-        location_country="ID", location_region="ID-JK", location_confirmed_at=START - timedelta(minutes=20))
+        client=client_a,
+        counselor=counselor_a,
+        starts_at=START,
+        ends_at=START + timedelta(minutes=50),
+        client_time_zone="America/Chicago",
+        counselor_time_zone="Asia/Jakarta",
+        location_country="ID",
+        location_region="ID-JK",
+        location_confirmed_at=START - timedelta(minutes=20),
+    )
 
 
 def state_of(session) -> str:
@@ -62,8 +69,10 @@ def test_start_requires_an_open_session_and_every_gate(session, monkeypatch, cou
     with pytest.raises(BookingError) as refused:
         session_start(session=session, actor=counselor_a, at=START - timedelta(hours=1))
     assert refused.value.code == "not_open"
-    monkeypatch.setattr("sessions.selectors.jurisdiction_gate",
-                        lambda **kw: GateResult.refuse("no_licence_there", "No licence where the client is."))
+    monkeypatch.setattr(
+        "sessions.selectors.jurisdiction_gate",
+        lambda **kw: GateResult.refuse("no_licence_there", "No licence where the client is."),
+    )
     with pytest.raises(BookingError) as refused:
         session_start(session=session, actor=counselor_a, at=START)
     assert refused.value.code == "no_licence_there"
@@ -73,8 +82,7 @@ def test_start_requires_an_open_session_and_every_gate(session, monkeypatch, cou
     assert state_of(session) == "in_progress" and session.started_at == START
 
 
-def test_a_started_session_is_completed_by_the_counselor_or_after_its_end(session, monkeypatch, counselor_a,
-                                                                          client_a):
+def test_a_started_session_is_completed_by_the_counselor_or_after_its_end(session, monkeypatch, counselor_a, client_a):
     open_gates(monkeypatch)
     session_start(session=session, actor=client_a, at=START)
     assert session_complete(session=session, actor=counselor_a, at=START + timedelta(minutes=50)) is True
@@ -108,8 +116,9 @@ def test_a_completed_or_cancelled_session_does_not_move_again(session, counselor
     assert session_mark_no_show(session=session, actor=counselor_a, at=START + timedelta(hours=2)) is False
 
 
-def test_the_reminder_goes_out_once_with_both_time_zones(session, django_capture_on_commit_callbacks, settings,
-                                                         monkeypatch):
+def test_the_reminder_goes_out_once_with_both_time_zones(
+    session, django_capture_on_commit_callbacks, settings, monkeypatch
+):
     run_tasks_eagerly(monkeypatch)
     settings.SESSION_REMINDER_HOURS_BEFORE = 24
     assert sessions_remind_due(at=START - timedelta(hours=25)) == 0
@@ -127,8 +136,9 @@ def test_the_session_page_advances_the_state_on_read(client, client_a, counselor
     from counseling.clock import now
 
     start = now() + timedelta(minutes=5)
-    session = CounselingSession.objects.create(client=client_a, counselor=counselor_a, starts_at=start,
-                                               ends_at=start + timedelta(minutes=50))
+    session = CounselingSession.objects.create(
+        client=client_a, counselor=counselor_a, starts_at=start, ends_at=start + timedelta(minutes=50)
+    )
     client.force_login(client_a)
     client.get(f"/sessions/{session.pk}/")
     assert state_of(session) == "open"
@@ -138,8 +148,9 @@ def test_the_counselor_records_a_no_show_from_the_session_page(client, client_a,
     from counseling.clock import now
 
     start = now() - timedelta(minutes=20)
-    session = CounselingSession.objects.create(client=client_a, counselor=counselor_a, starts_at=start,
-                                               ends_at=start + timedelta(minutes=50), state="open")
+    session = CounselingSession.objects.create(
+        client=client_a, counselor=counselor_a, starts_at=start, ends_at=start + timedelta(minutes=50), state="open"
+    )
     client.force_login(client_a)
     assert client.post(f"/sessions/{session.pk}/state/", {"to": "no_show"}).status_code == 403  # clients may not
     staff_login(client, counselor_a)
@@ -164,8 +175,15 @@ def test_an_open_session_whose_client_writes_is_in_progress_and_later_completed_
 
     sessions_advance_due(at=START - timedelta(minutes=5))
     conversation = Conversation.objects.create(client=client_a, counselor=session.counselor)
-    Message.objects.create(conversation=conversation, session=session, sender=client_a, seq=1,
-                           client_msg_id=uuid.uuid4(), body_sealed=b"sealed", created_at=START + timedelta(minutes=1))
+    Message.objects.create(
+        conversation=conversation,
+        session=session,
+        sender=client_a,
+        seq=1,
+        client_msg_id=uuid.uuid4(),
+        body_sealed=b"sealed",
+        created_at=START + timedelta(minutes=1),
+    )
     sessions_advance_due(at=START + timedelta(minutes=2))
     assert state_of(session) == "in_progress" and session.started_at == START + timedelta(minutes=1)
     sessions_advance_due(at=START + timedelta(minutes=90))
@@ -178,7 +196,14 @@ def test_only_the_counselor_writing_still_leaves_a_no_show(session, client_a, co
     from sessions.models import Conversation, Message
 
     conversation = Conversation.objects.create(client=client_a, counselor=counselor_a)
-    Message.objects.create(conversation=conversation, session=session, sender=counselor_a, seq=1,
-                           client_msg_id=uuid.uuid4(), body_sealed=b"sealed", created_at=START + timedelta(minutes=1))
+    Message.objects.create(
+        conversation=conversation,
+        session=session,
+        sender=counselor_a,
+        seq=1,
+        client_msg_id=uuid.uuid4(),
+        body_sealed=b"sealed",
+        created_at=START + timedelta(minutes=1),
+    )
     sessions_advance_due(at=START + timedelta(minutes=55))
     assert state_of(session) == "no_show"

@@ -15,10 +15,12 @@ pytestmark = pytest.mark.django_db
 def chat(client_a, counselor_a, monkeypatch):
     open_gates(monkeypatch)
     conversation, session = open_session(client_a, counselor_a)
-    message_post(conversation=conversation, sender=client_a, client_msg_id=uuid.uuid4(), body="Saya sulit tidur",
-                 session=session)
-    message_post(conversation=conversation, sender=counselor_a, client_msg_id=uuid.uuid4(), body="Sejak kapan?",
-                 session=session)
+    message_post(
+        conversation=conversation, sender=client_a, client_msg_id=uuid.uuid4(), body="Saya sulit tidur", session=session
+    )
+    message_post(
+        conversation=conversation, sender=counselor_a, client_msg_id=uuid.uuid4(), body="Sejak kapan?", session=session
+    )
     message_post(conversation=conversation, sender=client_a, client_msg_id=uuid.uuid4(), body="between sessions")
     return conversation, session
 
@@ -44,8 +46,9 @@ def test_counselor_exports_one_sessions_transcript(chat, client, counselor_a, st
     text = response.content.decode()
     assert f"Transcript of session {session.pk}" in text and "Saya sulit tidur" in text
     assert "between sessions" not in text  # only this session's messages
-    assert AuditEntry.objects.filter(action="transcript.export", actor_id=counselor_a.pk,
-                                     target_id=str(session.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="transcript.export", actor_id=counselor_a.pk, target_id=str(session.pk)
+    ).exists()
 
 
 def test_another_client_gets_404_for_a_transcript(chat, client, client_b):

@@ -16,7 +16,9 @@ class Command(BaseCommand):
         plans = retention_run(dry_run=dry_run, limit=limit)
         verb = "would destroy" if dry_run else "destroyed"
         for plan in plans:
-            self.stdout.write(f"{verb} client {plan.client_id}: {plan.messages} messages; rule {plan.rule!r}; "
-                              f"retention ended {plan.retention_ended_on}; "
-                              f"last contact {plan.last_contact_at:%Y-%m-%d}")
+            self.stdout.write(
+                f"{verb} client {plan.client_id}: {plan.messages} messages; rule {plan.rule!r}; "
+                f"retention ended {plan.retention_ended_on}; "
+                f"last contact {plan.last_contact_at:%Y-%m-%d}"
+            )
         self.stdout.write(f"{len(plans)} client(s) {verb}{' (dry run: nothing changed)' if dry_run else ''}.")
