@@ -293,7 +293,7 @@ CELERY_BEAT_SCHEDULE = {
     # Every 15 minutes: destroy reviewed ID documents whose keeping time (IDENTITY_DOCUMENT_KEEP_DAYS)
     # has passed, keeping only the result, who reviewed it and when.
     "identity-documents-destroy": {
-        "task": "identity.tasks.identity_documents_destroy",
+        "task": "counseling.identity_tasks.identity_documents_destroy",
         "schedule": 15 * 60.0,
     },
     # Every minute: climb overdue escalation ladders, re-send undelivered alerts, open missed-reply alerts.

@@ -1,4 +1,4 @@
-"""Issue 15: moving the core app's models into identity, crisis and records loses nothing.
+"""Moving the core app's models into identity, crisis and records loses nothing.
 
 The move changes only Django's idea of which app owns each model (SeparateDatabaseAndState; every table keeps
 its name), so no row is copied. The test builds a database in the layout of the last release before the move,

@@ -1,4 +1,4 @@
-"""Seed the risk phrases added for issue 22 (item 8): cutting with a blade and "mati saja".
+"""Seed the risk phrases added after a native speaker's review: cutting with a blade and "mati saja".
 
 The matcher also meets affixed and colloquial forms ("menyayat", "nyilet", "sayat-sayat"), so each
 phrase is stored once in its plain form; admins edit them in the RiskPhrase table like the others.

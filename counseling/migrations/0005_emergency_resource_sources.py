@@ -1,6 +1,6 @@
 """Emergency numbers carry their source, the date they were checked, and how they are reached.
 
-Indonesia's seed is corrected (issue 22 review, sources checked 2026-12-06):
+Indonesia's seed is corrected (a native speaker's review; sources checked 2026-12-06):
 - 112 answers in about 172 of 514 regencies and cities plus DKI Jakarta (Kemendagri and Komdigi,
   September 2025), so it is not presented as nationwide: 110, 119 and 113 stand beside it;
 - the Ministry of Health's mental-health line at 119, then 8, is Healing119 since 31 July 2025 (no

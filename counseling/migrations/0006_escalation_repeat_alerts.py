@@ -1,4 +1,4 @@
-"""Issue 22 (item 9): a second press of the help button alerts the current rung again.
+"""A second press of the help button alerts the current rung again.
 
 An escalation counts the presses after the first and holds the claim of the repeat-alert window; an
 alert row carries the round it belongs to (0: the rung's own alert), so each round is one row per

@@ -198,4 +198,4 @@ def test_a_pending_document_is_never_destroyed_by_the_job(document):
 
 def test_the_destruction_job_is_scheduled(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "identity.tasks.identity_documents_destroy" in tasks
+    assert "counseling.identity_tasks.identity_documents_destroy" in tasks

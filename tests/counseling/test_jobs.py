@@ -61,3 +61,17 @@ def test_every_scheduled_job_runs_in_a_fresh_embedded_process(tmp_path):
 
     for name in settings.CELERY_BEAT_SCHEDULE:
         assert f"ran {name}" in result.stdout
+
+
+def test_periodic_jobs_keep_the_task_names_they_were_deployed_under(settings):
+    # django-celery-beat rows and messages already queued name tasks by these strings: moving a task's
+    # module must not rename it.
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} == {
+        "counseling.tasks.audit_chain_verify",
+        "counseling.identity_tasks.identity_documents_destroy",
+        "counseling.tasks.escalation_sweep",
+        "counseling.tasks.retention_run",
+        "licensing.tasks.licence_expiry_sweep",
+        "sessions.tasks.sessions_advance",
+        "sessions.tasks.sessions_remind",
+    }
