@@ -1,4 +1,4 @@
-"""Messages stored by one statement from the socket's event loop (sessions.services.message_post_on_loop).
+"""Messages stored by one statement from the socket's event loop (sessions.chat.services.message_post_on_loop).
 
 The ordinary message must take that path (no worker thread), and every unusual one must still reach
 message_post in a thread: a stale sequence number, a risk phrase, a resent id, a database error.
@@ -16,7 +16,7 @@ from counseling import on_loop
 from counseling.crypto import data_key_destroy, data_key_for, data_key_on_loop, key_cache, open_text
 from crisis.models import Escalation
 from crisis.risk import risk_phrase_list
-from sessions import services
+from sessions.chat import services
 from sessions.models import Conversation, Message
 from tests.sessions.chat_helpers import chat_application, joined_socket
 
@@ -257,7 +257,7 @@ async def test_a_failing_risk_check_on_the_loop_never_refuses_the_message(chat, 
             raise RuntimeError("phrase list corrupt")
         return None
 
-    monkeypatch.setattr(services, "risk_match", broken)
+    monkeypatch.setattr("crisis.receivers.risk_match", broken)  # the check the chat's hook runs on the loop
     threaded = _threaded_posts(monkeypatch)
     ack = await _say(client, "tolong dengarkan saya")
     assert ack["type"] == "ack" and threaded == ["tolong dengarkan saya"]
