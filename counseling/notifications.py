@@ -44,6 +44,11 @@ def notify_user_now(*, user_id: int, payload: dict) -> bool:
     return group_send_now(group=user_group(user_id), event={"type": "notify", "payload": payload})
 
 
+async def notify_user_from_loop(*, user_id: int, payload: dict) -> bool:
+    """notify_user_now for a caller already on the event loop, after its own commit."""
+    return await group_send_from_loop(group=user_group(user_id), event={"type": "notify", "payload": payload})
+
+
 def notify_user_on_commit(*, user_id: int, payload: dict) -> None:
     """Never send an event about a write that might still roll back."""
     transaction.on_commit(lambda: notify_user_now(user_id=user_id, payload=payload))

@@ -314,6 +314,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sessions.tasks.sessions_remind",
         "schedule": 300.0,
     },
+    # Every minute: e-mail counselors whose clients wrote between sessions how many clients did (never what
+    # or who), each at most once per MESSAGE_NOTICE_EMAIL_MINUTES.
+    "message-emails": {"task": "sessions.tasks.message_emails_send", "schedule": 60.0},
+    # Every minute: remind counselors, once per message, that a reply they promised is due within
+    # REPLY_REMINDER_MINUTES_BEFORE (on their open pages and by e-mail, without the message).
+    "reply-reminders": {"task": "sessions.tasks.reply_reminders_send", "schedule": 60.0},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -395,6 +401,11 @@ LOCATION_CONFIRMATION_HOURS = envint("LOCATION_CONFIRMATION_HOURS", 24)
 # no-show by itself once its time is over.
 SESSION_NO_SHOW_AFTER_MINUTES = envint("SESSION_NO_SHOW_AFTER_MINUTES", 15)
 SESSION_REMINDER_HOURS_BEFORE = envint("SESSION_REMINDER_HOURS_BEFORE", 24)
+# A counselor hears of a client's message between sessions at once on their open pages; by e-mail (how many
+# clients wrote, never what or who) at most once per this many minutes; and is reminded once this many minutes
+# before the promised reply time runs out (sessions.chat.notices).
+MESSAGE_NOTICE_EMAIL_MINUTES = envint("MESSAGE_NOTICE_EMAIL_MINUTES", 15)
+REPLY_REMINDER_MINUTES_BEFORE = envint("REPLY_REMINDER_MINUTES_BEFORE", 60)
 BOOKING_MIN_LEAD_HOURS = envint("BOOKING_MIN_LEAD_HOURS", 2)
 BOOKING_HORIZON_DAYS = envint("BOOKING_HORIZON_DAYS", 14)
 # A client counts towards a counselor's caseload limit with a session within this many days.

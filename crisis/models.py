@@ -14,6 +14,10 @@ class EscalationKind(models.TextChoices):
     RISK_PHRASE = "risk_phrase", _("Risk phrase in a message")
     REPLY_OVERDUE = "reply_overdue", _("Message left unanswered past the promised time")
     NO_EMERGENCY_PLAN = "no_emergency_plan", _("Location confirmed without an emergency plan")
+    # The client's code word did not match at a session: someone else may be reading (ACA H.3).
+    IDENTITY_MISMATCH = "identity_mismatch", _("Code word did not match at a session")
+    # A test of the ladder on the real roster, started by an admin: it has no client (see Escalation.client).
+    DRILL = "drill", _("Drill: no client is in danger")
 
 
 class Severity(models.IntegerChoices):
@@ -95,7 +99,12 @@ class OnCallShift(models.Model):
 class Escalation(models.Model):
     """One emergency signal and what people did about it. Holds ids, never message text."""
 
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="escalations")
+    # None only for a drill (checked by the database): a drill concerns no client, so every path that
+    # finds escalations through a client (their notices and help page, the caseload's risk flags,
+    # retention, exports, the audit subject) finds none.
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="escalations"
+    )
     counselor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -123,12 +132,20 @@ class Escalation(models.Model):
     presses_again = models.PositiveIntegerField(default=0)
     repeat_alerts = models.PositiveIntegerField(default=0)
     repeat_alerted_at = models.DateTimeField(null=True, blank=True)
+    # Minutes each rung waits before the next: a drill's short timer. None: the severity's configured minutes.
+    step_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         # The table keeps the name it had when the model lived in the core app (moved without copying).
         db_table = "counseling_escalation"
         ordering = ["-severity", "created_at"]
         indexes = [models.Index(fields=["state", "severity", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(client__isnull=False) | models.Q(kind="drill"),
+                name="escalation_has_a_client_unless_drill",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"escalation {self.pk} {self.kind} ({self.state})"
@@ -136,6 +153,10 @@ class Escalation(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state != EscalationState.RESOLVED
+
+    @property
+    def is_drill(self) -> bool:
+        return self.kind == EscalationKind.DRILL
 
 
 class EscalationEvent(models.Model):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
@@ -13,8 +14,22 @@ from django.utils.translation import gettext_lazy
 from counseling import clock
 from counseling.crypto import DecryptionError, open_text
 from counseling.models import Role, User
-from crisis.models import CLIENT_FACING, Escalation, EscalationState, OnCallShift, Rung, Severity
-from sessions.models import Conversation, CounselingSession
+from crisis.models import (
+    CLIENT_FACING,
+    LADDER,
+    Escalation,
+    EscalationKind,
+    EscalationState,
+    OnCallShift,
+    Rung,
+    Severity,
+)
+from identity.dialing import dial_link
+from identity.numbers import emergency_numbers_for
+from identity.selectors import intake_answers, intake_for
+from sessions.chat.selectors import message_frame
+from sessions.models import Conversation, CounselingSession, Message
+from sessions.selectors import client_location, located_session, session_landmark
 
 
 def ack_minutes(severity: int) -> int:
@@ -22,6 +37,11 @@ def ack_minutes(severity: int) -> int:
         Severity.HIGH: settings.ESCALATION_ACK_MINUTES_HIGH,
         Severity.MEDIUM: settings.ESCALATION_ACK_MINUTES_MEDIUM,
     }.get(severity, settings.ESCALATION_ACK_MINUTES_LOW)
+
+
+def rung_minutes(escalation: Escalation) -> int:
+    """Minutes a rung waits for an acknowledgement before the next one: a drill's own timer, else the severity's."""
+    return escalation.step_minutes or ack_minutes(escalation.severity)
 
 
 def on_call_now(*, role: str, at: datetime | None = None) -> list[User]:
@@ -81,10 +101,11 @@ def access_escalation(*, user, escalation_id: int) -> Escalation:
 
 
 def risk_queue(*, user, at: datetime | None = None):
-    """Live escalations this person may handle, most severe first, then oldest first."""
+    """Live escalations this person may handle, most severe first, then oldest first (drills are listed apart)."""
     at = at or clock.now()
     live = (
         Escalation.objects.exclude(state=EscalationState.RESOLVED)
+        .exclude(kind=EscalationKind.DRILL)
         .select_related("client__client_profile", "counselor")
         .order_by("-severity", "created_at")
     )
@@ -101,6 +122,7 @@ EVENT_LABELS = {
     "reopened": gettext_lazy("Reopened: the help button was pressed after the acknowledgement"),
     "acknowledged": gettext_lazy("Acknowledged"),
     "resolved": gettext_lazy("Resolved"),
+    "drill_finished": gettext_lazy("Drill finished"),
 }
 
 
@@ -127,3 +149,336 @@ def escalation_timeline(escalation: Escalation) -> list[dict]:
 
 def client_latest_escalation(*, client) -> Escalation | None:
     return Escalation.objects.filter(client=client, kind__in=list(CLIENT_FACING)).order_by("-created_at").first()
+
+
+# --- The emergency card: what the person holding the current rung needs to act now ---------------------
+
+# Latest messages of the client's conversation on the card: enough to know what was said, not the record.
+EMERGENCY_CARD_MESSAGES = 20
+
+
+@dataclass(frozen=True)
+class EmergencyCardAccess:
+    """Who opened the card of which escalation, and on what basis (recorded in the audit log)."""
+
+    escalation: Escalation
+    basis: str
+
+
+def emergency_card_basis(*, user, escalation: Escalation) -> str:
+    """Why `user` may open this escalation's emergency card, or "" if they may not. The one rule of the card.
+
+    The card (legal name, phone, emergency contact, exact place, latest messages) is for whoever must act
+    now, only while the escalation is live: resolving it closes the card for everyone. Then:
+    - "counselor": the client's own counselor, on every rung. Cover is alerted when they do not answer in
+      time, yet they are still told of every round (crisis.services) and are the person the client knows
+      best to call; they already see the emergency contact and place at each session start.
+    - "alerted": alerted for the rung the escalation is on now (escalation.rung), in any round.
+    - "admin": an admin alerted in place of the current rung because it was empty: a roster gap on
+      entering it, or a repeat round since then (admins stand in for nobody else).
+    - "acknowledged": the person who acknowledged it; taking it makes them hold it until it is resolved.
+    Staff alerted only on a rung below the current one, other counselors, admins the ladder did not call
+    on, and clients all get "".
+    """
+    if not (user.is_authenticated and user.is_active and user.role in (Role.COUNSELOR, Role.ADMIN)):
+        return ""
+    if escalation.state == EscalationState.RESOLVED or escalation.client_id is None:  # no client: a drill
+        return ""
+    if escalation.counselor_id == user.pk:
+        return "counselor"
+    alerts = escalation.alerts.filter(recipient=user)
+    if alerts.filter(rung=escalation.rung).exists():
+        return "alerted"
+    if user.role == Role.ADMIN and _admin_stands_in(escalation=escalation, admin_alerts=alerts.filter(rung=Rung.ADMIN)):
+        return "admin"
+    if escalation.events.filter(kind="acknowledged", actor=user).exists():
+        return "acknowledged"
+    return ""
+
+
+def _admin_stands_in(*, escalation: Escalation, admin_alerts) -> bool:
+    """Was this admin alerted for the current rung? Admin alerts carry the rung "admin", not the rung they
+    stand in for; a gap is recorded as a roster_gap event of that rung on entering it, and a repeat round's
+    alerts are new rows made after the rung was entered (crisis.services._enter_rung, _alert_again)."""
+    if not admin_alerts.exists():
+        return False
+    events = escalation.events.filter(rung=escalation.rung)
+    if events.filter(kind="roster_gap").exists():
+        return True
+    entered = events.filter(kind="alerted").order_by("-at").values_list("at", flat=True).first()
+    return entered is not None and admin_alerts.filter(created_at__gte=entered).exists()
+
+
+def access_emergency_card(*, user, escalation_id: int) -> EmergencyCardAccess:
+    """The escalation and the basis if `user` may open its emergency card now, else 404 (as for no escalation)."""
+    escalation = (
+        Escalation.objects.select_related(
+            "client", "client__client_profile", "counselor", "counselor__counselor_profile", "session", "message"
+        )
+        .filter(pk=escalation_id)
+        .first()
+    )
+    basis = emergency_card_basis(user=user, escalation=escalation) if escalation is not None else ""
+    if not basis:
+        raise Http404
+    return EmergencyCardAccess(escalation=escalation, basis=basis)
+
+
+def _card_intake(*, client) -> dict:
+    """The client's phone, legal name, drop plan and (only if they authorised it) emergency contact."""
+    found = {"intake": "missing", "legal_name": "", "phone": "", "phone_link": "", "drop_plan": ""}
+    found.update({"contact": None, "contact_authorised": False})
+    intake = intake_for(client=client)
+    if intake is None:
+        return found
+    try:
+        answers = intake_answers(intake)
+    except (DecryptionError, ValueError):
+        found["intake"] = "unreadable"
+        return found
+    phone = str(answers.get("phone") or "").strip()
+    found.update(
+        {
+            "intake": "ok",
+            "legal_name": str(answers.get("legal_name") or ""),
+            "phone": phone,
+            "phone_link": dial_link(number=phone) if phone else "",
+            "drop_plan": str(answers.get("connection_drop_plan") or ""),
+            "contact_authorised": intake.emergency_contact_authorised,
+        }
+    )
+    if intake.emergency_contact_authorised:
+        contact_phone = str(answers.get("emergency_contact_phone") or "").strip()
+        found["contact"] = {
+            "name": str(answers.get("emergency_contact_name") or ""),
+            "relation": str(answers.get("emergency_contact_relation") or ""),
+            "phone": contact_phone,
+            "phone_link": dial_link(number=contact_phone) if contact_phone else "",
+        }
+    return found
+
+
+def _card_place(*, escalation: Escalation) -> dict:
+    """Where the client is (crisis uses sessions' one answer), where that was confirmed, and the landmark."""
+    place = client_location(client=escalation.client, session=escalation.session)
+    found = {"country": "", "region": "", "confirmed": False, "confirmed_at": None, "session_starts_at": None}
+    found.update({"landmark": "", "landmark_unreadable": False, "numbers": []})
+    if place is None:
+        return found
+    found.update({"country": place.country, "region": place.region, "confirmed": place.confirmed})
+    found["numbers"] = emergency_numbers_for(country=place.country, region=place.region)
+    located = located_session(client=escalation.client, session=escalation.session) if place.confirmed else None
+    if located is not None:
+        found["confirmed_at"] = located.location_confirmed_at
+        found["session_starts_at"] = located.starts_at
+        try:
+            found["landmark"] = session_landmark(session=located)
+        except DecryptionError:
+            found["landmark_unreadable"] = True
+    return found
+
+
+def _card_messages(*, escalation: Escalation) -> list[dict]:
+    """The latest messages of the client's conversation with their counselor, newest first, opened in memory."""
+    conversations = Conversation.objects.select_related("client__client_profile", "counselor__counselor_profile")
+    if escalation.message_id:
+        conversation = conversations.filter(pk=escalation.message.conversation_id).first()
+    elif escalation.counselor_id:
+        conversation = conversations.filter(
+            client_id=escalation.client_id, counselor_id=escalation.counselor_id
+        ).first()
+    else:
+        conversation = None
+    if conversation is None:
+        return []
+    names = {
+        conversation.client_id: conversation.client.display_name,
+        conversation.counselor_id: conversation.counselor.display_name,
+    }
+    flagged_seq = escalation.message.seq if escalation.message_id else None
+    latest = Message.objects.filter(conversation_id=conversation.pk).order_by("-seq")[:EMERGENCY_CARD_MESSAGES]
+    frames = [message_frame(message, client_id=conversation.client_id) for message in latest]
+    return [
+        {
+            "seq": frame["seq"],
+            "from_client": frame["from_client"],
+            "sender": names.get(frame["sender"], ""),
+            "body": frame["body"],
+            "unreadable": frame["body"] is None,
+            "at": datetime.fromisoformat(frame["created_at"]),
+            "flagged": frame["seq"] == flagged_seq,
+        }
+        for frame in frames
+    ]
+
+
+def emergency_card(*, escalation: Escalation) -> dict:
+    """Everything on the emergency card, opened in memory for this one page and kept nowhere else.
+
+    Precondition: access_emergency_card allowed the reader; the caller audits the opening
+    (crisis.services.emergency_card_opened_record).
+    """
+    return {
+        **_card_intake(client=escalation.client),
+        "place": _card_place(escalation=escalation),
+        "messages": _card_messages(escalation=escalation),
+    }
+
+
+# --- Drills: a marked test alert up the ladder on the real roster; no client is involved ---------------
+
+
+def access_drill(*, user, drill_id: int) -> Escalation:
+    """The drill if `user` may see it (admins, its counselor, anyone it alerted, rostered staff), else 404."""
+    drill = Escalation.objects.select_related("counselor").filter(pk=drill_id, kind=EscalationKind.DRILL).first()
+    if drill is None or not may_handle(user=user, escalation=drill):
+        raise Http404
+    return drill
+
+
+def drill_counselors():
+    """Who may stand on a drill's first rung: active counselors."""
+    return User.objects.filter(role=Role.COUNSELOR, is_active=True).select_related("counselor_profile").order_by("pk")
+
+
+def drills_for(*, user, limit: int = 10):
+    """The drills the risk queue lists: admins see the latest; other staff the live ones that alerted them."""
+    drills = Escalation.objects.filter(kind=EscalationKind.DRILL).select_related("counselor").order_by("-created_at")
+    if user.role != Role.ADMIN:
+        drills = drills.exclude(state=EscalationState.RESOLVED).filter(alerts__recipient=user).distinct()
+    return drills[:limit]
+
+
+@dataclass(frozen=True)
+class DrillAlertRow:
+    """One person alerted on one rung of a drill, and when (if) they acknowledged."""
+
+    person: User
+    alerted_at: datetime
+    acknowledged_at: datetime | None
+    stood_in: bool  # an admin alerted because nobody was rostered on the rung
+    minutes: int
+
+    @property
+    def delay(self) -> timedelta | None:
+        return self.acknowledged_at - self.alerted_at if self.acknowledged_at else None
+
+    @property
+    def delay_text(self) -> str:
+        """The delay as minutes:seconds ("1:05"), the same in every language."""
+        if self.delay is None:
+            return ""
+        minutes, seconds = divmod(int(self.delay.total_seconds()), 60)
+        return f"{minutes}:{seconds:02d}"
+
+    @property
+    def late(self) -> bool:
+        """Acknowledged only after the rung's time ran out (a real alert would have climbed past them)."""
+        return self.delay is not None and self.delay > timedelta(minutes=self.minutes)
+
+
+@dataclass
+class DrillRungRow:
+    rung: str
+    label: str
+    reached_at: datetime | None = None
+    roster_gap: bool = False
+    alerts: list[DrillAlertRow] = field(default_factory=list)
+
+    @property
+    def reached(self) -> bool:
+        return self.reached_at is not None
+
+    @property
+    def acknowledged(self) -> bool:
+        return any(row.acknowledged_at for row in self.alerts)
+
+    @property
+    def fastest(self) -> timedelta | None:
+        delays = [row.delay for row in self.alerts if row.delay is not None]
+        return min(delays) if delays else None
+
+    @property
+    def nobody_acknowledged(self) -> bool:
+        return self.reached and not self.acknowledged
+
+
+@dataclass
+class DrillReport:
+    drill: Escalation
+    started_by: User | None
+    started_at: datetime
+    finished_at: datetime | None
+    minutes_per_rung: int
+    rungs: list[DrillRungRow]
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def gaps(self) -> list[DrillRungRow]:
+        """The rungs a real emergency would have found wanting: nobody rostered, or nobody acknowledged."""
+        return [row for row in self.rungs if row.roster_gap or row.nobody_acknowledged]
+
+    @property
+    def complete(self) -> bool:
+        """The drill reached every rung and each had someone rostered who acknowledged: no gap found."""
+        return all(row.reached for row in self.rungs) and not self.gaps
+
+    @property
+    def everyone_acknowledged(self) -> bool:
+        return all(alert.acknowledged_at for row in self.rungs for alert in row.alerts)
+
+    def awaits(self, user) -> bool:
+        """Whether the live drill alerted `user` and waits for their acknowledgement."""
+        return not self.finished and any(
+            alert.person.pk == user.pk and alert.acknowledged_at is None for row in self.rungs for alert in row.alerts
+        )
+
+
+def drill_report(drill: Escalation) -> DrillReport:
+    """Who each rung alerted, who acknowledged and how fast, and which rung had nobody (or nobody answered).
+
+    Read from the drill's own rows: the "alerted" and "roster_gap" events mark when each rung was
+    reached; an admin's stand-in alert belongs to the latest rung reached before it; a person's
+    acknowledgement answers each of their alerts made before it (the first one after the alert counts).
+    """
+    minutes = rung_minutes(drill)
+    events = list(drill.events.select_related("actor").order_by("at", "pk"))
+    rows = {rung: DrillRungRow(rung=rung, label=Rung(rung).label) for rung in LADDER}
+    rows[Rung.COUNSELOR].label = gettext_lazy("Counselor on the first rung")  # a drill has no client
+    for event in events:
+        if event.rung in rows and event.kind == "alerted" and rows[event.rung].reached_at is None:
+            rows[event.rung].reached_at = event.at
+        if event.rung in rows and event.kind == "roster_gap":
+            rows[event.rung].roster_gap = True
+    acks = [event for event in events if event.kind == "acknowledged" and event.actor_id]
+    reached = sorted((row.reached_at, row.rung) for row in rows.values() if row.reached_at)
+    for alert in drill.alerts.select_related("recipient").order_by("created_at", "pk"):
+        if alert.rung in rows:
+            rung = alert.rung
+        else:  # an admin standing in: the latest rung reached by then
+            before = [rung for reached_at, rung in reached if reached_at <= alert.created_at]
+            rung = before[-1] if before else LADDER[0]
+        acknowledged_at = next(
+            (event.at for event in acks if event.actor_id == alert.recipient_id and event.at >= alert.created_at), None
+        )
+        rows[rung].alerts.append(
+            DrillAlertRow(
+                person=alert.recipient,
+                alerted_at=alert.created_at,
+                acknowledged_at=acknowledged_at,
+                stood_in=alert.rung == Rung.ADMIN,
+                minutes=minutes,
+            )
+        )
+    opened = next((event for event in events if event.kind == "opened"), None)
+    return DrillReport(
+        drill=drill,
+        started_by=opened.actor if opened else None,
+        started_at=drill.created_at,
+        finished_at=drill.resolved_at,
+        minutes_per_rung=minutes,
+        rungs=[rows[rung] for rung in LADDER],
+    )

@@ -1,8 +1,9 @@
 """Emergency escalation: signals open an Escalation row, alerts climb a ladder on timers.
 
 The rules (MISSION.md, Emergencies; ACA H.2.a; HHS telebehavioral-health guidance):
-- four signals open an escalation: the help button, a risk phrase in a client's message, a client
-  message left unanswered past the promised time, a location confirmed with no emergency plan;
+- five signals open an escalation: the help button, a risk phrase in a client's message, a client
+  message left unanswered past the promised time, a location confirmed with no emergency plan, a code
+  word that did not match at a session;
 - exactly one escalation per signal (Escalation.dedupe_key is unique);
 - the counselor is alerted at once in the browser and by e-mail; if nobody acknowledges within N
   minutes the alert climbs to the on-call counselor, then a supervisor; an empty rung alerts the
@@ -23,6 +24,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -49,7 +51,7 @@ from crisis.models import (
     Severity,
 )
 from crisis.risk import risk_match
-from crisis.selectors import ack_minutes, counselor_of, on_call_now
+from crisis.selectors import ack_minutes, counselor_of, drill_report, on_call_now, rung_minutes
 from identity.numbers import emergency_numbers
 from identity.selectors import intake_for
 from sessions.models import CounselingSession, Message
@@ -433,6 +435,30 @@ def location_confirmed_check(*, session_id: int, at: datetime | None = None) -> 
     return escalation
 
 
+def identity_mismatch_open(*, session_id: int, at: datetime | None = None) -> Escalation | None:
+    """The client's code word did not match at a session: alert the session's counselor, once per session.
+
+    Medium severity: nobody is known to be in danger, so not the help button's five-minute ladder; but
+    someone other than the client may be reading (a partner or relative holding the client's device can
+    be a safety matter too), so an alert nobody acknowledges reaches on-call cover within the session
+    (ESCALATION_ACK_MINUTES_MEDIUM), not after it as a low one would. Not shown to the client: whoever
+    typed the wrong word learns nothing from it.
+    """
+    session = CounselingSession.objects.select_related("client", "counselor").filter(pk=session_id).first()
+    if session is None:
+        return None
+    escalation, _created = escalation_open(
+        client=session.client,
+        kind=EscalationKind.IDENTITY_MISMATCH,
+        severity=Severity.MEDIUM,
+        dedupe_key=f"identity_mismatch:session:{session.pk}",
+        counselor=session.counselor,
+        session=session,
+        at=at,
+    )
+    return escalation
+
+
 def escalation_advance(*, escalation_id: int, at: datetime | None = None) -> bool:
     """Climb one rung if the current one is overdue and nobody acknowledged. Returns whether it climbed.
 
@@ -451,9 +477,11 @@ def escalation_advance(*, escalation_id: int, at: datetime | None = None) -> boo
             return False
         rung = _next_rung(escalation.rung)
         if rung is None:
-            return False
+            # Only a drill has a timer on its top rung: when it runs out, the drill is over.
+            return escalation.is_drill and _drill_finish(escalation, at=at, reason="ran_its_course")
         following = _next_rung(rung)
-        next_step_at = at + timedelta(minutes=ack_minutes(escalation.severity)) if following else None
+        # A drill's top rung waits too, so its people have the same time to acknowledge as the others.
+        next_step_at = at + timedelta(minutes=rung_minutes(escalation)) if following or escalation.is_drill else None
         won = Escalation.objects.filter(
             pk=escalation.pk, state=EscalationState.OPEN, rung=escalation.rung, next_step_at=escalation.next_step_at
         ).update(rung=rung, next_step_at=next_step_at)
@@ -468,6 +496,8 @@ def escalation_advance(*, escalation_id: int, at: datetime | None = None) -> boo
 
 
 def _alert_payload(escalation: Escalation, press: int = 0) -> dict:
+    if escalation.is_drill:
+        return _drill_payload(escalation)
     payload = {
         "type": "escalation.alert",
         "id": escalation.pk,
@@ -488,6 +518,8 @@ def _alert_payload(escalation: Escalation, press: int = 0) -> dict:
 def _alert_email(alert: EscalationAlert) -> int:
     """An alert's e-mail, sent now: what happened and a link, never client data (not even the name)."""
     escalation = alert.escalation
+    if escalation.is_drill:
+        return _drill_email(alert)
 
     def subject() -> str:
         if alert.press:
@@ -569,6 +601,8 @@ def escalation_acknowledge(
     *, escalation: Escalation, user, note: str, at: datetime | None = None, request=None
 ) -> bool:
     """A person takes the escalation: the ladder stops. Requires a note. False if it was not open."""
+    if escalation.is_drill:  # a drill climbs on after an acknowledgement, and has no client to tell
+        return drill_acknowledge(drill=escalation, user=user, at=at, request=request)
     note = _note_required(note)
     at = at or clock.now()
     with transaction.atomic():
@@ -602,6 +636,8 @@ def escalation_acknowledge(
 
 def escalation_resolve(*, escalation: Escalation, user, note: str, at: datetime | None = None, request=None) -> bool:
     """Close the escalation with a note. A resolved help escalation frees the client's help key."""
+    if escalation.is_drill:
+        return drill_end(drill=escalation, user=user, at=at, request=request)
     note = _note_required(note)
     at = at or clock.now()
     with transaction.atomic():
@@ -617,6 +653,20 @@ def escalation_resolve(*, escalation: Escalation, user, note: str, at: datetime 
             actor=user, action="escalation.resolved", target=escalation, subject=escalation.client_id, request=request
         )
     return True
+
+
+def emergency_card_opened_record(*, user, escalation: Escalation, basis: str, request=None) -> None:
+    """Audit one opening of an escalation's emergency card: an emergency access to the client's legal name,
+    phone, emergency contact, exact place and latest messages, with the rung it was opened on and why
+    this person may (crisis.selectors.emergency_card_basis). Never the data itself."""
+    audit_record(
+        actor=user,
+        action="escalation.emergency_card_opened",
+        target=escalation,
+        subject=escalation.client_id,
+        request=request,
+        detail={"rung": escalation.rung, "basis": basis, "state": escalation.state},
+    )
 
 
 def escalation_sweep(*, at: datetime | None = None) -> dict:
@@ -647,3 +697,206 @@ def escalation_sweep(*, at: datetime | None = None) -> dict:
         except Exception:
             log.exception("Sweep could not deliver alerts of escalation %s; next sweep retries", escalation_id)
     return result
+
+
+# --- Drills ------------------------------------------------------------------------------------------
+#
+# A drill sends a marked test alert up the whole ladder on the real roster (the chosen counselor, then
+# whoever is on call, then the supervisor; admins stand in for an empty rung exactly as in a real
+# emergency), so that an on-call gap is found on an ordinary day. A drill has no client
+# (Escalation.client is None, allowed only for drills): nothing a client sees or owns can find it. It
+# climbs on its timer whether or not a rung acknowledges, since every rung is under test, and records
+# who acknowledged and how fast (crisis.selectors.drill_report).
+
+DRILL_LIVE_KEY = "drill:live"  # one live drill at a time: starting again while one runs returns it
+DRILL_MAX_MINUTES_PER_RUNG = 60
+
+
+def drill_start(
+    *,
+    counselor,
+    started_by=None,
+    minutes_per_rung: int | None = None,
+    via: str = "page",
+    deliver: bool = True,
+    at: datetime | None = None,
+    request=None,
+) -> tuple[Escalation, bool]:
+    """Start a drill with `counselor` on the first rung; returns (drill, created).
+
+    started_by: the admin who started it (None for the command run without --by). minutes_per_rung:
+    the drill's own timer (1 to 60), else the configured minutes of a high-severity alert. While a drill
+    is live this returns it instead (created=False), so starting twice starts one drill.
+    deliver=False leaves sending and climbing to the minute sweep: a process that is not the embedded
+    server (the command) would push browser alerts into its own in-memory layer, which reaches nobody.
+    """
+    if started_by is not None and started_by.role != Role.ADMIN:
+        raise PermissionDenied("Only admins start drills.")
+    if counselor is None or counselor.role != Role.COUNSELOR or not counselor.is_active:
+        raise ValueError(_("Choose an active counselor for the drill."))
+    if minutes_per_rung is not None and not 1 <= minutes_per_rung <= DRILL_MAX_MINUTES_PER_RUNG:
+        raise ValueError(_("Minutes per rung must be between 1 and 60."))
+    at = at or clock.now()
+    existing = Escalation.objects.filter(dedupe_key=DRILL_LIVE_KEY).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            drill = Escalation(
+                client=None,
+                counselor=counselor,
+                kind=EscalationKind.DRILL,
+                severity=Severity.HIGH,
+                dedupe_key=DRILL_LIVE_KEY,
+                rung=Rung.COUNSELOR,
+                created_at=at,
+                step_minutes=minutes_per_rung,
+            )
+            drill.next_step_at = at + timedelta(minutes=rung_minutes(drill))
+            drill.save()
+            _event(drill, "opened", at=at, actor=started_by)
+            audit_record(
+                actor=started_by,
+                action="escalation.drill_started",
+                target=drill,
+                request=request,
+                detail={"counselor": counselor.pk, "minutes_per_rung": rung_minutes(drill), "via": via},
+            )
+            _enter_rung(drill, Rung.COUNSELOR, at=at)
+            if deliver:
+                _enqueue("escalation_deliver", drill.pk)
+                _enqueue("escalation_advance", drill.pk, countdown=(drill.next_step_at - at).total_seconds() + 1)
+    except IntegrityError:
+        # Another admin started one between our read and our insert: theirs is the one.
+        return Escalation.objects.get(dedupe_key=DRILL_LIVE_KEY), False
+    return drill, True
+
+
+def drill_acknowledge(*, drill: Escalation, user, at: datetime | None = None, request=None) -> bool:
+    """A person the drill alerted says they saw it; the drill climbs on regardless. Needs no note (there is
+    no client). False if the drill is over, or this person has no alert waiting for an acknowledgement.
+    Once the top rung is reached and everyone alerted has acknowledged, the drill is over."""
+    at = at or clock.now()
+    with transaction.atomic():
+        # The row's lock (PostgreSQL) makes two clicks of one person record one acknowledgement.
+        live = (
+            Escalation.objects.select_for_update()
+            .filter(pk=drill.pk, kind=EscalationKind.DRILL, state=EscalationState.OPEN)
+            .first()
+        )
+        if live is None:
+            return False
+        alert = (
+            EscalationAlert.objects.filter(escalation=live, recipient=user, created_at__lte=at)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if alert is None or live.events.filter(kind="acknowledged", actor=user, at__gte=alert.created_at).exists():
+            return False
+        _event(live, "acknowledged", at=at, actor=user, rung=alert.rung)
+        audit_record(
+            actor=user,
+            action="escalation.drill_acknowledged",
+            target=live,
+            request=request,
+            detail={"rung": alert.rung, "seconds": int((at - alert.created_at).total_seconds())},
+        )
+        if live.rung == LADDER[-1] and drill_report(live).everyone_acknowledged:
+            _drill_finish(live, at=at, reason="everyone_acknowledged")
+    return True
+
+
+def drill_end(*, drill: Escalation, user, at: datetime | None = None, request=None) -> bool:
+    """An admin stops a drill before its ladder ran out. False for anyone else, or if it was over."""
+    if user.role != Role.ADMIN:
+        return False
+    return _drill_finish(drill, at=at or clock.now(), actor=user, reason="ended_by_admin", request=request)
+
+
+def _drill_finish(drill: Escalation, *, at, reason: str, actor=None, request=None) -> bool:
+    """Close a drill (claimed by conditional update) and audit what it found; frees the live-drill key."""
+    with transaction.atomic():
+        won = (
+            Escalation.objects.filter(pk=drill.pk, kind=EscalationKind.DRILL)
+            .exclude(state=EscalationState.RESOLVED)
+            .update(state=EscalationState.RESOLVED, resolved_at=at, next_step_at=None, dedupe_key=f"drill:{drill.pk}")
+        )
+        if not won:
+            return False
+        drill.refresh_from_db()
+        _event(drill, "drill_finished", at=at, actor=actor, rung=drill.rung)
+        report = drill_report(drill)
+        audit_record(
+            actor=actor,
+            action="escalation.drill_finished",
+            target=drill,
+            request=request,
+            detail={
+                "reason": reason,
+                "rungs": {
+                    row.rung: {
+                        "reached": row.reached,
+                        "roster_gap": row.roster_gap,
+                        "alerted": [alert.person.pk for alert in row.alerts],
+                        "acknowledged": {
+                            str(alert.person.pk): int(alert.delay.total_seconds())
+                            for alert in row.alerts
+                            if alert.delay is not None
+                        },
+                    }
+                    for row in report.rungs
+                },
+            },
+        )
+    return True
+
+
+def drill_step(*, drill_id: int, drive: bool = True, at: datetime | None = None) -> bool:
+    """Drive a drill now: climb if its rung is due, send what is unsent. Returns whether it is still live.
+
+    What the sweep does every minute, for the command that waits on its drill; safe beside the sweep
+    and safe to run twice (both claim their work by conditional update). drive=False only looks (the
+    embedded server's own sweep drives it; see drill_start's deliver)."""
+    at = at or clock.now()
+    if drive:
+        escalation_advance(escalation_id=drill_id, at=at)
+        escalation_deliver(escalation_id=drill_id, at=at)
+    return Escalation.objects.filter(pk=drill_id, kind=EscalationKind.DRILL, state=EscalationState.OPEN).exists()
+
+
+def _drill_payload(drill: Escalation) -> dict:
+    """A drill's browser alert: marked on its title, so nobody mistakes it for a client in danger."""
+    return {
+        "type": "escalation.alert",
+        "id": drill.pk,
+        "drill": True,
+        "severity": drill.get_severity_display(),
+        "level": int(drill.severity),
+        "title": _("DRILL — no client is in danger"),
+        "body": _("A test of the emergency alerts. Open it and acknowledge it as you would a real alert."),
+        "url": reverse("escalation:drill", args=[drill.pk]),
+        "link": _("Open the drill"),
+    }
+
+
+def _drill_email(alert: EscalationAlert) -> int:
+    drill = alert.escalation
+
+    def subject() -> str:
+        return _("DRILL — no client is in danger: a test of the emergency alerts")
+
+    def body(link: str) -> str:
+        return _(
+            "DRILL — no client is in danger.\n\nThis is a test of the emergency alerts on the real "
+            "roster. Open it and acknowledge it as you would a real alert, so the drill can tell how "
+            "fast each rung answers: %(link)s"
+        ) % {"link": link}
+
+    return email_person(
+        recipient=alert.recipient,
+        subject=subject,
+        body=body,
+        link_path=reverse("escalation:drill", args=[drill.pk]),
+        on_commit=False,
+        fail_silently=False,
+    )

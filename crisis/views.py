@@ -8,17 +8,56 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from counseling.audit import audit_record
-from counseling.permissions import client_required, staff_required
-from crisis.selectors import access_escalation, client_latest_escalation, escalation_timeline, risk_queue, roster_gaps
-from crisis.services import escalation_acknowledge, escalation_resolve, help_request
+from counseling.permissions import admin_required, client_required, staff_required
+from crisis.selectors import (
+    access_drill,
+    access_emergency_card,
+    access_escalation,
+    client_latest_escalation,
+    drill_counselors,
+    drill_report,
+    drills_for,
+    emergency_card,
+    emergency_card_basis,
+    escalation_timeline,
+    risk_queue,
+    roster_gaps,
+)
+from crisis.services import (
+    DRILL_MAX_MINUTES_PER_RUNG,
+    drill_acknowledge,
+    drill_end,
+    drill_start,
+    emergency_card_opened_record,
+    escalation_acknowledge,
+    escalation_resolve,
+    help_request,
+)
 from identity.numbers import emergency_numbers
-from sessions.selectors import client_location
+from sessions.selectors import client_location, counselor_zone
 
 
 class NoteForm(forms.Form):
     note = forms.CharField(
         label=gettext_lazy("Note (required)"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class DrillStartForm(forms.Form):
+    counselor = forms.ModelChoiceField(
+        label=gettext_lazy("Counselor on the first rung"), queryset=drill_counselors(), empty_label=None
+    )
+    minutes_per_rung = forms.IntegerField(
+        label=gettext_lazy("Minutes per rung"),
+        required=False,
+        min_value=1,
+        max_value=DRILL_MAX_MINUTES_PER_RUNG,
+        help_text=gettext_lazy("Empty: the configured minutes of a real high-severity alert."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["counselor"].label_from_instance = lambda user: user.display_name
 
 
 @client_required
@@ -53,6 +92,8 @@ def risk_queue_view(request):
         {
             "escalations": risk_queue(user=request.user),
             "gaps": roster_gaps(),
+            "drills": drills_for(user=request.user),
+            "drill_form": DrillStartForm() if request.user.is_admin else None,
         },
     )
 
@@ -60,6 +101,8 @@ def risk_queue_view(request):
 @staff_required
 def escalation_detail(request, escalation_id: int):
     escalation = access_escalation(user=request.user, escalation_id=escalation_id)
+    if escalation.is_drill:  # no client: the drill's own page
+        return redirect("escalation:drill", escalation.pk)
     place = client_location(client=escalation.client, session=escalation.session)
     country, region = (place.country, place.region) if place else ("", "")
     audit_record(
@@ -76,7 +119,21 @@ def escalation_detail(request, escalation_id: int):
             "region": region,
             "location_confirmed": bool(place and place.confirmed),
             "form": NoteForm(),
+            "card_open": bool(emergency_card_basis(user=request.user, escalation=escalation)),
         },
+    )
+
+
+@staff_required
+def escalation_emergency_card(request, escalation_id: int):
+    """The emergency card: for whoever holds the escalation's current rung, while it is live (404 otherwise)."""
+    access = access_emergency_card(user=request.user, escalation_id=escalation_id)
+    card = emergency_card(escalation=access.escalation)
+    emergency_card_opened_record(user=request.user, escalation=access.escalation, basis=access.basis, request=request)
+    return render(
+        request,
+        "crisis/emergency_card.html",
+        {"escalation": access.escalation, "card": card, "zone": counselor_zone(request.user).key},
     )
 
 
@@ -103,3 +160,57 @@ def escalation_acknowledge_view(request, escalation_id: int):
 @require_POST
 def escalation_resolve_view(request, escalation_id: int):
     return _act(request, escalation_id, escalation_resolve, _("Resolved."))
+
+
+# --- Drills ----------------------------------------------------------------------------------------
+
+
+@admin_required
+@require_POST
+def drill_start_view(request):
+    form = DrillStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a counselor for the drill, and 1 to 60 minutes per rung."))
+        return redirect("escalation:queue")
+    drill, created = drill_start(
+        counselor=form.cleaned_data["counselor"],
+        started_by=request.user,
+        minutes_per_rung=form.cleaned_data["minutes_per_rung"],
+        request=request,
+    )
+    if created:
+        messages.success(request, _("Drill started. Its alerts are marked: no client is in danger."))
+    else:
+        messages.warning(request, _("A drill is already running: this one."))
+    return redirect("escalation:drill", drill.pk)
+
+
+@staff_required
+def drill_view(request, drill_id: int):
+    drill = access_drill(user=request.user, drill_id=drill_id)
+    report = drill_report(drill)
+    return render(
+        request, "crisis/drill.html", {"drill": drill, "report": report, "awaits_me": report.awaits(request.user)}
+    )
+
+
+@staff_required
+@require_POST
+def drill_acknowledge_view(request, drill_id: int):
+    drill = access_drill(user=request.user, drill_id=drill_id)
+    if drill_acknowledge(drill=drill, user=request.user, request=request):
+        messages.success(request, _("Acknowledged. The drill recorded how fast."))
+    else:
+        messages.warning(request, _("Nothing to acknowledge: the drill is over, or it has not alerted you."))
+    return redirect("escalation:drill", drill.pk)
+
+
+@admin_required
+@require_POST
+def drill_end_view(request, drill_id: int):
+    drill = access_drill(user=request.user, drill_id=drill_id)
+    if drill_end(drill=drill, user=request.user, request=request):
+        messages.success(request, _("Drill ended."))
+    else:
+        messages.warning(request, _("The drill was already over."))
+    return redirect("escalation:drill", drill.pk)

@@ -221,6 +221,18 @@ class LocationForm(forms.Form):
         required=False,
         help_text=_("ISO 3166-2 code, for example ID-JK (Jakarta) or US-TX (Texas)."),
     )
+    # Optional, and only for an emergency: the people who answer an emergency alert see it, nobody else.
+    landmark = forms.CharField(
+        label=_("Address or landmark (optional)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+        help_text=_(
+            "Where exactly you are, if you want us to be able to send help to you: for example, Jl. Malioboro 12, "
+            "near the mosque. Only the people who answer an emergency alert of yours see it, to tell emergency "
+            "services where you are. You may leave it empty."
+        ),
+    )
 
     def clean(self):
         data = super().clean()

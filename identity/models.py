@@ -118,6 +118,35 @@ class CodeWordCheck(models.Model):
         return f"code word check {self.pk} ({'match' if self.matched else 'no match'})"
 
 
+class CodeWordOverride(models.Model):
+    """The counselor went on with a session whose code word had not matched, and wrote down why (ACA H.3).
+
+    The reason may say something about the client ("a voice I know", "in crisis, must not wait"), so it is
+    sealed under the client's data key (context `aad`); the audit entry points here and never holds it.
+    """
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(
+        "counseling_sessions.CounselingSession", on_delete=models.CASCADE, related_name="code_word_overrides"
+    )
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ref = models.UUIDField(unique=True)
+    reason_sealed = models.BinaryField()
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"code word override {self.pk} of session {self.session_id}"
+
+    @property
+    def aad(self) -> str:
+        return f"code-word-override:{self.client_id}:{self.ref}"
+
+
 class EmergencyResource(models.Model):
     """An emergency or crisis number for a country or one region of it (admin-edited).
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from counseling.clock import now
 from counseling.crypto import DecryptionError, open_text
 from counseling.gates import GateResult
-from identity.models import CodeWord, IdentityDocument, IdentityDocumentStatus, Intake
+from identity.models import CodeWord, CodeWordCheck, CodeWordOverride, IdentityDocument, IdentityDocumentStatus, Intake
 
 
 def intake_answers(intake: Intake) -> dict:
@@ -58,6 +61,43 @@ def identity_status_for(*, client) -> str:
 
 def has_code_word(*, client) -> bool:
     return CodeWord.objects.filter(client=client).exists()
+
+
+def code_word_locked(*, client, at: datetime | None = None) -> bool:
+    """CODE_WORD_FAILURE_LIMIT wrong answers within CODE_WORD_FAILURE_WINDOW_MINUTES: no check until it passes."""
+    window_start = (at or now()) - timedelta(minutes=settings.CODE_WORD_FAILURE_WINDOW_MINUTES)
+    failures = CodeWordCheck.objects.filter(client=client, matched=False, checked_at__gte=window_start).count()
+    return failures >= settings.CODE_WORD_FAILURE_LIMIT
+
+
+@dataclass(frozen=True)
+class CodeWordStatus:
+    """Where a session's code word stands (ACA H.3), never the word.
+
+    `state` is what happened last: "waiting" (not answered yet), "matched", "mismatch", "locked" (a
+    mismatch, and too many of them to try again for now) or "overridden" (the counselor went on and wrote
+    down why). `confirmed`: a match or a written reason at any time in this session; once true it stays so.
+    """
+
+    state: str
+    confirmed: bool
+
+
+def code_word_status(*, session) -> CodeWordStatus:
+    checks = CodeWordCheck.objects.filter(session=session)
+    overrides = CodeWordOverride.objects.filter(session=session)
+    last_check = checks.order_by("-checked_at", "-id").values_list("checked_at", "matched").first()
+    last_override = overrides.order_by("-created_at", "-id").values_list("created_at", flat=True).first()
+    confirmed = last_override is not None or checks.filter(matched=True).exists()
+    if last_override is not None and (last_check is None or last_override >= last_check[0]):
+        state = "overridden"
+    elif last_check is None:
+        state = "waiting"
+    elif last_check[1]:
+        state = "matched"
+    else:
+        state = "locked" if code_word_locked(client=session.client_id) else "mismatch"
+    return CodeWordStatus(state=state, confirmed=confirmed)
 
 
 def review_queue() -> QuerySet[IdentityDocument]:

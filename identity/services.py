@@ -15,14 +15,18 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import open_sealed, seal
 from counseling.documents import check_document
+from counseling.mail import language_of
 from counseling.notifications import notify_user_on_commit
-from identity.models import CodeWord, CodeWordCheck, IdentityDocument, IdentityDocumentStatus, Intake
+from identity.models import CodeWord, CodeWordCheck, CodeWordOverride, IdentityDocument, IdentityDocumentStatus, Intake
+from identity.selectors import code_word_locked
 
 # The answers kept in the sealed blob. Anything not listed here is dropped before sealing.
 INTAKE_ANSWER_KEYS = (
@@ -141,11 +145,11 @@ def code_word_set(*, client, code_word: str, request=None) -> CodeWord:
     return row
 
 
-def code_word_check(*, session, attempt: str, actor=None, request=None) -> bool:
+def code_word_check(*, session, attempt: str, actor=None, request=None, ip_address: str | None = None) -> bool:
     """Does `attempt` match the session client's code word? Answers only True or False.
 
     The attempt comes from the client (typed privately, never into the chat); the counselor sees
-    only the stored result (counseling.selectors.code_word_result_for). After
+    only the stored result (sessions.selectors.code_word_result_for). After
     CODE_WORD_FAILURE_LIMIT wrong answers within CODE_WORD_FAILURE_WINDOW_MINUTES it raises
     CodeWordLocked without checking, so the word cannot be guessed through the chat.
     """
@@ -153,12 +157,17 @@ def code_word_check(*, session, attempt: str, actor=None, request=None) -> bool:
     actor = actor or client
     if actor.pk not in (session.client_id, session.counselor_id):
         raise PermissionDenied
-    window_start = now() - timedelta(minutes=settings.CODE_WORD_FAILURE_WINDOW_MINUTES)
     with transaction.atomic():
         row = CodeWord.objects.select_for_update().filter(client=client).first()
-        failures = CodeWordCheck.objects.filter(client=client, matched=False, checked_at__gte=window_start).count()
-        if failures >= settings.CODE_WORD_FAILURE_LIMIT:
-            audit_record(actor=actor, action="code_word.locked", target=session, subject=client, request=request)
+        if code_word_locked(client=client):
+            audit_record(
+                actor=actor,
+                action="code_word.locked",
+                target=session,
+                subject=client,
+                request=request,
+                ip_address=ip_address,
+            )
             locked = True
         else:
             locked = False
@@ -171,6 +180,7 @@ def code_word_check(*, session, attempt: str, actor=None, request=None) -> bool:
                 target=session,
                 subject=client,
                 request=request,
+                ip_address=ip_address,
                 detail={"matched": matched},
             )
             notify_user_on_commit(
@@ -179,6 +189,56 @@ def code_word_check(*, session, attempt: str, actor=None, request=None) -> bool:
     if locked:
         raise CodeWordLocked
     return matched
+
+
+CODE_WORD_OVERRIDE_REASON_MAX_CHARS = 500
+
+
+def code_word_override_record(
+    *, session, counselor, reason: str, request=None, ip_address: str | None = None
+) -> CodeWordOverride:
+    """The session's counselor goes on without a matching code word and writes down why (ACA H.3).
+
+    The reason is sealed under the client's data key; the audit entry names the row, the session and who
+    wrote it, never the reason itself (the audit log cannot be shredded). Raises ValidationError (code
+    "reason_missing", "reason_too_long" or "reason_invalid") with a message the counselor can act on.
+    """
+    if counselor.pk != session.counselor_id:
+        raise PermissionDenied
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError(
+            _(
+                'Write down why you go on without a matching code word, for example "a voice I know" or '
+                '"the client is in crisis and must not wait".'
+            ),
+            code="reason_missing",
+        )
+    if len(reason) > CODE_WORD_OVERRIDE_REASON_MAX_CHARS:
+        raise ValidationError(
+            _("Keep the reason to %(n)s characters.") % {"n": CODE_WORD_OVERRIDE_REASON_MAX_CHARS},
+            code="reason_too_long",
+        )
+    try:
+        reason.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") is valid JSON but not text
+        raise ValidationError(
+            _("The reason contains characters that are not valid text."), code="reason_invalid"
+        ) from None
+    with transaction.atomic():
+        row = CodeWordOverride(client_id=session.client_id, session=session, overridden_by=counselor, ref=uuid.uuid4())
+        row.reason_sealed = seal(owner_id=session.client_id, plaintext=reason, context=row.aad)
+        row.save()
+        audit_record(
+            actor=counselor,
+            action="code_word.overridden",
+            target=row,
+            subject=session.client_id,
+            request=request,
+            ip_address=ip_address,
+            detail={"session": session.pk},
+        )
+    return row
 
 
 def identity_document_upload(*, client, name: str, data: bytes, request=None) -> IdentityDocument:
@@ -240,9 +300,17 @@ def identity_document_review(
             subject=document.client_id,
             request=request,
         )
-        notify_user_on_commit(
-            user_id=document.client_id, payload={"type": "identity_document.reviewed", "status": str(status)}
-        )
+        with translation.override(language_of(document.client)):
+            notice = {
+                "type": "identity_document.reviewed",
+                "status": str(status),
+                "title": _("Your identity document was verified.")
+                if verified
+                else _("Your identity document was not accepted. Please upload another one."),
+                "url": reverse("intake:identity_upload"),
+                "link": _("Open"),
+            }
+        notify_user_on_commit(user_id=document.client_id, payload=notice)
     return document
 
 

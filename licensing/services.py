@@ -8,6 +8,7 @@ entry with who did it ("system" for the daily job).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,13 +17,14 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import open_sealed, seal
 from counseling.documents import DocumentRefused, check_document
-from counseling.mail import email_person
+from counseling.mail import email_person, language_of
 from counseling.models import Role, User
 from counseling.notifications import notify_user_on_commit
 from licensing.models import (
@@ -260,7 +262,7 @@ def licence_verify(
         _tell_counselor(
             licence=licence,
             kind="licence.verified",
-            message=_("Your licence %(number)s was verified.") % {"number": licence.number},
+            message=lambda: _("Your licence %(number)s was verified.") % {"number": licence.number},
         )
     return check
 
@@ -303,8 +305,9 @@ def licence_reject(
         _tell_counselor(
             licence=licence,
             kind="licence.rejected",
-            message=_("Your licence %(number)s was not verified: %(reason)s")
-            % {"number": licence.number, "reason": reason},
+            message=lambda: (
+                _("Your licence %(number)s was not verified: %(reason)s") % {"number": licence.number, "reason": reason}
+            ),
         )
     return check
 
@@ -357,8 +360,10 @@ def _change_by_admin(*, licence, admin, to_state, reason, action, request) -> No
         _tell_counselor(
             licence=licence,
             kind=action,
-            message=_("Your licence %(number)s is now: %(state)s.")
-            % {"number": licence.number, "state": LicenceState(to_state).label},
+            message=lambda: (
+                _("Your licence %(number)s is now: %(state)s.")
+                % {"number": licence.number, "state": LicenceState(to_state).label}
+            ),
         )
         if to_state != LicenceState.VERIFIED:
             licence_lapsed_announce(licence=licence, at=now())
@@ -494,12 +499,14 @@ def licences_expiry_sweep(*, at: datetime) -> ExpirySweepReport:
                 _tell_counselor(
                     licence=licence,
                     kind="licence.expired",
-                    message=_(
-                        "Your licence %(number)s expired on %(day)s. Clients in its "
-                        "jurisdiction can no longer book you until a renewed licence is "
-                        "verified."
-                    )
-                    % {"number": licence.number, "day": licence.expires_on},
+                    message=lambda licence=licence: (
+                        _(
+                            "Your licence %(number)s expired on %(day)s. Clients in its "
+                            "jurisdiction can no longer book you until a renewed licence is "
+                            "verified."
+                        )
+                        % {"number": licence.number, "day": licence.expires_on}
+                    ),
                 )
                 if was_valid:
                     report.clients_notified += licence_lapsed_announce(licence=licence, at=at)
@@ -530,16 +537,18 @@ def licences_expiry_sweep(*, at: datetime) -> ExpirySweepReport:
                     licence=licence,
                     kind="licence.expiry_warning",
                     email=True,
-                    message=_(
-                        "Your licence %(number)s (%(place)s) expires on %(day)s, in %(days)s days. "
-                        "Please submit the renewed licence so an admin can verify it in time."
-                    )
-                    % {
-                        "number": licence.number,
-                        "place": licence.jurisdiction.name,
-                        "day": licence.expires_on,
-                        "days": days_left,
-                    },
+                    message=lambda licence=licence, days_left=days_left: (
+                        _(
+                            "Your licence %(number)s (%(place)s) expires on %(day)s, in %(days)s days. "
+                            "Please submit the renewed licence so an admin can verify it in time."
+                        )
+                        % {
+                            "number": licence.number,
+                            "place": licence.jurisdiction.name,
+                            "day": licence.expires_on,
+                            "days": days_left,
+                        }
+                    ),
                     extra={"days_left": days_left},
                 )
             setattr(report, f"warned_{days}", getattr(report, f"warned_{days}") + 1)
@@ -549,21 +558,28 @@ def licences_expiry_sweep(*, at: datetime) -> ExpirySweepReport:
 
 
 def _tell_counselor(
-    *, licence: Licence, kind: str, message: str, email: bool = False, extra: dict | None = None
+    *, licence: Licence, kind: str, message: Callable[[], str], email: bool = False, extra: dict | None = None
 ) -> None:
-    payload = {
-        "type": kind,
-        "licence_id": licence.pk,
-        "message": message,
-        "url": reverse("licensing:my_licences"),
-        **(extra or {}),
-    }
+    """Tell the counselor on their open pages (and by e-mail) in their own language: `message` builds the text
+    inside it, whoever's request or job this runs in."""
+    with translation.override(language_of(licence.counselor)):
+        text = message()
+        payload = {
+            "type": kind,
+            "id": licence.pk,
+            "licence_id": licence.pk,
+            "title": text,
+            "message": text,
+            "url": reverse("licensing:my_licences"),
+            "link": _("My licences"),
+            **(extra or {}),
+        }
     notify_user_on_commit(user_id=licence.counselor_id, payload=payload)
     if email:
         email_person(
             recipient=licence.counselor,
             subject=lambda: _("Your licence expires soon"),
-            body=lambda link: f"{message}\n\n{link}",
+            body=lambda link: f"{message()}\n\n{link}",
             link_path=payload["url"],
         )
 

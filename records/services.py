@@ -24,6 +24,7 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -338,7 +339,15 @@ def erasure_request_create(*, client, request=None) -> ErasureRequest:
         erasure = ErasureRequest.objects.create(client=client, subject_id=client.pk)
         audit_record(actor=client, action="erasure.requested", target=erasure, subject=client, request=request)
         for admin in User.objects.filter(role=Role.ADMIN, is_active=True):
-            notify_user_on_commit(user_id=admin.pk, payload={"type": "erasure.requested", "id": erasure.pk})
+            with translation.override(language_of(admin)):
+                notice = {
+                    "type": "erasure.requested",
+                    "id": erasure.pk,
+                    "title": _("A client asked for their data to be erased"),
+                    "url": reverse("retention:erasure_detail", args=[erasure.pk]),
+                    "link": _("Open"),
+                }
+            notify_user_on_commit(user_id=admin.pk, payload=notice)
     return erasure
 
 
@@ -383,8 +392,14 @@ def erasure_answer(*, erasure: ErasureRequest, staff, at: datetime | None = None
             body=lambda _link: erasure_answer_text(erasure),
         )
         with translation.override(language_of(client)):
-            title = _("Your erasure request was answered")
-        notify_user_on_commit(user_id=client.pk, payload={"type": "erasure.answered", "id": erasure.pk, "title": title})
+            notice = {
+                "type": "erasure.answered",
+                "id": erasure.pk,
+                "title": _("Your erasure request was answered"),
+                "url": reverse("retention:erasure_request"),
+                "link": _("Open"),
+            }
+        notify_user_on_commit(user_id=client.pk, payload=notice)
         if erasure.decision == ErasureRequest.Decision.ERASE_NOW:
             client_shred(
                 client_id=client.pk,

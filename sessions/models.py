@@ -30,6 +30,9 @@ class CounselingSession(models.Model):
     location_country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
     location_region = models.CharField(max_length=6, blank=True, help_text="ISO 3166-2 subdivision, e.g. ID-JK")
     location_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Optional: where exactly the client is ("Jl. Malioboro 12, near the mosque"), given with the location so
+    # that help can be sent. Sealed under the client's data key (landmark_aad); staff see it only on the emergency card.
+    location_landmark_sealed = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
     # Booking. Both time zones are kept as booked: the difference is part of informed consent.
     client_time_zone = models.CharField(max_length=64, blank=True)
@@ -79,6 +82,10 @@ class CounselingSession(models.Model):
     def is_participant(self, user) -> bool:
         return user.pk in (self.client_id, self.counselor_id)
 
+    @property
+    def landmark_aad(self) -> str:
+        return f"session-landmark:{self.pk}"
+
 
 class Conversation(models.Model):
     """The one conversation between a client and a counselor: session chat and messages between sessions."""
@@ -120,6 +127,11 @@ class Message(models.Model):
     # When a client's message must be answered by, from the counselor's response-time promise.
     reply_due_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # The counselor hears of a client's message between sessions (sessions.chat.notices): the e-mail that
+    # counted it (batched, at most one per MESSAGE_NOTICE_EMAIL_MINUTES) and the reminder before reply_due_at.
+    # Each is claimed by a conditional update on its NULL, so it happens once whatever runs the job.
+    counselor_emailed_at = models.DateTimeField(null=True, blank=True)
+    reply_reminded_at = models.DateTimeField(null=True, blank=True)
     # Computed by the database, never written. It exists for PostgreSQL's planner: asked for
     # "answered_at IS NULL AND reply_due_at IS NOT NULL", it multiplied the two columns' null shares (about
     # half each) and expected a quarter of all messages where a few dozen wait, then scanned the conversation's
@@ -145,6 +157,12 @@ class Message(models.Model):
                 fields=["conversation", "seq"], name="message_awaiting_reply", condition=Q(awaiting_reply=True)
             ),
             models.Index(fields=["reply_due_at"], name="message_reply_due", condition=Q(awaiting_reply=True)),
+            # Whom the e-mail job wrote to lately (the batching window), without reading the whole history.
+            models.Index(
+                fields=["counselor_emailed_at"],
+                name="message_counselor_emailed",
+                condition=Q(counselor_emailed_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ from counseling.crypto import open_text
 from counseling.gates import GateResult
 from counseling.models import Role, User
 from identity.models import CodeWordCheck
-from identity.selectors import identity_gate, intake_answers, intake_for, intake_place
+from identity.selectors import code_word_status, identity_gate, intake_answers, intake_for, intake_place
 from licensing.selectors import jurisdiction_gate
 from sessions.models import (
     AvailabilityException,
@@ -149,6 +149,28 @@ def client_location(*, client, session: CounselingSession | None = None) -> Plac
         return Place(latest[0], latest[1], confirmed=True)
     country, region = intake_place(client=client)
     return Place(country, region) if country else None
+
+
+def located_session(*, client, session: CounselingSession | None = None) -> CounselingSession | None:
+    """The session whose confirmed place `client_location` gives (its steps 1 and 2), or None when it gives
+    the intake's usual place or nothing: where a place shown next to it was confirmed, when, and with
+    which landmark."""
+    if session is not None and session.location_confirmed_at and session.location_country:
+        return session
+    return (
+        CounselingSession.objects.filter(client=client, location_confirmed_at__isnull=False)
+        .exclude(location_country="")
+        .order_by("-location_confirmed_at")
+        .first()
+    )
+
+
+def session_landmark(*, session: CounselingSession) -> str:
+    """The address or landmark the client gave with this session's location, opened in memory; "" if none.
+
+    Raises DecryptionError if it cannot be opened. Staff read it only on the emergency card, which audits it.
+    """
+    return open_text(owner_id=session.client_id, sealed=session.location_landmark_sealed, context=session.landmark_aad)
 
 
 def clients_of_counselor(*, counselor) -> list[int]:
@@ -446,6 +468,37 @@ def code_word_result_for(*, session, viewer) -> bool | None:
         raise PermissionDenied
     latest = CodeWordCheck.objects.filter(session=session).order_by("-checked_at", "-id").first()
     return None if latest is None else latest.matched
+
+
+def code_word_advice(state: str) -> str:
+    """What the counselor should do in each code-word state of a session ("" when nothing is to be done)."""
+    return {
+        "waiting": _(
+            "The client is asked for their code word as they join the chat. Wait until it matches before you start."
+        ),
+        "mismatch": _(
+            "Do not discuss anything personal yet. Ask the client to try again, or confirm their identity "
+            "another way; if in doubt, end the session."
+        ),
+        "locked": _(
+            "The code word did not match too many times and cannot be tried again for now. Do not discuss "
+            "anything personal. Confirm the client's identity another way, or end the session."
+        ),
+    }.get(state, "")
+
+
+def code_word_gate(*, session: CounselingSession) -> GateResult:
+    """May the counselor write in this session? Only once the client's code word matched here, or once the
+    counselor wrote down why they go on without it (ACA H.3: verify identity at the start of every
+    session). The client may always write: a person in crisis must never be kept from it."""
+    status = code_word_status(session=session)
+    if status.confirmed:
+        return GateResult.ok()
+    message = _("%(advice)s To go on without a match, write down why in the panel beside the chat.") % {
+        "advice": code_word_advice(status.state)
+    }
+    fix_url = reverse("sessions:session_chat", args=[session.pk]) + "#code-word"
+    return GateResult.refuse(f"code_word_{status.state}", message, fix_url)
 
 
 def sessions_to_locate(*, client) -> list:

@@ -17,7 +17,7 @@ from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import seal
 from counseling.gates import GateResult
-from counseling.mail import email_person
+from counseling.mail import email_person, language_of
 from counseling.models import CounselorProfile, User
 from counseling.notifications import notify_user_on_commit
 from identity.places import region_error
@@ -79,10 +79,18 @@ def sessions_cancel_for_consent_withdrawal(*, client, actor, request=None) -> in
                 request=request,
                 detail={"reason": "consent_withdrawn", "from_state": session.state},
             )
-            notify_user_on_commit(
-                user_id=session.counselor_id,
-                payload={"kind": "session_cancelled", "session_id": session.pk, "reason": "consent_withdrawn"},
-            )
+            with translation.override(language_of(session.counselor)):
+                notice = {
+                    "type": "session.cancelled",
+                    "kind": "session_cancelled",
+                    "id": session.pk,
+                    "session_id": session.pk,
+                    "reason": "consent_withdrawn",
+                    "title": _("Session cancelled: the client withdrew consent"),
+                    "url": reverse("sessions:session_detail", args=[session.pk]),
+                    "link": _("Open"),
+                }
+            notify_user_on_commit(user_id=session.counselor_id, payload=notice)
             when = session.starts_at.strftime("%Y-%m-%d %H:%M")
             email_person(
                 recipient=session.counselor,
@@ -140,17 +148,31 @@ class BookingError(Exception):
         self.message = message or code
 
 
+def session_event_title(event: str) -> str:
+    """What happened to a session, in a few words of the active language: an e-mail's subject, a notice's title."""
+    return {
+        "booked": _("Session booked"),
+        "cancelled": _("Session cancelled"),
+        "rescheduled": _("Session rescheduled"),
+        "reminder": _("Reminder: your session is coming up"),
+    }.get(event, _("Session update"))
+
+
 def _session_notify(*, session: CounselingSession, event: str) -> None:
-    """In-app notice and e-mail to both parties, after commit, ids only (sessions.tasks renders the text)."""
-    for user_id in (session.client_id, session.counselor_id):
-        notify_user_on_commit(
-            user_id=user_id,
-            payload={
+    """A notice on both parties' open pages, each in their language, and the e-mail, after commit, with ids only
+    (sessions.tasks renders its text)."""
+    for person in (session.client, session.counselor):
+        with translation.override(language_of(person)):
+            notice = {
+                "type": f"session.{event}",
                 "kind": f"session_{event}",
+                "id": session.pk,
                 "session_id": session.pk,
+                "title": session_event_title(event),
                 "url": reverse("sessions:session_detail", args=[session.pk]),
-            },
-        )
+                "link": _("Open"),
+            }
+        notify_user_on_commit(user_id=person.pk, payload=notice)
     transaction.on_commit(lambda: tasks.session_email_send.delay(session.pk, event))
 
 
@@ -533,16 +555,26 @@ def referral_create(*, counselor, client, reason: str, destination: str, request
         )
         referral.save()
         audit_record(actor=counselor, action="referral.created", target=referral, subject=client, request=request)
-        notify_user_on_commit(
-            user_id=client.pk,
-            payload={"kind": "referral_created", "referral_id": referral.pk, "url": reverse("client_home")},
-        )
+        with translation.override(language_of(client)):
+            notice = {
+                "type": "referral.created",
+                "kind": "referral_created",
+                "id": referral.pk,
+                "referral_id": referral.pk,
+                "title": _("Your counselor recorded a referral to in-person care for you"),
+                "url": reverse("client_home"),
+                "link": _("Open"),
+            }
+        notify_user_on_commit(user_id=client.pk, payload=notice)
     return referral
 
 
-def session_location_confirm(*, session, client, country: str, region: str = "", request=None):
+def session_location_confirm(*, session, client, country: str, region: str = "", landmark: str = "", request=None):
     """The client says where they are now, before this session (ACA H.1.b: the law of the client's
-    location applies). Stored with the session; drives the jurisdiction gate and emergency numbers."""
+    location applies). Stored with the session; drives the jurisdiction gate and emergency numbers.
+
+    `landmark`: optional, where exactly ("Jl. Malioboro 12, near the mosque"), so that help can be sent.
+    Sealed under the client's data key; each confirmation replaces it, and an empty one removes it."""
     if session.client_id != client.pk:
         raise PermissionDenied
     if session.state in (SessionState.COMPLETED, SessionState.CANCELLED, SessionState.NO_SHOW):
@@ -556,7 +588,13 @@ def session_location_confirm(*, session, client, country: str, region: str = "",
         session.location_country = country
         session.location_region = region
         session.location_confirmed_at = now()
-        session.save(update_fields=["location_country", "location_region", "location_confirmed_at"])
+        landmark = (landmark or "").strip()
+        session.location_landmark_sealed = (
+            seal(owner_id=client.pk, plaintext=landmark, context=session.landmark_aad) if landmark else None
+        )
+        session.save(
+            update_fields=["location_country", "location_region", "location_confirmed_at", "location_landmark_sealed"]
+        )
         changed = session_location_change(session=session) is not None
         audit_record(
             actor=client,
@@ -564,12 +602,22 @@ def session_location_confirm(*, session, client, country: str, region: str = "",
             target=session,
             subject=client,
             request=request,
-            detail={"differs_from_intake": changed},
+            detail={"differs_from_intake": changed, "landmark_given": bool(landmark)},
         )
-        notify_user_on_commit(
-            user_id=session.counselor_id,
-            payload={"type": "session.location_confirmed", "session_id": session.pk, "differs_from_intake": changed},
-        )
+        with translation.override(language_of(session.counselor)):
+            facts = {"name": session.client.display_name}
+            notice = {
+                "type": "session.location_confirmed",
+                "id": session.pk,
+                "session_id": session.pk,
+                "differs_from_intake": changed,
+                "title": _("%(name)s confirmed where they are for the session, not the place in their intake") % facts
+                if changed
+                else _("%(name)s confirmed where they are for the session") % facts,
+                "url": reverse("sessions:session_detail", args=[session.pk]),
+                "link": _("Open"),
+            }
+        notify_user_on_commit(user_id=session.counselor_id, payload=notice)
     return session
 
 
@@ -615,13 +663,19 @@ def clients_tell_of_licence_lapse(*, licence, at: datetime) -> int:
                 "licence there is no longer valid. You can choose another counselor, or ask for a "
                 "referral to face-to-face care."
             ) % {"name": counselor.display_name}
+            title = _("Your counselor can no longer counsel you where you are")
+            link = _("Counselors")
         notify_user_on_commit(
             user_id=client.pk,
             payload={
                 "type": "licence.counselor_lapsed",
+                "id": licence.pk,
                 "counselor_id": counselor.pk,
+                "title": title,
+                "body": message,
                 "message": message,
                 "url": reverse("licensing:directory"),
+                "link": link,
             },
         )
     for conversation_id in Conversation.objects.filter(counselor=counselor).values_list("pk", flat=True):

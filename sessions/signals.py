@@ -8,3 +8,7 @@ from django.dispatch import Signal
 
 # Sent after a client presses "I need help now" (chat or dashboard): kwargs client_id, session_id (or None).
 client_help_requested = Signal()
+
+# Sent after the commit of a client's code word that did not match at a session (ACA H.3: someone else may be
+# reading): kwargs session_id. Escalation opens one identity escalation per session.
+code_word_mismatched = Signal()

@@ -4,22 +4,13 @@ from celery import shared_task
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from counseling.mail import email_person
 from counseling.notifications import site_link
 from sessions import services
+from sessions.chat import notices
 from sessions.models import CounselingSession
 from sessions.selectors import location_confirmation_prompt, session_times
-
-
-def _subject(event: str) -> str:
-    return {
-        "booked": _("Session booked"),
-        "cancelled": _("Session cancelled"),
-        "rescheduled": _("Session rescheduled"),
-        "reminder": _("Reminder: your session is coming up"),
-    }.get(event, _("Session update"))
 
 
 @shared_task(name="sessions.tasks.session_email_send")
@@ -42,7 +33,7 @@ def session_email_send(session_id: int, event: str) -> int:
         )
         sent += email_person(
             recipient=viewer,
-            subject=lambda: _subject(event),
+            subject=lambda: services.session_event_title(event),
             on_commit=False,
             link_path=reverse("sessions:session_detail", args=[session.pk]),
             body=lambda link, viewer=viewer, other=other, times=times, prompt=prompt: render_to_string(
@@ -70,3 +61,13 @@ def sessions_advance() -> int:
 @shared_task(name="sessions.tasks.sessions_remind")
 def sessions_remind() -> int:
     return services.sessions_remind_due()
+
+
+@shared_task(name="sessions.tasks.message_emails_send")
+def message_emails_send() -> int:
+    return notices.message_emails_send()
+
+
+@shared_task(name="sessions.tasks.reply_reminders_send")
+def reply_reminders_send() -> int:
+    return notices.reply_reminders_send()

@@ -23,8 +23,9 @@ from counseling.redirects import safe_next_url
 from identity.forms import CodeWordAnswerForm, LocationForm
 from identity.numbers import emergency_numbers_by_country, emergency_numbers_for
 from identity.selectors import intake_answers, intake_for
-from identity.services import CodeWordLocked, code_word_check
+from identity.services import CodeWordLocked
 from sessions import selectors, services
+from sessions.chat.services import session_code_word_answer
 from sessions.forms import (
     CLIENT_CANCEL_REASONS,
     COUNSELOR_CANCEL_REASONS,
@@ -291,6 +292,10 @@ def session_location(request, session_id: int):
                 initial = {"country": answers.get("country", ""), "region": answers.get("region", "")}
             except DecryptionError:
                 pass
+    try:  # the client's own landmark, back in their own form (no audit: nobody else reads it here)
+        initial["landmark"] = selectors.session_landmark(session=session)
+    except DecryptionError:
+        pass
     form = LocationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -299,6 +304,7 @@ def session_location(request, session_id: int):
                 client=request.user,
                 country=form.cleaned_data["country"],
                 region=form.cleaned_data["region"],
+                landmark=form.cleaned_data["landmark"],
                 request=request,
             )
         except ValidationError as error:
@@ -346,7 +352,9 @@ def code_word_answer(request, session_id: int):
     outcome = None
     if request.method == "POST" and form.is_valid():
         try:
-            matched = code_word_check(session=session, attempt=form.cleaned_data["attempt"], request=request)
+            matched = session_code_word_answer(
+                session=session, client=request.user, attempt=form.cleaned_data["attempt"], request=request
+            )
         except CodeWordLocked:
             outcome = "locked"
         else:

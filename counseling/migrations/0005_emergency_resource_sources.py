@@ -53,7 +53,8 @@ NUMBERS = [
 def correct_seed(apps, schema_editor):
     EmergencyResource = apps.get_model("counseling", "EmergencyResource")
     for country, region, old_name, name, number, extension, channel, description, order, source, checked in NUMBERS:
-        row = EmergencyResource.objects.filter(country=country, region=region, name=old_name or name).first()
+        # By its old seed name, or its new one when this runs again on a corrected table (browser tests re-seed).
+        row = EmergencyResource.objects.filter(country=country, region=region, name__in={old_name or name, name}).first()
         if row is None:
             row = EmergencyResource(country=country, region=region, name=name)
         elif row.number != number or row.extension != extension:

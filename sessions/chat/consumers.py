@@ -45,7 +45,7 @@ FRAME_BURST = 40  # any frames per socket per second before "rate_limited" (typi
 TYPING_EVERY_SECONDS = 2.0
 # Frames a person sends by doing something; they keep the person signed in (counseling.inactivity). Read
 # receipts, resyncs and pings are sent by the page by itself and do not.
-ACTIVITY_FRAMES = frozenset({"send", "typing", "help", "code_word", "code_word_request"})
+ACTIVITY_FRAMES = frozenset({"send", "typing", "help", "code_word", "code_word_request", "code_word_override"})
 ACTIVITY_RECORD_EVERY_SECONDS = 60  # at most this often into the Django session, shortened for short timeouts
 
 
@@ -83,6 +83,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     activity_recorded_at = 0.0
     idle_seconds_left: float = 0.0
     disconnected = False
+    code_word_prompt_due = False  # the client joins a session whose code word is not confirmed yet
 
     async def dispatch(self, message):
         """Channels' dispatch, without its `aclose_old_connections()` before every frame and event: that is a
@@ -139,6 +140,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 "max_chars": services.CHAT_MESSAGE_MAX_CHARS,
             }
         )
+        if self.code_word_prompt_due:
+            # ACA H.3: the code word is asked at the start of every session, before the counselor may write.
+            await self.send_json({"type": "code_word_request"})
+            await self.channel_layer.group_send(
+                self.group,
+                {"type": "chat.code_word_request", "session": access.session.pk, "origin": self.channel_name},
+            )
 
     def _open(self, user, conversation_id, session_id):
         self.language = self._language(user)
@@ -152,6 +160,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             gate = selectors.chat_gate(access=access)
         if gate:
             services.chat_open_record(user=user, access=access, ip_address=_client_ip(self.scope))
+            self.code_word_prompt_due = selectors.code_word_prompt_due(access=access, user=user)
+            if access.session is not None and user.pk == access.conversation.counselor_id:
+                services.counselor_write_preload(session=access.session)
             selectors.chat_key_preload(conversation=access.conversation)
             for watcher in client_message_watchers():
                 watcher.prepare()  # e.g. the risk phrases, held for the messages stored on the event loop
@@ -306,7 +317,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 origin=self.channel_name,
             )
         except services.ChatError as error:
-            await self._error(error.code, error.message, client_msg_id=str(client_msg_id))
+            await self._error(
+                error.code,
+                error.message,
+                client_msg_id=str(client_msg_id),
+                reason=error.reason or None,
+                action_url=error.action_url or None,
+            )
             return
         await self.send_json(
             {
@@ -376,9 +393,29 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("unsupported", _("Only the counselor can ask for the code word, in a session."))
             return
         await self.channel_layer.group_send(
-            self.group, {"type": "chat.code_word_request", "session": self.access.session.pk}
+            self.group,
+            {"type": "chat.code_word_request", "session": self.access.session.pk, "origin": self.channel_name},
         )
         await self.send_json({"type": "code_word_requested"})
+
+    async def on_code_word_override(self, frame):
+        """The counselor goes on without a matching code word and writes down why (sealed, audited)."""
+        if self.user.pk != self.access.conversation.counselor_id or self.access.session is None:
+            await self._error("unsupported", _("Only the counselor can go on without the code word, in a session."))
+            return
+        reason = frame.get("reason")
+        try:
+            await in_db_thread(services.code_word_override)(
+                session=self.access.session,
+                counselor=self.user,
+                reason=reason,
+                ip_address=_client_ip(self.scope),
+                origin=self.channel_name,
+            )
+        except services.ChatError as error:
+            await self._error(error.code, error.message)
+            return
+        await self.send_json({"type": "code_word_overridden", "session": self.access.session.pk})
 
     async def on_code_word(self, frame):
         """The client's answer: checked against the stored hash; only match / no match reaches the counselor."""
@@ -410,6 +447,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         "ping": on_ping,
         "code_word_request": on_code_word_request,
         "code_word": on_code_word,
+        "code_word_override": on_code_word_override,
     }
 
     # Events from the channel layer (ids and ciphertext, never plaintext) ------------------------------
@@ -437,16 +475,27 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "typing", "sender": event["sender"]})
 
     async def chat_code_word_request(self, event):
-        if (
-            self.user.pk == self.access.conversation.client_id
-            and self.access.session is not None
-            and event["session"] == self.access.session.pk
-        ):
+        """The code word is asked (by the counselor, or as the client joined): the client's sockets of that
+        session show the question, the counselor's show that it was asked."""
+        if event.get("origin") == self.channel_name or self.access.session is None:
+            return
+        if event["session"] != self.access.session.pk:
+            return
+        if self.user.pk == self.access.conversation.client_id:
             await self.send_json({"type": "code_word_request"})
+        elif self.user.pk == self.access.conversation.counselor_id:
+            await self.send_json({"type": "code_word_requested"})
 
     async def chat_code_word_result(self, event):
         if self.user.pk == self.access.conversation.counselor_id:
-            await self.send_json({"type": "code_word_result", "session": event["session"], "match": event["match"]})
+            frame = {"type": "code_word_result", "session": event["session"], "match": event["match"]}
+            if "state" in event:
+                frame["state"] = event["state"]
+            await self.send_json(frame)
+
+    async def chat_code_word_overridden(self, event):
+        if self.user.pk == self.access.conversation.counselor_id and event.get("origin") != self.channel_name:
+            await self.send_json({"type": "code_word_overridden", "session": event["session"]})
 
     async def chat_recheck(self, event):
         """Consent withdrawn, session ended, licence lapsed...: re-run the gate; close if it now refuses."""

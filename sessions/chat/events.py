@@ -1,7 +1,15 @@
-"""Real-time events about a session, sent to its chat sockets after the writing transaction commits."""
+"""Real-time events about a session, sent to its chat sockets after the writing transaction commits, and the
+notices a counselor's open pages get about their clients' messages."""
+
+import functools
+from datetime import datetime
 
 from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from counseling.mail import language_of
 from counseling.notifications import group_send_now
 
 
@@ -38,3 +46,43 @@ def message_new_event(*, message, origin: str) -> dict:
 def chat_close_on_commit(*, conversation_id: int, reason: str) -> None:
     """Tell open chat sockets to re-check their gates and close (consent withdrawn, session ended)."""
     conversation_event_on_commit(conversation_id=conversation_id, event={"type": "chat.recheck", "reason": reason})
+
+
+def client_message_notice(*, conversation) -> dict:
+    """The notice on every open page of the counselor when their client writes between sessions: who (the
+    pseudonym the counselor sees everywhere) and where to read it, never what. In the counselor's language.
+
+    Memory only when the conversation's people and their profiles are loaded (sessions.chat.selectors.access_chat
+    loads them for a chat socket); otherwise it reads them, which on an event loop raises SynchronousOnlyOperation.
+    """
+    return dict(
+        _client_message_notice(conversation.pk, conversation.client.display_name, language_of(conversation.counselor))
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _client_message_notice(conversation_id: int, name: str, language: str) -> dict:
+    # Kept: on the event loop it is built for every message, and translating and reversing cost 70 us each time.
+    with translation.override(language):
+        return {
+            "type": "message.received",
+            "id": conversation_id,  # one card per conversation: a further message replaces it
+            "title": _("New message from %(name)s") % {"name": name},
+            "url": reverse("sessions:conversation_chat", args=[conversation_id]),
+            "link": _("Open the conversation"),
+        }
+
+
+def reply_due_notice(*, conversation, due_at: datetime, zone) -> dict:
+    """The reminder on the counselor's open pages that the reply they promised to this client is due soon:
+    the pseudonym, the time in the counselor's zone, the link; never what the client wrote."""
+    with translation.override(language_of(conversation.counselor)):
+        return {
+            "type": "message.reply_due",
+            "id": conversation.pk,
+            "title": _("Reply to %(name)s due by %(time)s")
+            % {"name": conversation.client.display_name, "time": due_at.astimezone(zone).strftime("%H:%M")},
+            "body": _("The reply time you promised runs out soon."),
+            "url": reverse("sessions:conversation_chat", args=[conversation.pk]),
+            "link": _("Open the conversation"),
+        }

@@ -5,7 +5,7 @@ import logging
 import uuid
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.http import Http404
@@ -15,13 +15,19 @@ from counseling.clock import now
 from counseling.crypto import DecryptionError, cached_data_key, data_key_for, open_text
 from counseling.gates import GateResult
 from identity.numbers import emergency_numbers_for
-from identity.selectors import has_code_word, intake_answers, intake_for
+from identity.selectors import code_word_status, has_code_word, intake_answers, intake_for
 from sessions.models import (
     Conversation,
     CounselingSession,
     Message,
 )
-from sessions.selectors import code_word_result_for, conversation_gate, session_start_gate
+from sessions.selectors import (
+    code_word_advice,
+    code_word_gate,
+    code_word_result_for,
+    conversation_gate,
+    session_start_gate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +69,12 @@ def access_chat(*, user, conversation_id: int, session_id: int | None = None) ->
     """
     if user is None or not user.is_authenticated:
         raise Http404
+    # With both people's profiles (a counselor's missing client profile included, as "none"): a message stored
+    # on the socket's event loop needs the counselor's promise, language and the client's pseudonym from memory.
     conversation = (
-        Conversation.objects.select_related("client", "counselor", "counselor__counselor_profile")
+        Conversation.objects.select_related(
+            "client__client_profile", "counselor__counselor_profile", "counselor__client_profile"
+        )
         .filter(pk=conversation_id)
         .first()
     )
@@ -103,6 +113,14 @@ def chat_gate(*, access: ChatAccess, at: datetime | None = None) -> GateResult:
             return GateResult.refuse("session_not_open", _("This session is not open."))
         return session_start_gate(session=access.session, at=at)
     return conversation_gate(conversation=access.conversation, at=at)
+
+
+def code_word_prompt_due(*, access: ChatAccess, user) -> bool:
+    """Is the client asked for their code word as their socket joins? In a session, until it matched or the
+    counselor wrote down why they go on (ACA H.3: at the start of every session, without waiting to be asked)."""
+    if access.session is None or access.read_only or user.pk != access.conversation.client_id:
+        return False
+    return not code_word_status(session=access.session).confirmed
 
 
 def message_frame(message: Message, *, client_id: int, data_key: bytes | None = None) -> dict:
@@ -178,6 +196,48 @@ def messages_after(*, conversation: Conversation, after_seq: int, limit: int = H
     return [message_frame(message, client_id=conversation.client_id) for message in rows]
 
 
+def messages_awaiting_email(*, counselor_id: int | None = None):
+    """Clients' messages between sessions still waiting for a reply, unread and not yet counted in an e-mail to
+    their counselor (of one counselor, or of all). Only a client's message waits for a reply (awaiting_reply)."""
+    rows = Message.objects.filter(
+        awaiting_reply=True,
+        session__isnull=True,
+        read_at__isnull=True,
+        counselor_emailed_at__isnull=True,
+        conversation__counselor__is_active=True,
+    )
+    return rows if counselor_id is None else rows.filter(conversation__counselor_id=counselor_id)
+
+
+def counselor_emailed_since(*, counselor_id: int, since: datetime) -> bool:
+    """Was this counselor e-mailed about new messages after `since` (inside the batching window)?"""
+    return Message.objects.filter(counselor_emailed_at__gt=since, conversation__counselor_id=counselor_id).exists()
+
+
+def counselors_to_email_about_messages(*, since: datetime) -> list[int]:
+    """Counselors with messages awaiting an e-mail (messages_awaiting_email) and none e-mailed after `since`."""
+    emailed = Message.objects.filter(counselor_emailed_at__gt=since).values("conversation__counselor_id")
+    return list(
+        messages_awaiting_email()
+        .exclude(conversation__counselor_id__in=emailed)
+        .values_list("conversation__counselor_id", flat=True)
+        .distinct()
+    )
+
+
+def replies_due_soon(*, at: datetime, within: timedelta):
+    """Clients' messages whose promised reply time runs out after `at` and by `at + within`, still waiting and not
+    reminded of yet, soonest first: (id, conversation id) rows. Once it has passed, escalation takes over
+    (crisis.services.overdue_replies_open)."""
+    return (
+        Message.objects.filter(
+            awaiting_reply=True, reply_reminded_at__isnull=True, reply_due_at__gt=at, reply_due_at__lte=at + within
+        )
+        .order_by("reply_due_at")
+        .values_list("pk", "conversation_id")
+    )
+
+
 def conversations_of(*, user):
     """The conversations `user` takes part in, newest activity first."""
     field = "client" if user.is_client else "counselor"
@@ -219,7 +279,8 @@ def transcript_text(
 def session_start_panel(*, session: CounselingSession, viewer) -> dict:
     """What the counselor needs at the start of a session, in one place (ACA H.2.a, HHS emergency plan):
     the client's confirmed location, the local emergency numbers, the emergency contact the client
-    authorised, and the code-word state (match / no match / not asked; never the word).
+    authorised, and the code-word state (`code_word`: waiting, matched, mismatch, locked or overridden, what
+    to do about it, and whether the counselor may write yet; never the word).
 
     Only the session's counselor may call this; the caller audits the read of the emergency contact.
     """
@@ -235,6 +296,7 @@ def session_start_panel(*, session: CounselingSession, viewer) -> dict:
         "contact_authorised": None,
         "code_word_set": None,
         "code_word_result": None,
+        "code_word": None,
     }
     panel["numbers"] = emergency_numbers_for(country=country, region=region) if country else []
     intake = intake_for(client=session.client)
@@ -251,4 +313,10 @@ def session_start_panel(*, session: CounselingSession, viewer) -> dict:
             }
     panel["code_word_set"] = has_code_word(client=session.client)
     panel["code_word_result"] = code_word_result_for(session=session, viewer=viewer)
+    status = code_word_status(session=session)
+    panel["code_word"] = {
+        "state": status.state,
+        "advice": code_word_advice(status.state),
+        "may_write": bool(code_word_gate(session=session)),
+    }
     return panel

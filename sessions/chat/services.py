@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
-from django.core.exceptions import SynchronousOnlyOperation
+from django.core.exceptions import PermissionDenied, SynchronousOnlyOperation, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
@@ -21,9 +21,11 @@ from counseling import on_loop
 from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import data_key_on_loop, seal
-from counseling.notifications import group_send_from_loop
-from identity.services import CodeWordLocked, code_word_check
+from counseling.notifications import group_send_from_loop, notify_user_from_loop, notify_user_on_commit
+from identity.selectors import code_word_status
+from identity.services import CodeWordLocked, code_word_check, code_word_override_record
 from sessions.chat.events import (
+    client_message_notice,
     conversation_event_on_commit,
     conversation_group,
     message_new_event,
@@ -35,8 +37,8 @@ from sessions.models import (
     CounselingSession,
     Message,
 )
-from sessions.selectors import reply_due_at_for
-from sessions.signals import client_help_requested
+from sessions.selectors import code_word_gate, reply_due_at_for
+from sessions.signals import client_help_requested, code_word_mismatched
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +53,38 @@ BREAK_GLASS_SECONDS = 30 * 60
 
 
 class ChatError(Exception):
-    """A refused chat write, with a stable code for the error frame."""
+    """A refused chat write, with a stable code for the error frame (and, from a gate, its reason and the
+    link to its fix)."""
 
-    def __init__(self, code: str, message: str = "") -> None:
+    def __init__(self, code: str, message: str = "", *, reason: str = "", action_url: str = "") -> None:
         super().__init__(code)
         self.code = code
         self.message = message
+        self.reason = reason
+        self.action_url = action_url
+
+
+# Set on a socket's CounselingSession once its code word is confirmed (sessions.selectors.code_word_gate),
+# which then stays so: the socket's later messages skip the check, and may be stored on its event loop.
+_CODE_WORD_CONFIRMED = "_chat_code_word_confirmed"
+
+
+def _counselor_may_write(*, session: CounselingSession) -> None:
+    """Refuse a counselor's message in a session until the client's code word matched or the counselor wrote
+    down why they go on ("code_word_pending", with the gate's advice and link). ACA H.3."""
+    if getattr(session, _CODE_WORD_CONFIRMED, False):
+        return
+    gate = code_word_gate(session=session)
+    if not gate:
+        raise ChatError("code_word_pending", gate.message, reason=gate.reason, action_url=gate.action_url)
+    setattr(session, _CODE_WORD_CONFIRMED, True)
+
+
+def counselor_write_preload(*, session: CounselingSession) -> None:
+    """For the counselor's socket at connect (in a worker thread): remember on its session whether the code
+    word is already confirmed, so even the socket's first message may be stored on its event loop."""
+    if code_word_gate(session=session):
+        setattr(session, _CODE_WORD_CONFIRMED, True)
 
 
 def conversation_get_or_create(*, client, counselor) -> Conversation:
@@ -229,13 +257,17 @@ def message_post(
     chat_gate). `origin` is the sending socket's channel name, so that socket is not sent its own
     message again. A resend (same id), even one racing the first copy in another process, is rolled
     back by the unique constraint on (conversation, client_msg_id), sequence number included, and
-    answered with the stored message.
+    answered with the stored message. In a session, the counselor's message is refused
+    ("code_word_pending") until the client's identity is confirmed (sessions.selectors.code_word_gate);
+    the client's never is.
     """
     _message_body_check(body)
     client_msg_id = uuid.UUID(str(client_msg_id))
     # No look-up first: resends are rare, and the unique constraint finds them at no cost to the
     # common case (the rolled-back attempt gives its sequence number back).
     from_client = sender.pk == conversation.client_id
+    if session is not None and not from_client:
+        _counselor_may_write(session=session)
     try:
         with transaction.atomic():
             seq = _next_seq(conversation.pk)
@@ -259,6 +291,11 @@ def message_post(
             conversation_event_on_commit(
                 conversation_id=conversation.pk, event=message_new_event(message=message, origin=origin)
             )
+            if from_client and session is None:
+                # Between sessions the counselor may not have the chat open: every page of theirs hears of it.
+                notify_user_on_commit(
+                    user_id=conversation.counselor_id, payload=client_message_notice(conversation=conversation)
+                )
             if from_client:
                 for watcher in client_message_watchers():
                     watcher.on_stored(message=message, text=body)
@@ -340,6 +377,8 @@ async def _message_store_on_loop(
     if data_key is None:
         return None
     from_client = sender.pk == conversation.client_id
+    if session is not None and not from_client and not getattr(session, _CODE_WORD_CONFIRMED, False):
+        return None  # message_post checks the code word first, in a thread (once per socket, until confirmed)
     if from_client:
         try:
             risky = any(watcher.quick_check(body) is not False for watcher in client_message_watchers())
@@ -347,6 +386,12 @@ async def _message_store_on_loop(
             log.exception("Risk check of a message in conversation %s failed on the event loop", conversation.pk)
             risky = True
         if risky:
+            return None
+    notice = None
+    if from_client and session is None:
+        try:  # built from memory (the socket loaded the people and their profiles), before the statement
+            notice = client_message_notice(conversation=conversation)
+        except SynchronousOnlyOperation:  # not loaded here
             return None
     expected = conversation.last_seq
     for _attempt in range(CHAT_SEQ_ATTEMPTS):
@@ -402,7 +447,21 @@ async def _message_store_on_loop(
     await group_send_from_loop(
         group=conversation_group(conversation.pk), event=message_new_event(message=message, origin=origin)
     )
+    if notice is not None:
+        # Then the counselor's open pages, off the path of the sender's ack (one more publish, not waited for).
+        _in_background(notify_user_from_loop(user_id=conversation.counselor_id, payload=notice))
     return message
+
+
+_background: set[asyncio.Task] = set()
+
+
+def _in_background(coroutine) -> None:
+    """Run `coroutine` on this loop without waiting for it. Held here until it is done: the loop keeps only a
+    weak reference to a task. The coroutine must handle its own errors (group_send_from_loop does)."""
+    task = asyncio.ensure_future(coroutine)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
 
 
 @functools.cache
@@ -522,20 +581,80 @@ def session_panel_viewed_record(*, user, session: CounselingSession, request=Non
     )
 
 
-def code_word_answer(*, session: CounselingSession, client, attempt: str, ip_address: str | None = None) -> bool:
-    """The client answers the counselor's code-word question, privately (never into the chat).
+# --- The code word at the start of each session (ACA H.3: verify identity throughout the relationship) ------
 
-    Uses identity's check (identity.services.code_word_check); the counselor is told only match or no
-    match, after commit. Raises ChatError when the check is locked.
+
+def _code_word_event_on_commit(*, session: CounselingSession, event: dict) -> None:
+    """Tell the pair's open chat sockets (if they ever opened a chat) about the session's code word."""
+    conversation = Conversation.objects.filter(client_id=session.client_id, counselor_id=session.counselor_id).first()
+    if conversation is not None:
+        conversation_event_on_commit(conversation_id=conversation.pk, event={**event, "session": session.pk})
+
+
+def session_code_word_answer(
+    *, session: CounselingSession, client, attempt: str, request=None, ip_address: str | None = None
+) -> bool:
+    """The client's code word for this session, typed privately (in the chat's own box or on its page, never
+    into the chat). Returns whether it matched.
+
+    identity checks it (identity.services.code_word_check, which audits it). After the commit the session's
+    chat tells the counselor the outcome (match or not, never the word), and a mismatch sends
+    sessions.signals.code_word_mismatched, from which escalation opens one identity escalation per session.
+    After CODE_WORD_FAILURE_LIMIT wrong answers it raises CodeWordLocked; the lock is audited and the
+    counselor told.
     """
-    conversation = Conversation.objects.get(client_id=session.client_id, counselor_id=session.counselor_id)
-    try:
-        with transaction.atomic():
-            matched = code_word_check(session=session, attempt=attempt, actor=client)
-            conversation_event_on_commit(
-                conversation_id=conversation.pk,
-                event={"type": "chat.code_word_result", "session": session.pk, "match": matched},
+    if session.client_id != client.pk:
+        raise PermissionDenied
+    locked = False
+    with transaction.atomic():
+        try:
+            matched = code_word_check(
+                session=session, attempt=attempt, actor=client, request=request, ip_address=ip_address
             )
+        except CodeWordLocked:
+            matched, locked = False, True
+        status = code_word_status(session=session)
+        _code_word_event_on_commit(
+            session=session,
+            event={"type": "chat.code_word_result", "match": matched, "state": status.state},
+        )
+        if not matched and not locked:
+            session_id = session.pk
+            # Robust: the answer stays stored and the counselor told even if opening the escalation fails (logged).
+            transaction.on_commit(
+                lambda: code_word_mismatched.send(sender=CounselingSession, session_id=session_id), robust=True
+            )
+    if locked:
+        raise CodeWordLocked
+    return matched
+
+
+def code_word_answer(*, session: CounselingSession, client, attempt: str, ip_address: str | None = None) -> bool:
+    """session_code_word_answer for the chat socket: a lock is a ChatError ("code_word_locked")."""
+    try:
+        return session_code_word_answer(session=session, client=client, attempt=attempt, ip_address=ip_address)
     except CodeWordLocked as exc:
         raise ChatError("code_word_locked", _("Too many wrong answers; please wait and try again later.")) from exc
-    return matched
+
+
+def code_word_override(
+    *, session: CounselingSession, counselor, reason, ip_address: str | None = None, origin: str = ""
+) -> None:
+    """The session's counselor goes on without a matching code word and writes down why ("a voice I know",
+    "the client is in crisis and must not wait"): sealed and audited (identity.services.code_word_override_record).
+    From then on they may write in this session (sessions.selectors.code_word_gate); their open chat sockets
+    are told after the commit (except `origin`, the socket that asked, which answers itself). Raises ChatError
+    "reason_required" (no reason), "too_large" (too long) or "malformed" (not text) with the message to show,
+    PermissionDenied for anyone but the session's counselor."""
+    try:
+        with transaction.atomic():
+            code_word_override_record(
+                session=session,
+                counselor=counselor,
+                reason=reason if isinstance(reason, str) else "",
+                ip_address=ip_address,
+            )
+            _code_word_event_on_commit(session=session, event={"type": "chat.code_word_overridden", "origin": origin})
+    except ValidationError as error:
+        code = {"reason_too_long": "too_large", "reason_invalid": "malformed"}.get(error.code, "reason_required")
+        raise ChatError(code, error.messages[0]) from error

@@ -15,7 +15,7 @@ from counseling.models import Role
 from counseling.permissions import admin_required, counselor_required, role_required
 from sessions.chat import selectors, services
 from sessions.models import Conversation
-from sessions.selectors import access_session
+from sessions.selectors import access_session, code_word_advice
 
 participant_required = role_required(Role.CLIENT, Role.COUNSELOR)
 
@@ -80,6 +80,10 @@ def _chat_strings() -> dict:
         "code_word_requested": _("Asked the client for their code word..."),
         "match": _("Code word matches"),
         "no_match": _("Code word does NOT match"),
+        "code_word_locked": _("Code word locked after too many wrong answers"),
+        "code_word_overridden": _("Going on without a match; your reason is recorded"),
+        "mismatch_advice": code_word_advice("mismatch"),
+        "locked_advice": code_word_advice("locked"),
         "closed": _("This chat is closed."),
     }
 

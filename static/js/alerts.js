@@ -1,42 +1,68 @@
-// Real-time alerts for signed-in people: escalation alerts for staff, "a person has been alerted"
-// and the emergency numbers for clients. Listens on /ws/notifications/ and reconnects with back-off.
-// Only ids and short non-clinical text arrive here; details are on the linked page (over HTTPS).
+// Real-time notices for signed-in people, on every page: escalation alerts for staff, "a person has been
+// alerted" and the emergency numbers for clients, and every other notice the server sends with a title (a
+// client's new message, a reply due soon, a booking, a licence decision ...). Listens on /ws/notifications/
+// and reconnects with back-off. Only ids and short non-clinical text arrive here; details are on the linked
+// page (over HTTPS). Everything is put in as text (textContent), never as HTML. A notice without a title is
+// for pages that listen for it themselves and is not shown.
 (() => {
   "use strict";
-  const KINDS = new Set(["escalation.alert", "escalation.client", "erasure.answered"]);
   let delay = 1000;
+  let unnamed = 0;
 
-  function region() {
-    let box = document.getElementById("live-alerts");
+  // Escalations interrupt (role=alert); every other notice waits its turn (role=status), below them.
+  function region(urgent) {
+    const id = urgent ? "live-alerts" : "live-notices";
+    let box = document.getElementById(id);
     if (!box) {
       box = document.createElement("div");
-      box.id = "live-alerts";
+      box.id = id;
       box.className = "live-alerts";
-      box.setAttribute("role", "alert");
-      box.setAttribute("aria-live", "assertive");
-      const main = document.getElementById("main") || document.body;
-      main.prepend(box);
+      box.setAttribute("role", urgent ? "alert" : "status");
+      box.setAttribute("aria-live", urgent ? "assertive" : "polite");
+      const alerts = document.getElementById("live-alerts");
+      if (!urgent && alerts) {
+        alerts.after(box);
+      } else {
+        (document.getElementById("main") || document.body).prepend(box);
+      }
     }
     return box;
   }
 
+  function text(value) {
+    return typeof value === "string" ? value.trim() : "";
+  }
+
+  // Only a path on this site: "/sessions/chat/3/", never "//elsewhere" or "/\elsewhere" (both leave the site).
+  function sitePath(value) {
+    return typeof value === "string" && /^\/(?![/\\])/.test(value) ? value : "";
+  }
+
   function show(payload) {
-    const box = region();
-    // A repeated press of the help button (payload.press) is a new card; a resent one replaces its own.
-    const id = `alert-${payload.type}-${payload.id}${payload.press ? `-${payload.press}` : ""}`;
+    const type = text(payload.type) || "notice";
+    const urgent = type.startsWith("escalation.");
+    // One card per thing: a notice about the same thing (type and id) replaces its card; a repeated press
+    // of the help button (payload.press) is a new card.
+    const id =
+      payload.id !== undefined && payload.id !== null
+        ? `alert-${type}-${payload.id}${payload.press ? `-${payload.press}` : ""}`
+        : `notice-${++unnamed}`;
     const old = document.getElementById(id);
     if (old) old.remove();
     const card = document.createElement("section");
     card.id = id;
-    card.className = `live-alert ${payload.type.replace(".", "-")}${payload.level >= 3 ? " severe" : ""}` +
+    card.className =
+      `live-alert ${type.replace(/[^a-z0-9]+/gi, "-")}` +
+      (urgent ? "" : " notice") +
+      (payload.level >= 3 ? " severe" : "") +
       (payload.press ? " repeat" : "");
     const title = document.createElement("strong");
     title.className = "live-alert-title";
-    title.textContent = payload.title || "";
+    title.textContent = text(payload.title);
     card.append(title);
-    if (payload.body) {
+    if (text(payload.body)) {
       const body = document.createElement("p");
-      body.textContent = payload.body;
+      body.textContent = text(payload.body);
       card.append(body);
     }
     if (Array.isArray(payload.numbers) && payload.numbers.length) {
@@ -45,28 +71,29 @@
       for (const item of payload.numbers) {
         const li = document.createElement("li");
         // The server builds the link (identity.dialing): "119, then press 8" dials tel:119,8.
-        if (item.number && item.tel) {
+        if (text(item.number) && text(item.tel)) {
           const a = document.createElement("a");
           a.className = "phone";
           a.href = item.tel;
           a.textContent = item.number;
           li.append(a, " ");
-        } else if (item.number) {
+        } else if (text(item.number)) {
           li.append(item.number, " ");
         }
-        li.append(item.label || "");
+        li.append(text(item.label));
         list.append(li);
       }
       card.append(list);
     }
-    if (payload.url && payload.url.startsWith("/")) {
+    const url = sitePath(payload.url);
+    if (url) {
       const link = document.createElement("a");
-      link.href = payload.url;
+      link.href = url;
       link.className = "button small";
-      link.textContent = payload.link || payload.url;
+      link.textContent = text(payload.link) || url;
       card.append(link);
     }
-    box.prepend(card);
+    region(urgent).prepend(card);
   }
 
   function connect() {
@@ -79,7 +106,7 @@
     socket.addEventListener("message", (event) => {
       let payload;
       try { payload = JSON.parse(event.data); } catch { return; }
-      if (payload && KINDS.has(payload.type)) show(payload);
+      if (payload && typeof payload === "object" && text(payload.title)) show(payload);
     });
     socket.addEventListener("close", (event) => {
       delete document.documentElement.dataset.alertsConnected;

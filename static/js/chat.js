@@ -204,6 +204,11 @@
         if (f.action_url) location.assign(f.action_url);
         return;
       }
+      if (f.code === "reason_required" && overrideError) {
+        overrideError.textContent = f.message;
+        overrideError.hidden = false;
+        return;
+      }
       if (f.code === "gate_refused") stopped = true;
       setStatus(f.message, f.code === "gate_refused" ? "closed" : "error");
     },
@@ -224,10 +229,19 @@
     },
     code_word_result(f) {
       const result = document.getElementById("code-word-result");
-      if (result) {
-        result.textContent = f.match ? strings.match : strings.no_match;
-        result.className = "badge " + (f.match ? "ok" : "bad");
-      }
+      if (!result) return;
+      const locked = f.state === "locked";
+      result.textContent = f.match ? strings.match : (locked ? strings.code_word_locked : strings.no_match);
+      result.className = "badge " + (f.match ? "ok" : "bad");
+      // A mismatch says what to do now, and offers to go on with a written reason.
+      codeWordAdvice(f.match ? "" : (locked ? strings.locked_advice : strings.mismatch_advice));
+      if (overrideForm) overrideForm.hidden = Boolean(f.match);
+    },
+    code_word_overridden() {
+      const result = document.getElementById("code-word-result");
+      if (result) { result.textContent = strings.code_word_overridden; result.className = "badge warn"; }
+      codeWordAdvice("");
+      if (overrideForm) overrideForm.hidden = true;
     },
     pong() {},
   };
@@ -290,6 +304,24 @@
 
   const help = document.getElementById("chat-help");
   if (help && isClient) help.addEventListener("click", () => { send({ type: "help" }); });
+
+  const overrideForm = document.getElementById("code-word-override-form");
+  const overrideError = document.getElementById("code-word-override-error");
+  if (overrideForm) {
+    overrideForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const field = document.getElementById("code-word-reason");
+      overrideError.hidden = true;
+      if (send({ type: "code_word_override", reason: field.value })) field.value = "";
+    });
+  }
+
+  function codeWordAdvice(text) {
+    const advice = document.getElementById("code-word-advice");
+    if (!advice) return;
+    advice.textContent = text;
+    advice.hidden = !text;
+  }
 
   const ask = document.getElementById("code-word-ask");
   if (ask) ask.addEventListener("click", () => { send({ type: "code_word_request" }); });

@@ -25,7 +25,7 @@ def test_client_and_counselor_chat_with_delivery_states_and_an_outbox_that_survi
 ):
     # Out of Playwright's event-loop thread: saving a session sends real-time notices (async_to_sync).
     with ThreadPoolExecutor(1) as pool:
-        _, session = pool.submit(open_session, client_a, counselor_a).result()
+        _, session = pool.submit(open_session, client_a, counselor_a, code_word_matched=False).result()
         pool.submit(_emergency_plan_and_numbers, client_a).result()
     url = f"{live_server_url}/sessions/{session.pk}/chat/"
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -39,6 +39,22 @@ def test_client_and_counselor_chat_with_delivery_states_and_an_outbox_that_survi
     expect(client.locator("#chat-status")).to_have_text("Terhubung")
     expect(counselor.locator("#chat-status")).to_have_text("Connected")
     expect(counselor.get_by_role("heading", name="Before you start")).to_be_visible()
+
+    # The code word comes first (ACA H.3): the client is asked as the chat opens, without the counselor's click,
+    # and the counselor cannot write until it matched.
+    expect(client.locator("#code-word-box")).to_be_visible()
+    counselor.get_by_label("Your message").fill("Selamat datang.")
+    counselor.get_by_role("button", name="Send").click()
+    expect(counselor.locator(".msg.mine.refused .msg-meta")).to_contain_text(
+        "Wait until it matches before you start. To go on without a match, write down why in the panel"
+    )
+    expect(client.locator(".msg")).to_have_count(0)  # nothing reached the client
+    screenshot(counselor, "chat-counselor-before-the-code-word")
+    client.locator("#code-word-input").fill("kupu-kupu biru")
+    client.locator("#code-word-form button").click()
+    expect(client.locator("#code-word-box")).to_be_hidden()
+    expect(counselor.locator("#code-word-result")).to_have_text("Code word matches")
+    expect(counselor.locator("#code-word-override-form")).to_be_hidden()
 
     client.get_by_label("Pesan Anda").fill("Halo, saya merasa cemas sejak minggu lalu.")
     client.get_by_role("button", name="Kirim").click()
@@ -73,7 +89,7 @@ def test_client_and_counselor_chat_with_delivery_states_and_an_outbox_that_survi
     assert "Ini terkirim nanti" not in client.evaluate("JSON.stringify(Object.assign({}, localStorage))")
 
     # The session-start panel: where the client is, the numbers there, the contact they authorised; and the
-    # code word, of which the counselor learns only whether it matched.
+    # code word, which the counselor may ask again at any time, learning only whether it matched.
     panel = counselor.locator(".chat-panel")
     expect(panel).to_contain_text("Indonesia")
     expect(panel.locator(".numbers li").first).to_contain_text("112")

@@ -74,4 +74,6 @@ def test_periodic_jobs_keep_the_task_names_they_were_deployed_under(settings):
         "licensing.tasks.licence_expiry_sweep",
         "sessions.tasks.sessions_advance",
         "sessions.tasks.sessions_remind",
+        "sessions.tasks.message_emails_send",
+        "sessions.tasks.reply_reminders_send",
     }

@@ -39,7 +39,7 @@ def test_the_client_confirms_the_location_and_it_is_stored_with_the_session(clie
     assert (session.location_country, session.location_region) == ("ID", "ID-JK")
     assert session.location_confirmed_at is not None
     entry = AuditEntry.objects.get(action="session.location_confirmed")
-    assert entry.detail == {"differs_from_intake": True} and entry.subject_id == client_a.pk
+    assert entry.detail == {"differs_from_intake": True, "landmark_given": False} and entry.subject_id == client_a.pk
 
 
 def test_a_change_from_the_intake_location_is_visible_to_the_counselor(

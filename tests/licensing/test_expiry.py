@@ -49,7 +49,8 @@ def test_a_counselor_is_warned_60_days_before_expiry_once(
     row.refresh_from_db()
     assert row.warned_60_at == NOON and row.warned_14_at is None
     assert [p["type"] for uid, p in pushed if uid == counselor_a.pk] == ["licence.expiry_warning"]
-    assert len(mail.outbox) == 1 and "60 days" in mail.outbox[0].body
+    # In the counselor's own language (Counselor A reads Indonesian first), whoever's job sent it.
+    assert len(mail.outbox) == 1 and "60 hari lagi" in mail.outbox[0].body
     assert "http://konseling.test/licensing/" in mail.outbox[0].body
     assert AuditEntry.objects.filter(action="licence.expiry_warned", detail__warning=60).count() == 1
 

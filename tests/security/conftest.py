@@ -86,7 +86,7 @@ def build_world(users) -> World:
     from consent.rendering import consent_render
     from consent.selectors import consent_version_in_force
     from consent.services import consent_accept, consent_defaults_publish
-    from crisis.services import help_request
+    from crisis.services import drill_start, help_request
     from identity.services import identity_document_upload, intake_submit
     from licensing.models import IssuingBody, Jurisdiction, LapseNotice
     from licensing.services import licence_submit
@@ -107,6 +107,8 @@ def build_world(users) -> World:
     )
     document = identity_document_upload(client=client_a, name="ktp.png", data=_png())
     escalation, _ = help_request(client=client_a, session=session)
+    # A drill alerts counselor A on its first rung (no roster: nobody else yet); it has no client.
+    drill, _ = drill_start(counselor=counselor_a, started_by=users["admin"])
     erasure = erasure_request_create(client=client_a)
     place, _ = Jurisdiction.objects.get_or_create(country="ID", region="", defaults={"name": "Indonesia"})
     body, _ = IssuingBody.objects.get_or_create(
@@ -135,6 +137,7 @@ def build_world(users) -> World:
             "acceptance": acceptance,
             "document": document,
             "escalation": escalation,
+            "drill": drill,
             "erasure": erasure,
             "licence": licence,
             "notice": notice,
@@ -148,6 +151,7 @@ def build_world(users) -> World:
         "version_id": version.pk,
         "identity_document_id": document.pk,
         "escalation_id": escalation.pk,
+        "drill_id": drill.pk,
         "erasure_id": erasure.pk,
         "licence_id": licence.pk,
         "notice_id": notice.pk,

@@ -132,8 +132,17 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "help/sent/": ("escalation:help_sent", CLIENT),
     "staff/risk/": ("escalation:queue", STAFF),
     "staff/risk/<int:escalation_id>/": ("escalation:detail", STAFF_OF_A),
+    # Only whoever holds the escalation's current rung (here counselor A, the client's counselor; the admin
+    # is not alerted: admins stand in only for an empty rung), while it is live.
+    "staff/risk/<int:escalation_id>/card/": ("escalation:emergency_card", COUNSELOR_OWN),
     "staff/risk/<int:escalation_id>/acknowledge/": ("escalation:acknowledge", STAFF_OF_A),
     "staff/risk/<int:escalation_id>/resolve/": ("escalation:resolve", STAFF_OF_A),
+    # Drills: only admins start or end one; its page and acknowledgement are for the staff it may alert
+    # (here counselor A, on its first rung) and admins (the admin's acknowledgement finds no alert: ok, a no-op).
+    "staff/risk/drills/start/": ("escalation:drill_start", ADMIN_ONLY),
+    "staff/risk/drills/<int:drill_id>/": ("escalation:drill", STAFF_OF_A),
+    "staff/risk/drills/<int:drill_id>/acknowledge/": ("escalation:drill_acknowledge", STAFF_OF_A),
+    "staff/risk/drills/<int:drill_id>/end/": ("escalation:drill_end", ADMIN_ONLY),
     "privacy/erasure/": ("retention:erasure_request", CLIENT),
     "staff/erasure/": ("retention:erasure_queue", ADMIN_ONLY),
     "staff/erasure/<int:erasure_id>/": ("retention:erasure_detail", ADMIN_ONLY),

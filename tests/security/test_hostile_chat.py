@@ -34,6 +34,8 @@ KNOWN_ERRORS = {
     "conflict",
     "code_word_locked",
     "unavailable",
+    "code_word_pending",
+    "reason_required",
 }
 TYPES = [
     "send",
@@ -43,6 +45,7 @@ TYPES = [
     "help",
     "code_word_request",
     "code_word",
+    "code_word_override",
     "ping",
     "hello",
     "ack",
@@ -84,7 +87,9 @@ frames = st.one_of(
         lambda kind, fields: {"type": kind, **fields},
         st.sampled_from(TYPES),
         st.dictionaries(
-            st.sampled_from(["client_msg_id", "body", "after_seq", "up_to_seq", "attempt"]), json_value, max_size=4
+            st.sampled_from(["client_msg_id", "body", "after_seq", "up_to_seq", "attempt", "reason"]),
+            json_value,
+            max_size=4,
         ),
     ).map(_frame_text),
     # any JSON at all, not JSON, an oversized frame

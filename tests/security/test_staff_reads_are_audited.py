@@ -41,6 +41,12 @@ STAFF_READS = [
     ("erasure request and retention duties", ("admin",), "/staff/erasure/{erasure}/", "erasure.viewed"),
     ("escalation detail", ("counselor_a", "admin"), "/staff/risk/{escalation}/", "escalation.viewed"),
     (
+        "emergency card (legal name, phone, emergency contact, exact place, latest messages)",
+        ("counselor_a",),
+        "/staff/risk/{escalation}/card/",
+        "escalation.emergency_card_opened",
+    ),
+    (
         "caseload client page (sessions, referrals)",
         ("counselor_a",),
         "/sessions/clients/{client}/",

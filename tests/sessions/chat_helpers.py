@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from counseling.clock import now
 from counseling.gates import GateResult
+from identity.models import CodeWordCheck
 from sessions.models import Conversation, CounselingSession
 
 ORIGIN = b"http://127.0.0.1:8000"
@@ -21,7 +22,10 @@ def open_gates(monkeypatch) -> None:
         monkeypatch.setattr(f"sessions.selectors.{name}", lambda **kw: GateResult.ok())
 
 
-def open_session(client, counselor) -> tuple[Conversation, CounselingSession]:
+def open_session(client, counselor, *, code_word_matched: bool = True) -> tuple[Conversation, CounselingSession]:
+    """An open session of the pair with a location confirmed, and their conversation. The client's code word
+    matched already (the check at the start is its own tests' work: tests/sessions/test_code_word_at_start.py)
+    unless `code_word_matched=False`."""
     # Neither a counselor's nor a client's sessions may overlap (PostgreSQL exclusion constraints).
     earlier = CounselingSession.objects.filter(Q(counselor=counselor) | Q(client=client)).count()
     start = now() - timedelta(minutes=5) + timedelta(hours=2) * earlier
@@ -35,6 +39,8 @@ def open_session(client, counselor) -> tuple[Conversation, CounselingSession]:
         location_region="ID-YO",
         location_confirmed_at=now(),
     )
+    if code_word_matched:
+        CodeWordCheck.objects.create(client=client, session=session, matched=True)
     conversation, _ = Conversation.objects.get_or_create(client=client, counselor=counselor)
     return conversation, session
 
