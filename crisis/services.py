@@ -333,16 +333,7 @@ def message_risk_open(*, message, text: str, at: datetime | None = None) -> Esca
         if match is None:
             return None
         with transaction.atomic():  # a savepoint, only for the rare message that matches
-            escalation, _created = escalation_open(
-                client=message.conversation.client,
-                kind=EscalationKind.RISK_PHRASE,
-                severity=match.severity,
-                dedupe_key=f"risk_phrase:message:{message.pk}",
-                counselor=message.conversation.counselor,
-                session=message.session,
-                message=message,
-                at=at,
-            )
+            escalation = _risk_escalation_open(message=message, match=match, at=at)
         return escalation
     except Exception:
         log.exception("Risk check of message %s failed beside it; a task checks it after commit", message.pk)
@@ -369,6 +360,11 @@ def message_risk_check(*, message_id: int, at: datetime | None = None) -> Escala
     del text
     if match is None:
         return None
+    return _risk_escalation_open(message=message, match=match, at=at)
+
+
+def _risk_escalation_open(*, message, match, at: datetime | None) -> Escalation:
+    """The one escalation of a client's message that holds a risk phrase (dedupe: one per message)."""
     escalation, _created = escalation_open(
         client=message.conversation.client,
         kind=EscalationKind.RISK_PHRASE,
