@@ -419,16 +419,7 @@ def location_confirmed_check(*, session_id: int, at: datetime | None = None) -> 
         return None
     if has_emergency_plan(session.client):
         return None
-    escalation, _created = escalation_open(
-        client=session.client,
-        kind=EscalationKind.NO_EMERGENCY_PLAN,
-        severity=Severity.MEDIUM,
-        dedupe_key=f"no_emergency_plan:session:{session.pk}",
-        counselor=session.counselor,
-        session=session,
-        at=at,
-    )
-    return escalation
+    return _session_escalation_open(session=session, kind=EscalationKind.NO_EMERGENCY_PLAN, at=at)
 
 
 def identity_mismatch_open(*, session_id: int, at: datetime | None = None) -> Escalation | None:
@@ -443,11 +434,16 @@ def identity_mismatch_open(*, session_id: int, at: datetime | None = None) -> Es
     session = CounselingSession.objects.select_related("client", "counselor").filter(pk=session_id).first()
     if session is None:
         return None
+    return _session_escalation_open(session=session, kind=EscalationKind.IDENTITY_MISMATCH, at=at)
+
+
+def _session_escalation_open(*, session, kind: str, at: datetime | None) -> Escalation:
+    """The one escalation of a session-level signal (medium severity, the session's counselor alerted first)."""
     escalation, _created = escalation_open(
         client=session.client,
-        kind=EscalationKind.IDENTITY_MISMATCH,
+        kind=kind,
         severity=Severity.MEDIUM,
-        dedupe_key=f"identity_mismatch:session:{session.pk}",
+        dedupe_key=f"{kind}:session:{session.pk}",
         counselor=session.counselor,
         session=session,
         at=at,
