@@ -341,6 +341,11 @@ ESCALATION_DELIVERY_LEASE_SECONDS = envint("ESCALATION_DELIVERY_LEASE_SECONDS", 
 # A client pressing "I need help now" again while their alert is live alerts the current rung again
 # at once, then at most once per this many seconds (a flood of presses writes no flood of alerts).
 ESCALATION_REPEAT_ALERT_SECONDS = envint("ESCALATION_REPEAT_ALERT_SECONDS", 30)
+# Cover picking up a client's conversation (crisis.services.cover_pickup): the person holding an
+# escalation's rung may read the latest COVER_HISTORY_MESSAGES messages and reply for COVER_MINUTES,
+# renewable while they hold it; resolving the escalation ends it at once.
+COVER_MINUTES = envint("COVER_MINUTES", 60)
+COVER_HISTORY_MESSAGES = envint("COVER_HISTORY_MESSAGES", 50)
 # An emergency number not confirmed against its official source for this many days is listed on
 # the staff dashboard (crisis lines move and get renamed: SEJIWA became Healing119 in 2025).
 EMERGENCY_NUMBER_RECHECK_DAYS = envint("EMERGENCY_NUMBER_RECHECK_DAYS", 180)

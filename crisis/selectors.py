@@ -27,8 +27,8 @@ from crisis.models import (
 from identity.dialing import dial_link
 from identity.numbers import emergency_numbers_for
 from identity.selectors import intake_answers, intake_for
-from sessions.chat.selectors import message_frame
-from sessions.models import Conversation, CounselingSession, Message
+from sessions.chat.selectors import chat_names, live_cover, message_frame
+from sessions.models import Conversation, CounselingSession, CoverReason, CoverRole, Message
 from sessions.selectors import client_location, located_session, session_landmark
 
 
@@ -123,6 +123,7 @@ EVENT_LABELS = {
     "acknowledged": gettext_lazy("Acknowledged"),
     "resolved": gettext_lazy("Resolved"),
     "drill_finished": gettext_lazy("Drill finished"),
+    "cover_picked_up": gettext_lazy("Picked up the client's conversation"),
 }
 
 
@@ -224,6 +225,74 @@ def access_emergency_card(*, user, escalation_id: int) -> EmergencyCardAccess:
     return EmergencyCardAccess(escalation=escalation, basis=basis)
 
 
+# What a cover tells the client about why they answer, by the kind of escalation they picked up. Other kinds
+# (a code word that did not match, no emergency plan) are the client's own counselor's to handle.
+COVER_REASONS = {
+    EscalationKind.HELP_BUTTON: CoverReason.HELP,
+    EscalationKind.RISK_PHRASE: CoverReason.RISK,
+    EscalationKind.REPLY_OVERDUE: CoverReason.REPLY_OVERDUE,
+}
+
+
+def cover_pickup_refusal(*, user, escalation: Escalation, basis: str) -> str:
+    """Why `user`, who may open the card on `basis`, may not pick up the client's conversation; "" if they may.
+
+    Cover answers as a counselor, so: a counselor who holds the rung (alerted for it, or took it), for an
+    escalation of a kind a cover answers, with the client's counselor known (the conversation is theirs).
+    The client's own counselor needs no cover: the conversation is already theirs.
+    """
+    if basis == "counselor":
+        return _("This is your own client: open the conversation directly.")
+    if basis not in ("alerted", "acknowledged") or user.role != Role.COUNSELOR:
+        return _("Only a counselor who holds this escalation can answer the client; use the numbers on this card.")
+    if escalation.kind not in COVER_REASONS:
+        return _("This kind of escalation is for the client's own counselor to answer.")
+    if escalation.counselor_id is None:
+        return _("The client has no counselor yet, so there is no conversation to pick up.")
+    return ""
+
+
+def cover_role(*, user, escalation: Escalation) -> str:
+    """What the client is told the cover is: the rung they were alerted on, else their roster role now."""
+    rungs = set(escalation.alerts.filter(recipient=user).values_list("rung", flat=True))
+    if Rung.SUPERVISOR in rungs:
+        return CoverRole.SUPERVISOR
+    if Rung.ON_CALL in rungs:
+        return CoverRole.ON_CALL
+    now = clock.now()
+    shifts = set(
+        OnCallShift.objects.filter(user=user, starts_at__lte=now, ends_at__gt=now).values_list("role", flat=True)
+    )
+    if OnCallShift.Role.SUPERVISOR in shifts:
+        return CoverRole.SUPERVISOR
+    return CoverRole.ON_CALL if OnCallShift.Role.ON_CALL in shifts else CoverRole.COUNSELOR
+
+
+def escalation_conversation(*, escalation: Escalation) -> Conversation | None:
+    """The conversation of the escalation's client with their counselor (of the flagged message, if any)."""
+    conversations = Conversation.objects.select_related("client", "counselor")
+    if escalation.message_id:
+        return conversations.filter(pk=escalation.message.conversation_id).first()
+    if escalation.counselor_id and escalation.client_id:
+        return conversations.filter(client_id=escalation.client_id, counselor_id=escalation.counselor_id).first()
+    return None
+
+
+def card_pickup(*, user, escalation: Escalation, basis: str) -> dict:
+    """The card's "answer the client" step for `user`: the conversation link for the client's own counselor, the
+    live cover (until when) for a cover who picked up, else whether they may pick it up, or why not."""
+    conversation = escalation_conversation(escalation=escalation)
+    cover = live_cover(user=user, conversation_id=conversation.pk) if conversation is not None else None
+    return {
+        "own_client": basis == "counselor",
+        "conversation": conversation,
+        "cover": cover,
+        "refusal": "" if basis == "counselor" else cover_pickup_refusal(user=user, escalation=escalation, basis=basis),
+        "minutes": settings.COVER_MINUTES,
+        "history": settings.COVER_HISTORY_MESSAGES,
+    }
+
+
 def _card_intake(*, client) -> dict:
     """The client's phone, legal name, drop plan and (only if they authorised it) emergency contact."""
     found = {"intake": "missing", "legal_name": "", "phone": "", "phone_link": "", "drop_plan": ""}
@@ -280,21 +349,10 @@ def _card_place(*, escalation: Escalation) -> dict:
 
 def _card_messages(*, escalation: Escalation) -> list[dict]:
     """The latest messages of the client's conversation with their counselor, newest first, opened in memory."""
-    conversations = Conversation.objects.select_related("client__client_profile", "counselor__counselor_profile")
-    if escalation.message_id:
-        conversation = conversations.filter(pk=escalation.message.conversation_id).first()
-    elif escalation.counselor_id:
-        conversation = conversations.filter(
-            client_id=escalation.client_id, counselor_id=escalation.counselor_id
-        ).first()
-    else:
-        conversation = None
+    conversation = escalation_conversation(escalation=escalation)
     if conversation is None:
         return []
-    names = {
-        conversation.client_id: conversation.client.display_name,
-        conversation.counselor_id: conversation.counselor.display_name,
-    }
+    names = chat_names(conversation=conversation)
     flagged_seq = escalation.message.seq if escalation.message_id else None
     latest = Message.objects.filter(conversation_id=conversation.pk).order_by("-seq")[:EMERGENCY_CARD_MESSAGES]
     frames = [message_frame(message, client_id=conversation.client_id) for message in latest]

@@ -51,9 +51,20 @@ from crisis.models import (
     Severity,
 )
 from crisis.risk import risk_match
-from crisis.selectors import ack_minutes, counselor_of, drill_report, on_call_now, rung_minutes
+from crisis.selectors import (
+    COVER_REASONS,
+    ack_minutes,
+    counselor_of,
+    cover_pickup_refusal,
+    cover_role,
+    drill_report,
+    escalation_conversation,
+    on_call_now,
+    rung_minutes,
+)
 from identity.numbers import emergency_numbers
 from identity.selectors import intake_for
+from sessions.chat.services import conversation_get_or_create, cover_open, covers_end
 from sessions.models import CounselingSession, Message
 from sessions.selectors import client_location
 
@@ -641,10 +652,45 @@ def escalation_resolve(*, escalation: Escalation, user, note: str, at: datetime 
             return False
         escalation.refresh_from_db()
         _event(escalation, "resolved", at=at, actor=user, note=note)
+        covers_end(escalation_ref=escalation.pk, at=at)  # whoever picked up the conversation hands it back
         audit_record(
             actor=user, action="escalation.resolved", target=escalation, subject=escalation.client_id, request=request
         )
     return True
+
+
+def cover_pickup(*, user, escalation: Escalation, basis: str, at: datetime | None = None, request=None):
+    """The person holding the escalation's rung picks up the client's conversation: they take the escalation
+    (acknowledged, if nobody had), and may read its recent history and answer as themselves for COVER_MINUTES
+    (sessions.chat.services.cover_open; again to renew). Resolving the escalation ends it.
+
+    This keeps the consent text's promise that an on-call counselor "picks it up" when a reply is late.
+    Raises PermissionDenied with the reason (crisis.selectors.cover_pickup_refusal) when they may not.
+    """
+    refusal = cover_pickup_refusal(user=user, escalation=escalation, basis=basis)
+    if refusal:
+        raise PermissionDenied(refusal)
+    at = at or clock.now()
+    with transaction.atomic():
+        if escalation.state == EscalationState.OPEN:
+            escalation_acknowledge(
+                escalation=escalation, user=user, note=_("Picked up the conversation."), at=at, request=request
+            )
+        conversation = escalation_conversation(escalation=escalation) or conversation_get_or_create(
+            client=escalation.client, counselor=escalation.counselor
+        )
+        cover = cover_open(
+            conversation=conversation,
+            cover=user,
+            role=cover_role(user=user, escalation=escalation),
+            reason=COVER_REASONS[escalation.kind],
+            escalation_ref=escalation.pk,
+            card_path=reverse("escalation:emergency_card", args=[escalation.pk]),
+            at=at,
+            request=request,
+        )
+        _event(escalation, "cover_picked_up", at=at, actor=user, rung=escalation.rung)
+    return cover
 
 
 def emergency_card_opened_record(*, user, escalation: Escalation, basis: str, request=None) -> None:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("staff/risk/", views.risk_queue_view, name="queue"),
     path("staff/risk/<int:escalation_id>/", views.escalation_detail, name="detail"),
     path("staff/risk/<int:escalation_id>/card/", views.escalation_emergency_card, name="emergency_card"),
+    path("staff/risk/<int:escalation_id>/pick-up/", views.escalation_pickup, name="pickup"),
     path("staff/risk/<int:escalation_id>/acknowledge/", views.escalation_acknowledge_view, name="acknowledge"),
     path("staff/risk/<int:escalation_id>/resolve/", views.escalation_resolve_view, name="resolve"),
     path("staff/risk/drills/start/", views.drill_start_view, name="drill_start"),

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,6 +14,7 @@ from crisis.selectors import (
     access_drill,
     access_emergency_card,
     access_escalation,
+    card_pickup,
     client_latest_escalation,
     drill_counselors,
     drill_report,
@@ -25,6 +27,7 @@ from crisis.selectors import (
 )
 from crisis.services import (
     DRILL_MAX_MINUTES_PER_RUNG,
+    cover_pickup,
     drill_acknowledge,
     drill_end,
     drill_start,
@@ -130,11 +133,25 @@ def escalation_emergency_card(request, escalation_id: int):
     access = access_emergency_card(user=request.user, escalation_id=escalation_id)
     card = emergency_card(escalation=access.escalation)
     emergency_card_opened_record(user=request.user, escalation=access.escalation, basis=access.basis, request=request)
+    pickup = card_pickup(user=request.user, escalation=access.escalation, basis=access.basis)
     return render(
         request,
         "crisis/emergency_card.html",
-        {"escalation": access.escalation, "card": card, "zone": counselor_zone(request.user).key},
+        {"escalation": access.escalation, "card": card, "pickup": pickup, "zone": counselor_zone(request.user).key},
     )
+
+
+@staff_required
+@require_POST
+def escalation_pickup(request, escalation_id: int):
+    """The person holding the rung picks up the client's conversation (bounded, audited), then goes to it."""
+    access = access_emergency_card(user=request.user, escalation_id=escalation_id)
+    try:
+        cover = cover_pickup(user=request.user, escalation=access.escalation, basis=access.basis, request=request)
+    except PermissionDenied as refusal:
+        messages.error(request, str(refusal))
+        return redirect("escalation:emergency_card", access.escalation.pk)
+    return redirect("sessions:conversation_chat", conversation_id=cover.conversation_id)
 
 
 def _act(request, escalation_id: int, action, done_message: str):

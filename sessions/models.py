@@ -107,6 +107,55 @@ class Conversation(models.Model):
         return user.pk in (self.client_id, self.counselor_id)
 
 
+class CoverReason(models.TextChoices):
+    """Why someone other than the client's counselor answers in their conversation (told to the client)."""
+
+    HELP = "help", _("you asked for help")
+    RISK = "risk", _("something you wrote made us want to check that you are safe")
+    REPLY_OVERDUE = "reply_overdue", _("your message waited longer than your counselor promised")
+
+
+class CoverRole(models.TextChoices):
+    ON_CALL = "on_call", _("the on-call counselor")
+    SUPERVISOR = "supervisor", _("the supervisor on duty")
+    COUNSELOR = "counselor", _("a counselor of this service")
+
+
+class ConversationCover(models.Model):
+    """An on-call counselor or supervisor picking up a client's conversation for a bounded time.
+
+    Opened by crisis (the person holding an escalation's rung picks it up); the chat only knows that the
+    cover may read the conversation from `from_seq` on and reply as themselves until `ends_at`, or until it
+    is ended (the escalation resolved). `escalation_ref` names the escalation without a key to it: the
+    chat sits below crisis.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="covers")
+    cover = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=16, choices=CoverRole.choices)
+    reason = models.CharField(max_length=16, choices=CoverReason.choices)
+    escalation_ref = models.PositiveIntegerField()
+    card_path = models.CharField(max_length=200)  # where the cover goes back to act (the emergency card)
+    from_seq = models.BigIntegerField()  # the first message the cover may read: recent history, not the record
+    started_at = models.DateTimeField(default=now)
+    ends_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "cover", "ends_at"], name="cover_live_lookup")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("started_at")), name="cover_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"cover {self.pk} of conversation {self.conversation_id} by {self.cover_id}"
+
+    def live_at(self, at) -> bool:
+        return self.ended_at is None and self.started_at <= at < self.ends_at
+
+
 class Message(models.Model):
     """One chat message, sealed under the client's data key (counseling.crypto).
 

@@ -70,9 +70,14 @@ def session_start_gate(*, session: CounselingSession, at: datetime | None = None
     )
 
 
-def conversation_gate(*, conversation: Conversation, at: datetime | None = None) -> GateResult:
+def conversation_gate(*, conversation: Conversation, at: datetime | None = None, writer=None) -> GateResult:
     """May these two exchange messages between sessions? Consent, identity, and the counselor's
-    licence where the client last confirmed being (ACA H.1.b: counseling happens where the client is)."""
+    licence where the client last confirmed being (ACA H.1.b: counseling happens where the client is).
+
+    `writer`: a counselor answering in the conversation's counselor's place (a cover, sessions.models.
+    ConversationCover); the client's consent with their own counselor covers it (the consent text tells them
+    an on-call counselor picks up), but the licence checked is the writer's own.
+    """
     at = at or now()
     for result in (
         consent_gate(client=conversation.client, counselor=conversation.counselor),
@@ -83,7 +88,8 @@ def conversation_gate(*, conversation: Conversation, at: datetime | None = None)
     place = client_location(client=conversation.client)
     if place is None or not place.confirmed:
         return GateResult.refuse("location_unconfirmed", _("Please confirm where you are before the session starts."))
-    return jurisdiction_gate(counselor=conversation.counselor, country=place.country, region=place.region, at=at)
+    counselor = writer or conversation.counselor
+    return jurisdiction_gate(counselor=counselor, country=place.country, region=place.region, at=at)
 
 
 def location_confirmation_opens_at(*, session: CounselingSession) -> datetime:

@@ -9,6 +9,7 @@ is recovered by a resync.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -79,6 +80,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     access: selectors.ChatAccess | None = None
     group = ""
     idle_timer: asyncio.TimerHandle | None = None
+    cover_timer: asyncio.TimerHandle | None = None  # a cover's socket re-checks when its time runs out
     active_at: float | None = None  # the last frame the person sent by doing something (Unix time)
     activity_recorded_at = 0.0
     idle_seconds_left: float = 0.0
@@ -135,11 +137,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 "client": conversation.client_id,
                 "counselor": conversation.counselor_id,
                 "read_only": access.read_only,
+                "from_seq": access.from_seq,
                 "last_seq": conversation.last_seq,
                 "response_time_promise_hours": profile.response_time_promise_hours if profile else None,
                 "max_chars": services.CHAT_MESSAGE_MAX_CHARS,
             }
         )
+        self._cover_timer_set()
         if self.code_word_prompt_due:
             # ACA H.3: the code word is asked at the start of every session, before the counselor may write.
             await self.send_json({"type": "code_word_request"})
@@ -176,8 +180,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         self.disconnected = True
-        if self.idle_timer is not None:
-            self.idle_timer.cancel()
+        for timer in (self.idle_timer, self.cover_timer):
+            if timer is not None:
+                timer.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -341,7 +346,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             await self._error("malformed", _("after_seq must be a whole number."))
             return
-        messages = await in_db_thread(selectors.messages_after)(conversation=self.access.conversation, after_seq=after)
+        messages = await in_db_thread(selectors.messages_after)(
+            conversation=self.access.conversation, after_seq=after, from_seq=self.access.from_seq
+        )
         last = messages[-1]["seq"] if messages else after
         await self.send_json(
             {
@@ -497,13 +504,48 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.user.pk == self.access.conversation.counselor_id and event.get("origin") != self.channel_name:
             await self.send_json({"type": "code_word_overridden", "session": event["session"]})
 
+    async def chat_cover(self, event):
+        """Someone picked up the conversation for the counselor: every page of it says who answers and why."""
+        frame = await in_db_thread(self._cover_frame)(event["cover"])
+        if frame is not None:
+            await self.send_json(frame)
+
+    def _cover_frame(self, cover_id: int) -> dict | None:
+        cover = selectors.cover_for_frame(cover_id=cover_id, conversation=self.access.conversation)
+        if cover is None:
+            return None
+        with translation.override(self.language):
+            names = selectors.chat_names(conversation=self.access.conversation)
+            return {
+                "type": "cover",
+                "user": cover.cover_id,
+                "name": names[cover.cover_id],
+                "text": selectors.cover_sentence(cover=cover, viewer=self.user),
+                "until": cover.ends_at.isoformat(),
+            }
+
+    def _cover_timer_set(self) -> None:
+        """A cover's time is bounded: when it runs out the socket re-checks (and closes, unless renewed)."""
+        if self.cover_timer is not None:
+            self.cover_timer.cancel()
+        if self.access.cover is None:
+            return
+        seconds = (self.access.cover.ends_at - now()).total_seconds()
+        loop = asyncio.get_running_loop()
+        self.cover_timer = loop.call_later(max(seconds, 0) + 0.05, lambda: loop.create_task(self.chat_recheck({})))
+
     async def chat_recheck(self, event):
-        """Consent withdrawn, session ended, licence lapsed...: re-run the gate; close if it now refuses."""
+        """Consent withdrawn, session ended, licence lapsed, cover ended...: re-run the gate; close if it refuses."""
         try:
-            gate = await in_db_thread(self._recheck)()
+            gate, access = await in_db_thread(self._recheck)()
         except Http404:
             gate = None
+        if self.disconnected:
+            return
         if gate:
+            if access.cover is not None:  # renewed: wait for its new end
+                self.access = dataclasses.replace(self.access, cover=access.cover)
+                self._cover_timer_set()
             return
         with translation.override(self.language):
             message = gate.message if gate is not None else _("You no longer have access to this conversation.")
@@ -522,7 +564,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             session_id=self.access.session.pk if self.access.session else None,
         )
         with translation.override(self.language):
-            return selectors.chat_gate(access=access)
+            return selectors.chat_gate(access=access), access
 
     async def _error(self, code: str, message: str, **extra):
         frame = {"type": "error", "code": code, "message": str(message)}

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from counseling.mail import language_of
 from counseling.notifications import group_send_now
+from sessions.chat.selectors import cover_sentence
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -84,5 +85,20 @@ def reply_due_notice(*, conversation, due_at: datetime, zone) -> dict:
             % {"name": conversation.client.display_name, "time": due_at.astimezone(zone).strftime("%H:%M")},
             "body": _("The reply time you promised runs out soon."),
             "url": reverse("sessions:conversation_chat", args=[conversation.pk]),
+            "link": _("Open the conversation"),
+        }
+
+
+def cover_notice(*, cover) -> dict:
+    """The notice on the client's open pages that someone answers in their counselor's place: who, until when and
+    why, in the client's language, and where to read it."""
+    client = cover.conversation.client
+    with translation.override(language_of(client)):
+        return {
+            "type": "conversation.cover",
+            "id": cover.conversation_id,
+            "title": _("Someone is answering for your counselor"),
+            "body": cover_sentence(cover=cover, viewer=client),
+            "url": reverse("sessions:conversation_chat", args=[cover.conversation_id]),
             "link": _("Open the conversation"),
         }

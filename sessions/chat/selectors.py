@@ -18,14 +18,17 @@ from identity.numbers import emergency_numbers_for
 from identity.selectors import code_word_status, has_code_word, intake_answers, intake_for
 from sessions.models import (
     Conversation,
+    ConversationCover,
     CounselingSession,
     Message,
 )
 from sessions.selectors import (
+    client_zone,
     code_word_advice,
     code_word_gate,
     code_word_result_for,
     conversation_gate,
+    counselor_zone,
     session_start_gate,
 )
 
@@ -47,6 +50,12 @@ class ChatAccess:
     conversation: Conversation
     session: CounselingSession | None
     read_only: bool  # an admin under break-glass reads; never writes, never marks read
+    cover: ConversationCover | None = None  # someone picking up for the counselor (crisis.services.cover_pickup)
+
+    @property
+    def from_seq(self) -> int:
+        """The first message this person may read: a cover reads the recent history only."""
+        return self.cover.from_seq if self.cover is not None else 1
 
 
 def access_conversation(*, user, conversation_id: int) -> Conversation:
@@ -81,10 +90,15 @@ def access_chat(*, user, conversation_id: int, session_id: int | None = None) ->
     if conversation is None:
         raise Http404
     read_only = False
+    cover = None
     if not conversation.is_participant(user):
-        if not (user.is_admin and break_glass_granted(admin_id=user.pk, conversation_id=conversation.pk)):
-            raise Http404
-        read_only = True
+        cover = live_cover(user=user, conversation_id=conversation.pk)
+        if cover is None:
+            if not (user.is_admin and break_glass_granted(admin_id=user.pk, conversation_id=conversation.pk)):
+                raise Http404
+            read_only = True
+        elif session_id is not None:
+            raise Http404  # a cover answers between sessions; a session is its two participants'
     session = None
     if session_id is not None:
         session = (
@@ -94,7 +108,81 @@ def access_chat(*, user, conversation_id: int, session_id: int | None = None) ->
         )
         if session is None:
             raise Http404
-    return ChatAccess(conversation=conversation, session=session, read_only=read_only)
+    return ChatAccess(conversation=conversation, session=session, read_only=read_only, cover=cover)
+
+
+def live_cover(*, user, conversation_id: int, at: datetime | None = None) -> ConversationCover | None:
+    """`user`'s cover of this conversation that holds now (picked up, not ended, not run out), if any."""
+    at = at or now()
+    return (
+        ConversationCover.objects.filter(
+            conversation_id=conversation_id,
+            cover_id=user.pk,
+            ended_at__isnull=True,
+            started_at__lte=at,
+            ends_at__gt=at,
+        )
+        .order_by("-ends_at")
+        .first()
+    )
+
+
+def viewer_zone(user) -> zoneinfo.ZoneInfo:
+    return client_zone(user) if getattr(user, "client_profile", None) is not None else counselor_zone(user)
+
+
+def cover_sentence(*, cover: ConversationCover, viewer) -> str:
+    """Who answers in the counselor's place, until when and why, as `viewer` reads it (in the active language,
+    at the viewer's own clock): the client, their counselor, or the cover."""
+    conversation = cover.conversation
+    values = {
+        "name": cover.cover.display_name,
+        "role": cover.get_role_display(),
+        "counselor": conversation.counselor.display_name,
+        "until": cover.ends_at.astimezone(viewer_zone(viewer)).strftime("%H:%M"),
+        "reason": cover.get_reason_display(),
+    }
+    if viewer.pk == cover.cover_id:
+        return (
+            _("You are answering for %(counselor)s until %(until)s, because the client's escalation is yours.") % values
+        )
+    if viewer.pk == conversation.client_id:
+        return _("%(name)s, %(role)s, is answering for %(counselor)s until %(until)s, because %(reason)s.") % values
+    return (
+        _("%(name)s, %(role)s, is answering your client until %(until)s; their messages are in this conversation.")
+        % values
+    )
+
+
+def cover_for_frame(*, cover_id: int, conversation: Conversation) -> ConversationCover | None:
+    """A cover of this conversation (an event names it by id), with what cover_sentence reads."""
+    return (
+        ConversationCover.objects.select_related("cover", "conversation__client", "conversation__counselor")
+        .filter(pk=cover_id, conversation_id=conversation.pk)
+        .first()
+    )
+
+
+def live_covers(*, conversation: Conversation, at: datetime | None = None) -> list[ConversationCover]:
+    at = at or now()
+    return list(
+        conversation.covers.select_related("cover", "conversation__client", "conversation__counselor")
+        .filter(ended_at__isnull=True, started_at__lte=at, ends_at__gt=at)
+        .order_by("-started_at")
+    )
+
+
+def chat_names(*, conversation: Conversation) -> dict[int, str]:
+    """The name over each message: the two people, and every cover who ever answered here
+    with what they are ("Dewi (the on-call counselor)"), so a reply always says who wrote it."""
+    names = {conversation.client_id: conversation.client.display_name}
+    names[conversation.counselor_id] = conversation.counselor.display_name
+    for cover in conversation.covers.select_related("cover").order_by("started_at"):
+        names[cover.cover_id] = _("%(name)s (%(role)s)") % {
+            "name": cover.cover.display_name,
+            "role": cover.get_role_display(),
+        }
+    return names
 
 
 def conversation_for_session(*, session: CounselingSession) -> Conversation | None:
@@ -108,11 +196,30 @@ def chat_gate(*, access: ChatAccess, at: datetime | None = None) -> GateResult:
     """
     if access.read_only:
         return GateResult.ok()
+    if access.cover is not None:
+        return cover_gate(cover=access.cover, conversation=access.conversation, at=at)
     if access.session is not None:
         if access.session.state not in CHAT_OPEN_STATES:
             return GateResult.refuse("session_not_open", _("This session is not open."))
         return session_start_gate(session=access.session, at=at)
     return conversation_gate(conversation=access.conversation, at=at)
+
+
+def cover_gate(*, cover: ConversationCover, conversation: Conversation, at: datetime | None = None) -> GateResult:
+    """May this cover write to the client? The conversation's gate with the cover's own licence where the client
+    is. A refusal sends them back to the emergency card, where the phone numbers are."""
+    gate = conversation_gate(conversation=conversation, at=at, writer=cover.cover)
+    if gate:
+        return gate
+    return GateResult.refuse(
+        gate.reason,
+        _(
+            "You cannot write to this client: %(why)s Act from the emergency card: it has their phone and the "
+            "emergency numbers for their place."
+        )
+        % {"why": gate.message},
+        action_url=cover.card_path,
+    )
 
 
 def code_word_prompt_due(*, access: ChatAccess, user) -> bool:
@@ -190,8 +297,12 @@ def chat_key_preload(*, conversation: Conversation) -> None:
         pass
 
 
-def messages_after(*, conversation: Conversation, after_seq: int, limit: int = HISTORY_PAGE) -> list[dict]:
-    """Up to `limit` messages with seq > after_seq, oldest first, decrypted (resync on reconnect)."""
+def messages_after(
+    *, conversation: Conversation, after_seq: int, limit: int = HISTORY_PAGE, from_seq: int = 1
+) -> list[dict]:
+    """Up to `limit` messages with seq > after_seq (and from `from_seq` on: ChatAccess.from_seq), oldest first,
+    decrypted (resync on reconnect)."""
+    after_seq = max(after_seq, from_seq - 1)
     rows = Message.objects.filter(conversation_id=conversation.pk, seq__gt=after_seq).order_by("seq")[:limit]
     return [message_frame(message, client_id=conversation.client_id) for message in rows]
 

@@ -6,7 +6,7 @@ import functools
 import logging
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg2
 from channels.db import database_sync_to_async
@@ -28,12 +28,14 @@ from sessions.chat.events import (
     client_message_notice,
     conversation_event_on_commit,
     conversation_group,
+    cover_notice,
     message_new_event,
 )
 from sessions.chat.hooks import client_message_watchers
 from sessions.chat.selectors import BREAK_GLASS_CACHE_KEY, transcript_text
 from sessions.models import (
     Conversation,
+    ConversationCover,
     CounselingSession,
     Message,
 )
@@ -494,11 +496,13 @@ def _store_statement(*, answers: bool) -> str:
 def messages_mark_read(*, conversation: Conversation, reader, up_to_seq: int) -> int:
     """Mark the other party's messages up to `up_to_seq` read by `reader`; tells the sockets after commit."""
     with transaction.atomic():
-        updated = (
-            Message.objects.filter(conversation_id=conversation.pk, seq__lte=up_to_seq, read_at__isnull=True)
-            .exclude(sender_id=reader.pk)
-            .update(read_at=now())
-        )
+        unread = Message.objects.filter(conversation_id=conversation.pk, seq__lte=up_to_seq, read_at__isnull=True)
+        # The other side's: the client reads the counselor's (and a cover's); a counselor or cover the client's.
+        if reader.pk == conversation.client_id:
+            unread = unread.exclude(sender_id=conversation.client_id)
+        else:
+            unread = unread.filter(sender_id=conversation.client_id)
+        updated = unread.update(read_at=now())
         if updated:
             conversation_event_on_commit(
                 conversation_id=conversation.pk,
@@ -512,12 +516,88 @@ def chat_open_record(*, user, access, ip_address: str | None = None) -> None:
     conversation = access.conversation
     audit_record(
         actor=user,
-        action="chat.break_glass_read" if access.read_only else "chat.open",
+        action="chat.break_glass_read" if access.read_only else ("chat.cover_open" if access.cover else "chat.open"),
         target=conversation,
         subject=conversation.client_id,
         ip_address=ip_address,
-        detail={"session": access.session.pk if access.session else None},
+        detail={
+            "session": access.session.pk if access.session else None,
+            **({"cover": access.cover.pk, "escalation": access.cover.escalation_ref} if access.cover else {}),
+        },
     )
+
+
+def cover_open(
+    *,
+    conversation: Conversation,
+    cover,
+    role: str,
+    reason: str,
+    escalation_ref: int,
+    card_path: str,
+    at: datetime | None = None,
+    request=None,
+) -> ConversationCover:
+    """Let `cover` read the recent history of this conversation and reply as themselves for COVER_MINUTES.
+
+    Precondition: the caller (crisis.services.cover_pickup) checked that they hold the escalation's rung. A cover
+    still live is renewed from now, never shortened. Audited; the conversation's open pages are told who answers
+    and why (the client's among them), and the client is notified on their other pages.
+    """
+    at = at or now()
+    until = at + timedelta(minutes=settings.COVER_MINUTES)
+    with transaction.atomic():
+        live = (
+            ConversationCover.objects.select_for_update()
+            .filter(conversation=conversation, cover=cover, escalation_ref=escalation_ref, ended_at__isnull=True)
+            .filter(ends_at__gt=at)
+            .first()
+        )
+        if live is not None:
+            live.ends_at = max(live.ends_at, until)
+            live.save(update_fields=["ends_at"])
+            record = live
+        else:
+            record = ConversationCover.objects.create(
+                conversation=conversation,
+                cover=cover,
+                role=role,
+                reason=reason,
+                escalation_ref=escalation_ref,
+                card_path=card_path,
+                from_seq=max(1, conversation.last_seq - settings.COVER_HISTORY_MESSAGES + 1),
+                started_at=at,
+                ends_at=until,
+            )
+        audit_record(
+            actor=cover,
+            action="chat.cover_picked_up",
+            target=conversation,
+            subject=conversation.client_id,
+            request=request,
+            detail={
+                "cover": record.pk,
+                "escalation": escalation_ref,
+                "reason": reason,
+                "until": record.ends_at.isoformat(),
+                "from_seq": record.from_seq,
+            },
+        )
+        conversation_event_on_commit(conversation_id=conversation.pk, event={"type": "chat.cover", "cover": record.pk})
+        notify_user_on_commit(user_id=conversation.client_id, payload=cover_notice(cover=record))
+    return record
+
+
+def covers_end(*, escalation_ref: int, at: datetime | None = None) -> int:
+    """End every live cover opened for this escalation (it was resolved): their sockets re-check and close."""
+    at = at or now()
+    with transaction.atomic():
+        live = ConversationCover.objects.filter(escalation_ref=escalation_ref, ended_at__isnull=True)
+        conversations = set(live.values_list("conversation_id", flat=True))
+        ended = live.update(ended_at=at)
+        for conversation_id in conversations:
+            conversation_event_on_commit(conversation_id=conversation_id, event={"type": "chat.recheck"})
+    return ended
 
 
 def break_glass_open(*, admin, conversation: Conversation, reason: str, request=None) -> None:

@@ -47,6 +47,11 @@ def _chat_page(request, *, access, gate):
             "panel": panel,
             "other": other,
             "is_client": request.user.pk == conversation.client_id,
+            "names": selectors.chat_names(conversation=conversation),
+            "cover_sentences": [
+                selectors.cover_sentence(cover=cover, viewer=request.user)
+                for cover in selectors.live_covers(conversation=conversation)
+            ],
             "promise_hours": getattr(
                 getattr(conversation.counselor, "counselor_profile", None), "response_time_promise_hours", None
             ),
@@ -67,6 +72,7 @@ def _chat_strings() -> dict:
         "offline": _("Connection lost. Reconnecting; your messages are kept and will be sent."),
         "typing": _("is typing..."),
         "you": _("You"),
+        "someone": _("A counselor of this service"),
         "undecryptable": _("[this message cannot be decrypted]"),
         "help_sent": _(
             "Your counselor and the on-call team have been alerted. If you are in danger, call the "

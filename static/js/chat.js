@@ -13,7 +13,9 @@
   const me = Number(root.dataset.user);
   const readOnly = root.dataset.readOnly === "1";
   const isClient = root.dataset.isClient === "1";
-  const otherName = root.dataset.otherName;
+  // The name over each message: the two people and anyone who answered for the counselor (a cover).
+  const names = JSON.parse(document.getElementById("chat-names").textContent);
+  let clientId = null;
   const log = document.getElementById("chat-log");
   const statusLine = document.getElementById("chat-status");
   const typingLine = document.getElementById("chat-typing");
@@ -77,7 +79,7 @@
     const li = bubble(m.client_msg_id);
     li.className = "msg " + (mine ? "mine" : "theirs") + (m.error ? " undecryptable" : "");
     li.dataset.seq = m.seq;
-    li.querySelector(".msg-who").textContent = mine ? strings.you : otherName;
+    li.querySelector(".msg-who").textContent = mine ? strings.you : nameOf(m.sender);
     li.querySelector(".msg-body").textContent = m.error ? strings.undecryptable : m.body;
     setMeta(li, m.created_at, mine ? (m.read ? "read" : "sent") : "");
     place(li, m.seq);
@@ -85,6 +87,8 @@
   }
 
   // Keep the list in server order (a resync fills gaps), with unacknowledged messages last.
+  function nameOf(userId) { return names[String(userId)] || strings.someone; }
+
   function place(li, seq) {
     const next = Array.from(log.children).find((el) => el !== li && (!el.dataset.seq || Number(el.dataset.seq) > seq));
     if (next) log.insertBefore(li, next); else if (li !== log.lastElementChild) log.appendChild(li);
@@ -138,8 +142,10 @@
   }
 
   const handlers = {
-    hello() {
+    hello(f) {
       attempt = 0;
+      clientId = f.client;
+      lastSeq = Math.max(lastSeq, (f.from_seq || 1) - 1);  // a cover reads the recent history only
       setStatus(strings.online, "online");
       resync();
     },
@@ -172,13 +178,13 @@
       if (f.seq === lastSeq + 1) lastSeq = f.seq;
     },
     read(f) {
-      if (f.reader === me) return;
+      if ((f.reader === clientId) === isClient) return;  // read by someone on my own side (a cover, say)
       for (const li of log.querySelectorAll(".msg.mine[data-seq]")) {
         if (Number(li.dataset.seq) <= f.up_to_seq) setMeta(li, null, "read");
       }
     },
-    typing() {
-      typingLine.textContent = otherName + " " + strings.typing;
+    typing(f) {
+      typingLine.textContent = nameOf(f.sender) + " " + strings.typing;
       clearTimeout(typingTimer);
       typingTimer = setTimeout(() => { typingLine.textContent = ""; }, 4000);
     },
@@ -211,6 +217,13 @@
       }
       if (f.code === "gate_refused") stopped = true;
       setStatus(f.message, f.code === "gate_refused" ? "closed" : "error");
+    },
+    cover(f) {
+      names[String(f.user)] = f.name;
+      const line = document.getElementById("chat-cover");
+      for (const old of document.querySelectorAll("[data-cover-notice]")) old.hidden = true;
+      line.textContent = f.text;
+      line.hidden = false;
     },
     help_sent() { setStatus(strings.help_sent, "help"); },
     code_word_request() {
