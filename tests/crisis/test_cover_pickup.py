@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.test import override_settings
+from django.utils import translation
 
 from consent.selectors import consent_version_in_force
 from counseling import clock
@@ -35,6 +36,13 @@ from tests.counseling.test_escalation_support import eager_celery, make_session,
 from tests.sessions.chat_helpers import open_gates
 
 pytestmark = pytest.mark.usefixtures("eager_celery", "pushed")
+
+
+@pytest.fixture(autouse=True)
+def staff_read_english():
+    """Refusals are read by staff in the active language: English here (the site's default is Indonesian)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -138,8 +146,8 @@ def test_on_call_picks_up_an_overdue_reply_reads_it_and_answers_it(
         escalation.pk,
     )
     notice = next(payload for user_id, payload in pushed if payload["type"] == "conversation.cover")
-    assert notice["body"].startswith("Dewi On Call, the on-call counselor, is answering for ")
-    assert "because your message waited longer than your counselor promised." in notice["body"]
+    assert notice["body"].startswith("Dewi On Call, konselor jaga, menjawab untuk Counselor A sampai pukul ")  # hers
+    assert notice["body"].endswith("karena pesan Anda menunggu lebih lama daripada yang dijanjikan konselor Anda.")
 
 
 def test_the_client_reads_who_answers_and_why_on_their_chat_page(gates, client, conversation, on_call, client_a):
