@@ -135,6 +135,9 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     # Only whoever holds the escalation's current rung (here counselor A, the client's counselor; the admin
     # is not alerted: admins stand in only for an empty rung), while it is live.
     "staff/risk/<int:escalation_id>/card/": ("escalation:emergency_card", COUNSELOR_OWN),
+    # The same holders only; counselor A, the client's own counselor, is sent back to the card ("open the
+    # conversation directly"): picking up is for cover (tests/crisis/test_cover_pickup.py).
+    "staff/risk/<int:escalation_id>/pick-up/": ("escalation:pickup", COUNSELOR_OWN),
     "staff/risk/<int:escalation_id>/acknowledge/": ("escalation:acknowledge", STAFF_OF_A),
     "staff/risk/<int:escalation_id>/resolve/": ("escalation:resolve", STAFF_OF_A),
     # Drills: only admins start or end one; its page and acknowledgement are for the staff it may alert
