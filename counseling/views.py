@@ -87,9 +87,7 @@ class LogoutView(auth_views.LogoutView):
 def account_language(request):
     """A counselor or admin chooses their own language: only their own (no one else's is named here)."""
     user = request.user
-    form = AccountLanguageForm(
-        request.POST or None, initial={"language": user.language or translation.get_language()}
-    )
+    form = AccountLanguageForm(request.POST or None, initial={"language": user.language or translation.get_language()})
     if request.method == "POST" and form.is_valid():
         language = form.cleaned_data["language"]
         account_language_set(user=user, language=language, request=request)

@@ -558,7 +558,11 @@ def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int
         EscalationAlert.objects.filter(escalation_id=escalation_id, escalation__state=EscalationState.OPEN)
         .filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True))
         .select_related(
-            "escalation", "escalation__client__client_profile", "recipient", "recipient__counselor_profile", "recipient__client_profile"
+            "escalation",
+            "escalation__client__client_profile",
+            "recipient",
+            "recipient__counselor_profile",
+            "recipient__client_profile",
         )
     )
     for alert in pending:

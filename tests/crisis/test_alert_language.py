@@ -18,7 +18,11 @@ from tests.counseling.test_escalation_support import eager_celery, make_session,
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
 ENGLISH = {"title": "Emergency alert: Help button pressed", "link": "Open the alert", "subject": "Emergency alert"}
-INDONESIAN = {"title": "Peringatan darurat: Tombol bantuan ditekan", "link": "Buka peringatan", "subject": "Peringatan darurat"}
+INDONESIAN = {
+    "title": "Peringatan darurat: Tombol bantuan ditekan",
+    "link": "Buka peringatan",
+    "subject": "Peringatan darurat",
+}
 
 
 def chose(user, language: str, *, profile_languages: str) -> User:

@@ -40,7 +40,12 @@ def chose(counselor, language: str) -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["id", "en"])
 def test_the_message_notice_and_the_email_come_in_the_language_the_counselor_chose(
-    chat, client_a, counselor_a, pushed, django_capture_on_commit_callbacks, language  # noqa: F811
+    chat,
+    client_a,
+    counselor_a,
+    pushed,
+    django_capture_on_commit_callbacks,
+    language,  # noqa: F811
 ):
     chose(counselor_a, language)
     conversation, _session = chat
@@ -60,7 +65,13 @@ def test_the_message_notice_and_the_email_come_in_the_language_the_counselor_cho
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["id", "en"])
 def test_the_reply_reminder_comes_in_the_language_the_counselor_chose(
-    chat, client_a, counselor_a, pushed, settings, django_capture_on_commit_callbacks, language  # noqa: F811
+    chat,
+    client_a,
+    counselor_a,
+    pushed,
+    settings,
+    django_capture_on_commit_callbacks,
+    language,  # noqa: F811
 ):
     settings.REPLY_REMINDER_MINUTES_BEFORE = 60
     chose(counselor_a, language)
