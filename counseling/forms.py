@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from counseling.audit import client_ip
@@ -76,3 +77,18 @@ class ThrottledLoginForm(AuthenticationForm):
             raise
         login_failures_clear(email=email)
         return cleaned
+
+
+class AccountLanguageForm(forms.Form):
+    """A counselor's or admin's own language (counseling.services.account_language_set)."""
+
+    language = forms.ChoiceField(
+        label=_("Language of your pages, alerts and e-mails"),
+        # Each language in its own name, as in the switcher: found by the person who cannot read the other.
+        choices=[(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose English or Bahasa Indonesia."),
+            "invalid_choice": _("Choose English or Bahasa Indonesia."),
+        },
+    )

@@ -1,7 +1,8 @@
 """E-mail: the one way the platform writes to a person.
 
-- In the recipient's language: the subject and body are built inside their language (a client's
-  preferred language, a counselor's first language), so pass them as functions, not finished strings.
+- In the recipient's language (language_of): the subject and body are built inside it (the language a staff
+  member chose, a client's preferred language, a counselor's first language), so pass them as functions,
+  not finished strings.
 - With absolute links: an e-mail has no request to build one from; the body gets SITE_URL + path.
 - Never with client content: an e-mail says that something happened and links to the page, where the
   person signs in to read it (a mailbox is not ours to protect). The body is built from our own texts;
@@ -21,7 +22,11 @@ from counseling.notifications import site_link
 
 
 def language_of(user) -> str:
-    """The language to write to this person in."""
+    """The language to write to this person in: the one they chose on their account (staff,
+    counseling.services.account_language_set), else a client's preferred language, else a counselor's
+    first language, else the site's."""
+    if getattr(user, "language", "") in dict(settings.LANGUAGES):
+        return user.language
     profile = getattr(user, "client_profile", None)
     if profile is not None and profile.preferred_language:
         return profile.preferred_language

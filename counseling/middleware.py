@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from counseling.audit import audit_record
@@ -59,4 +61,26 @@ class InactivityLogoutMiddleware:
                 messages.info(request, _("You were signed out after a period of inactivity."))
                 return redirect_to_login(request.get_full_path())
             activity_record(session=request.session, at=at)
+        return self.get_response(request)
+
+
+class ChosenLanguageMiddleware:
+    """A signed-in person who chose a language on their account (counselors and admins,
+    counseling.services.account_language_set) gets every page in it, whatever the cookie or the
+    browser's Accept-Language say. After AuthenticationMiddleware; LocaleMiddleware's guess is overruled.
+
+    Why here and not only a cookie set at sign-in: the account is the one place the choice lives. A cookie
+    is per browser: it is missing on a second device, lost when cookies are cleared, left behind on a
+    shared machine for the next person, and stale after the choice changes elsewhere. The alerts and
+    e-mails read the same field (counseling.mail.language_of), so a page and an alert never disagree.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.language in dict(settings.LANGUAGES):
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
         return self.get_response(request)

@@ -48,6 +48,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
+    # The language a counselor or admin chose for their pages, alerts and e-mails (blank: not chosen).
+    # A client's language is their profile's preferred_language, chosen at sign-up.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default="")
 
     objects = UserManager()
 

@@ -6,7 +6,9 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from counseling.audit import audit_record
 from counseling.models import ClientProfile, CounselorProfile, Role, User
@@ -54,6 +56,34 @@ def admin_create(*, created_by, email: str, password: str) -> User:
         user = User.objects.create_superuser(email=email, password=password)
         audit_record(actor=created_by, action="account.admin_created", target=user)
     return user
+
+
+def account_language_set(*, user: User, language: str, request=None) -> bool:
+    """A counselor or admin chooses the language of their own pages, alerts and e-mails (counseling.mail.language_of,
+    counseling.middleware.ChosenLanguageMiddleware). `user` is the signed-in person: nobody sets another's.
+
+    Clients are refused (PermissionDenied): theirs is the profile's preferred language. A language the site
+    does not offer raises ValueError with a message a person can act on. Returns whether it changed; a change
+    is audit-logged with the old and the new language.
+    """
+    if user.role not in (Role.COUNSELOR, Role.ADMIN):
+        raise PermissionDenied
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(_("Choose English or Bahasa Indonesia."))
+    with transaction.atomic():
+        current = User.objects.select_for_update().values_list("language", flat=True).get(pk=user.pk)
+        user.language = language
+        if current == language:
+            return False
+        user.save(update_fields=["language"])
+        audit_record(
+            actor=user,
+            action="account.language_changed",
+            target=user,
+            request=request,
+            detail={"from": current, "to": language},
+        )
+    return True
 
 
 def _throttle_keys(*, email: str, ip: str | None) -> list[str]:

@@ -9,7 +9,7 @@ from counseling import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.language_switch, name="set_language"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("accounts/mfa/", include("counseling.mfa_urls")),
+    path("accounts/language/", views.account_language, name="account_language"),
     path("intake/", include("identity.urls")),
     path("", include("dashboards.urls")),
     path("consent/", include("consent.urls")),

@@ -4,12 +4,15 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_GET
 
 from counseling.audit import audit_record
-from counseling.forms import ClientSignUpForm, ThrottledLoginForm
-from counseling.services import client_sign_up
+from counseling.forms import AccountLanguageForm, ClientSignUpForm, ThrottledLoginForm
+from counseling.permissions import STAFF_ROLES, staff_required
+from counseling.services import account_language_set, client_sign_up
 
 
 def home(request):
@@ -67,7 +70,10 @@ class LoginView(auth_views.LoginView):
         user = form.get_user()
         audit_record(actor=user, action="auth.login", target=user, request=self.request)
         profile = getattr(user, "client_profile", None)
-        return _use_language(response, profile.preferred_language) if profile else response
+        # The cookie too (the pages follow a staff member's choice anyway, ChosenLanguageMiddleware), so the
+        # pages after signing out stay in the person's language.
+        language = user.language or (profile.preferred_language if profile else "")
+        return _use_language(response, language) if language else response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -75,3 +81,32 @@ class LogoutView(auth_views.LogoutView):
         if request.user.is_authenticated:
             audit_record(actor=request.user, action="auth.logout", target=request.user, request=request)
         return super().post(request, *args, **kwargs)
+
+
+@staff_required
+def account_language(request):
+    """A counselor or admin chooses their own language: only their own (no one else's is named here)."""
+    user = request.user
+    form = AccountLanguageForm(request.POST or None, initial={"language": user.language or translation.get_language()})
+    if request.method == "POST" and form.is_valid():
+        language = form.cleaned_data["language"]
+        account_language_set(user=user, language=language, request=request)
+        with translation.override(language):
+            messages.success(request, _("Your language is saved: your pages, alerts and e-mails use it."))
+        return _use_language(redirect("account_language"), language)
+    return render(request, "counseling/account_language.html", {"form": form})
+
+
+def language_switch(request):
+    """The header's language switcher (Django's set_language). A signed-in counselor or admin past the second
+    factor keeps the choice on their account, or their pages would switch back at the next request."""
+    user = request.user
+    language = request.POST.get("language", "") if request.method == "POST" else ""
+    if (
+        user.is_authenticated
+        and user.role in STAFF_ROLES
+        and user.is_verified()
+        and language in dict(settings.LANGUAGES)
+    ):
+        account_language_set(user=user, language=language, request=request)
+    return i18n.set_language(request)

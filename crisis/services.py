@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from counseling import clock
 from counseling.audit import audit_record
 from counseling.crypto import DecryptionError, open_text, seal
-from counseling.mail import email_person
+from counseling.mail import email_person, language_of
 from counseling.models import Role, User
 from counseling.notifications import notify_user_now
 from crisis import tasks
@@ -138,9 +138,7 @@ def _enqueue(task_name: str, *args, countdown: float | None = None) -> None:
 def _tell_client(escalation: Escalation, *, session=None) -> None:
     """On commit: the client's open pages show the numbers for their place and that a person is alerted."""
     place = client_location(client=escalation.client, session=session or escalation.session)
-    profile = getattr(escalation.client, "client_profile", None)
-    language = profile.preferred_language if profile else settings.LANGUAGE_CODE
-    with translation.override(language):
+    with translation.override(language_of(escalation.client)):
         payload = {
             "type": "escalation.client",
             "id": escalation.pk,
@@ -570,7 +568,13 @@ def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int
     pending = (
         EscalationAlert.objects.filter(escalation_id=escalation_id, escalation__state=EscalationState.OPEN)
         .filter(Q(notified_at__isnull=True) | Q(emailed_at__isnull=True))
-        .select_related("escalation", "escalation__client__client_profile", "recipient")
+        .select_related(
+            "escalation",
+            "escalation__client__client_profile",
+            "recipient",
+            "recipient__counselor_profile",
+            "recipient__client_profile",
+        )
     )
     for alert in pending:
         won = (
@@ -581,7 +585,8 @@ def escalation_deliver(*, escalation_id: int, at: datetime | None = None) -> int
         if not won:
             continue
         escalation = alert.escalation
-        with translation.override(settings.LANGUAGE_CODE):
+        # The card on the person's open pages in their language, the same as their e-mail (language_of).
+        with translation.override(language_of(alert.recipient)):
             payload = _alert_payload(escalation, press=alert.press)
             # Marked only when the layer took it: if Redis is down the sweep tries again after the lease.
             if alert.notified_at is None and notify_user_now(user_id=alert.recipient_id, payload=payload):
@@ -623,8 +628,7 @@ def escalation_acknowledge(
             subject=escalation.client_id,
             request=request,
         )
-        profile = getattr(escalation.client, "client_profile", None)
-        with translation.override(profile.preferred_language if profile else settings.LANGUAGE_CODE):
+        with translation.override(language_of(escalation.client)):
             payload = {
                 "type": "escalation.client",
                 "id": escalation.pk,

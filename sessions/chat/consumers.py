@@ -175,7 +175,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _language(self, user) -> str:
         profile = getattr(user, "client_profile", None)
         cookie = self.scope.get("cookies", {}).get("django_language", "")
-        choice = cookie or (profile.preferred_language if profile else "")
+        # A staff member's chosen language wins, as on their pages (counseling.middleware.ChosenLanguageMiddleware).
+        choice = user.language or cookie or (profile.preferred_language if profile else "")
         return choice if choice in ("id", "en") else "en"
 
     async def disconnect(self, code):

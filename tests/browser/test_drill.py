@@ -5,6 +5,7 @@ as a drill, the counselor acknowledges it, and the admin reads the report."""
 import pytest
 from playwright.sync_api import expect
 
+from counseling.models import User
 from crisis.models import Escalation, EscalationKind
 from tests.counseling.test_escalation_support import eager_celery  # noqa: F401
 
@@ -16,6 +17,7 @@ MARK = "DRILL — no client is in danger"
 def test_an_admin_starts_a_drill_and_the_counselor_sees_it_marked_and_acknowledges_it(
     eager_celery, live_server_url, browser, browser_login, screenshot, counselor_a, admin_user, seeded
 ):
+    User.objects.filter(pk=counselor_a.pk).update(language="en")  # the counselor reads English (alerts too)
     counselor_context = browser.new_context(viewport={"width": 1200, "height": 800})
     counselor_page = counselor_context.new_page()
     browser_login(counselor_page, live_server_url, counselor_a)

@@ -5,6 +5,7 @@ it the counselor reaches the card with the client's phone, the exact place and t
 import pytest
 from playwright.sync_api import expect
 
+from counseling.models import User
 from crisis.models import Escalation
 from identity.services import intake_submit
 from licensing.models import Jurisdiction
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.browser
 def test_the_counselor_opens_the_emergency_card_from_an_alert(
     eager_celery, live_server_url, browser, browser_login, screenshot, client_a, counselor_a, seeded
 ):
+    User.objects.filter(pk=counselor_a.pk).update(language="en")  # the counselor reads English (alerts too)
     intake_submit(client=client_a, answers=INTAKE_ANSWERS, emergency_contact_authorised=True, code_word="kupu-kupu")
     session = make_session(client_a, counselor_a, confirmed=False)
     session_location_confirm(

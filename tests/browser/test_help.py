@@ -4,6 +4,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from counseling.models import User
 from crisis.models import Escalation, EscalationState
 from licensing.models import Jurisdiction
 from sessions.models import CounselingSession
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.browser
 def test_client_presses_help_and_the_counselors_page_shows_the_alert(
     eager_celery, live_server_url, browser, browser_login, screenshot, client_a, counselor_a, seeded
 ):
+    User.objects.filter(pk=counselor_a.pk).update(language="en")  # the counselor reads English (alerts too)
     # The session's location was confirmed earlier (set without the post_save signal, so that the
     # "no emergency plan" signal does not open an alert of its own here).
     session = make_session(client_a, counselor_a, confirmed=False)
@@ -81,6 +83,7 @@ def test_client_presses_help_and_the_counselors_page_shows_the_alert(
 def test_a_second_press_while_the_alert_is_open_shows_the_counselor_a_new_alert(
     eager_celery, live_server_url, browser, browser_login, screenshot, client_a, counselor_a, seeded
 ):
+    User.objects.filter(pk=counselor_a.pk).update(language="en")  # the counselor reads English (alerts too)
     # The second press used to reach nobody while the client read "a person has been alerted".
     make_session(client_a, counselor_a, confirmed=False)
     counselor_context = browser.new_context(viewport={"width": 1200, "height": 800})

@@ -28,7 +28,9 @@ from tests.counseling.test_escalation_support import eager_celery, make_session,
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
-REPEAT_TITLE = "Help button pressed again by Client A"
+# The card in the counselor's language, the same as the e-mail: these counselors' first language is
+# Indonesian (the profile's default languages id,en) and none chose another (counseling.mail.language_of).
+REPEAT_TITLE = "Tombol bantuan ditekan lagi oleh Client A"
 
 
 def alerts_to(pushed, user):
@@ -80,7 +82,7 @@ def test_a_second_press_while_the_alert_is_open_alerts_the_counselor_again_in_th
     first, again = alerts_to(pushed, counselor_a)
     assert "press" not in first
     assert again["press"] == 1 and again["title"] == REPEAT_TITLE
-    assert again["url"] == f"/staff/risk/{escalation.pk}/" and again["link"] == "Open the alert"
+    assert again["url"] == f"/staff/risk/{escalation.pk}/" and again["link"] == "Buka peringatan"
     email = mails_to(counselor_a)[-1]
     assert len(mails_to(counselor_a)) == 2
     assert "Tombol bantuan ditekan lagi" in email.subject  # the counselor's first language (id,en)

@@ -99,7 +99,7 @@ def test_the_drill_climbs_the_ladder_on_the_roster_and_alerts_each_rung_marked_a
     # Every alert of every rung, in the browser and by e-mail, says it is a drill.
     for person in (counselor_a, on_call, supervisor):
         [payload] = alerts_to(pushed, person)
-        assert payload["title"] == MARK and payload["drill"] is True
+        assert payload["title"] == mark_for(person) and payload["drill"] is True  # in their language, like the e-mail
         assert payload["url"] == f"/staff/risk/drills/{drill.pk}/"
         [message] = mails_to(person)
         assert mark_for(person) in message.subject and mark_for(person) in message.body
@@ -442,7 +442,7 @@ def test_in_the_embedded_default_the_command_leaves_sending_to_the_servers_sweep
     assert pushed == [] and mail.outbox == []
     escalation_sweep()
     [payload] = alerts_to(pushed, counselor_a)
-    assert payload["title"] == MARK and len(mails_to(counselor_a)) == 1
+    assert payload["title"] == mark_for(counselor_a) and len(mails_to(counselor_a)) == 1
 
 
 def test_the_command_refuses_an_unknown_counselor_and_an_unknown_drill(db):

@@ -83,6 +83,7 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "accounts/mfa/verify/": ("mfa:verify", MFA_VERIFY),
     "accounts/mfa/recovery-codes/": ("mfa:recovery_codes", STAFF),
     "accounts/mfa/recovery-codes/renew/": ("mfa:recovery_codes_renew", STAFF),
+    "accounts/language/": ("account_language", STAFF),
     "intake/": ("intake:home", CLIENT),
     "intake/form/": ("intake:form", CLIENT),
     "intake/identity/": ("intake:identity_upload", CLIENT),
