@@ -130,7 +130,9 @@ def audit_record(
 
 
 class JsonLinesHeadSink:
-    """Appends each exported head as one JSON line to AUDIT_HEAD_FILE; reads them all back for the check.
+    """Appends each exported head as one JSON line to AUDIT_HEAD_FILE; reads them back for the check.
+
+    A sink of your own (AUDIT_HEAD_SINK) needs `append(head)` and `read()`; `last()` is optional.
 
     Opened with O_APPEND under an exclusive lock, so two exporters never interleave a line. Append-only
     towards the database's users only if the file lives where they cannot write (docs/operations.md).
@@ -157,6 +159,17 @@ class JsonLinesHeadSink:
         except FileNotFoundError:
             return []
 
+    def last(self) -> dict | None:
+        """The newest line only (the export runs every minute; the file grows for years)."""
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, handle.tell() - 4096))
+                lines = [line for line in handle.read().splitlines() if line.strip()]
+        except FileNotFoundError:
+            return None
+        return json.loads(lines[-1]) if lines else None
+
 
 def audit_head_sink():
     return import_string(settings.AUDIT_HEAD_SINK)()
@@ -171,8 +184,8 @@ def audit_head_export(*, sink=None) -> dict | None:
     newest = AuditEntry.objects.order_by("-sequence").first()
     if newest is None:
         return None
-    exported = sink.read()
-    if exported and exported[-1].get("sequence") == newest.sequence and exported[-1].get("mac") == newest.entry_hash:
+    last = sink.last() if hasattr(sink, "last") else next(iter(reversed(sink.read())), None)
+    if last and last.get("sequence") == newest.sequence and last.get("mac") == newest.entry_hash:
         return None
     head = {
         "sequence": newest.sequence,
