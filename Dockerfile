@@ -7,5 +7,6 @@ COPY . .
 RUN pip install --no-cache-dir . && \
     DEBUG=1 python manage.py compilemessages --ignore '.venv/*' && \
     DEBUG=1 COLLECTED_STATIC=1 python manage.py collectstatic --noinput
-RUN useradd --system --uid 1000 app && mkdir -p /app/var && chown app /app/var
+# /srv/audit-heads: where the audit log's head is exported (docker-compose.yml mounts a volume there).
+RUN useradd --system --uid 1000 app && mkdir -p /app/var /srv/audit-heads && chown app /app/var /srv/audit-heads
 USER app

@@ -51,7 +51,8 @@ class Keyring:
     keys: dict[str, bytes]
 
     @classmethod
-    def parse(cls, spec: str) -> Keyring:
+    def parse(cls, spec: str, *, name: str = "FIELD_ENCRYPTION_KEYS") -> Keyring:
+        """Parse "id:base64,id:base64" (the first is primary). `name` is the setting, for the error messages."""
         keys: dict[str, bytes] = {}
         order: list[str] = []
         for item in (part.strip() for part in spec.split(",")):
@@ -59,19 +60,19 @@ class Keyring:
                 continue
             key_id, sep, encoded = item.partition(":")
             if not sep or not key_id:
-                raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS entries look like id:base64key")
+                raise ImproperlyConfigured(f"{name} entries look like id:base64key")
             try:
                 raw = base64.b64decode(encoded, validate=True)
             except ValueError as exc:
-                raise ImproperlyConfigured(f"Key {key_id!r} is not valid base64") from exc
+                raise ImproperlyConfigured(f"{name}: key {key_id!r} is not valid base64") from exc
             if len(raw) != 32:
-                raise ImproperlyConfigured(f"Key {key_id!r} must be 32 bytes, not {len(raw)}")
+                raise ImproperlyConfigured(f"{name}: key {key_id!r} must be 32 bytes, not {len(raw)}")
             if key_id in keys:
-                raise ImproperlyConfigured(f"Key id {key_id!r} appears twice")
+                raise ImproperlyConfigured(f"{name}: key id {key_id!r} appears twice")
             keys[key_id] = raw
             order.append(key_id)
         if not order:
-            raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS holds no key")
+            raise ImproperlyConfigured(f"{name} holds no key")
         return cls(primary_id=order[0], keys=keys)
 
 

@@ -146,20 +146,29 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class AuditChainHead(models.Model):
-    """A single row whose lock serialises appends, so the hash chain never forks."""
+    """A single row whose lock serialises appends, so the chain never forks.
+
+    It also says how long the chain is and what its newest MAC is, under a MAC of its own (`mac`, key
+    `key_id`), so removing the newest entries and setting the head back needs the audit key too; a copy of
+    an older head put back is caught only by the heads exported outside the database (counseling.audit).
+    """
 
     last_hash = models.CharField(max_length=64, default="0" * 64)
     length = models.BigIntegerField(default=0)
+    key_id = models.CharField(max_length=32, blank=True, default="")
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"audit chain head at #{self.length}"
 
 
 class AuditEntry(models.Model):
-    """Who did what to which record, when and from where. Append-only and hash-chained.
+    """Who did what to which record, when and from where. Append-only and MAC-chained (counseling.audit).
 
-    The actor is kept as an id and a label, not a foreign key, so that deleting an account can
-    never rewrite or remove its history.
+    `entry_hash` is HMAC-SHA256 under the audit key named by `key_id` over the entry's content and
+    `prev_hash`, the MAC of the entry before. Entries written before the audit key existed have an empty
+    `key_id` and a plain SHA-256 in `entry_hash`. The actor is kept as an id and a label, not a foreign
+    key, so that deleting an account can never rewrite or remove its history.
     """
 
     sequence = models.BigIntegerField(unique=True)
@@ -176,6 +185,7 @@ class AuditEntry(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32, blank=True, default="")
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -186,9 +196,25 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.target_type}:{self.target_id} by {self.actor_label}"
 
-    def compute_hash(self) -> str:
-        payload = {
-            "sequence": self.sequence,
+    def canonical(self, *, sequence: int | None = None) -> bytes:
+        """The bytes the MAC covers: every field but the MAC itself, as canonical JSON.
+
+        `sequence` replaces the stored number (the check for an entry inserted before this one asks
+        whether it verifies one place earlier).
+        """
+        payload = self._payload(sequence=self.sequence if sequence is None else sequence)
+        payload["key_id"] = self.key_id
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+    def compute_hash(self, *, sequence: int | None = None) -> str:
+        """The unkeyed SHA-256 of the entries written before the audit key (empty key_id)."""
+        payload = self._payload(sequence=self.sequence if sequence is None else sequence)
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def _payload(self, *, sequence: int) -> dict:
+        return {
+            "sequence": sequence,
             "at": self.at.isoformat(),
             "actor_id": self.actor_id,
             "actor_label": self.actor_label,
@@ -200,8 +226,6 @@ class AuditEntry(models.Model):
             "detail": self.detail,
             "prev_hash": self.prev_hash,
         }
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        return hashlib.sha256(canonical.encode()).hexdigest()
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

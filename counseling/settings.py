@@ -42,26 +42,36 @@ HTTPS = envbool("HTTPS", not DEBUG)
 _DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnop"
 # 32 zero-ish bytes, base64; only ever used with DEBUG on.
 _DEV_FIELD_KEYS = "dev:ZGV2LW9ubHktaW5zZWN1cmUtZmllbGQta2V5LTAwMDA="
+_DEV_AUDIT_KEY = "dev:ZGV2LW9ubHktaW5zZWN1cmUtYXVkaXQta2V5LTAwMDA="
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 FIELD_ENCRYPTION_KEYS = os.environ.get("FIELD_ENCRYPTION_KEYS", "")
+# The audit log's MAC keys (counseling/audit.py), "id:base64(32 bytes),...", the first one signs new entries,
+# the others only verify older ones. Only in the environment, never in the database: whoever can write the
+# database but does not hold this key cannot rewrite, add or insert an entry unseen.
+AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
 if not DEBUG:
     missing = [
         name
-        for name, value in (("SECRET_KEY", SECRET_KEY), ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS))
+        for name, value in (
+            ("SECRET_KEY", SECRET_KEY),
+            ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS),
+            ("AUDIT_KEY", AUDIT_KEY),
+        )
         if not value
     ]
     if missing:
         raise ImproperlyConfigured(
             "Refusing to start with DEBUG off: missing " + " and ".join(missing) + ". "
-            "Set them in the environment (see .env.example); FIELD_ENCRYPTION_KEYS is a "
-            "comma-separated list of id:base64(32 bytes), the first one primary."
+            "Set them in the environment (see .env.example); FIELD_ENCRYPTION_KEYS and AUDIT_KEY are "
+            "comma-separated lists of id:base64(32 bytes), the first one primary."
         )
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long.")
 else:
     SECRET_KEY = SECRET_KEY or _DEV_SECRET_KEY
     FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or _DEV_FIELD_KEYS
+    AUDIT_KEY = AUDIT_KEY or _DEV_AUDIT_KEY
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
@@ -234,6 +244,13 @@ WHITENOISE_USE_FINDERS = not envbool("COLLECTED_STATIC", False)
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
+# Where the audit log's head (newest entry number and MAC) is exported, outside the database, so that
+# `verify_audit_log` sees entries removed from the end (docs/operations.md, "The audit log"). The sink is a
+# class with append(head) and read(); the default appends JSON lines to AUDIT_HEAD_FILE. Put the file where
+# the database's users cannot write: another disk or host, a file with chattr +a, a log shipper.
+AUDIT_HEAD_SINK = os.environ.get("AUDIT_HEAD_SINK", "counseling.audit.JsonLinesHeadSink")
+AUDIT_HEAD_FILE = os.environ.get("AUDIT_HEAD_FILE", str(BASE_DIR / "var" / "audit-heads.jsonl"))
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EMBEDDED_JOBS = not REDIS_URL
 
@@ -287,11 +304,14 @@ CELERY_TIMEZONE = "UTC"
 # The one schedule of periodic jobs, read by Celery beat in production and by the embedded
 # scheduler (counseling/embedded_jobs.py) otherwise. Each entry says when and why in plain words.
 CELERY_BEAT_SCHEDULE = {
-    # Every night at 02:30 UTC: re-verify the audit log's hash chain and alert admins if broken.
+    # Every night at 02:30 UTC: re-verify the audit log's MAC chain against the exported heads; log it if broken.
     "audit-chain-verify": {
         "task": "counseling.tasks.audit_chain_verify",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Every minute: export the audit log's head (newest entry number and MAC) to AUDIT_HEAD_SINK, outside the
+    # database, if it moved; entries removed from the end after an export are then named by the nightly check.
+    "audit-head-export": {"task": "counseling.tasks.audit_head_export", "schedule": 60.0},
     # Every 15 minutes: destroy reviewed ID documents whose keeping time (IDENTITY_DOCUMENT_KEEP_DAYS)
     # has passed, keeping only the result, who reviewed it and when.
     "identity-documents-destroy": {

@@ -32,8 +32,19 @@ class RetentionRule(models.Model):
         return self.name
 
 
+class LegalHoldQuerySet(models.QuerySet):
+    def delete(self):
+        raise PermissionError("A legal hold is never deleted; release it with a reason (records.services).")
+
+
 class LegalHold(models.Model):
-    """Stops every destruction of one client's data until released (litigation, investigation)."""
+    """Stops every destruction of one client's data until released (litigation, investigation).
+
+    Never deleted, only released with a reason (`records.services.legal_hold_release`), so that who held a
+    client's records, why and until when stays on record. The one exception is the retention purge: once a
+    client's retention has ended with no hold active, the account goes, and its released holds with it
+    (`client_purge_batch` names them in the audit log first).
+    """
 
     client = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -47,6 +58,12 @@ class LegalHold(models.Model):
     )
     placed_at = models.DateTimeField(default=now)
     released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    release_reason = models.CharField(_("reason for release (no clinical detail)"), max_length=200, blank=True)
+
+    objects = LegalHoldQuerySet.as_manager()
 
     class Meta:
         # The table keeps the name it had when the model lived in the core app (moved without copying).
@@ -55,6 +72,9 @@ class LegalHold(models.Model):
 
     def __str__(self) -> str:
         return f"legal hold on {self.client_id} ({'released' if self.released_at else 'active'})"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("A legal hold is never deleted; release it with a reason (records.services).")
 
 
 class RetentionTombstone(models.Model):

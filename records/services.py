@@ -279,6 +279,8 @@ def client_purge_batch(*, client_id: int, batch_size: int = PURGE_BATCH_SIZE) ->
             _delete_with_dependents(rows.model._base_manager.filter(pk__in=ids))
             return False
     with transaction.atomic():
+        # Released holds go with the account (they PROTECT it); the audit entry names them.
+        released_holds = list(LegalHold.objects.filter(client_id=client_id).values_list("pk", flat=True))
         _delete_with_dependents(User.objects.filter(pk=client_id))
         RetentionTombstone.objects.filter(pk=tomb.pk).update(purged_at=clock.now())
         audit_record(
@@ -287,7 +289,7 @@ def client_purge_batch(*, client_id: int, batch_size: int = PURGE_BATCH_SIZE) ->
             target_type="counseling.user",
             target_id=client_id,
             subject=client_id,
-            detail={"rule": tomb.rule},
+            detail={"rule": tomb.rule, "released_legal_holds": released_holds},
         )
     return True
 
@@ -326,7 +328,51 @@ def retention_run(*, at: datetime | None = None, dry_run: bool = False, limit: i
 def legal_hold_place(*, client, reason: str, placed_by, request=None) -> LegalHold:
     with transaction.atomic():
         hold = LegalHold.objects.create(client=client, reason=reason, placed_by=placed_by)
-        audit_record(actor=placed_by, action="retention.hold_placed", target=hold, subject=client, request=request)
+        audit_record(
+            actor=placed_by,
+            action="retention.hold_placed",
+            target=hold,
+            subject=client,
+            request=request,
+            detail={"reason": reason},
+        )
+    return hold
+
+
+LEGAL_HOLD_RELEASE_REASON_MIN = 10
+
+
+class LegalHoldError(ValueError):
+    """A release that cannot be done; the message says why, in the user's language."""
+
+
+def legal_hold_release(*, hold: LegalHold, reason: str, released_by, request=None) -> LegalHold:
+    """Release an active hold: retention may destroy the client's data again once no hold is left.
+
+    A hold is never deleted; the release keeps who, when and why, on the hold and in the audit log. Of two
+    releases at once, one wins (conditional update); the other is told the hold is already released.
+    """
+    reason = (reason or "").strip()
+    if len(reason) < LEGAL_HOLD_RELEASE_REASON_MIN:
+        raise LegalHoldError(
+            _("Say why the hold is released, in at least %(count)d characters.")
+            % {"count": LEGAL_HOLD_RELEASE_REASON_MIN}
+        )
+    with transaction.atomic():
+        released = LegalHold.objects.filter(pk=hold.pk, released_at__isnull=True).update(
+            released_at=clock.now(), released_by=released_by, release_reason=reason[:200]
+        )
+        if not released:
+            raise LegalHoldError(_("This legal hold was already released."))
+        hold.refresh_from_db()
+        audit_record(
+            actor=released_by,
+            action="retention.hold_released",
+            target=hold,
+            subject=hold.client_id,
+            request=request,
+            detail={"reason": hold.release_reason},
+        )
     return hold
 
 

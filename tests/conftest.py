@@ -1,6 +1,8 @@
 """The cast and the shared fixtures. Every access test uses these personas."""
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -8,6 +10,10 @@ from django.core.cache import cache
 from counseling.models import ClientProfile, CounselorProfile, Role, User
 
 PASSWORD = "a-long-test-password-42"
+
+# Servers and commands the tests start export the audit head here, never to a checkout's var/ (whose heads
+# belong to the developer's own database); each test in this process gets a file of its own (below).
+os.environ["AUDIT_HEAD_FILE"] = str(Path(tempfile.mkdtemp(prefix="audit-heads-")) / "heads.jsonl")
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +31,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
+
+
+@pytest.fixture(autouse=True)
+def _audit_heads_of_this_test(settings, tmp_path):
+    """The heads exported in one test say nothing about the next test's (rolled back) audit log."""
+    settings.AUDIT_HEAD_FILE = str(tmp_path / "audit-heads.jsonl")
 
 
 @pytest.fixture(autouse=True)

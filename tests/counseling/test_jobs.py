@@ -40,6 +40,7 @@ def test_every_scheduled_job_runs_in_a_fresh_embedded_process(tmp_path):
     root = Path(__file__).resolve().parents[2]
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
     env["SQLITE_PATH"] = str(tmp_path / "embedded.sqlite3")
+    env["AUDIT_HEAD_FILE"] = str(tmp_path / "audit-heads.jsonl")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=root, env=env, check=True, timeout=300)
     script = (
         "from django.conf import settings\n"
@@ -68,6 +69,7 @@ def test_periodic_jobs_keep_the_task_names_they_were_deployed_under(settings):
     # module must not rename it.
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} == {
         "counseling.tasks.audit_chain_verify",
+        "counseling.tasks.audit_head_export",
         "counseling.identity_tasks.identity_documents_destroy",
         "counseling.tasks.escalation_sweep",
         "counseling.tasks.retention_run",

@@ -109,9 +109,13 @@ def test_a_client_under_legal_hold_is_untouched(old_client, admin_user, django_c
 
 
 def test_a_released_hold_no_longer_protects(old_client, admin_user, django_capture_on_commit_callbacks):
-    LegalHold.objects.create(client=old_client, reason="Closed case", placed_by=admin_user, released_at=NOW)
+    hold = LegalHold.objects.create(client=old_client, reason="Closed case", placed_by=admin_user, released_at=NOW)
     assert [plan.client_id for plan in run(django_capture_on_commit_callbacks)] == [old_client.pk]
     assert not User.objects.filter(pk=old_client.pk).exists()
+    # The released hold went with the account; the audit log names it.
+    assert not LegalHold.objects.filter(pk=hold.pk).exists()
+    purged = AuditEntry.objects.get(action="retention.client_purged", subject_id=old_client.pk)
+    assert purged.detail["released_legal_holds"] == [hold.pk]
 
 
 def test_a_dry_run_lists_what_it_would_destroy_and_changes_nothing(

@@ -9,6 +9,7 @@ PRODUCTION = {
     "HTTPS": "1",
     "SECRET_KEY": "x" * 30 + "-production-like-secret-key-for-the-check",
     "FIELD_ENCRYPTION_KEYS": "p1:cHJvZHVjdGlvbi1saWtlLWtleS0wMTIzNDU2Nzg5YWI=",
+    "AUDIT_KEY": "a1:cHJvZHVjdGlvbi1saWtlLWF1ZGl0LWtleS0wMTIzNDU=",
     "ALLOWED_HOSTS": "konseling.example",
 }
 
@@ -17,6 +18,7 @@ def run_manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     dropped = {
         "SECRET_KEY",
         "FIELD_ENCRYPTION_KEYS",
+        "AUDIT_KEY",
         "DEBUG",
         "HTTPS",
         "DATABASE_URL",
@@ -48,6 +50,27 @@ def test_production_mode_refuses_to_start_without_encryption_keys():
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "missing FIELD_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_production_mode_refuses_to_start_without_an_audit_key():
+    env = {**PRODUCTION}
+    del env["AUDIT_KEY"]
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "missing AUDIT_KEY" in result.stderr
+
+
+def test_an_audit_key_that_is_also_an_encryption_key_fails_the_system_check():
+    reused = PRODUCTION["FIELD_ENCRYPTION_KEYS"].replace("p1:", "a1:")
+    result = run_manage("check", env={**PRODUCTION, "AUDIT_KEY": reused})
+    assert result.returncode != 0
+    assert "AUDIT_KEY must not reuse a key of FIELD_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_a_malformed_audit_key_fails_the_system_check():
+    result = run_manage("check", env={**PRODUCTION, "AUDIT_KEY": "a1:c2hvcnQ="})
+    assert result.returncode != 0
+    assert "AUDIT_KEY: key 'a1' must be 32 bytes" in result.stderr
 
 
 def test_malformed_encryption_keys_fail_the_system_check():
