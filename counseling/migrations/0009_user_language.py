@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('counseling', '0007_models_moved_to_their_apps'),
+        ('counseling', '0008_audit_keyed_chain'),
     ]
 
     operations = [
