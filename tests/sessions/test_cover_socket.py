@@ -60,11 +60,13 @@ async def test_the_client_page_is_told_and_the_cover_answers_on_the_socket(waiti
     counselor = await joined_socket(application, counselor_a, conversation)
     cover = await database_sync_to_async(pick_up)(on_call, escalation)
 
-    # Each in their own language: client A reads Indonesian, and so does counselor A (their first language).
+    # Each in their own language: client A reads Indonesian; counselor A chose none, so the socket speaks English.
     told = await next_frame(client, "cover")
     assert told["user"] == on_call.pk and told["name"] == "Dewi On Call (konselor jaga)"
     assert told["text"].startswith("Dewi On Call, konselor jaga, menjawab untuk Counselor A sampai pukul ")
-    assert (await next_frame(counselor, "cover"))["text"].startswith("Dewi On Call, konselor jaga, menjawab klien Anda")
+    assert (await next_frame(counselor, "cover"))["text"].startswith(
+        "Dewi On Call, the on-call counselor, is answering your client until "
+    )
 
     socket = await chat_socket(application, on_call, chat_path(conversation))
     assert (await socket.connect())[0]
