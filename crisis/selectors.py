@@ -123,6 +123,7 @@ EVENT_LABELS = {
     "acknowledged": gettext_lazy("Acknowledged"),
     "resolved": gettext_lazy("Resolved"),
     "drill_finished": gettext_lazy("Drill finished"),
+    "connection_dropped": gettext_lazy("The client's connection dropped during a session and did not come back"),
 }
 
 
