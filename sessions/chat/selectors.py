@@ -34,6 +34,7 @@ from sessions.selectors import (
     code_word_gate,
     code_word_result_for,
     conversation_gate,
+    counselor_zone,
     session_start_gate,
 )
 
@@ -359,6 +360,10 @@ def sessions_client_away(*, at: datetime, since: datetime):
     )
 
 
+def _clock_time(at: datetime | None, zone) -> str:
+    return at.astimezone(zone).strftime("%H:%M") if at else ""
+
+
 def access_session_drop(*, user, drop_id: int) -> SessionDrop:
     """A dropped session's record if `user` is that session's counselor, else 404 (as for no record)."""
     drop = (
@@ -408,6 +413,7 @@ def session_drop_panel(*, session: CounselingSession, viewer) -> dict | None:
                     "phone_link": dial_link(number=contact_phone),
                 }
     rows = []
+    zone = counselor_zone(viewer)
     for drop in drops:
         note = ""
         if drop.note_sealed:
@@ -415,7 +421,16 @@ def session_drop_panel(*, session: CounselingSession, viewer) -> dict | None:
                 note = open_text(owner_id=session.client_id, sealed=drop.note_sealed, context=drop.note_aad)
             except DecryptionError:
                 note = _("[this note cannot be opened]")
-        rows.append({"drop": drop, "note": note, "actions": drop.action_labels()})
+        rows.append(
+            {
+                "drop": drop,
+                "note": note,
+                "actions": drop.action_labels(),
+                "away_since": _clock_time(drop.away_since, zone),
+                "back_at": _clock_time(drop.client_back_at, zone),
+                "recorded_at": _clock_time(drop.recorded_at, zone),
+            }
+        )
     panel.update(
         drops=rows,
         to_record=next((drop for drop in drops if drop.recorded_at is None), None),

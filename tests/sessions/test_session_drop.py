@@ -7,6 +7,7 @@ back in time is no drop at all."""
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -17,7 +18,7 @@ from django.urls import reverse
 
 from counseling.clock import now
 from counseling.crypto import open_text
-from counseling.models import AuditEntry
+from counseling.models import AuditEntry, CounselorProfile
 from crisis.models import Escalation, EscalationState, Rung
 from crisis.services import escalation_acknowledge, help_request
 from identity.services import intake_submit
@@ -36,6 +37,7 @@ def in_progress(client_a, counselor_a, monkeypatch):
     """A session of client_a with counselor_a in progress, their conversation, and client_a's intake."""
     open_gates(monkeypatch)
     intake_submit(client=client_a, answers=INTAKE_ANSWERS, emergency_contact_authorised=True, code_word="kupu-kupu")
+    CounselorProfile.objects.filter(user=counselor_a).update(languages="en")  # the counselor reads English
     conversation, session = open_session(client_a, counselor_a)
     session.state = "in_progress"
     session.started_at = now()
@@ -252,6 +254,8 @@ def test_the_counselors_session_page_shows_the_drop_plan_the_phone_and_asks_what
     page = browser.get(reverse("sessions:session_chat", args=[dropped.session_id])).content.decode()
     assert 'id="session-drop"' in page
     assert PLAN in page
+    since = dropped.away_since.astimezone(ZoneInfo(counselor_a.counselor_profile.time_zone)).strftime("%H:%M")
+    assert f"Away since {since}, not back within {MINUTES} minutes." in page  # in the counselor's zone
     assert 'href="tel:+6281255501234"' in page  # the client's phone, dialled as it reads
     assert 'href="tel:+6281355509876"' in page  # the emergency contact they authorised
     assert "What did you do?" in page
