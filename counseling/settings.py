@@ -342,6 +342,9 @@ CELERY_BEAT_SCHEDULE = {
     # Every minute: remind counselors, once per message, that a reply they promised is due within
     # REPLY_REMINDER_MINUTES_BEFORE (on their open pages and by e-mail, without the message).
     "reply-reminders": {"task": "sessions.tasks.reply_reminders_send", "schedule": 60.0},
+    # Every minute: find sessions in progress whose client's chat connection dropped and has not come back
+    # within CLIENT_RECONNECT_MINUTES; record it once, alert the counselor, climb any open escalation at once.
+    "session-drops": {"task": "sessions.tasks.session_drops_check", "schedule": 60.0},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -433,6 +436,10 @@ SESSION_REMINDER_HOURS_BEFORE = envint("SESSION_REMINDER_HOURS_BEFORE", 24)
 # before the promised reply time runs out (sessions.chat.notices).
 MESSAGE_NOTICE_EMAIL_MINUTES = envint("MESSAGE_NOTICE_EMAIL_MINUTES", 15)
 REPLY_REMINDER_MINUTES_BEFORE = envint("REPLY_REMINDER_MINUTES_BEFORE", 60)
+# A client's chat connection that drops during a session and does not come back within this many minutes is a
+# dropped session: the counselor is alerted and shown the client's plan for it (sessions.chat.drops). The consent's
+# "If the technology fails" section promises this number; tests/sessions/test_session_drop.py keeps them equal.
+CLIENT_RECONNECT_MINUTES = envint("CLIENT_RECONNECT_MINUTES", 5)
 BOOKING_MIN_LEAD_HOURS = envint("BOOKING_MIN_LEAD_HOURS", 2)
 BOOKING_HORIZON_DAYS = envint("BOOKING_HORIZON_DAYS", 14)
 # A client counts towards a counselor's caseload limit with a session within this many days.

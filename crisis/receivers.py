@@ -1,5 +1,6 @@
 """What crisis listens to: the chat's help button, a session's confirmed location, a code word that did not
-match, a client's stored message, edits of the phrase list. Connected once, from crisis.apps.CrisisConfig.ready."""
+match, a client's connection that dropped during a session, a client's stored message, edits of the phrase list.
+Connected once, from crisis.apps.CrisisConfig.ready."""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -7,10 +8,16 @@ from django.db.models.signals import post_delete, post_save
 from counseling.models import Role, User
 from crisis.models import RiskPhrase
 from crisis.risk import risk_match, risk_phrase_list, risk_phrases_changed, risk_phrases_held
-from crisis.services import help_request, identity_mismatch_open, location_confirmed_check, message_risk_open
+from crisis.services import (
+    connection_dropped_climb,
+    help_request,
+    identity_mismatch_open,
+    location_confirmed_check,
+    message_risk_open,
+)
 from sessions.chat.hooks import ClientMessageWatcher, client_message_watcher_register
 from sessions.models import CounselingSession
-from sessions.signals import client_help_requested, code_word_mismatched
+from sessions.signals import client_connection_dropped, client_help_requested, code_word_mismatched
 
 
 def on_client_help_requested(sender, client_id: int, session_id: int | None = None, **kwargs) -> None:
@@ -23,6 +30,11 @@ def on_client_help_requested(sender, client_id: int, session_id: int | None = No
 
 def on_code_word_mismatched(sender, session_id: int, **kwargs) -> None:
     identity_mismatch_open(session_id=session_id)
+
+
+def on_client_connection_dropped(sender, session_id: int, **kwargs) -> None:
+    # A dropped session: the client's open escalations climb at once.
+    connection_dropped_climb(session_id=session_id)
 
 
 def on_session_saved(sender, instance, created: bool = False, update_fields=None, **kwargs) -> None:
@@ -50,5 +62,6 @@ def connect() -> None:
     post_delete.connect(risk_phrases_changed, sender=RiskPhrase, dispatch_uid="escalation.risk_phrases_deleted")
     client_help_requested.connect(on_client_help_requested, dispatch_uid="escalation.help_requested")
     code_word_mismatched.connect(on_code_word_mismatched, dispatch_uid="escalation.code_word_mismatched")
+    client_connection_dropped.connect(on_client_connection_dropped, dispatch_uid="escalation.connection_dropped")
     post_save.connect(on_session_saved, sender=CounselingSession, dispatch_uid="escalation.location_confirmed")
     client_message_watcher_register(RISK_WATCHER)

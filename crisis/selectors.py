@@ -124,6 +124,7 @@ EVENT_LABELS = {
     "resolved": gettext_lazy("Resolved"),
     "drill_finished": gettext_lazy("Drill finished"),
     "cover_picked_up": gettext_lazy("Picked up the client's conversation"),
+    "connection_dropped": gettext_lazy("The client's connection dropped during a session and did not come back"),
 }
 
 

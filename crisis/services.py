@@ -496,6 +496,38 @@ def escalation_advance(*, escalation_id: int, at: datetime | None = None) -> boo
     return True
 
 
+def connection_dropped_climb(*, session_id: int, at: datetime | None = None) -> int:
+    """The client's chat connection dropped during a session and did not come back within CLIENT_RECONNECT_MINUTES
+    (sessions.signals.client_connection_dropped): whoever must act may no longer reach them on the platform, so
+    every open (unacknowledged) escalation of that client climbs a rung at once instead of waiting out its timer.
+    Each live escalation of the client records why on its timeline. Returns how many climbed.
+
+    The climb itself is escalation_advance's, with its claim: the due time is moved to now first and committed,
+    so if the climb fails here the minute sweep makes it."""
+    at = at or clock.now()
+    client_id = CounselingSession.objects.filter(pk=session_id).values_list("client_id", flat=True).first()
+    if client_id is None:
+        return 0
+    climbed = 0
+    live = Escalation.objects.filter(client_id=client_id).exclude(state=EscalationState.RESOLVED)
+    for escalation in live.exclude(kind=EscalationKind.DRILL).order_by("pk"):
+        with transaction.atomic():
+            _event(escalation, "connection_dropped", at=at, rung=escalation.rung)
+            audit_record(
+                actor=None,
+                action="escalation.connection_dropped",
+                target=escalation,
+                subject=client_id,
+                detail={"session": session_id, "rung": escalation.rung, "state": escalation.state},
+            )
+            Escalation.objects.filter(pk=escalation.pk, state=EscalationState.OPEN, next_step_at__gt=at).update(
+                next_step_at=at
+            )
+        # Acknowledged (a person holds it) or on its top rung: escalation_advance finds nothing to climb.
+        climbed += escalation_advance(escalation_id=escalation.pk, at=at)
+    return climbed
+
+
 def _alert_payload(escalation: Escalation, press: int = 0) -> dict:
     if escalation.is_drill:
         return _drill_payload(escalation)

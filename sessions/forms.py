@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sessions.models import AvailabilityException, Weekday
+from sessions.models import AvailabilityException, DropAction, Weekday
 
 CLIENT_CANCEL_REASONS = ("schedule_conflict", "unwell", "no_longer_needed", "other")
 COUNSELOR_CANCEL_REASONS = ("counselor_unavailable", "schedule_conflict", "unwell", "other")
@@ -92,3 +92,20 @@ class CaseloadFilterForm(forms.Form):
     )
     q = forms.CharField(label=_("Search by name"), required=False, max_length=80)
     show = forms.ChoiceField(label=_("Show"), choices=FILTERS, required=False)
+
+
+class SessionDropForm(forms.Form):
+    """What the counselor did when the client's connection dropped during a session (sessions.chat.drops)."""
+
+    actions = forms.MultipleChoiceField(
+        label=_("What did you do?"),
+        choices=DropAction.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one thing you did.")},
+    )
+    note = forms.CharField(
+        label=_("Note (optional; kept encrypted with the client's records)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -222,6 +222,73 @@ class Message(models.Model):
         return f"message:{self.conversation_id}:{self.sender_id}:{self.seq}"
 
 
+# --- A client's connection during a session, and when it drops -------------------------------------
+
+
+class ClientPresence(models.Model):
+    """One chat socket of a client in a session: when it joined, when it was last seen alive, when it left.
+
+    In the database, not in a server process's memory, so that every ASGI process and the minute sweep
+    (sessions.chat.drops.session_drops_check) agree on whether the client is still there. A socket beats
+    (seen_at) while it is open; one whose process died without closing it stops beating and counts as gone.
+    """
+
+    session = models.ForeignKey(CounselingSession, on_delete=models.CASCADE, related_name="client_presences")
+    channel_name = models.CharField(max_length=200, unique=True)
+    connected_at = models.DateTimeField(default=now)
+    seen_at = models.DateTimeField(default=now)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["session", "left_at"], name="client_presence_session")]
+
+    def __str__(self) -> str:
+        return f"client socket of session {self.session_id}"
+
+
+class DropAction(models.TextChoices):
+    """What the counselor did when the client's connection dropped (the consent's "technical failure" section)."""
+
+    WROTE = "wrote", _("Wrote to the client on this platform")
+    PHONED_CLIENT = "phoned_client", _("Phoned the client")
+    PHONED_CONTACT = "phoned_contact", _("Phoned the emergency contact")
+    EMERGENCY_SERVICES = "emergency_services", _("Called emergency services")
+    CLIENT_CAME_BACK = "client_came_back", _("The client came back")
+
+
+class SessionDrop(models.Model):
+    """The client's connection dropped during a session and did not come back within CLIENT_RECONNECT_MINUTES.
+
+    Recorded once per absence (unique on session and away_since) by the minute sweep; the counselor then
+    records what they did (actions, and a note sealed under the client's data key, note_aad). Kept as a record.
+    """
+
+    session = models.ForeignKey(CounselingSession, on_delete=models.PROTECT, related_name="drops")
+    away_since = models.DateTimeField()
+    detected_at = models.DateTimeField(default=now)
+    client_back_at = models.DateTimeField(null=True, blank=True)
+    actions = models.JSONField(default=list, blank=True)  # DropAction values
+    note_sealed = models.BinaryField(null=True, blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-detected_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["session", "away_since"], name="session_drop_once_per_absence")]
+
+    def __str__(self) -> str:
+        return f"drop of session {self.session_id} at {self.away_since:%Y-%m-%d %H:%M}"
+
+    @property
+    def note_aad(self) -> str:
+        return f"session-drop-note:{self.session_id}:{self.pk}"
+
+    def action_labels(self) -> list[str]:
+        return [DropAction(value).label for value in self.actions if value in DropAction.values]
+
+
 # --- Booking and availability -------------------------------------------------------
 
 

@@ -12,3 +12,8 @@ client_help_requested = Signal()
 # Sent after the commit of a client's code word that did not match at a session (ACA H.3: someone else may be
 # reading): kwargs session_id. Escalation opens one identity escalation per session.
 code_word_mismatched = Signal()
+
+# Sent after the commit of a dropped session (sessions.models.SessionDrop): the client's chat connection dropped
+# during a session in progress and did not come back within CLIENT_RECONNECT_MINUTES. kwargs session_id,
+# drop_id. Escalation climbs any open escalation of that client at once.
+client_connection_dropped = Signal()

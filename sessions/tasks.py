@@ -8,7 +8,7 @@ from django.urls import reverse
 from counseling.mail import email_person
 from counseling.notifications import site_link
 from sessions import services
-from sessions.chat import notices
+from sessions.chat import drops, notices
 from sessions.models import CounselingSession
 from sessions.selectors import location_confirmation_prompt, session_times
 
@@ -71,3 +71,8 @@ def message_emails_send() -> int:
 @shared_task(name="sessions.tasks.reply_reminders_send")
 def reply_reminders_send() -> int:
     return notices.reply_reminders_send()
+
+
+@shared_task(name="sessions.tasks.session_drops_check")
+def session_drops_check() -> int:
+    return drops.session_drops_check()

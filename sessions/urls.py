@@ -27,4 +27,6 @@ urlpatterns: list = [
     path("<int:session_id>/chat/", chat_views.session_chat, name="session_chat"),
     path("<int:session_id>/messages/", chat_views.conversation_start, name="conversation_start"),
     path("<int:session_id>/transcript/", chat_views.session_transcript, name="session_transcript"),
+    # A dropped session: the counselor records what they did.
+    path("drops/<int:drop_id>/record/", chat_views.session_drop_record, name="session_drop_record"),
 ]

@@ -30,7 +30,7 @@ from counseling.clock import now
 from counseling.crypto import data_key_on_loop
 from counseling.inactivity import socket_activity_record, socket_signed_in_check
 from counseling.mfa import session_is_verified
-from sessions.chat import selectors, services
+from sessions.chat import drops, selectors, services
 from sessions.chat.events import conversation_group
 from sessions.chat.hooks import client_message_watchers
 
@@ -86,6 +86,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     idle_seconds_left: float = 0.0
     disconnected = False
     code_word_prompt_due = False  # the client joins a session whose code word is not confirmed yet
+    presence = False  # the client's socket in a session: its presence is kept (sessions.chat.drops)
+    presence_timer: asyncio.TimerHandle | None = None
 
     async def dispatch(self, message):
         """Channels' dispatch, without its `aclose_old_connections()` before every frame and event: that is a
@@ -126,6 +128,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         self._idle_check_in(self.idle_seconds_left)
+        if self.presence:
+            self._presence_beat_in()
         conversation = access.conversation
         profile = getattr(conversation.counselor, "counselor_profile", None)
         await self.send_json(
@@ -165,6 +169,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if gate:
             services.chat_open_record(user=user, access=access, ip_address=_client_ip(self.scope))
             self.code_word_prompt_due = selectors.code_word_prompt_due(access=access, user=user)
+            if access.session is not None and not access.read_only and user.pk == access.conversation.client_id:
+                # Where the client is during a session, for every server process: a drop is found from this.
+                drops.client_socket_joined(session=access.session, channel_name=self.channel_name)
+                self.presence = True
             if access.session is not None and user.pk == access.conversation.counselor_id:
                 services.counselor_write_preload(session=access.session)
             selectors.chat_key_preload(conversation=access.conversation)
@@ -181,11 +189,34 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         self.disconnected = True
-        for timer in (self.idle_timer, self.cover_timer):
+        for timer in (self.idle_timer, self.cover_timer, self.presence_timer):
             if timer is not None:
                 timer.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.presence:
+            try:
+                await in_db_thread(drops.client_socket_left)(channel_name=self.channel_name)
+            except Exception:  # the database is gone: the socket stops beating and counts as gone all the same
+                logger.warning("recording that a client's socket left session %s failed", self.access.session.pk)
+
+    # The client's presence in a session (sessions.chat.drops): a beat while the socket is open ---------------
+
+    def _presence_beat_in(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.presence_timer = loop.call_later(
+            selectors.PRESENCE_BEAT_SECONDS, lambda: loop.create_task(self._presence_beat())
+        )
+
+    async def _presence_beat(self):
+        if self.disconnected:
+            return
+        try:
+            await in_db_thread(drops.client_socket_seen)(channel_name=self.channel_name)
+        except Exception:  # try again at the next beat; missing two makes the socket count as gone
+            logger.warning("the presence beat of a client's socket in session %s failed", self.access.session.pk)
+        if not self.disconnected:
+            self._presence_beat_in()
 
     # Inactivity (counseling.inactivity): the socket signs the person out as a page would ---------------
 

@@ -102,3 +102,36 @@ def cover_notice(*, cover) -> dict:
             "url": reverse("sessions:conversation_chat", args=[cover.conversation_id]),
             "link": _("Open the conversation"),
         }
+
+
+def client_dropped_notice(*, session, away_since: datetime, zone) -> dict:
+    """The alert on the counselor's open pages that their client's connection dropped during the session and did
+    not come back: the pseudonym, since when (the counselor's zone), the link to the session page, which shows the
+    client's plan for a dropped connection. Urgent: shown with the escalation alerts (static/js/alerts.js)."""
+    with translation.override(language_of(session.counselor)):
+        return {
+            "type": "session.client_dropped",
+            "id": session.pk,  # one card per session: the client's return replaces it (client_back_notice)
+            "urgent": True,
+            "title": _("%(name)s's connection dropped and has not come back") % {"name": session.client.display_name},
+            "body": _(
+                "Not back since %(time)s. Their plan for a dropped connection and their phone are on the session page;"
+                " record there what you did."
+            )
+            % {"time": away_since.astimezone(zone).strftime("%H:%M")},
+            "url": reverse("sessions:session_chat", args=[session.pk]),
+            "link": _("Open the session"),
+        }
+
+
+def client_back_notice(*, session) -> dict:
+    """The client whose dropped connection was reported is back in the session: replaces the alert's card."""
+    with translation.override(language_of(session.counselor)):
+        return {
+            "type": "session.client_dropped",
+            "id": session.pk,
+            "title": _("%(name)s is back in the session") % {"name": session.client.display_name},
+            "body": _("Record on the session page what you did while they were away."),
+            "url": reverse("sessions:session_chat", args=[session.pk]),
+            "link": _("Open the session"),
+        }

@@ -7,20 +7,28 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from counseling.clock import now
 from counseling.crypto import DecryptionError, cached_data_key, data_key_for, open_text
 from counseling.gates import GateResult
+from identity.dialing import dial_link
 from identity.numbers import emergency_numbers_for
 from identity.selectors import code_word_status, has_code_word, intake_answers, intake_for
 from sessions.models import (
+    ClientPresence,
     Conversation,
     ConversationCover,
     CounselingSession,
+    DropAction,
     Message,
+    SessionDrop,
+    SessionState,
 )
 from sessions.selectors import (
     client_zone,
@@ -430,4 +438,113 @@ def session_start_panel(*, session: CounselingSession, viewer) -> dict:
         "advice": code_word_advice(status.state),
         "may_write": bool(code_word_gate(session=session)),
     }
+    return panel
+
+
+# --- A client's connection during a session, and when it drops (writes: sessions.chat.drops) ---------------
+
+# An open client socket in a session beats this often (sessions.chat.consumers); one not seen for
+# PRESENCE_STALE_SECONDS (two beats missed, and some slack) counts as gone: its server process died unclosed.
+PRESENCE_BEAT_SECONDS = 60
+PRESENCE_STALE_SECONDS = 150
+
+
+def sessions_client_away(*, at: datetime, since: datetime):
+    """Sessions in progress whose client had a chat socket in them, has none alive at `at`, and was last there at
+    or before `since`, with no drop recorded for that absence yet: (session id, away since) rows, oldest first.
+
+    "Last there" is when the newest of their sockets left, or was last seen alive if it never said goodbye."""
+    presences = ClientPresence.objects.filter(session=OuterRef("pk"))
+    alive = presences.filter(left_at__isnull=True, seen_at__gt=at - timedelta(seconds=PRESENCE_STALE_SECONDS))
+    last_there = presences.annotate(last=Coalesce("left_at", "seen_at")).order_by("-last").values("last")[:1]
+    recorded = SessionDrop.objects.filter(session=OuterRef("pk"), away_since=OuterRef("away_since"))
+    return (
+        CounselingSession.objects.filter(state=SessionState.IN_PROGRESS)
+        .filter(Exists(presences))
+        .exclude(Exists(alive))
+        .annotate(away_since=Subquery(last_there))
+        .filter(away_since__lte=since)
+        .exclude(Exists(recorded))
+        .order_by("away_since")
+        .values_list("pk", "away_since")
+    )
+
+
+def _clock_time(at: datetime | None, zone) -> str:
+    return at.astimezone(zone).strftime("%H:%M") if at else ""
+
+
+def access_session_drop(*, user, drop_id: int) -> SessionDrop:
+    """A dropped session's record if `user` is that session's counselor, else 404 (as for no record)."""
+    drop = (
+        SessionDrop.objects.select_related("session__client__client_profile", "session__counselor__counselor_profile")
+        .filter(pk=drop_id)
+        .first()
+    )
+    if drop is None or not user.is_authenticated or drop.session.counselor_id != user.pk:
+        raise Http404
+    return drop
+
+
+def session_drop_panel(*, session: CounselingSession, viewer) -> dict | None:
+    """What the counselor needs when their client's connection dropped during this session (the consent's
+    "If the technology fails" section): the client's own plan for it, their phone (a dial link), the emergency
+    contact they authorised, and each drop with what the counselor recorded (the note opened in memory).
+    None when the connection never dropped in this session.
+
+    Only the session's counselor may call this (Http404 for anyone else); the caller audits the read.
+    """
+    if viewer.pk != session.counselor_id:
+        raise Http404
+    drops = list(SessionDrop.objects.filter(session=session).select_related("recorded_by"))
+    if not drops:
+        return None
+    panel = {"intake": "missing", "plan": "", "phone": "", "phone_link": "", "contact": None}
+    intake = intake_for(client=session.client)
+    if intake is not None:
+        try:
+            answers = intake_answers(intake)
+        except (DecryptionError, ValueError):
+            logger.error("intake of client %s could not be decrypted for session %s", session.client_id, session.pk)
+            panel["intake"] = "unreadable"
+        else:
+            phone = str(answers.get("phone") or "").strip()
+            panel.update(
+                intake="ok",
+                plan=str(answers.get("connection_drop_plan") or ""),
+                phone=phone,
+                phone_link=dial_link(number=phone) if phone else "",
+            )
+            contact_phone = str(answers.get("emergency_contact_phone") or "").strip()
+            if intake.emergency_contact_authorised and contact_phone:
+                panel["contact"] = {
+                    "name": str(answers.get("emergency_contact_name") or ""),
+                    "relation": str(answers.get("emergency_contact_relation") or ""),
+                    "phone_link": dial_link(number=contact_phone),
+                }
+    rows = []
+    zone = counselor_zone(viewer)
+    for drop in drops:
+        note = ""
+        if drop.note_sealed:
+            try:
+                note = open_text(owner_id=session.client_id, sealed=drop.note_sealed, context=drop.note_aad)
+            except DecryptionError:
+                note = _("[this note cannot be opened]")
+        rows.append(
+            {
+                "drop": drop,
+                "note": note,
+                "actions": drop.action_labels(),
+                "away_since": _clock_time(drop.away_since, zone),
+                "back_at": _clock_time(drop.client_back_at, zone),
+                "recorded_at": _clock_time(drop.recorded_at, zone),
+            }
+        )
+    panel.update(
+        drops=rows,
+        to_record=next((drop for drop in drops if drop.recorded_at is None), None),
+        choices=DropAction.choices,
+        minutes=settings.CLIENT_RECONNECT_MINUTES,
+    )
     return panel

@@ -6,14 +6,18 @@ messages themselves arrive over the chat socket (docs/chat-protocol.md), never i
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from counseling.clock import now
 from counseling.models import Role
 from counseling.permissions import admin_required, counselor_required, role_required
-from sessions.chat import selectors, services
+from sessions.chat import drops, selectors, services
+from sessions.forms import SessionDropForm
 from sessions.models import Conversation
 from sessions.selectors import access_session, code_word_advice
 
@@ -30,10 +34,13 @@ def _chat_page(request, *, access, gate):
     session = access.session
     # The socket routes (sessions/routing.py) are not in the HTTP URLconf.
     ws_path = f"/ws/chat/{conversation.pk}/session/{session.pk}/" if session else f"/ws/chat/{conversation.pk}/"
-    panel = None
+    panel = drop_panel = None
     if session is not None and request.user.pk == conversation.counselor_id:
         panel = selectors.session_start_panel(session=session, viewer=request.user)
         services.session_panel_viewed_record(user=request.user, session=session, request=request)
+        drop_panel = selectors.session_drop_panel(session=session, viewer=request.user)
+        if drop_panel is not None:
+            drops.session_drop_panel_viewed_record(user=request.user, session=session, request=request)
     other = conversation.counselor if request.user.pk == conversation.client_id else conversation.client
     return render(
         request,
@@ -45,6 +52,8 @@ def _chat_page(request, *, access, gate):
             "gate": gate,
             "ws_path": ws_path,
             "panel": panel,
+            "drop_panel": drop_panel,
+            "drop_form": SessionDropForm() if drop_panel else None,
             "other": other,
             "is_client": request.user.pk == conversation.client_id,
             "names": selectors.chat_names(conversation=conversation),
@@ -178,3 +187,30 @@ def break_glass(request, conversation_id: int):
             messages.warning(request, _("Break-glass access is logged and ends in 30 minutes."))
             return redirect("sessions:conversation_chat", conversation_id=conversation.pk)
     return render(request, "sessions/chat_break_glass.html", {"conversation": conversation, "error": error})
+
+
+@require_POST
+@counselor_required
+def session_drop_record(request, drop_id: int):
+    """The session's counselor records what they did when the client's connection dropped (404 for anyone else)."""
+    drop = selectors.access_session_drop(user=request.user, drop_id=drop_id)
+    back = reverse("sessions:session_chat", args=[drop.session_id]) + "#session-drop"
+    form = SessionDropForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    try:
+        drops.session_drop_record(
+            drop=drop,
+            counselor=request.user,
+            actions=form.cleaned_data["actions"],
+            note=form.cleaned_data["note"],
+            request=request,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Recorded what you did about the dropped connection."))
+    return redirect(back)

@@ -1,9 +1,9 @@
-// Real-time notices for signed-in people, on every page: escalation alerts for staff, "a person has been
-// alerted" and the emergency numbers for clients, and every other notice the server sends with a title (a
-// client's new message, a reply due soon, a booking, a licence decision ...). Listens on /ws/notifications/
-// and reconnects with back-off. Only ids and short non-clinical text arrive here; details are on the linked
-// page (over HTTPS). Everything is put in as text (textContent), never as HTML. A notice without a title is
-// for pages that listen for it themselves and is not shown.
+// Real-time notices for signed-in people, on every page: escalation alerts for staff, a client's dropped
+// connection during a session, "a person has been alerted" and the emergency numbers for clients, and every
+// other notice the server sends with a title (a client's new message, a reply due soon, a booking, a licence
+// decision ...). Listens on /ws/notifications/ and reconnects with back-off. Only ids and short non-clinical
+// text arrive here; details are on the linked page (over HTTPS). Everything is put in as text (textContent),
+// never as HTML. A notice without a title is for pages that listen for it themselves and is not shown.
 (() => {
   "use strict";
   let delay = 1000;
@@ -40,7 +40,8 @@
 
   function show(payload) {
     const type = text(payload.type) || "notice";
-    const urgent = type.startsWith("escalation.");
+    // A client's connection that dropped during a session (payload.urgent) interrupts like an escalation.
+    const urgent = type.startsWith("escalation.") || payload.urgent === true;
     // One card per thing: a notice about the same thing (type and id) replaces its card; a repeated press
     // of the help button (payload.press) is a new card.
     const id =

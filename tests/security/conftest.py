@@ -91,6 +91,7 @@ def build_world(users) -> World:
     from licensing.models import IssuingBody, Jurisdiction, LapseNotice
     from licensing.services import licence_submit
     from records.services import erasure_request_create
+    from sessions.models import SessionDrop
     from sessions.services import availability_weekly_add
 
     client_a, counselor_a = users["client_a"], users["counselor_a"]
@@ -131,6 +132,8 @@ def build_world(users) -> World:
     )
     notice = LapseNotice.objects.create(client=client_a, counselor=counselor_a, licence=licence)
     weekly = availability_weekly_add(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
+    # The client's connection dropped during the session (sessions.chat.drops.session_drop_open records it so).
+    drop = SessionDrop.objects.create(session=session, away_since=now() - timedelta(minutes=6))
     world.objects.update(
         {
             "version": version,
@@ -142,6 +145,7 @@ def build_world(users) -> World:
             "licence": licence,
             "notice": notice,
             "weekly": weekly,
+            "drop": drop,
         }
     )
     world.kwargs = {
@@ -156,6 +160,7 @@ def build_world(users) -> World:
         "licence_id": licence.pk,
         "notice_id": notice.pk,
         "row_id": weekly.pk,
+        "drop_id": drop.pk,
         "kind": "weekly",
         "client_id": client_a.pk,
         "counselor_id": counselor_a.pk,

@@ -129,6 +129,8 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "sessions/<int:session_id>/chat/": ("sessions:session_chat", PARTICIPANTS),
     "sessions/<int:session_id>/messages/": ("sessions:conversation_start", PARTICIPANTS),
     "sessions/<int:session_id>/transcript/": ("sessions:session_transcript", COUNSELOR_OWN),
+    # A dropped session: only the session's counselor records what they did (the POST below records it).
+    "sessions/drops/<int:drop_id>/record/": ("sessions:session_drop_record", COUNSELOR_OWN),
     "help/": ("escalation:help_request", CLIENT),
     "help/sent/": ("escalation:help_sent", CLIENT),
     "staff/risk/": ("escalation:queue", STAFF),
@@ -154,7 +156,10 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
 
 # Extra query strings and POST bodies, where an empty request would test nothing.
 QUERY = {"consent/manage/export/": "?email=a@clients.test&format=json"}
-POST_DATA = {"consent/manage/drafts/": {"language": "en"}}
+POST_DATA = {
+    "consent/manage/drafts/": {"language": "en"},
+    "sessions/drops/<int:drop_id>/record/": {"actions": ["wrote", "phoned_client"], "note": "Phoned, no answer."},
+}
 
 _CHAT = {
     "anonymous": "refuse",

@@ -58,7 +58,7 @@ def state_of_everything() -> dict:
     from crisis.models import Escalation
     from licensing.models import LapseNotice, Licence
     from records.models import ErasureRequest
-    from sessions.models import CounselingSession
+    from sessions.models import CounselingSession, SessionDrop
 
     counts["states"] = (
         sorted(CounselingSession.objects.values_list("pk", "state", "cancelled_at")),
@@ -66,6 +66,7 @@ def state_of_everything() -> dict:
         sorted(LapseNotice.objects.values_list("pk", "dismissed_at")),
         sorted(ErasureRequest.objects.values_list("pk", "decision")),
         sorted(Licence.objects.values_list("pk", "state")),
+        sorted(SessionDrop.objects.values_list("pk", "recorded_at")),
     )
     return counts
 

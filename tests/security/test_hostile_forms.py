@@ -241,6 +241,15 @@ def test_a_referral_with_hostile_text_is_refused_or_shown_escaped(staff, counsel
     submit(staff(counselor_a), f"/sessions/clients/{client_a.pk}/", data)
 
 
+@BOUNDED
+@given(data=hostile_form(["actions", "note"], extra={"actions": st.sampled_from(["wrote", ["wrote", "x"], ""])}))
+def test_a_dropped_session_record_with_hostile_input_is_refused_or_shown_escaped(staff, counselor_a, own_session, data):
+    from sessions.models import SessionDrop
+
+    drop, _ = SessionDrop.objects.get_or_create(session=own_session, away_since=own_session.starts_at)
+    submit(staff(counselor_a), f"/sessions/drops/{drop.pk}/record/", data)
+
+
 LICENCE_FIELDS = ["issuing_body", "kind", "number", "scope", "valid_from", "expires_on"]
 
 
