@@ -28,7 +28,13 @@ class GateResult:
 
     @classmethod
     def refuse(
-        cls, reason: str, message: str, action_url: str = "", *, counselor_message: str = "", counselor_action_url: str = ""
+        cls,
+        reason: str,
+        message: str,
+        action_url: str = "",
+        *,
+        counselor_message: str = "",
+        counselor_action_url: str = "",
     ) -> GateResult:
         return cls(False, reason, message, action_url, counselor_message, counselor_action_url)
 

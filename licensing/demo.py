@@ -56,9 +56,10 @@ def demo_licences_seed(*, admin, sari, ben) -> None:
     """Idempotent: a counselor who already has licences is left alone, except that a demo made before
     practice rules existed gets Sari's missing practice permit (SIPPK)."""
     with transaction.atomic():
-        if Licence.objects.filter(counselor=sari).exists() and not Licence.objects.filter(
-            counselor=sari, kind="sippk"
-        ).exists():
+        if (
+            Licence.objects.filter(counselor=sari).exists()
+            and not Licence.objects.filter(counselor=sari, kind="sippk").exists()
+        ):
             _sari_sippk(sari=sari, admin=admin)
         if not Licence.objects.filter(counselor=sari).exists():
             _licence(

@@ -183,7 +183,8 @@ class PracticeRule(models.Model):
     )
     profession = models.CharField(_("profession"), max_length=160)
     legal_basis = models.TextField(
-        _("legal basis"), help_text=_("The laws and regulations this rule follows, with articles, and where to read them.")
+        _("legal basis"),
+        help_text=_("The laws and regulations this rule follows, with articles, and where to read them."),
     )
     checked_on = models.DateField(_("checked against the law on"))
     is_active = models.BooleanField(_("in use"), default=True)
@@ -204,7 +205,9 @@ class RequiredCredential(models.Model):
     rule = models.ForeignKey(PracticeRule, on_delete=models.CASCADE, related_name="credentials")
     label = models.CharField(_("what is required"), max_length=160)
     licence_kinds = models.CharField(
-        _("licence kinds"), max_length=200, help_text=_("Comma-separated licence kinds, any one of which meets it, e.g. sippk,silp")
+        _("licence kinds"),
+        max_length=200,
+        help_text=_("Comma-separated licence kinds, any one of which meets it, e.g. sippk,silp"),
     )
     anywhere_in_jurisdiction = models.BooleanField(
         _("issued anywhere in the rule's jurisdiction"),

@@ -183,7 +183,9 @@ def _credential_refusal(credential, *, rule, licences, privileges, country: str,
             return ""
         reasons.append(reason)
     for privilege in privileges:
-        if privilege.home_licence.kind not in kinds or not privilege.jurisdiction.covers(country=country, region=region):
+        if privilege.home_licence.kind not in kinds or not privilege.jurisdiction.covers(
+            country=country, region=region
+        ):
             continue
         reason = _privilege_refusal(privilege, day)
         if not reason:
@@ -249,9 +251,7 @@ def _decide(*, rules, licences, privileges, country: str, region: str, day: date
 
 
 def _place_label(*, country: str, region: str) -> str:
-    names = dict(
-        Jurisdiction.objects.filter(country=country, region__in=[region, ""]).values_list("region", "name")
-    )
+    names = dict(Jurisdiction.objects.filter(country=country, region__in=[region, ""]).values_list("region", "name"))
     return names.get(region) or names.get("") or region or country
 
 

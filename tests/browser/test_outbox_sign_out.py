@@ -106,7 +106,9 @@ def test_the_chats_inactivity_sign_out_discards_the_unsent_messages_and_says_how
     desk.close()
 
 
-def test_an_outbox_left_behind_is_discarded_on_the_next_signed_out_page_with_a_notice(live_server_url, page, screenshot):
+def test_an_outbox_left_behind_is_discarded_on_the_next_signed_out_page_with_a_notice(
+    live_server_url, page, screenshot
+):
     page.goto(live_server_url + "/accounts/login/")
     page.evaluate(
         "localStorage.setItem('chat-outbox:7:3', JSON.stringify([{id: 'a', body: 'x'}, {id: 'b', body: 'y'}]))"

@@ -18,7 +18,7 @@ def test_signing_out_says_how_many_unsent_messages_were_discarded_and_clears_the
 def test_every_page_a_signed_in_person_sees_has_the_sign_out_form_that_clears_the_outboxes(client, client_b):
     client.force_login(client_b)
     page = client.get(reverse("client_home")).content.decode()
-    assert 'data-sign-out' in page and 'name="unsent_discarded"' in page
+    assert "data-sign-out" in page and 'name="unsent_discarded"' in page
     assert 'data-signed-in="1"' in page
 
 
