@@ -109,7 +109,8 @@ def _problem_words(reason: str) -> str:
 
 def _credential_name(credential: RequiredCredential) -> str:
     """The credential as the law names it ("SIPPK (...) or SILP (...)"), in the reader's language."""
-    names = [str(LicenceKind(kind).label) for kind in sorted(credential.kinds) if kind in LicenceKind.values]
+    kinds = [kind.strip() for kind in credential.licence_kinds.split(",")]  # in the order the rule lists them
+    names = [str(LicenceKind(kind).label) for kind in kinds if kind in LicenceKind.values]
     return _(" or ").join(names) if names else credential.label
 
 
