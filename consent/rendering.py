@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from consent.disclosure import counselor_credentials
 from consent.models import ConsentVersion
+from counseling.clock import now
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,16 @@ def _normalise(text: str) -> str:
 
 
 def _counselor_disclosure(profile) -> dict[str, str]:
-    """What the counselor discloses, per section key, in the active language (ACA H.2.a)."""
+    """What the counselor discloses, per section key, in the active language (ACA H.2.a).
+
+    Credentials are the licences an admin verified with their issuing bodies and that are valid today
+    (consent.disclosure); the counselor's own free-text title is shown only as a title. A licence that
+    is verified or lapses changes the disclosure, so the client consents again (consent_gate).
+    """
+    credentials = counselor_credentials(counselor=profile.user, at=now())
+    credential_lines = [_("Verified licences:")] + [f"- {line}" for line in credentials]
+    if not credentials:
+        credential_lines = [_("Verified licences: none on record at the moment.")]
     contact = ", ".join(part for part in (profile.contact_email, profile.contact_phone) if part) or _(
         "through the messages on this platform"
     )
@@ -62,7 +73,8 @@ def _counselor_disclosure(profile) -> dict[str, str]:
         "counselor": "\n".join(
             [
                 _("Counselor: %(name)s") % {"name": profile.display_name},
-                _("Credentials: %(title)s") % {"title": profile.professional_title},
+                _("Professional title: %(title)s") % {"title": profile.professional_title},
+                *credential_lines,
                 _("Physical location of practice: %(location)s (country %(country)s)")
                 % {"location": profile.practice_location, "country": profile.practice_country},
                 _("Professional contact: %(contact)s") % {"contact": contact},

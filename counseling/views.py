@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import i18n
 from django.views.decorators.http import require_GET
 
@@ -63,6 +64,8 @@ class LoginView(auth_views.LoginView):
     def get(self, request, *args, **kwargs):
         if request.GET.get("signed_out") == "inactive":  # sent here by a chat socket (sessions.chat.consumers)
             messages.info(request, _("You were signed out after a period of inactivity."))
+        # chat.js discarded the unsent messages it kept in this browser and says how many (static/js/chat.js).
+        _tell_unsent_discarded(request, request.GET.get("discarded"))
         return super().get(request, *args, **kwargs)
 
     def form_valid(self, form):
@@ -80,7 +83,32 @@ class LogoutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             audit_record(actor=request.user, action="auth.logout", target=request.user, request=request)
-        return super().post(request, *args, **kwargs)
+        response = super().post(request, *args, **kwargs)
+        # site.js emptied this browser's chat outboxes as the form was sent and counted them.
+        _tell_unsent_discarded(request, request.POST.get("unsent_discarded"))
+        # And in case a script could not run: the browser drops this site's local storage (the outboxes).
+        response["Clear-Site-Data"] = '"storage"'
+        return response
+
+
+def _tell_unsent_discarded(request, value) -> None:
+    """Say how many unsent chat messages were discarded from this browser at sign-out (nothing if none)."""
+    try:
+        count = max(0, min(int(value or 0), 10_000))
+    except (TypeError, ValueError):
+        return
+    if count:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d unsent chat message was discarded from this browser, so nobody using this device can "
+                "read it.",
+                "%(count)d unsent chat messages were discarded from this browser, so nobody using this device can "
+                "read them.",
+                count,
+            )
+            % {"count": count},
+        )
 
 
 @staff_required

@@ -4,7 +4,16 @@
 from django.contrib import admin
 from django.db import models
 
-from licensing.models import CompactPrivilege, IssuingBody, Jurisdiction, Licence, PracticeAgreement
+from licensing.models import (
+    CompactPrivilege,
+    IssuingBody,
+    Jurisdiction,
+    Licence,
+    PracticeAgreement,
+    PracticeRule,
+    RequiredCredential,
+)
+from licensing.services import practice_rule_change_record
 
 
 @admin.register(Jurisdiction)
@@ -54,3 +63,33 @@ class CompactPrivilegeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class RequiredCredentialInline(admin.TabularInline):
+    model = RequiredCredential
+    extra = 1
+    fields = ["position", "label", "licence_kinds", "anywhere_in_jurisdiction"]
+
+
+@admin.register(PracticeRule)
+class PracticeRuleAdmin(admin.ModelAdmin):
+    """Which credentials a profession needs where. The jurisdiction gate reads these rows, so every change is
+    audit-logged with the rule as it reads afterwards (licensing.services.practice_rule_change_record)."""
+
+    list_display = ["profession", "jurisdiction", "checked_on", "is_active"]
+    list_filter = ["is_active", "jurisdiction__country"]
+    inlines = [RequiredCredentialInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        practice_rule_change_record(
+            rule=form.instance, actor=request.user, action="changed" if change else "added", request=request
+        )
+
+    def delete_model(self, request, obj):
+        practice_rule_change_record(rule=obj, actor=request.user, action="deleted", request=request)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            self.delete_model(request, rule)

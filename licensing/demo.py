@@ -1,8 +1,10 @@
 """Demo licences for the two demo counselors, submitted by them and verified by the demo admin
 through the same services as the real workflow (so the audit log and checks look real).
 
-- Sari (Yogyakarta): an STR for clinical psychologists (nationwide, ID) and a SILP practice permit
-  for DI Yogyakarta (ID-YO). The SILP expires in 50 days, so the first expiry sweep warns her.
+- Sari (Yogyakarta): an STR for clinical psychologists (nationwide, ID), the SIPPK practice permit
+  the city of Yogyakarta issues for her place of practice (UU 17/2023, Permenkes 45/2017), and a SILP
+  for DI Yogyakarta (ID-YO). The SILP expires in 50 days, so the first expiry sweep warns her; the
+  SIPPK keeps her practice rule met (licensing.PracticeRule: STR + SIPPK or SILP) after it lapses.
 - Ben (Austin): a Texas LPC. Texas is not a Counseling Compact member, so the compact example
   rests on a second LPC from Colorado (a member) with a recorded privilege for Kansas. A demo
   simplification: under the compact the home state is the state of residence.
@@ -51,8 +53,14 @@ def _licence(
 
 
 def demo_licences_seed(*, admin, sari, ben) -> None:
-    """Idempotent: a counselor who already has licences is left alone."""
+    """Idempotent: a counselor who already has licences is left alone, except that a demo made before
+    practice rules existed gets Sari's missing practice permit (SIPPK)."""
     with transaction.atomic():
+        if (
+            Licence.objects.filter(counselor=sari).exists()
+            and not Licence.objects.filter(counselor=sari, kind="sippk").exists()
+        ):
+            _sari_sippk(sari=sari, admin=admin)
         if not Licence.objects.filter(counselor=sari).exists():
             _licence(
                 counselor=sari,
@@ -73,6 +81,7 @@ def demo_licences_seed(*, admin, sari, ben) -> None:
                 days_left=50,
                 scope="Layanan psikologi klinis, Kota Yogyakarta",
             )
+            _sari_sippk(sari=sari, admin=admin)
         if not Licence.objects.filter(counselor=ben).exists():
             _licence(
                 counselor=ben,
@@ -99,3 +108,15 @@ def demo_licences_seed(*, admin, sari, ben) -> None:
                 jurisdiction=Jurisdiction.objects.get(country="US", region="US-KS"),
                 privilege_number="PTP-KS-000321",
             )
+
+
+def _sari_sippk(*, sari, admin) -> Licence:
+    return _licence(
+        counselor=sari,
+        admin=admin,
+        body="DPMPTSP Kota Yogyakarta (izin layanan psikologi)",
+        kind="sippk",
+        number="SIPPK 503/1187/2025",
+        place="ID-YO",
+        scope="Praktik psikolog klinis mandiri, Kota Yogyakarta",
+    )

@@ -169,6 +169,68 @@ class VerificationCheck(models.Model):
         return f"check of licence {self.licence_id}: {self.outcome}"
 
 
+class PracticeRule(models.Model):
+    """What one profession must hold to practise in one jurisdiction: every RequiredCredential of it.
+
+    Data, not code: the law changes, and admins keep these rows current in the admin site (each change
+    is audit-logged). A regional rule replaces the country's rules for its region, so it lists the whole
+    set. The jurisdiction gate lets a counselor counsel a client somewhere only if one active rule of
+    that place is met in full; a place without a rule is refused (fail closed).
+    """
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="practice_rules", verbose_name=_("jurisdiction")
+    )
+    profession = models.CharField(_("profession"), max_length=160)
+    legal_basis = models.TextField(
+        _("legal basis"),
+        help_text=_("The laws and regulations this rule follows, with articles, and where to read them."),
+    )
+    checked_on = models.DateField(_("checked against the law on"))
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["jurisdiction", "profession"]
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "profession"], name="practice_rule_once_per_place")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profession} in {self.jurisdiction.code}"
+
+
+class RequiredCredential(models.Model):
+    """One credential a rule requires. Any one of its licence kinds meets it, if verified and valid then."""
+
+    rule = models.ForeignKey(PracticeRule, on_delete=models.CASCADE, related_name="credentials")
+    label = models.CharField(_("what is required"), max_length=160)
+    licence_kinds = models.CharField(
+        _("licence kinds"),
+        max_length=200,
+        help_text=_("Comma-separated licence kinds, any one of which meets it, e.g. sippk,silp"),
+    )
+    anywhere_in_jurisdiction = models.BooleanField(
+        _("issued anywhere in the rule's jurisdiction"),
+        default=False,
+        help_text=_(
+            "Tick for a permit tied to the counselor's own place of practice (Indonesia's SIPPK is issued by "
+            "the regency or city where they practise). Untick when the licence must cover the client's own "
+            "region (a US state licence)."
+        ),
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["rule", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def kinds(self) -> set[str]:
+        return {kind.strip() for kind in self.licence_kinds.split(",") if kind.strip()}
+
+
 class PracticeAgreement(models.Model):
     """An agreement that extends a licence to other jurisdictions, e.g. the US Counseling Compact.
 

@@ -12,7 +12,16 @@ from django.utils.translation import gettext as _
 
 from counseling.gates import GateResult
 from counseling.models import AuditEntry, Role, User
-from licensing.models import CompactPrivilege, Jurisdiction, LapseNotice, Licence, LicenceState
+from licensing.models import (
+    CompactPrivilege,
+    Jurisdiction,
+    LapseNotice,
+    Licence,
+    LicenceKind,
+    LicenceState,
+    PracticeRule,
+    RequiredCredential,
+)
 
 # When several licences cover the place and none is valid, the reason shown is the most serious one.
 _REFUSAL_ORDER = [
@@ -69,6 +78,11 @@ def _privilege_refusal(privilege: CompactPrivilege, day: date) -> str:
 def refusal_message(reason: str) -> str:
     return {
         "no_licence_there": _("This counselor holds no licence for the place where you are."),
+        "credential_missing": _("This counselor does not hold every licence the law requires where you are."),
+        "no_rule_there": _(
+            "We have no record yet of which licences the law requires where you are, so no counselor can be "
+            "booked for that place."
+        ),
         "licence_expired": _("This counselor's licence for the place where you are has expired."),
         "licence_unverified": _("This counselor's licence for the place where you are is not verified yet."),
         "licence_not_yet_valid": _("This counselor's licence for the place where you are is not valid yet."),
@@ -79,13 +93,37 @@ def refusal_message(reason: str) -> str:
     }[reason]
 
 
+def _problem_words(reason: str) -> str:
+    """How one required credential falls short, in a few words (after its name)."""
+    return {
+        "credential_missing": _("missing"),
+        "no_licence_there": _("missing"),
+        "licence_expired": _("expired"),
+        "licence_unverified": _("not verified yet"),
+        "licence_not_yet_valid": _("not valid yet"),
+        "licence_suspended": _("suspended"),
+        "licence_revoked": _("revoked"),
+        "licence_rejected": _("could not be verified"),
+    }[reason]
+
+
+def _credential_name(credential: RequiredCredential) -> str:
+    """The credential as the law names it ("SIPPK (...) or SILP (...)"), in the reader's language."""
+    kinds = [kind.strip() for kind in credential.licence_kinds.split(",")]  # in the order the rule lists them
+    names = [str(LicenceKind(kind).label) for kind in kinds if kind in LicenceKind.values]
+    return _(" or ").join(names) if names else credential.label
+
+
 def jurisdiction_gate(*, counselor, country: str, region: str = "", at: datetime) -> GateResult:
     """May `counselor` counsel a client located in country/region at `at`?
 
-    Counseling takes place where the client is at the time (ACA H.1.b). Yes only with a verified
-    licence valid on that day whose jurisdiction covers the place (a country-level licence covers
-    every region; a regional one only its region), or a recorded compact privilege there whose home
-    licence is valid. Otherwise no, with the most serious reason among the licences that cover it.
+    Counseling takes place where the client is at the time (ACA H.1.b). Yes only if the counselor meets
+    in full one practice rule of that place (PracticeRule: every credential it requires, each a verified
+    licence valid on that day; a compact privilege there counts for a licence of its home licence's
+    kind). A credential that is not `anywhere_in_jurisdiction` needs a licence whose jurisdiction covers
+    the client's place (a country-level licence covers every region; a regional one only its region).
+    Otherwise no, naming what is missing, with a link for the client (choose another counselor) and one
+    for the counselor (their licences page). A place without a rule is refused: fail closed.
     """
     country = (country or "").strip().upper()
     region = (region or "").strip().upper()
@@ -93,32 +131,129 @@ def jurisdiction_gate(*, counselor, country: str, region: str = "", at: datetime
         return GateResult.refuse(
             "location_unknown", refusal_message("location_unknown"), reverse("licensing:directory")
         )
-    covering = Q(jurisdiction__country=country) & (Q(jurisdiction__region="") | Q(jurisdiction__region=region))
-    licences = Licence.objects.filter(covering, counselor_id=counselor.pk)
+    licences = Licence.objects.filter(counselor_id=counselor.pk, jurisdiction__country=country).select_related(
+        "jurisdiction"
+    )
     privileges = (
-        CompactPrivilege.objects.filter(covering, counselor_id=counselor.pk)
-        .select_related("home_licence", "agreement")
+        CompactPrivilege.objects.filter(counselor_id=counselor.pk, jurisdiction__country=country)
+        .select_related("jurisdiction", "home_licence", "agreement")
         .prefetch_related("agreement__members")
     )
-    return _decide(licences=licences, privileges=privileges, day=_day(at))
+    return _decide(
+        rules=practice_rules(country=country),
+        licences=list(licences),
+        privileges=list(privileges),
+        country=country,
+        region=region,
+        day=_day(at),
+        place_name=_place_label(country=country, region=region),
+    )
 
 
-def _decide(*, licences, privileges, day: date) -> GateResult:
-    """The gate's answer from the licences and privileges that cover the place (already filtered)."""
+def practice_rules(*, country: str) -> list[PracticeRule]:
+    """The active practice rules of a country and its regions, with their credentials."""
+    return list(
+        PracticeRule.objects.filter(is_active=True, jurisdiction__country=country.upper())
+        .select_related("jurisdiction")
+        .prefetch_related("credentials")
+    )
+
+
+def _rules_of_place(rules, *, country: str, region: str) -> list:
+    """A region's own rules replace the country's there; otherwise the country's rules apply."""
+    covering = [rule for rule in rules if rule.jurisdiction.covers(country=country, region=region)]
+    regional = [rule for rule in covering if rule.jurisdiction.region]
+    return regional or covering
+
+
+def _credential_refusal(credential, *, rule, licences, privileges, country: str, region: str, day: date) -> str:
+    """Why the counselor does not meet this one credential on `day` ("" if they do)."""
+    kinds = credential.kinds
     reasons: list[str] = []
     for licence in licences:
+        if licence.kind not in kinds:
+            continue
+        place = licence.jurisdiction
+        if credential.anywhere_in_jurisdiction:
+            if not rule.jurisdiction.covers(country=place.country, region=place.region):
+                continue
+        elif not place.covers(country=country, region=region):
+            continue
         reason = _licence_refusal(licence, day)
         if not reason:
-            return GateResult.ok()
+            return ""
         reasons.append(reason)
     for privilege in privileges:
+        if privilege.home_licence.kind not in kinds or not privilege.jurisdiction.covers(
+            country=country, region=region
+        ):
+            continue
         reason = _privilege_refusal(privilege, day)
         if not reason:
-            return GateResult.ok()
-        reasons.append(reason)
+            return ""
+        if reason != "no_licence_there":
+            reasons.append(reason)
     known = [r for r in _REFUSAL_ORDER if r in reasons]
-    reason = known[0] if known else "no_licence_there"
-    return GateResult.refuse(reason, refusal_message(reason), reverse("licensing:directory"))
+    return known[0] if known else "credential_missing"
+
+
+def _decide(*, rules, licences, privileges, country: str, region: str, day: date, place_name: str) -> GateResult:
+    """The gate's answer from the place's rules and the counselor's licences and privileges in that country."""
+    place_rules = _rules_of_place(rules, country=country, region=region)
+    directory_url = reverse("licensing:directory")
+    if not place_rules:
+        return GateResult.refuse("no_rule_there", refusal_message("no_rule_there"), directory_url)
+    best: list[tuple[RequiredCredential, str]] | None = None
+    for rule in place_rules:
+        unmet = []
+        for credential in rule.credentials.all():
+            reason = _credential_refusal(
+                credential,
+                rule=rule,
+                licences=licences,
+                privileges=privileges,
+                country=country,
+                region=region,
+                day=day,
+            )
+            if reason:
+                unmet.append((credential, reason))
+        if not unmet:
+            return GateResult.ok()
+        held_some = len(unmet) < len(rule.credentials.all()) or any(r != "credential_missing" for _c, r in unmet)
+        if held_some and (best is None or len(unmet) < len(best)):
+            best = unmet
+    if best is None:
+        # Nothing the place's rules ask for: the counselor is simply not licensed there.
+        reason = "no_licence_there"
+        missing = ""
+    else:
+        reasons = [r for _c, r in best]
+        known = [r for r in _REFUSAL_ORDER if r in reasons]
+        reason = known[0] if known else "credential_missing"
+        missing = "; ".join(
+            _("%(credential)s: %(problem)s") % {"credential": _credential_name(c), "problem": _problem_words(r)}
+            for c, r in best
+        )
+    client_message = refusal_message(reason)
+    counselor_message = _("You may not counsel clients in %(place)s at that time.") % {"place": place_name}
+    if missing:
+        client_message += " " + _("Required there and not valid at that time: %(missing)s.") % {"missing": missing}
+        counselor_message += " " + _("Required there and not valid at that time: %(missing)s.") % {"missing": missing}
+    client_message += " " + _("Please choose another counselor.")
+    counselor_message += " " + _("Add or renew it on your licences page; an admin checks it with the issuing body.")
+    return GateResult.refuse(
+        reason,
+        client_message,
+        directory_url,
+        counselor_message=counselor_message,
+        counselor_action_url=reverse("licensing:my_licences"),
+    )
+
+
+def _place_label(*, country: str, region: str) -> str:
+    names = dict(Jurisdiction.objects.filter(country=country, region__in=[region, ""]).values_list("region", "name"))
+    return names.get(region) or names.get("") or region or country
 
 
 def jurisdiction_choices() -> QuerySet[Jurisdiction]:
@@ -187,6 +322,35 @@ def public_privileges(*, counselor, at: datetime) -> list[CompactPrivilege]:
     return [p for p in rows if not _privilege_refusal(p, day)]
 
 
+def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
+    """The counselor's credentials as the consent discloses them (consent.disclosure): each verified
+    licence valid on that day with its issuing body, and each valid compact privilege. Unverified,
+    rejected, expired or suspended licences are never listed."""
+    lines = [
+        _("%(kind)s no. %(number)s, %(place)s, issued by %(body)s (%(register)s), valid until %(until)s")
+        % {
+            "kind": licence.get_kind_display(),
+            "number": licence.number,
+            "place": licence.jurisdiction.name,
+            "body": licence.issuing_body.name,
+            "register": licence.issuing_body.registry_url,
+            "until": licence.expires_on.isoformat(),
+        }
+        for licence in public_licences(counselor=counselor, at=at)
+    ]
+    lines += [
+        _("Privilege to practise in %(place)s under the %(agreement)s, based on the licence no. %(number)s of %(home)s")
+        % {
+            "place": privilege.jurisdiction.name,
+            "agreement": privilege.agreement.name,
+            "number": privilege.home_licence.number,
+            "home": privilege.home_licence.jurisdiction.name,
+        }
+        for privilege in public_privileges(counselor=counselor, at=at)
+    ]
+    return lines
+
+
 def directory_entries(*, at: datetime, country: str = "", region: str = "") -> list[DirectoryEntry]:
     """Counselors with at least one verified, currently valid licence, each with a gate answer for
     the given place (None when the place is unknown).
@@ -217,6 +381,8 @@ def directory_entries(*, at: datetime, country: str = "", region: str = "") -> l
         )
         .order_by("counselor_profile__display_name")
     )
+    rules = practice_rules(country=country) if country else []
+    place_name = _place_label(country=country, region=region) if country else ""
     entries = []
     for counselor in counselors:
         valid_privileges = [p for p in counselor.all_privileges if not _privilege_refusal(p, day)]
@@ -227,13 +393,13 @@ def directory_entries(*, at: datetime, country: str = "", region: str = "") -> l
         )
         if country:
             entry.gate = _decide(
-                licences=[
-                    li for li in counselor.all_licences if li.jurisdiction.covers(country=country, region=region)
-                ],
-                privileges=[
-                    p for p in counselor.all_privileges if p.jurisdiction.covers(country=country, region=region)
-                ],
+                rules=rules,
+                licences=[li for li in counselor.all_licences if li.jurisdiction.country == country],
+                privileges=[p for p in counselor.all_privileges if p.jurisdiction.country == country],
+                country=country,
+                region=region,
                 day=day,
+                place_name=place_name,
             )
         entries.append(entry)
     # Bookable first, then by name: a client sees who can help them before who cannot.

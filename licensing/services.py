@@ -36,6 +36,7 @@ from licensing.models import (
     Licence,
     LicenceState,
     PracticeAgreement,
+    PracticeRule,
     VerificationCheck,
 )
 from licensing.selectors import _day
@@ -589,3 +590,33 @@ def licence_lapsed_announce(*, licence: Licence, at: datetime) -> int:
     counselor's chats). Returns how many clients were newly told. Must run inside the caller's transaction."""
     responses = licence_lapsed.send(sender=Licence, licence=licence, at=at)
     return sum(told for _receiver, told in responses if isinstance(told, int))
+
+
+def practice_rule_snapshot(*, rule: PracticeRule) -> dict:
+    """What a practice rule says, as the audit log keeps it (no personal data)."""
+    return {
+        "jurisdiction": rule.jurisdiction.code,
+        "profession": rule.profession,
+        "is_active": rule.is_active,
+        "checked_on": rule.checked_on.isoformat() if rule.checked_on else "",
+        "legal_basis": rule.legal_basis[:500],
+        "credentials": [
+            {"label": c.label, "kinds": c.licence_kinds, "anywhere": c.anywhere_in_jurisdiction}
+            for c in rule.credentials.all()
+        ],
+    }
+
+
+def practice_rule_change_record(*, rule: PracticeRule, actor: User, action: str, request=None) -> None:
+    """Audit an admin's change to a practice rule (added, changed or deleted), with the rule as it now reads.
+
+    The rows decide who may counsel where, so every change says who made it and what the rule became.
+    """
+    _require_admin(actor)
+    audit_record(
+        actor=actor,
+        action=f"practice_rule.{action}",
+        target=rule,
+        request=request,
+        detail=practice_rule_snapshot(rule=rule),
+    )

@@ -116,6 +116,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         if not gate:
             # Accept only to say why: the person can act on the gate's message (and its link).
+            if access is not None and user.pk == access.conversation.counselor_id:
+                gate = gate.addressed_to_counselor
             await self.accept()
             await self._error("gate_refused", gate.message, reason=gate.reason, action_url=gate.action_url)
             await self.close(code=CLOSE_GATE_REFUSED)
@@ -579,6 +581,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 self.access = dataclasses.replace(self.access, cover=access.cover)
                 self._cover_timer_set()
             return
+        if gate is not None and self.user.pk == self.access.conversation.counselor_id:
+            gate = gate.addressed_to_counselor
         with translation.override(self.language):
             message = gate.message if gate is not None else _("You no longer have access to this conversation.")
         await self._error(

@@ -225,7 +225,7 @@ def cover_gate(*, cover: ConversationCover, conversation: Conversation, at: date
             "You cannot write to this client: %(why)s Act from the emergency card: it has their phone and the "
             "emergency numbers for their place."
         )
-        % {"why": gate.message},
+        % {"why": gate.counselor_message or gate.message},  # the writer's own licence, as a counselor reads it
         action_url=cover.card_path,
     )
 

@@ -207,7 +207,15 @@
         // so whoever picks the device up next does not find it open.
         stopped = true;
         setStatus(f.message, "closed");
-        if (f.action_url) location.assign(f.action_url);
+        // Nothing readable stays in the browser once signed out: discard every outbox, and let the
+        // sign-in page say how many unsent messages went (site.js; counseling.views.LoginView).
+        outbox = [];
+        const discarded = window.chatOutboxesClear ? window.chatOutboxesClear() : 0;
+        if (f.action_url) {
+          const target = new URL(f.action_url, location.href);
+          if (discarded) target.searchParams.set("discarded", String(discarded));
+          location.assign(target.toString());
+        }
         return;
       }
       if (f.code === "reason_required" && overrideError) {

@@ -60,6 +60,7 @@ def test_client_sees_only_counselors_eligible_where_they_are(
     place("US", "United States")
     place("US-TX", "Texas")
     licence(counselor_a, "ID", number="STR-A")
+    licence(counselor_a, "ID-JK", kind="sippk", number="SIPPK-A")  # the practice permit beside the STR
     licence(
         counselor_b,
         "US-TX",
@@ -99,7 +100,7 @@ def test_client_sees_only_counselors_eligible_where_they_are(
     expect(page.locator(f'[data-counselor="{counselor_a.pk}"]')).to_contain_text("Tersedia di tempat Anda")
     expect(page.locator(f'[data-counselor="{counselor_b.pk}"]')).to_contain_text("Tidak tersedia di tempat Anda")
     screenshot(page, "licensing-directory-client-phone-id")
-    assert Licence.objects.count() == 3
+    assert Licence.objects.count() == 4
 
 
 def test_counselor_submits_a_licence_with_its_scan_on_a_phone(

@@ -2,6 +2,9 @@
 builder uses get_or_create."""
 
 from datetime import UTC, date, datetime, timedelta
+from importlib import import_module
+
+from django.apps import apps
 
 from licensing.models import (
     CompactPrivilege,
@@ -30,6 +33,13 @@ def body(
     return row
 
 
+def practice_rules_seeded() -> None:
+    """The practice rules the migration seeds (Indonesia: STR + SIPPK or SILP; US: the state's LPC)."""
+    place("ID", "Indonesia")
+    place("US", "United States")
+    import_module("licensing.migrations.0005_seed_practice_rules").seed(apps, None)
+
+
 def licence(
     counselor,
     code: str = "ID",
@@ -42,6 +52,7 @@ def licence(
     number: str = "STR-1234",
     issuing_body: IssuingBody | None = None,
 ) -> Licence:
+    practice_rules_seeded()
     return Licence.objects.create(
         counselor=counselor,
         submitted_by=submitted_by or counselor,
@@ -54,6 +65,14 @@ def licence(
         valid_from=valid_from or TODAY - timedelta(days=365),
         expires_on=expires_on or TODAY + timedelta(days=365),
     )
+
+
+def licensed_in_indonesia(counselor, *, permit_place: str = "ID-YO", **dates) -> tuple[Licence, Licence]:
+    """What a psychologist needs in Indonesia (the seeded practice rule): an STR and a practice permit (SIPPK),
+    both verified; the permit is issued by the city where they practise and counts anywhere in Indonesia."""
+    registration = licence(counselor, "ID", number="STR-1234", **dates)
+    permit = licence(counselor, permit_place, kind="sippk", number="SIPPK-503/77", **dates)
+    return registration, permit
 
 
 def compact(*member_codes: str) -> PracticeAgreement:

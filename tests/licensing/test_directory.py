@@ -16,9 +16,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cast(counselor_a, counselor_b, admin_user):
-    """counselor_a: verified STR for Indonesia; counselor_b: verified Texas LPC + a Kansas privilege;
+    """counselor_a: verified STR and SIPPK for Indonesia; counselor_b: verified Texas LPC + a Kansas privilege;
     a third counselor with only a submitted licence (not listed)."""
     licence(counselor_a, "ID", number="STR-A")
+    licence(counselor_a, "ID-YO", kind="sippk", number="SIPPK-A")
     tx = licence(
         counselor_b,
         "US-TX",

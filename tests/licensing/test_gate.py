@@ -7,18 +7,18 @@ import pytest
 from counseling.gates import GateResult
 from licensing.models import LicenceState
 from licensing.selectors import jurisdiction_gate
-from tests.licensing.factories import NOON, TODAY, compact, licence, privilege
+from tests.licensing.factories import NOON, TODAY, compact, licence, licensed_in_indonesia, privilege
 
 pytestmark = pytest.mark.django_db
 
 
-def test_verified_licence_in_the_clients_country_allows(counselor_a):
-    licence(counselor_a, "ID")
+def test_verified_str_and_practice_permit_in_the_clients_country_allow(counselor_a):
+    licensed_in_indonesia(counselor_a)
     assert jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-JK", at=NOON).allowed
 
 
 def test_country_level_licence_covers_every_region_and_no_region(counselor_a):
-    licence(counselor_a, "ID")
+    licensed_in_indonesia(counselor_a)
     assert jurisdiction_gate(counselor=counselor_a, country="ID", at=NOON).allowed
     assert jurisdiction_gate(counselor=counselor_a, country="id", region="id-pa", at=NOON).allowed
 
@@ -68,7 +68,7 @@ def test_a_verified_licence_past_its_expiry_date_refuses_even_before_the_job_run
 
 
 def test_the_gate_answers_for_the_time_given(counselor_a):
-    licence(counselor_a, "ID", expires_on=TODAY + timedelta(days=10))
+    licensed_in_indonesia(counselor_a, expires_on=TODAY + timedelta(days=10))
     assert jurisdiction_gate(counselor=counselor_a, country="ID", at=NOON).allowed
     assert jurisdiction_gate(counselor=counselor_a, country="ID", at=NOON + timedelta(days=10)).allowed
     assert (
@@ -80,11 +80,12 @@ def test_the_gate_answers_for_the_time_given(counselor_a):
     )
 
 
-def test_one_valid_licence_is_enough_even_beside_an_expired_one(counselor_a):
+def test_one_valid_licence_of_a_kind_is_enough_even_beside_an_expired_one(counselor_a):
     licence(counselor_a, "ID", state=LicenceState.EXPIRED, number="OLD")
-    licence(counselor_a, "ID-YO", kind="silp", number="NEW")
-    assert jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-YO", at=NOON).allowed
+    licence(counselor_a, "ID-YO", kind="silp", number="SILP")
     assert jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-JK", at=NOON).reason == "licence_expired"
+    licence(counselor_a, "ID", number="NEW")
+    assert jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-JK", at=NOON).allowed
 
 
 def test_the_most_serious_reason_wins_among_several_licences(counselor_a):

@@ -11,7 +11,7 @@ from licensing.models import LicenceState
 from sessions.models import CounselingSession
 from sessions.selectors import open_slots, session_start_gate
 from sessions.services import BookingError, session_start
-from tests.licensing.factories import licence
+from tests.licensing.factories import licence, licensed_in_indonesia
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_booking_with_an_expired_licence_is_refused_with_the_reason(client, clie
 
 
 def test_booking_a_counselor_licensed_where_the_client_is_goes_through(client, client_a, counselor_a, place, bookable):
-    licence(counselor_a, "ID", **valid_dates())
+    licensed_in_indonesia(counselor_a, **valid_dates())
     client.force_login(client_a)
     client.post(f"/sessions/book/{counselor_a.pk}/", {"starts_at": bookable.starts_at.isoformat()})
     session = CounselingSession.objects.get()
@@ -128,8 +128,20 @@ def test_a_licence_suspended_after_booking_stops_the_session_start(client_a, cou
 
 
 def test_the_session_starts_when_the_licence_covers_the_confirmed_place(client_a, counselor_a, place):
-    licence(counselor_a, "ID", **valid_dates())
+    licensed_in_indonesia(counselor_a, **valid_dates())
     session = located_session(client_a, counselor_a, "ID", "ID-YO")
     assert session_start(session=session, actor=client_a)
     session.refresh_from_db()
     assert session.state == "in_progress"
+
+
+def test_booking_a_psychologist_with_an_str_but_no_practice_permit_is_refused_naming_the_permit(
+    client, client_a, counselor_a, place, bookable
+):
+    licence(counselor_a, "ID", **valid_dates())
+    client.force_login(client_a)
+    response = client.post(f"/sessions/book/{counselor_a.pk}/", {"starts_at": bookable.starts_at.isoformat()})
+    page = response.content.decode()
+    assert "does not hold every licence the law requires where you are" in page
+    assert "SIPPK (Surat Izin Praktik Psikolog Klinis" in page and "missing" in page
+    assert not CounselingSession.objects.exists()

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from counseling.clock import now
 from counseling.gates import GateResult
 from sessions.models import Conversation, CounselingSession
-from tests.licensing.factories import licence
+from tests.licensing.factories import licence, licensed_in_indonesia
 from tests.sessions.chat_helpers import chat_application, chat_path, chat_socket
 
 application = chat_application()
@@ -22,9 +22,13 @@ def other_gates_open(monkeypatch):
         monkeypatch.setattr(f"sessions.selectors.{name}", lambda **kw: GateResult.ok())
 
 
-def session_in(client_user, counselor, country, region):
+def session_in(client_user, counselor, country, region, *, permit=True):
     today = now().date()
-    licence(counselor, "ID", valid_from=today - timedelta(days=30), expires_on=today + timedelta(days=300))
+    dates = {"valid_from": today - timedelta(days=30), "expires_on": today + timedelta(days=300)}
+    if permit:
+        licensed_in_indonesia(counselor, **dates)
+    else:
+        licence(counselor, "ID", **dates)
     start = now() - timedelta(minutes=5)
     session = CounselingSession.objects.create(
         client=client_user,
@@ -50,10 +54,13 @@ async def test_the_chat_refuses_a_counselor_not_licensed_where_the_client_confir
     error = await socket.receive_json_from(timeout=3)
     assert (error["code"], error["reason"]) == ("gate_refused", "no_licence_there")
     # In the client's language (client_a prefers Indonesian).
-    assert error["message"] in (
-        "This counselor holds no licence for the place where you are.",
-        "Konselor ini tidak memiliki izin untuk tempat Anda berada.",
+    assert error["message"].startswith(
+        (
+            "This counselor holds no licence for the place where you are.",
+            "Konselor ini tidak memiliki izin untuk tempat Anda berada.",
+        )
     )
+    assert error["action_url"] == "/licensing/counselors/"  # choose another counselor
     assert (await socket.receive_output(timeout=3))["code"] == 4409
 
 
@@ -64,3 +71,18 @@ async def test_the_chat_opens_when_the_licence_covers_the_confirmed_place(client
     assert connected
     assert (await socket.receive_json_from(timeout=3))["type"] == "hello"
     await socket.disconnect()
+
+
+async def test_the_counselor_missing_a_permit_is_told_what_is_missing_and_sent_to_their_licences(
+    client_a, counselor_a, other_gates_open
+):
+    conversation, session = await database_sync_to_async(session_in)(client_a, counselor_a, "ID", "ID-YO", permit=False)
+    socket = await chat_socket(application, counselor_a, chat_path(conversation, session))
+    connected, _ = await socket.connect()
+    assert connected
+    error = await socket.receive_json_from(timeout=3)
+    assert (error["code"], error["reason"]) == ("gate_refused", "credential_missing")
+    assert error["message"].startswith("You may not counsel clients in ")
+    assert "SIPPK" in error["message"]
+    assert error["action_url"] == "/licensing/mine/"
+    assert (await socket.receive_output(timeout=3))["code"] == 4409

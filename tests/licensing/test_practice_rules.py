@@ -1,0 +1,170 @@
+"""The practice rules: what each profession must hold where (data an admin keeps), the gate that requires the
+whole set, and the consent's disclosure of the licences a counselor really holds."""
+
+from datetime import timedelta
+
+import pytest
+
+from consent.rendering import consent_render
+from consent.selectors import consent_version_in_force
+from counseling.models import AuditEntry, CounselorProfile
+from licensing.models import Jurisdiction, LicenceState, PracticeRule, RequiredCredential
+from licensing.selectors import jurisdiction_gate
+from tests.licensing.factories import NOON, TODAY, body, licence, licensed_in_indonesia, place, practice_rules_seeded
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_migration_seeds_indonesia_and_the_united_states_with_their_legal_basis():
+    practice_rules_seeded()
+    indonesia = PracticeRule.objects.get(jurisdiction__country="ID", jurisdiction__region="")
+    assert [(c.label, c.kinds, c.anywhere_in_jurisdiction) for c in indonesia.credentials.all()] == [
+        ("Registration (STR)", {"str"}, False),
+        ("Practice permit (SIPPK or SILP)", {"sippk", "silp"}, True),
+    ]
+    assert "UU 23/2022" in indonesia.legal_basis and "UU 17/2023" in indonesia.legal_basis
+    assert "Re-check" in indonesia.legal_basis
+    united_states = PracticeRule.objects.get(jurisdiction__country="US", jurisdiction__region="")
+    assert [c.kinds for c in united_states.credentials.all()] == [{"us_lpc"}]
+
+
+def test_an_str_alone_is_refused_in_indonesia_naming_the_missing_permit(counselor_a):
+    licence(counselor_a, "ID")
+    result = jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-JK", at=NOON)
+    assert (result.allowed, result.reason) == (False, "credential_missing")
+    assert result.message.startswith("This counselor does not hold every licence the law requires where you are.")
+    assert "SIPPK (Surat Izin Praktik Psikolog Klinis" in result.message
+    assert "SILP (Surat Izin Layanan Psikologi" in result.message
+    assert "missing" in result.message and "STR (" not in result.message  # the STR is held: not named
+    assert result.action_url == "/licensing/counselors/"  # the client chooses another counselor
+    counselor_side = result.addressed_to_counselor
+    assert counselor_side.message.startswith("You may not counsel clients in DKI Jakarta at that time.")
+    assert "SIPPK" in counselor_side.message and counselor_side.action_url == "/licensing/mine/"
+
+
+def test_an_str_and_a_sippk_pass_anywhere_in_indonesia(counselor_a):
+    licensed_in_indonesia(counselor_a, permit_place="ID-YO")
+    for region in ("", "ID-YO", "ID-JK", "ID-PA"):
+        assert jurisdiction_gate(counselor=counselor_a, country="ID", region=region, at=NOON), region
+
+
+def test_a_sippk_alone_is_refused_naming_the_str(counselor_a):
+    licence(counselor_a, "ID-YO", kind="sippk", number="SIPPK-1")
+    result = jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-YO", at=NOON)
+    assert result.reason == "credential_missing" and "STR (Surat Tanda Registrasi" in result.message
+
+
+def test_an_expired_permit_is_refused_at_the_session_time(counselor_a):
+    licence(counselor_a, "ID", expires_on=TODAY + timedelta(days=400))
+    licence(counselor_a, "ID-YO", kind="sippk", number="SIPPK-1", expires_on=TODAY + timedelta(days=5))
+    assert jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-JK", at=NOON)
+    later = jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-JK", at=NOON + timedelta(days=6))
+    assert (later.allowed, later.reason) == (False, "licence_expired")
+    assert "SIPPK" in later.message and "expired" in later.message
+
+
+@pytest.mark.parametrize("state", [LicenceState.SUBMITTED, LicenceState.SUSPENDED, LicenceState.EXPIRED])
+def test_a_permit_that_is_not_verified_does_not_count(counselor_a, state):
+    licence(counselor_a, "ID")
+    licence(counselor_a, "ID-YO", kind="sippk", number="SIPPK-1", state=state)
+    assert not jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-YO", at=NOON)
+
+
+def test_a_us_state_licence_alone_passes_in_its_state_only(counselor_b):
+    licence(counselor_b, "US-TX", kind="us_lpc", number="LPC-1")
+    assert jurisdiction_gate(counselor=counselor_b, country="US", region="US-TX", at=NOON)
+    assert jurisdiction_gate(counselor=counselor_b, country="US", region="US-CA", at=NOON).reason == "no_licence_there"
+
+
+def test_a_place_without_any_rule_is_refused(counselor_a):
+    singapore = place("SG", "Singapore")
+    licence(counselor_a, "SG", kind="other", number="SG-1", issuing_body=body("SG board", "SG", "https://sg.test/"))
+    result = jurisdiction_gate(counselor=counselor_a, country="SG", at=NOON)
+    assert (result.allowed, result.reason) == (False, "no_rule_there")
+    rule = PracticeRule.objects.create(
+        jurisdiction=singapore, profession="Counsellor", legal_basis="test", checked_on=TODAY
+    )
+    RequiredCredential.objects.create(rule=rule, label="Licence", licence_kinds="other")
+    assert jurisdiction_gate(counselor=counselor_a, country="SG", at=NOON)
+
+
+def test_a_regional_rule_replaces_the_countrys_and_an_inactive_rule_is_ignored(counselor_a):
+    licensed_in_indonesia(counselor_a)
+    rule = PracticeRule.objects.create(
+        jurisdiction=Jurisdiction.objects.get(country="ID", region="ID-JK"),
+        profession="Psychologist (Jakarta)",
+        legal_basis="test",
+        checked_on=TODAY,
+    )
+    RequiredCredential.objects.create(rule=rule, label="STR", licence_kinds="str")
+    RequiredCredential.objects.create(rule=rule, label="Certification", licence_kinds="counselor_certification")
+    result = jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-JK", at=NOON)
+    assert result.reason == "credential_missing" and "Counselor certification" in result.message
+    assert jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-YO", at=NOON)
+    rule.is_active = False
+    rule.save(update_fields=["is_active"])
+    assert jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-JK", at=NOON)
+
+
+def test_an_admin_edits_a_rule_in_the_admin_site_and_the_change_is_audited(client, staff_login, admin_user):
+    practice_rules_seeded()
+    rule = PracticeRule.objects.get(jurisdiction__country="US", jurisdiction__region="")
+    credential = rule.credentials.get()
+    staff_login(client, admin_user)
+    response = client.post(
+        f"/admin/licensing/practicerule/{rule.pk}/change/",
+        {
+            "jurisdiction": rule.jurisdiction_id,
+            "profession": rule.profession,
+            "legal_basis": rule.legal_basis,
+            "checked_on": "2027-01-15",
+            "is_active": "on",
+            "credentials-TOTAL_FORMS": "1",
+            "credentials-INITIAL_FORMS": "1",
+            "credentials-MIN_NUM_FORMS": "0",
+            "credentials-MAX_NUM_FORMS": "1000",
+            "credentials-0-id": credential.pk,
+            "credentials-0-rule": rule.pk,
+            "credentials-0-position": "0",
+            "credentials-0-label": credential.label,
+            "credentials-0-licence_kinds": "us_lpc,other",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = AuditEntry.objects.filter(action="practice_rule.changed").get()
+    assert (entry.actor_id, entry.target_id) == (admin_user.pk, str(rule.pk))
+    assert entry.detail["checked_on"] == "2027-01-15"
+    assert entry.detail["credentials"] == [{"label": credential.label, "kinds": "us_lpc,other", "anywhere": False}]
+
+
+def test_a_counselor_cannot_open_the_rules_in_the_admin_site(client, staff_login, counselor_a):
+    practice_rules_seeded()
+    staff_login(client, counselor_a)
+    response = client.get("/admin/licensing/practicerule/")
+    assert response.status_code in (302, 403)
+    assert "practice_rule" not in set(AuditEntry.objects.values_list("action", flat=True))
+
+
+def test_the_consent_lists_verified_licences_with_issuing_bodies_and_never_unverified_ones(counselor_a):
+    registration, permit = licensed_in_indonesia(counselor_a)
+    licence(counselor_a, "ID-JK", kind="silp", number="SILP-PENDING", state=LicenceState.SUBMITTED)
+    licence(counselor_a, "ID", number="STR-REJECTED", state=LicenceState.REJECTED)
+    version = consent_version_in_force(language="en")
+    section = next(s for s in consent_render(version=version, counselor=counselor_a).sections if s.key == "counselor")
+    assert "Professional title: Psikolog Klinis" in section.body
+    assert "Credentials: Psikolog Klinis" not in section.body  # the free text is a title, not a credential
+    assert f"STR (Surat Tanda Registrasi, psychologist registration) no. {registration.number}" in section.body
+    assert f"no. {permit.number}" in section.body
+    assert f"issued by {registration.issuing_body.name}" in section.body
+    assert "SILP-PENDING" not in section.body and "STR-REJECTED" not in section.body
+
+
+def test_a_counselor_without_a_verified_licence_discloses_none_not_their_title(counselor_a):
+    CounselorProfile.objects.filter(user=counselor_a).update(professional_title="Licensed everything")
+    licence(counselor_a, "ID", state=LicenceState.SUBMITTED)
+    version = consent_version_in_force(language="en")
+    body_text = next(
+        s.body for s in consent_render(version=version, counselor=counselor_a).sections if s.key == "counselor"
+    )
+    assert "Verified licences: none on record at the moment." in body_text
+    assert "STR-1234" not in body_text
