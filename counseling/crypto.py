@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from counseling import on_loop
 from counseling.clock import now
@@ -238,6 +239,15 @@ def open_text(*, owner_id: int, sealed: bytes | memoryview | None, context: str,
     if sealed is None or len(sealed) == 0:
         return ""
     return open_sealed(owner_id=owner_id, sealed=sealed, context=context, data_key=data_key).decode()
+
+
+def open_note(*, owner_id: int, sealed: bytes | memoryview | None, context: str) -> str:
+    """A sealed note for a page: its text, "" when there is none, or a notice (never bytes) when it cannot be
+    opened (its key shredded, the row moved or altered)."""
+    try:
+        return open_text(owner_id=owner_id, sealed=sealed, context=context)
+    except DecryptionError:
+        return _("[this note cannot be opened]")
 
 
 def data_keys_rewrap(*, batch_size: int = 500) -> int:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from counseling import clock
-from counseling.crypto import DecryptionError, open_text
+from counseling.crypto import DecryptionError, open_note
 from counseling.models import Role, User
 from crisis.models import (
     CLIENT_FACING,
@@ -132,12 +132,7 @@ def escalation_timeline(escalation: Escalation) -> list[dict]:
     """The events with their notes opened for the page (a note that fails to open says so)."""
     rows = []
     for event in escalation.events.select_related("actor").order_by("at", "pk"):
-        note = ""
-        if event.note_sealed:
-            try:
-                note = open_text(owner_id=escalation.client_id, sealed=event.note_sealed, context=event.note_aad)
-            except DecryptionError:
-                note = _("[this note cannot be opened]")
+        note = open_note(owner_id=escalation.client_id, sealed=event.note_sealed, context=event.note_aad)
         rows.append(
             {
                 "event": event,

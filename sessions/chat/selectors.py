@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from counseling.clock import now
-from counseling.crypto import DecryptionError, cached_data_key, data_key_for, open_text
+from counseling.crypto import DecryptionError, cached_data_key, data_key_for, open_note, open_text
 from counseling.gates import GateResult
 from identity.dialing import dial_link
 from identity.numbers import emergency_numbers_for
@@ -525,12 +525,7 @@ def session_drop_panel(*, session: CounselingSession, viewer) -> dict | None:
     rows = []
     zone = counselor_zone(viewer)
     for drop in drops:
-        note = ""
-        if drop.note_sealed:
-            try:
-                note = open_text(owner_id=session.client_id, sealed=drop.note_sealed, context=drop.note_aad)
-            except DecryptionError:
-                note = _("[this note cannot be opened]")
+        note = open_note(owner_id=session.client_id, sealed=drop.note_sealed, context=drop.note_aad)
         rows.append(
             {
                 "drop": drop,
