@@ -1,6 +1,7 @@
 """Crisis reach with three browsers (issue 16): a client writes between sessions, her counselor does not answer, the
 on-call counselor opens the emergency card, picks up the conversation and replies, and the client reads the reply
 with who wrote it and why. Once from a risk phrase, once from a reply left overdue."""
+# ruff: noqa: F811  (pytest fixtures imported from test_escalation_support are used as arguments)
 
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ from identity.services import intake_submit
 from licensing.models import Jurisdiction
 from sessions.models import Message
 from tests.conftest import make_counselor
+from tests.counseling.test_escalation_support import eager_celery  # noqa: F401
 from tests.security.conftest import INTAKE_ANSWERS
 from tests.sessions.chat_helpers import open_session
 
@@ -97,7 +99,7 @@ def _client_reads_the_reply(page, screenshot, name):
 
 
 def test_from_a_risk_phrase_to_on_call_answering_the_client(
-    gates_open, live_server_url, browser, browser_login, screenshot, client_a, counselor_a
+    eager_celery, gates_open, live_server_url, browser, browser_login, screenshot, client_a, counselor_a
 ):
     conversation, on_call = in_thread(_set_up, client_a, counselor_a)
     # Her counselor is signed in and hears the alert, but does not acknowledge it.
@@ -129,7 +131,7 @@ def test_from_a_risk_phrase_to_on_call_answering_the_client(
 
 
 def test_from_an_overdue_reply_to_on_call_answering_the_client(
-    gates_open, live_server_url, browser, browser_login, screenshot, client_a, counselor_a
+    eager_celery, gates_open, live_server_url, browser, browser_login, screenshot, client_a, counselor_a
 ):
     conversation, on_call = in_thread(_set_up, client_a, counselor_a)
     phone, client = _client_chat(browser, live_server_url, browser_login, client_a, conversation)
