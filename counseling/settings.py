@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "identity",
     "sessions.apps.CounselingSessionsConfig",
     "crisis",
+    "incidents",
     "dashboards",
 ]
 
@@ -345,6 +346,9 @@ CELERY_BEAT_SCHEDULE = {
     # Every minute: find sessions in progress whose client's chat connection dropped and has not come back
     # within CLIENT_RECONNECT_MINUTES; record it once, alert the counselor, climb any open escalation at once.
     "session-drops": {"task": "sessions.tasks.session_drops_check", "schedule": 60.0},
+    # Every minute: remind admins of an open data breach's notice clocks (UU PDP 3 x 24 hours, GDPR 72 hours)
+    # at BREACH_REMINDER_HOURS_LEFT and when overdue, each mark once (incidents.services).
+    "incident-clocks": {"task": "incidents.tasks.incident_clocks_remind", "schedule": 60.0},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -390,6 +394,26 @@ SITE_NAME = os.environ.get("SITE_NAME", "Konseling Etis")
 SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}").rstrip("/")
 # Second factor for counselors and admins: the name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = SITE_NAME
+
+# A personal-data breach (incidents/). UU PDP 27/2022 Pasal 46(1): clients and the agency are told in writing
+# within 3 x 24 hours; the consent promises exactly that (tests/incidents: the promise and this number are tied),
+# so this is no environment setting. GDPR Art. 33(1): the supervisory authority within 72 hours of becoming aware,
+# for clients in the EU/EEA. Both clocks run from detection. Admins are reminded at these hours left, and when
+# a clock is overdue.
+BREACH_NOTICE_HOURS_UU_PDP = 3 * 24
+BREACH_NOTICE_HOURS_GDPR = 72
+BREACH_REMINDER_HOURS_LEFT = (24, 12, 2)
+# Who receives the UU PDP notice: the agency of Pasal 58 once the President forms it; until then the ministry,
+# Komdigi's Directorate General of Digital Space Supervision, takes reports (docs/operations.md, "Breach response").
+BREACH_AUTHORITY_ID = os.environ.get(
+    "BREACH_AUTHORITY_ID",
+    "Kementerian Komunikasi dan Digital (Komdigi), Direktorat Jenderal Pengawasan Ruang Digital",
+)
+# The lead supervisory authority under GDPR Art. 56 (where our EU establishment or representative is).
+BREACH_AUTHORITY_EU = os.environ.get("BREACH_AUTHORITY_EU", "")
+# The controller named in notices to authorities, and the default contact in every notice.
+BREACH_CONTROLLER = os.environ.get("BREACH_CONTROLLER", SITE_NAME)
+BREACH_CONTACT = os.environ.get("BREACH_CONTACT", "")
 
 # Intake and identity. Minors: "refuse", or "guardian_consent" (a guardian's consent is
 # recorded at intake). Age of majority per country, e.g. "ID:18,US:18"; unlisted countries use the default.

@@ -28,5 +28,6 @@ urlpatterns = [
     path("sessions/", include("sessions.urls")),
     path("", include("crisis.urls")),  # the help button, the risk queue
     path("", include("records.urls")),  # erasure requests
+    path("", include("incidents.urls")),  # data breach response (admins)
     path("admin/", admin.site.urls),
 ]

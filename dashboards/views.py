@@ -9,6 +9,7 @@ from counseling.models import Role
 from counseling.permissions import admin_required, client_required, counselor_required
 from dashboards.selectors import client_dashboard_context, counselor_dashboard_context
 from identity.numbers import emergency_numbers_to_check
+from incidents.selectors import running_clocks
 
 
 @login_required
@@ -42,5 +43,6 @@ def staff_home(request):
         {
             "numbers_to_check": emergency_numbers_to_check(today=clock.now().date()),
             "recheck_days": settings.EMERGENCY_NUMBER_RECHECK_DAYS,
+            "breach_clocks": running_clocks(),
         },
     )

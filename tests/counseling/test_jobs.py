@@ -78,5 +78,6 @@ def test_periodic_jobs_keep_the_task_names_they_were_deployed_under(settings):
         "sessions.tasks.sessions_remind",
         "sessions.tasks.message_emails_send",
         "sessions.tasks.reply_reminders_send",
+        "incidents.tasks.incident_clocks_remind",
         "sessions.tasks.session_drops_check",
     }

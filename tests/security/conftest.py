@@ -88,6 +88,7 @@ def build_world(users) -> World:
     from consent.services import consent_accept, consent_defaults_publish
     from crisis.services import drill_start, help_request
     from identity.services import identity_document_upload, intake_submit
+    from incidents.services import incident_open
     from licensing.models import IssuingBody, Jurisdiction, LapseNotice
     from licensing.services import licence_submit
     from records.services import erasure_request_create
@@ -134,6 +135,7 @@ def build_world(users) -> World:
     weekly = availability_weekly_add(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
     # The client's connection dropped during the session (sessions.chat.drops.session_drop_open records it so).
     drop = SessionDrop.objects.create(session=session, away_since=now() - timedelta(minutes=6))
+    incident = incident_open(opened_by=users["admin"], detected_at=now() - timedelta(hours=1), summary="A leak.")
     world.objects.update(
         {
             "version": version,
@@ -146,6 +148,7 @@ def build_world(users) -> World:
             "notice": notice,
             "weekly": weekly,
             "drop": drop,
+            "incident": incident,
         }
     )
     world.kwargs = {
@@ -161,6 +164,8 @@ def build_world(users) -> World:
         "notice_id": notice.pk,
         "row_id": weekly.pk,
         "drop_id": drop.pk,
+        "incident_id": incident.pk,
+        "law": "uu_pdp",
         "kind": "weekly",
         "client_id": client_a.pk,
         "counselor_id": counselor_a.pk,

@@ -152,6 +152,15 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "privacy/erasure/": ("retention:erasure_request", CLIENT),
     "staff/erasure/": ("retention:erasure_queue", ADMIN_ONLY),
     "staff/erasure/<int:erasure_id>/": ("retention:erasure_detail", ADMIN_ONLY),
+    # Data breach response: admins only (the affected clients' pseudonyms, the notices, the authority's record).
+    "staff/incidents/": ("incidents:list", ADMIN_ONLY),
+    "staff/incidents/open/": ("incidents:open", ADMIN_ONLY),
+    "staff/incidents/<int:incident_id>/": ("incidents:detail", ADMIN_ONLY),
+    "staff/incidents/<int:incident_id>/affected/": ("incidents:affected", ADMIN_ONLY),
+    "staff/incidents/<int:incident_id>/notices/": ("incidents:notices", ADMIN_ONLY),
+    # POST-only; the admin's empty POST is refused with a message (no affected set confirmed yet): a redirect.
+    "staff/incidents/<int:incident_id>/notices/send/": ("incidents:notices_send", ADMIN_ONLY),
+    "staff/incidents/<int:incident_id>/authority/<str:law>/": ("incidents:authority", ADMIN_ONLY),
 }
 
 # Extra query strings and POST bodies, where an empty request would test nothing.
