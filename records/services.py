@@ -2,7 +2,10 @@
 
 The rules (MISSION.md, Records and retention; APA record-keeping guideline 7; UU PDP 27/2022):
 - records are kept per jurisdiction, by default 7 years after the last contact; for a minor, until
-  the age of majority plus 3 years if that is later; of all rules that apply, the longest wins;
+  the age of majority plus 3 years if that is later; of all rules that apply, the longest wins. A rule
+  applies through the client's places (where they confirmed they were) and through the places of the
+  licences of every counselor who counseled them, as the consent promises ("a law of your or your
+  counselor's place"); the seeded rules and their sources: records/migrations/0003_seed_retention_rules.py;
 - a legal hold stops every destruction;
 - destruction is crypto-shredding first (the client's data key is destroyed, so every copy,
   backups included, is unreadable at once) and then the rows are deleted in bounded batches that
@@ -90,6 +93,27 @@ def client_places(client_id: int) -> set[tuple[str, str]]:
     return places
 
 
+def counselor_places(client_id: int) -> set[tuple[str, str]]:
+    """Every (country, region) where a counselor of this client holds or held a licence (or a compact
+    privilege): the law of the counselor's place may keep the records too (consent, "Retention")."""
+    counselor_ids: set[int] = set()
+    for source in record_sources():
+        if source.counselors is not None:
+            counselor_ids |= set(source.counselors(client_id))
+    places: set[tuple[str, str]] = set()
+    if not counselor_ids:
+        return places
+    for source in record_sources():
+        if source.counselor_places is not None:
+            places |= set(source.counselor_places(counselor_ids))
+    return places
+
+
+def retention_places(client_id: int) -> set[tuple[str, str]]:
+    """The places whose law may keep this client's records: theirs and their counselors' (the longest wins)."""
+    return client_places(client_id) | counselor_places(client_id)
+
+
 def applicable_rules(places: set[tuple[str, str]]) -> list[RetentionRule]:
     rules = [
         rule
@@ -144,7 +168,7 @@ def _bulk_row_count(client_id: int) -> int:
 
 def retention_duties(*, client, at: datetime | None = None) -> tuple[list[Duty], list[LegalHold]]:
     """What keeps this client's data: every applicable rule's date (longest first) and active holds."""
-    rules = applicable_rules(client_places(client.pk))
+    rules = applicable_rules(retention_places(client.pk))
     duties = duties_for(last_contact=last_contact_of(client.pk), birth_date=birth_date_of(client), rules=rules)
     holds = list(LegalHold.objects.filter(client=client, released_at__isnull=True))
     return duties, holds
@@ -173,7 +197,7 @@ def retention_due(*, at: datetime | None = None, limit: int = 1000) -> list[DueP
             duties = duties_for(
                 last_contact=client.last_contact,
                 birth_date=birth_date_of(client),
-                rules=applicable_rules(client_places(client.pk)),
+                rules=applicable_rules(retention_places(client.pk)),
             )
             if duties[0].until > today:
                 continue
