@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 # The seeded rule's name (migration 0003), marked so the answer to an erasure request can name it in
 # the client's language. It is a professional guideline (APA), not a law, and the answer says so.
 DEFAULT_RULE_NAME = gettext_noop("APA default: 7 years after last contact")
+# The seeded Indonesian rule's name (records 0003), marked for the same reason: an Indonesian client is told
+# it in their language. The US states' rule names are data, shown as written.
+INDONESIA_RULE_NAME = gettext_noop("Indonesia: Permenkes 24/2022, 25 years after the last visit")
 
 PURGE_BATCH_SIZE = 2000
 
@@ -131,7 +134,11 @@ def applicable_rules(places: set[tuple[str, str]]) -> list[RetentionRule]:
 
 
 def duties_for(*, last_contact: datetime | None, birth_date: date | None, rules: list[RetentionRule]) -> list[Duty]:
-    """Each rule's keep-until date: years after last contact, or majority plus N years if later."""
+    """Each rule's keep-until date: years after last contact, or majority plus N years if later.
+
+    Longest first; of equal dates, the most specific rule (a region's, then a country's, then the default)
+    comes first, so that the reason given is the law of the place rather than the general guideline.
+    """
     duties = []
     for rule in rules:
         until = _add_years(last_contact.date(), rule.years_after_last_contact) if last_contact else date.min
@@ -140,8 +147,8 @@ def duties_for(*, last_contact: datetime | None, birth_date: date | None, rules:
             minor_until = _add_years(_add_years(birth_date, rule.age_of_majority), rule.years_after_majority)
             if minor_until > until:
                 until, label = minor_until, f"{rule.name} (minor: majority + {rule.years_after_majority} years)"
-        duties.append(Duty(rule=label, until=until))
-    return sorted(duties, key=lambda duty: duty.until, reverse=True)
+        duties.append((until, bool(rule.country) + bool(rule.region), Duty(rule=label, until=until)))
+    return [duty for _until, _specific, duty in sorted(duties, key=lambda item: item[:2], reverse=True)]
 
 
 def last_contact_of(client_id: int) -> datetime | None:
