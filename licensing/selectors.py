@@ -474,3 +474,29 @@ def open_lapse_notices(*, client) -> QuerySet[LapseNotice]:
     return LapseNotice.objects.filter(client=client, dismissed_at__isnull=True).select_related(
         "counselor__counselor_profile", "licence__jurisdiction"
     )
+
+
+# A licence counts for retention once it was accepted: a submission never checked or refused never made
+# its place's law apply to anyone's records. An expired, suspended or revoked licence still does: the
+# records made while it was valid stay under that place's law.
+_NEVER_ACCEPTED = [LicenceState.SUBMITTED, LicenceState.REJECTED]
+
+
+def counselor_licence_places(counselor_ids) -> set[tuple[str, str]]:
+    """Every (country, region) where these counselors hold or held a licence, or a compact privilege.
+
+    A privilege counts: a counselor practising under one follows the law of that member state (Counseling
+    Compact, art. on the privilege to practise). Registered with the retention engine (licensing.receivers).
+    """
+    counselor_ids = list(counselor_ids)
+    if not counselor_ids:
+        return set()
+    licensed = (
+        Licence.objects.filter(counselor_id__in=counselor_ids)
+        .exclude(state__in=_NEVER_ACCEPTED)
+        .values_list("jurisdiction__country", "jurisdiction__region")
+    )
+    privileged = CompactPrivilege.objects.filter(counselor_id__in=counselor_ids).values_list(
+        "jurisdiction__country", "jurisdiction__region"
+    )
+    return set(licensed) | set(privileged)

@@ -12,6 +12,8 @@ from records.services import LegalHoldError, legal_hold_place, legal_hold_releas
 
 @admin.register(RetentionRule)
 class RetentionRuleAdmin(admin.ModelAdmin):
+    """Each rule shows its legal source (required), so whoever re-checks the law sees what a rule rests on."""
+
     list_display = [
         "name",
         "country",
@@ -19,9 +21,11 @@ class RetentionRuleAdmin(admin.ModelAdmin):
         "years_after_last_contact",
         "age_of_majority",
         "years_after_majority",
+        "citation",
         "is_active",
     ]
     list_filter = ["country", "is_active"]
+    search_fields = ["name", "region", "citation"]
 
 
 class LegalHoldReleaseForm(forms.ModelForm):

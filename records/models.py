@@ -11,7 +11,8 @@ class RetentionRule(models.Model):
     """How long a jurisdiction requires records to be kept. The longest applicable rule wins.
 
     country "" applies everywhere (the APA default of 7 years after last contact); region "" applies
-    to the whole country.
+    to the whole country. A rule applies to a client through their own places and through the places of
+    their counselors' licences (records.services.retention_places).
     """
 
     name = models.CharField(_("name"), max_length=120)
@@ -20,7 +21,13 @@ class RetentionRule(models.Model):
     years_after_last_contact = models.PositiveSmallIntegerField(_("years after last contact"), default=7)
     age_of_majority = models.PositiveSmallIntegerField(_("age of majority"), default=18)
     years_after_majority = models.PositiveSmallIntegerField(_("years after a minor comes of age"), default=3)
-    citation = models.CharField(_("legal source"), max_length=200, blank=True)
+    # Every rule names the law or guideline it follows, so an admin (and a lawyer re-checking it) sees why
+    # records are kept that long; the seeded rules say which sources must still be re-checked.
+    citation = models.CharField(
+        _("legal source"),
+        max_length=500,
+        help_text=_("The law, regulation or guideline this rule follows, with the article, and what to re-check."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -5,6 +5,11 @@ start-up (its AppConfig.ready):
 - last_contact(client_ref): a subquery expression of the latest contact in that app's records, for the
   client row `client_ref` (an OuterRef): retention counts from the last contact;
 - places(client_id): every (country, region) the client confirmed: each place's law may apply;
+- counselors(client_id): the ids of every counselor the client had a session or a conversation with
+  (sessions knows them);
+- counselor_places(counselor_ids): every (country, region) where those counselors hold or held a licence
+  (licensing knows them): the law of a counselor's place may apply to the records too, as the consent
+  and the transparency page promise ("a law of your or your counselor's place");
 - birth_date(client): a minor's birth date, when the app knows it (majority + N years may be longer);
 - bulk_rows(client_id): the app's large tables of that client, deleted in bounded batches before the
   account itself (whose deletion cascades to the rest).
@@ -22,6 +27,8 @@ class RecordSource:
     name: str
     last_contact: tuple[Callable, ...] = ()
     places: Callable | None = None
+    counselors: Callable | None = None
+    counselor_places: Callable | None = None
     birth_date: Callable | None = None
     bulk_rows: Callable | None = None
 

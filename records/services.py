@@ -2,7 +2,10 @@
 
 The rules (MISSION.md, Records and retention; APA record-keeping guideline 7; UU PDP 27/2022):
 - records are kept per jurisdiction, by default 7 years after the last contact; for a minor, until
-  the age of majority plus 3 years if that is later; of all rules that apply, the longest wins;
+  the age of majority plus 3 years if that is later; of all rules that apply, the longest wins. A rule
+  applies through the client's places (where they confirmed they were) and through the places of the
+  licences of every counselor who counseled them, as the consent promises ("a law of your or your
+  counselor's place"); the seeded rules and their sources: records/migrations/0003_seed_retention_rules.py;
 - a legal hold stops every destruction;
 - destruction is crypto-shredding first (the client's data key is destroyed, so every copy,
   backups included, is unreadable at once) and then the rows are deleted in bounded batches that
@@ -45,6 +48,9 @@ log = logging.getLogger(__name__)
 # The seeded rule's name (migration 0003), marked so the answer to an erasure request can name it in
 # the client's language. It is a professional guideline (APA), not a law, and the answer says so.
 DEFAULT_RULE_NAME = gettext_noop("APA default: 7 years after last contact")
+# The seeded Indonesian rule's name (records 0003), marked for the same reason: an Indonesian client is told
+# it in their language. The US states' rule names are data, shown as written.
+INDONESIA_RULE_NAME = gettext_noop("Indonesia: Permenkes 24/2022, 25 years after the last visit")
 
 PURGE_BATCH_SIZE = 2000
 
@@ -90,6 +96,27 @@ def client_places(client_id: int) -> set[tuple[str, str]]:
     return places
 
 
+def counselor_places(client_id: int) -> set[tuple[str, str]]:
+    """Every (country, region) where a counselor of this client holds or held a licence (or a compact
+    privilege): the law of the counselor's place may keep the records too (consent, "Retention")."""
+    counselor_ids: set[int] = set()
+    for source in record_sources():
+        if source.counselors is not None:
+            counselor_ids |= set(source.counselors(client_id))
+    places: set[tuple[str, str]] = set()
+    if not counselor_ids:
+        return places
+    for source in record_sources():
+        if source.counselor_places is not None:
+            places |= set(source.counselor_places(counselor_ids))
+    return places
+
+
+def retention_places(client_id: int) -> set[tuple[str, str]]:
+    """The places whose law may keep this client's records: theirs and their counselors' (the longest wins)."""
+    return client_places(client_id) | counselor_places(client_id)
+
+
 def applicable_rules(places: set[tuple[str, str]]) -> list[RetentionRule]:
     rules = [
         rule
@@ -107,7 +134,11 @@ def applicable_rules(places: set[tuple[str, str]]) -> list[RetentionRule]:
 
 
 def duties_for(*, last_contact: datetime | None, birth_date: date | None, rules: list[RetentionRule]) -> list[Duty]:
-    """Each rule's keep-until date: years after last contact, or majority plus N years if later."""
+    """Each rule's keep-until date: years after last contact, or majority plus N years if later.
+
+    Longest first; of equal dates, the most specific rule (a region's, then a country's, then the default)
+    comes first, so that the reason given is the law of the place rather than the general guideline.
+    """
     duties = []
     for rule in rules:
         until = _add_years(last_contact.date(), rule.years_after_last_contact) if last_contact else date.min
@@ -116,8 +147,8 @@ def duties_for(*, last_contact: datetime | None, birth_date: date | None, rules:
             minor_until = _add_years(_add_years(birth_date, rule.age_of_majority), rule.years_after_majority)
             if minor_until > until:
                 until, label = minor_until, f"{rule.name} (minor: majority + {rule.years_after_majority} years)"
-        duties.append(Duty(rule=label, until=until))
-    return sorted(duties, key=lambda duty: duty.until, reverse=True)
+        duties.append((until, bool(rule.country) + bool(rule.region), Duty(rule=label, until=until)))
+    return [duty for _until, _specific, duty in sorted(duties, key=lambda item: item[:2], reverse=True)]
 
 
 def last_contact_of(client_id: int) -> datetime | None:
@@ -144,7 +175,7 @@ def _bulk_row_count(client_id: int) -> int:
 
 def retention_duties(*, client, at: datetime | None = None) -> tuple[list[Duty], list[LegalHold]]:
     """What keeps this client's data: every applicable rule's date (longest first) and active holds."""
-    rules = applicable_rules(client_places(client.pk))
+    rules = applicable_rules(retention_places(client.pk))
     duties = duties_for(last_contact=last_contact_of(client.pk), birth_date=birth_date_of(client), rules=rules)
     holds = list(LegalHold.objects.filter(client=client, released_at__isnull=True))
     return duties, holds
@@ -173,7 +204,7 @@ def retention_due(*, at: datetime | None = None, limit: int = 1000) -> list[DueP
             duties = duties_for(
                 last_contact=client.last_contact,
                 birth_date=birth_date_of(client),
-                rules=applicable_rules(client_places(client.pk)),
+                rules=applicable_rules(retention_places(client.pk)),
             )
             if duties[0].until > today:
                 continue

@@ -6,6 +6,7 @@ from licensing.signals import licence_lapsed
 from records.registry import RecordSource, record_source_register
 from sessions.selectors import (
     client_confirmed_places,
+    client_counselor_ids,
     client_last_message_at,
     client_last_session_end,
     client_messages,
@@ -31,6 +32,7 @@ def connect() -> None:
             name="sessions",
             last_contact=(client_last_message_at, client_last_session_end),
             places=client_confirmed_places,
+            counselors=client_counselor_ids,
             bulk_rows=client_messages,
         )
     )

@@ -23,6 +23,7 @@ from licensing.selectors import jurisdiction_gate
 from sessions.models import (
     AvailabilityException,
     Conversation,
+    ConversationCover,
     CounselingSession,
     Message,
     Referral,
@@ -559,3 +560,16 @@ def client_confirmed_places(client_id: int) -> set[tuple[str, str]]:
             "location_country", "location_region"
         )
     )
+
+
+def client_counselor_ids(client_id: int) -> set[int]:
+    """Every counselor who counseled this client: in a session (not one cancelled), in their conversation,
+    or answering in it as a cover. The law of each one's licence may keep the client's records."""
+    in_sessions = (
+        CounselingSession.objects.filter(client_id=client_id)
+        .exclude(state=SessionState.CANCELLED)
+        .values_list("counselor_id", flat=True)
+    )
+    in_conversations = Conversation.objects.filter(client_id=client_id).values_list("counselor_id", flat=True)
+    as_cover = ConversationCover.objects.filter(conversation__client_id=client_id).values_list("cover_id", flat=True)
+    return set(in_sessions) | set(in_conversations) | set(as_cover)

@@ -29,9 +29,14 @@ def age(user, when=LONG_AGO):
     CounselingSession.objects.filter(client=user).update(starts_at=when, ends_at=when + timedelta(minutes=50))
 
 
+# These tests are about destruction, so the old client was somewhere only the APA default (7 years) covers:
+# an Indonesian client is kept 25 years by the seeded Indonesian rule (records 0003, Permenkes 24/2022).
+PLACE_WITH_ONLY_THE_DEFAULT = "SG"
+
+
 @pytest.fixture
 def old_client(client_a, counselor_a):
-    session = make_session(client_a, counselor_a)
+    session = make_session(client_a, counselor_a, country=PLACE_WITH_ONLY_THE_DEFAULT)
     for i in range(5):
         make_message(client_a, counselor_a, f"old secret {i}", session=session)
     make_message(client_a, counselor_a, "counselor reply", sender=counselor_a, session=session)
@@ -212,8 +217,8 @@ def test_a_minor_is_kept_until_majority_plus_three_years_when_that_is_later():
 def test_a_jurisdiction_rule_applies_only_to_clients_who_were_there(
     old_client, recent_client, counselor_a, django_capture_on_commit_callbacks
 ):
-    # old_client confirmed Indonesia (make_session): a 10-year Indonesian rule keeps them.
-    RetentionRule.objects.create(name="Indonesia 10 years", country="ID", years_after_last_contact=10)
+    # old_client confirmed Singapore: a 10-year rule there keeps them; moved to another country, it does not.
+    RetentionRule.objects.create(name="Singapore 10 years", country="SG", years_after_last_contact=10)
     assert run(django_capture_on_commit_callbacks) == []
-    RetentionRule.objects.filter(country="ID").update(country="US")
+    RetentionRule.objects.filter(country="SG").update(country="FR")
     assert [p.client_id for p in run(django_capture_on_commit_callbacks)] == [old_client.pk]
