@@ -206,3 +206,18 @@ def consent_history_of_client(*, client) -> list[dict]:
             }
         )
     return rows
+
+
+def consent_client_export(client) -> dict:
+    """The consent section of the client's own copy of their data (records.services.client_export): every
+    acceptance, withdrawn ones too, with the version, the exact text shown and whose disclosure it carried."""
+    rows = consent_history_of_client(client=client)
+    counselors = {
+        user.pk: user.display_name
+        for user in User.objects.filter(
+            pk__in={row["counselor_id"] for row in rows if row["counselor_id"]}
+        ).select_related("counselor_profile")
+    }
+    for row in rows:
+        row["counselor"] = counselors.get(row.pop("counselor_id"))
+    return {"acceptances": rows}

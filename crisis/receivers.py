@@ -1,5 +1,6 @@
 """What crisis listens to: the chat's help button, a session's confirmed location, a code word that did not
-match, a client's connection that dropped during a session, a client's stored message, edits of the phrase list.
+match, a client's connection that dropped during a session, a client's stored message, edits of the phrase list;
+and the crisis section of the client's own copy of their data (records.registry).
 Connected once, from crisis.apps.CrisisConfig.ready."""
 
 from django.db import transaction
@@ -8,6 +9,7 @@ from django.db.models.signals import post_delete, post_save
 from counseling.models import Role, User
 from crisis.models import RiskPhrase
 from crisis.risk import risk_match, risk_phrase_list, risk_phrases_changed, risk_phrases_held
+from crisis.selectors import escalations_client_export
 from crisis.services import (
     connection_dropped_climb,
     help_request,
@@ -15,6 +17,7 @@ from crisis.services import (
     location_confirmed_check,
     message_risk_open,
 )
+from records.registry import RecordSource, record_source_register
 from sessions.chat.hooks import ClientMessageWatcher, client_message_watcher_register
 from sessions.models import CounselingSession
 from sessions.signals import client_connection_dropped, client_help_requested, code_word_mismatched
@@ -65,3 +68,4 @@ def connect() -> None:
     client_connection_dropped.connect(on_client_connection_dropped, dispatch_uid="escalation.connection_dropped")
     post_save.connect(on_session_saved, sender=CounselingSession, dispatch_uid="escalation.location_confirmed")
     client_message_watcher_register(RISK_WATCHER)
+    record_source_register(RecordSource(name="crisis", export=escalations_client_export))

@@ -536,3 +536,47 @@ def drill_report(drill: Escalation) -> DrillReport:
         minutes_per_rung=minutes,
         rungs=[rows[rung] for rung in LADDER],
     )
+
+
+def escalations_client_export(client) -> dict:
+    """The crisis section of the client's own copy of their data (records.services.client_export): every
+    escalation about them, its steps and who was alerted. Notes written by staff are not included, only that
+    one was written (docs/client-export.md, "Notes written by staff")."""
+
+    def name(user) -> str | None:
+        return user.display_name if user is not None else None
+
+    rows = []
+    for escalation in (
+        Escalation.objects.filter(client=client)
+        .prefetch_related("events__actor__counselor_profile", "alerts__recipient__counselor_profile")
+        .order_by("created_at", "pk")
+    ):
+        rows.append(
+            {
+                "kind": escalation.kind,
+                "severity": escalation.severity,
+                "state": escalation.state,
+                "session_id": escalation.session_id,
+                "created_at": escalation.created_at.isoformat(),
+                "acknowledged_at": escalation.acknowledged_at.isoformat() if escalation.acknowledged_at else None,
+                "resolved_at": escalation.resolved_at.isoformat() if escalation.resolved_at else None,
+                "help_pressed_again": escalation.presses_again,
+                "steps": [
+                    {
+                        "at": event.at.isoformat(),
+                        "kind": event.kind,
+                        "rung": event.rung,
+                        "by": name(event.actor),
+                        "note_written": bool(event.note_sealed),
+                        "note_included": False,
+                    }
+                    for event in escalation.events.all()
+                ],
+                "alerted": [
+                    {"at": alert.created_at.isoformat(), "rung": alert.rung, "person": name(alert.recipient)}
+                    for alert in escalation.alerts.all()
+                ],
+            }
+        )
+    return {"escalations": rows}

@@ -170,3 +170,51 @@ def minor_birth_date(client) -> date | None:
         return date.fromisoformat(intake_answers(intake).get("date_of_birth", ""))
     except (DecryptionError, ValueError):
         return None
+
+
+def identity_client_export(client) -> dict:
+    """The identity section of the client's own copy of their data (records.services.client_export).
+
+    The intake answers are opened in memory. The code word is never in it, not even its hash (a hash can be
+    guessed at offline): only whether one is set and since when. ID documents are described, not included:
+    the file is the copy the client gave us, kept only until review plus IDENTITY_DOCUMENT_KEEP_DAYS.
+    """
+    intake = intake_for(client=client)
+    intake_part = None
+    if intake is not None:
+        try:
+            answers = intake_answers(intake)
+        except (DecryptionError, ValueError):
+            answers = None
+        intake_part = {
+            "answers": answers,
+            "answers_unreadable": answers is None,
+            "emergency_contact_authorised": intake.emergency_contact_authorised,
+            "has_connection_plan": intake.has_connection_plan,
+            "is_minor": intake.is_minor,
+            "guardian_consent_recorded": intake.guardian_consent_recorded,
+            "suitability_passed": intake.suitability_passed,
+            "completed_at": intake.completed_at.isoformat(),
+            "updated_at": intake.updated_at.isoformat(),
+        }
+    code_word = CodeWord.objects.filter(client=client).values_list("set_at", flat=True).first()
+    documents = [
+        {
+            "uploaded_at": document.uploaded_at.isoformat(),
+            "content_type": document.content_type,
+            "size_bytes": document.size_bytes,
+            "status": document.status,
+            "reviewed_at": document.reviewed_at.isoformat() if document.reviewed_at else None,
+            "reviewed_by": document.reviewed_by.display_name if document.reviewed_by else None,
+            "rejection_reason": document.rejection_reason,
+            "destroyed_at": document.destroyed_at.isoformat() if document.destroyed_at else None,
+            "file_included": False,
+        }
+        for document in identity_documents_of(client=client).select_related("reviewed_by").order_by("uploaded_at")
+    ]
+    return {
+        "intake": intake_part,
+        "code_word": {"set": code_word is not None, "set_at": code_word.isoformat() if code_word else None},
+        "identity_documents": documents,
+        "identity_document_files_kept_days_after_review": settings.IDENTITY_DOCUMENT_KEEP_DAYS,
+    }

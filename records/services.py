@@ -24,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.db.models.functions import Coalesce, Greatest
@@ -37,7 +38,7 @@ from counseling import clock
 from counseling.audit import audit_record
 from counseling.crypto import data_key_destroy
 from counseling.mail import email_person, language_of
-from counseling.models import Role, User
+from counseling.models import AuditEntry, DataKey, Role, User
 from counseling.notifications import notify_user_on_commit
 from records import tasks
 from records.models import ErasureRequest, LegalHold, RetentionRule, RetentionTombstone
@@ -508,3 +509,167 @@ def erasure_answer_text(erasure: ErasureRequest) -> str:
             "them when the hold ends and no other duty applies."
         )
     return _("Your request was received. Staff will answer it with the reason.")
+
+
+# ------------------------------------------------------------------------------------------------
+# The client's own copy of their data (UU PDP 27/2022 Pasal 7: access and a copy; Pasal 13: in a
+# machine-readable form; Pasal 32: with the record of its processing). The schema: docs/client-export.md.
+
+CLIENT_EXPORT_SCHEMA = "konseling-etis/client-export"
+CLIENT_EXPORT_VERSION = 1
+
+# What the file leaves out on purpose, the same words for every client (a per-client list would itself
+# tell something). The reasons are in docs/client-export.md.
+CLIENT_EXPORT_NOT_INCLUDED = (
+    {
+        "what": "code_word",
+        "why": gettext_noop(
+            "Your code word is stored only as a one-way hash; neither the word nor the hash is given out."
+        ),
+    },
+    {
+        "what": "identity_document_files",
+        "why": gettext_noop(
+            "The ID document file is the copy you gave us. It is destroyed a set number of days after review "
+            "(identity_document_files_kept_days_after_review); what it was and how it was reviewed are in "
+            "identity.identity_documents."
+        ),
+    },
+    {
+        "what": "notes_written_by_staff",
+        "why": gettext_noop(
+            "Notes staff wrote about an escalation or a dropped connection may hold other people's data or "
+            "need a counselor's judgement before they are released (UU PDP 27/2022 Pasal 33). Each one is "
+            "listed with its time and author (note_written), without its text."
+        ),
+    },
+    {
+        "what": "access_log_details",
+        "why": gettext_noop(
+            "The access log gives who, what and when. Staff members' e-mail and network addresses are "
+            "their own personal data and are left out."
+        ),
+    },
+)
+
+
+class ClientExportUnavailable(Exception):
+    """The client's data can no longer be read (crypto-shredded); the message says so in their language."""
+
+
+def _client_export_refusal(client) -> str:
+    if RetentionTombstone.objects.filter(subject_id=client.pk).exists() or (
+        DataKey.objects.filter(owner_id=client.pk, destroyed_at__isnull=False).exists()
+    ):
+        return _(
+            "Your data was erased: its encryption key has been destroyed, so it can no longer be read by "
+            "anyone, us included. There is nothing left to download."
+        )
+    return ""
+
+
+def _access_log_of(client) -> list[dict]:
+    """Who read or changed the client's data: the audit entries whose subject is the client. Staff are
+    named as others see them (display name and role), never by e-mail or network address."""
+    entries = list(AuditEntry.objects.filter(subject_id=client.pk).order_by("sequence"))
+    actors = {
+        user.pk: user
+        for user in User.objects.filter(pk__in={entry.actor_id for entry in entries if entry.actor_id}).select_related(
+            "client_profile", "counselor_profile"
+        )
+    }
+    rows = []
+    for entry in entries:
+        actor = actors.get(entry.actor_id)
+        if entry.actor_id == client.pk:
+            who = {"kind": "you"}
+        elif entry.actor_id is None:
+            who = {"kind": "system"}
+        elif actor is None:
+            who = {"kind": "former_account"}
+        elif actor.role == Role.CLIENT:
+            # Never another client's name: an entry about this client made by someone else who is a client.
+            who = {"kind": "another_client"}
+        else:
+            who = {"kind": "staff", "name": actor.display_name, "role": actor.role}
+        rows.append(
+            {
+                "at": entry.at.isoformat(),
+                "action": entry.action,
+                "by": who,
+                "record_type": entry.target_type,
+                "record_id": entry.target_id,
+                "ip_address": entry.ip_address if entry.actor_id == client.pk else None,
+            }
+        )
+    return rows
+
+
+def _erasure_requests_of(client) -> list[dict]:
+    return [
+        {
+            "requested_at": item.requested_at.isoformat(),
+            "decision": item.decision,
+            "keep_until": item.keep_until.isoformat() if item.keep_until else None,
+            "rule": item.rule,
+            "answered_at": item.answered_at.isoformat() if item.answered_at else None,
+        }
+        for item in ErasureRequest.objects.filter(client=client).order_by("requested_at", "pk")
+    ]
+
+
+def client_export(*, client, request=None, at: datetime | None = None) -> dict:
+    """The client's own copy of all their data, as one JSON-ready dict; audit-logged (`records.client_export`).
+
+    The core and records write the account, profile, erasure requests and access log; every app that
+    registered an `export` (records.registry) writes its own section, under its name. Sealed data is opened
+    in memory only. Raises PermissionDenied for anyone but a client asking for themselves (callers pass
+    request.user), ClientExportUnavailable (with the reason) once the client was crypto-shredded.
+    """
+    if not getattr(client, "is_client", False):
+        raise PermissionDenied
+    refusal = _client_export_refusal(client)
+    if refusal:
+        raise ClientExportUnavailable(refusal)
+    at = at or clock.now()
+    profile = getattr(client, "client_profile", None)
+    sources = [source for source in record_sources() if source.export is not None]
+    with transaction.atomic():
+        # Written first, so the file's own access log shows this download.
+        audit_record(
+            actor=client,
+            action="records.client_export",
+            target=client,
+            subject=client,
+            request=request,
+            detail={"schema_version": CLIENT_EXPORT_VERSION, "sections": sorted(source.name for source in sources)},
+        )
+        document = {
+            "schema": CLIENT_EXPORT_SCHEMA,
+            "schema_version": CLIENT_EXPORT_VERSION,
+            "exported_at": at.isoformat(),
+            "account": {
+                "email": client.email,
+                "role": client.role,
+                "joined_at": client.date_joined.isoformat(),
+                "last_login_at": client.last_login.isoformat() if client.last_login else None,
+                "active": client.is_active,
+            },
+            "profile": {
+                "display_name": profile.display_name,
+                "preferred_language": profile.preferred_language,
+                "time_zone": profile.time_zone,
+            }
+            if profile
+            else None,
+            "records": {"erasure_requests": _erasure_requests_of(client)},
+        }
+        for source in sources:
+            document[source.name] = source.export(client)
+        document["access_log"] = _access_log_of(client)
+        with translation.override(language_of(client)):
+            document["language"] = translation.get_language()
+            document["not_included"] = [
+                {"what": item["what"], "why": _(item["why"])} for item in CLIENT_EXPORT_NOT_INCLUDED
+            ]
+    return document

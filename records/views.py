@@ -1,14 +1,25 @@
-"""Pages of erasure requests: the client asks, staff see the duties and answer, the client is told."""
+"""Pages of erasure requests (the client asks, staff see the duties and answer, the client is told) and the
+client's download of all their data."""
+
+import json
 
 from django.contrib import messages
-from django.http import Http404
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from counseling.audit import audit_record
 from counseling.permissions import admin_required, client_required
 from records.models import ErasureRequest
-from records.services import erasure_answer, erasure_answer_text, erasure_request_create, retention_duties
+from records.services import (
+    ClientExportUnavailable,
+    client_export,
+    erasure_answer,
+    erasure_answer_text,
+    erasure_request_create,
+    retention_duties,
+)
 
 
 @client_required
@@ -26,6 +37,28 @@ def erasure_request_view(request):
             "pending": any(item.decision == ErasureRequest.Decision.PENDING for item in requests),
         },
     )
+
+
+@client_required
+def client_export_page(request):
+    """Where a client downloads all their data (UU PDP 27/2022 Pasal 7 and 13); beside the erasure request."""
+    return render(request, "records/client_export.html", {})
+
+
+@client_required
+def client_export_download(request):
+    """The download itself: one JSON file of the signed-in client's own data, audit-logged by the service."""
+    try:
+        document = client_export(client=request.user, request=request)
+    except ClientExportUnavailable as refused:
+        return render(request, "records/client_export.html", {"refusal": str(refused)}, status=410)
+    response = HttpResponse(
+        json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="my-data-{document["exported_at"][:10]}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @admin_required

@@ -1,15 +1,18 @@
 """What sessions answers from the apps below it, which do not import it: their signals, and the retention
-engine's registry of records."""
+engine's registry of records (with the sessions section of the client's own copy of their data)."""
 
 from consent.signals import consent_withdrawn
 from licensing.signals import licence_lapsed
 from records.registry import RecordSource, record_source_register
+from sessions.chat.selectors import conversations_client_export, session_drops_client_export
 from sessions.selectors import (
     client_confirmed_places,
     client_counselor_ids,
     client_last_message_at,
     client_last_session_end,
     client_messages,
+    referrals_client_export,
+    sessions_client_export,
 )
 from sessions.services import clients_tell_of_licence_lapse, sessions_cancel_for_consent_withdrawal
 
@@ -24,6 +27,16 @@ def on_licence_lapsed(sender, *, licence, at, **kwargs) -> int:
     return clients_tell_of_licence_lapse(licence=licence, at=at)
 
 
+def client_export(client) -> dict:
+    """The sessions section of the client's own copy of their data (records.registry, docs/client-export.md)."""
+    return {
+        "sessions": sessions_client_export(client),
+        "conversations": conversations_client_export(client),
+        "referrals": referrals_client_export(client),
+        "connection_drops": session_drops_client_export(client),
+    }
+
+
 def connect() -> None:
     consent_withdrawn.connect(on_consent_withdrawn, dispatch_uid="sessions.consent_withdrawn")
     licence_lapsed.connect(on_licence_lapsed, dispatch_uid="sessions.licence_lapsed")
@@ -34,5 +47,6 @@ def connect() -> None:
             places=client_confirmed_places,
             counselors=client_counselor_ids,
             bulk_rows=client_messages,
+            export=client_export,
         )
     )

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from consent.selectors import consent_gate
 from counseling.clock import now
-from counseling.crypto import open_text
+from counseling.crypto import DecryptionError, open_text
 from counseling.gates import GateResult
 from counseling.models import Role, User
 from identity.models import CodeWordCheck
@@ -573,3 +573,81 @@ def client_counselor_ids(client_id: int) -> set[int]:
     in_conversations = Conversation.objects.filter(client_id=client_id).values_list("counselor_id", flat=True)
     as_cover = ConversationCover.objects.filter(conversation__client_id=client_id).values_list("cover_id", flat=True)
     return set(in_sessions) | set(in_conversations) | set(as_cover)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _opened(open_it) -> str | None:
+    """A sealed value opened for the client's own copy; None when it cannot be opened (moved or altered)."""
+    try:
+        return open_it()
+    except DecryptionError:
+        return None
+
+
+def _name_for(*, user, client) -> str | None:
+    if user is None:
+        return None
+    return "you" if user.pk == client.pk else user.display_name
+
+
+def sessions_client_export(client) -> list[dict]:
+    """The client's sessions for their own copy of their data (records.services.client_export): times, state,
+    the place they confirmed (and the landmark they gave, opened), who cancelled and why (a reason code)."""
+    rows = []
+    for session in (
+        CounselingSession.objects.filter(client=client)
+        .select_related("counselor__counselor_profile", "cancelled_by")
+        .order_by("starts_at", "pk")
+    ):
+        rows.append(
+            {
+                "session_id": session.pk,
+                "counselor": session.counselor.display_name,
+                "starts_at": _iso(session.starts_at),
+                "ends_at": _iso(session.ends_at),
+                "state": session.state,
+                "booked_at": _iso(session.created_at),
+                "client_time_zone": session.client_time_zone,
+                "counselor_time_zone": session.counselor_time_zone,
+                "response_promise_hours": session.response_promise_hours,
+                "rescheduled_from_session_id": session.rescheduled_from_id,
+                "location_country": session.location_country,
+                "location_region": session.location_region,
+                "location_confirmed_at": _iso(session.location_confirmed_at),
+                "location_landmark": _opened(lambda session=session: session_landmark(session=session))
+                if session.location_landmark_sealed
+                else "",
+                "opened_at": _iso(session.opened_at),
+                "started_at": _iso(session.started_at),
+                "finished_at": _iso(session.finished_at),
+                "cancelled_at": _iso(session.cancelled_at),
+                "cancelled_by": _name_for(user=session.cancelled_by, client=client),
+                "cancel_reason": session.cancel_reason,
+                "cancelled_late": session.cancelled_late,
+            }
+        )
+    return rows
+
+
+def referrals_client_export(client) -> list[dict]:
+    """The client's referrals to in-person care, reason and destination opened (they are shown to the client)."""
+    return [
+        {
+            "created_at": _iso(referral.created_at),
+            "counselor": referral.counselor.display_name,
+            "reason": _opened(
+                lambda r=referral: open_text(owner_id=client.pk, sealed=r.reason_sealed, context=r.reason_context)
+            ),
+            "destination": _opened(
+                lambda r=referral: open_text(
+                    owner_id=client.pk, sealed=r.destination_sealed, context=r.destination_context
+                )
+            ),
+        }
+        for referral in Referral.objects.filter(client=client)
+        .select_related("counselor__counselor_profile")
+        .order_by("created_at", "pk")
+    ]

@@ -543,3 +543,64 @@ def session_drop_panel(*, session: CounselingSession, viewer) -> dict | None:
         minutes=settings.CLIENT_RECONNECT_MINUTES,
     )
     return panel
+
+
+def conversations_client_export(client) -> list[dict]:
+    """Every conversation of the client, each message opened, with the name of whoever wrote it (a cover says
+    what they are), for the client's own copy of their data (records.services.client_export)."""
+    try:
+        key = data_key_for(owner_id=client.pk, create=False)
+    except DecryptionError:  # no key: nothing was ever sealed for this client (a shredded one is refused before)
+        key = None
+    rows = []
+    for conversation in (
+        Conversation.objects.filter(client=client)
+        .select_related("client__client_profile", "counselor__counselor_profile")
+        .order_by("created_at", "pk")
+    ):
+        names = chat_names(conversation=conversation)
+        messages = []
+        for message in Message.objects.filter(conversation_id=conversation.pk).order_by("seq").iterator():
+            frame = message_frame(message, client_id=client.pk, data_key=key)
+            messages.append(
+                {
+                    "seq": message.seq,
+                    "sent_at": message.created_at.isoformat(),
+                    "sender": names.get(message.sender_id, ""),
+                    "from_you": message.sender_id == client.pk,
+                    "session_id": message.session_id,
+                    "body": frame["body"],
+                    "unreadable": frame["body"] is None,
+                    "read_at": message.read_at.isoformat() if message.read_at else None,
+                }
+            )
+        rows.append(
+            {
+                "conversation_id": conversation.pk,
+                "counselor": conversation.counselor.display_name,
+                "started_at": conversation.created_at.isoformat(),
+                "messages": messages,
+            }
+        )
+    return rows
+
+
+def session_drops_client_export(client) -> list[dict]:
+    """When the client's connection dropped in a session and what the counselor did. The counselor's note is
+    written by staff and not included (docs/client-export.md, "Notes written by staff"): only that there is one."""
+    return [
+        {
+            "session_id": drop.session_id,
+            "away_since": drop.away_since.isoformat(),
+            "detected_at": drop.detected_at.isoformat(),
+            "client_back_at": drop.client_back_at.isoformat() if drop.client_back_at else None,
+            "actions": list(drop.actions),
+            "recorded_at": drop.recorded_at.isoformat() if drop.recorded_at else None,
+            "recorded_by": drop.recorded_by.display_name if drop.recorded_by else None,
+            "note_written": bool(drop.note_sealed),
+            "note_included": False,
+        }
+        for drop in SessionDrop.objects.filter(session__client=client)
+        .select_related("recorded_by__counselor_profile")
+        .order_by("detected_at", "pk")
+    ]

@@ -150,6 +150,8 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "staff/risk/drills/<int:drill_id>/acknowledge/": ("escalation:drill_acknowledge", STAFF_OF_A),
     "staff/risk/drills/<int:drill_id>/end/": ("escalation:drill_end", ADMIN_ONLY),
     "privacy/erasure/": ("retention:erasure_request", CLIENT),
+    "privacy/data/": ("retention:client_export", CLIENT),
+    "privacy/data/download/": ("retention:client_export_download", CLIENT),
     "staff/erasure/": ("retention:erasure_queue", ADMIN_ONLY),
     "staff/erasure/<int:erasure_id>/": ("retention:erasure_detail", ADMIN_ONLY),
     # Data breach response: admins only (the affected clients' pseudonyms, the notices, the authority's record).
