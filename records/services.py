@@ -4,9 +4,10 @@ The rules (MISSION.md, Records and retention; APA record-keeping guideline 7; UU
 - records are kept per jurisdiction, by default 7 years after the last contact; for a minor, until
   the age of majority plus 3 years if that is later; of all rules that apply, the longest wins;
 - a legal hold stops every destruction;
-- destruction is crypto-shredding first (the client's data key is destroyed, so every copy,
-  backups included, is unreadable at once) and then the rows are deleted in bounded batches that
-  re-queue themselves; what remains is a tombstone (who, when, under which rule; no content) and
+- destruction is crypto-shredding first (the client's data key is destroyed: unreadable in the live
+  database at once, in every backup within crypto.backup_shred_days(), counseling.kek_epochs) and
+  then the rows are deleted in bounded batches that re-queue themselves; what remains is a
+  tombstone (who, when, under which rule; no content) and
   the audit log, which is append-only and holds no content;
 - an erasure request is weighed against the same duties and answered with the reason.
 
@@ -28,12 +29,13 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from counseling import clock
 from counseling.audit import audit_record
 from counseling.crypto import (
     DecryptionError,
+    backup_shred_days,
     data_key_destroy,
     data_key_for,
     data_key_previous,
@@ -471,10 +473,16 @@ def erasure_answer(*, erasure: ErasureRequest, staff, at: datetime | None = None
 def erasure_answer_text(erasure: ErasureRequest) -> str:
     """The answer in words, in the active language."""
     if erasure.decision == ErasureRequest.Decision.ERASE_NOW:
-        return _(
-            "Your data is being erased now. Its encryption key has been destroyed, so it can no longer be "
-            "read anywhere, including in backups. Your account is closed."
-        )
+        days = backup_shred_days()
+        return ngettext(
+            "Your data is being erased now. Its encryption key has been destroyed, so it can no longer be read "
+            "on our systems, and within %(days)d day no copy can be read anywhere, backups included. Your "
+            "account is closed.",
+            "Your data is being erased now. Its encryption key has been destroyed, so it can no longer be read "
+            "on our systems, and within %(days)d days no copy can be read anywhere, backups included. Your "
+            "account is closed.",
+            days,
+        ) % {"days": days}
     if erasure.decision == ErasureRequest.Decision.KEEP_UNTIL and erasure.keep_until:
         return _(
             "We keep your counseling records until %(date)s, under the record-keeping rule we follow: "
