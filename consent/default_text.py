@@ -437,3 +437,50 @@ VERSION_2: dict[str, dict] = {
         },
     },
 }
+
+
+# Version 3 (data migration 0004_publish_consent_version_3): the retention section of each language, because
+# version 2 promised that no copy "including copies in backups" could be read once the data key is destroyed,
+# and a backup keeps a copy of the wrapped key until the key-encryption key epoch that wrapped it is retired
+# (counseling.kek_epochs). The text now states the most days that takes, {days}, which the migration fills in
+# from counseling.crypto.backup_shred_days(); consent.checks refuses settings that would promise more days than
+# the published text. BACKUP_DAYS_STATED finds the number in each language's text.
+BACKUP_DAYS_STATED: dict[str, str] = {"en": r"within (\d+) days", "id": r"paling lambat (\d+) hari"}
+VERSION_3: dict[str, dict] = {
+    "en": {
+        "change_summary": "How long copies in backups stay readable after your records are destroyed: now stated "
+        "exactly.",
+        "sections": {
+            "retention": (
+                "How long records are kept and how they are destroyed",
+                "Your chat messages are clinical records. We keep them for at least 7 years after your last "
+                "contact with us, or longer if a law of your or your counselor's place requires it or a legal "
+                "hold applies; this consent record is kept with them. If you withdraw your consent or close "
+                "your account, your records are still kept for that period; they are not deleted at once.\n"
+                "When the period ends, your records are destroyed for good by destroying the encryption key "
+                "that only your data uses: from that moment they cannot be read on our systems. Our backups "
+                "still hold a copy of that key, itself locked by a further key that we destroy on a fixed "
+                "schedule, so within {days} days no copy can be read anywhere, including copies in backups.",
+            ),
+        },
+    },
+    "id": {
+        "change_summary": "Berapa lama salinan di cadangan masih dapat dibaca setelah catatan Anda dimusnahkan: "
+        "kini dinyatakan dengan tepat.",
+        "sections": {
+            "retention": (
+                "Berapa lama catatan disimpan dan bagaimana dimusnahkan",
+                "Pesan obrolan Anda adalah catatan klinis. Kami menyimpannya sekurang-kurangnya 7 tahun sejak "
+                "kontak terakhir Anda dengan kami, atau lebih lama bila hukum di tempat Anda atau tempat konselor "
+                "mengharuskan, atau bila ada penangguhan pemusnahan karena keperluan hukum (legal hold); catatan "
+                "persetujuan ini disimpan bersamanya. Bila Anda menarik persetujuan atau menutup akun, catatan "
+                "Anda tetap disimpan selama masa itu; catatan tidak langsung dihapus.\n"
+                "Setelah masa itu berakhir, catatan Anda dimusnahkan untuk selamanya dengan menghancurkan kunci "
+                "enkripsi yang hanya dipakai untuk data Anda: sejak saat itu catatan tidak dapat dibaca lagi di "
+                "sistem kami. Cadangan kami masih menyimpan salinan kunci itu, yang dikunci lagi dengan kunci lain "
+                "yang kami musnahkan menurut jadwal tetap, sehingga paling lambat {days} hari kemudian tidak ada "
+                "salinan yang dapat dibaca lagi di mana pun, termasuk salinan cadangan.",
+            ),
+        },
+    },
+}

@@ -35,6 +35,7 @@ from consent.services import (
     consent_version_publish,
     consent_withdraw,
 )
+from counseling.crypto import backup_shred_days
 from counseling.models import Role, User
 from counseling.permissions import admin_required, client_required
 from counseling.redirects import safe_next_url
@@ -42,7 +43,8 @@ from counseling.redirects import safe_next_url
 
 def transparency(request):
     """Public: what is stored, how, for how long, and that online confidentiality has limits."""
-    return render(request, "consent/transparency.html")
+    # The same number the consent in force states (consent.checks): settings, not prose.
+    return render(request, "consent/transparency.html", {"backup_days": backup_shred_days()})
 
 
 def _safe_next(request, candidate: str) -> str:

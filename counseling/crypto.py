@@ -1,16 +1,25 @@
 """The one encryption keyring of the project: envelope encryption with per-person data keys.
 
-- Key-encryption keys (KEKs) come from the environment, FIELD_ENCRYPTION_KEYS="id:base64,id:base64";
-  the first is primary (used to wrap new and re-wrapped data keys), the others only unwrap.
+- Key-encryption keys (KEKs) come from the environment, FIELD_ENCRYPTION_KEYS="id:base64,id:base64".
+  A KEK whose id is a date ("2026-12-01:base64") is an epoch key: its epoch starts that day (UTC) and
+  ends when the next dated key's starts. The current epoch (the latest started) wraps new and re-wrapped
+  data keys; the others only unwrap. Without dated ids the first key is primary (development, tests).
+- Why epochs (the backup promise): a backup keeps the wrapped data key after it is shredded live, and
+  would open as long as its KEK lives. So every live data key moves to the current epoch (daily job),
+  and an old epoch, once no backup that still holds a key wrapped under it can exist, is retired
+  (`manage.py kek_epoch_retire`) and its key removed from the environment: then every backup copy of a
+  shredded key is unreadable. Shred at day 0, unreadable everywhere by day backup_shred_days()
+  (docs/security.md, "Backups").
 - Each person (client or counselor) has one 256-bit data key, stored only wrapped by a KEK
   (DataKey). Messages and fields are sealed under it with AES-256-GCM.
 - The associated data (`context`) binds a ciphertext to where it belongs, e.g.
   "message:<session>:<sender>:<seq>"; a ciphertext moved elsewhere fails to open and raises
   DecryptionError, which callers report instead of showing text.
-- Rotation: make a new KEK primary, run `manage.py rotate_data_keys`, then drop the old KEK.
-  Data is never re-encrypted; only the small data keys are re-wrapped.
+- KEK rotation is the epoch schedule: add the next epoch's key ahead of its date; the daily job re-wraps
+  (`manage.py rotate_data_keys` does it at once). Data key rotation (new data keys, every sealed field
+  re-sealed) is `manage.py data_keys_rotate` (records.services.data_keys_rotate).
 - Crypto-shredding: `data_key_destroy` overwrites the wrapped key; nothing sealed under it can be
-  read again, in any copy.
+  read again from the live database at once, and from any backup once its epoch is retired.
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ import os
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -36,6 +46,8 @@ from counseling.models import DataKey
 FORMAT_V1 = b"\x01"
 NONCE_BYTES = 12
 _CACHE_SECONDS = 30.0
+# After a data key rotation, no process holds the old key once this much time has passed (its cache expired).
+ROTATION_SETTLE_SECONDS = 2 * _CACHE_SECONDS
 
 
 class DecryptionError(Exception):
@@ -46,14 +58,26 @@ class DataKeyDestroyed(DecryptionError):
     pass
 
 
+def epoch_start(key_id: str) -> date | None:
+    """The day an epoch key's epoch starts (its id is an ISO date, YYYY-MM-DD), or None for an undated key."""
+    try:
+        return date.fromisoformat(key_id) if len(key_id) == 10 else None
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class Keyring:
     primary_id: str
     keys: dict[str, bytes]
+    order: tuple[str, ...] = field(default=())
 
     @classmethod
-    def parse(cls, spec: str, *, name: str = "FIELD_ENCRYPTION_KEYS") -> Keyring:
-        """Parse "id:base64,id:base64" (the first is primary). `name` is the setting, for the error messages."""
+    def parse(cls, spec: str, *, name: str = "FIELD_ENCRYPTION_KEYS", today: date | None = None) -> Keyring:
+        """Parse "id:base64,id:base64". `name` is the setting, for the error messages.
+
+        The primary key: with `today`, the dated key whose epoch started last on or before that day
+        (epoch keys); else, or when no dated key has started yet, the first key."""
         keys: dict[str, bytes] = {}
         order: list[str] = []
         for item in (part.strip() for part in spec.split(",")):
@@ -74,11 +98,28 @@ class Keyring:
             order.append(key_id)
         if not order:
             raise ImproperlyConfigured(f"{name} holds no key")
-        return cls(primary_id=order[0], keys=keys)
+        primary = order[0]
+        if today is not None:
+            started = [(start, key_id) for key_id in order if (start := epoch_start(key_id)) and start <= today]
+            if started:
+                primary = max(started)[1]
+        return cls(primary_id=primary, keys=keys, order=tuple(order))
 
 
 def keyring() -> Keyring:
-    return Keyring.parse(settings.FIELD_ENCRYPTION_KEYS)
+    """The KEKs of the environment; the primary is the current epoch's key (by today's date, UTC)."""
+    return Keyring.parse(settings.FIELD_ENCRYPTION_KEYS, today=now().date())
+
+
+def backup_shred_days() -> int:
+    """The most days after crypto-shredding until no copy can be read anywhere, backups included.
+
+    A key shredded on day 0 may sit in backups wrapped under the epoch current that day; that epoch ends
+    within KEK_EPOCH_DAYS, the daily job moves every live key off it within a day, its last backup holding
+    such a key expires BACKUP_RETENTION_DAYS later, and the operator then has KEK_RETIRE_GRACE_DAYS (the
+    re-wrap's day included) to retire it and remove its key from the environment. The consent text and the
+    transparency page state this number (consent.checks compares them)."""
+    return settings.KEK_EPOCH_DAYS + settings.BACKUP_RETENTION_DAYS + settings.KEK_RETIRE_GRACE_DAYS
 
 
 def new_kek_spec(key_id: str) -> str:
@@ -215,9 +256,7 @@ def seal(*, owner_id: int, plaintext: bytes | str, context: str, data_key: bytes
     `data_key`: the owner's key when the caller already holds it (cached_data_key), else it is read."""
     if isinstance(plaintext, str):
         plaintext = plaintext.encode()
-    key = data_key or data_key_for(owner_id=owner_id)
-    nonce = os.urandom(NONCE_BYTES)
-    return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, context.encode())
+    return seal_with(data_key=data_key or data_key_for(owner_id=owner_id), plaintext=plaintext, context=context)
 
 
 def open_sealed(*, owner_id: int, sealed: bytes | memoryview, context: str, data_key: bytes | None = None) -> bytes:
@@ -250,11 +289,12 @@ def open_note(*, owner_id: int, sealed: bytes | memoryview | None, context: str)
         return _("[this note cannot be opened]")
 
 
-def data_keys_rewrap(*, batch_size: int = 500) -> int:
-    """Re-wrap every live data key under the primary KEK. Safe to run again; returns how many moved."""
+def data_keys_rewrap(*, batch_size: int = 500) -> dict[str, int]:
+    """Re-wrap every live data key (and a rotation's previous key beside it) under the primary KEK, the
+    current epoch's. Safe to run again; returns how many keys moved off each KEK."""
 
     ring = keyring()
-    moved = 0
+    moved: dict[str, int] = {}
     while True:
         with transaction.atomic():
             batch = list(
@@ -266,12 +306,64 @@ def data_keys_rewrap(*, batch_size: int = 500) -> int:
             for row in batch:
                 key = _unwrap(ring=ring, kek_id=row.kek_id, owner_id=row.owner_id, wrapped=bytes(row.wrapped_key))
                 row.wrapped_key = _wrap(ring=ring, owner_id=row.owner_id, data_key=key)
+                if row.previous_wrapped_key:
+                    previous = _unwrap(
+                        ring=ring, kek_id=row.kek_id, owner_id=row.owner_id, wrapped=bytes(row.previous_wrapped_key)
+                    )
+                    row.previous_wrapped_key = _wrap(ring=ring, owner_id=row.owner_id, data_key=previous)
+                moved[row.kek_id] = moved.get(row.kek_id, 0) + 1
                 row.kek_id = ring.primary_id
                 row.rewrapped_at = now()
-                row.save(update_fields=["wrapped_key", "kek_id", "rewrapped_at"])
-        moved += len(batch)
+                row.save(update_fields=["wrapped_key", "previous_wrapped_key", "kek_id", "rewrapped_at"])
         if len(batch) < batch_size:
             return moved
+
+
+def data_key_replace(*, owner_id: int, reseal) -> bool:
+    """Give one person a new data key and re-seal their data under it, in one transaction.
+
+    `reseal(old_key, new_key)` re-seals every sealed field of the owner (records.services knows where they
+    are). The old key stays beside the new one, wrapped (previous_wrapped_key), until
+    data_key_previous_forget: a process may still hold it for up to _CACHE_SECONDS and seal under it.
+    Returns False when the owner has no live data key."""
+    with transaction.atomic():
+        row = DataKey.objects.select_for_update().filter(owner_id=owner_id, destroyed_at__isnull=True).first()
+        if row is None or not row.wrapped_key:
+            return False
+        ring = keyring()
+        old = _unwrap(ring=ring, kek_id=row.kek_id, owner_id=owner_id, wrapped=bytes(row.wrapped_key))
+        fresh = AESGCM.generate_key(bit_length=256)
+        reseal(old, fresh)
+        row.wrapped_key = _wrap(ring=ring, owner_id=owner_id, data_key=fresh)
+        row.previous_wrapped_key = _wrap(ring=ring, owner_id=owner_id, data_key=old)
+        row.kek_id = ring.primary_id
+        row.rotated_at = now()
+        row.save(update_fields=["wrapped_key", "previous_wrapped_key", "kek_id", "rotated_at"])
+        key_cache.evict(owner_id)
+        transaction.on_commit(lambda: key_cache.evict(owner_id))
+    return True
+
+
+def data_key_previous(*, owner_id: int) -> bytes | None:
+    """The key a rotation replaced, while it is still kept (see data_key_replace)."""
+    row = DataKey.objects.filter(owner_id=owner_id, destroyed_at__isnull=True).first()
+    if row is None or not row.previous_wrapped_key:
+        return None
+    return _unwrap(ring=keyring(), kek_id=row.kek_id, owner_id=owner_id, wrapped=bytes(row.previous_wrapped_key))
+
+
+def data_key_previous_forget(*, owner_id: int) -> None:
+    DataKey.objects.filter(owner_id=owner_id).update(previous_wrapped_key=None)
+
+
+def rotation_settled_before() -> datetime:
+    """Keys rotated before this moment can no longer be held by any process (their caches expired)."""
+    return now() - timedelta(seconds=ROTATION_SETTLE_SECONDS)
+
+
+def seal_with(*, data_key: bytes, plaintext: bytes, context: str) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return FORMAT_V1 + nonce + AESGCM(data_key).encrypt(nonce, plaintext, context.encode())
 
 
 def data_key_destroy(*, owner_id: int) -> bool:
@@ -281,7 +373,7 @@ def data_key_destroy(*, owner_id: int) -> bool:
     """
 
     updated = DataKey.objects.filter(owner_id=owner_id, destroyed_at__isnull=True).update(
-        wrapped_key=None, destroyed_at=now()
+        wrapped_key=None, previous_wrapped_key=None, destroyed_at=now()
     )
     key_cache.evict(owner_id)
     return bool(updated)

@@ -122,19 +122,37 @@ class CounselorProfile(models.Model):
 class DataKey(models.Model):
     """A person's own data key, stored only wrapped by a key-encryption key (counseling.crypto).
 
-    Destroying it (crypto-shredding) makes every ciphertext sealed under it unreadable, in every
-    copy of the database, backups included.
+    Destroying it (crypto-shredding) makes every ciphertext sealed under it unreadable in the live
+    database at once, and in every backup once the KEK epoch that wrapped it there is retired (KekEpoch).
+    `previous_wrapped_key` is the key a data key rotation replaced, kept (wrapped under the same KEK) only
+    until the rotation's second pass has re-sealed whatever a process still sealed under it.
     """
 
     owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="data_key")
     kek_id = models.CharField(max_length=32)
     wrapped_key = models.BinaryField(null=True)
+    previous_wrapped_key = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
     rewrapped_at = models.DateTimeField(null=True, blank=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
     destroyed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"data key of user {self.owner_id} ({'destroyed' if self.destroyed_at else self.kek_id})"
+
+
+class KekEpoch(models.Model):
+    """What the database knows of one key-encryption key epoch (never the key: that lives only in the
+    environment). `emptied_at`: when the last live data key left it (after its epoch ended); backups taken
+    after that hold no key wrapped under it. `retired_at`: when it was retired; its key must then be gone
+    from the environment and the secret store (counseling.checks refuses a retired key)."""
+
+    kek_id = models.CharField(max_length=32, unique=True)
+    emptied_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"KEK epoch {self.kek_id}"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

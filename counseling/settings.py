@@ -73,6 +73,16 @@ else:
     FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or _DEV_FIELD_KEYS
     AUDIT_KEY = AUDIT_KEY or _DEV_AUDIT_KEY
 
+# Backups and key epochs (counseling/crypto.py, docs/security.md "Backups"). Key-encryption keys are dated
+# epochs in FIELD_ENCRYPTION_KEYS ("2026-07-01:base64"); a new epoch starts every KEK_EPOCH_DAYS (the operator
+# adds its key ahead of its date). Backups are kept at most BACKUP_RETENTION_DAYS. An epoch is retired (its
+# key removed from the environment) within KEK_RETIRE_GRACE_DAYS once no backup holding a key wrapped under it
+# can exist. Their sum is the number of days the consent and the transparency page promise: shredded data is
+# unreadable in every backup by then. Changing them changes that promise (consent.checks compares).
+KEK_EPOCH_DAYS = envint("KEK_EPOCH_DAYS", 30)
+BACKUP_RETENTION_DAYS = envint("BACKUP_RETENTION_DAYS", 30)
+KEK_RETIRE_GRACE_DAYS = envint("KEK_RETIRE_GRACE_DAYS", 5)
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
@@ -321,6 +331,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Every minute: climb overdue escalation ladders, re-send undelivered alerts, open missed-reply alerts.
     "escalation-sweep": {"task": "counseling.tasks.escalation_sweep", "schedule": 60.0},
+    # Every day at 00:20 UTC: move every live data key to the current KEK epoch (a new epoch's key takes over on
+    # its date), note the epochs left empty, and log the epochs due for retirement or a next key missing.
+    "kek-epoch-rewrap": {"task": "counseling.tasks.kek_epoch_rewrap", "schedule": crontab(hour=0, minute=20)},
     # Every night at 03:15 UTC: destroy (crypto-shred, then delete) clients whose retention has ended.
     "retention-run": {"task": "counseling.tasks.retention_run", "schedule": crontab(hour=3, minute=15)},
     # Every day at 17:05 UTC (just after midnight in Jakarta): warn counselors 60 and 14 days before a

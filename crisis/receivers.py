@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from counseling.models import Role, User
-from crisis.models import RiskPhrase
+from crisis.models import EscalationEvent, RiskPhrase
 from crisis.risk import risk_match, risk_phrase_list, risk_phrases_changed, risk_phrases_held
 from crisis.selectors import escalations_client_export
 from crisis.services import (
@@ -17,7 +17,7 @@ from crisis.services import (
     location_confirmed_check,
     message_risk_open,
 )
-from records.registry import RecordSource, record_source_register
+from records.registry import RecordSource, SealedField, record_source_register, sealed_field_register
 from sessions.chat.hooks import ClientMessageWatcher, client_message_watcher_register
 from sessions.models import CounselingSession
 from sessions.signals import client_connection_dropped, client_help_requested, code_word_mismatched
@@ -69,3 +69,6 @@ def connect() -> None:
     post_save.connect(on_session_saved, sender=CounselingSession, dispatch_uid="escalation.location_confirmed")
     client_message_watcher_register(RISK_WATCHER)
     record_source_register(RecordSource(name="crisis", export=escalations_client_export))
+    sealed_field_register(
+        SealedField(model=EscalationEvent, field="note_sealed", owner="escalation__client_id", context="note_aad")
+    )

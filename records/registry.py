@@ -46,3 +46,28 @@ def record_source_register(source: RecordSource) -> None:
 
 def record_sources() -> tuple[RecordSource, ...]:
     return tuple(_sources.values())
+
+
+@dataclass(frozen=True)
+class SealedField:
+    """One field sealed under a person's data key, so a data key rotation can re-seal it (records.services).
+
+    `model`: the model class; `field`: the BinaryField; `owner`: the ORM path to the owner's user id
+    ("client_id", "conversation__client_id"); `context`: the row's associated data (a property name)."""
+
+    model: type
+    field: str
+    owner: str
+    context: str
+
+
+_sealed_fields: dict[str, SealedField] = {}
+
+
+def sealed_field_register(*fields: SealedField) -> None:
+    for sealed in fields:
+        _sealed_fields[f"{sealed.model._meta.label}.{sealed.field}"] = sealed
+
+
+def sealed_fields() -> tuple[SealedField, ...]:
+    return tuple(_sealed_fields.values())

@@ -7,9 +7,10 @@ The rules (MISSION.md, Records and retention; APA record-keeping guideline 7; UU
   licences of every counselor who counseled them, as the consent promises ("a law of your or your
   counselor's place"); the seeded rules and their sources: records/migrations/0003_seed_retention_rules.py;
 - a legal hold stops every destruction;
-- destruction is crypto-shredding first (the client's data key is destroyed, so every copy,
-  backups included, is unreadable at once) and then the rows are deleted in bounded batches that
-  re-queue themselves; what remains is a tombstone (who, when, under which rule; no content) and
+- destruction is crypto-shredding first (the client's data key is destroyed: unreadable in the live
+  database at once, in every backup within crypto.backup_shred_days(), counseling.kek_epochs) and
+  then the rows are deleted in bounded batches that re-queue themselves; what remains is a
+  tombstone (who, when, under which rule; no content) and
   the audit log, which is append-only and holds no content;
 - an erasure request is weighed against the same duties and answered with the reason.
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -32,17 +33,28 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from counseling import clock
 from counseling.audit import audit_record
-from counseling.crypto import data_key_destroy
+from counseling.crypto import (
+    DecryptionError,
+    backup_shred_days,
+    data_key_destroy,
+    data_key_for,
+    data_key_previous,
+    data_key_previous_forget,
+    data_key_replace,
+    open_sealed,
+    rotation_settled_before,
+    seal_with,
+)
 from counseling.mail import email_person, language_of
 from counseling.models import AuditEntry, DataKey, Role, User
 from counseling.notifications import notify_user_on_commit
 from records import tasks
 from records.models import ErasureRequest, LegalHold, RetentionRule, RetentionTombstone
-from records.registry import record_sources
+from records.registry import record_sources, sealed_fields
 
 log = logging.getLogger(__name__)
 
@@ -493,10 +505,16 @@ def erasure_answer(*, erasure: ErasureRequest, staff, at: datetime | None = None
 def erasure_answer_text(erasure: ErasureRequest) -> str:
     """The answer in words, in the active language."""
     if erasure.decision == ErasureRequest.Decision.ERASE_NOW:
-        return _(
-            "Your data is being erased now. Its encryption key has been destroyed, so it can no longer be "
-            "read anywhere, including in backups. Your account is closed."
-        )
+        days = backup_shred_days()
+        return ngettext(
+            "Your data is being erased now. Its encryption key has been destroyed, so it can no longer be read "
+            "on our systems, and within %(days)d day no copy can be read anywhere, backups included. Your "
+            "account is closed.",
+            "Your data is being erased now. Its encryption key has been destroyed, so it can no longer be read "
+            "on our systems, and within %(days)d days no copy can be read anywhere, backups included. Your "
+            "account is closed.",
+            days,
+        ) % {"days": days}
     if erasure.decision == ErasureRequest.Decision.KEEP_UNTIL and erasure.keep_until:
         return _(
             "We keep your counseling records until %(date)s, under the record-keeping rule we follow: "
@@ -673,3 +691,95 @@ def client_export(*, client, request=None, at: datetime | None = None) -> dict:
                 {"what": item["what"], "why": _(item["why"])} for item in CLIENT_EXPORT_NOT_INCLUDED
             ]
     return document
+
+
+# Data key rotation: new data keys, every sealed field re-sealed (manage.py data_keys_rotate). KEK epochs
+# (counseling.kek_epochs) already make shredding reach backups; this is for a data key that may have leaked,
+# or a policy that wants keys renewed. Every sealed field is found through records.registry.sealed_fields.
+
+
+def _sealed_rows(*, owner_id: int):
+    for sealed in sealed_fields():
+        rows = sealed.model._default_manager.filter(**{sealed.owner: owner_id}).exclude(
+            **{f"{sealed.field}__isnull": True}
+        )
+        for row in rows.iterator(chunk_size=500):
+            value = getattr(row, sealed.field)
+            if value:
+                yield sealed, row, bytes(value), getattr(row, sealed.context)
+
+
+def _store(sealed, row, value: bytes) -> None:
+    # A queryset update: no save() hooks, no other column touched.
+    sealed.model._default_manager.filter(pk=row.pk).update(**{sealed.field: value})
+
+
+def data_key_rotate_one(*, owner_id: int) -> int:
+    """Give one person a new data key and re-seal each of their sealed fields under it, in one transaction.
+    Returns how many values were re-sealed; a value that does not open under the old key is left as it is
+    (it could not be read before either) and counted in the audit entry."""
+    counts = {"resealed": 0, "unreadable": 0}
+
+    def reseal(old: bytes, new: bytes) -> None:
+        for sealed, row, value, context in _sealed_rows(owner_id=owner_id):
+            try:
+                plain = open_sealed(owner_id=owner_id, sealed=value, context=context, data_key=old)
+            except DecryptionError:
+                counts["unreadable"] += 1
+                continue
+            _store(sealed, row, seal_with(data_key=new, plaintext=plain, context=context))
+            counts["resealed"] += 1
+
+    with transaction.atomic():
+        if data_key_replace(owner_id=owner_id, reseal=reseal):
+            audit_record(
+                actor=None, action="crypto.data_key_rotated", target_type="user", target_id=owner_id, detail=counts
+            )
+    return counts["resealed"]
+
+
+def data_key_rotation_settle(*, owner_id: int) -> int:
+    """Second pass, once no process can hold the old key (rotation_settled_before): re-seal under the new key
+    what a process still sealed under the old one after the rotation, then forget the old key for good."""
+    old = data_key_previous(owner_id=owner_id)
+    moved = 0
+    with transaction.atomic():
+        if old is not None:
+            for sealed, row, value, context in _sealed_rows(owner_id=owner_id):
+                try:
+                    open_sealed(owner_id=owner_id, sealed=value, context=context)
+                    continue
+                except DecryptionError:
+                    pass
+                try:
+                    plain = open_sealed(owner_id=owner_id, sealed=value, context=context, data_key=old)
+                except DecryptionError:
+                    continue
+                _store(
+                    sealed,
+                    row,
+                    seal_with(data_key=data_key_for(owner_id=owner_id, create=False), plaintext=plain, context=context),
+                )
+                moved += 1
+        data_key_previous_forget(owner_id=owner_id)
+    return moved
+
+
+def data_keys_rotate(*, batch_size: int = 50, older_than_days: int = 1, at: datetime | None = None) -> dict[str, int]:
+    """Rotate, one batch, the live data keys not rotated within `older_than_days`, and settle the rotations
+    old enough. Resumable: each owner is its own transaction, and a key rotated in this run is not due again.
+    Returns {"rotated": owners, "resealed": values, "settled": owners, "left": owners still due}."""
+    at = at or clock.now()
+    due = DataKey.objects.filter(destroyed_at__isnull=True).exclude(
+        rotated_at__gte=at - timedelta(days=older_than_days)
+    )
+    owners = list(due.order_by("id").values_list("owner_id", flat=True)[:batch_size])
+    resealed = sum(data_key_rotate_one(owner_id=owner_id) for owner_id in owners)
+    settling = list(
+        DataKey.objects.filter(previous_wrapped_key__isnull=False, rotated_at__lt=rotation_settled_before())
+        .order_by("id")
+        .values_list("owner_id", flat=True)[:batch_size]
+    )
+    for owner_id in settling:
+        data_key_rotation_settle(owner_id=owner_id)
+    return {"rotated": len(owners), "resealed": resealed, "settled": len(settling), "left": due.count()}

@@ -3,8 +3,9 @@ engine's registry of records (with the sessions section of the client's own copy
 
 from consent.signals import consent_withdrawn
 from licensing.signals import licence_lapsed
-from records.registry import RecordSource, record_source_register
+from records.registry import RecordSource, SealedField, record_source_register, sealed_field_register
 from sessions.chat.selectors import conversations_client_export, session_drops_client_export
+from sessions.models import CounselingSession, Message, Referral, SessionDrop
 from sessions.selectors import (
     client_confirmed_places,
     client_counselor_ids,
@@ -49,4 +50,13 @@ def connect() -> None:
             bulk_rows=client_messages,
             export=client_export,
         )
+    )
+    sealed_field_register(
+        SealedField(model=Message, field="body_sealed", owner="conversation__client_id", context="aad"),
+        SealedField(
+            model=CounselingSession, field="location_landmark_sealed", owner="client_id", context="landmark_aad"
+        ),
+        SealedField(model=SessionDrop, field="note_sealed", owner="session__client_id", context="note_aad"),
+        SealedField(model=Referral, field="reason_sealed", owner="client_id", context="reason_context"),
+        SealedField(model=Referral, field="destination_sealed", owner="client_id", context="destination_context"),
     )

@@ -1,22 +1,21 @@
 from django.core.management.base import BaseCommand
 
-from counseling.audit import audit_record
-from counseling.crypto import data_keys_rewrap, keyring
+from counseling.crypto import keyring
+from counseling.kek_epochs import kek_epochs_rewrap
 
 
 class Command(BaseCommand):
     help = (
-        "Re-wrap every data key under the primary key-encryption key (the first in "
-        "FIELD_ENCRYPTION_KEYS). Data is not re-encrypted. Safe to run again and while serving."
+        "Re-wrap every data key under the current key-encryption key epoch (the daily job does the same) and "
+        "note the epochs left empty. Data is not re-encrypted (that is data_keys_rotate). Safe to run again."
     )
 
     def handle(self, *args, **options):
         primary = keyring().primary_id
-        moved = data_keys_rewrap()
-        audit_record(actor=None, action="crypto.data_keys_rewrapped", detail={"primary": primary, "moved": moved})
+        moved = kek_epochs_rewrap()
         self.stdout.write(
             self.style.SUCCESS(
-                f"{moved} data keys re-wrapped under {primary!r}. Keys no longer listed first can be "
-                "removed from FIELD_ENCRYPTION_KEYS once every process runs with the new list."
+                f"{sum(moved.values())} data keys re-wrapped under {primary!r}. An older key leaves "
+                "FIELD_ENCRYPTION_KEYS only through kek_epoch_retire (see kek_epoch_status)."
             )
         )
