@@ -70,6 +70,7 @@ def test_periodic_jobs_keep_the_task_names_they_were_deployed_under(settings):
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} == {
         "counseling.tasks.audit_chain_verify",
         "counseling.tasks.audit_head_export",
+        "counseling.tasks.kek_epoch_rewrap",
         "counseling.identity_tasks.identity_documents_destroy",
         "counseling.tasks.escalation_sweep",
         "counseling.tasks.retention_run",

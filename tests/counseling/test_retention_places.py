@@ -110,7 +110,8 @@ def test_every_counselor_who_counseled_the_client_counts_a_cover_and_a_privilege
 
 def test_a_cancelled_session_with_a_counselor_does_not_count(only_test_rules, client_a, counselor_a, counselor_b):
     counsel(client_a, counselor_a, country="SG")
-    cancelled = make_session(client_a, counselor_b, country="SG")
+    # A day later (a client's sessions never overlap: PostgreSQL's exclusion constraint).
+    cancelled = make_session(client_a, counselor_b, country="SG", at=clock.now() + timedelta(days=1))
     cancelled.state = "cancelled"
     cancelled.save(update_fields=["state"])
     licence(counselor_b, "NZ", number="NZ-10")
