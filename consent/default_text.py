@@ -449,8 +449,15 @@ BACKUP_DAYS_STATED: dict[str, str] = {"en": r"within (\d+) days", "id": r"paling
 VERSION_3: dict[str, dict] = {
     "en": {
         "change_summary": "How long copies in backups stay readable after your records are destroyed: now stated "
-        "exactly.",
+        "exactly. The insurance section no longer offers a receipt: the platform takes no payments.",
         "sections": {
+            "insurance": (
+                "Insurance",
+                "Online counseling on this platform may not be covered by BPJS Kesehatan or by private "
+                "insurance, and an insurer may refuse to reimburse it. We do not send your information to "
+                "any insurer. If you want to claim, ask your insurer first. This platform takes no payments, "
+                "so it issues no receipts.",
+            ),
             "retention": (
                 "How long records are kept and how they are destroyed",
                 "Your chat messages are clinical records. We keep them for at least 7 years after your last "
@@ -466,8 +473,17 @@ VERSION_3: dict[str, dict] = {
     },
     "id": {
         "change_summary": "Berapa lama salinan di cadangan masih dapat dibaca setelah catatan Anda dimusnahkan: "
-        "kini dinyatakan dengan tepat.",
+        "kini dinyatakan dengan tepat. Bagian asuransi tidak lagi menawarkan kuitansi: platform ini tidak menerima "
+        "pembayaran.",
         "sections": {
+            "insurance": (
+                "Asuransi",
+                "Konseling daring di platform ini mungkin tidak ditanggung oleh BPJS Kesehatan maupun asuransi "
+                "swasta, dan perusahaan asuransi dapat menolak penggantian biayanya. Kami tidak mengirimkan data "
+                "Anda kepada perusahaan asuransi mana pun. Bila Anda ingin mengajukan klaim, tanyakan dahulu "
+                "kepada perusahaan asuransi Anda. Platform ini tidak menerima pembayaran, jadi tidak menerbitkan "
+                "kuitansi.",
+            ),
             "retention": (
                 "Berapa lama catatan disimpan dan bagaimana dimusnahkan",
                 "Pesan obrolan Anda adalah catatan klinis. Kami menyimpannya sekurang-kurangnya 7 tahun sejak "

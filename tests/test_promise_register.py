@@ -245,3 +245,11 @@ def test_the_texts_state_the_inactivity_minutes_the_settings_give(published):
                 source,
                 language,
             )
+
+
+@pytest.mark.parametrize("language, offer", [("en", "receipt"), ("id", "kami dapat memberikan kuitansi")])
+def test_the_consent_in_force_offers_no_receipt_the_platform_cannot_issue(db, language, offer):
+    """Version 1 offered a receipt for insurers; the platform takes no payments, so version 3 says so instead."""
+    text = " ".join(section.body for section in consent_version_in_force(language=language).sections.all())
+    assert ("we can give you a receipt" if language == "en" else offer) not in text
+    assert ("takes no payments" if language == "en" else "tidak menerima pembayaran") in text
