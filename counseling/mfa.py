@@ -170,6 +170,6 @@ class SecondFactorRequiredMiddleware:
 
     @staticmethod
     def _open_to_unverified(path: str) -> bool:
-        exact = {reverse("home"), reverse("healthz"), reverse("dashboard"), "/favicon.ico"}
+        exact = {reverse("home"), reverse("healthz"), reverse("readyz"), reverse("dashboard"), "/favicon.ico"}
         prefixes = ("/accounts/", "/i18n/", settings.STATIC_URL, reverse("consent:transparency"))
         return path in exact or path.startswith(prefixes)

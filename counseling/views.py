@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from counseling.audit import audit_record
 from counseling.forms import AccountLanguageForm, ClientSignUpForm, ThrottledLoginForm
+from counseling.health import healthz_response, readyz_response
 from counseling.permissions import STAFF_ROLES, staff_required
 from counseling.services import account_language_set, client_sign_up
 
@@ -22,7 +22,14 @@ def home(request):
 
 @require_GET
 def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
+    """Liveness (counseling.health.ProbeMiddleware answers it first; this is the URL's name and fallback)."""
+    return healthz_response()
+
+
+@require_GET
+def readyz(request):
+    """Readiness: PostgreSQL, Redis and the migrations (counseling.health)."""
+    return readyz_response()
 
 
 def _use_language(response, language: str):

@@ -1,7 +1,10 @@
 """Demo cast for the embedded default: accounts, licences, working hours, and one client ready to chat."""
 
+import io
+
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from PIL import Image
 
 from consent.models import ELEMENT_KEYS
 from consent.rendering import consent_render
@@ -110,10 +113,14 @@ def demo_second_factors_seed(*, staff) -> None:
 
 
 # The smallest valid PNG (1x1 pixel): the demo's "ID document".
-DEMO_ID_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
-)
+def _demo_id_png() -> bytes:
+    """A blank grey card: a real image, as the upload check re-encodes what it keeps (counseling.documents)."""
+    out = io.BytesIO()
+    Image.new("L", (320, 200), 216).save(out, format="PNG")
+    return out.getvalue()
+
+
+DEMO_ID_PNG = _demo_id_png()
 
 
 def demo_client_onboard(*, client, counselor, admin) -> None:

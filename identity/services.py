@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import open_sealed, seal
-from counseling.documents import check_document
+from counseling.documents import clean_document
 from counseling.mail import language_of
 from counseling.notifications import notify_user_on_commit
 from identity.models import CodeWord, CodeWordCheck, CodeWordOverride, IdentityDocument, IdentityDocumentStatus, Intake
@@ -242,13 +242,14 @@ def code_word_override_record(
 
 
 def identity_document_upload(*, client, name: str, data: bytes, request=None) -> IdentityDocument:
-    """Check the upload by content, seal it under the client's key and queue it for review.
+    """Check the upload by content, seal what is kept of it (an image re-encoded without its EXIF, a checked PDF)
+    under the client's key and queue it for review.
 
     Raises counseling.documents.DocumentRefused with a code; nothing is stored then.
     """
     if not client.is_client:
         raise PermissionDenied
-    found = check_document(
+    found = clean_document(
         name=name,
         data=data,
         max_bytes=settings.IDENTITY_DOCUMENT_MAX_BYTES,
@@ -256,8 +257,8 @@ def identity_document_upload(*, client, name: str, data: bytes, request=None) ->
     )
     ref = uuid.uuid4()
     with transaction.atomic():
-        document = IdentityDocument(client=client, ref=ref, content_type=found.content_type, size_bytes=len(data))
-        document.content_sealed = seal(owner_id=client.pk, plaintext=data, context=document.aad)
+        document = IdentityDocument(client=client, ref=ref, content_type=found.content_type, size_bytes=len(found.data))
+        document.content_sealed = seal(owner_id=client.pk, plaintext=found.data, context=document.aad)
         document.save()
         # A new upload replaces a pending one: the queue holds one document per client.
         for old in IdentityDocument.objects.filter(
@@ -270,7 +271,7 @@ def identity_document_upload(*, client, name: str, data: bytes, request=None) ->
             target=document,
             subject=client,
             request=request,
-            detail={"content_type": found.content_type, "size_bytes": len(data)},
+            detail={"content_type": found.content_type, "size_bytes": len(found.data)},
         )
     return document
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from consent.selectors import consent_gate
 from counseling.audit import audit_record
 from counseling.crypto import DecryptionError
-from counseling.documents import DocumentRefused
+from counseling.documents import PDF_REFUSAL_MESSAGES, DocumentRefused, document_response
 from counseling.permissions import admin_required, client_required
 from identity import services
 from identity.forms import IdentityDocumentForm, IntakeForm, ReviewForm
@@ -37,6 +37,7 @@ REFUSAL_MESSAGES = {
     ),
     "too_many_pixels": _("The image is too large (too many pixels). Please send a smaller photo."),
     "damaged": _("The file seems damaged. Please take a new photo or scan."),
+    **PDF_REFUSAL_MESSAGES,
 }
 
 
@@ -206,13 +207,10 @@ def review_document(request, identity_document_id: int):
         content = services.identity_document_content(document=document, viewer=request.user, request=request)
     except DecryptionError:
         return HttpResponse(_("This document can no longer be opened."), status=410, content_type="text/plain")
-    response = HttpResponse(content, content_type=document.content_type)
     extension = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[document.content_type]
-    response["Content-Disposition"] = f'inline; filename="identity-document-{document.pk}.{extension}"'
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
+    return document_response(
+        data=content, content_type=document.content_type, filename=f"identity-document-{document.pk}.{extension}"
+    )
 
 
 def review_document_url(document) -> str:

@@ -12,15 +12,28 @@ through the same services as the real workflow (so the audit log and checks look
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from django.db import transaction
+from pypdf import PdfWriter
 
 from counseling.clock import now
 from licensing.models import IssuingBody, Jurisdiction, Licence, PracticeAgreement
 from licensing.services import licence_submit, licence_verify, privilege_record
 
-DEMO_PDF = b"%PDF-1.4\n% demo licence scan (not a real document)\n%%EOF\n"
+
+def _demo_pdf() -> bytes:
+    """One blank page: a real PDF, as the evidence check (counseling.documents) accepts only those."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": "Demo licence scan (not a real document)"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+DEMO_PDF = _demo_pdf()
 
 
 def _licence(

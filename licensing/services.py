@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import open_sealed, seal
-from counseling.documents import DocumentRefused, check_document
+from counseling.documents import PDF_REFUSAL_MESSAGES, CleanDocument, DocumentRefused, clean_document
 from counseling.mail import email_person, language_of
 from counseling.models import Role, User
 from counseling.notifications import notify_user_on_commit
@@ -63,18 +63,18 @@ class VerificationRefused(PermissionDenied):
     """Four-eyes rule: nobody verifies their own licence or a licence they submitted."""
 
 
-def evidence_check(*, data: bytes, name: str) -> str:
-    """The real type of an evidence document (PDF, PNG or JPEG, judged by its bytes and matching its
-    name), or LicenceError with a message for the counselor."""
+def evidence_check(*, data: bytes, name: str) -> CleanDocument:
+    """What is kept of an evidence document: its real type (PDF, PNG or JPEG, judged by its bytes and matching its
+    name) and its bytes (an image re-encoded without its EXIF, a checked PDF); or LicenceError with a message for
+    the counselor."""
     try:
-        return check_document(
-            name=name, data=data, max_bytes=MAX_EVIDENCE_BYTES, max_pixels=MAX_EVIDENCE_PIXELS
-        ).content_type
+        return clean_document(name=name, data=data, max_bytes=MAX_EVIDENCE_BYTES, max_pixels=MAX_EVIDENCE_PIXELS)
     except DocumentRefused as refused:
         messages = {
             "too_large": _("The document is larger than 5 MB."),
             "too_many_pixels": _("The image is too large (too many pixels). Please send a smaller scan."),
             "type_mismatch": _("The file's content does not match its name: use a .pdf, .png or .jpg file."),
+            **PDF_REFUSAL_MESSAGES,
         }
         raise LicenceError(
             messages.get(refused.code, _("Please upload the licence as a PDF, PNG or JPEG file."))
@@ -103,7 +103,7 @@ def licence_submit(
         raise PermissionDenied
     if expires_on < valid_from:
         raise LicenceError(_("The expiry date must be after the start date."))
-    content_type = evidence_check(data=evidence, name=evidence_filename) if evidence is not None else ""
+    kept = evidence_check(data=evidence, name=evidence_filename) if evidence is not None else None
     with transaction.atomic():
         licence = Licence.objects.create(
             counselor=counselor,
@@ -119,11 +119,11 @@ def licence_submit(
             state_changed_at=now(),
             submitted_at=now(),
         )
-        if evidence:
+        if kept is not None:
             # Under the counselor's own data key: shredding their key destroys their documents.
-            licence.evidence_sealed = seal(owner_id=counselor.pk, plaintext=evidence, context=licence.evidence_context)
+            licence.evidence_sealed = seal(owner_id=counselor.pk, plaintext=kept.data, context=licence.evidence_context)
             licence.evidence_filename = _safe_filename(evidence_filename)
-            licence.evidence_content_type = content_type
+            licence.evidence_content_type = kept.content_type
             licence.save(update_fields=["evidence_sealed", "evidence_filename", "evidence_content_type"])
         audit_record(
             actor=submitted_by,

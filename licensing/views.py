@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from counseling.clock import now
 from counseling.crypto import DecryptionError
+from counseling.documents import document_response
 from counseling.models import Role
 from counseling.permissions import admin_required, client_required, counselor_required
 from identity.selectors import intake_place
@@ -286,8 +287,4 @@ def evidence(request, licence_id: int):
     except DecryptionError:
         messages.error(request, _("The document cannot be opened (its key is gone or it was altered)."))
         return redirect("licensing:review", licence_id=licence.pk)
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return document_response(data=data, content_type=content_type, filename=filename)

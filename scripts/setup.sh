@@ -24,11 +24,13 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
   fi
 fi
-stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+# Every dependency, dev tools included, is pinned with its hashes in requirements.lock (written from pyproject.toml
+# by uv; README, "Dependencies"); pip refuses a file whose hash differs. The project itself goes in on top, editable.
+stamp=".venv/.installed-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "Installing Python dependencies into .venv ..."
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  echo "Installing Python dependencies into .venv (requirements.lock) ..."
+  .venv/bin/python -m pip install -q --require-hashes -r requirements.lock
+  .venv/bin/python -m pip install -q --no-deps -e .
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -9,10 +9,11 @@ from counseling.clock import now
 from licensing.models import Licence, LicenceState
 from licensing.services import licence_submit
 from tests.conftest import make_counselor
+from tests.counseling.test_identity_documents_sniffing import pdf_bytes
 from tests.licensing.factories import body, licence, place
 
 pytestmark = pytest.mark.browser
-PDF = b"%PDF-1.4\n% scan\n%%EOF\n"
+PDF = pdf_bytes(title="scan")
 
 
 def test_admin_verifies_a_submitted_licence_against_the_register(

@@ -1,9 +1,12 @@
 """What an upload is, judged by its bytes; plus the byte builders the identity tests share."""
 
+import io
 import struct
 import zlib
 
 import pytest
+from PIL import Image
+from pypdf import PdfWriter
 
 from counseling.documents import JPEG, PDF, PNG, DocumentRefused, check_document, sniff
 
@@ -25,13 +28,26 @@ def png_bytes(width: int = 800, height: int = 500, body: int = 200) -> bytes:
 
 
 def jpeg_bytes(width: int = 800, height: int = 500) -> bytes:
+    """A real, decodable JPEG when small; only a header (a "bomb") when huge."""
+    if width * height <= 4_000_000:
+        out = io.BytesIO()
+        Image.new("RGB", (width, height), (216, 216, 216)).save(out, format="JPEG")
+        return out.getvalue()
     app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
     sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
     return b"\xff\xd8" + app0 + sof + b"\xff\xda" + b"\x00" * 100 + b"\xff\xd9"
 
 
-def pdf_bytes() -> bytes:
-    return b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+def pdf_bytes(pages: int = 1, title: str = "") -> bytes:
+    """A real PDF of blank A4 pages, as pypdf writes it; `title` is kept in its metadata as plain text."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    if title:
+        writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 LIMITS = {"max_bytes": 1024 * 1024, "max_pixels": 40_000_000}

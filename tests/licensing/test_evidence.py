@@ -8,10 +8,11 @@ from counseling.crypto import data_key_destroy, open_sealed
 from counseling.models import AuditEntry
 from licensing.models import Licence
 from licensing.services import LicenceError, licence_submit
+from tests.counseling.test_identity_documents_sniffing import pdf_bytes
 from tests.licensing.factories import TODAY, body, place
 
 pytestmark = pytest.mark.django_db
-PDF = b"%PDF-1.7\nSTR no 0099/2026 Sari Wulandari\n"
+PDF = pdf_bytes(title="STR no 0099/2026 Sari Wulandari")
 
 
 @pytest.fixture

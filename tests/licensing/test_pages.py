@@ -7,10 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from counseling.models import AuditEntry
 from licensing.models import Licence, LicenceState
+from tests.counseling.test_identity_documents_sniffing import pdf_bytes
 from tests.licensing.factories import TODAY, body, licence, place
 
 pytestmark = pytest.mark.django_db
-PDF = b"%PDF-1.4\nscan\n"
+PDF = pdf_bytes(title="scan")
 
 
 def submit_data(**extra):

@@ -18,10 +18,11 @@ from licensing.services import (
     licence_verify,
 )
 from tests.conftest import make_client
+from tests.counseling.test_identity_documents_sniffing import pdf_bytes
 from tests.licensing.factories import NOON, TODAY, body, licence, place
 
 pytestmark = pytest.mark.django_db
-PDF = b"%PDF-1.4\n% a licence scan\n"
+PDF = pdf_bytes(title="a licence scan")
 
 
 def submitted(counselor, *, by=None):

@@ -71,6 +71,7 @@ MFA_VERIFY = {**STAFF, "counselor_a_no_mfa": "ok", "admin_no_mfa": "mfa"}
 HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "": ("home", OPEN),
     "healthz": ("healthz", OPEN),
+    "readyz": ("readyz", OPEN),
     "i18n/setlang/": ("set_language", OPEN),
     "accounts/signup/": ("signup", OPEN),
     "accounts/login/": ("login", OPEN),
