@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from counseling.client_address import scope_client_address
 from counseling.clock import now
 from counseling.crypto import data_key_on_loop
 from counseling.inactivity import socket_activity_record, socket_signed_in_check
@@ -59,8 +60,8 @@ def in_db_thread(fn):
 
 
 def _client_ip(scope) -> str | None:
-    client = scope.get("client")
-    return client[0] if client else None
+    """The person's address behind our own proxies, as the login throttle and the audit log see it."""
+    return scope_client_address(scope)
 
 
 class _SignedOut(Exception):
