@@ -8,4 +8,6 @@ class CounselingConfig(AppConfig):
     def ready(self) -> None:
         # Django's one place to register: system checks here; each app connects its own receivers
         # and hooks in its own ready().
-        from counseling import checks  # noqa: F401
+        from counseling import checks, receivers  # noqa: F401
+
+        receivers.connect()

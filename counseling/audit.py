@@ -38,6 +38,7 @@ from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils.module_loading import import_string
 
+from counseling.client_address import request_client_address
 from counseling.clock import now
 from counseling.crypto import Keyring
 from counseling.models import AuditChainHead, AuditEntry
@@ -65,9 +66,8 @@ def head_mac(*, length: int, last_hash: str, key_id: str, key: bytes) -> str:
 
 
 def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """The person's address behind our own proxies (counseling.client_address), as the login throttle sees it."""
+    return request_client_address(request)
 
 
 def audit_record(

@@ -1,4 +1,5 @@
 import base64
+import ipaddress
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -149,6 +150,35 @@ def retired_kek_check(app_configs, databases=None, **kwargs):
                 "backups of data shredded in that epoch can still be read.",
                 hint="Remove them from the environment and the secret store, then restart.",
                 id="counseling.E008",
+            )
+        ]
+    return []
+
+
+@register()
+def trusted_proxies_check(app_configs, **kwargs):
+    """TRUSTED_PROXIES decides whose X-Forwarded-For is believed (counseling.client_address)."""
+    bad = []
+    for entry in settings.TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            bad.append(entry)
+    if bad:
+        return [
+            Error(
+                f"TRUSTED_PROXIES holds entries that are not addresses or networks: {', '.join(bad)}.",
+                hint='A comma-separated list such as "10.0.0.0/8,192.0.2.10".',
+                id="counseling.E030",
+            )
+        ]
+    if settings.BEHIND_TLS_PROXY and not settings.TRUSTED_PROXIES:
+        return [
+            Warning(
+                "BEHIND_TLS_PROXY is on but TRUSTED_PROXIES is empty: every request seems to come from the proxy, "
+                "so all people share one address in the login throttle and the audit log.",
+                hint="Set TRUSTED_PROXIES to the proxy's address or network (docs/security.md).",
+                id="counseling.W031",
             )
         ]
     return []

@@ -1,12 +1,39 @@
+import hashlib
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from counseling.mfa import session_is_verified
 
+CLOSE_SIGNED_OUT = 4401
+
 
 def user_group(user_id: int) -> str:
     """The channel-layer group of one person's open pages: alerts and notices are sent here."""
     return f"user.{user_id}"
+
+
+def user_sockets_group(user_id: int) -> str:
+    """The channel-layer group every socket of one person joins (notifications and chat), so all of them can be
+    closed at once when the account changes under them (counseling.notifications.user_sockets_close_on_commit).
+    Its own group, so the notices to user_group do not wake every chat socket."""
+    return f"user-sockets.{user_id}"
+
+
+def session_tag(session_key: str | None) -> str:
+    """What identifies a Django session on the channel layer: a digest, never the key, which would sign in
+    whoever reads Redis."""
+    return hashlib.sha256(f"counseling.socket-session:{session_key}".encode()).hexdigest()[:32] if session_key else ""
+
+
+def scope_session_tag(scope) -> str:
+    session = scope.get("session")
+    return session_tag(session.session_key if session is not None else None)
+
+
+def sockets_close_applies(event: dict, scope) -> bool:
+    """A "sockets.close" event is for every socket of the person, or (signing out) for those of one session."""
+    return not event.get("session") or event["session"] == scope_session_tag(scope)
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
@@ -15,22 +42,27 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     Only ids and short, non-clinical text cross the channel layer; pages fetch details over HTTPS.
     """
 
+    closing = False
+
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+            await self.close(code=CLOSE_SIGNED_OUT)
             return
         # Staff alerts name clients: the same second-factor rule as every staff page.
         if not await database_sync_to_async(session_is_verified)(user=user, session=self.scope.get("session")):
             await self.close(code=4403)
             return
         self.group = user_group(user.pk)
+        self.sockets_group = user_sockets_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.sockets_group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(self.sockets_group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         if content.get("type") == "ping":
@@ -40,3 +72,10 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def notify(self, event):
         await self.send_json(event["payload"])
+
+    async def sockets_close(self, event):
+        """Signed out, deactivated, password or role changed (counseling.receivers): the page stops listening."""
+        if sockets_close_applies(event, self.scope) and not self.closing:
+            self.closing = True
+            await self.send_json({"type": "signed_out", "reason": event.get("reason", "")})
+            await self.close(code=CLOSE_SIGNED_OUT)

@@ -54,7 +54,7 @@ class ClientSignUpForm(forms.Form):
 
 
 class ThrottledLoginForm(AuthenticationForm):
-    """Login that refuses further attempts after repeated failures for one e-mail or address."""
+    """Login that refuses further attempts after repeated failures (counseling.services.login_is_throttled)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -75,7 +75,7 @@ class ThrottledLoginForm(AuthenticationForm):
             if email:
                 login_failure_record(email=email, ip=ip)
             raise
-        login_failures_clear(email=email)
+        login_failures_clear(email=email, ip=ip)
         return cleaned
 
 

@@ -15,6 +15,7 @@ from django.contrib.auth import SESSION_KEY as AUTH_SESSION_KEY
 
 from counseling.audit import audit_record
 from counseling.clock import now
+from counseling.notifications import user_sockets_close_on_commit
 
 SESSION_KEY = "last_activity"
 
@@ -41,6 +42,7 @@ def inactivity_expired(*, session, at: datetime, also_active_at: float | None = 
 
 def inactivity_sign_out(*, user, session, via: str, request=None, ip_address: str | None = None) -> None:
     """End the person's signed-in session everywhere it is used (pages and sockets alike), audited."""
+    session_key = session.session_key
     audit_record(
         actor=user,
         action="auth.logout.inactivity",
@@ -50,6 +52,8 @@ def inactivity_sign_out(*, user, session, via: str, request=None, ip_address: st
         detail={"via": via},
     )
     session.flush()
+    # Then the session's other sockets (the notifications, a second chat) close too, saying why.
+    user_sockets_close_on_commit(user_id=user.pk, reason="inactive", session_key=session_key)
 
 
 def _stored_session(session_key: str):

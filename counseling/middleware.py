@@ -54,6 +54,7 @@ class InactivityLogoutMiddleware:
             at = now()
             if inactivity_expired(session=request.session, at=at):
                 user = request.user
+                request.sign_out_reason = "inactive"  # the open sockets say why (counseling.receivers)
                 logout(request)
                 audit_record(
                     actor=user, action="auth.logout.inactivity", target=user, request=request, detail={"via": "page"}

@@ -7,7 +7,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
-from counseling.consumers import user_group
+from counseling.consumers import session_tag, user_group, user_sockets_group
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,17 @@ async def notify_user_from_loop(*, user_id: int, payload: dict) -> bool:
 def notify_user_on_commit(*, user_id: int, payload: dict) -> None:
     """Never send an event about a write that might still roll back."""
     transaction.on_commit(lambda: notify_user_now(user_id=user_id, payload=payload))
+
+
+def user_sockets_close_on_commit(*, user_id: int, reason: str, session_key: str | None = None) -> None:
+    """Once the change commits, close the person's open sockets (notifications and chat), each with its signed-out
+    frame: every socket, or with `session_key` only those of that signed-in session (signing out on one device
+    leaves the others signed in). Only the user id, the reason and a digest of the session cross the layer.
+
+    A socket the layer does not reach (Redis down) still closes at its own next check: the chat's inactivity
+    timer finds the session gone, and a new socket is refused by the authentication of its handshake."""
+    event = {"type": "sockets.close", "reason": reason, "session": session_tag(session_key)}
+    transaction.on_commit(lambda: group_send_now(group=user_sockets_group(user_id), event=event))
 
 
 def site_link(path: str) -> str:

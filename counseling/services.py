@@ -86,22 +86,31 @@ def account_language_set(*, user: User, language: str, request=None) -> bool:
     return True
 
 
-def _throttle_keys(*, email: str, ip: str | None) -> list[str]:
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    keys = [f"login-fail:email:{digest}"]
+def _login_counters(*, email: str, ip: str | None) -> list[tuple[str, int]]:
+    """The cache keys counting failed sign-ins that concern this attempt, each with its limit (settings.py,
+    "Login throttling"). The address is the real client's (counseling.client_address)."""
+    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    counters = [
+        (f"login-fail:account-address:{account}:{ip or '-'}", settings.LOGIN_FAILURE_LIMIT),
+        (f"login-fail:account:{account}", settings.LOGIN_FAILURE_ACCOUNT_LIMIT),
+    ]
     if ip:
-        keys.append(f"login-fail:ip:{ip}")
-    return keys
+        counters.append((f"login-fail:address:{ip}", settings.LOGIN_FAILURE_ADDRESS_LIMIT))
+    return counters
 
 
 def login_is_throttled(*, email: str, ip: str | None) -> bool:
-    limit = settings.LOGIN_FAILURE_LIMIT
-    return any((cache.get(key) or 0) >= limit for key in _throttle_keys(email=email, ip=ip))
+    """Refuse the attempt without checking the password: this account from this address, this address, or this
+    account from everywhere has failed too often within the window. A refused attempt counts nowhere, so one
+    address adds at most LOGIN_FAILURE_LIMIT failures to an account's own counter per window."""
+    return any((cache.get(key) or 0) >= limit for key, limit in _login_counters(email=email, ip=ip))
 
 
 def login_failure_record(*, email: str, ip: str | None) -> None:
+    """Count one failed sign-in on each counter for the window that started with the counter's first failure
+    (a fixed window: later failures do not extend it, so every lock ends)."""
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    for key in _throttle_keys(email=email, ip=ip):
+    for key, _limit in _login_counters(email=email, ip=ip):
         if cache.add(key, 1, timeout=window):
             continue
         try:
@@ -117,5 +126,7 @@ def login_failure_record(*, email: str, ip: str | None) -> None:
     )
 
 
-def login_failures_clear(*, email: str) -> None:
-    cache.delete(_throttle_keys(email=email, ip=None)[0])
+def login_failures_clear(*, email: str, ip: str | None) -> None:
+    """After a successful sign-in, forget this account's failures from this address only: the account's and the
+    address's own counters keep counting what others did."""
+    cache.delete(_login_counters(email=email, ip=ip)[0][0])

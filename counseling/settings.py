@@ -206,10 +206,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Login throttling: this many failures for one e-mail or one address within the window locks
-# further attempts until the window has passed.
+# Login throttling (counseling.services.login_is_throttled), three counters over a fixed window:
+# - one account from one address: LOGIN_FAILURE_LIMIT failures lock that pair (guessing one password);
+# - one address, any accounts: LOGIN_FAILURE_ADDRESS_LIMIT (trying one password on many accounts);
+# - one account, all addresses: LOGIN_FAILURE_ACCOUNT_LIMIT (guessing from many addresses). One address adds at
+#   most LOGIN_FAILURE_LIMIT to it per window, so nobody locks an account's owner out from a single address, and
+#   a lock ends with the window: never for good.
+# The address is the real client's behind TRUSTED_PROXIES (counseling.client_address).
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_ADDRESS_LIMIT = envint("LOGIN_FAILURE_ADDRESS_LIMIT", 20)
+LOGIN_FAILURE_ACCOUNT_LIMIT = envint("LOGIN_FAILURE_ACCOUNT_LIMIT", 50)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+# The reverse proxies in front of the ASGI servers, addresses or CIDR networks ("10.0.0.0/8,192.0.2.10"). Only a
+# connection from one of these may say whom it forwards (X-Forwarded-For); empty: nobody, the peer is the client.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES")
 
 # ACA H.2.c / HIPAA 164.312(a)(2)(iii): automatic logoff after inactivity.
 INACTIVITY_TIMEOUT_SECONDS = envint("INACTIVITY_TIMEOUT_SECONDS", 15 * 60)
@@ -226,7 +236,8 @@ SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-if envbool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -16,7 +16,10 @@ from identity.services import identity_document_review, identity_document_upload
 from licensing.demo import demo_licences_seed
 from sessions.demo import demo_availability_seed
 
+# The demo's secrets are public by design and written in the README ("Two commands"); seed_demo never prints
+# them, so they never reach a server log (a habit a real deployment's secrets must not learn otherwise).
 DEMO_PASSWORD = "demo-pass-2026"
+DEMO_CODE_WORD = "melati putih"  # client.ayu's code word, asked at the start of each session
 
 COUNSELORS = [
     {
@@ -139,7 +142,7 @@ def demo_client_onboard(*, client, counselor, admin) -> None:
         intake_submit(
             client=client,
             emergency_contact_authorised=True,
-            code_word="melati putih",
+            code_word=DEMO_CODE_WORD,
             answers={
                 "legal_name": "Ayu Lestari (demo)",
                 "date_of_birth": "1996-04-12",

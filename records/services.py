@@ -51,7 +51,7 @@ from counseling.crypto import (
 )
 from counseling.mail import email_person, language_of
 from counseling.models import AuditEntry, DataKey, Role, User
-from counseling.notifications import notify_user_on_commit
+from counseling.notifications import notify_user_on_commit, user_sockets_close_on_commit
 from records import tasks
 from records.models import ErasureRequest, LegalHold, RetentionRule, RetentionTombstone
 from records.registry import record_sources, sealed_fields
@@ -272,6 +272,8 @@ def client_shred(
             data_key_destroy(owner_id=client_id)
             # The account can no longer sign in; its rows go in the purge that follows.
             User.objects.filter(pk=client_id).update(is_active=False)
+            # An update sends no signal (counseling.receivers): close the client's open sockets here.
+            user_sockets_close_on_commit(user_id=client_id, reason="deactivated")
             audit_record(
                 actor=actor,
                 action="retention.client_shredded",

@@ -26,7 +26,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from counseling.client_address import scope_client_address
 from counseling.clock import now
+from counseling.consumers import sockets_close_applies, user_sockets_group
 from counseling.crypto import data_key_on_loop
 from counseling.inactivity import socket_activity_record, socket_signed_in_check
 from counseling.mfa import session_is_verified
@@ -59,8 +61,8 @@ def in_db_thread(fn):
 
 
 def _client_ip(scope) -> str | None:
-    client = scope.get("client")
-    return client[0] if client else None
+    """The person's address behind our own proxies, as the login throttle and the audit log see it."""
+    return scope_client_address(scope)
 
 
 class _SignedOut(Exception):
@@ -127,7 +129,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.frame_window = (0, 0)
         self.last_typing = 0.0
         self.group = conversation_group(access.conversation.pk)
+        self.sockets_group = user_sockets_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.sockets_group, self.channel_name)
         await self.accept()
         self._idle_check_in(self.idle_seconds_left)
         if self.presence:
@@ -196,6 +200,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 timer.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(self.sockets_group, self.channel_name)
         if self.presence:
             try:
                 await in_db_thread(drops.client_socket_left)(channel_name=self.channel_name)
@@ -252,6 +257,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self._idle_check_in(self.idle_seconds_left)
 
     async def _signed_out(self, *, inactive: bool):
+        self.disconnected = True  # once: the inactivity check and a "sockets.close" event may both get here
         with translation.override(self.language):
             message = (
                 _("You were signed out after a period of inactivity.")
@@ -267,6 +273,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         query = {"next": page, **({"signed_out": "inactive"} if inactive else {})}
         await self._error("signed_out", message, action_url=f"{reverse('login')}?{urlencode(query)}")
         await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def sockets_close(self, event):
+        """The account changed under this socket: signed out (this session), deactivated, a new password or a new
+        role (counseling.receivers). Say so and close, as the inactivity check does."""
+        if self.disconnected or not sockets_close_applies(event, self.scope):
+            return
+        await self._signed_out(inactive=event.get("reason") == "inactive")
 
     async def _activity_record_due(self):
         """Record the person's activity in their Django session, so pages keep them signed in while they chat;

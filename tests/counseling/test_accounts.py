@@ -83,7 +83,7 @@ def test_login_is_throttled_after_repeated_failures(client, client_a, settings):
 
 
 def test_throttle_also_counts_failures_per_address_across_accounts(client, client_a, client_b, settings):
-    settings.LOGIN_FAILURE_LIMIT = 2
+    settings.LOGIN_FAILURE_ADDRESS_LIMIT = 2
     client.post(reverse("login"), {"username": "nobody1@example.test", "password": "x"})
     client.post(reverse("login"), {"username": "nobody2@example.test", "password": "x"})
     response = client.post(reverse("login"), {"username": client_b.email, "password": PASSWORD})

@@ -1,11 +1,16 @@
 """`seed_demo` gives a new user a cast that can use every part of the site at once."""
 
+import json
+import logging
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consent.selectors import consent_gate
 from counseling.models import AuditEntry, User
+from dashboards.demo import DEMO_CODE_WORD, DEMO_PASSWORD
 from identity.models import IdentityDocument, Intake
 from identity.selectors import identity_gate
 
@@ -57,3 +62,25 @@ def test_seed_demo_refuses_without_debug(settings):
     with pytest.raises(CommandError, match="Refusing to create demo accounts"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+def test_seed_demo_never_prints_or_logs_the_code_word_or_the_password(settings, capsys, caplog):
+    """scripts/run's output is the server's log: the demo's secrets are in the README, never in the log."""
+    settings.DEMO_SEEDING_ALLOWED = True
+    caplog.set_level(logging.DEBUG)
+    call_command("seed_demo")
+    call_command("seed_demo")  # the second run, when everything exists already
+    captured = capsys.readouterr()
+    written = "\n".join([captured.out, captured.err, caplog.text]).lower()
+    assert "client.ayu@demo.test" in written  # the accounts are still listed
+    assert "readme" in written  # and it says where the password and the code word are
+    for secret in (DEMO_CODE_WORD, DEMO_PASSWORD):
+        assert secret.lower() not in written
+        assert not any(
+            secret.lower() in json.dumps(detail).lower()
+            for detail in AuditEntry.objects.values_list("detail", flat=True)
+        )
+    # The password and the code word the demo relies on are the ones the README gives.
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert f"code word `{DEMO_CODE_WORD}`" in readme
+    assert f"password `{DEMO_PASSWORD}` for all" in readme

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboards.demo import DEMO_PASSWORD, demo_seed
+from dashboards.demo import demo_seed
 
 
 class Command(BaseCommand):
@@ -14,9 +14,10 @@ class Command(BaseCommand):
         if not (settings.DEMO_SEEDING_ALLOWED or force):
             raise CommandError("Refusing to create demo accounts with DEBUG off (use --force on a test system).")
         accounts = demo_seed()
-        self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD})")
+        # This output is the server's log under scripts/run: no password, no code word (README, "Two commands").
+        self.stdout.write("Demo accounts (their password and client.ayu's code word: README.md, 'Two commands')")
         for role, email, note in accounts:
             self.stdout.write(f"  {role:<10} {email:<32} {note}")
         self.stdout.write("Staff sign in with a second factor: `python manage.py demo_otp EMAIL` prints the code.")
-        self.stdout.write("client.ayu is ready for sessions (consent, intake, verified ID; code word: melati putih);")
+        self.stdout.write("client.ayu is ready for sessions (consent, intake, verified ID, code word set);")
         self.stdout.write("client.maya starts from the beginning (consent, intake, ID upload).")
