@@ -5,7 +5,7 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from counseling.parameters import instant_parse
+from counseling.parameters import BoundedDateField, instant_parse
 from sessions.models import AvailabilityException, DropAction, Weekday
 
 CLIENT_CANCEL_REASONS = ("schedule_conflict", "unwell", "no_longer_needed", "other")
@@ -33,7 +33,7 @@ class WeeklyAvailabilityForm(forms.Form):
 
 
 class AvailabilityExceptionForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=DateInput)
+    date = BoundedDateField(label=_("Date"), widget=DateInput)
     kind = forms.ChoiceField(label=_("Kind"), choices=AvailabilityException.Kind.choices)
     start_time = forms.TimeField(
         label=_("From"),

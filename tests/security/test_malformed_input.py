@@ -39,7 +39,11 @@ def as_staff(staff_login):
 def own_session(client_a, counselor_a):
     start = now() + timedelta(days=3)
     return CounselingSession.objects.create(
-        client=client_a, counselor=counselor_a, starts_at=start, ends_at=start + timedelta(minutes=50), state="scheduled"
+        client=client_a,
+        counselor=counselor_a,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+        state="scheduled",
     )
 
 
@@ -69,7 +73,12 @@ def test_a_nul_in_the_location_region_is_refused_and_nothing_is_stored(signed_in
 
 @pytest.mark.parametrize(
     "starts_at",
-    ["0001-01-01T00:00:00+05:00", "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59-05:00", "9999-12-31T23:00:00+00:00"],
+    [
+        "0001-01-01T00:00:00+05:00",
+        "0001-01-01T00:00:00+00:00",
+        "9999-12-31T23:59:59-05:00",
+        "9999-12-31T23:00:00+00:00",
+    ],
 )
 def test_a_booking_in_year_1_or_9999_is_a_form_error(signed_in, counselor_a, monkeypatch, starts_at):
     open_gates(monkeypatch)
