@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import ELEMENT_TITLES, ELEMENTS, ConsentVersion
+from counseling.parameters import BoundedDateTimeField
 
 
 class ConsentAcceptForm(forms.Form):
@@ -23,7 +24,7 @@ class ConsentAcceptForm(forms.Form):
 class ConsentDraftForm(forms.Form):
     """An admin's edit of a draft: effective date, summary, and a title and text per required element."""
 
-    effective_at = forms.DateTimeField(
+    effective_at = BoundedDateTimeField(
         label=_("In force from (UTC)"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

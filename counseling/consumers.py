@@ -1,11 +1,15 @@
 import hashlib
+import json
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from django.utils.translation import gettext as _
 
 from counseling.mfa import session_is_verified
 
 CLOSE_SIGNED_OUT = 4401
+CLOSE_UNKNOWN_PATH = 4404
+MAX_NOTIFICATION_FRAME_CHARS = 1024  # the page sends pings only
 
 
 def user_group(user_id: int) -> str:
@@ -64,11 +68,29 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.channel_layer.group_discard(self.sockets_group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Frames from the page: any malformed one gets an error frame and the socket keeps serving."""
+        if text_data is None:
+            await self._error("malformed", _("Frames must be JSON text."))
+            return
+        if len(text_data) > MAX_NOTIFICATION_FRAME_CHARS:
+            await self._error("too_large", _("This frame is too large."))
+            return
+        try:
+            frame = json.loads(text_data)
+        except (ValueError, RecursionError):  # RecursionError: deeply nested arrays, still under the size limit
+            await self._error("malformed", _("This frame is not valid JSON."))
+            return
+        if not isinstance(frame, dict):
+            await self._error("malformed", _('A frame is a JSON object with a "type".'))
+            return
+        if frame.get("type") == "ping":
             await self.send_json({"type": "pong"})
         else:
-            await self.send_json({"type": "error", "code": "unsupported", "message": "Unsupported frame."})
+            await self._error("unsupported", _("Unsupported frame type."))
+
+    async def _error(self, code: str, message: str):
+        await self.send_json({"type": "error", "code": code, "message": str(message)})
 
     async def notify(self, event):
         await self.send_json(event["payload"])
@@ -79,3 +101,12 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             self.closing = True
             await self.send_json({"type": "signed_out", "reason": event.get("reason", "")})
             await self.close(code=CLOSE_SIGNED_OUT)
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Any WebSocket path without a route: accepted only to be closed with CLOSE_UNKNOWN_PATH, so the browser
+    sees a clear code and the server log no traceback."""
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=CLOSE_UNKNOWN_PATH)

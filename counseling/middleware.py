@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseBadRequest
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -41,6 +43,33 @@ class SecurityHeadersMiddleware:
             # Pages with client data must not be kept by shared machines' caches.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def bad_request(request) -> HttpResponseBadRequest:
+    """The 400 page: the request held something no page of ours sends."""
+    return HttpResponseBadRequest(render_to_string("400.html", request=request))
+
+
+def _holds_nul(params) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in params.lists())
+
+
+class NulRefusalMiddleware:
+    """Refuses a NUL character anywhere in the path, the query or a form body with a 400, before any view runs.
+
+    No page of ours sends one, Django's form fields refuse it, and PostgreSQL cannot store or compare it: a
+    view that reads request.GET or request.POST itself (a search, a filter) would otherwise fail with a 500.
+    Uploaded files are not checked (binary data holds NULs); only their names are, by the upload's own form."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or _holds_nul(request.GET):
+            return bad_request(request)
+        if request.method == "POST" and _holds_nul(request.POST):
+            return bad_request(request)
+        return self.get_response(request)
 
 
 class InactivityLogoutMiddleware:

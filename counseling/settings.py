@@ -120,6 +120,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A NUL in the path, query or form is refused with a 400 before a view passes it to the database.
+    "counseling.middleware.NulRefusalMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -463,6 +465,9 @@ DEMO_SEEDING_ALLOWED = DEBUG or envbool("ALLOW_DEMO_SEED", False)
 # across all their sockets and server processes (in the cache; sessions.services.chat_rate_reserve_on_loop).
 CHAT_RATE_LIMIT = envint("CHAT_RATE_LIMIT", 30)
 CHAT_RATE_WINDOW_SECONDS = envint("CHAT_RATE_WINDOW_SECONDS", 10)
+# Open WebSockets (chat and notifications together) per person, counted in the cache across processes;
+# one more is closed with 4429 (counseling.socket_limit). Ten: a few tabs and devices, not a flood.
+WEBSOCKETS_PER_USER = envint("WEBSOCKETS_PER_USER", 10)
 # On PostgreSQL, a chat socket stores an ordinary message with one statement from its own event loop
 # (sessions.services.message_post_on_loop); 0 sends every message through the ORM in a worker thread.
 CHAT_STORE_ON_LOOP = envbool("CHAT_STORE_ON_LOOP", True)

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from counseling.clock import now
+from counseling.parameters import BoundedDateField
 from identity.places import COUNTRY_CHOICES, region_error
 from identity.services import is_minor, minor_policy_error
 
@@ -17,7 +18,7 @@ class IntakeForm(forms.Form):
         max_length=160,
         help_text=_("As on your ID document. Counselors see your display name unless they need this."),
     )
-    date_of_birth = forms.DateField(label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_of_birth = BoundedDateField(label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"}))
     phone = forms.CharField(
         label=_("Your phone number"),
         max_length=32,

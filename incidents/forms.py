@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from counseling.parameters import BoundedDateTimeField
+
 _MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -9,8 +11,8 @@ def _words(value: str) -> list[str]:
 
 
 class IncidentOpenForm(forms.Form):
-    detected_at = forms.DateTimeField(label=_("When it was detected"), widget=_MOMENT)
-    occurred_at = forms.DateTimeField(label=_("When it happened (if known)"), widget=_MOMENT, required=False)
+    detected_at = BoundedDateTimeField(label=_("When it was detected"), widget=_MOMENT)
+    occurred_at = BoundedDateTimeField(label=_("When it happened (if known)"), widget=_MOMENT, required=False)
     summary = forms.CharField(
         label=_("What happened"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -23,8 +25,8 @@ class IncidentOpenForm(forms.Form):
 
 
 class AffectedSearchForm(forms.Form):
-    window_start = forms.DateTimeField(label=_("From"), widget=_MOMENT)
-    window_end = forms.DateTimeField(label=_("Until"), widget=_MOMENT)
+    window_start = BoundedDateTimeField(label=_("From"), widget=_MOMENT)
+    window_end = BoundedDateTimeField(label=_("Until"), widget=_MOMENT)
     actions = forms.CharField(
         label=_("Audit actions (optional)"),
         required=False,
@@ -70,4 +72,4 @@ class AuthorityNoticeForm(forms.Form):
         help_text=_("For example the portal, the e-mail address or the letter's registered post number."),
     )
     reference = forms.CharField(label=_("Reference (optional)"), max_length=200, required=False)
-    sent_at = forms.DateTimeField(label=_("When it was sent"), widget=_MOMENT)
+    sent_at = BoundedDateTimeField(label=_("When it was sent"), widget=_MOMENT)

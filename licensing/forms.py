@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from counseling.clock import now
+from counseling.parameters import BoundedDateField, BoundedDateTimeField
 from licensing.models import IssuingBody, Jurisdiction, LicenceKind, PracticeAgreement
 from licensing.services import MAX_EVIDENCE_BYTES, LicenceError, evidence_check
 
@@ -34,8 +35,8 @@ class LicenceSubmitForm(forms.Form):
         required=False,
         help_text=_("As written on the licence, e.g. clinical psychology services."),
     )
-    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput)
-    expires_on = forms.DateField(
+    valid_from = BoundedDateField(label=_("Valid from"), widget=DateInput)
+    expires_on = BoundedDateField(
         label=_("Expires on"), widget=DateInput, help_text=_("The last day the licence is valid.")
     )
     evidence = forms.FileField(
@@ -79,7 +80,7 @@ class VerificationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Name, number, status and dates as shown there."),
     )
-    checked_at = forms.DateTimeField(
+    checked_at = BoundedDateTimeField(
         label=_("When you checked (UTC)"),
         initial=now,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -15,6 +15,7 @@ from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.documents import document_response
 from counseling.models import Role
+from counseling.parameters import int_param
 from counseling.permissions import admin_required, client_required, counselor_required
 from identity.selectors import intake_place
 from licensing import selectors, services
@@ -221,10 +222,10 @@ def review(request, licence_id: int):
                     messages.success(request, _("Privilege recorded."))
                     return redirect("licensing:review", licence_id=licence.pk)
             elif action == "revoke-privilege":
-                privilege_id = request.POST.get("privilege_id", "")
+                privilege_id = int_param(request.POST, "privilege_id")
                 privilege = (
-                    CompactPrivilege.objects.filter(pk=int(privilege_id), home_licence=licence).first()
-                    if privilege_id.isdigit()
+                    CompactPrivilege.objects.filter(pk=privilege_id, home_licence=licence).first()
+                    if privilege_id is not None
                     else None
                 )
                 if privilege is None:

@@ -1,10 +1,11 @@
 """Forms of the sessions app: availability, booking, cancelling, referrals."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from counseling.parameters import BoundedDateField, instant_parse
 from sessions.models import AvailabilityException, DropAction, Weekday
 
 CLIENT_CANCEL_REASONS = ("schedule_conflict", "unwell", "no_longer_needed", "other")
@@ -32,7 +33,7 @@ class WeeklyAvailabilityForm(forms.Form):
 
 
 class AvailabilityExceptionForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=DateInput)
+    date = BoundedDateField(label=_("Date"), widget=DateInput)
     kind = forms.ChoiceField(label=_("Kind"), choices=AvailabilityException.Kind.choices)
     start_time = forms.TimeField(
         label=_("From"),
@@ -60,13 +61,10 @@ class SlotForm(forms.Form):
     starts_at = forms.CharField(widget=forms.HiddenInput)
 
     def clean_starts_at(self) -> datetime:
-        try:
-            value = datetime.fromisoformat(self.cleaned_data["starts_at"])
-        except ValueError as error:
-            raise forms.ValidationError(_("Please choose a time from the list.")) from error
-        if value.tzinfo is None:
+        value = instant_parse(self.cleaned_data["starts_at"])
+        if value is None:  # not a moment with its offset, or one far outside any bookable range
             raise forms.ValidationError(_("Please choose a time from the list."))
-        return value.astimezone(UTC)
+        return value
 
 
 class CancelForm(forms.Form):

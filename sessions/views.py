@@ -18,6 +18,7 @@ from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.models import Role, User
+from counseling.parameters import int_param
 from counseling.permissions import client_required, counselor_required
 from counseling.redirects import safe_next_url
 from identity.forms import CodeWordAnswerForm, LocationForm
@@ -66,8 +67,9 @@ def booking_slots(request, counselor_id: int):
     """
     counselor = _bookable_counselor(counselor_id)
     moving = None
-    if request.GET.get("reschedule", "").isdigit():
-        moving = selectors.access_client_session(user=request.user, session_id=int(request.GET["reschedule"]))
+    reschedule = int_param(request.GET, "reschedule")
+    if reschedule is not None:
+        moving = selectors.access_client_session(user=request.user, session_id=reschedule)
         if moving.counselor_id != counselor.pk:
             raise Http404
     at = now()

@@ -49,6 +49,12 @@ TYPING_EVERY_SECONDS = 2.0
 # Frames a person sends by doing something; they keep the person signed in (counseling.inactivity). Read
 # receipts, resyncs and pings are sent by the page by itself and do not.
 ACTIVITY_FRAMES = frozenset({"send", "typing", "help", "code_word", "code_word_request", "code_word_override"})
+# A help press per socket at most this often; more presses in between are answered "help_sent" without new
+# work (the escalation counts presses and re-alerts on its own clock, ESCALATION_REPEAT_ALERT_SECONDS).
+HELP_EVERY_SECONDS = 5.0
+# Resyncs per socket: a burst (a page catching up several pages of history), then this many per second.
+RESYNC_BURST = 10
+RESYNC_PER_SECOND = 2.0
 ACTIVITY_RECORD_EVERY_SECONDS = 60  # at most this often into the Django session, shortened for short timeouts
 
 
@@ -90,6 +96,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     code_word_prompt_due = False  # the client joins a session whose code word is not confirmed yet
     presence = False  # the client's socket in a session: its presence is kept (sessions.chat.drops)
     presence_timer: asyncio.TimerHandle | None = None
+    help_sent_at: float | None = None  # time.monotonic() of the last help press that did its work
+    resync_tokens: float = RESYNC_BURST
+    resync_counted_at: float | None = None
 
     async def dispatch(self, message):
         """Channels' dispatch, without its `aclose_old_connections()` before every frame and event: that is a
@@ -312,7 +321,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             frame = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[" * 8000 nests deeper than the decoder goes
             await self._error("malformed", _("This frame is not valid JSON."))
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
@@ -393,6 +402,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             await self._error("malformed", _("after_seq must be a whole number."))
             return
+        wait = self._resync_wait()
+        if wait:  # a resync opens up to a page of messages: its own budget, so one socket cannot hog the loop
+            await self._error(
+                "rate_limited", _("Too many resyncs; wait a moment."), frame="resync", retry_after=round(wait, 1)
+            )
+            return
         messages = await in_db_thread(selectors.messages_after)(
             conversation=self.access.conversation, after_seq=after, from_seq=self.access.from_seq
         )
@@ -406,6 +421,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 "last_seq": last,
             }
         )
+
+    def _resync_wait(self) -> float:
+        """0 when a resync may run now (and count it), else the seconds until one may (a token bucket)."""
+        current = time.monotonic()
+        if self.resync_counted_at is not None:
+            elapsed = current - self.resync_counted_at
+            self.resync_tokens = min(RESYNC_BURST, self.resync_tokens + elapsed * RESYNC_PER_SECOND)
+        self.resync_counted_at = current
+        if self.resync_tokens >= 1:
+            self.resync_tokens -= 1
+            return 0.0
+        return (1 - self.resync_tokens) / RESYNC_PER_SECOND
 
     async def on_typing(self, frame):
         if self.access.read_only:
@@ -433,13 +460,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.user.pk != self.access.conversation.client_id:
             await self._error("unsupported", _("Only the client can ask for help here."))
             return
-        await in_db_thread(services.chat_help_request)(
-            client=self.user,
-            conversation=self.access.conversation,
-            session=self.access.session,
-            ip_address=_client_ip(self.scope),
-        )
-        await self.send_json({"type": "help_sent"})
+        pressed = time.monotonic()
+        if self.help_sent_at is None or pressed - self.help_sent_at >= HELP_EVERY_SECONDS:
+            await in_db_thread(services.chat_help_request)(
+                client=self.user,
+                conversation=self.access.conversation,
+                session=self.access.session,
+                ip_address=_client_ip(self.scope),
+            )
+            self.help_sent_at = pressed
+        await self.send_json({"type": "help_sent"})  # within HELP_EVERY_SECONDS: the press just made is live
 
     async def on_code_word_request(self, frame):
         """The counselor asks the client for their code word (ACA H.3: identity throughout)."""

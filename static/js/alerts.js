@@ -112,6 +112,7 @@
     socket.addEventListener("close", (event) => {
       delete document.documentElement.dataset.alertsConnected;
       if (event.code === 4401) return; // signed out
+      if (event.code === 4429) delay = 30000; // too many pages open: the other pages get the alerts meanwhile
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     });

@@ -189,6 +189,11 @@
       typingTimer = setTimeout(() => { typingLine.textContent = ""; }, 4000);
     },
     error(f) {
+      if (f.frame === "resync") {
+        // Too many resyncs on this socket: ask again when the server says one is allowed.
+        setTimeout(() => { resyncing = false; resync(); }, Math.max(0.5, f.retry_after || 1) * 1000);
+        return;
+      }
       if (f.client_msg_id) {
         const li = log.querySelector('[data-key="' + f.client_msg_id + '"]');
         if (f.code === "rate_limited" || f.code === "server_error") {

@@ -42,6 +42,12 @@ SPECIALS = [
     "2026-02-30",
     "9999-12-31",
     "0000-00-00",
+    # Issue 21: "²" passes str.isdigit but not int(); years 1 and 9999 overflow once converted or added to.
+    "\u00b2",
+    "\u0661\u0662",
+    "0001-01-01T00:00:00+05:00",
+    "9999-12-31T23:59:59-05:00",
+    "ID-\x00JK",
     "true",
     "null",
     "[]",

@@ -201,7 +201,15 @@ def test_the_code_word_answer_refuses_hostile_input_cleanly(signed_in, own_sessi
         extra={
             "starts_at": st.one_of(
                 hostile_text(),
-                st.sampled_from(["2027-02-01T09:00:00+00:00", "2027-02-01T09:00", "1970-01-01T00:00:00Z"]),
+                st.sampled_from(
+                    [
+                        "2027-02-01T09:00:00+00:00",
+                        "2027-02-01T09:00",
+                        "1970-01-01T00:00:00Z",
+                        "0001-01-01T00:00:00+05:00",
+                        "9999-12-31T23:59:59-05:00",
+                    ]
+                ),
             )
         },
     )

@@ -65,15 +65,11 @@ def login_cookie(user, *, second_factor: bool = True) -> str:
 
 
 def chat_application():
-    """The production WebSocket stack (origin check, cookies, session, auth, routes) without the embedded
-    job scheduler, which has nothing to do with the chat."""
-    from channels.auth import AuthMiddlewareStack
-    from channels.routing import URLRouter
-    from channels.security.websocket import AllowedHostsOriginValidator
+    """The production WebSocket stack (origin check, cookies, session, auth, socket limit, routes) without the
+    embedded job scheduler, which has nothing to do with the chat."""
+    from counseling.routing import websocket_application
 
-    from counseling.routing import websocket_urlpatterns
-
-    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    return websocket_application()
 
 
 async def chat_socket(application, user, path: str, origin: bytes = ORIGIN, second_factor: bool = True):
