@@ -144,10 +144,10 @@ def test_an_image_bomb_or_a_misnamed_file_is_refused_before_anything_decodes_it(
     assert not Licence.objects.exists()
 
 
-def test_a_non_numeric_privilege_id_is_a_404_not_an_error(client, staff_login, admin_user, counselor_a):
+def test_a_non_numeric_privilege_id_is_a_bad_request_not_an_error(client, staff_login, admin_user, counselor_a):
     from tests.licensing.factories import licence
 
     row = licence(counselor_a, "ID")
     staff_login(client, admin_user)
     response = client.post(f"/licensing/review/{row.pk}/", {"form": "revoke-privilege", "privilege_id": "<b>1"})
-    assert response.status_code == 404
+    assert response.status_code == 400  # counseling.parameters.int_param: a clear 400 page (issue 21), never a 500
