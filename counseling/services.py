@@ -238,11 +238,13 @@ def account_password_change(*, user: User, current_password: str, new_password: 
         email_person(
             recipient=user,
             subject=lambda: _("Your password was changed"),
-            body=lambda link: _(
-                "The password of your account was changed, and every other device signed in to your account was "
-                "signed out. If you did not do this, reset your password now: %(link)s"
-            )
-            % {"link": link},
+            body=lambda link: (
+                _(
+                    "The password of your account was changed, and every other device signed in to your account was "
+                    "signed out. If you did not do this, reset your password now: %(link)s"
+                )
+                % {"link": link}
+            ),
             link_path=reverse("password_reset"),
         )
     return ended
@@ -304,22 +306,26 @@ def account_email_change_request(*, user: User, new_email: str, current_password
                 recipient=user,
                 address=new_email,
                 subject=lambda: _("Confirm your new e-mail address"),
-                body=lambda link: _(
-                    "To use this address for your account, open this link while signed in, within %(hours)d hours: "
-                    "%(link)s\n\nIf you did not ask for this, ignore this e-mail: nothing changes."
-                )
-                % {"hours": hours, "link": link},
+                body=lambda link: (
+                    _(
+                        "To use this address for your account, open this link while signed in, within %(hours)d hours: "
+                        "%(link)s\n\nIf you did not ask for this, ignore this e-mail: nothing changes."
+                    )
+                    % {"hours": hours, "link": link}
+                ),
                 link_path=reverse("account_email_confirm", kwargs={"token": token}),
             )
         email_person(
             recipient=user,
             subject=lambda: _("A change of your e-mail address was requested"),
-            body=lambda link: _(
-                "Someone signed in to your account asked to use another e-mail address for it. It changes only if "
-                "the link sent to that address is opened within %(hours)d hours. If this was not you, change your "
-                "password now: %(link)s"
-            )
-            % {"hours": hours, "link": link},
+            body=lambda link: (
+                _(
+                    "Someone signed in to your account asked to use another e-mail address for it. It changes only if "
+                    "the link sent to that address is opened within %(hours)d hours. If this was not you, change your "
+                    "password now: %(link)s"
+                )
+                % {"hours": hours, "link": link}
+            ),
             link_path=reverse("account_settings"),
         )
     return new_email
