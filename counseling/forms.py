@@ -112,7 +112,10 @@ class AccountProfileForm(forms.Form):
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         choices=TIME_ZONE_CHOICES,
-        help_text=_("Session times are shown in this time zone."),
+        help_text=_(
+            "Times you book from now on are shown in this time zone; sessions already booked keep the time zone "
+            "they were booked in."
+        ),
         error_messages={"invalid_choice": _("Choose a time zone from the list.")},
     )
     language = forms.ChoiceField(

@@ -21,7 +21,9 @@ from counseling import notifications
 from counseling.consumers import user_sockets_group
 from counseling.models import AuditEntry, User
 from counseling.services import EMAIL_CHANGE_SALT, account_email_change_link
+from sessions.selectors import client_zone, session_times
 from tests.conftest import PASSWORD, confirmed_totp_device, current_totp_token
+from tests.counseling.test_dashboard import book
 
 SETTINGS = reverse("account_settings")
 PASSWORD_URL = reverse("account_password")
@@ -114,6 +116,19 @@ def test_a_client_changes_name_time_zone_and_language_and_the_change_is_audited(
     }
     assert "Kenanga" not in str(entry.detail)  # the chosen name itself stays out of the permanent log
     assert "Your settings are saved." in client.get(SETTINGS).content.decode()
+
+
+def test_a_new_time_zone_applies_to_new_bookings_and_booked_sessions_keep_theirs(client, client_a, counselor_a):
+    # What the help text under the field says.
+    booked = book(client_a, counselor_a, days=3)  # booked in Asia/Jakarta
+    client.force_login(client_a)
+    assert (
+        "sessions already booked keep the time zone" in client.get(SETTINGS, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+    client.post(SETTINGS, {"display_name": "Client A", "time_zone": "Asia/Jayapura", "language": "id"})
+    client_now = User.objects.get(pk=client_a.pk)
+    assert client_zone(client_now).key == "Asia/Jayapura"  # the zone of the slots offered for booking
+    assert session_times(session=booked, viewer=client_now)["mine_start"].tzinfo.key == "Asia/Jakarta"
 
 
 def test_saving_without_a_change_writes_no_audit_entry(client, client_a):
