@@ -92,3 +92,111 @@ class AccountLanguageForm(forms.Form):
             "invalid_choice": _("Choose English or Bahasa Indonesia."),
         },
     )
+
+
+def _language_choices():
+    return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
+
+
+class AccountProfileForm(forms.Form):
+    """The settings page's first form (counseling.services.account_profile_update). A client has all three fields;
+    a counselor the time zone and language (their professional name is the one on their licence); an admin the
+    language."""
+
+    display_name = forms.CharField(
+        label=_("Display name or pseudonym"),
+        max_length=80,
+        help_text=_("Your counselor sees this name. It does not have to be your real name."),
+        error_messages={"required": _("Please choose a display name.")},
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=TIME_ZONE_CHOICES,
+        help_text=_(
+            "Times you book from now on are shown in this time zone; sessions already booked keep the time zone "
+            "they were booked in."
+        ),
+        error_messages={"invalid_choice": _("Choose a time zone from the list.")},
+    )
+    language = forms.ChoiceField(
+        label=_("Language of your pages and e-mails"),
+        choices=_language_choices(),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose English or Bahasa Indonesia."),
+            "invalid_choice": _("Choose English or Bahasa Indonesia."),
+        },
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        profile = getattr(user, "client_profile", None) if user.is_client else None
+        staff_profile = getattr(user, "counselor_profile", None) if user.is_counselor else None
+        kwargs.setdefault(
+            "initial",
+            {
+                "display_name": profile.display_name if profile else "",
+                "time_zone": (profile or staff_profile).time_zone if (profile or staff_profile) else "",
+                "language": (profile.preferred_language if profile else user.language) or settings.LANGUAGE_CODE,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        if profile is None:
+            del self.fields["display_name"]
+        if profile is None and staff_profile is None:
+            del self.fields["time_zone"]
+
+
+class PasswordChangeForm(forms.Form):
+    """A new password while signed in (counseling.services.account_password_change checks the current one)."""
+
+    current_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Type your current password.")},
+    )
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters, not a common password."),
+        error_messages={"required": _("Type a new password.")},
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": _("Type the new password again.")},
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("new_password2", _("The two passwords do not match."))
+        elif p1:
+            try:
+                password_validation.validate_password(p1, self.user)
+            except forms.ValidationError as exc:
+                self.add_error("new_password1", exc)
+        return cleaned
+
+
+class EmailChangeForm(forms.Form):
+    """Another address (counseling.services.account_email_change_request sends the link that changes it)."""
+
+    new_email = forms.EmailField(
+        label=_("New e-mail address"),
+        max_length=254,
+        error_messages={"required": _("Type the new address."), "invalid": _("Enter a valid e-mail address.")},
+    )
+    email_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Type your current password.")},
+    )

@@ -43,8 +43,12 @@ def email_person(
     link_path: str = "",
     on_commit: bool = True,
     fail_silently: bool = True,
+    address: str = "",
 ) -> int:
     """Write to `recipient` (a user). `body` gets the absolute link of `link_path` ("" without one).
+
+    address: another address of the same person instead of their account's (the new address of an e-mail
+    change, which is not theirs until they follow the link sent there); written to in their language.
 
     on_commit: sent after the current transaction commits (nothing is sent for a write that rolled back);
     returns 0 then. Otherwise sent now, and returns how many messages went (fail_silently=False raises,
@@ -53,7 +57,7 @@ def email_person(
     with translation.override(language_of(recipient)):
         text_subject = f"[{settings.SITE_NAME}] {subject()}"
         text_body = body(site_link(link_path) if link_path else "")
-    address = recipient.email
+    address = address or recipient.email
 
     def send() -> int:
         return send_mail(text_subject, text_body, None, [address], fail_silently=fail_silently)

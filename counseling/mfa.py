@@ -20,6 +20,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from counseling.audit import audit_record
+from counseling.clock import now
 
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "authenticator"
@@ -102,11 +103,14 @@ def totp_device_confirm(*, request, device: TOTPDevice, token: str) -> list[str]
             return None
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        # One authenticator at a time: an older one (lost phone) stops working.
-        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-        audit_record(actor=user, action="mfa.device_confirmed", target=user, request=request)
+        # One authenticator at a time: an older one (lost phone) stops working, only now that the new one works.
+        replaced, _ = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        audit_record(
+            actor=user, action="mfa.device_confirmed", target=user, request=request, detail={"replaced": replaced}
+        )
         codes = recovery_codes_issue(user=user, request=request)
     otp_login(request, device)
+    request.session.pop(REPLACE_SESSION_KEY, None)
     return codes
 
 
@@ -140,6 +144,40 @@ def second_factor_verify(*, request, token: str) -> bool:
 
 def recovery_codes_left(*, user) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+# Replacing the authenticator: a code of the current factor typed now, not only the one passed at sign-in
+# (a session left open on a shared machine must not swap the factor), and good for this long.
+REPLACE_SESSION_KEY = "mfa_replace_verified_at"
+REPLACE_WINDOW_SECONDS = 10 * 60
+
+
+def second_factor_devices(*, user) -> list[dict]:
+    """What the settings page lists: the confirmed authenticator (when it was set up and last used) and how many
+    recovery codes are left."""
+    return [
+        {"name": device.name, "created_at": device.created_at, "last_used_at": device.last_used_at}
+        for device in TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id")
+    ]
+
+
+def replace_reverify(*, request, token: str) -> bool:
+    """Start replacing the authenticator: a code of the current one (or a recovery code), checked now, opens
+    REPLACE_WINDOW_SECONDS in which the set-up page offers a new one. The old one keeps working until the new
+    one is confirmed with its own code (totp_device_confirm), so a staff member never has no second factor."""
+    user = request.user
+    if not has_confirmed_device(user):
+        return False
+    if not second_factor_verify(request=request, token=token):
+        return False
+    request.session[REPLACE_SESSION_KEY] = now().timestamp()
+    audit_record(actor=user, action="mfa.replace_started", target=user, request=request)
+    return True
+
+
+def replace_allowed(request) -> bool:
+    started = request.session.get(REPLACE_SESSION_KEY)
+    return isinstance(started, (int, float)) and 0 <= now().timestamp() - started <= REPLACE_WINDOW_SECONDS
 
 
 def otp_issuer() -> str:

@@ -43,8 +43,13 @@ def _staff_only(request):
 def setup(request):
     """Set up an authenticator. Someone who already has one must pass it first (no silent swap)."""
     _staff_only(request)
-    if mfa.has_confirmed_device(request.user) and not request.user.is_verified():
-        return redirect(_step_url("mfa:verify", _next_url(request)))
+    if mfa.has_confirmed_device(request.user):
+        if not request.user.is_verified():
+            return redirect(_step_url("mfa:verify", _next_url(request)))
+        if not mfa.replace_allowed(request):
+            # Replacing it starts on the settings page, with a code of the current one typed now.
+            messages.info(request, _("To replace your authenticator, first enter a code from your current one."))
+            return redirect(f"{reverse('account_settings')}#second-factor")
     device = mfa.totp_device_pending(user=request.user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -38,3 +38,5 @@ client_required = role_required(Role.CLIENT)
 counselor_required = role_required(Role.COUNSELOR)
 admin_required = role_required(Role.ADMIN)
 staff_required = role_required(Role.COUNSELOR, Role.ADMIN)
+# Pages about the signed-in person's own account (the settings page): anyone signed in, staff past the second factor.
+signed_in_required = role_required(Role.CLIENT, Role.COUNSELOR, Role.ADMIN)

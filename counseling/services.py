@@ -1,17 +1,25 @@
-"""Writes of the core app: accounts, profiles, login throttling."""
+"""Writes of the core app: accounts, profiles, account settings, login throttling."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.sessions.models import Session
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from counseling.audit import audit_record
-from counseling.models import ClientProfile, CounselorProfile, Role, User
+from counseling.clock import now
+from counseling.mail import email_person
+from counseling.models import TIME_ZONE_CHOICES, ClientProfile, CounselorProfile, Role, User
+from counseling.notifications import user_sockets_close_on_commit
 
 
 def client_sign_up(
@@ -130,3 +138,252 @@ def login_failures_clear(*, email: str, ip: str | None) -> None:
     """After a successful sign-in, forget this account's failures from this address only: the account's and the
     address's own counters keep counting what others did."""
     cache.delete(_login_counters(email=email, ip=ip)[0][0])
+
+
+# --- Account settings: each person changes only their own account (`user` is the signed-in person) -----------
+
+
+def _address_digest(address: str) -> str:
+    """An e-mail address in the audit log, which is never shredded: its digest, as the failed sign-ins have."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def account_profile_update(
+    *, user: User, language: str, display_name: str | None = None, time_zone: str | None = None, request=None
+) -> list[str]:
+    """The settings page's first form: a client's display name, time zone and preferred language; a counselor's
+    time zone and language; an admin's language. None leaves a field as it is (a counselor's professional name is
+    the one on their licence, not changed here). Refuses what the site does not offer with a ValueError whose
+    message a person can act on. Returns the names of the fields that changed; the change is audit-logged
+    (the time zone and language from and to; a display name only as changed, it is a person's chosen name)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(_("Choose English or Bahasa Indonesia."))
+    if time_zone is not None and time_zone not in dict(TIME_ZONE_CHOICES):
+        raise ValueError(_("Choose a time zone from the list."))
+    if display_name is not None:
+        display_name = display_name.strip()
+        if not display_name or len(display_name) > 80:
+            raise ValueError(_("Please choose a display name of at most 80 characters."))
+    changed: list[str] = []
+    detail: dict[str, object] = {}
+    with transaction.atomic():
+        if user.role in (Role.COUNSELOR, Role.ADMIN):
+            if account_language_set(user=user, language=language, request=request):
+                changed.append("language")
+        profile = None
+        if user.role == Role.CLIENT:
+            profile = ClientProfile.objects.select_for_update().get(user=user)
+        elif user.role == Role.COUNSELOR:
+            profile = CounselorProfile.objects.select_for_update().get(user=user)
+        fields = []
+        if profile is not None and time_zone is not None and profile.time_zone != time_zone:
+            detail["time_zone"] = {"from": profile.time_zone, "to": time_zone}
+            profile.time_zone = time_zone
+            fields.append("time_zone")
+        if user.role == Role.CLIENT:
+            if display_name is not None and profile.display_name != display_name:
+                detail["display_name"] = "changed"
+                profile.display_name = display_name
+                fields.append("display_name")
+            if profile.preferred_language != language:
+                detail["preferred_language"] = {"from": profile.preferred_language, "to": language}
+                profile.preferred_language = language
+                fields.append("preferred_language")
+        if fields:
+            profile.save(update_fields=fields)
+            setattr(user, f"{user.role}_profile", profile)
+            audit_record(actor=user, action="account.profile_changed", target=user, request=request, detail=detail)
+        changed += fields
+    return changed
+
+
+def _session_keys_of(*, user_id: int) -> list[str]:
+    """The keys of the live database sessions signed in as this person. Django's sessions name the user only
+    inside their signed data, so every live session is read: a rare action (a new password, signing out
+    everywhere) over the sessions of the last SESSION_COOKIE_AGE at most."""
+    wanted = str(user_id)
+    keys = []
+    for session in Session.objects.filter(expire_date__gt=now()).iterator(chunk_size=500):
+        if str(session.get_decoded().get("_auth_user_id", "")) == wanted:
+            keys.append(session.session_key)
+    return keys
+
+
+def _sessions_end(*, user_id: int, keep: str | None = None) -> int:
+    keys = [key for key in _session_keys_of(user_id=user_id) if key != keep]
+    Session.objects.filter(session_key__in=keys).delete()
+    return len(keys)
+
+
+def account_password_change(*, user: User, current_password: str, new_password: str, request) -> int:
+    """A new password for the signed-in person, who typed their current one. The browser that changed it stays
+    signed in (update_session_auth_hash); every other session of the person is deleted, and every open socket
+    closes (counseling.receivers sees the password change). The person is told by e-mail. Returns how many
+    other sessions ended. The new password is validated by the caller (AUTH_PASSWORD_VALIDATORS)."""
+    if not user.check_password(current_password):
+        audit_record(actor=user, action="account.password_change_refused", target=user, request=request)
+        raise ValueError(_("Your current password is not correct."))
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        update_session_auth_hash(request, user)
+        ended = _sessions_end(user_id=user.pk, keep=request.session.session_key)
+        audit_record(
+            actor=user,
+            action="account.password_changed",
+            target=user,
+            request=request,
+            detail={"other_sessions_ended": ended},
+        )
+        email_person(
+            recipient=user,
+            subject=lambda: _("Your password was changed"),
+            body=lambda link: (
+                _(
+                    "The password of your account was changed, and every other device signed in to your account was "
+                    "signed out. If you did not do this, reset your password now: %(link)s"
+                )
+                % {"link": link}
+            ),
+            link_path=reverse("password_reset"),
+        )
+    return ended
+
+
+def account_sign_out_everywhere(*, user: User, request) -> int:
+    """Sign the person out on every device, this one included: every session of theirs is deleted and every open
+    socket closes. Returns how many sessions ended (this one included)."""
+    with transaction.atomic():
+        audit_record(actor=user, action="account.signed_out_everywhere", target=user, request=request)
+        request.sign_out_reason = "signed_out_everywhere"  # the open sockets say why (counseling.receivers)
+        logout(request)
+        ended = 1 + _sessions_end(user_id=user.pk)
+        user_sockets_close_on_commit(user_id=user.pk, reason="signed_out_everywhere")
+    return ended
+
+
+EMAIL_CHANGE_SALT = "counseling.account.email-change"
+
+
+def account_email_change_request(*, user: User, new_email: str, current_password: str, request=None) -> str:
+    """The signed-in person asks to use another address. Nothing changes yet: the new address gets a signed link
+    that works for EMAIL_CHANGE_LINK_HOURS, and the change happens only when it is followed
+    (account_email_change_confirm); the current address is told at once, so a stranger at the keyboard cannot
+    move the account away unseen. An address that already has an account gets a notice instead of the link,
+    and the page says the same in both cases: the form does not tell whose address is registered. Returns the
+    address as it will be stored (lower case)."""
+    new_email = User.objects.normalize_email(new_email.strip()).lower()
+    if not user.check_password(current_password):
+        audit_record(actor=user, action="account.email_change_refused", target=user, request=request)
+        raise ValueError(_("Your current password is not correct."))
+    if new_email == user.email.lower():
+        raise ValueError(_("This is already your e-mail address."))
+    taken = User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists()
+    hours = settings.EMAIL_CHANGE_LINK_HOURS
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action="account.email_change_requested",
+            target=user,
+            request=request,
+            detail={"to_sha256": _address_digest(new_email), "address_taken": taken},
+        )
+        if taken:
+            email_person(
+                recipient=user,
+                address=new_email,
+                subject=lambda: _("This address already has an account"),
+                body=lambda link: _(
+                    "Someone asked to use this e-mail address for an account, but an account with this address "
+                    "already exists, so nothing was changed. If that was you, sign in with this address instead."
+                ),
+            )
+        else:
+            token = signing.dumps(
+                {"u": user.pk, "to": new_email, "from": _address_digest(user.email)}, salt=EMAIL_CHANGE_SALT
+            )
+            email_person(
+                recipient=user,
+                address=new_email,
+                subject=lambda: _("Confirm your new e-mail address"),
+                body=lambda link: (
+                    _(
+                        "To use this address for your account, open this link while signed in, within %(hours)d hours: "
+                        "%(link)s\n\nIf you did not ask for this, ignore this e-mail: nothing changes."
+                    )
+                    % {"hours": hours, "link": link}
+                ),
+                link_path=reverse("account_email_confirm", kwargs={"token": token}),
+            )
+        email_person(
+            recipient=user,
+            subject=lambda: _("A change of your e-mail address was requested"),
+            body=lambda link: (
+                _(
+                    "Someone signed in to your account asked to use another e-mail address for it. It changes only if "
+                    "the link sent to that address is opened within %(hours)d hours. If this was not you, change your "
+                    "password now: %(link)s"
+                )
+                % {"hours": hours, "link": link}
+            ),
+            link_path=reverse("account_settings"),
+        )
+    return new_email
+
+
+@dataclass(frozen=True)
+class EmailChangeLink:
+    new_email: str
+
+
+def account_email_change_link(*, user: User, token: str) -> EmailChangeLink:
+    """Read the link sent to a new address: for this signed-in person, not expired, not used. Raises ValueError
+    with the reason a person can act on."""
+    not_valid = _("This link is not valid. Copy the whole link from the e-mail, or ask for a new one.")
+    try:
+        data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=settings.EMAIL_CHANGE_LINK_HOURS * 3600)
+    except signing.SignatureExpired:
+        raise ValueError(_("This link has expired. Ask for a new one on your settings page.")) from None
+    except signing.BadSignature:
+        raise ValueError(not_valid) from None
+    if not isinstance(data, dict) or not {"u", "to", "from"} <= set(data):
+        raise ValueError(not_valid)
+    if data["u"] != user.pk:
+        raise ValueError(_("This link is for another account. Sign in with the account that asked for the change."))
+    if data["from"] != _address_digest(user.email):
+        raise ValueError(_("This link was already used, or your address changed since it was sent."))
+    return EmailChangeLink(new_email=data["to"])
+
+
+def account_email_change_confirm(*, user: User, token: str, request=None) -> str:
+    """Follow the link: the account's address becomes the new one, the old address is told, and the change is
+    audit-logged. A link works once (it names the address it replaces). Returns the new address."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        new_email = account_email_change_link(user=user, token=token).new_email
+        old_email = user.email
+        if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+            raise ValueError(_("Another account uses this address now, so it cannot be yours."))
+        user.email = new_email
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email"])
+        except IntegrityError:
+            raise ValueError(_("Another account uses this address now, so it cannot be yours.")) from None
+        audit_record(
+            actor=user,
+            action="account.email_changed",
+            target=user,
+            request=request,
+            detail={"from_sha256": _address_digest(old_email), "to_sha256": _address_digest(new_email)},
+        )
+        email_person(
+            recipient=user,
+            address=old_email,
+            subject=lambda: _("Your e-mail address was changed"),
+            body=lambda link: _(
+                "The e-mail address of your account was changed; we write to the new address from now on. If you "
+                "did not do this, someone else may be using your account."
+            ),
+        )
+    return new_email

@@ -419,6 +419,8 @@ LOGGING = {
 # Domain knobs.
 SITE_NAME = os.environ.get("SITE_NAME", "Konseling Etis")
 # Where people reach the site: links in e-mails are made absolute with it (an e-mail has no request).
+# How long the link sent to a new address after an e-mail change works (counseling.services.account_email_change_*).
+EMAIL_CHANGE_LINK_HOURS = envint("EMAIL_CHANGE_LINK_HOURS", 24)
 SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}").rstrip("/")
 # Second factor for counselors and admins: the name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = SITE_NAME

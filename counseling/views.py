@@ -3,17 +3,37 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import i18n
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from counseling import mfa
 from counseling.audit import audit_record
-from counseling.forms import AccountLanguageForm, ClientSignUpForm, ThrottledLoginForm
+from counseling.forms import (
+    AccountLanguageForm,
+    AccountProfileForm,
+    ClientSignUpForm,
+    EmailChangeForm,
+    PasswordChangeForm,
+    ThrottledLoginForm,
+)
 from counseling.health import healthz_response, readyz_response
-from counseling.permissions import STAFF_ROLES, staff_required
-from counseling.services import account_language_set, client_sign_up
+from counseling.mfa_views import TokenForm
+from counseling.permissions import STAFF_ROLES, signed_in_required, staff_required
+from counseling.services import (
+    account_email_change_confirm,
+    account_email_change_link,
+    account_email_change_request,
+    account_language_set,
+    account_password_change,
+    account_profile_update,
+    account_sign_out_everywhere,
+    client_sign_up,
+)
 
 
 def home(request):
@@ -130,6 +150,153 @@ def account_language(request):
             messages.success(request, _("Your language is saved: your pages, alerts and e-mails use it."))
         return _use_language(redirect("account_language"), language)
     return render(request, "counseling/account_language.html", {"form": form})
+
+
+# --- Account settings: one page, one form per change; each view changes only the signed-in person's account ---
+
+
+def _settings_page(request, **bound):
+    """The settings page, with the form that was just sent (and its errors) in place of its empty twin."""
+    user = request.user
+    staff = user.role in STAFF_ROLES
+    context = {
+        "profile_form": bound.get("profile_form") or AccountProfileForm(user=user),
+        "password_form": bound.get("password_form") or PasswordChangeForm(user=user),
+        "email_form": bound.get("email_form") or EmailChangeForm(),
+        "second_factor_form": (bound.get("second_factor_form") or TokenForm()) if staff else None,
+        "devices": mfa.second_factor_devices(user=user) if staff else [],
+        "recovery_codes_left": mfa.recovery_codes_left(user=user) if staff else 0,
+        "email_link_hours": settings.EMAIL_CHANGE_LINK_HOURS,
+    }
+    return render(request, "counseling/account_settings.html", context)
+
+
+@signed_in_required
+def account_settings(request):
+    """Display name, time zone and language (counseling.services.account_profile_update)."""
+    user = request.user
+    form = AccountProfileForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        language = form.cleaned_data["language"]
+        try:
+            account_profile_update(
+                user=user,
+                language=language,
+                display_name=form.cleaned_data.get("display_name"),
+                time_zone=form.cleaned_data.get("time_zone"),
+                request=request,
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            with translation.override(language):
+                messages.success(request, _("Your settings are saved."))
+            return _use_language(redirect("account_settings"), language)
+    return _settings_page(request, profile_form=form)
+
+
+@require_POST
+@signed_in_required
+def account_password(request):
+    """A new password: this browser stays signed in, every other one is signed out."""
+    form = PasswordChangeForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            ended = account_password_change(
+                user=request.user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password1"],
+                request=request,
+            )
+        except ValueError as exc:
+            form.add_error("current_password", str(exc))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Your password is changed. %(count)d other device was signed out.",
+                    "Your password is changed. %(count)d other devices were signed out.",
+                    ended,
+                )
+                % {"count": ended},
+            )
+            return redirect("account_settings")
+    return _settings_page(request, password_form=form)
+
+
+@require_POST
+@signed_in_required
+def account_email(request):
+    """Ask for another address: a link goes there, and the change waits for it."""
+    form = EmailChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            new_email = account_email_change_request(
+                user=request.user,
+                new_email=form.cleaned_data["new_email"],
+                current_password=form.cleaned_data["email_password"],
+                request=request,
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "We sent a link to %(address)s. Your address changes when you open it, within %(hours)d hours. "
+                    "Until then your current address stays in use."
+                )
+                % {"address": new_email, "hours": settings.EMAIL_CHANGE_LINK_HOURS},
+            )
+            return redirect("account_settings")
+    return _settings_page(request, email_form=form)
+
+
+@signed_in_required
+def account_email_confirm(request, token: str):
+    """The link sent to a new address. Opening it shows a button (mail scanners open links too); the button
+    changes the address."""
+    problem, link = "", None
+    try:
+        link = account_email_change_link(user=request.user, token=token)
+    except ValueError as exc:
+        problem = str(exc)
+    if request.method == "POST" and link is not None:
+        try:
+            new_email = account_email_change_confirm(user=request.user, token=token, request=request)
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            messages.success(request, _("Your e-mail address is now %(address)s.") % {"address": new_email})
+            return redirect("account_settings")
+    return render(request, "counseling/account_email_confirm.html", {"link": link, "problem": problem})
+
+
+@require_POST
+@signed_in_required
+def account_sign_out_all(request):
+    """Sign out on every device, this one included."""
+    account_sign_out_everywhere(user=request.user, request=request)
+    messages.success(request, _("You are signed out on every device."))
+    _tell_unsent_discarded(request, request.POST.get("unsent_discarded"))  # site.js, as for the sign-out button
+    response = redirect("home")
+    response["Clear-Site-Data"] = '"storage"'
+    return response
+
+
+@require_POST
+@staff_required
+def account_second_factor_replace(request):
+    """Replacing the authenticator starts with a code of the current one, typed now (counseling.mfa)."""
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        if mfa.replace_reverify(request=request, token=form.cleaned_data["token"]):
+            return redirect(f"{reverse('mfa:setup')}?{urlencode({'next': reverse('account_settings')})}")
+        form.add_error(
+            "token",
+            _("That code did not match. Wait for a new code and try again; repeated failures make you wait longer."),
+        )
+    return _settings_page(request, second_factor_form=form)
 
 
 def language_switch(request):

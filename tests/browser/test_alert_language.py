@@ -25,7 +25,7 @@ def test_a_counselor_who_chose_indonesian_gets_the_alert_card_in_indonesian(
     counselor_context = browser.new_context(viewport={"width": 1200, "height": 800}, locale="en-US")
     counselor_page = counselor_context.new_page()
     browser_login(counselor_page, live_server_url, counselor_a)
-    counselor_page.get_by_role("navigation", name="Main").get_by_role("link", name="Your language").click()
+    counselor_page.get_by_role("navigation", name="Main").get_by_role("link", name="Account settings").click()
     counselor_page.get_by_label("Bahasa Indonesia").check()
     counselor_page.get_by_role("main").get_by_role("button", name="Save").click()
     expect(counselor_page.locator("html")).to_have_attribute("lang", "id")

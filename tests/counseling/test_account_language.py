@@ -39,7 +39,8 @@ def test_a_counselor_chooses_indonesian_on_the_account_page_and_the_change_is_au
 
 def test_an_admin_chooses_a_language_too_and_finds_the_page_in_the_navigation(client, staff_login, admin_user):
     staff_login(client, admin_user)
-    assert f'href="{PAGE}"' in client.get(reverse("staff_home")).content.decode()
+    # The navigation leads to the settings page, which holds the language too (test_account_settings.py).
+    assert f'href="{reverse("account_settings")}"' in client.get(reverse("staff_home")).content.decode()
     client.post(PAGE, {"language": "id"})
     client.post(PAGE, {"language": "en"})
     assert language(admin_user) == "en"

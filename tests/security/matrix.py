@@ -50,6 +50,7 @@ _nobody = {
 OPEN = profile("ok")  # open to everyone, unverified staff included (home, sign-in, transparency)
 PUBLIC = profile("ok", **_UNVERIFIED)  # open to everyone who is not half signed in
 SIGNED_IN = profile("ok", anonymous="login")
+ACCOUNT = {**SIGNED_IN, **_UNVERIFIED}  # the person's own account settings: staff after their second factor
 # Client pages about the signed-in client only (no object of someone else in the URL).
 CLIENT = {**_nobody, "client_a": "ok", "client_b": "ok"}
 # Client pages naming client A's object: only client A.
@@ -85,6 +86,16 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "accounts/mfa/recovery-codes/": ("mfa:recovery_codes", STAFF),
     "accounts/mfa/recovery-codes/renew/": ("mfa:recovery_codes_renew", STAFF),
     "accounts/language/": ("account_language", STAFF),
+    # The signed-in person's own account; staff past their second factor. No object of anyone else in the URL:
+    # every persona reaches only their own (tests/counseling/test_account_settings.py).
+    "accounts/settings/": ("account_settings", ACCOUNT),
+    "accounts/settings/password/": ("account_password", ACCOUNT),
+    "accounts/settings/email/": ("account_email", ACCOUNT),
+    # The world's token is no valid link: the page says so (200), and changes nothing.
+    "accounts/settings/email/confirm/<str:token>/": ("account_email_confirm", ACCOUNT),
+    # POST-only; each persona's empty POST signs that persona out everywhere, then lands on the home page.
+    "accounts/settings/sign-out-everywhere/": ("account_sign_out_everywhere", ACCOUNT),
+    "accounts/settings/second-factor/replace/": ("account_second_factor_replace", STAFF),
     "intake/": ("intake:home", CLIENT),
     "intake/form/": ("intake:form", CLIENT),
     "intake/identity/": ("intake:identity_upload", CLIENT),
