@@ -326,7 +326,7 @@ def session_series_book(
             booked_by=actor,
             created_at=at,
             weeks_asked=weeks,
-            stopped_reason=stopped.reason[:64] if stopped else "",
+            stopped_reason=stopped.reason[:64] if stopped is not None else "",
         )
         sessions = [
             session_book(
