@@ -234,6 +234,7 @@ def session_reschedule(request, session_id: int):
     session = selectors.access_session(user=request.user, session_id=session_id)
     if session.counselor_id != request.user.pk:
         raise Http404
+    services.session_viewed_record(user=request.user, session=session, request=request)
     at = now()
     slots = selectors.open_slots(
         counselor=request.user, start=at, end=at + timedelta(days=settings.BOOKING_HORIZON_DAYS), at=at

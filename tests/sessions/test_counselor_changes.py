@@ -60,7 +60,8 @@ def test_counselor_moves_a_session_and_the_client_is_told_the_reason_in_their_la
     client_notice = next(p for uid, p in notices if uid == client.pk and p["kind"] == "session_rescheduled")
     assert reason_id in client_notice["body"]
     entry = AuditEntry.objects.get(action="session.rescheduled")
-    assert entry.actor_id == counselor.pk and entry.detail == {"from_session": old.pk, "reason": "unwell", "by": "counselor"}
+    assert entry.actor_id == counselor.pk
+    assert entry.detail == {"from_session": old.pk, "reason": "unwell", "by": "counselor"}
 
 
 def test_a_counselor_cannot_move_a_session_without_a_reason(ready):
@@ -180,7 +181,9 @@ def test_the_client_sees_the_counselors_reason_on_the_session_page(client, soon,
     assert told_in("id", REASONS_TOLD["counselor_unavailable"]) in page
 
 
-def test_another_counselor_or_client_cannot_cancel_or_move_the_session(client, soon, staff_login, counselor_b, client_b):
+def test_another_counselor_or_client_cannot_cancel_or_move_the_session(
+    client, soon, staff_login, counselor_b, client_b
+):
     _counselor, client_a, session, free = soon
     staff_login(client, counselor_b)
     assert client.post(f"/sessions/{session.pk}/cancel/", {"reason": "unwell"}).status_code == 404
