@@ -231,3 +231,25 @@ def test_only_the_series_client_or_counselor_can_cancel_it(client, soon, staff_l
     assert set(CounselingSession.objects.values_list("state", flat=True)) == {"scheduled"}
     client.post(url, {"series-reason": "unwell"})
     assert set(CounselingSession.objects.values_list("state", flat=True)) == {"cancelled"}
+
+
+def test_a_series_stopped_by_a_gate_says_on_the_page_which_dates_and_why(client, soon, monkeypatch):
+    counselor, client_a, slot = soon
+    cutoff = slot.starts_at + WEEK
+
+    def licence_until_week_two(**kw):
+        if kw["at"] <= cutoff:
+            return GateResult.ok()
+        return GateResult.refuse("licence_expired", "This counselor's licence for the place where you are has expired.")
+
+    monkeypatch.setattr("sessions.selectors.jurisdiction_gate", licence_until_week_two)
+    client.force_login(client_a)
+    response = client.post(
+        f"/sessions/book/{counselor.pk}/", {"starts_at": slot.starts_at.isoformat(), "weeks": "4"}, follow=True
+    )
+    page = response.content.decode()
+    assert CounselingSession.objects.filter(client=client_a).count() == 2
+    zone = ZoneInfo(client_a.client_profile.time_zone)
+    for week in (2, 3):
+        assert date_format((slot.starts_at + week * WEEK).astimezone(zone), "j F Y") in page
+    assert "licence for the place where you are has expired" in page
