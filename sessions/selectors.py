@@ -723,6 +723,9 @@ def sessions_client_export(client) -> list[dict]:
                 "cancelled_by": _name_for(user=session.cancelled_by, client=client),
                 "cancel_reason": session.cancel_reason,
                 "cancelled_late": session.cancelled_late,
+                "late_charged_to_client": session.late_charged_to_client,
+                "reschedule_reason": session.reschedule_reason,
+                "weekly_series_id": session.series_id,
             }
         )
     return rows
