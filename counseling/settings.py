@@ -499,6 +499,8 @@ REPLY_REMINDER_MINUTES_BEFORE = envint("REPLY_REMINDER_MINUTES_BEFORE", 60)
 CLIENT_RECONNECT_MINUTES = envint("CLIENT_RECONNECT_MINUTES", 5)
 BOOKING_MIN_LEAD_HOURS = envint("BOOKING_MIN_LEAD_HOURS", 2)
 BOOKING_HORIZON_DAYS = envint("BOOKING_HORIZON_DAYS", 14)
+# A weekly series books at most this many sessions at once; each passes the booking gates at its own time.
+SESSION_SERIES_MAX_WEEKS = envint("SESSION_SERIES_MAX_WEEKS", 12)
 # A client counts towards a counselor's caseload limit with a session within this many days.
 CASELOAD_ACTIVE_DAYS = envint("CASELOAD_ACTIVE_DAYS", 90)
 CASELOAD_PAGE_SIZE = envint("CASELOAD_PAGE_SIZE", 50)

@@ -76,6 +76,28 @@ class CancelForm(forms.Form):
         self.fields["reason"].initial = codes[0]
 
 
+class CounselorRescheduleForm(forms.Form):
+    """The counselor picks one of their free times and the reason the client is told."""
+
+    starts_at = forms.ChoiceField(label=_("New time"))
+    reason = forms.ChoiceField(
+        label=_("Reason (the client is told)"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose a reason.")},
+    )
+
+    def __init__(self, *args, slots: list[tuple[str, str]], reasons: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].choices = slots
+        self.fields["reason"].choices = [(code, reasons[code]) for code in COUNSELOR_CANCEL_REASONS]
+
+    def clean_starts_at(self) -> datetime:
+        value = instant_parse(self.cleaned_data["starts_at"])
+        if value is None:
+            raise forms.ValidationError(_("Please choose a time from the list."))
+        return value
+
+
 class ReferralForm(forms.Form):
     destination = forms.CharField(label=_("Referred to (service, place, contact)"), max_length=500)
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))

@@ -51,6 +51,16 @@ class CounselingSession(models.Model):
     )
     cancel_reason = models.CharField(max_length=32, blank=True, help_text="A reason code, never free text")
     cancelled_late = models.BooleanField(default=False, help_text="Cancelled inside the notice window")
+    # Only a client's own late cancellation may ever count against them (a fee, a missed session); a
+    # counselor's cancellation, late or not, never does (sessions.services._cancel_locked decides).
+    late_charged_to_client = models.BooleanField(
+        default=False, help_text="A late cancellation by the client; never set when the counselor cancelled"
+    )
+    # Why the person who moved this session (the new one of a reschedule) did: a reason code, never free text.
+    reschedule_reason = models.CharField(max_length=32, blank=True)
+    series = models.ForeignKey(
+        "SessionSeries", on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
+    )
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -85,6 +95,42 @@ class CounselingSession(models.Model):
     @property
     def landmark_aad(self) -> str:
         return f"session-landmark:{self.pk}"
+
+
+class SessionSeries(models.Model):
+    """A weekly series booked in one go: each occurrence is its own CounselingSession, which passed the
+    booking gates at its own time (sessions.services.session_series_book). Cancelling the series cancels
+    the occurrences still to come only; the past ones stay as they were."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_series")
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="counselor_series")
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    weeks_asked = models.PositiveSmallIntegerField()
+    # When a gate refused an occurrence (a licence that expires before it), the series stops there: why.
+    stopped_reason = models.CharField(max_length=64, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"series {self.pk}"
+
+    def is_participant(self, user) -> bool:
+        return user.pk in (self.client_id, self.counselor_id)
+
+
+class CalendarFeed(models.Model):
+    """A person's private calendar feed (ICS) at a secret address. Only the SHA-256 of the token is kept, so the
+    address is shown once, when made; making a new one replaces the hash and the old address stops working."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user_id}"
 
 
 class Conversation(models.Model):

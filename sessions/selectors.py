@@ -11,6 +11,7 @@ from django.db.models import Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from consent.selectors import consent_gate
 from counseling.clock import now
@@ -27,6 +28,7 @@ from sessions.models import (
     CounselingSession,
     Message,
     Referral,
+    SessionSeries,
     SessionState,
     WeeklyAvailability,
 )
@@ -305,6 +307,60 @@ def slot_is_offered(*, counselor, starts_at: datetime, at: datetime | None = Non
     )
 
 
+def series_starts(*, counselor, first_starts_at: datetime, weeks: int) -> list[datetime]:
+    """The starts of a weekly series: the same wall-clock time in the counselor's zone each week (the hours they
+    keep), so a daylight-saving change moves the UTC instant. A time that does not exist on a date is kept as
+    the instant its naive reading gives; it is then no offered slot, and is listed as a conflict."""
+    zone = counselor_zone(counselor)
+    local = first_starts_at.astimezone(zone)
+    starts = []
+    for week in range(weeks):
+        day = local.date() + timedelta(weeks=week)
+        instant = _local_instant(day, local.time(), zone)
+        starts.append(instant or datetime.combine(day, local.time()).replace(tzinfo=zone).astimezone(UTC))
+    return starts
+
+
+def series_conflicts(*, client, counselor, starts: list[datetime], at: datetime | None = None) -> list[datetime]:
+    """The starts of a planned series that cannot be booked: not an offered slot of the counselor (outside their
+    hours, an exception, another client's session) or a time the client already has a session."""
+    at = at or now()
+    length = timedelta(minutes=settings.SESSION_LENGTH_MINUTES)
+    live = (SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS)
+    return [
+        start
+        for start in starts
+        if not slot_is_offered(counselor=counselor, starts_at=start, at=at)
+        or CounselingSession.objects.filter(
+            client=client, starts_at__lt=start + length, ends_at__gt=start, state__in=live
+        ).exists()
+    ]
+
+
+def series_summary(*, session: CounselingSession, at: datetime | None = None) -> dict | None:
+    """For a session of a weekly series: the series, this session's place in it, how many are booked and how
+    many are still to come (what cancelling the series would cancel). None for a single session."""
+    if session.series_id is None:
+        return None
+    at = at or now()
+    rows = list(CounselingSession.objects.filter(series_id=session.series_id).order_by("starts_at", "pk"))
+    coming = [row for row in rows if row.starts_at > at and row.state in (SessionState.SCHEDULED, SessionState.OPEN)]
+    return {
+        "id": session.series_id,
+        "number": next(i for i, row in enumerate(rows, 1) if row.pk == session.pk),
+        "count": len(rows),
+        "coming": len(coming),
+    }
+
+
+def access_series(*, user, series_id: int) -> SessionSeries:
+    """A weekly series if `user` is its client or its counselor, else 404."""
+    series = SessionSeries.objects.select_related("client", "counselor").filter(pk=series_id).first()
+    if series is None or not series.is_participant(user):
+        raise Http404
+    return series
+
+
 def caseload_client_ids(*, counselor, at: datetime | None = None):
     """Ids of the counselor's active clients: a live session within CASELOAD_ACTIVE_DAYS, or upcoming."""
     at = at or now()
@@ -409,6 +465,46 @@ def session_times(*, session: CounselingSession, viewer) -> dict:
         "theirs_zone": theirs.key,
         "same_zone": mine.key == theirs.key,
     }
+
+
+# A counselor's reason as the client is told it (the counselor's own "I am unwell" reads "illness" to the client).
+REASONS_TOLD = {
+    "schedule_conflict": gettext_lazy("a schedule conflict"),
+    "unwell": gettext_lazy("illness"),
+    "no_longer_needed": gettext_lazy("the session is no longer needed"),
+    "counselor_unavailable": gettext_lazy("the counselor is unavailable at that time"),
+    "other": gettext_lazy("another reason"),
+}
+
+
+def counselor_change_told(*, session: CounselingSession, viewer) -> str:
+    """What the client of a session the counselor cancelled or moved is told, in the active language: the
+    counselor's reason, and for a late cancellation that it never counts against the client. "" for anyone
+    else, and when the client made the change themselves (their reason is not put in an e-mail)."""
+    if viewer.pk != session.client_id:
+        return ""
+    parts = []
+    if session.state == SessionState.CANCELLED and session.cancelled_by_id == session.counselor_id:
+        if session.cancel_reason in REASONS_TOLD:
+            parts.append(
+                _("Your counselor gave this reason: %(reason)s.") % {"reason": REASONS_TOLD[session.cancel_reason]}
+            )
+        if session.cancelled_late and not session.late_charged_to_client:
+            parts.append(
+                _("Your counselor cancelled at short notice. This never counts as a late cancellation of yours.")
+            )
+    elif session.reschedule_reason in REASONS_TOLD and session.rescheduled_from_id:
+        moved_by = (
+            CounselingSession.objects.filter(pk=session.rescheduled_from_id)
+            .values_list("cancelled_by", flat=True)
+            .first()
+        )
+        if moved_by == session.counselor_id:
+            parts.append(
+                _("Your counselor moved this session, for this reason: %(reason)s.")
+                % {"reason": REASONS_TOLD[session.reschedule_reason]}
+            )
+    return " ".join(str(part) for part in parts)
 
 
 def can_cancel(*, session: CounselingSession) -> bool:
@@ -627,6 +723,9 @@ def sessions_client_export(client) -> list[dict]:
                 "cancelled_by": _name_for(user=session.cancelled_by, client=client),
                 "cancel_reason": session.cancel_reason,
                 "cancelled_late": session.cancelled_late,
+                "late_charged_to_client": session.late_charged_to_client,
+                "reschedule_reason": session.reschedule_reason,
+                "weekly_series_id": session.series_id,
             }
         )
     return rows

@@ -2,6 +2,8 @@
 or a lapsed licence. State moves happen only here. The chat's writes are in sessions.chat.services."""
 
 import logging
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -10,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,22 +27,29 @@ from identity.places import region_error
 from licensing.models import LapseNotice
 from licensing.selectors import jurisdiction_gate, public_licences
 from sessions import tasks
+from sessions.calendar import feed_token_digest
 from sessions.chat.events import (
     chat_close_on_commit,
 )
 from sessions.models import (
     AvailabilityException,
+    CalendarFeed,
     Conversation,
     CounselingSession,
     Message,
     Referral,
+    SessionSeries,
     SessionState,
     WeeklyAvailability,
 )
 from sessions.selectors import (
     booking_gate,
     client_location,
+    client_zone,
     clients_of_counselor,
+    counselor_change_told,
+    series_conflicts,
+    series_starts,
     session_location_change,
     session_start_gate,
     slot_is_offered,
@@ -133,7 +143,8 @@ CANCEL_REASONS = {
     "other": gettext_lazy("Another reason"),
 }
 # System reason codes, never offered in a form.
-SYSTEM_CANCEL_REASONS = {"rescheduled", "consent_withdrawn"}
+SYSTEM_CANCEL_REASONS = {"rescheduled", "consent_withdrawn", "series_cancelled"}
+
 # A session that was started is completed automatically this long after its planned end.
 AUTO_COMPLETE_AFTER = timedelta(minutes=30)
 LIVE_STATES = (SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS)
@@ -160,7 +171,7 @@ def session_event_title(event: str) -> str:
 
 def _session_notify(*, session: CounselingSession, event: str) -> None:
     """A notice on both parties' open pages, each in their language, and the e-mail, after commit, with ids only
-    (sessions.tasks renders its text)."""
+    (sessions.tasks renders its text). When the counselor cancelled or moved it, the client's notice says why."""
     for person in (session.client, session.counselor):
         with translation.override(language_of(person)):
             notice = {
@@ -172,6 +183,9 @@ def _session_notify(*, session: CounselingSession, event: str) -> None:
                 "url": reverse("sessions:session_detail", args=[session.pk]),
                 "link": _("Open"),
             }
+            why = counselor_change_told(session=session, viewer=person)
+            if why:
+                notice["body"] = why
         notify_user_on_commit(user_id=person.pk, payload=notice)
     transaction.on_commit(lambda: tasks.session_email_send.delay(session.pk, event))
 
@@ -190,8 +204,11 @@ def session_book(
     at: datetime | None = None,
     actor=None,
     rescheduled_from: CounselingSession | None = None,
+    series: SessionSeries | None = None,
 ) -> CounselingSession:
     """Book `client` with `counselor` at `starts_at` (a slot from open_slots), or raise BookingError.
+
+    An occurrence of a weekly `series` is booked the same way; the series tells both parties once.
 
     Bookings of one counselor are serialised by a lock on the counselor's profile row, so the
     caseload limit and the free-slot check see every earlier booking; the database constraints
@@ -224,6 +241,7 @@ def session_book(
                     location_country=place.country if place else "",
                     location_region=place.region if place else "",
                     rescheduled_from=rescheduled_from,
+                    series=series,
                     created_at=at,
                 )
         except IntegrityError as error:
@@ -240,16 +258,164 @@ def session_book(
                 "starts_at": starts_at.isoformat(),
                 "counselor_id": counselor.pk,
                 "rescheduled_from": rescheduled_from.pk if rescheduled_from else None,
+                "series": series.pk if series else None,
             },
         )
-        if rescheduled_from is None:
+        if rescheduled_from is None and series is None:
             _session_notify(session=session, event="booked")
     return session
 
 
-def _cancel_locked(*, session: CounselingSession, actor, reason: str, at: datetime, request) -> bool:
+@dataclass(frozen=True)
+class SeriesBooked:
+    series: SessionSeries
+    sessions: list[CounselingSession]
+    # The first refusal of a gate at an occurrence's own time (a licence that expires before it): the series
+    # stops there, and the starts from it on are not booked.
+    stopped: GateResult | None = None
+    not_booked: list[datetime] = field(default_factory=list)
+
+
+def _dates_listed(starts: list[datetime], *, zone) -> str:
+    return ", ".join(date_format(start.astimezone(zone), "j F Y") for start in starts)
+
+
+def session_series_book(
+    *, client, counselor, first_starts_at: datetime, weeks: int, actor=None, request=None, at: datetime | None = None
+) -> SeriesBooked:
+    """Book a weekly series of `weeks` sessions, the first at `first_starts_at`, or raise BookingError.
+
+    Each occurrence is its own session and passes the booking gates at its own time (consent, identity, the
+    counselor's licence where the client is on that date, the caseload). Every date must be free: one that is
+    outside the counselor's hours or taken refuses the whole series, naming the dates. A gate that refuses an
+    occurrence (a licence that expires before it) stops the series there: the earlier ones are booked and the
+    refusal, with its reason, is returned. Both parties are told once, each in their language.
+    """
+    at = at or now()
+    actor = actor or client
+    if not 2 <= weeks <= settings.SESSION_SERIES_MAX_WEEKS:
+        raise BookingError(
+            "series_length",
+            _("A weekly series has from 2 to %(max)s sessions.") % {"max": settings.SESSION_SERIES_MAX_WEEKS},
+        )
+    with transaction.atomic():
+        CounselorProfile.objects.select_for_update().filter(user=counselor).first()
+        starts = series_starts(counselor=counselor, first_starts_at=first_starts_at, weeks=weeks)
+        conflicts = series_conflicts(client=client, counselor=counselor, starts=starts, at=at)
+        if conflicts:
+            raise BookingError(
+                "series_conflicts",
+                _(
+                    "These dates are not free at this time: %(dates)s. Nothing was booked. Choose another time, or "
+                    "fewer weeks."
+                )
+                % {"dates": _dates_listed(conflicts, zone=client_zone(client))},
+            )
+        stopped, bookable = None, []
+        for start in starts:
+            result = booking_gate(client=client, counselor=counselor, starts_at=start, at=at)
+            if not result:
+                stopped = result
+                break
+            bookable.append(start)
+        if not bookable:
+            _refuse_unless(stopped)
+        series = SessionSeries.objects.create(
+            client=client,
+            counselor=counselor,
+            booked_by=actor,
+            created_at=at,
+            weeks_asked=weeks,
+            stopped_reason=stopped.reason[:64] if stopped is not None else "",
+        )
+        sessions = [
+            session_book(
+                client=client, counselor=counselor, starts_at=start, request=request, at=at, actor=actor, series=series
+            )
+            for start in bookable
+        ]
+        not_booked = starts[len(bookable) :]
+        audit_record(
+            actor=actor,
+            action="series.booked",
+            target=series,
+            subject=client,
+            request=request,
+            detail={
+                "weeks_asked": weeks,
+                "booked": [session.pk for session in sessions],
+                "stopped_reason": series.stopped_reason,
+                "not_booked": [start.isoformat() for start in not_booked],
+            },
+        )
+        _series_notify(series=series, event="booked")
+    return SeriesBooked(series=series, sessions=sessions, stopped=stopped, not_booked=not_booked)
+
+
+def session_series_cancel(
+    *, series: SessionSeries, actor, reason: str, request=None, at: datetime | None = None
+) -> list[CounselingSession]:
+    """Cancel the occurrences of a series still to come (not started yet); past ones stay as they were. `reason`
+    is a code of CANCEL_REASONS, which the client is told when the counselor cancels. Returns those cancelled."""
+    at = at or now()
+    if reason not in CANCEL_REASONS:
+        raise BookingError("reason_required", _("Please choose a reason."))
+    with transaction.atomic():
+        locked = SessionSeries.objects.select_for_update().get(pk=series.pk)
+        coming = list(
+            CounselingSession.objects.select_for_update()
+            .filter(series=locked, starts_at__gt=at, state__in=(SessionState.SCHEDULED, SessionState.OPEN))
+            .order_by("starts_at")
+        )
+        cancelled = [
+            session
+            for session in coming
+            if _cancel_locked(
+                session=session, actor=actor, reason=reason, at=at, request=request, detail={"series": locked.pk}
+            )
+        ]
+        if not cancelled:
+            raise BookingError("not_cancellable", _("No session of this series is still to come."))
+        locked.cancelled_at = at
+        locked.cancelled_by = actor
+        locked.save(update_fields=["cancelled_at", "cancelled_by"])
+        audit_record(
+            actor=actor,
+            action="series.cancelled",
+            target=locked,
+            subject=locked.client_id,
+            request=request,
+            detail={"reason": reason, "cancelled": [session.pk for session in cancelled]},
+        )
+        _series_notify(series=locked, event="cancelled")
+    return cancelled
+
+
+def _series_notify(*, series: SessionSeries, event: str) -> None:
+    """A notice on both parties' open pages, each in their language, and one e-mail each (sessions.tasks)."""
+    first = series.sessions.order_by("starts_at").first()
+    for person in (series.client, series.counselor):
+        with translation.override(language_of(person)):
+            notice = {
+                "type": f"series.{event}",
+                "kind": f"series_{event}",
+                "id": series.pk,
+                "series_id": series.pk,
+                "title": _("Weekly sessions booked") if event == "booked" else _("Weekly sessions cancelled"),
+                "url": reverse("sessions:session_detail", args=[first.pk]) if first else reverse("dashboard"),
+                "link": _("Open"),
+            }
+        notify_user_on_commit(user_id=person.pk, payload=notice)
+    transaction.on_commit(lambda: tasks.series_email_send.delay(series.pk, event))
+
+
+def _cancel_locked(
+    *, session: CounselingSession, actor, reason: str, at: datetime, request, detail: dict | None = None
+) -> bool:
     previous = session.state
     late = session.starts_at - at < timedelta(hours=settings.SESSION_CANCEL_NOTICE_HOURS)
+    # Only the client's own late cancellation can count against them; the counselor's never does.
+    charged = late and actor is not None and actor.pk == session.client_id
     moved = CounselingSession.objects.filter(
         pk=session.pk, state__in=(SessionState.SCHEDULED, SessionState.OPEN)
     ).update(
@@ -258,6 +424,7 @@ def _cancel_locked(*, session: CounselingSession, actor, reason: str, at: dateti
         cancelled_by=actor,
         cancel_reason=reason[:32],
         cancelled_late=late,
+        late_charged_to_client=charged,
     )
     if not moved:
         return False
@@ -268,7 +435,7 @@ def _cancel_locked(*, session: CounselingSession, actor, reason: str, at: dateti
         target=session,
         subject=session.client_id,
         request=request,
-        detail={"reason": reason[:32], "late": late, "from_state": previous},
+        detail={"reason": reason[:32], "late": late, "from_state": previous, **(detail or {})},
     )
     conversation_id = (
         Conversation.objects.filter(client_id=session.client_id, counselor_id=session.counselor_id)
@@ -289,6 +456,8 @@ def session_cancel(
     is made to attend a session) and is recorded as late.
     """
     at = at or now()
+    if not reason or (reason not in CANCEL_REASONS and reason not in SYSTEM_CANCEL_REASONS):
+        raise BookingError("reason_required", _("Please choose a reason."))
     with transaction.atomic():
         session = CounselingSession.objects.select_for_update().get(pk=session.pk)
         if not _cancel_locked(session=session, actor=actor, reason=reason, at=at, request=request):
@@ -298,13 +467,24 @@ def session_cancel(
 
 
 def session_reschedule(
-    *, session: CounselingSession, actor, new_starts_at: datetime, request=None, at: datetime | None = None
+    *,
+    session: CounselingSession,
+    actor,
+    new_starts_at: datetime,
+    reason: str = "",
+    request=None,
+    at: datetime | None = None,
 ) -> CounselingSession:
     """Move a session to another free slot, in one transaction: the old one is cancelled, a new one booked.
 
-    A client may reschedule only before the notice window; the counselor may at any time.
+    A client may reschedule only before the notice window; the counselor may at any time, but must give a
+    reason (a code of CANCEL_REASONS), which the client is told in their language. The new session passes
+    the booking gates at its own time.
     """
     at = at or now()
+    by_counselor = actor.pk == session.counselor_id
+    if (by_counselor or reason) and reason not in CANCEL_REASONS:
+        raise BookingError("reason_required", _("Please choose a reason."))
     if actor.pk == session.client_id and session.starts_at - at < timedelta(hours=settings.SESSION_CANCEL_NOTICE_HOURS):
         raise BookingError(
             "inside_notice_window",
@@ -313,7 +493,9 @@ def session_reschedule(
         )
     with transaction.atomic():
         old = CounselingSession.objects.select_for_update().select_related("client", "counselor").get(pk=session.pk)
-        if not _cancel_locked(session=old, actor=actor, reason="rescheduled", at=at, request=request):
+        if not _cancel_locked(
+            session=old, actor=actor, reason="rescheduled", at=at, request=request, detail={"why": reason}
+        ):
             raise BookingError("not_cancellable", _("This session can no longer be rescheduled."))
         new = session_book(
             client=old.client,
@@ -323,6 +505,17 @@ def session_reschedule(
             at=at,
             actor=actor,
             rescheduled_from=old,
+        )
+        if reason:
+            new.reschedule_reason = reason
+            new.save(update_fields=["reschedule_reason"])
+        audit_record(
+            actor=actor,
+            action="session.rescheduled",
+            target=new,
+            subject=new.client_id,
+            request=request,
+            detail={"from_session": old.pk, "reason": reason, "by": "counselor" if by_counselor else "client"},
         )
         _session_notify(session=new, event="rescheduled")
     return new
@@ -543,6 +736,33 @@ def availability_remove(*, counselor, kind: str, row_id: int, request=None) -> b
         audit_record(actor=counselor, action=f"availability.{kind}_removed", target=row, request=request)
         row.delete()
     return True
+
+
+def calendar_feed_reset(*, user, request=None) -> str:
+    """Make a new secret address for `user`'s calendar feed and return its token (shown once: only its SHA-256 is
+    kept). The old address, if any, stops working at once."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        replaced = CalendarFeed.objects.filter(user=user).exists()
+        CalendarFeed.objects.update_or_create(
+            user=user, defaults={"token_sha256": feed_token_digest(token), "created_at": now()}
+        )
+        audit_record(
+            actor=user,
+            action="calendar_feed.reset" if replaced else "calendar_feed.created",
+            target=user,
+            request=request,
+        )
+    return token
+
+
+def calendar_feed_remove(*, user, request=None) -> bool:
+    """Turn the calendar feed off: its address stops working."""
+    with transaction.atomic():
+        removed, _count = CalendarFeed.objects.filter(user=user).delete()
+        if removed:
+            audit_record(actor=user, action="calendar_feed.removed", target=user, request=request)
+    return bool(removed)
 
 
 def referral_create(*, counselor, client, reason: str, destination: str, request=None) -> Referral:

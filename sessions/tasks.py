@@ -4,13 +4,23 @@ from celery import shared_task
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from counseling.mail import email_person
 from counseling.notifications import site_link
+from licensing.selectors import refusal_message
 from sessions import services
 from sessions.chat import drops, notices
-from sessions.models import CounselingSession
-from sessions.selectors import location_confirmation_prompt, session_times
+from sessions.models import CounselingSession, SessionSeries, SessionState
+from sessions.selectors import (
+    REASONS_TOLD,
+    client_zone,
+    counselor_change_told,
+    counselor_zone,
+    location_confirmation_prompt,
+    series_starts,
+    session_times,
+)
 
 
 @shared_task(name="sessions.tasks.session_email_send")
@@ -47,8 +57,79 @@ def session_email_send(session_id: int, event: str) -> int:
                     "site_name": settings.SITE_NAME,
                     "link": link,
                     "location_confirmation": prompt and {**prompt, "link": site_link(prompt["path"])},
+                    "change_told": counselor_change_told(session=session, viewer=viewer)
+                    if event in ("cancelled", "rescheduled")
+                    else "",
                 },
             ),
+        )
+    return sent
+
+
+def _series_stop_reason(code: str) -> str:
+    """Why a series stopped, in the active language: the licensing gate's own words, or a general one."""
+    try:
+        return refusal_message(code)
+    except KeyError:
+        return _("a condition for booking is not met on those dates")
+
+
+@shared_task(name="sessions.tasks.series_email_send")
+def series_email_send(series_id: int, event: str) -> int:
+    """E-mail both parties about a weekly series ("booked" or "cancelled"), each in their language and time zone:
+    the dates concerned, and for a series that stopped early, from when and why."""
+    series = (
+        SessionSeries.objects.select_related("client__client_profile", "counselor__counselor_profile")
+        .filter(pk=series_id)
+        .first()
+    )
+    if series is None:
+        return 0
+    rows = list(series.sessions.order_by("starts_at"))
+    if event == "cancelled":
+        rows = [row for row in rows if row.state == SessionState.CANCELLED and row.cancelled_at == series.cancelled_at]
+    else:
+        rows = [row for row in rows if row.state != SessionState.CANCELLED]
+    booked = [row.starts_at for row in series.sessions.order_by("starts_at")]
+    not_booked = []
+    if event == "booked" and series.stopped_reason and booked:
+        planned = series_starts(counselor=series.counselor, first_starts_at=booked[0], weeks=series.weeks_asked)
+        not_booked = planned[len(booked) :]
+    sent = 0
+    for viewer, other in ((series.client, series.counselor), (series.counselor, series.client)):
+        zone = client_zone(viewer) if viewer.pk == series.client_id else counselor_zone(viewer)
+        first = rows[0] if rows else None
+
+        def body(link, viewer=viewer, other=other, zone=zone, first=first):
+            reason_told = ""
+            if (
+                event == "cancelled"
+                and viewer.pk == series.client_id
+                and series.cancelled_by_id == series.counselor_id
+                and first is not None
+                and first.cancel_reason in REASONS_TOLD
+            ):
+                reason_told = str(REASONS_TOLD[first.cancel_reason])
+            return render_to_string(
+                "sessions/series_email.txt",
+                {
+                    "event": event,
+                    "other_name": other.display_name,
+                    "zone": zone.key,
+                    "starts": [row.starts_at.astimezone(zone) for row in rows],
+                    "not_booked": [start.astimezone(zone) for start in not_booked],
+                    "stop_reason": _series_stop_reason(series.stopped_reason) if not_booked else "",
+                    "reason_told": reason_told,
+                    "link": link,
+                },
+            )
+
+        sent += email_person(
+            recipient=viewer,
+            subject=lambda: _("Weekly sessions booked") if event == "booked" else _("Weekly sessions cancelled"),
+            on_commit=False,
+            link_path=reverse("sessions:session_detail", args=[first.pk]) if first else "",
+            body=body,
         )
     return sent
 

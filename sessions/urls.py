@@ -12,6 +12,11 @@ urlpatterns: list = [
     path("<int:session_id>/", views.session_detail, name="session_detail"),
     path("<int:session_id>/cancel/", views.session_cancel, name="session_cancel"),
     path("<int:session_id>/state/", views.session_state, name="session_state"),
+    path("<int:session_id>/reschedule/", views.session_reschedule, name="session_reschedule"),
+    path("series/<int:series_id>/cancel/", views.series_cancel, name="series_cancel"),
+    # The private calendar feed: its settings, and the feed at its secret address (no session cookie needed).
+    path("calendar/", views.calendar_feed_settings, name="calendar_feed_settings"),
+    path("calendar/<str:feed_token>.ics", views.calendar_feed, name="calendar_feed"),
     path("availability/", views.availability, name="availability"),
     path("availability/<str:kind>/<int:row_id>/remove/", views.availability_remove, name="availability_remove"),
     path("clients/<int:client_id>/", views.caseload_client, name="caseload_client"),

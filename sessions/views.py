@@ -7,9 +7,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,17 +27,19 @@ from identity.numbers import emergency_numbers_by_country, emergency_numbers_for
 from identity.selectors import intake_answers, intake_for
 from identity.services import CodeWordLocked
 from sessions import selectors, services
+from sessions.calendar import calendar_feed_owner, calendar_ics
 from sessions.chat.services import session_code_word_answer
 from sessions.forms import (
     CLIENT_CANCEL_REASONS,
     COUNSELOR_CANCEL_REASONS,
     AvailabilityExceptionForm,
     CancelForm,
+    CounselorRescheduleForm,
     ReferralForm,
     SlotForm,
     WeeklyAvailabilityForm,
 )
-from sessions.models import AvailabilityException, SessionState, WeeklyAvailability
+from sessions.models import AvailabilityException, CalendarFeed, SessionState, WeeklyAvailability
 
 # --- Booking, availability, session pages, referrals ------------------------------------
 
@@ -73,10 +76,21 @@ def booking_slots(request, counselor_id: int):
         if moving.counselor_id != counselor.pk:
             raise Http404
     at = now()
+    weeks = _weeks_param(request.POST if request.method == "POST" else request.GET) if moving is None else 1
     if request.method == "POST":
         form = SlotForm(request.POST)
         if form.is_valid():
             try:
+                if weeks > 1:
+                    booked = services.session_series_book(
+                        client=request.user,
+                        counselor=counselor,
+                        first_starts_at=form.cleaned_data["starts_at"],
+                        weeks=weeks,
+                        request=request,
+                    )
+                    _series_booked_messages(request, booked)
+                    return redirect("sessions:session_detail", session_id=booked.sessions[0].pk)
                 if moving is not None:
                     session = services.session_reschedule(
                         session=moving,
@@ -127,8 +141,38 @@ def booking_slots(request, counselor_id: int):
             "counselor_zone": counselor_tz.key,
             "room": room,
             "same_zone": client_tz.key == counselor_tz.key,
+            "weeks": weeks,
+            "week_choices": range(1, settings.SESSION_SERIES_MAX_WEEKS + 1),
         },
     )
+
+
+def _weeks_param(params) -> int:
+    """How many weekly sessions the client asks for (1: a single session); out of range is refused by the service."""
+    weeks = int_param(params, "weeks")
+    return 1 if weeks is None else weeks
+
+
+def _series_booked_messages(request, booked) -> None:
+    zone = selectors.client_zone(request.user)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d weekly session is booked. A confirmation was sent to you.",
+            "%(count)d weekly sessions are booked. A confirmation was sent to you.",
+            len(booked.sessions),
+        )
+        % {"count": len(booked.sessions)},
+    )
+    if booked.stopped is not None:
+        messages.warning(
+            request,
+            _("These later dates could not be booked: %(dates)s. %(reason)s")
+            % {
+                "dates": ", ".join(date_format(start.astimezone(zone), "j F Y") for start in booked.not_booked),
+                "reason": booked.stopped.message,
+            },
+        )
 
 
 @login_required
@@ -156,6 +200,9 @@ def session_detail(request, session_id: int):
             and session.state in (SessionState.SCHEDULED, SessionState.OPEN)
             and now() >= session.starts_at + timedelta(minutes=settings.SESSION_NO_SHOW_AFTER_MINUTES),
             "can_complete": not is_client and session.state == SessionState.IN_PROGRESS,
+            "change_told": selectors.counselor_change_told(session=session, viewer=request.user),
+            "series": selectors.series_summary(session=session),
+            "series_cancel_form": CancelForm(reasons=services.CANCEL_REASONS, codes=reasons, prefix="series"),
         },
     )
 
@@ -177,6 +224,120 @@ def session_cancel(request, session_id: int):
     except services.BookingError as error:
         messages.error(request, error.message)
     return redirect("sessions:session_detail", session_id=session.pk)
+
+
+@counselor_required
+@require_http_methods(["GET", "POST"])
+def session_reschedule(request, session_id: int):
+    """The counselor moves a session of theirs to another of their free times, giving a reason the client is told
+    in their language. The new time passes the booking gates at its own time."""
+    session = selectors.access_session(user=request.user, session_id=session_id)
+    if session.counselor_id != request.user.pk:
+        raise Http404
+    services.session_viewed_record(user=request.user, session=session, request=request)
+    at = now()
+    slots = selectors.open_slots(
+        counselor=request.user, start=at, end=at + timedelta(days=settings.BOOKING_HORIZON_DAYS), at=at
+    )
+    counselor_tz, client_tz = selectors.counselor_zone(request.user), selectors.client_zone(session.client)
+    choices = [
+        (
+            slot.starts_at.isoformat(),
+            f"{date_format(slot.starts_at.astimezone(counselor_tz), 'D j M Y, H:i')} ({counselor_tz.key}) · "
+            + _("client: %(when)s") % {"when": date_format(slot.starts_at.astimezone(client_tz), "D H:i")},
+        )
+        for slot in slots
+    ]
+    form = CounselorRescheduleForm(request.POST or None, slots=choices, reasons=services.CANCEL_REASONS)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.session_reschedule(
+                session=session,
+                actor=request.user,
+                new_starts_at=form.cleaned_data["starts_at"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except services.BookingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The session was moved. The client was told, with your reason."))
+            return redirect("sessions:session_detail", session_id=new.pk)
+    return render(
+        request,
+        "sessions/session_reschedule.html",
+        {"session": session, "form": form, "movable": selectors.can_cancel(session=session)},
+    )
+
+
+@require_POST
+@login_required
+def series_cancel(request, series_id: int):
+    """Its client or counselor cancels the weekly sessions still to come; past ones stay as they were."""
+    series = selectors.access_series(user=request.user, series_id=series_id)
+    codes = CLIENT_CANCEL_REASONS if request.user.pk == series.client_id else COUNSELOR_CANCEL_REASONS
+    form = CancelForm(request.POST, reasons=services.CANCEL_REASONS, codes=codes, prefix="series")
+    back = request.POST.get("session") or ""
+    first = series.sessions.order_by("starts_at").first()
+    target = reverse("sessions:session_detail", args=[first.pk]) if first else reverse("dashboard")
+    if back.isdigit() and series.sessions.filter(pk=int(back)).exists():
+        target = reverse("sessions:session_detail", args=[int(back)])
+    if not form.is_valid():
+        messages.error(request, _("Please choose a reason."))
+        return redirect(target)
+    try:
+        cancelled = services.session_series_cancel(
+            series=series, actor=request.user, reason=form.cleaned_data["reason"], request=request
+        )
+    except services.BookingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d coming session of the series was cancelled. Both of you were notified.",
+                "%(count)d coming sessions of the series were cancelled. Both of you were notified.",
+                len(cancelled),
+            )
+            % {"count": len(cancelled)},
+        )
+    return redirect(target)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_feed_settings(request):
+    """A client's or counselor's private calendar feed: make its secret address, make a new one (the old stops
+    working), or turn it off. The address is shown once, right after it is made: only its hash is kept."""
+    if request.user.role not in (Role.CLIENT, Role.COUNSELOR):
+        raise Http404
+    address = ""
+    if request.method == "POST":
+        if request.POST.get("action") == "off":
+            services.calendar_feed_remove(user=request.user, request=request)
+            messages.success(request, _("Your calendar feed is off. Its address no longer works."))
+            return redirect("sessions:calendar_feed_settings")
+        token = services.calendar_feed_reset(user=request.user, request=request)
+        address = request.build_absolute_uri(reverse("sessions:calendar_feed", args=[token]))
+    response = render(
+        request,
+        "sessions/calendar_feed.html",
+        {"address": address, "feed_on": CalendarFeed.objects.filter(user=request.user).exists()},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def calendar_feed(request, feed_token: str):
+    """The feed itself, for calendar apps: no session cookie, the secret address is the key. 404 for any other."""
+    owner = calendar_feed_owner(token=feed_token)
+    if owner is None:
+        raise Http404
+    response = HttpResponse(calendar_ics(user=owner), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @require_POST

@@ -92,8 +92,8 @@ def build_world(users) -> World:
     from licensing.models import IssuingBody, Jurisdiction, LapseNotice
     from licensing.services import licence_submit
     from records.services import erasure_request_create
-    from sessions.models import SessionDrop
-    from sessions.services import availability_weekly_add
+    from sessions.models import SessionDrop, SessionSeries
+    from sessions.services import availability_weekly_add, calendar_feed_reset
 
     client_a, counselor_a = users["client_a"], users["counselor_a"]
     consent_defaults_publish()
@@ -136,6 +136,11 @@ def build_world(users) -> World:
     # The client's connection dropped during the session (sessions.chat.drops.session_drop_open records it so).
     drop = SessionDrop.objects.create(session=session, away_since=now() - timedelta(minutes=6))
     incident = incident_open(opened_by=users["admin"], detected_at=now() - timedelta(hours=1), summary="A leak.")
+    # A weekly series of client A with counselor A (its session is the open one), and client A's calendar feed.
+    series = SessionSeries.objects.create(client=client_a, counselor=counselor_a, booked_by=client_a, weeks_asked=2)
+    session.series = series
+    session.save(update_fields=["series"])
+    feed_token = calendar_feed_reset(user=client_a)
     world.objects.update(
         {
             "version": version,
@@ -149,6 +154,7 @@ def build_world(users) -> World:
             "weekly": weekly,
             "drop": drop,
             "incident": incident,
+            "series": series,
         }
     )
     world.kwargs = {
@@ -165,6 +171,8 @@ def build_world(users) -> World:
         "row_id": weekly.pk,
         "drop_id": drop.pk,
         "incident_id": incident.pk,
+        "series_id": series.pk,
+        "feed_token": feed_token,
         "law": "uu_pdp",
         "kind": "weekly",
         "client_id": client_a.pk,

@@ -131,6 +131,14 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "sessions/<int:session_id>/": ("sessions:session_detail", PARTICIPANTS),
     "sessions/<int:session_id>/cancel/": ("sessions:session_cancel", PARTICIPANTS),
     "sessions/<int:session_id>/state/": ("sessions:session_state", COUNSELOR_OWN),
+    # Only the session's counselor moves it from here (the client moves theirs through booking, ?reschedule=).
+    "sessions/<int:session_id>/reschedule/": ("sessions:session_reschedule", COUNSELOR_OWN),
+    # POST-only; the owners' empty POST is refused with a message (no reason chosen): a redirect.
+    "sessions/series/<int:series_id>/cancel/": ("sessions:series_cancel", PARTICIPANTS),
+    "sessions/calendar/": ("sessions:calendar_feed_settings", PARTICIPANT_ROLES),
+    # The feed at its secret address opens for whoever holds the address, without a session cookie (calendar
+    # apps have none); a half-signed-in staff browser is sent to its second factor first, like everywhere.
+    "sessions/calendar/<str:feed_token>.ics": ("sessions:calendar_feed", PUBLIC),
     "sessions/availability/": ("sessions:availability", COUNSELOR),
     "sessions/availability/<str:kind>/<int:row_id>/remove/": ("sessions:availability_remove", COUNSELOR_OWN),
     "sessions/clients/<int:client_id>/": ("sessions:caseload_client", COUNSELOR_OWN),

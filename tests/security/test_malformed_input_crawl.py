@@ -29,6 +29,7 @@ QUERY_PARAMETERS = [
     "country",
     "region",
     "reschedule",
+    "weeks",
     "page",
     "next",
     "signed_out",

@@ -53,6 +53,12 @@ STAFF_READS = [
         "caseload.client_viewed",
     ),
     ("session detail (times, state, location)", ("counselor_a",), "/sessions/{session}/", "session.viewed"),
+    (
+        "moving a session (the client's name and time zone)",
+        ("counselor_a",),
+        "/sessions/{session}/reschedule/",
+        "session.viewed",
+    ),
 ]
 
 
