@@ -119,6 +119,33 @@ class CounselorProfile(models.Model):
         return [code.strip() for code in self.languages.split(",") if code.strip()]
 
 
+class Notice(models.Model):
+    """One notice as it was sent to a person's open pages (counseling.notifications.notify_user_now), kept for the
+    notice list (/notices/) with read and unread: what the page showed (title, body, link), never client content
+    (the senders put none in their notices: ids, pseudonyms, times, links). Written at send time, per person.
+
+    `ref` is the sender's id of the thing the notice is about; a further notice of the same kind about the same
+    thing replaces the unread one (a second message in one conversation is one unread notice, not two)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=64)
+    ref = models.CharField(max_length=64, blank=True, default="")
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True, default="")
+    url = models.CharField(max_length=500, blank=True, default="")
+    link = models.CharField(max_length=120, blank=True, default="")
+    urgent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notice_user_unread")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class DataKey(models.Model):
     """A person's own data key, stored only wrapped by a key-encryption key (counseling.crypto).
 

@@ -22,6 +22,8 @@ urlpatterns = [
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("accounts/mfa/", include("counseling.mfa_urls")),
     path("accounts/language/", views.account_language, name="account_language"),
+    path("notices/", views.notices, name="notices"),
+    path("notices/<int:user_notice_id>/read/", views.notice_read, name="notice_read"),
     path("intake/", include("identity.urls")),
     path("", include("dashboards.urls")),
     path("consent/", include("consent.urls")),

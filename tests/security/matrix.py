@@ -85,6 +85,9 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "accounts/mfa/recovery-codes/": ("mfa:recovery_codes", STAFF),
     "accounts/mfa/recovery-codes/renew/": ("mfa:recovery_codes_renew", STAFF),
     "accounts/language/": ("account_language", STAFF),
+    # Each person's own notice list; marking one read: only its owner (client A's notice here), 404 for others.
+    "notices/": ("notices", {**SIGNED_IN, **_UNVERIFIED}),
+    "notices/<int:user_notice_id>/read/": ("notice_read", {**CLIENT_OWN}),
     "intake/": ("intake:home", CLIENT),
     "intake/form/": ("intake:form", CLIENT),
     "intake/identity/": ("intake:identity_upload", CLIENT),
