@@ -251,6 +251,11 @@ def _decide(*, rules, licences, privileges, country: str, region: str, day: date
     )
 
 
+def place_label(*, country: str, region: str) -> str:
+    """The name of a place (a region's, else its country's), for a page that says where the client is."""
+    return _place_label(country=country, region=region)
+
+
 def _place_label(*, country: str, region: str) -> str:
     names = dict(Jurisdiction.objects.filter(country=country, region__in=[region, ""]).values_list("region", "name"))
     return names.get(region) or names.get("") or region or country
