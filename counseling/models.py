@@ -101,6 +101,11 @@ class CounselorProfile(models.Model):
     languages = models.CharField(
         _("languages"), max_length=64, default="id,en", help_text=_("Comma-separated language codes, e.g. id,en")
     )
+    # What the counselor works with, for the directory's filter: comma-separated, in their own words
+    # ("anxiety, grief, couples").
+    specialities = models.CharField(
+        _("specialities"), max_length=300, blank=True, default="", help_text=_("Comma-separated, e.g. anxiety, grief")
+    )
     time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Asia/Jakarta")
     practice_location = models.CharField(_("physical location of practice"), max_length=200)
     practice_country = models.CharField(_("country of practice (ISO 3166-1)"), max_length=2, default="ID")
@@ -117,6 +122,10 @@ class CounselorProfile(models.Model):
     @property
     def language_codes(self) -> list[str]:
         return [code.strip() for code in self.languages.split(",") if code.strip()]
+
+    @property
+    def speciality_list(self) -> list[str]:
+        return [item.strip() for item in self.specialities.split(",") if item.strip()]
 
 
 class Notice(models.Model):
