@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from consent.selectors import consent_gate
+from consent.selectors import consent_gate, consent_onboarding_url
 from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.models import Role, User
@@ -68,7 +68,7 @@ def client_next_step(*, client, upcoming=None, at: datetime | None = None) -> Ne
             "consent",
             _("Read and accept the terms of online counseling"),
             consent.message,
-            consent.action_url,
+            consent_onboarding_url(next_url=reverse("client_home")),  # and back here, to the next step
             _("Read and accept the terms"),
         )
     identity = identity_gate(client=client)

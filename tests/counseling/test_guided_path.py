@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from consent.selectors import consent_gate
 from counseling.clock import now
@@ -23,6 +24,14 @@ from tests.counseling.test_identity_documents_sniffing import png_bytes
 from tests.security.conftest import INTAKE_ANSWERS
 
 
+@pytest.fixture(autouse=True)
+def _language_back_to_default():
+    """A request with the Indonesian cookie leaves Indonesian active in this thread (the test client's
+    LocaleMiddleware): put it back, so later tests read the default language."""
+    yield
+    translation.deactivate()
+
+
 def _session(client, counselor, *, starts_in=timedelta(days=3), **fields) -> CounselingSession:
     start = now() + starts_in
     return CounselingSession.objects.create(
@@ -36,7 +45,7 @@ def _intake(client):
 
 def test_each_step_in_turn_from_consent_to_joining(client_b, counselor_a, admin_user, monkeypatch):
     step = client_next_step(client=client_b)
-    assert (step.key, step.url) == ("consent", reverse("consent:onboarding"))
+    assert (step.key, step.url) == ("consent", reverse("consent:onboarding") + "?next=%2Fclient%2F")
     accept_consent(client_b)
     step = client_next_step(client=client_b)
     assert (step.key, step.url) == ("intake", reverse("intake:home"))
@@ -76,7 +85,7 @@ def test_each_step_in_turn_from_consent_to_joining(client_b, counselor_a, admin_
 def test_the_home_page_shows_the_next_step_and_its_link_in_both_languages(client, client_a, client_b):
     client.force_login(client_b)
     page = client.get(reverse("client_home")).content.decode()
-    assert 'data-next-step="consent"' in page and f'href="{reverse("consent:onboarding")}"' in page
+    assert 'data-next-step="consent"' in page and f'href="{reverse("consent:onboarding")}?next=%2Fclient%2F"' in page
     client.force_login(client_a)
     client.cookies["django_language"] = "id"
     page = client.get(reverse("client_home")).content.decode()

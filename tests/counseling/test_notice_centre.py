@@ -19,6 +19,14 @@ AT = MONDAY - timedelta(days=3)
 SLOT = datetime(2027, 2, 1, 2, 0, tzinfo=UTC)  # Monday 09:00 in Jakarta
 
 
+@pytest.fixture(autouse=True)
+def _language_back_to_default():
+    """A request with the Indonesian cookie leaves Indonesian active in this thread (the test client's
+    LocaleMiddleware): put it back, so later tests read the default language."""
+    yield
+    translation.deactivate()
+
+
 def _png() -> bytes:
     from tests.counseling.test_identity_documents_sniffing import png_bytes
 

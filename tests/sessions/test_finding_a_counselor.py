@@ -6,6 +6,7 @@ from datetime import time, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from consent.selectors import consent_onboarding_url
 from counseling.clock import now
@@ -14,6 +15,14 @@ from counseling.models import CounselorProfile
 from sessions.models import WeeklyAvailability
 from tests.conftest import make_counselor
 from tests.licensing.factories import licence, licensed_in_indonesia
+
+
+@pytest.fixture(autouse=True)
+def _language_back_to_default():
+    """A request with the Indonesian cookie leaves Indonesian active in this thread (the test client's
+    LocaleMiddleware): put it back, so later tests read the default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
