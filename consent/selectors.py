@@ -85,7 +85,9 @@ def consent_gate(*, client, counselor=None) -> GateResult:
     """
     action_url = consent_onboarding_url(counselor=counselor)
     if client is None or getattr(client, "role", None) != Role.CLIENT:
-        return GateResult.refuse("consent_missing", _("Only a client can give consent to counseling."))
+        return GateResult.refuse(
+            "consent_missing", _("Only a client can give consent to counseling."), reverse("dashboard")
+        )
     acceptance = consent_acceptance_current(client=client, counselor=counselor)
     if acceptance is not None and counselor is not None:
         rendered = consent_render(version=acceptance.version, counselor=counselor)

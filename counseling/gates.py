@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from django.utils.translation import gettext as _
+
 
 @dataclass(frozen=True)
 class GateResult:
@@ -39,8 +41,36 @@ class GateResult:
         return cls(False, reason, message, action_url, counselor_message, counselor_action_url)
 
     @property
+    def fix_label(self) -> str:
+        """The words of the link to the page that fixes this refusal (its action_url), in the active language."""
+        return fix_label(self.reason)
+
+    @property
     def addressed_to_counselor(self) -> GateResult:
         """The same answer as the counselor reads it: their own message and link, where the gate has one."""
         if not self.counselor_message:
             return self
         return replace(self, message=self.counselor_message, action_url=self.counselor_action_url)
+
+
+def fix_label(reason: str) -> str:
+    """What the link of a refusal says, by its reason: the page it leads to fixes it."""
+    if reason == "consent_counselor_disclosure" or reason == "consent_disclosure_changed":
+        return _("Read and accept the terms with this counselor's details")
+    if reason.startswith("consent_"):
+        return _("Read and accept the terms")
+    if reason in ("intake_missing", "emergency_plan_missing", "unsuitable_for_text", "code_word_missing"):
+        return _("Complete your intake")
+    if reason == "identity_unverified":
+        return _("Your ID document")
+    if reason in ("location_unconfirmed", "location_stale"):
+        return _("Confirm where you are for this session")
+    if reason == "location_unknown":
+        return _("Tell us where you are")
+    if reason == "session_not_open":
+        return _("See the session")
+    if reason.startswith("code_word_"):
+        return _("The code word")
+    if reason in ("caseload_full",) or reason.startswith(("licence_", "no_licence", "no_rule", "credential_")):
+        return _("Choose another counselor")
+    return _("Fix this")

@@ -101,6 +101,11 @@ class CounselorProfile(models.Model):
     languages = models.CharField(
         _("languages"), max_length=64, default="id,en", help_text=_("Comma-separated language codes, e.g. id,en")
     )
+    # What the counselor works with, for the directory's filter: comma-separated, in their own words
+    # ("anxiety, grief, couples").
+    specialities = models.CharField(
+        _("specialities"), max_length=300, blank=True, default="", help_text=_("Comma-separated, e.g. anxiety, grief")
+    )
     time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Asia/Jakarta")
     practice_location = models.CharField(_("physical location of practice"), max_length=200)
     practice_country = models.CharField(_("country of practice (ISO 3166-1)"), max_length=2, default="ID")
@@ -117,6 +122,37 @@ class CounselorProfile(models.Model):
     @property
     def language_codes(self) -> list[str]:
         return [code.strip() for code in self.languages.split(",") if code.strip()]
+
+    @property
+    def speciality_list(self) -> list[str]:
+        return [item.strip() for item in self.specialities.split(",") if item.strip()]
+
+
+class Notice(models.Model):
+    """One notice as it was sent to a person's open pages (counseling.notifications.notify_user_now), kept for the
+    notice list (/notices/) with read and unread: what the page showed (title, body, link), never client content
+    (the senders put none in their notices: ids, pseudonyms, times, links). Written at send time, per person.
+
+    `ref` is the sender's id of the thing the notice is about; a further notice of the same kind about the same
+    thing replaces the unread one (a second message in one conversation is one unread notice, not two)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=64)
+    ref = models.CharField(max_length=64, blank=True, default="")
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True, default="")
+    url = models.CharField(max_length=500, blank=True, default="")
+    link = models.CharField(max_length=120, blank=True, default="")
+    urgent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notice_user_unread")]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class DataKey(models.Model):

@@ -1,13 +1,20 @@
-"""Real-time notices to people's open pages, sent after the writing transaction commits."""
+"""Real-time notices to people's open pages, sent after the writing transaction commits.
+
+Every notice with a title is also kept, as it is sent, in the person's notice list (counseling.services.notice_keep,
+the page /notices/), so a notice sent while no page was open is still there to read; the pushed notice carries
+the person's unread count for the header."""
 
 import logging
 
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
 from counseling.consumers import session_tag, user_group, user_sockets_group
+from counseling.selectors import notices_unread_count
+from counseling.services import notice_keep
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +47,32 @@ async def group_send_from_loop(*, group: str, event: dict) -> bool:
     return True
 
 
+def _kept(*, user_id: int, payload: dict) -> dict:
+    """Keep the notice in the person's list and add their unread count to what their pages get. Keeping must never
+    fail the send (nor the caller's transaction: a savepoint), so a failure is logged and the notice still goes."""
+    if not isinstance(payload.get("title"), str) or not payload["title"].strip():
+        return payload
+    try:
+        with transaction.atomic():
+            notice = notice_keep(user_id=user_id, payload=payload)
+            unread = notices_unread_count(user_id=user_id)
+    except Exception:
+        log.warning("Keeping a notice for user %s failed; it is sent to the open pages only", user_id, exc_info=True)
+        return payload
+    return {**payload, "notice_id": notice.pk, "unread": unread} if notice is not None else payload
+
+
 def notify_user_now(*, user_id: int, payload: dict) -> bool:
+    """Send a notice to the person's open pages now, and keep it in their notice list (one with a title)."""
+    payload = _kept(user_id=user_id, payload=payload)
     return group_send_now(group=user_group(user_id), event={"type": "notify", "payload": payload})
 
 
 async def notify_user_from_loop(*, user_id: int, payload: dict) -> bool:
-    """notify_user_now for a caller already on the event loop, after its own commit."""
+    """notify_user_now for a caller already on the event loop, after its own commit (the notice is kept in a
+    worker thread, off the loop)."""
+    if isinstance(payload.get("title"), str) and payload["title"].strip():
+        payload = await database_sync_to_async(_kept, thread_sensitive=False)(user_id=user_id, payload=payload)
     return await group_send_from_loop(group=user_group(user_id), event={"type": "notify", "payload": payload})
 
 

@@ -1,4 +1,4 @@
-"""Writes of the core app: accounts, profiles, account settings, login throttling."""
+"""Writes of the core app: accounts, profiles, account settings, login throttling, the notice list."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.mail import email_person
-from counseling.models import TIME_ZONE_CHOICES, ClientProfile, CounselorProfile, Role, User
+from counseling.models import TIME_ZONE_CHOICES, ClientProfile, CounselorProfile, Notice, Role, User
 from counseling.notifications import user_sockets_close_on_commit
 
 
@@ -87,6 +87,39 @@ def account_language_set(*, user: User, language: str, request=None) -> bool:
         audit_record(
             actor=user,
             action="account.language_changed",
+            target=user,
+            request=request,
+            detail={"from": current, "to": language},
+        )
+    return True
+
+
+def account_language_adopt(*, user: User, language: str, request=None) -> bool:
+    """At sign-in: the language the person chose before signing in (the language cookie) becomes their account's,
+    so the pages, notices and e-mails after sign-in stay in it: a client's preferred language, a counselor's or
+    admin's own language. A language the site does not offer is ignored. Returns whether it changed; a change is
+    audit-logged with the old and the new language."""
+    if language not in dict(settings.LANGUAGES):
+        return False
+    with transaction.atomic():
+        if user.role == Role.CLIENT:
+            profile = ClientProfile.objects.select_for_update().filter(user=user).first()
+            if profile is None or profile.preferred_language == language:
+                return False
+            current = profile.preferred_language
+            profile.preferred_language = language
+            profile.save(update_fields=["preferred_language"])
+            if hasattr(user, "client_profile"):
+                user.client_profile.preferred_language = language
+        else:
+            current = User.objects.select_for_update().values_list("language", flat=True).get(pk=user.pk)
+            if current == language:
+                return False
+            user.language = language
+            user.save(update_fields=["language"])
+        audit_record(
+            actor=user,
+            action="account.language_adopted_at_sign_in",
             target=user,
             request=request,
             detail={"from": current, "to": language},
@@ -387,3 +420,66 @@ def account_email_change_confirm(*, user: User, token: str, request=None) -> str
             ),
         )
     return new_email
+
+
+# --- The notice list (/notices/) ----------------------------------------------------------------------------
+
+
+def _site_path(value) -> str:
+    """Only a path on this site, as static/js/alerts.js follows it: "/x/", never "//elsewhere" or "/\\elsewhere"."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value[:500]
+    return ""
+
+
+def _text(value, limit: int) -> str:
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def notice_keep(*, user_id: int, payload: dict) -> Notice | None:
+    """Keep a notice as it is sent to the person's open pages (counseling.notifications), for their notice list.
+
+    Only a notice with a title is kept: one without is an event for a page that listens for it itself (a session's
+    state, a code word checked). What is kept is what the page shows (title, body, link), which never holds
+    client content. A notice about the same thing (its type and id) replaces the unread one, newest first."""
+    title = _text(payload.get("title"), 300)
+    if not title:
+        return None
+    kind = _text(payload.get("type"), 64) or "notice"
+    ref = payload.get("id")
+    ref = "" if ref is None else str(ref)[:48]
+    if ref and payload.get("press"):  # a repeated press of the help button is a new notice
+        ref = f"{ref}-{payload['press']}"[:64]
+    fields = {
+        "title": title,
+        "body": _text(payload.get("body"), 1000),
+        "url": _site_path(payload.get("url")),
+        "link": _text(payload.get("link"), 120),
+        "urgent": kind.startswith("escalation.") or payload.get("urgent") is True,
+        "created_at": now(),
+    }
+    with transaction.atomic():
+        if ref:
+            notice = (
+                Notice.objects.select_for_update()
+                .filter(user_id=user_id, kind=kind, ref=ref, read_at__isnull=True)
+                .order_by("-created_at")
+                .first()
+            )
+            if notice is not None:
+                for name, value in fields.items():
+                    setattr(notice, name, value)
+                notice.save(update_fields=list(fields))
+                return notice
+        return Notice.objects.create(user_id=user_id, kind=kind, ref=ref, **fields)
+
+
+def notice_mark_read(*, user, notice_id: int) -> bool:
+    """The person marks one of their own notices read. False if it is not theirs (nobody reads another's) or was
+    read already."""
+    return bool(Notice.objects.filter(pk=notice_id, user=user, read_at__isnull=True).update(read_at=now()))
+
+
+def notices_mark_all_read(*, user) -> int:
+    """Every unread notice of the person, read now. Returns how many."""
+    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=now())

@@ -32,6 +32,8 @@ urlpatterns = [
         views.account_second_factor_replace,
         name="account_second_factor_replace",
     ),
+    path("notices/", views.notices, name="notices"),
+    path("notices/<int:user_notice_id>/read/", views.notice_read, name="notice_read"),
     path("intake/", include("identity.urls")),
     path("", include("dashboards.urls")),
     path("consent/", include("consent.urls")),

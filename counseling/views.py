@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -9,7 +11,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import i18n
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from counseling import mfa
 from counseling.audit import audit_record
@@ -24,15 +26,20 @@ from counseling.forms import (
 from counseling.health import healthz_response, readyz_response
 from counseling.mfa_views import TokenForm
 from counseling.permissions import STAFF_ROLES, signed_in_required, staff_required
+from counseling.redirects import safe_next_url
+from counseling.selectors import notices_of
 from counseling.services import (
     account_email_change_confirm,
     account_email_change_link,
     account_email_change_request,
+    account_language_adopt,
     account_language_set,
     account_password_change,
     account_profile_update,
     account_sign_out_everywhere,
     client_sign_up,
+    notice_mark_read,
+    notices_mark_all_read,
 )
 
 
@@ -99,6 +106,10 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         user = form.get_user()
         audit_record(actor=user, action="auth.login", target=user, request=self.request)
+        # A language chosen before signing in (the header's switcher sets the cookie) carries over into the account.
+        chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if chosen:
+            account_language_adopt(user=user, language=chosen, request=self.request)
         profile = getattr(user, "client_profile", None)
         # The cookie too (the pages follow a staff member's choice anyway, ChosenLanguageMiddleware), so the
         # pages after signing out stay in the person's language.
@@ -312,3 +323,36 @@ def language_switch(request):
     ):
         account_language_set(user=user, language=language, request=request)
     return i18n.set_language(request)
+
+
+# --- The notice list: every notice the person was sent, read and unread -----------------------------------
+
+
+@signed_in_required
+@require_http_methods(["GET", "POST"])
+def notices(request):
+    """The signed-in person's own notices, newest first; a POST marks them all read."""
+    if request.method == "POST":
+        count = notices_mark_all_read(user=request.user)
+        if count:
+            messages.success(
+                request,
+                ngettext("%(count)d notice marked as read.", "%(count)d notices marked as read.", count)
+                % {"count": count},
+            )
+        return redirect("notices")
+    page = Paginator(notices_of(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "counseling/notices.html", {"page": page})
+
+
+@require_POST
+@signed_in_required
+def notice_read(request, user_notice_id: int):
+    """Mark one of the person's own notices read, then go on to `next` (its link) or back to the list. Someone
+    else's notice, or none, is 404 (never reveal that it exists)."""
+    if (
+        not notice_mark_read(user=request.user, notice_id=user_notice_id)
+        and not notices_of(user=request.user).filter(pk=user_notice_id).exists()
+    ):
+        raise Http404
+    return redirect(safe_next_url(request, request.POST.get("next"), fallback=reverse("notices")))

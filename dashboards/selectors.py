@@ -5,14 +5,18 @@ Reads only; the views in dashboards/views.py stay one line each.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
-from consent.selectors import consent_gate
+from consent.selectors import consent_gate, consent_onboarding_url
 from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.models import Role, User
@@ -21,7 +25,15 @@ from identity.numbers import emergency_numbers
 from identity.selectors import identity_gate
 from sessions.forms import CaseloadFilterForm
 from sessions.models import CounselingSession, Message, SessionState
-from sessions.selectors import client_location, client_referrals, client_sessions, referral_text, session_times
+from sessions.selectors import (
+    client_location,
+    client_referrals,
+    client_sessions,
+    location_confirmation_opens_at,
+    referral_text,
+    session_start_gate,
+    session_times,
+)
 
 
 def _first_url(*names: str, args=None) -> str:
@@ -32,6 +44,104 @@ def _first_url(*names: str, args=None) -> str:
         except NoReverseMatch:
             continue
     return ""
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The one thing the client does next on the way to their session, and the link to the page where they do it."""
+
+    key: str  # consent, intake, identity, identity_review, book, location, location_later, fix, join, join_later
+    title: str
+    text: str
+    url: str
+    link: str
+
+
+def client_next_step(*, client, upcoming=None, at: datetime | None = None) -> NextStep:
+    """From sign-up to the first session: consent, intake, ID document, book, confirm the location for the
+    session, join. Each step asks the gate that guards it (never re-implements it), in the order booking and
+    the session's start ask them, so the step shown is the first one still refused."""
+    at = at or now()
+    consent = consent_gate(client=client)
+    if not consent:
+        return NextStep(
+            "consent",
+            _("Read and accept the terms of online counseling"),
+            consent.message,
+            consent_onboarding_url(next_url=reverse("client_home")),  # and back here, to the next step
+            _("Read and accept the terms"),
+        )
+    identity = identity_gate(client=client)
+    if not identity:
+        if identity.reason != "identity_unverified":
+            return NextStep(
+                "intake", _("Complete your intake"), identity.message, identity.action_url, _("Complete your intake")
+            )
+        if identity.action_url == reverse("intake:home"):  # uploaded, waiting for review
+            return NextStep(
+                "identity_review",
+                _("Your ID document is being reviewed"),
+                _("We tell you here and on this page as soon as it is reviewed."),
+                identity.action_url,
+                _("Your intake and identity"),
+            )
+        return NextStep(
+            "identity", _("Upload an ID document"), identity.message, identity.action_url, _("Upload an ID document")
+        )
+    if upcoming is None:
+        upcoming, _past = client_sessions(client=client, at=at)
+    if not upcoming:
+        return NextStep(
+            "book",
+            _("Book a session"),
+            _("Choose a counselor who may counsel you where you are, then a time."),
+            reverse("sessions:booking_counselors"),
+            _("Book a session"),
+        )
+    session = upcoming[0]
+    detail = reverse("sessions:session_detail", args=[session.pk])
+    gate = session_start_gate(session=session, at=at)
+    if not gate:
+        if gate.reason in ("location_unconfirmed", "location_stale"):
+            opens = location_confirmation_opens_at(session=session)
+            if opens > at:
+                return NextStep(
+                    "location_later",
+                    _("Confirm where you are, on the day"),
+                    _(
+                        "Your session is booked. Confirm where you are in the %(hours)d hours before it "
+                        "starts; the session page tells you from when."
+                    )
+                    % {"hours": settings.LOCATION_CONFIRMATION_HOURS},
+                    detail,
+                    _("See the session"),
+                )
+            url = f"{gate.action_url}?{urlencode({'next': reverse('client_home')})}"
+            return NextStep(
+                "location",
+                _("Confirm where you are for this session"),
+                gate.message,
+                url,
+                _("Confirm where you are for this session"),
+            )
+        return NextStep("fix", _("Before your session"), gate.message, gate.action_url or detail, gate.fix_label)
+    opens_chat = session.starts_at - timedelta(minutes=settings.SESSION_OPEN_MINUTES_BEFORE)
+    if session.state in (SessionState.OPEN, SessionState.IN_PROGRESS) or at >= opens_chat:
+        return NextStep(
+            "join",
+            _("Join your session"),
+            _("Your session is open."),
+            reverse("sessions:session_chat", args=[session.pk]),
+            _("Join the session"),
+        )
+    return NextStep(
+        "join_later",
+        _("You are ready for your session"),
+        _("The chat opens %(minutes)d minutes before the start. Come back then to join.")
+        % {"minutes": settings.SESSION_OPEN_MINUTES_BEFORE},
+        detail,
+        _("See the session"),
+    )
 
 
 def client_dashboard_context(*, request) -> dict:
@@ -57,6 +167,7 @@ def client_dashboard_context(*, request) -> dict:
         latest.setdefault(session.counselor_id, session.pk)
     chat_urls = {c.pk: _first_url("sessions:conversation_start", args=[latest[c.pk]]) for c in counselors}
     return {
+        "next_step": client_next_step(client=client, upcoming=upcoming, at=at),
         "upcoming": [{"session": s, "times": session_times(session=s, viewer=client)} for s in upcoming],
         "past": [{"session": s, "times": session_times(session=s, viewer=client)} for s in past[:20]],
         "counselors": [

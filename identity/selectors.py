@@ -156,7 +156,9 @@ def identity_gate(*, client) -> GateResult:
             "pending": _("Your identity document is waiting for review."),
             "rejected": _("Your identity document was not accepted. Please upload another one."),
         }.get(status, _("Please upload an identity document."))
-        return GateResult.refuse("identity_unverified", message, url)
+        # Waiting for review: the intake page says so; otherwise the upload page (a first or another document).
+        fix = url if status == "pending" else reverse("intake:identity_upload")
+        return GateResult.refuse("identity_unverified", message, fix)
     return GateResult.ok()
 
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from counseling.clock import now
@@ -128,3 +129,35 @@ class LocationForm(forms.Form):
             label = jurisdiction.name if not jurisdiction.region else f"{jurisdiction.name} ({jurisdiction.code})"
             choices.append((jurisdiction.code, label))
         self.fields["place"].choices = choices
+
+
+FREE_WITHIN_CHOICES = [
+    ("", _("Any time")),
+    ("3", _("Within 3 days")),
+    ("7", _("Within a week")),
+    ("14", _("Within two weeks")),
+]
+
+
+class DirectoryFilterForm(forms.Form):
+    """The directory's filters: a language the counselor speaks, a speciality they name, a free time soon."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    speciality = forms.ChoiceField(label=_("Speciality"), required=False)
+    free_within = forms.ChoiceField(label=_("Next free time"), required=False, choices=FREE_WITHIN_CHOICES)
+
+    def __init__(self, *args, specialities: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("Any language")), *settings.LANGUAGES]
+        self.fields["speciality"].choices = [("", _("Any speciality")), *((s, s) for s in specialities)]
+
+    def filters(self) -> dict:
+        """The chosen filters (none for an invalid form: the whole directory is shown, with the form's errors)."""
+        if not self.is_valid():
+            return {"language": "", "speciality": "", "within_days": 0}
+        data = self.cleaned_data
+        return {
+            "language": data["language"],
+            "speciality": data["speciality"],
+            "within_days": int(data["free_within"] or 0),
+        }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from counseling.gates import GateResult
 from counseling.models import AuditEntry, Role, User
+from licensing.hooks import next_free_slot
 from licensing.models import (
     CompactPrivilege,
     Jurisdiction,
@@ -251,6 +253,11 @@ def _decide(*, rules, licences, privileges, country: str, region: str, day: date
     )
 
 
+def place_label(*, country: str, region: str) -> str:
+    """The name of a place (a region's, else its country's), for a page that says where the client is."""
+    return _place_label(country=country, region=region)
+
+
 def _place_label(*, country: str, region: str) -> str:
     names = dict(Jurisdiction.objects.filter(country=country, region__in=[region, ""]).values_list("region", "name"))
     return names.get(region) or names.get("") or region or country
@@ -288,6 +295,7 @@ class DirectoryEntry:
     privileges: list[CompactPrivilege]
     gate: GateResult | None = None
     lapse_notices: list[LapseNotice] = field(default_factory=list)
+    next_free: datetime | None = None  # set by directory_filter
 
     @property
     def profile(self):
@@ -405,6 +413,35 @@ def directory_entries(*, at: datetime, country: str = "", region: str = "") -> l
     # Bookable first, then by name: a client sees who can help them before who cannot.
     entries.sort(key=lambda e: (not e.bookable, e.profile.display_name.lower()))
     return entries
+
+
+def directory_specialities(entries: list[DirectoryEntry]) -> list[str]:
+    """Every speciality the listed counselors name, once each (case aside), sorted: the filter's choices."""
+    seen: dict[str, str] = {}
+    for entry in entries:
+        for item in entry.profile.speciality_list:
+            seen.setdefault(item.casefold(), item)
+    return sorted(seen.values(), key=str.casefold)
+
+
+def directory_filter(
+    entries: list[DirectoryEntry], *, at: datetime, language: str = "", speciality: str = "", within_days: int = 0
+) -> list[DirectoryEntry]:
+    """The directory's entries a visitor asked for: counselors who speak `language`, name `speciality` (case
+    aside) and, with `within_days`, have a free time within that many days. Each kept entry gets its next free
+    time (licensing.hooks: sessions knows it), within the booking horizon or `within_days`."""
+    horizon = within_days or settings.BOOKING_HORIZON_DAYS
+    kept = []
+    for entry in entries:
+        if language and language not in entry.profile.language_codes:
+            continue
+        if speciality and speciality.casefold() not in {s.casefold() for s in entry.profile.speciality_list}:
+            continue
+        entry.next_free = next_free_slot(counselor=entry.counselor, at=at, within_days=horizon)
+        if within_days and entry.next_free is None:
+            continue
+        kept.append(entry)
+    return kept
 
 
 def access_counselor_public(*, counselor_id: int) -> User:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -19,7 +20,14 @@ from counseling.parameters import int_param
 from counseling.permissions import admin_required, client_required, counselor_required
 from identity.selectors import intake_place
 from licensing import selectors, services
-from licensing.forms import LicenceSubmitForm, LocationForm, PrivilegeForm, StateChangeForm, VerificationForm
+from licensing.forms import (
+    DirectoryFilterForm,
+    LicenceSubmitForm,
+    LocationForm,
+    PrivilegeForm,
+    StateChangeForm,
+    VerificationForm,
+)
 from licensing.models import CompactPrivilege, Jurisdiction
 
 LOCATION_SESSION_KEY = "licensing_location"
@@ -65,7 +73,10 @@ def _place_name(country: str, region: str) -> str:
 def directory(request):
     """Public: counselors with a verified, valid licence. For a known location, who may counsel there."""
     (country, region), source = _visitor_location(request)
-    entries = selectors.directory_entries(at=now(), country=country, region=region)
+    at = now()
+    entries = selectors.directory_entries(at=at, country=country, region=region)
+    filters = DirectoryFilterForm(request.GET, specialities=selectors.directory_specialities(entries))
+    entries = selectors.directory_filter(entries, at=at, **filters.filters())
     notices = []
     if request.user.is_authenticated and request.user.role == Role.CLIENT:
         notices = list(selectors.open_lapse_notices(client=request.user))
@@ -81,8 +92,18 @@ def directory(request):
             "location_source": source,
             "place_name": _place_name(country, region) if country else "",
             "lapse_notices": notices,
+            "filters": filters,
+            "filtered": any(filters.filters().values()),
+            "zone": _visitor_zone(request.user),
+            "horizon_days": settings.BOOKING_HORIZON_DAYS,
         },
     )
+
+
+def _visitor_zone(user) -> str:
+    """Where a time in the directory is shown: the signed-in person's own zone, else the site's (UTC)."""
+    profile = getattr(user, "client_profile", None) or getattr(user, "counselor_profile", None)
+    return profile.time_zone if profile is not None else "UTC"
 
 
 def counselor_profile(request, user_id: int):

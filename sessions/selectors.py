@@ -90,9 +90,29 @@ def conversation_gate(*, conversation: Conversation, at: datetime | None = None,
             return result
     place = client_location(client=conversation.client)
     if place is None or not place.confirmed:
-        return GateResult.refuse("location_unconfirmed", _("Please confirm where you are before the session starts."))
+        return GateResult.refuse(
+            "location_unconfirmed",
+            _("Please confirm where you are before the session starts."),
+            location_confirmation_url(client=conversation.client),
+        )
     counselor = writer or conversation.counselor
     return jurisdiction_gate(counselor=counselor, country=place.country, region=place.region, at=at)
+
+
+def location_confirmation_url(*, client) -> str:
+    """Where the client confirms where they are: for their next session still to come; without one, booking one
+    (a place is confirmed per session, ACA H.1.b)."""
+    session_id = (
+        CounselingSession.objects.filter(
+            client=client, ends_at__gt=now(), state__in=[SessionState.SCHEDULED, SessionState.OPEN]
+        )
+        .order_by("starts_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if session_id is None:
+        return reverse("sessions:booking_counselors")
+    return reverse("sessions:session_location", args=[session_id])
 
 
 def location_confirmation_opens_at(*, session: CounselingSession) -> datetime:
@@ -382,6 +402,7 @@ def caseload_has_room_for(*, counselor, client, at: datetime | None = None) -> G
         return GateResult.refuse(
             "caseload_full",
             _("This counselor is not taking new clients at the moment. Please choose another counselor."),
+            reverse("sessions:booking_counselors"),
         )
     return GateResult.ok()
 
@@ -398,7 +419,9 @@ def booking_gate(*, client, counselor, starts_at: datetime, at: datetime | None 
     place = client_location(client=client)
     if place is None:
         return GateResult.refuse(
-            "location_unknown", _("Please tell us where you are: it decides which counselors may counsel you.")
+            "location_unknown",
+            _("Please tell us where you are: it decides which counselors may counsel you."),
+            reverse("intake:home"),
         )
     result = jurisdiction_gate(counselor=counselor, country=place.country, region=place.region, at=starts_at)
     if not result:
@@ -406,14 +429,62 @@ def booking_gate(*, client, counselor, starts_at: datetime, at: datetime | None 
     return caseload_has_room_for(counselor=counselor, client=client, at=at)
 
 
-def bookable_counselors(*, client, at: datetime | None = None):
-    """Active counselors, with whether each has room for this client (the gates run on booking)."""
+@dataclass(frozen=True)
+class BookingChoices:
+    """The booking list: where the client is now, the counselors who may counsel them there (each with the first
+    refusal still in the way before a slot is picked, with its link, or allowed), and how many were left out."""
+
+    place: Place | None
+    rows: list[tuple[User, GateResult]]
+    hidden: int
+    refusal: GateResult | None = None  # nobody can be listed (the place is unknown), and how to fix it
+
+
+def booking_choices(*, client, at: datetime | None = None) -> BookingChoices:
+    """Who `client` may book where they are now (client_location: counseling takes place where the client is,
+    ACA H.1.b). Only counselors the jurisdiction gate allows there now are listed; for each, the gates booking
+    calls next (consent with this counselor's details, the client's identity and emergency plan, the caseload)
+    are asked now, so a refusal names its reason and links to its fix before a time is picked."""
+    at = at or now()
     counselors = list(
         User.objects.filter(role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
         .select_related("counselor_profile")
         .order_by("counselor_profile__display_name")
     )
-    return [(counselor, caseload_has_room_for(counselor=counselor, client=client, at=at)) for counselor in counselors]
+    place = client_location(client=client)
+    if place is None or not place.country:
+        refusal = GateResult.refuse(
+            "location_unknown",
+            _("Please tell us where you are in your intake: it decides which counselors may counsel you."),
+            reverse("intake:home"),
+        )
+        return BookingChoices(place=None, rows=[], hidden=len(counselors), refusal=refusal)
+    identity = identity_gate(client=client)
+    rows: list[tuple[User, GateResult]] = []
+    hidden = 0
+    for counselor in counselors:
+        if not jurisdiction_gate(counselor=counselor, country=place.country, region=place.region, at=at):
+            hidden += 1
+            continue
+        gate = GateResult.ok()
+        for result in (
+            consent_gate(client=client, counselor=counselor),
+            identity,
+            caseload_has_room_for(counselor=counselor, client=client, at=at),
+        ):
+            if not result:
+                gate = result
+                break
+        rows.append((counselor, gate))
+    return BookingChoices(place=place, rows=rows, hidden=hidden)
+
+
+def next_free_slot(*, counselor, at: datetime | None = None, within_days: int | None = None) -> datetime | None:
+    """The start of the counselor's next bookable slot within `within_days` (default the booking horizon)."""
+    at = at or now()
+    days = within_days if within_days is not None else settings.BOOKING_HORIZON_DAYS
+    slots = open_slots(counselor=counselor, start=at, end=at + timedelta(days=days), at=at)
+    return slots[0].starts_at if slots else None
 
 
 def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:

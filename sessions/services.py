@@ -153,10 +153,11 @@ LIVE_STATES = (SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRE
 class BookingError(Exception):
     """A refused booking or state move, with a stable code and a message a person can act on."""
 
-    def __init__(self, code: str, message: str = "") -> None:
+    def __init__(self, code: str, message: str = "", action_url: str = "") -> None:
         super().__init__(code)
         self.code = code
         self.message = message or code
+        self.action_url = action_url  # from a gate: where the person fixes it
 
 
 def session_event_title(event: str) -> str:
@@ -192,7 +193,7 @@ def _session_notify(*, session: CounselingSession, event: str) -> None:
 
 def _refuse_unless(result: GateResult) -> None:
     if not result:
-        raise BookingError(result.reason, result.message)
+        raise BookingError(result.reason, result.message, result.action_url)
 
 
 def session_book(

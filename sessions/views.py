@@ -11,13 +11,16 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from consent.selectors import consent_onboarding_url
 from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import DecryptionError
+from counseling.gates import fix_label
 from counseling.models import Role, User
 from counseling.parameters import int_param
 from counseling.permissions import client_required, counselor_required
@@ -26,6 +29,7 @@ from identity.forms import CodeWordAnswerForm, LocationForm
 from identity.numbers import emergency_numbers_by_country, emergency_numbers_for
 from identity.selectors import intake_answers, intake_for
 from identity.services import CodeWordLocked
+from licensing.selectors import place_label
 from sessions import selectors, services
 from sessions.calendar import calendar_feed_owner, calendar_ics
 from sessions.chat.services import session_code_word_answer
@@ -57,9 +61,33 @@ def _bookable_counselor(counselor_id: int) -> User:
 
 @client_required
 def booking_counselors(request):
-    """Counselors a client may choose, with their reply-time promise and time zone."""
-    rows = selectors.bookable_counselors(client=request.user)
-    return render(request, "sessions/booking_counselors.html", {"rows": rows})
+    """The counselors who may counsel the client where they are now, each with what is still in the way of
+    booking them (and its link), their reply-time promise and time zone."""
+    choices = selectors.booking_choices(client=request.user)
+    rows = [
+        {
+            "counselor": counselor,
+            "gate": gate,
+            "consent": gate.reason.startswith("consent_"),
+            "fix_url": consent_onboarding_url(
+                counselor=counselor, next_url=reverse("sessions:booking_slots", args=[counselor.pk])
+            )
+            if gate.reason.startswith("consent_")
+            else gate.action_url,
+        }
+        for counselor, gate in choices.rows
+    ]
+    return render(
+        request,
+        "sessions/booking_counselors.html",
+        {
+            "rows": rows,
+            "choices": choices,
+            "place_name": place_label(country=choices.place.country, region=choices.place.region)
+            if choices.place
+            else "",
+        },
+    )
 
 
 @client_required
@@ -77,6 +105,7 @@ def booking_slots(request, counselor_id: int):
             raise Http404
     at = now()
     weeks = _weeks_param(request.POST if request.method == "POST" else request.GET) if moving is None else 1
+    refusal = None
     if request.method == "POST":
         form = SlotForm(request.POST)
         if form.is_valid():
@@ -109,9 +138,17 @@ def booking_slots(request, counselor_id: int):
                     messages.success(request, _("Your session is booked. A confirmation was sent to you."))
                 return redirect("sessions:session_detail", session_id=session.pk)
             except services.BookingError as error:
-                messages.error(request, error.message)
+                if error.action_url:  # a gate's refusal: shown with the link to its fix, below
+                    refusal = _fix_link(error.code, error.message, error.action_url, counselor=counselor)
+                else:
+                    messages.error(request, error.message)
         else:
             messages.error(request, _("Please choose a time from the list."))
+    if refusal is None and moving is None:
+        # Before a time is picked: what would refuse the booking now, with the link to its fix.
+        gate = selectors.booking_gate(client=request.user, counselor=counselor, starts_at=at, at=at)
+        if not gate:
+            refusal = _fix_link(gate.reason, gate.message, gate.action_url, counselor=counselor)
     client_tz = selectors.client_zone(request.user)
     counselor_tz = selectors.counselor_zone(counselor)
     slots = selectors.open_slots(
@@ -143,6 +180,7 @@ def booking_slots(request, counselor_id: int):
             "same_zone": client_tz.key == counselor_tz.key,
             "weeks": weeks,
             "week_choices": range(1, settings.SESSION_SERIES_MAX_WEEKS + 1),
+            "refusal": refusal,
         },
     )
 
@@ -175,6 +213,16 @@ def _series_booked_messages(request, booked) -> None:
         )
 
 
+def _fix_link(reason: str, message: str, action_url: str, *, counselor) -> dict:
+    """A refusal as the booking pages show it: why, and a link to the page that fixes it (for consent: the terms
+    with this counselor's details, coming back to this counselor's times)."""
+    if reason.startswith("consent_"):
+        action_url = consent_onboarding_url(
+            counselor=counselor, next_url=reverse("sessions:booking_slots", args=[counselor.pk])
+        )
+    return {"reason": reason, "message": message, "action_url": action_url, "label": fix_label(reason)}
+
+
 @login_required
 def session_detail(request, session_id: int):
     """One session for its client or its counselor: both time zones, state, and what each may do."""
@@ -184,10 +232,25 @@ def session_detail(request, session_id: int):
     if not is_client:
         services.session_viewed_record(user=request.user, session=session, request=request)
     reasons = CLIENT_CANCEL_REASONS if is_client else COUNSELOR_CANCEL_REASONS
+    live = session.state in (SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS)
+    location_prompt = (
+        selectors.location_confirmation_prompt(
+            session=session, viewer=request.user, zone=selectors.client_zone(request.user)
+        )
+        if is_client and live
+        else None
+    )
     return render(
         request,
         "sessions/session_detail.html",
         {
+            "location_prompt": location_prompt,
+            "confirmation_hours": settings.LOCATION_CONFIRMATION_HOURS,
+            "location_url": reverse("sessions:session_location", args=[session.pk])
+            + "?"
+            + urlencode({"next": reverse("sessions:session_detail", args=[session.pk])})
+            if is_client and live
+            else "",
             "session": session,
             "times": selectors.session_times(session=session, viewer=request.user),
             "is_client": is_client,

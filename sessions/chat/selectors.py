@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from counseling.clock import now
@@ -208,7 +209,11 @@ def chat_gate(*, access: ChatAccess, at: datetime | None = None) -> GateResult:
         return cover_gate(cover=access.cover, conversation=access.conversation, at=at)
     if access.session is not None:
         if access.session.state not in CHAT_OPEN_STATES:
-            return GateResult.refuse("session_not_open", _("This session is not open."))
+            return GateResult.refuse(
+                "session_not_open",
+                _("This session is not open."),
+                reverse("sessions:session_detail", args=[access.session.pk]),
+            )
         return session_start_gate(session=access.session, at=at)
     return conversation_gate(conversation=access.conversation, at=at)
 

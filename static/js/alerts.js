@@ -1,7 +1,8 @@
 // Real-time notices for signed-in people, on every page: escalation alerts for staff, a client's dropped
 // connection during a session, "a person has been alerted" and the emergency numbers for clients, and every
 // other notice the server sends with a title (a client's new message, a reply due soon, a booking, a licence
-// decision ...). Listens on /ws/notifications/ and reconnects with back-off. Only ids and short non-clinical
+// decision ...), each also kept in the person's notice list (/notices/), whose unread count in the header it
+// updates. Listens on /ws/notifications/ and reconnects with back-off. Only ids and short non-clinical
 // text arrive here; details are on the linked page (over HTTPS). Everything is put in as text (textContent),
 // never as HTML. A notice without a title is for pages that listen for it themselves and is not shown.
 (() => {
@@ -97,6 +98,16 @@
     region(urgent).prepend(card);
   }
 
+  // The header's unread count (templates/base.html): the server counts, after keeping the notice in the list.
+  function count(payload) {
+    if (!Number.isInteger(payload.unread) || payload.unread < 0) return;
+    const box = document.querySelector("[data-notice-count]");
+    const value = document.querySelector("[data-notice-count-value]");
+    if (!box || !value) return;
+    value.textContent = String(payload.unread);
+    box.hidden = payload.unread === 0;
+  }
+
   function connect() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${window.location.host}/ws/notifications/`);
@@ -107,7 +118,10 @@
     socket.addEventListener("message", (event) => {
       let payload;
       try { payload = JSON.parse(event.data); } catch { return; }
-      if (payload && typeof payload === "object" && text(payload.title)) show(payload);
+      if (payload && typeof payload === "object" && text(payload.title)) {
+        show(payload);
+        count(payload);
+      }
     });
     socket.addEventListener("close", (event) => {
       delete document.documentElement.dataset.alertsConnected;

@@ -17,7 +17,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from counseling.clock import now
-from counseling.models import User
+from counseling.models import Notice, User
 from tests.conftest import PASSWORD
 
 ORIGIN = b"http://127.0.0.1:8000"
@@ -132,6 +132,7 @@ def build_world(users) -> World:
         evidence_filename="str.png",
     )
     notice = LapseNotice.objects.create(client=client_a, counselor=counselor_a, licence=licence)
+    user_notice = Notice.objects.create(user=client_a, kind="session.booked", title="Session booked", url="/client/")
     weekly = availability_weekly_add(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
     # The client's connection dropped during the session (sessions.chat.drops.session_drop_open records it so).
     drop = SessionDrop.objects.create(session=session, away_since=now() - timedelta(minutes=6))
@@ -168,6 +169,7 @@ def build_world(users) -> World:
         "erasure_id": erasure.pk,
         "licence_id": licence.pk,
         "notice_id": notice.pk,
+        "user_notice_id": user_notice.pk,
         "row_id": weekly.pk,
         "drop_id": drop.pk,
         "incident_id": incident.pk,

@@ -96,6 +96,9 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     # POST-only; each persona's empty POST signs that persona out everywhere, then lands on the home page.
     "accounts/settings/sign-out-everywhere/": ("account_sign_out_everywhere", ACCOUNT),
     "accounts/settings/second-factor/replace/": ("account_second_factor_replace", STAFF),
+    # Each person's own notice list; marking one read: only its owner (client A's notice here), 404 for others.
+    "notices/": ("notices", {**SIGNED_IN, **_UNVERIFIED}),
+    "notices/<int:user_notice_id>/read/": ("notice_read", {**CLIENT_OWN}),
     "intake/": ("intake:home", CLIENT),
     "intake/form/": ("intake:form", CLIENT),
     "intake/identity/": ("intake:identity_upload", CLIENT),
