@@ -1,3 +1,4 @@
+import base64
 import hashlib
 import json
 import zoneinfo
@@ -37,6 +38,8 @@ class UserManager(BaseUserManager):
 
     def create_superuser(self, email, password=None, **fields):
         fields.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
+        # An admin is made by an operator (createsuperuser) who vouches for the address; sign-ups verify theirs.
+        fields.setdefault("email_verified_at", now())
         return self._create(email, password, **fields)
 
 
@@ -51,6 +54,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The language a counselor or admin chose for their pages, alerts and e-mails (blank: not chosen).
     # A client's language is their profile's preferred_language, chosen at sign-up.
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default="")
+    # When the person opened the link we e-mailed them (counseling.email_verification); empty: not yet. A client
+    # books and a counselor works only after it: the address is how we reach them between sessions.
+    email_verified_at = models.DateTimeField(_("e-mail address verified at"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -60,6 +66,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_client(self) -> bool:
@@ -110,9 +120,27 @@ class CounselorProfile(models.Model):
         _("promised reply time between sessions (hours)"), default=24
     )
     caseload_limit = models.PositiveIntegerField(_("caseload limit"), default=30)
+    specialities = models.CharField(
+        _("specialities"), max_length=300, blank=True, help_text=_("Comma-separated, e.g. anxiety, grief, couples")
+    )
+    approach = models.TextField(_("approach"), blank=True)
+    # A public portrait: re-encoded from pixels only and made small (counseling.services.counselor_photo_clean).
+    photo = models.BinaryField(_("photo"), null=True, blank=True)
+    photo_content_type = models.CharField(max_length=32, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.display_name}, {self.professional_title}"
+
+    @property
+    def speciality_list(self) -> list[str]:
+        return [item.strip() for item in self.specialities.split(",") if item.strip()]
+
+    @property
+    def photo_data_uri(self) -> str:
+        """The photo inline (the pages' CSP allows data: images), "" without one."""
+        if not self.photo:
+            return ""
+        return f"data:{self.photo_content_type};base64,{base64.b64encode(bytes(self.photo)).decode()}"
 
     @property
     def language_codes(self) -> list[str]:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import DecryptionError
+from counseling.email_verification import email_verified_gate
 from counseling.models import Role, User
 from counseling.parameters import int_param
 from counseling.permissions import client_required, counselor_required
@@ -56,7 +57,11 @@ def _bookable_counselor(counselor_id: int) -> User:
 def booking_counselors(request):
     """Counselors a client may choose, with their reply-time promise and time zone."""
     rows = selectors.bookable_counselors(client=request.user)
-    return render(request, "sessions/booking_counselors.html", {"rows": rows})
+    return render(
+        request,
+        "sessions/booking_counselors.html",
+        {"rows": rows, "email_gate": email_verified_gate(user=request.user)},
+    )
 
 
 @client_required
@@ -127,6 +132,7 @@ def booking_slots(request, counselor_id: int):
             "counselor_zone": counselor_tz.key,
             "room": room,
             "same_zone": client_tz.key == counselor_tz.key,
+            "email_gate": email_verified_gate(user=request.user),
         },
     )
 
