@@ -131,7 +131,8 @@ def email_verify(request, token: str):
     try:
         user = email_verification_user(token=token)
     except TokenInvalid as invalid:
-        return render(request, "registration/email_verify.html", {"invalid": invalid.code}, status=400)
+        status = 410 if invalid.code == "expired" else 404
+        return render(request, "registration/email_verify.html", {"invalid": invalid.code}, status=status)
     if request.method == "POST":
         email_verify_service(user=user, request=request)
         messages.success(request, _("Your e-mail address is confirmed. Thank you."))
