@@ -6,7 +6,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from counseling.audit import client_ip
-from counseling.models import TIME_ZONE_CHOICES, User
+from counseling.models import COUNSELING_LANGUAGES, TIME_ZONE_CHOICES, User
 from counseling.services import (
     PHOTO_MAX_BYTES,
     ProfileError,
@@ -102,19 +102,6 @@ class AccountLanguageForm(forms.Form):
             "invalid_choice": _("Choose English or Bahasa Indonesia."),
         },
     )
-
-
-# Languages a counselor may counsel in, each in its own name (found by those who speak it).
-COUNSELING_LANGUAGES = [
-    ("id", "Bahasa Indonesia"),
-    ("en", "English"),
-    ("jv", "Basa Jawa"),
-    ("su", "Basa Sunda"),
-    ("ms", "Bahasa Melayu"),
-    ("zh", "中文"),
-    ("ar", "العربية"),
-    ("es", "Español"),
-]
 
 
 class CounselorSignUpForm(PasswordPairMixin, forms.Form):

@@ -10,6 +10,17 @@ from django.utils.translation import gettext_lazy as _
 
 from counseling.clock import now
 
+# Languages a counselor may counsel in, each in its own name (found by those who speak it).
+COUNSELING_LANGUAGES = [
+    ("id", "Bahasa Indonesia"),
+    ("en", "English"),
+    ("jv", "Basa Jawa"),
+    ("su", "Basa Sunda"),
+    ("ms", "Bahasa Melayu"),
+    ("zh", "中文"),
+    ("ar", "العربية"),
+    ("es", "Español"),
+]
 TIME_ZONE_CHOICES = sorted((name, name) for name in zoneinfo.available_timezones() if "/" in name)
 
 
