@@ -1,16 +1,41 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from counseling.audit import client_ip
-from counseling.models import TIME_ZONE_CHOICES, User
-from counseling.services import login_failure_record, login_failures_clear, login_is_throttled
+from counseling.models import COUNSELING_LANGUAGES, TIME_ZONE_CHOICES, User
+from counseling.services import (
+    PHOTO_MAX_BYTES,
+    ProfileError,
+    account_email_allowed,
+    counselor_photo_clean,
+    login_failure_record,
+    login_failures_clear,
+    login_is_throttled,
+)
 
 
-class ClientSignUpForm(forms.Form):
+class PasswordPairMixin:
+    """Two passwords that match and pass the validators (AUTH_PASSWORD_VALIDATORS)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif p1:
+            probe = User(email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class ClientSignUpForm(PasswordPairMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
     display_name = forms.CharField(
         label=_("Display name or pseudonym"),
@@ -28,29 +53,14 @@ class ClientSignUpForm(forms.Form):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="Asia/Jakarta")
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("An account with this e-mail address already exists."))
-        return email
+        # Whether the address already has an account is never said here (counseling.services._sign_up).
+        return self.cleaned_data["email"].strip().lower()
 
     def clean_display_name(self):
         name = self.cleaned_data["display_name"].strip()
         if not name:
             raise forms.ValidationError(_("Please choose a display name."))
         return name
-
-    def clean(self):
-        cleaned = super().clean()
-        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
-        if p1 and p2 and p1 != p2:
-            self.add_error("password2", _("The two passwords do not match."))
-        elif p1:
-            probe = User(email=cleaned.get("email", ""))
-            try:
-                password_validation.validate_password(p1, probe)
-            except forms.ValidationError as exc:
-                self.add_error("password1", exc)
-        return cleaned
 
 
 class ThrottledLoginForm(AuthenticationForm):
@@ -200,3 +210,119 @@ class EmailChangeForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": _("Type your current password.")},
     )
+
+
+class CounselorSignUpForm(PasswordPairMixin, forms.Form):
+    """A counselor's application (counseling.services.counselor_sign_up): the account and what a profile needs
+    first; licences and the rest of the profile come after the e-mail and the second factor."""
+
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    display_name = forms.CharField(
+        label=_("Professional name"), max_length=120, help_text=_("As clients will see it, e.g. Sari Wulandari, M.Psi.")
+    )
+    professional_title = forms.CharField(
+        label=_("Professional title"), max_length=160, help_text=_("e.g. Clinical psychologist")
+    )
+    practice_location = forms.CharField(
+        label=_("Physical location of practice"),
+        max_length=200,
+        help_text=_("City and country you practise from; clients are told where their counselor is."),
+    )
+    practice_country = forms.CharField(
+        label=_("Country of practice (two letters, e.g. ID, US)"), min_length=2, max_length=2
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="Asia/Jakarta")
+    language = forms.ChoiceField(label=_("Language of your pages and e-mails"), choices=settings.LANGUAGES)
+    password1 = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput,
+        strip=False,
+        help_text=_("At least 10 characters, not a common password."),
+    )
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_practice_country(self):
+        code = self.cleaned_data["practice_country"].strip().upper()
+        if not (len(code) == 2 and code.isascii() and code.isalpha()):
+            raise forms.ValidationError(_("Enter the two-letter country code, e.g. ID or US."))
+        return code
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Please enter your professional name."))
+        return name
+
+
+class CounselorProfileForm(forms.Form):
+    """What clients read about a counselor (counseling.services.counselor_profile_update)."""
+
+    display_name = forms.CharField(label=_("Professional name"), max_length=120)
+    professional_title = forms.CharField(label=_("Professional title"), max_length=160)
+    bio = forms.CharField(
+        label=_("About you"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Your training and experience, in a few sentences."),
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages you counsel in"),
+        choices=COUNSELING_LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one language.")},
+    )
+    specialities = forms.CharField(
+        label=_("Specialities"), max_length=300, help_text=_("Comma-separated, e.g. anxiety, grief, couples")
+    )
+    approach = forms.CharField(
+        label=_("Your approach"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("How you work with clients, e.g. cognitive behavioural therapy, person-centred."),
+    )
+    practice_location = forms.CharField(label=_("Physical location of practice"), max_length=200)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    photo = forms.FileField(
+        label=_("Photo (optional)"),
+        required=False,
+        help_text=_(
+            "JPEG or PNG, at most 5 MB. Shown on your public profile; its metadata (place, camera) is removed."
+        ),
+    )
+    photo_remove = forms.BooleanField(label=_("Remove my photo"), required=False)
+
+    def clean_specialities(self):
+        items = [item.strip() for item in self.cleaned_data["specialities"].split(",") if item.strip()]
+        if not items:
+            raise forms.ValidationError(_("Name at least one speciality."))
+        return ", ".join(items)
+
+    def clean_languages(self):
+        return ",".join(self.cleaned_data["languages"])
+
+    def clean_photo(self):
+        upload = self.cleaned_data.get("photo")
+        self.photo_kept = None
+        if not upload:
+            return None
+        if upload.size > PHOTO_MAX_BYTES:
+            raise forms.ValidationError(_("The photo is larger than 5 MB."))
+        try:
+            self.photo_kept = counselor_photo_clean(name=upload.name, data=upload.read())
+        except ProfileError as refused:
+            raise forms.ValidationError(str(refused)) from refused
+        return upload
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form, writing to an account at most ACCOUNT_EMAIL_LIMIT times per window
+    (counseling.services.account_email_allowed); the page answers alike either way. The per-address limit is the
+    view's (counseling.views.PasswordResetView)."""
+
+    def get_users(self, email):
+        for user in super().get_users(email):
+            if account_email_allowed(user=user):
+                yield user

@@ -71,6 +71,8 @@ def fix_label(reason: str) -> str:
         return _("See the session")
     if reason.startswith("code_word_"):
         return _("The code word")
+    if reason == "email_unverified":
+        return _("Resend the e-mail")
     if reason in ("caseload_full",) or reason.startswith(("licence_", "no_licence", "no_rule", "credential_")):
         return _("Choose another counselor")
     return _("Fix this")

@@ -36,8 +36,16 @@ def has_confirmed_device(user) -> bool:
     return user_has_device(user, confirmed=True)
 
 
+def confirmed_device_owners(*, user_ids: list[int]) -> set[int]:
+    """Which of these people have a confirmed authenticator (one query, for lists of staff)."""
+    return set(TOTPDevice.objects.filter(user_id__in=user_ids, confirmed=True).values_list("user_id", flat=True))
+
+
 def second_factor_redirect(request):
-    """Where a counselor or admin goes before any client data: set up a second factor, or pass it."""
+    """Where a counselor or admin goes before any client data: set up a second factor, or pass it. A counselor
+    who applied and has not confirmed their e-mail address does that first (counseling.email_verification)."""
+    if request.user.is_counselor and not request.user.email_verified:
+        return redirect("email_verify_pending")
     step = "mfa:verify" if has_confirmed_device(request.user) else "mfa:setup"
     return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
 

@@ -43,6 +43,8 @@ def _staff_only(request):
 def setup(request):
     """Set up an authenticator. Someone who already has one must pass it first (no silent swap)."""
     _staff_only(request)
+    if request.user.is_counselor and not request.user.email_verified:
+        return redirect("email_verify_pending")  # an applicant confirms their address before anything else
     if mfa.has_confirmed_device(request.user):
         if not request.user.is_verified():
             return redirect(_step_url("mfa:verify", _next_url(request)))

@@ -1,3 +1,4 @@
+import base64
 import hashlib
 import json
 import zoneinfo
@@ -9,6 +10,17 @@ from django.utils.translation import gettext_lazy as _
 
 from counseling.clock import now
 
+# Languages a counselor may counsel in, each in its own name (found by those who speak it).
+COUNSELING_LANGUAGES = [
+    ("id", "Bahasa Indonesia"),
+    ("en", "English"),
+    ("jv", "Basa Jawa"),
+    ("su", "Basa Sunda"),
+    ("ms", "Bahasa Melayu"),
+    ("zh", "中文"),
+    ("ar", "العربية"),
+    ("es", "Español"),
+]
 TIME_ZONE_CHOICES = sorted((name, name) for name in zoneinfo.available_timezones() if "/" in name)
 
 
@@ -37,6 +49,8 @@ class UserManager(BaseUserManager):
 
     def create_superuser(self, email, password=None, **fields):
         fields.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
+        # An admin is made by an operator (createsuperuser) who vouches for the address; sign-ups verify theirs.
+        fields.setdefault("email_verified_at", now())
         return self._create(email, password, **fields)
 
 
@@ -51,6 +65,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The language a counselor or admin chose for their pages, alerts and e-mails (blank: not chosen).
     # A client's language is their profile's preferred_language, chosen at sign-up.
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default="")
+    # When the person opened the link we e-mailed them (counseling.email_verification); empty: not yet. A client
+    # books and a counselor works only after it: the address is how we reach them between sessions.
+    email_verified_at = models.DateTimeField(_("e-mail address verified at"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -60,6 +77,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_client(self) -> bool:
@@ -101,11 +122,6 @@ class CounselorProfile(models.Model):
     languages = models.CharField(
         _("languages"), max_length=64, default="id,en", help_text=_("Comma-separated language codes, e.g. id,en")
     )
-    # What the counselor works with, for the directory's filter: comma-separated, in their own words
-    # ("anxiety, grief, couples").
-    specialities = models.CharField(
-        _("specialities"), max_length=300, blank=True, default="", help_text=_("Comma-separated, e.g. anxiety, grief")
-    )
     time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Asia/Jakarta")
     practice_location = models.CharField(_("physical location of practice"), max_length=200)
     practice_country = models.CharField(_("country of practice (ISO 3166-1)"), max_length=2, default="ID")
@@ -115,17 +131,32 @@ class CounselorProfile(models.Model):
         _("promised reply time between sessions (hours)"), default=24
     )
     caseload_limit = models.PositiveIntegerField(_("caseload limit"), default=30)
+    # What the counselor works with, in their own words, for the directory's filter ("anxiety, grief, couples").
+    specialities = models.CharField(
+        _("specialities"), max_length=300, blank=True, help_text=_("Comma-separated, e.g. anxiety, grief, couples")
+    )
+    approach = models.TextField(_("approach"), blank=True)
+    # A public portrait: re-encoded from pixels only and made small (counseling.services.counselor_photo_clean).
+    photo = models.BinaryField(_("photo"), null=True, blank=True)
+    photo_content_type = models.CharField(max_length=32, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.display_name}, {self.professional_title}"
 
     @property
-    def language_codes(self) -> list[str]:
-        return [code.strip() for code in self.languages.split(",") if code.strip()]
-
-    @property
     def speciality_list(self) -> list[str]:
         return [item.strip() for item in self.specialities.split(",") if item.strip()]
+
+    @property
+    def photo_data_uri(self) -> str:
+        """The photo inline (the pages' CSP allows data: images), "" without one."""
+        if not self.photo:
+            return ""
+        return f"data:{self.photo_content_type};base64,{base64.b64encode(bytes(self.photo)).decode()}"
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [code.strip() for code in self.languages.split(",") if code.strip()]
 
 
 class Notice(models.Model):

@@ -1,6 +1,6 @@
 """Real-time notices to people's open pages, sent after the writing transaction commits.
 
-Every notice with a title is also kept, as it is sent, in the person's notice list (counseling.services.notice_keep,
+Every notice with a title is also kept, as it is sent, in the person's notice list (counseling.notices.notice_keep,
 the page /notices/), so a notice sent while no page was open is still there to read; the pushed notice carries
 the person's unread count for the header."""
 
@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 
 from counseling.consumers import session_tag, user_group, user_sockets_group
+from counseling.notices import notice_keep
 from counseling.selectors import notices_unread_count
-from counseling.services import notice_keep
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 
 from counseling.mfa import second_factor_redirect
 from counseling.models import Role
@@ -25,6 +26,9 @@ def role_required(*roles: str):
                 return redirect_to_login(request.get_full_path())
             if request.user.role not in roles:
                 raise PermissionDenied
+            if request.user.role == Role.COUNSELOR and not request.user.email_verified:
+                # A counselor applying confirms their address first (issue 20): it is how clients' alerts reach them.
+                return redirect("email_verify_pending")
             if request.user.role in STAFF_ROLES and not request.user.is_verified():
                 return second_factor_redirect(request)
             return view(request, *args, **kwargs)

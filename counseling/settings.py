@@ -219,6 +219,16 @@ LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_ADDRESS_LIMIT = envint("LOGIN_FAILURE_ADDRESS_LIMIT", 20)
 LOGIN_FAILURE_ACCOUNT_LIMIT = envint("LOGIN_FAILURE_ACCOUNT_LIMIT", 50)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+# Sign-up and password reset, which write e-mails to any address typed in, counted per real client address
+# (counseling.client_address) and per address written to, within a fixed window (counseling.services.attempt_allowed):
+# enough for a household or an office behind one address, too few to mail-bomb someone or enumerate accounts.
+SIGNUP_ADDRESS_LIMIT = envint("SIGNUP_ADDRESS_LIMIT", 10)
+PASSWORD_RESET_ADDRESS_LIMIT = envint("PASSWORD_RESET_ADDRESS_LIMIT", 10)
+# E-mails about one account (reset links, sign-up notices, verification links) per window.
+ACCOUNT_EMAIL_LIMIT = envint("ACCOUNT_EMAIL_LIMIT", 5)
+ACCOUNT_EMAIL_WINDOW_SECONDS = envint("ACCOUNT_EMAIL_WINDOW_SECONDS", 60 * 60)
+# How long the link that confirms an e-mail address works.
+EMAIL_VERIFICATION_MAX_AGE_SECONDS = envint("EMAIL_VERIFICATION_MAX_AGE_SECONDS", 3 * 24 * 3600)
 # The reverse proxies in front of the ASGI servers, addresses or CIDR networks ("10.0.0.0/8,192.0.2.10"). Only a
 # connection from one of these may say whom it forwards (X-Forwarded-For); empty: nobody, the peer is the client.
 TRUSTED_PROXIES = envlist("TRUSTED_PROXIES")

@@ -12,9 +12,14 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("i18n/setlang/", views.language_switch, name="set_language"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/signup/counselor/", views.counselor_signup, name="counselor_signup"),
+    path("accounts/signup/sent/", views.signup_sent, name="signup_sent"),
+    path("accounts/verify-email/", views.email_verify_pending, name="email_verify_pending"),
+    path("accounts/verify-email/<str:token>/", views.email_verify, name="email_verify"),
+    path("accounts/profile/", views.counselor_profile_edit, name="counselor_profile_edit"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
-    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"

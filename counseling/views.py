@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,21 +14,27 @@ from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from counseling import mfa
-from counseling.audit import audit_record
+from counseling.audit import audit_record, client_ip
+from counseling.email_verification import TokenInvalid, email_verification_user
 from counseling.forms import (
     AccountLanguageForm,
     AccountProfileForm,
     ClientSignUpForm,
+    CounselorProfileForm,
+    CounselorSignUpForm,
     EmailChangeForm,
     PasswordChangeForm,
     ThrottledLoginForm,
+    ThrottledPasswordResetForm,
 )
 from counseling.health import healthz_response, readyz_response
 from counseling.mfa_views import TokenForm
-from counseling.permissions import STAFF_ROLES, signed_in_required, staff_required
+from counseling.notices import notice_mark_read, notices_mark_all_read
+from counseling.permissions import STAFF_ROLES, counselor_required, signed_in_required, staff_required
 from counseling.redirects import safe_next_url
 from counseling.selectors import notices_of
 from counseling.services import (
+    PROFILE_FIELDS,
     account_email_change_confirm,
     account_email_change_link,
     account_email_change_request,
@@ -38,9 +44,13 @@ from counseling.services import (
     account_profile_update,
     account_sign_out_everywhere,
     client_sign_up,
-    notice_mark_read,
-    notices_mark_all_read,
+    counselor_profile_update,
+    counselor_sign_up,
+    email_verification_send,
+    password_reset_attempt_allowed,
+    signup_attempt_allowed,
 )
+from counseling.services import email_verify as email_verify_service
 
 
 def home(request):
@@ -72,23 +82,136 @@ def _use_language(response, language: str):
     return response
 
 
+SIGNUP_EMAIL_SESSION_KEY = "signup_email"
+
+
+def _signup_throttled(request, template: str, form):
+    form.add_error(None, _("Too many sign-ups from your network. Please wait an hour and try again."))
+    return render(request, template, {"form": form}, status=429)
+
+
 def signup(request):
+    """A client signs up. Whether or not the address already has an account, the answer is the same page ("we sent
+    you an e-mail"): the new account gets its verification link, an existing one a notice (services._sign_up)."""
     if request.user.is_authenticated:
         return redirect("dashboard")
     form = ClientSignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = client_sign_up(
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            display_name=form.cleaned_data["display_name"],
-            preferred_language=form.cleaned_data["preferred_language"],
-            time_zone=form.cleaned_data["time_zone"],
-            request=request,
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome. Your account is ready."))
-        return _use_language(redirect("dashboard"), user.client_profile.preferred_language)
+    if request.method == "POST":
+        if not signup_attempt_allowed(ip=client_ip(request)):
+            return _signup_throttled(request, "registration/signup.html", form)
+        if form.is_valid():
+            client_sign_up(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+                preferred_language=form.cleaned_data["preferred_language"],
+                time_zone=form.cleaned_data["time_zone"],
+                request=request,
+            )
+            request.session[SIGNUP_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
+            return _use_language(redirect("signup_sent"), form.cleaned_data["preferred_language"])
     return render(request, "registration/signup.html", {"form": form})
+
+
+def counselor_signup(request):
+    """A counselor applies (issue 20): the account first; then the e-mail link, the second factor, licences with
+    evidence and the profile. Nobody sees them in the directory before an admin has verified a licence."""
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = CounselorSignUpForm(request.POST or None, initial={"language": translation.get_language()})
+    if request.method == "POST":
+        if not signup_attempt_allowed(ip=client_ip(request)):
+            return _signup_throttled(request, "registration/signup_counselor.html", form)
+        if form.is_valid():
+            data = form.cleaned_data
+            counselor_sign_up(
+                email=data["email"],
+                password=data["password1"],
+                display_name=data["display_name"],
+                professional_title=data["professional_title"],
+                practice_location=data["practice_location"],
+                practice_country=data["practice_country"],
+                time_zone=data["time_zone"],
+                language=data["language"],
+                request=request,
+            )
+            request.session[SIGNUP_EMAIL_SESSION_KEY] = data["email"]
+            return _use_language(redirect("signup_sent"), data["language"])
+    return render(request, "registration/signup_counselor.html", {"form": form})
+
+
+def signup_sent(request):
+    return render(request, "registration/signup_sent.html", {"email": request.session.get(SIGNUP_EMAIL_SESSION_KEY)})
+
+
+def email_verify(request, token: str):
+    """The link from the e-mail. GET asks for a click (mail scanners open links; they do not press buttons);
+    POST confirms. Nobody is signed in by it."""
+    try:
+        user = email_verification_user(token=token)
+    except TokenInvalid as invalid:
+        status = 410 if invalid.code == "expired" else 404
+        return render(request, "registration/email_verify.html", {"invalid": invalid.code}, status=status)
+    if request.method == "POST":
+        email_verify_service(user=user, request=request)
+        messages.success(request, _("Your e-mail address is confirmed. Thank you."))
+        if request.user.is_authenticated and request.user.pk == user.pk:
+            return redirect("dashboard")
+        return redirect("login")
+    return render(request, "registration/email_verify.html", {"already": user.email_verified})
+
+
+@login_required
+def email_verify_pending(request):
+    """The signed-in person's own address: "confirm it", and the link sent again on request."""
+    user = request.user
+    if user.email_verified:
+        return redirect("dashboard")
+    if request.method == "POST":
+        if email_verification_send(user=user, request=request):
+            messages.success(request, _("We sent the link again. It can take a few minutes to arrive."))
+        else:
+            messages.error(
+                request, _("We have sent several links in the last hour. Please wait a while before asking again.")
+            )
+        return redirect("email_verify_pending")
+    return render(request, "registration/email_verify_pending.html", {"email": user.email})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset, limited per real client address (PASSWORD_RESET_ADDRESS_LIMIT) and per account
+    (ThrottledPasswordResetForm). Whether the address has an account is never said."""
+
+    form_class = ThrottledPasswordResetForm
+
+    def post(self, request, *args, **kwargs):
+        if not password_reset_attempt_allowed(ip=client_ip(request)):
+            form = self.get_form()
+            form.is_valid()
+            form.add_error(None, _("Too many reset requests from your network. Please wait an hour and try again."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+
+@counselor_required
+def counselor_profile_edit(request):
+    """A counselor's own public profile: nobody else's is named here."""
+    profile = request.user.counselor_profile
+    initial = {name: getattr(profile, name) for name in PROFILE_FIELDS}
+    initial["languages"] = profile.language_codes
+    form = CounselorProfileForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        counselor_profile_update(
+            counselor=request.user,
+            photo=form.photo_kept,
+            photo_remove=data["photo_remove"],
+            request=request,
+            **{name: data[name] for name in PROFILE_FIELDS},
+        )
+        messages.success(request, _("Your profile is saved."))
+        return redirect("counselor_profile_edit")
+    return render(request, "counseling/counselor_profile_edit.html", {"form": form, "profile": profile})
 
 
 class LoginView(auth_views.LoginView):

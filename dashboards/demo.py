@@ -10,6 +10,7 @@ from consent.models import ELEMENT_KEYS
 from consent.rendering import consent_render
 from consent.selectors import consent_gate, consent_version_in_force
 from consent.services import consent_accept
+from counseling.clock import now
 from counseling.models import ClientProfile, CounselorProfile, Role, User
 from identity.models import IdentityDocument, IdentityDocumentStatus, Intake
 from identity.services import identity_document_review, identity_document_upload, intake_submit
@@ -65,7 +66,8 @@ def demo_seed() -> list[tuple[str, str, str]]:
     accounts = []
     with transaction.atomic():
         admin, created = User.objects.get_or_create(
-            email="admin@demo.test", defaults={"role": Role.ADMIN, "is_staff": True, "is_superuser": True}
+            email="admin@demo.test",
+            defaults={"role": Role.ADMIN, "is_staff": True, "is_superuser": True, "email_verified_at": now()},
         )
         if created:
             admin.set_password(DEMO_PASSWORD)
@@ -74,7 +76,9 @@ def demo_seed() -> list[tuple[str, str, str]]:
         for data in COUNSELORS:
             data = dict(data)
             email = data.pop("email")
-            user, created = User.objects.get_or_create(email=email, defaults={"role": Role.COUNSELOR})
+            user, created = User.objects.get_or_create(
+                email=email, defaults={"role": Role.COUNSELOR, "email_verified_at": now()}
+            )
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
@@ -83,7 +87,9 @@ def demo_seed() -> list[tuple[str, str, str]]:
         for data in CLIENTS:
             data = dict(data)
             email, note = data.pop("email"), data.pop("note")
-            user, created = User.objects.get_or_create(email=email, defaults={"role": Role.CLIENT})
+            user, created = User.objects.get_or_create(
+                email=email, defaults={"role": Role.CLIENT, "email_verified_at": now()}
+            )
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])

@@ -10,6 +10,7 @@ from counseling.permissions import admin_required, client_required, counselor_re
 from dashboards.selectors import client_dashboard_context, counselor_dashboard_context
 from identity.numbers import emergency_numbers_to_check
 from incidents.selectors import running_clocks
+from licensing.selectors import counselor_application
 
 
 @login_required
@@ -31,8 +32,11 @@ def client_home(request):
 
 @counselor_required
 def counselor_home(request):
-    """The caseload dashboard."""
-    return render(request, "dashboards/counselor_home.html", counselor_dashboard_context(request=request))
+    """The caseload dashboard; while the counselor is not in the directory, their application's next step first."""
+    context = counselor_dashboard_context(request=request)
+    application = counselor_application(counselor=request.user, at=clock.now())
+    context["application"] = None if application.listed else application
+    return render(request, "dashboards/counselor_home.html", context)
 
 
 @admin_required

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from counseling.gates import GateResult
+from counseling.mfa import confirmed_device_owners
 from counseling.models import AuditEntry, Role, User
 from licensing.hooks import next_free_slot
 from licensing.models import (
@@ -537,3 +538,100 @@ def counselor_licence_places(counselor_ids) -> set[tuple[str, str]]:
         "jurisdiction__country", "jurisdiction__region"
     )
     return set(licensed) | set(privileged)
+
+
+# --- Counselor applications (issue 20): who has applied and how far they are --------------------------------------
+
+
+@dataclass
+class CounselorApplication:
+    """One counselor not (or no longer) in the directory: what they have done and what waits."""
+
+    counselor: User
+    email_verified: bool
+    second_factor: bool
+    profile_complete: bool
+    licences: list[Licence]
+    listed: bool
+
+    @property
+    def state(self) -> str:
+        """The one step the application waits for, as a stable code (application_state_label says it in words)."""
+        if self.listed:
+            return "listed"
+        if not self.email_verified:
+            return "email"
+        if not self.second_factor:
+            return "second_factor"
+        if not self.licences:
+            return "licence_missing"
+        if any(licence.state == LicenceState.SUBMITTED for licence in self.licences):
+            return "licence_review"
+        return "licence_none_valid"
+
+    @property
+    def state_label(self) -> str:
+        return application_state_label(self.state)
+
+    @property
+    def waiting_licences(self) -> list[Licence]:
+        return [licence for licence in self.licences if licence.state == LicenceState.SUBMITTED]
+
+
+def application_state_label(state: str) -> str:
+    return {
+        "listed": _("In the directory: a licence is verified"),
+        "email": _("Waiting for the e-mail address to be confirmed"),
+        "second_factor": _("Waiting for the second factor to be set up"),
+        "licence_missing": _("No licence submitted yet"),
+        "licence_review": _("A licence waits for an admin's review"),
+        "licence_none_valid": _("No licence is verified and valid"),
+    }[state]
+
+
+def counselor_profile_complete(profile) -> bool:
+    """Everything a client reads before choosing: bio, languages, specialities and approach (the photo is optional)."""
+    return all(value.strip() for value in (profile.bio, profile.languages, profile.specialities, profile.approach))
+
+
+def _application(counselor: User, *, day: date, devices: set[int]) -> CounselorApplication:
+    licences = list(counselor.application_licences)
+    return CounselorApplication(
+        counselor=counselor,
+        email_verified=counselor.email_verified_at is not None,
+        second_factor=counselor.pk in devices,
+        profile_complete=counselor_profile_complete(counselor.counselor_profile),
+        licences=licences,
+        listed=any(licence.is_valid_on(day) for licence in licences),
+    )
+
+
+def _application_rows(counselors: QuerySet[User], *, at: datetime) -> list[CounselorApplication]:
+    rows = list(
+        counselors.select_related("counselor_profile").prefetch_related(
+            Prefetch(
+                "licences",
+                queryset=Licence.objects.select_related("jurisdiction").order_by("-submitted_at"),
+                to_attr="application_licences",
+            )
+        )
+    )
+    devices = confirmed_device_owners(user_ids=[row.pk for row in rows])
+    return [_application(counselor, day=_day(at), devices=devices) for counselor in rows]
+
+
+def counselor_application(*, counselor: User, at: datetime) -> CounselorApplication:
+    """The counselor's own application (their checklist page)."""
+    return _application_rows(User.objects.filter(pk=counselor.pk, counselor_profile__isnull=False), at=at)[0]
+
+
+def counselor_applications(*, at: datetime) -> list[CounselorApplication]:
+    """Every active counselor who is not in the directory (no verified licence valid today), oldest first: the
+    admins' queue of applications. Counselors whose licences all lapsed show here again."""
+    day = _day(at)
+    counselors = (
+        User.objects.filter(role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
+        .exclude(licences__in=Licence.objects.filter(_valid_licence_filter(day)))
+        .order_by("date_joined")
+    )
+    return _application_rows(counselors, at=at)

@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.documents import document_response
@@ -194,6 +195,25 @@ def my_licences(request):
             "privileges": selectors.counselor_privileges(counselor=request.user),
         },
     )
+
+
+@counselor_required
+def application(request):
+    """The counselor's own application: what is done, what waits, and the page for each step."""
+    return render(
+        request,
+        "licensing/application.html",
+        {"application": selectors.counselor_application(counselor=request.user, at=now())},
+    )
+
+
+@admin_required
+def applications(request):
+    """Admins: counselors not in the directory, each with the step their application waits for and links to the
+    licences to review. Opening it is audit-logged (it lists people's e-mail addresses)."""
+    rows = selectors.counselor_applications(at=now())
+    audit_record(actor=request.user, action="licence.applications_viewed", request=request, detail={"rows": len(rows)})
+    return render(request, "licensing/applications.html", {"applications": rows})
 
 
 @admin_required

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from consent.selectors import consent_gate
 from counseling.clock import now
 from counseling.crypto import DecryptionError, open_text
+from counseling.email_verification import email_verified_gate
 from counseling.gates import GateResult
 from counseling.models import Role, User
 from identity.models import CodeWordCheck
@@ -410,10 +411,15 @@ def caseload_has_room_for(*, counselor, client, at: datetime | None = None) -> G
 def booking_gate(*, client, counselor, starts_at: datetime, at: datetime | None = None) -> GateResult:
     """May `client` book `counselor` for a session at `starts_at`? Calls each gate; re-implements none.
 
-    Consent (ACA H.2.a), verified identity and emergency plan (H.3), the counselor's licence where
-    the client is at the session time (H.1.b), then the counselor's caseload limit.
+    A confirmed e-mail address (reminders and cancellations reach the client there), consent (ACA H.2.a),
+    verified identity and emergency plan (H.3), the counselor's licence where the client is at the session time
+    (H.1.b), then the counselor's caseload limit.
     """
-    for result in (consent_gate(client=client, counselor=counselor), identity_gate(client=client)):
+    for result in (
+        email_verified_gate(user=client),
+        consent_gate(client=client, counselor=counselor),
+        identity_gate(client=client),
+    ):
         if not result:
             return result
     place = client_location(client=client)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from counseling.clock import now
 from counseling.models import ClientProfile, CounselorProfile, Role, User
 
 PASSWORD = "a-long-test-password-42"
@@ -61,13 +62,14 @@ def _channels_db_trap(request, monkeypatch):
 
 
 def make_client(email: str, display_name: str, language: str = "en", time_zone: str = "Asia/Jakarta") -> User:
-    user = User.objects.create_user(email=email, password=PASSWORD, role=Role.CLIENT)
+    """A client who has confirmed their e-mail address (as every account made before verification existed)."""
+    user = User.objects.create_user(email=email, password=PASSWORD, role=Role.CLIENT, email_verified_at=now())
     ClientProfile.objects.create(user=user, display_name=display_name, preferred_language=language, time_zone=time_zone)
     return user
 
 
 def make_counselor(email: str, display_name: str, country: str = "ID") -> User:
-    user = User.objects.create_user(email=email, password=PASSWORD, role=Role.COUNSELOR)
+    user = User.objects.create_user(email=email, password=PASSWORD, role=Role.COUNSELOR, email_verified_at=now())
     CounselorProfile.objects.create(
         user=user,
         display_name=display_name,

@@ -1,6 +1,8 @@
 from django import template
 from django.utils.translation import get_language_info
 
+from counseling.models import COUNSELING_LANGUAGES
+
 register = template.Library()
 
 
@@ -10,4 +12,4 @@ def language_label(code: str) -> str:
     try:
         return str(get_language_info(code)["name_translated"])
     except KeyError:
-        return code
+        return dict(COUNSELING_LANGUAGES).get(code, code)  # Javanese, Sundanese: in their own names

@@ -16,17 +16,24 @@ GOOD_SIGNUP = {
 }
 
 
-def test_client_can_sign_up_and_lands_signed_in(client):
-    response = client.post(reverse("signup"), GOOD_SIGNUP)
+def test_client_can_sign_up_and_is_asked_to_confirm_the_address(client, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("signup"), GOOD_SIGNUP)
     assert response.status_code == 302
+    assert response.url == reverse("signup_sent")
     user = User.objects.get(email="new.client@example.test")
     assert user.role == Role.CLIENT
     assert user.password.startswith("argon2")
+    assert user.email_verified_at is None
     assert user.client_profile.display_name == "Bintang"
     assert user.client_profile.time_zone == "Asia/Makassar"
     assert response.cookies["django_language"].value == "id"
-    assert client.get(reverse("client_home")).status_code == 200
+    assert "_auth_user_id" not in client.session  # signed in only with the password, after the e-mail
+    page = client.get(response.url).content.decode()
+    assert "new.client@example.test" in page
     assert AuditEntry.objects.filter(action="account.client_signed_up", actor_id=user.pk).exists()
+    assert [m.to for m in mailoutbox] == [["new.client@example.test"]]
+    assert "/accounts/verify-email/" in mailoutbox[0].body
 
 
 @pytest.mark.parametrize(
@@ -49,10 +56,21 @@ def test_sign_up_with_bad_input_is_refused_with_a_clear_message(client, change, 
     assert not ClientProfile.objects.exists()
 
 
-def test_sign_up_with_a_taken_email_is_refused_and_creates_nothing(client, client_a):
-    response = client.post(reverse("signup"), {**GOOD_SIGNUP, "email": client_a.email.upper()})
-    assert "An account with this e-mail address already exists." in response.content.decode()
+def test_sign_up_with_a_taken_email_answers_alike_and_tells_the_owner(
+    client, client_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("signup"), {**GOOD_SIGNUP, "email": client_a.email.upper()})
+    assert response.status_code == 302
+    assert response.url == reverse("signup_sent")
+    assert "already exists" not in client.get(response.url).content.decode()
     assert User.objects.count() == 1
+    client_a.refresh_from_db()
+    assert client_a.check_password(PASSWORD)  # nothing about the account changed
+    assert [m.to for m in mailoutbox] == [[client_a.email]]
+    assert "tried to create an account" in mailoutbox[0].body or "Seseorang" in mailoutbox[0].body
+    assert "/accounts/login/" in mailoutbox[0].body and "/accounts/password-reset/" in mailoutbox[0].body
+    assert "/accounts/verify-email/" not in mailoutbox[0].body  # already confirmed
 
 
 def test_sign_up_cannot_create_a_counselor_or_admin(client):

@@ -75,6 +75,14 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "readyz": ("readyz", OPEN),
     "i18n/setlang/": ("set_language", OPEN),
     "accounts/signup/": ("signup", OPEN),
+    "accounts/signup/counselor/": ("counselor_signup", OPEN),
+    "accounts/signup/sent/": ("signup_sent", OPEN),
+    # The signed-in person's own address (everyone in the cast has confirmed theirs: sent on to the dashboard).
+    "accounts/verify-email/": ("email_verify_pending", SIGNED_IN),
+    # The link from the e-mail: open to all (it signs nobody in); a token that is not ours is refused (404).
+    "accounts/verify-email/<str:token>/": ("email_verify", profile("deny")),
+    # Under /accounts/ (open to staff before the second factor): an admin is refused by role before the code step.
+    "accounts/profile/": ("counselor_profile_edit", {**COUNSELOR, "admin_no_mfa": "deny"}),
     "accounts/login/": ("login", OPEN),
     "accounts/logout/": ("logout", OPEN),
     "accounts/password-reset/": ("password_reset", OPEN),
@@ -126,6 +134,8 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "licensing/counselors/<int:user_id>/": ("licensing:counselor_profile", PUBLIC),
     "licensing/notices/<int:notice_id>/dismiss/": ("licensing:lapse_notice_dismiss", CLIENT),
     "licensing/mine/": ("licensing:my_licences", COUNSELOR),
+    "licensing/application/": ("licensing:application", COUNSELOR),
+    "licensing/applications/": ("licensing:applications", ADMIN_ONLY),
     "licensing/review/": ("licensing:queue", ADMIN_ONLY),
     "licensing/review/<int:licence_id>/": ("licensing:review", ADMIN_ONLY),
     "licensing/review/<int:licence_id>/evidence/": ("licensing:evidence", ADMIN_ONLY),

@@ -9,15 +9,10 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('counseling', '0010_kek_epochs_and_data_key_rotation'),
+        ('counseling', '0011_email_verified_and_counselor_profile'),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='counselorprofile',
-            name='specialities',
-            field=models.CharField(blank=True, default='', help_text='Comma-separated, e.g. anxiety, grief', max_length=300, verbose_name='specialities'),
-        ),
         migrations.CreateModel(
             name='Notice',
             fields=[
