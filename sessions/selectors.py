@@ -443,7 +443,9 @@ class BookingChoices:
     place: Place | None
     rows: list[tuple[User, GateResult]]
     hidden: int
-    refusal: GateResult | None = None  # nobody can be listed (the place is unknown), and how to fix it
+    # What stops the client booking anyone, and how to fix it: an unconfirmed e-mail address (booking_gate asks it
+    # first), or an unknown place (then nobody can be listed).
+    refusal: GateResult | None = None
 
 
 def booking_choices(*, client, at: datetime | None = None) -> BookingChoices:
@@ -457,6 +459,7 @@ def booking_choices(*, client, at: datetime | None = None) -> BookingChoices:
         .select_related("counselor_profile")
         .order_by("counselor_profile__display_name")
     )
+    email = email_verified_gate(user=client)
     place = client_location(client=client)
     if place is None or not place.country:
         refusal = GateResult.refuse(
@@ -464,7 +467,7 @@ def booking_choices(*, client, at: datetime | None = None) -> BookingChoices:
             _("Please tell us where you are in your intake: it decides which counselors may counsel you."),
             reverse("intake:home"),
         )
-        return BookingChoices(place=None, rows=[], hidden=len(counselors), refusal=refusal)
+        return BookingChoices(place=None, rows=[], hidden=len(counselors), refusal=refusal if email else email)
     identity = identity_gate(client=client)
     rows: list[tuple[User, GateResult]] = []
     hidden = 0
@@ -482,7 +485,7 @@ def booking_choices(*, client, at: datetime | None = None) -> BookingChoices:
                 gate = result
                 break
         rows.append((counselor, gate))
-    return BookingChoices(place=place, rows=rows, hidden=hidden)
+    return BookingChoices(place=place, rows=rows, hidden=hidden, refusal=None if email else email)
 
 
 def next_free_slot(*, counselor, at: datetime | None = None, within_days: int | None = None) -> datetime | None:
