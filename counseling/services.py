@@ -659,9 +659,11 @@ def account_email_change_confirm(*, user: User, token: str, request=None) -> str
         if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
             raise ValueError(_("Another account uses this address now, so it cannot be yours."))
         user.email = new_email
+        # The link was opened from the new mailbox: that confirms the new address as sign-up's link would.
+        user.email_verified_at = now()
         try:
             with transaction.atomic():
-                user.save(update_fields=["email"])
+                user.save(update_fields=["email", "email_verified_at"])
         except IntegrityError:
             raise ValueError(_("Another account uses this address now, so it cannot be yours.")) from None
         audit_record(

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from counseling.clock import now
+from counseling.email_verification import email_verification_path
 from counseling.models import User
 from identity.models import IdentityDocument
 from identity.services import identity_document_review
@@ -52,8 +53,16 @@ def test_a_new_client_follows_the_links_from_the_home_page_to_a_booked_session_w
     page.get_by_label("Password again").fill("teh-manis-hangat-sore")
     page.get_by_label("Preferred language").select_option("en")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Hello, Dewi")).to_be_visible()
+    # The address is confirmed first, from the link the e-mail carries; then the client signs in.
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     client = User.objects.get(email="dewi@clients.test")
+    page.goto(live_server_url + email_verification_path(user=client))
+    page.get_by_role("button", name="Confirm my e-mail address").click()
+    expect(page.get_by_text("Your e-mail address is confirmed.")).to_be_visible()
+    page.get_by_label("E-mail address").fill("dewi@clients.test")
+    page.get_by_label("Password").fill("teh-manis-hangat-sore")
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Hello, Dewi")).to_be_visible()
 
     # 1. Consent, from the next step on the home page, and back home.
     screenshot(page, "guided-1-consent-step")
