@@ -98,6 +98,11 @@ def test_the_checker_itself_catches_what_it_should():
     assert page_problems(good) == []
 
 
+# Links from e-mails that the security world cannot hold a real token for: nobody opens them ("deny"), and the page
+# they answer with (this link is not valid, have it sent again) is the one checked, as the anonymous visitor.
+REFUSAL_PAGES = {"accounts/verify-email/<str:token>/"}
+
+
 def _pages():
     return sorted(HTTP_ROUTES)
 
@@ -111,7 +116,7 @@ def test_no_page_loads_anything_from_another_origin_or_inline(route, world, brow
     url = fill(route, world.kwargs) + QUERY.get(route, "")
     problems = []
     for persona in PERSONAS:
-        if expected[persona] != "ok":
+        if expected[persona] != "ok" and not (route in REFUSAL_PAGES and persona == "anonymous"):
             continue
         response = browser_as(persona).get(url)
         if response.status_code == 405:  # POST-only: nothing to render
@@ -119,11 +124,12 @@ def test_no_page_loads_anything_from_another_origin_or_inline(route, world, brow
         csp = response.headers.get("Content-Security-Policy", "")
         assert csp, f"{url} as {persona}: no Content-Security-Policy header"
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "default-src" in csp, csp
-        if response.status_code != 200 or "text/html" not in response.headers.get("Content-Type", ""):
+        rendered = response.status_code == 200 or route in REFUSAL_PAGES
+        if not rendered or "text/html" not in response.headers.get("Content-Type", ""):
             continue
         problems += [f"{url} as {persona}: {problem}" for problem in page_problems(response.content.decode())]
     assert problems == []
-    if all(cell != "ok" for cell in expected.values()):
+    if all(cell != "ok" for cell in expected.values()) and route not in REFUSAL_PAGES:
         pytest.fail(f"{route}: nobody may open it, so nothing was checked")
 
 
