@@ -142,7 +142,7 @@ FREE_WITHIN_CHOICES = [
 class DirectoryFilterForm(forms.Form):
     """The directory's filters: a language the counselor speaks, a speciality they name, a free time soon."""
 
-    language = forms.ChoiceField(label=_("Language"), required=False)
+    language = forms.ChoiceField(label=_("Language of the sessions"), required=False)
     speciality = forms.ChoiceField(label=_("Speciality"), required=False)
     free_within = forms.ChoiceField(label=_("Next free time"), required=False, choices=FREE_WITHIN_CHOICES)
 

@@ -97,7 +97,7 @@ def test_client_sees_only_counselors_eligible_where_they_are(
     screenshot(page, "licensing-profile-not-available-phone")
 
     page.get_by_role("link", name="All counselors").click()
-    page.get_by_label("Language").select_option("id")
+    page.get_by_label("Language", exact=True).select_option("id")  # the header's switcher
     expect(page.locator(f'[data-counselor="{counselor_a.pk}"]')).to_contain_text("Tersedia di tempat Anda")
     expect(page.locator(f'[data-counselor="{counselor_b.pk}"]')).to_contain_text("Tidak tersedia di tempat Anda")
     screenshot(page, "licensing-directory-client-phone-id")
