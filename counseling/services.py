@@ -339,19 +339,19 @@ def account_language_set(*, user: User, language: str, request=None) -> bool:
         raise PermissionDenied
     if language not in dict(settings.LANGUAGES):
         raise ValueError(_("Choose English or Bahasa Indonesia."))
+    return _staff_language_save(user=user, language=language, action="account.language_changed", request=request)
+
+
+def _staff_language_save(*, user: User, language: str, action: str, request=None) -> bool:
+    """Store a staff member's language on their account (User.language); a change is audited as `action`, with the
+    old and the new language. Returns whether it changed."""
     with transaction.atomic():
         current = User.objects.select_for_update().values_list("language", flat=True).get(pk=user.pk)
         user.language = language
         if current == language:
             return False
         user.save(update_fields=["language"])
-        audit_record(
-            actor=user,
-            action="account.language_changed",
-            target=user,
-            request=request,
-            detail={"from": current, "to": language},
-        )
+        audit_record(actor=user, action=action, target=user, request=request, detail={"from": current, "to": language})
     return True
 
 
@@ -362,29 +362,19 @@ def account_language_adopt(*, user: User, language: str, request=None) -> bool:
     audit-logged with the old and the new language."""
     if language not in dict(settings.LANGUAGES):
         return False
+    action = "account.language_adopted_at_sign_in"
+    if user.role != Role.CLIENT:
+        return _staff_language_save(user=user, language=language, action=action, request=request)
     with transaction.atomic():
-        if user.role == Role.CLIENT:
-            profile = ClientProfile.objects.select_for_update().filter(user=user).first()
-            if profile is None or profile.preferred_language == language:
-                return False
-            current = profile.preferred_language
-            profile.preferred_language = language
-            profile.save(update_fields=["preferred_language"])
-            if hasattr(user, "client_profile"):
-                user.client_profile.preferred_language = language
-        else:
-            current = User.objects.select_for_update().values_list("language", flat=True).get(pk=user.pk)
-            if current == language:
-                return False
-            user.language = language
-            user.save(update_fields=["language"])
-        audit_record(
-            actor=user,
-            action="account.language_adopted_at_sign_in",
-            target=user,
-            request=request,
-            detail={"from": current, "to": language},
-        )
+        profile = ClientProfile.objects.select_for_update().filter(user=user).first()
+        if profile is None or profile.preferred_language == language:
+            return False
+        current = profile.preferred_language
+        profile.preferred_language = language
+        profile.save(update_fields=["preferred_language"])
+        if hasattr(user, "client_profile"):
+            user.client_profile.preferred_language = language
+        audit_record(actor=user, action=action, target=user, request=request, detail={"from": current, "to": language})
     return True
 
 
