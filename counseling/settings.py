@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "licensing",
     "identity",
     "sessions.apps.CounselingSessionsConfig",
+    "clinical",
     "crisis",
     "incidents",
     "dashboards",

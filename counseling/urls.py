@@ -44,6 +44,7 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("licensing/", include("licensing.urls")),
     path("sessions/", include("sessions.urls")),
+    path("clinical/", include("clinical.urls")),
     path("", include("crisis.urls")),  # the help button, the risk queue
     path("", include("records.urls")),  # erasure requests
     path("", include("incidents.urls")),  # data breach response (admins)

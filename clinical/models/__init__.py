@@ -1,0 +1,1 @@
+"""One module per part of the record; each is imported here so Django finds its models."""
