@@ -1,3 +1,6 @@
+from functools import wraps
+from inspect import iscoroutinefunction
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -27,7 +30,43 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+# Every powerful feature is off for every page and every frame. The call page alone turns camera and microphone
+# on, for our own origin only (allows_camera_and_microphone); nothing else can be turned on.
+POLICY_FEATURES = ("camera", "microphone", "geolocation", "payment", "usb", "interest-cohort")
+ALLOWABLE_FEATURES = frozenset({"camera", "microphone"})
+
+
+def permissions_policy(*, allow=()) -> str:
+    """The Permissions-Policy header: each feature off, except those of `allow` (of ALLOWABLE_FEATURES), which
+    only our own origin may use."""
+    return ", ".join(
+        f"{feature}=(self)" if feature in allow and feature in ALLOWABLE_FEATURES else f"{feature}=()"
+        for feature in POLICY_FEATURES
+    )
+
+
+PERMISSIONS_POLICY = permissions_policy()
+
+
+def allows_camera_and_microphone(view):
+    """A view whose page may use the camera and microphone (the call page, issue 18): its responses, and only
+    its, get camera=(self), microphone=(self); the CSP is unchanged."""
+
+    def mark(response):
+        response.permissions_policy_allow = ("camera", "microphone")
+        return response
+
+    if iscoroutinefunction(view):
+
+        async def async_wrapper(request, *args, **kwargs):
+            return mark(await view(request, *args, **kwargs))
+
+        return wraps(view)(async_wrapper)
+
+    def wrapper(request, *args, **kwargs):
+        return mark(view(request, *args, **kwargs))
+
+    return wraps(view)(wrapper)
 
 
 class SecurityHeadersMiddleware:
@@ -37,7 +76,8 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        allow = getattr(response, "permissions_policy_allow", ())
+        response.headers.setdefault("Permissions-Policy", permissions_policy(allow=allow))
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             # Pages with client data must not be kept by shared machines' caches.

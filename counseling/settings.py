@@ -484,6 +484,16 @@ WEBSOCKETS_PER_USER = envint("WEBSOCKETS_PER_USER", 10)
 # On PostgreSQL, a chat socket stores an ordinary message with one statement from its own event loop
 # (sessions.services.message_post_on_loop); 0 sends every message through the ORM in a worker thread.
 CHAT_STORE_ON_LOOP = envbool("CHAT_STORE_ON_LOOP", True)
+# Video and voice sessions (sessions/calls/): the browsers send picture and sound to each other over WebRTC; these
+# servers only help them find a path (sessions.calls.ice). Comma-separated urls. No default server: a public STUN
+# server of another company would learn every client's address; on one network the browsers need none. Our own
+# coturn (docker-compose.yml) answers STUN too. TURN relays the still-encrypted media when no direct path exists,
+# with credentials derived from CALL_TURN_SECRET (coturn's static-auth-secret) that expire after
+# CALL_TURN_TTL_SECONDS; without a secret no TURN server is offered. The secret never reaches a page.
+CALL_STUN_URLS = envlist("CALL_STUN_URLS")
+CALL_TURN_URLS = envlist("CALL_TURN_URLS")
+CALL_TURN_SECRET = os.environ.get("CALL_TURN_SECRET", "")
+CALL_TURN_TTL_SECONDS = envint("CALL_TURN_TTL_SECONDS", 3600)
 
 # Booking (sessions/). Session length and the slot grid, in minutes.
 SESSION_LENGTH_MINUTES = envint("SESSION_LENGTH_MINUTES", 50)
