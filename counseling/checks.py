@@ -56,8 +56,10 @@ EXAMPLE_KEYS = {
         "ZGV2LW9ubHktaW5zZWN1cmUtYXVkaXQta2V5LTAwMDA=",
     },
 }
+EXAMPLE_TURN_SECRETS = {"CHANGE-ME-example-turn-secret-0123456789"}
 GENERATE = {
     "SECRET_KEY": 'python -c "import secrets; print(secrets.token_urlsafe(50))"',
+    "CALL_TURN_SECRET": 'python -c "import secrets; print(secrets.token_urlsafe(32))"',
     "FIELD_ENCRYPTION_KEYS": (
         'python -c "import base64, datetime, os; '
         "print(datetime.date.today().isoformat() + ':' + base64.b64encode(os.urandom(32)).decode())\""
@@ -78,6 +80,15 @@ def example_secrets_check(app_configs, **kwargs):
                 "SECRET_KEY is the example value from .env.example: anyone can forge sessions with it.",
                 hint=f"Generate a new one: {GENERATE['SECRET_KEY']}",
                 id="counseling.E004",
+            )
+        )
+    if settings.CALL_TURN_SECRET in EXAMPLE_TURN_SECRETS:
+        errors.append(
+            Error(
+                "CALL_TURN_SECRET is the example value from .env.example: anyone could make credentials for the "
+                "TURN relay with it.",
+                hint=f"Generate a new one and give coturn the same: {GENERATE['CALL_TURN_SECRET']}",
+                id="counseling.E009",
             )
         )
     for name, examples in EXAMPLE_KEYS.items():

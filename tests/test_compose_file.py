@@ -35,3 +35,41 @@ def test_redis_keeps_queued_tasks_across_a_restart():
 def test_the_web_health_checks_ask_for_readiness():
     for name in WEB:
         assert "/readyz" in " ".join(SERVICES[name]["healthcheck"]["test"]), name
+
+
+def _coturn_option(name: str) -> list[str]:
+    prefix = f"--{name}="
+    return [item[len(prefix) :] for item in SERVICES["coturn"]["command"] if item.startswith(prefix)]
+
+
+def test_coturn_accepts_only_the_short_lived_credentials_derived_from_the_shared_secret():
+    coturn = SERVICES["coturn"]
+    assert coturn["image"].startswith("coturn/coturn:")
+    assert "--use-auth-secret" in coturn["command"]
+    # Expanded from the container's environment by the image's entrypoint; the value comes from .env.
+    assert _coturn_option("static-auth-secret") == ["$$CALL_TURN_SECRET"]
+    assert coturn["environment"]["CALL_TURN_SECRET"] == "${CALL_TURN_SECRET}"
+    assert not any(item.startswith(("--lt-cred-mech", "--user=", "--no-auth")) for item in coturn["command"])
+    assert _coturn_option("realm") == ["${TURN_REALM}"]
+
+
+def test_coturn_listens_on_3478_over_udp_and_tcp_with_a_relay_port_range():
+    ports = SERVICES["coturn"]["ports"]
+    assert {"3478:3478/udp", "3478:3478/tcp"} <= set(ports)
+    [low], [high] = _coturn_option("min-port"), _coturn_option("max-port")
+    assert f"{low}-{high}:{low}-{high}/udp" in ports
+    assert int(high) > int(low)
+
+
+def test_the_relay_reaches_no_private_network_or_this_host():
+    denied = _coturn_option("denied-peer-ip")
+    for private in ("10.0.0.0", "127.0.0.0", "172.16.0.0", "192.168.0.0", "169.254.0.0"):
+        assert any(item.startswith(private + "-") for item in denied), private
+    assert "--no-multicast-peers" in SERVICES["coturn"]["command"]
+
+
+def test_coturn_has_a_health_check_and_the_example_environment_names_its_variables():
+    assert "turnutils_stunclient" in SERVICES["coturn"]["healthcheck"]["test"]
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    for name in ("CALL_STUN_URLS", "CALL_TURN_URLS", "CALL_TURN_SECRET", "CALL_TURN_TTL_SECONDS", "TURN_REALM"):
+        assert f"\n{name}=" in example, name

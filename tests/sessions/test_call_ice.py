@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sessions.calls.ice import ice_servers_for
+from tests.counseling.test_settings import PRODUCTION, env_example, run_manage
 
 SECRET = "turn-shared-secret-for-tests-only"
 AT = datetime(2026, 12, 6, 19, 0, tzinfo=UTC)
@@ -82,3 +83,11 @@ def test_with_nothing_configured_the_browsers_use_their_own_addresses_only(setti
     settings.CALL_TURN_URLS = []
     settings.CALL_TURN_SECRET = SECRET
     assert ice_servers_for(user=client_a, at=AT) == []
+
+
+def test_production_refuses_the_example_turn_secret_of_env_example():
+    # A public secret lets anyone make credentials for our relay.
+    result = run_manage("check", env={**PRODUCTION, "CALL_TURN_SECRET": env_example()["CALL_TURN_SECRET"]})
+    assert result.returncode != 0
+    assert "counseling.E009" in result.stderr and "CALL_TURN_SECRET is the example value" in result.stderr
+    assert run_manage("check", env={**PRODUCTION, "CALL_TURN_SECRET": "a-real-secret-" + "x" * 30}).returncode == 0
