@@ -55,12 +55,12 @@ def loopback_only(url: str, what: str) -> None:
         sys.exit(f"{what} must point at loopback (got {host!r}); this benchmark never leaves the machine")
 
 
-def bench_database(base_url: str) -> str:
+def bench_database(base_url: str, suffix: str = "_bench_chat") -> str:
     """Create (once) the benchmark's own database next to DATABASE_URL's and return its URL."""
     import psycopg2
 
     parts = urlsplit(base_url)
-    name = parts.path.lstrip("/") + "_bench_chat"
+    name = parts.path.lstrip("/") + suffix
     conn = psycopg2.connect(base_url)
     conn.autocommit = True
     with conn.cursor() as cursor:
@@ -163,6 +163,7 @@ def make_cast(pairs: int) -> list[dict]:
         cast.append(
             {
                 "room": i,
+                "session": session.pk,
                 "path": f"/ws/chat/{conversation.pk}/session/{session.pk}/",
                 "client": signed_in(client),
                 "counselor": signed_in(counselor),
