@@ -500,3 +500,76 @@ VERSION_3: dict[str, dict] = {
         },
     },
 }
+
+
+# Version 4 (data migration 0005_publish_consent_version_4_calls): sessions can be held by video and by voice
+# (issue 18). Each language's newest published sections are carried over, and these paragraphs are added at the
+# end of three of them: the risks of video and voice (others in the room, screen capture or recording by the other
+# person, a failing network), what happens when a call fails (the session goes on in its chat), and what the
+# platform does with a call (never recorded: the media go from browser to browser, encrypted end to end; only the
+# times of a call are kept). The promises they make are in consent.promises ("call.*").
+VERSION_4: dict[str, dict] = {
+    "en": {
+        "change_summary": "Video and voice sessions: we never record them; their risks (others in the room, screen "
+        "capture or recording by the other person, a failing network); a failed call goes on in the session's chat.",
+        "appended": {
+            "risks_benefits": (
+                "A session can be held by video, by voice or in writing (chat): you choose when you book, and you "
+                "can change it before the session starts. By video or voice your counselor sees or hears you, "
+                "which often makes it easier to understand each other, and it brings risks of its own. Someone "
+                "else in the room or nearby may see or hear the session: talk from a private place, with "
+                "headphones if you can. The other person in the call could capture the screen or record the call "
+                "with another program or device without our knowledge; we cannot prevent that technically. Your "
+                "counselor's code of ethics does not allow them to record a session without your permission, and "
+                "we ask you not to record it either. A weak network can freeze or cut off a call; the section on "
+                "technology failures says what happens then."
+            ),
+            "technology_failure": (
+                "If a video or voice call fails, for example because the network is too weak, both pages say so "
+                "and offer to connect again, and the session goes on in its chat, where everything above applies."
+            ),
+            "confidentiality_limits": (
+                "Video and voice are never recorded by us: the platform has no recording feature. Picture and "
+                "sound go directly between your browser and your counselor's, encrypted end to end, and never "
+                "reach our servers to be stored. When a network does not allow a direct connection, our relay "
+                "server passes them on still encrypted, and it cannot see or hear them. Of a call we keep only "
+                "when it started, connected and ended, and how long it lasted. This site may use your camera and "
+                "microphone only on the call page of a session, and your browser asks you first."
+            ),
+        },
+    },
+    "id": {
+        "change_summary": "Sesi video dan suara: tidak pernah kami rekam; risikonya (orang lain di ruangan, "
+        "perekaman layar atau panggilan oleh pihak lain, jaringan yang gagal); panggilan yang gagal dilanjutkan "
+        "di obrolan sesi.",
+        "appended": {
+            "risks_benefits": (
+                "Sesi dapat dilakukan melalui video, suara, atau tulisan (obrolan): Anda memilihnya saat memesan "
+                "sesi, dan dapat mengubahnya sebelum sesi dimulai. Melalui video atau suara, konselor dapat "
+                "melihat atau mendengar Anda, yang sering kali membuat Anda dan konselor lebih mudah saling "
+                "memahami, tetapi cara ini juga memiliki risikonya sendiri. Orang lain di ruangan atau di dekat "
+                "Anda mungkin dapat melihat atau mendengar sesi: berbicaralah dari tempat yang privat, dan pakailah "
+                "headphone bila bisa. Pihak lain dalam panggilan dapat merekam layar atau merekam panggilan dengan "
+                "program atau perangkat lain tanpa sepengetahuan kami; kami tidak dapat mencegahnya secara teknis. "
+                "Kode etik konselor tidak mengizinkannya merekam sesi tanpa izin Anda, dan kami meminta Anda juga "
+                "tidak merekamnya. Jaringan yang lemah dapat membuat panggilan tersendat atau terputus; bagian "
+                "tentang gangguan teknologi menjelaskan apa yang terjadi bila demikian."
+            ),
+            "technology_failure": (
+                "Jika panggilan video atau suara gagal, misalnya karena jaringan terlalu lemah, kedua halaman "
+                "menyampaikannya dan menawarkan untuk menyambung kembali, lalu sesi berlanjut di obrolan sesi itu, "
+                "dengan ketentuan yang sama seperti di atas."
+            ),
+            "confidentiality_limits": (
+                "Video dan suara tidak pernah kami rekam: platform ini tidak memiliki fitur perekaman. Gambar dan "
+                "suara dikirim langsung antara browser Anda dan browser konselor, terenkripsi ujung ke ujung, dan "
+                "tidak pernah sampai ke server kami untuk disimpan. Bila jaringan tidak memungkinkan sambungan "
+                "langsung, server perantara (relay) kami meneruskannya dalam keadaan tetap terenkripsi, dan server "
+                "itu tidak dapat melihat atau mendengarnya. Dari sebuah panggilan, kami hanya menyimpan kapan "
+                "panggilan dimulai, tersambung, dan berakhir, serta berapa lama berlangsung. Situs ini hanya dapat "
+                "memakai kamera dan mikrofon Anda di halaman panggilan sebuah sesi, dan browser Anda meminta izin "
+                "Anda lebih dahulu."
+            ),
+        },
+    },
+}

@@ -595,9 +595,60 @@ PROMISES: tuple[Promise, ...] = (
         ["no copy can be read anywhere"],
         ["tidak ada salinan yang dapat dibaca lagi di mana pun"],
         "counseling.kek_epochs.kek_epoch_retire",
-        "tests/consent/test_backup_promise.py::test_the_consent_in_force_is_version_3_and_states_the_days_the_settings_give",
+        "tests/consent/test_backup_promise.py::test_the_consent_in_force_carries_version_3s_retention_and_states_the_days_the_settings_give",
         "tests/consent/test_backup_promise.py::test_the_transparency_page_states_the_same_number",
         "tests/counseling/test_kek_epochs.py::test_a_backup_of_a_shredded_key_opens_until_its_epoch_is_retired_and_never_after",
+    ),
+    P(
+        "call.never_recorded",
+        "Video and voice are never recorded: the call socket accepts only signaling frames (no binary frame, no "
+        "media), and after a whole call nothing that was signaled is stored.",
+        [_consent("confidentiality_limits")],
+        [
+            "Video and voice are never recorded by us: the platform has no recording feature",
+            "and never reach our servers to be stored",
+        ],
+        [
+            "Video dan suara tidak pernah kami rekam: platform ini tidak memiliki fitur perekaman",
+            "tidak pernah sampai ke server kami untuk disimpan",
+        ],
+        "sessions.calls.consumers.CallConsumer",
+        "tests/consent/test_call_promises.py::test_the_call_socket_accepts_only_the_signaling_frames_of_the_contract",
+        "tests/consent/test_call_promises.py::test_a_binary_frame_or_a_frame_of_another_type_is_refused_with_an_error",
+        "tests/consent/test_call_promises.py::test_after_a_whole_call_nothing_that_was_signaled_is_stored",
+    ),
+    P(
+        "call.relay_cannot_see_or_hear",
+        "The media are encrypted end to end between the browsers (DTLS-SRTP); the call socket passes each offer and "
+        "answer, which carry the browsers' DTLS fingerprints, to the other browser unchanged, so neither our "
+        "servers nor the TURN relay hold a key to them.",
+        [_consent("confidentiality_limits")],
+        ["our relay server passes them on still encrypted, and it cannot see or hear them"],
+        ["server perantara (relay) kami meneruskannya dalam keadaan tetap terenkripsi"],
+        "sessions.calls.consumers.CallConsumer",
+        "tests/consent/test_call_promises.py::test_the_offer_and_answer_reach_the_other_browser_exactly_as_sent",
+    ),
+    P(
+        "call.only_times_kept",
+        "Of a call only its events (started, connected, ended, failed), their times and the duration are stored.",
+        [_consent("confidentiality_limits")],
+        ["Of a call we keep only when it started, connected and ended, and how long it lasted"],
+        ["Dari sebuah panggilan, kami hanya menyimpan kapan panggilan dimulai, tersambung, dan berakhir"],
+        "sessions.models.CallEvent",
+        "tests/consent/test_call_promises.py::test_a_call_event_has_no_field_for_content",
+        "tests/consent/test_call_promises.py::test_a_call_leaves_only_its_times_and_duration",
+    ),
+    P(
+        "call.camera_only_on_the_call_page",
+        "Every page forbids the camera and microphone (Permissions-Policy camera=(), microphone=()) except the pages "
+        "of views decorated with allows_camera_and_microphone (the call page), which allow them for our own origin "
+        "only; the browser asks the person before either is used.",
+        [_consent("confidentiality_limits")],
+        ["This site may use your camera and microphone only on the call page of a session"],
+        ["Situs ini hanya dapat memakai kamera dan mikrofon Anda di halaman panggilan sebuah sesi"],
+        "counseling.middleware.allows_camera_and_microphone",
+        "tests/counseling/test_permissions_policy.py::test_an_ordinary_page_forbids_camera_and_microphone",
+        "tests/counseling/test_permissions_policy.py::test_a_page_of_a_decorated_view_allows_camera_and_microphone_for_our_origin_only",
     ),
 )
 
@@ -624,6 +675,14 @@ NOT_PROMISES: tuple[tuple[str, str], ...] = (
     ),
     ("your counselor will not add, follow or message you on social media", COUNSELOR_DUTY),
     ("konselor tidak akan menambahkan, mengikuti, atau mengirim pesan kepada Anda di media sosial", COUNSELOR_DUTY),
+    (
+        "we cannot prevent that technically",
+        "describes a risk of video and voice (the other person recording), promises nothing",
+    ),
+    (
+        "kami tidak dapat mencegahnya secara teknis",
+        "describes a risk of video and voice (the other person recording), promises nothing",
+    ),
     ("Protect your side too", ADVICE),
     ("Jagalah juga dari sisi Anda", ADVICE),
     ("Help us protect you", ADVICE),

@@ -4,6 +4,7 @@ import pytest
 
 from consent.checks import consent_backup_days_check, consent_backup_days_stated
 from consent.default_text import VERSION_3
+from consent.models import ConsentVersion
 from consent.selectors import consent_versions_in_force
 from counseling.crypto import backup_shred_days
 from records.models import ErasureRequest
@@ -12,11 +13,13 @@ from records.services import erasure_answer_text
 pytestmark = pytest.mark.django_db
 
 
-def test_the_consent_in_force_is_version_3_and_states_the_days_the_settings_give():
+def test_the_consent_in_force_carries_version_3s_retention_and_states_the_days_the_settings_give():
     versions = consent_versions_in_force()
     assert set(versions) == {"en", "id"}
     for language, version in versions.items():
-        assert version.change_summary == VERSION_3[language]["change_summary"]
+        third = ConsentVersion.objects.get(language=language, change_summary=VERSION_3[language]["change_summary"])
+        assert version.number >= third.number
+        assert version.sections.get(key="retention").body == third.sections.get(key="retention").body
         assert consent_backup_days_stated(version=version) == backup_shred_days()
         body = version.sections.get(key="retention").body
         assert "{days}" not in body

@@ -22,11 +22,11 @@ def test_a_fresh_install_has_a_published_version_in_english_and_indonesian_with_
         assert all(section.title.strip() and section.body.strip() for section in sections.values())
 
 
-def test_version_3_is_in_force_in_both_languages_and_version_1_stays_as_it_was_accepted():
+def test_version_4_is_in_force_in_both_languages_and_version_1_stays_as_it_was_accepted():
     for language in ("en", "id"):
         versions = ConsentVersion.objects.filter(language=language).order_by("number")
-        assert [(v.number, v.status) for v in versions] == [(1, "published"), (2, "published"), (3, "published")]
-        assert consent_version_in_force(language=language).number == 3
+        assert [(v.number, v.status) for v in versions] == [(n, "published") for n in (1, 2, 3, 4)]
+        assert consent_version_in_force(language=language).number == 4
         first = versions[0].sections.get(key="emergencies").body
         assert first == DEFAULT_CONSENT[language]["sections"]["emergencies"][1]
 
@@ -116,14 +116,14 @@ def test_publishing_with_an_empty_required_section_is_refused_with_a_message_nam
     assert "Cannot publish" in message and "Insurance" in message
     draft.refresh_from_db()
     assert not draft.is_published
-    assert consent_version_in_force(language="en").number == 3
+    assert consent_version_in_force(language="en").number == 4
 
 
 def test_publishing_a_complete_draft_makes_it_the_version_in_force_and_is_audited(admin_user):
     draft = consent_draft_create(language="en", created_by=admin_user)
     consent_version_publish(version=draft, actor=admin_user)
     assert consent_version_in_force(language="en") == draft
-    assert consent_version_in_force(language="id").number == 3
+    assert consent_version_in_force(language="id").number == 4
     entry = AuditEntry.objects.filter(action="consent.version_published").last()
     assert entry.actor_id == admin_user.pk and entry.target_id == str(draft.pk)
     assert len(entry.detail["text_sha256"]) == 64
@@ -144,7 +144,7 @@ def test_a_version_with_a_future_effective_date_does_not_replace_the_one_in_forc
         actor=admin_user,
     )
     consent_version_publish(version=draft, actor=admin_user)
-    assert consent_version_in_force(language="en").number == 3
+    assert consent_version_in_force(language="en").number == 4
     assert consent_version_in_force(language="en", at=now() + timedelta(days=8)) == draft
 
 
