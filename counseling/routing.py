@@ -9,12 +9,14 @@ from django.urls import path, re_path
 
 from counseling.consumers import NotificationConsumer, UnknownPathConsumer
 from counseling.socket_limit import SocketLimitMiddleware
+from sessions.calls.routing import websocket_urlpatterns as call_routes
 from sessions.chat.routing import websocket_urlpatterns as chat_routes
 
 websocket_urlpatterns = [
     path("ws/notifications/", NotificationConsumer.as_asgi(), name="ws-notifications"),
 ]
 websocket_urlpatterns += chat_routes
+websocket_urlpatterns += call_routes
 
 
 def websocket_application():

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from counseling.parameters import BoundedDateField, instant_parse
-from sessions.models import AvailabilityException, DropAction, Weekday
+from sessions.models import AvailabilityException, DropAction, SessionMedium, Weekday
 
 CLIENT_CANCEL_REASONS = ("schedule_conflict", "unwell", "no_longer_needed", "other")
 COUNSELOR_CANCEL_REASONS = ("counselor_unavailable", "schedule_conflict", "unwell", "other")
@@ -65,6 +65,21 @@ class SlotForm(forms.Form):
         if value is None:  # not a moment with its offset, or one far outside any bookable range
             raise forms.ValidationError(_("Please choose a time from the list."))
         return value
+
+
+class MediumForm(forms.Form):
+    """How the session is held: video, voice or chat (at booking, and on the session page until the start)."""
+
+    medium = forms.ChoiceField(
+        label=_("How do you want to meet?"),
+        choices=SessionMedium.choices,
+        initial=SessionMedium.CHAT,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Please choose video, voice or chat."),
+            "invalid_choice": _("Please choose video, voice or chat."),
+        },
+    )
 
 
 class CancelForm(forms.Form):

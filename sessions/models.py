@@ -15,6 +15,14 @@ class SessionState(models.TextChoices):
     NO_SHOW = "no_show", _("No-show")
 
 
+class SessionMedium(models.TextChoices):
+    """How a session is held: the chat always exists beside it, as the fallback when a call fails."""
+
+    VIDEO = "video", _("Video")
+    VOICE = "voice", _("Voice")
+    CHAT = "chat", _("Chat")
+
+
 class CounselingSession(models.Model):
     """One booked appointment between a client and a counselor; its chat belongs to it.
 
@@ -62,6 +70,8 @@ class CounselingSession(models.Model):
         "SessionSeries", on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
     )
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # Chosen at booking; either participant may change it until the start (sessions.services.session_medium_change).
+    medium = models.CharField(max_length=8, choices=SessionMedium.choices, default=SessionMedium.CHAT)
 
     class Meta:
         ordering = ["starts_at"]
@@ -427,3 +437,30 @@ class Referral(models.Model):
     @property
     def destination_context(self) -> str:
         return f"referral-destination:{self.client_id}:{self.counselor_id}:{self.created_at.isoformat()}"
+
+
+class CallEventKind(models.TextChoices):
+    STARTED = "started", _("Call started")
+    CONNECTED = "connected", _("Call connected")
+    ENDED = "ended", _("Call ended")
+    FAILED = "failed", _("Call failed")
+
+
+class CallEvent(models.Model):
+    """One moment of a video or voice call of a session: who, when, and for "ended" how long the two were
+    connected. Never any content: audio and video flow between the two browsers and never reach us
+    (docs/call-protocol.md). `call_ref` ties together the events of one call (from started to ended)."""
+
+    session = models.ForeignKey(CounselingSession, on_delete=models.CASCADE, related_name="call_events")
+    call_ref = models.UUIDField()
+    kind = models.CharField(max_length=16, choices=CallEventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(default=now)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="On ended: seconds connected")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["session", "at"], name="call_event_session_at")]
+
+    def __str__(self) -> str:
+        return f"call {self.kind} in session {self.session_id}"

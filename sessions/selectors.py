@@ -45,6 +45,11 @@ def access_session(*, user, session_id: int) -> CounselingSession:
     return session
 
 
+def medium_changeable(*, session: CounselingSession, at: datetime | None = None) -> bool:
+    """May the way the session is held still be changed? Until its start (sessions.services.session_medium_change)."""
+    return session.state in (SessionState.SCHEDULED, SessionState.OPEN) and (at or now()) < session.starts_at
+
+
 def session_start_gate(*, session: CounselingSession, at: datetime | None = None) -> GateResult:
     """May this session start (or its chat open) now? Every check in one place, in this order."""
     at = at or now()

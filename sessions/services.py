@@ -34,10 +34,13 @@ from sessions.chat.events import (
 from sessions.models import (
     AvailabilityException,
     CalendarFeed,
+    CallEvent,
+    CallEventKind,
     Conversation,
     CounselingSession,
     Message,
     Referral,
+    SessionMedium,
     SessionSeries,
     SessionState,
     WeeklyAvailability,
@@ -196,6 +199,44 @@ def _refuse_unless(result: GateResult) -> None:
         raise BookingError(result.reason, result.message, result.action_url)
 
 
+def _medium_checked(medium: str) -> str:
+    if medium not in SessionMedium.values:
+        raise BookingError("medium_unknown", _("Please choose video, voice or chat."))
+    return medium
+
+
+def session_medium_change(
+    *, session: CounselingSession, actor, medium: str, request=None, at: datetime | None = None
+) -> CounselingSession:
+    """Either participant changes how the session is held (video, voice, chat) until it starts; audited; the
+    session page shows both of them the choice. After the start it is refused: the call or chat already under way
+    stays as it is, and the chat is always there beside a call."""
+    at = at or now()
+    medium = _medium_checked(medium)
+    with transaction.atomic():
+        locked = CounselingSession.objects.select_for_update().get(pk=session.pk)
+        if not locked.is_participant(actor):
+            raise PermissionDenied
+        if locked.state not in (SessionState.SCHEDULED, SessionState.OPEN) or at >= locked.starts_at:
+            raise BookingError(
+                "medium_after_start", _("The session has started: how it is held can no longer be changed.")
+            )
+        if locked.medium == medium:
+            return locked
+        before = locked.medium
+        locked.medium = medium
+        locked.save(update_fields=["medium"])
+        audit_record(
+            actor=actor,
+            action="session.medium_changed",
+            target=locked,
+            subject=locked.client_id,
+            request=request,
+            detail={"from": before, "to": medium},
+        )
+    return locked
+
+
 def session_book(
     *,
     client,
@@ -206,6 +247,7 @@ def session_book(
     actor=None,
     rescheduled_from: CounselingSession | None = None,
     series: SessionSeries | None = None,
+    medium: str = SessionMedium.CHAT,
 ) -> CounselingSession:
     """Book `client` with `counselor` at `starts_at` (a slot from open_slots), or raise BookingError.
 
@@ -244,6 +286,7 @@ def session_book(
                     rescheduled_from=rescheduled_from,
                     series=series,
                     created_at=at,
+                    medium=_medium_checked(medium),
                 )
         except IntegrityError as error:
             raise BookingError(
@@ -260,6 +303,7 @@ def session_book(
                 "counselor_id": counselor.pk,
                 "rescheduled_from": rescheduled_from.pk if rescheduled_from else None,
                 "series": series.pk if series else None,
+                "medium": session.medium,
             },
         )
         if rescheduled_from is None and series is None:
@@ -282,7 +326,15 @@ def _dates_listed(starts: list[datetime], *, zone) -> str:
 
 
 def session_series_book(
-    *, client, counselor, first_starts_at: datetime, weeks: int, actor=None, request=None, at: datetime | None = None
+    *,
+    client,
+    counselor,
+    first_starts_at: datetime,
+    weeks: int,
+    actor=None,
+    request=None,
+    at: datetime | None = None,
+    medium: str = SessionMedium.CHAT,
 ) -> SeriesBooked:
     """Book a weekly series of `weeks` sessions, the first at `first_starts_at`, or raise BookingError.
 
@@ -331,7 +383,14 @@ def session_series_book(
         )
         sessions = [
             session_book(
-                client=client, counselor=counselor, starts_at=start, request=request, at=at, actor=actor, series=series
+                client=client,
+                counselor=counselor,
+                starts_at=start,
+                request=request,
+                at=at,
+                actor=actor,
+                series=series,
+                medium=medium,
             )
             for start in bookable
         ]
@@ -506,6 +565,7 @@ def session_reschedule(
             at=at,
             actor=actor,
             rescheduled_from=old,
+            medium=old.medium,  # moved, not changed: the way they meet stays as chosen
         )
         if reason:
             new.reschedule_reason = reason
@@ -621,8 +681,8 @@ def session_mark_no_show(*, session: CounselingSession, actor, request=None, at:
 def session_advance(*, session: CounselingSession, at: datetime | None = None) -> CounselingSession:
     """Apply the moves that time and chat activity decide. Safe to run twice; used by the beat job and on read.
 
-    An open session whose client has written in its chat is in progress (from their first message):
-    the chat's gates already admitted them, so no separate "start" click is needed.
+    An open session whose client has written in its chat, or whose call connected, is in progress (from the
+    first of those): the chat's gates already admitted them, so no separate "start" click is needed.
     """
     at = at or now()
     if session.state == SessionState.SCHEDULED:
@@ -634,6 +694,14 @@ def session_advance(*, session: CounselingSession, at: datetime | None = None) -
             .values_list("created_at", flat=True)
             .first()
         )
+        # A video or voice session whose call connected is under way too, from that moment.
+        connected = (
+            CallEvent.objects.filter(session=session, kind=CallEventKind.CONNECTED)
+            .order_by("at")
+            .values_list("at", flat=True)
+            .first()
+        )
+        first = min((moment for moment in (first, connected) if moment is not None), default=None)
         if first is not None:
             with transaction.atomic():
                 _move(

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from sessions import views
+from sessions.calls import views as call_views
 from sessions.chat import views as chat_views
 
 app_name = "sessions"
@@ -13,6 +14,9 @@ urlpatterns: list = [
     path("<int:session_id>/cancel/", views.session_cancel, name="session_cancel"),
     path("<int:session_id>/state/", views.session_state, name="session_state"),
     path("<int:session_id>/reschedule/", views.session_reschedule, name="session_reschedule"),
+    # How the session is held (video, voice, chat), changed before the start; its video or voice call.
+    path("<int:session_id>/medium/", views.session_medium, name="session_medium"),
+    path("<int:session_id>/call/", call_views.session_call, name="session_call"),
     path("series/<int:series_id>/cancel/", views.series_cancel, name="series_cancel"),
     # The private calendar feed: its settings, and the feed at its secret address (no session cookie needed).
     path("calendar/", views.calendar_feed_settings, name="calendar_feed_settings"),

@@ -39,11 +39,12 @@ from sessions.forms import (
     AvailabilityExceptionForm,
     CancelForm,
     CounselorRescheduleForm,
+    MediumForm,
     ReferralForm,
     SlotForm,
     WeeklyAvailabilityForm,
 )
-from sessions.models import AvailabilityException, CalendarFeed, SessionState, WeeklyAvailability
+from sessions.models import AvailabilityException, CalendarFeed, SessionMedium, SessionState, WeeklyAvailability
 
 # --- Booking, availability, session pages, referrals ------------------------------------
 
@@ -106,9 +107,13 @@ def booking_slots(request, counselor_id: int):
     at = now()
     weeks = _weeks_param(request.POST if request.method == "POST" else request.GET) if moving is None else 1
     refusal = None
+    medium_form = MediumForm(request.POST if request.method == "POST" and "medium" in request.POST else None)
     if request.method == "POST":
         form = SlotForm(request.POST)
-        if form.is_valid():
+        medium = medium_form.cleaned_data["medium"] if medium_form.is_valid() else SessionMedium.CHAT
+        if medium_form.is_bound and not medium_form.is_valid():
+            messages.error(request, _("Please choose video, voice or chat."))
+        elif form.is_valid():
             try:
                 if weeks > 1:
                     booked = services.session_series_book(
@@ -117,6 +122,7 @@ def booking_slots(request, counselor_id: int):
                         first_starts_at=form.cleaned_data["starts_at"],
                         weeks=weeks,
                         request=request,
+                        medium=medium,
                     )
                     _series_booked_messages(request, booked)
                     return redirect("sessions:session_detail", session_id=booked.sessions[0].pk)
@@ -134,6 +140,7 @@ def booking_slots(request, counselor_id: int):
                         counselor=counselor,
                         starts_at=form.cleaned_data["starts_at"],
                         request=request,
+                        medium=medium,
                     )
                     messages.success(request, _("Your session is booked. A confirmation was sent to you."))
                 return redirect("sessions:session_detail", session_id=session.pk)
@@ -181,6 +188,7 @@ def booking_slots(request, counselor_id: int):
             "weeks": weeks,
             "week_choices": range(1, settings.SESSION_SERIES_MAX_WEEKS + 1),
             "refusal": refusal,
+            "medium_form": medium_form,
         },
     )
 
@@ -266,8 +274,32 @@ def session_detail(request, session_id: int):
             "change_told": selectors.counselor_change_told(session=session, viewer=request.user),
             "series": selectors.series_summary(session=session),
             "series_cancel_form": CancelForm(reasons=services.CANCEL_REASONS, codes=reasons, prefix="series"),
+            "medium_form": (
+                MediumForm(initial={"medium": session.medium}) if selectors.medium_changeable(session=session) else None
+            ),
+            "is_call": session.medium in (SessionMedium.VIDEO, SessionMedium.VOICE),
         },
     )
+
+
+@require_POST
+@login_required
+def session_medium(request, session_id: int):
+    """Either participant changes how the session is held (video, voice, chat) before it starts."""
+    session = selectors.access_session(user=request.user, session_id=session_id)
+    form = MediumForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please choose video, voice or chat."))
+        return redirect("sessions:session_detail", session_id=session.pk)
+    try:
+        services.session_medium_change(
+            session=session, actor=request.user, medium=form.cleaned_data["medium"], request=request
+        )
+        label = SessionMedium(form.cleaned_data["medium"]).label
+        messages.success(request, _("Saved. The session is held by: %(medium)s.") % {"medium": label})
+    except services.BookingError as error:
+        messages.error(request, error.message)
+    return redirect("sessions:session_detail", session_id=session.pk)
 
 
 @require_POST

@@ -19,6 +19,12 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}"
 
 
+def conversation_calls_group(conversation_id: int) -> str:
+    """The group every open call socket of the conversation's sessions joins, to hear when a gate closes
+    (sessions.calls.consumers): apart from the chat's group, so calls are not sent every chat message."""
+    return f"conversation.{conversation_id}.calls"
+
+
 def conversation_event_on_commit(*, conversation_id: int, event: dict) -> None:
     """Send `event` (a dict with a "type" a consumer handles; ids, numbers and ciphertext, never
     plaintext) once the write is committed."""
@@ -45,8 +51,13 @@ def message_new_event(*, message, origin: str) -> dict:
 
 
 def chat_close_on_commit(*, conversation_id: int, reason: str) -> None:
-    """Tell open chat sockets to re-check their gates and close (consent withdrawn, session ended)."""
+    """Tell open chat and call sockets to re-check their gates and close (consent withdrawn, session ended)."""
     conversation_event_on_commit(conversation_id=conversation_id, event={"type": "chat.recheck", "reason": reason})
+    transaction.on_commit(
+        lambda: group_send_now(
+            group=conversation_calls_group(conversation_id), event={"type": "call.recheck", "reason": reason}
+        )
+    )
 
 
 def client_message_notice(*, conversation) -> dict:

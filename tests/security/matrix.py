@@ -146,6 +146,10 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "sessions/<int:session_id>/state/": ("sessions:session_state", COUNSELOR_OWN),
     # Only the session's counselor moves it from here (the client moves theirs through booking, ?reschedule=).
     "sessions/<int:session_id>/reschedule/": ("sessions:session_reschedule", COUNSELOR_OWN),
+    # POST-only; either participant changes how the session is held (the empty POST: a redirect with a message).
+    "sessions/<int:session_id>/medium/": ("sessions:session_medium", PARTICIPANTS),
+    # The video or voice call page: the session's two participants (its socket below says who may join the call).
+    "sessions/<int:session_id>/call/": ("sessions:session_call", PARTICIPANTS),
     # POST-only; the owners' empty POST is refused with a message (no reason chosen): a redirect.
     "sessions/series/<int:series_id>/cancel/": ("sessions:series_cancel", PARTICIPANTS),
     "sessions/calendar/": ("sessions:calendar_feed_settings", PARTICIPANT_ROLES),
@@ -228,6 +232,9 @@ WS_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "ws/chat/<int:conversation_id>/": ("ws-chat", _CHAT),
     "ws/chat/<int:conversation_id>/session/<int:session_id>/": ("ws-session-chat", _CHAT),
+    # Signaling of the session's video or voice call: its two participants only, never an admin (no break-glass
+    # into a call), and only while the chat's gates hold (tests/sessions/test_call_socket.py).
+    "ws/sessions/<int:session_id>/call/": ("ws-session-call", _CHAT),
 }
 
 

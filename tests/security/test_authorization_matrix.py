@@ -215,7 +215,10 @@ async def _connect(path: str, user, *, second_factor: bool, origin: bytes = ORIG
     communicator = WebsocketCommunicator(application, path, headers=headers)
     communicator.scope["user"] = user
     connected, _code = await communicator.connect(timeout=5)
-    if connected:
+    if connected and "/call/" in path:
+        await communicator.send_json_to({"type": "join"})  # a call socket says "ready" once joined
+        connected = (await communicator.receive_json_from(timeout=5)).get("type") == "ready"
+    elif connected:
         first = await communicator.receive_json_from(timeout=5) if "/chat/" in path else {"type": "hello"}
         connected = first.get("type") == "hello"
     await communicator.disconnect()
@@ -223,7 +226,13 @@ async def _connect(path: str, user, *, second_factor: bool, origin: bytes = ORIG
 
 
 def _ws_world(cast):
+    from identity.models import CodeWordCheck
+
     world = build_chat_world(cast)
+    # A video session whose client's code word matched at its start: every gate of the call holds.
+    session = world.objects["session"]
+    CodeWordCheck.objects.create(client=session.client, session=session, matched=True)
+    type(session).objects.filter(pk=session.pk).update(medium="video")
     world.kwargs = {"conversation_id": world.objects["conversation"].pk, "session_id": world.objects["session"].pk}
     return world
 
@@ -270,3 +279,6 @@ def test_a_closed_gate_refuses_the_chat_socket_even_to_its_participants(ws_world
     path = fill("ws/chat/<int:conversation_id>/session/<int:session_id>/", ws_world.kwargs)
     assert not async_to_sync(_connect)(path, cast["client_a"], second_factor=True)
     assert not async_to_sync(_connect)(path, cast["counselor_a"], second_factor=True)
+    call = fill("ws/sessions/<int:session_id>/call/", ws_world.kwargs)
+    assert not async_to_sync(_connect)(call, cast["client_a"], second_factor=True)
+    assert not async_to_sync(_connect)(call, cast["counselor_a"], second_factor=True)

@@ -1,0 +1,365 @@
+"""The call socket: signaling between the two participants of a session's video or voice call. Thin: it checks
+who may join and the call's gate (sessions.calls.selectors.call_gate, which is the chat's gate and the code word),
+validates frames, relays offers, answers and ICE candidates to the other participant only, and records call events
+through sessions.calls.services. Media never pass here: they flow between the two browsers.
+
+Protocol, error codes and close codes: docs/call-protocol.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from counseling.client_address import scope_client_address
+from counseling.consumers import sockets_close_applies, user_sockets_group
+from counseling.inactivity import socket_signed_in_check
+from counseling.mfa import session_is_verified
+from sessions.calls import selectors, services
+from sessions.calls.ice import ice_servers_for
+from sessions.chat import drops
+from sessions.chat.events import conversation_calls_group
+from sessions.chat.services import conversation_get_or_create
+from sessions.models import CounselingSession
+
+logger = logging.getLogger(__name__)
+
+# Close codes: the chat's (docs/chat-protocol.md), so pages read them alike.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_GATE_REFUSED = 4409
+
+MAX_FRAME_CHARS = 64 * 1024  # a whole frame, before JSON decoding (an offer's SDP is a few KiB)
+FRAME_BURST = 60  # frames per socket per second before "rate_limited" (ICE candidates come in bursts)
+PRESENT_SECONDS = 6 * 3600  # how long "this person is in the call" is kept if a process dies without saying so
+ICE_FIELDS = {"candidate": str, "sdpMid": str, "sdpMLineIndex": int, "usernameFragment": str}
+
+
+def in_db_thread(fn):
+    return database_sync_to_async(fn, thread_sensitive=False)
+
+
+def call_group(session_id: int) -> str:
+    """The channel-layer group of one session's call sockets (both participants)."""
+    return f"session.{session_id}.call"
+
+
+def _present_key(session_id: int, user_id: int) -> str:
+    return f"call-present:{session_id}:{user_id}"
+
+
+def _ice_candidate(value) -> dict | bool | None:
+    """The candidate as relayed (only the RTCIceCandidateInit fields), None for end-of-candidates, False if bad."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("candidate"), str):
+        return False
+    candidate = {}
+    for name, kind in ICE_FIELDS.items():
+        field = value.get(name)
+        if field is None:
+            if name != "candidate":
+                candidate[name] = None
+            continue
+        if not isinstance(field, kind) or isinstance(field, bool):
+            return False
+        candidate[name] = field
+    return candidate
+
+
+class CallConsumer(AsyncJsonWebsocketConsumer):
+    """One socket of one participant in one session's call."""
+
+    access: selectors.CallAccess | None = None
+    joined = False
+    left = False
+    disconnected = False
+
+    async def dispatch(self, message):
+        """As the chat's: no hop to the one sync thread before every frame (see ChatConsumer.dispatch)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.language = "en"
+        try:
+            access, gate = await in_db_thread(self._open)(user, self.scope["url_route"]["kwargs"]["session_id"])
+        except (Http404, PermissionDenied):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        if not gate:
+            if user.pk == access.session.counselor_id:
+                gate = gate.addressed_to_counselor
+            await self.accept()
+            await self._error("gate_refused", gate.message, reason=gate.reason, action_url=gate.action_url)
+            await self.close(code=CLOSE_GATE_REFUSED)
+            return
+        self.access = access
+        self.user = user
+        self.session_id = access.session.pk
+        self.frame_window = (0, 0)
+        self.groups_joined = (
+            call_group(self.session_id),
+            conversation_calls_group(access.chat.conversation.pk),
+            user_sockets_group(user.pk),
+        )
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+    def _open(self, user, session_id):
+        self.language = _language(user, self.scope)
+        if not session_is_verified(user=user, session=self.scope.get("session")):
+            raise PermissionDenied
+        session = self.scope.get("session")
+        state, _seconds = socket_signed_in_check(
+            session_key=session.session_key if session is not None else None,
+            user=user,
+            active_at=None,
+            ip_address=scope_client_address(self.scope),
+        )
+        if state != "yes":
+            raise PermissionDenied
+        found = CounselingSession.objects.select_related("client", "counselor").filter(pk=session_id).first()
+        if found is None or not found.is_participant(user):
+            raise Http404
+        conversation = conversation_get_or_create(client=found.client, counselor=found.counselor)
+        access = selectors.access_call(user=user, session_id=session_id, conversation=conversation)
+        with translation.override(self.language):
+            return access, selectors.call_gate(access=access)
+
+    async def disconnect(self, code):
+        self.disconnected = True
+        if self.access is None:
+            return
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.joined and not self.left:
+            await self._leave()
+
+    async def _leave(self):
+        self.left = True
+        await self.channel_layer.group_send(
+            call_group(self.session_id),
+            {"type": "call.peer", "state": "left", "sender": self.user.pk, "origin": self.channel_name},
+        )
+        try:
+            await in_db_thread(self._leave_record)()
+        except Exception:  # the database is gone: the peer was told; the presence row goes stale by itself
+            logger.warning("recording that a participant left the call of session %s failed", self.session_id)
+
+    def _leave_record(self):
+        key = _present_key(self.session_id, self.user.pk)
+        if cache.get(key) == self.channel_name:
+            cache.delete(key)
+        services.call_leave(session=self.access.session, user=self.user, ip_address=scope_client_address(self.scope))
+        if self._is_client:
+            drops.client_socket_left(channel_name=self.channel_name)
+
+    @property
+    def _is_client(self) -> bool:
+        return self.user.pk == self.access.session.client_id
+
+    # Frames from the browser ---------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.access is None or self.disconnected:
+            return
+        with translation.override(self.language):
+            await self._receive(text_data)
+
+    async def _receive(self, text_data):
+        if text_data is None:
+            await self._error("malformed", _("Frames must be JSON text."))
+            return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self._error("too_large", _("This frame is too large."))
+            return
+        if not self._frame_budget():
+            await self._error("rate_limited", _("Too many frames; slow down."))
+            return
+        try:
+            frame = json.loads(text_data)
+        except (ValueError, RecursionError):
+            await self._error("malformed", _("This frame is not valid JSON."))
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self._error("malformed", _('A frame is a JSON object with a "type".'))
+            return
+        handler = self.FRAME_HANDLERS.get(frame["type"])
+        if handler is None:
+            await self._error("unsupported", _("Unsupported frame type."))
+            return
+        if frame["type"] != "join" and not self.joined:
+            await self._error("not_joined", _('Send "join" first.'))
+            return
+        try:
+            await handler(self, frame)
+        except Exception:  # one bad frame must never take the socket down
+            logger.exception("call frame %r failed in session %s", frame["type"], self.session_id)
+            try:
+                await self._error("server_error", _("Something went wrong; please try again."))
+            except Exception:
+                logger.info("call socket of session %s closed before its error frame", self.session_id)
+
+    def _frame_budget(self) -> bool:
+        second = int(time.monotonic())
+        start, count = self.frame_window
+        if start != second:
+            self.frame_window = (second, 1)
+            return True
+        self.frame_window = (start, count + 1)
+        return count + 1 <= FRAME_BURST
+
+    async def on_join(self, frame):
+        if self.left:
+            await self._error("unsupported", _("You left this call. Open the call page again to rejoin."))
+            return
+        peer_present = await in_db_thread(self._join_record)()
+        if not self.joined:
+            self.joined = True
+            await self.channel_layer.group_send(
+                call_group(self.session_id),
+                {"type": "call.peer", "state": "joined", "sender": self.user.pk, "origin": self.channel_name},
+            )
+        await self.send_json(
+            {
+                "type": "ready",
+                "role": self.access.role(self.user),
+                "polite": self.access.polite(self.user),
+                "ice_servers": self.ice_servers,
+                "peer_present": peer_present,
+            }
+        )
+
+    def _join_record(self) -> bool:
+        services.call_join(session=self.access.session, user=self.user, ip_address=scope_client_address(self.scope))
+        if self._is_client and not self.joined:
+            # The client's call counts as their presence in the session, as their chat does (sessions.chat.drops):
+            # a call socket that drops and does not come back is a dropped session, and the counselor is told.
+            drops.client_socket_joined(session=self.access.session, channel_name=self.channel_name)
+        cache.set(_present_key(self.session_id, self.user.pk), self.channel_name, PRESENT_SECONDS)
+        self.ice_servers = ice_servers_for(user=self.user)
+        return cache.get(_present_key(self.session_id, self.access.other_id(self.user))) is not None
+
+    async def on_description(self, frame):
+        sdp = frame.get("sdp")
+        if not isinstance(sdp, str) or not sdp:
+            await self._error("malformed", _("An offer or answer needs its SDP as text."))
+            return
+        await self._relay({"type": frame["type"], "sdp": sdp})
+
+    async def on_ice(self, frame):
+        if "candidate" not in frame:
+            await self._error("malformed", _("An ICE frame needs a candidate (or null)."))
+            return
+        candidate = _ice_candidate(frame["candidate"])
+        if candidate is False:
+            await self._error("malformed", _("This ICE candidate is not valid."))
+            return
+        await self._relay({"type": "ice", "candidate": candidate})
+
+    async def on_state(self, frame):
+        state = frame.get("state")
+        if state not in services.REPORTED_STATES:
+            await self._error("malformed", _('state is "connected", "failed" or "disconnected".'))
+            return
+        await in_db_thread(services.call_state_report)(
+            session=self.access.session, user=self.user, state=state, ip_address=scope_client_address(self.scope)
+        )
+
+    async def on_hangup(self, frame):
+        await self._leave()
+        await self.send_json({"type": "closed", "reason": "hangup", "message": _("You left the call.")})
+        await self.close()
+
+    FRAME_HANDLERS = {
+        "join": on_join,
+        "offer": on_description,
+        "answer": on_description,
+        "ice": on_ice,
+        "state": on_state,
+        "hangup": on_hangup,
+    }
+
+    async def _relay(self, frame: dict):
+        await self.channel_layer.group_send(
+            call_group(self.session_id),
+            {"type": "call.relay", "frame": frame, "sender": self.user.pk, "origin": self.channel_name},
+        )
+
+    # Events from the channel layer ----------------------------------------------------------------
+
+    async def call_relay(self, event):
+        """An offer, answer or ICE candidate of the other participant (never one's own, from any tab)."""
+        if event["sender"] != self.user.pk and self.joined and not self.left:
+            await self.send_json(event["frame"])
+
+    async def call_peer(self, event):
+        if event["sender"] == self.user.pk or self.left:
+            return
+        await self.send_json({"type": "peer", "state": event["state"]})
+
+    async def call_recheck(self, event):
+        """Consent withdrawn, session ended, licence lapsed...: re-run the gate; close with a "closed" frame if it
+        now refuses."""
+        try:
+            gate = await in_db_thread(self._recheck)()
+        except Http404:
+            gate = None
+        if self.disconnected or gate:
+            return
+        if gate is not None and self.user.pk == self.access.session.counselor_id:
+            gate = gate.addressed_to_counselor
+        with translation.override(self.language):
+            message = gate.message if gate is not None else _("You no longer have access to this session.")
+        await self._closed(gate.reason if gate is not None else "forbidden", message)
+
+    def _recheck(self):
+        self.access = selectors.access_call(
+            user=self.user, session_id=self.session_id, conversation=self.access.chat.conversation
+        )
+        with translation.override(self.language):
+            return selectors.call_gate(access=self.access)
+
+    async def sockets_close(self, event):
+        """The account changed under this socket (signed out, deactivated, new password): close, as the chat does."""
+        if self.disconnected or not sockets_close_applies(event, self.scope):
+            return
+        with translation.override(self.language):
+            await self._closed("signed_out", _("You are signed out. Sign in again to continue."))
+
+    async def _closed(self, reason: str, message: str):
+        if self.joined and not self.left:
+            await self._leave()
+        await self.send_json({"type": "closed", "reason": reason, "message": str(message)})
+        await self.close(code=CLOSE_UNAUTHENTICATED if reason == "signed_out" else CLOSE_GATE_REFUSED)
+
+    async def _error(self, code: str, message: str, **extra):
+        frame = {"type": "error", "code": code, "message": str(message)}
+        frame.update({key: value for key, value in extra.items() if value})
+        await self.send_json(frame)
+
+
+def _language(user, scope) -> str:
+    """The person's language, as the chat socket chooses it (sessions.chat.consumers.ChatConsumer._language)."""
+    profile = getattr(user, "client_profile", None)
+    cookie = scope.get("cookies", {}).get("django_language", "")
+    choice = user.language or cookie or (profile.preferred_language if profile else "")
+    return choice if choice in ("id", "en") else "en"
