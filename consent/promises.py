@@ -639,6 +639,26 @@ PROMISES: tuple[Promise, ...] = (
         "tests/consent/test_call_promises.py::test_a_call_leaves_only_its_times_and_duration",
     ),
     P(
+        "call.medium_chosen_and_changeable",
+        "A session is held by video, voice or chat as chosen at booking; either participant may change it until "
+        "the start, not after.",
+        [_consent("risks_benefits")],
+        ["you choose when you book, and you can change it before the session starts"],
+        ["Anda memilihnya saat memesan sesi, dan dapat mengubahnya sebelum sesi dimulai"],
+        "sessions.services.session_medium_change",
+        "tests/consent/test_call_promises.py::test_the_way_a_session_is_held_can_be_changed_until_it_starts_and_not_after",
+    ),
+    P(
+        "call.failure_offers_reconnect_and_chat",
+        "A call that fails or loses its connection says so on the page, offers to reconnect and links to the "
+        "session's chat, where the chat's rules for a dropped connection apply.",
+        [_consent("technology_failure")],
+        ["both pages say so and offer to connect again, and the session goes on in its chat"],
+        ["kedua halaman menyampaikannya dan menawarkan untuk menyambung kembali, lalu sesi berlanjut di obrolan"],
+        "sessions.calls.views.session_call",
+        "tests/browser/test_call.py::test_a_call_that_cannot_connect_says_so_and_offers_reconnect_and_the_chat",
+    ),
+    P(
         "call.camera_only_on_the_call_page",
         "Every page forbids the camera and microphone (Permissions-Policy camera=(), microphone=()) except the pages "
         "of views decorated with allows_camera_and_microphone (the call page), which allow them for our own origin "

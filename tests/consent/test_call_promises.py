@@ -9,18 +9,21 @@ call socket as a browser uses it (sessions.calls.consumers.CallConsumer, docs/ca
 """
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from django.apps import apps
 
 from sessions.calls.consumers import CallConsumer
-from sessions.models import CallEvent
+from sessions.models import CallEvent, SessionMedium
+from sessions.services import BookingError, session_medium_change
+from tests.consent.conftest import make_session
 from tests.sessions.chat_helpers import chat_application, chat_socket, open_gates, open_session
 
 application = chat_application()
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # The client -> server frame types of the contract (docs/call-protocol.md): signaling only.
 SIGNALING_TYPES = {"join", "offer", "answer", "ice", "state", "hangup"}
@@ -30,6 +33,8 @@ SIGNALING_TYPES = {"join", "offer", "answer", "ice", "state", "hangup"}
 def call(client_a, counselor_a, monkeypatch):
     open_gates(monkeypatch)
     _conversation, session = open_session(client_a, counselor_a)
+    session.medium = SessionMedium.VIDEO
+    session.save(update_fields=["medium"])
     return session
 
 
@@ -89,6 +94,7 @@ def test_the_call_socket_accepts_only_the_signaling_frames_of_the_contract():
     assert set(CallConsumer.FRAME_HANDLERS) == SIGNALING_TYPES
 
 
+@pytest.mark.asyncio
 async def test_a_binary_frame_or_a_frame_of_another_type_is_refused_with_an_error(call, client_a):
     socket, _ready = await _joined(client_a, call)
     await socket.send_to(bytes_data=b"\x00\x01 a chunk of audio")
@@ -98,6 +104,7 @@ async def test_a_binary_frame_or_a_frame_of_another_type_is_refused_with_an_erro
     await socket.disconnect()
 
 
+@pytest.mark.asyncio
 async def test_after_a_whole_call_nothing_that_was_signaled_is_stored(call, client_a, counselor_a):
     marker = uuid.uuid4().hex
     client, _ = await _joined(client_a, call)
@@ -120,6 +127,7 @@ async def test_after_a_whole_call_nothing_that_was_signaled_is_stored(call, clie
         assert secret not in stored, secret
 
 
+@pytest.mark.asyncio
 async def test_the_offer_and_answer_reach_the_other_browser_exactly_as_sent(call, client_a, counselor_a):
     client, _ = await _joined(client_a, call)
     counselor, _ = await _joined(counselor_a, call)
@@ -132,6 +140,7 @@ async def test_the_offer_and_answer_reach_the_other_browser_exactly_as_sent(call
     await counselor.disconnect()
 
 
+@pytest.mark.asyncio
 async def test_a_call_leaves_only_its_times_and_duration(call, client_a, counselor_a):
     client, _ = await _joined(client_a, call)
     counselor, _ = await _joined(counselor_a, call)
@@ -148,3 +157,17 @@ async def test_a_call_leaves_only_its_times_and_duration(call, client_a, counsel
     kinds = [event["kind"] for event in events]
     assert "started" in kinds and "connected" in kinds and "ended" in kinds
     assert all(event["duration_seconds"] is not None for event in events if event["kind"] == "ended")
+
+
+def test_the_way_a_session_is_held_can_be_changed_until_it_starts_and_not_after(client_a, counselor_a):
+    session = make_session(client_a, counselor_a, starts_in=timedelta(days=2))
+    assert session.medium == SessionMedium.CHAT  # the default of a booking that chose nothing
+    assert session_medium_change(session=session, actor=client_a, medium=SessionMedium.VOICE).medium == "voice"
+    assert session_medium_change(session=session, actor=counselor_a, medium=SessionMedium.VIDEO).medium == "video"
+    with pytest.raises(BookingError) as refused:
+        session_medium_change(
+            session=session, actor=client_a, medium=SessionMedium.CHAT, at=session.starts_at + timedelta(minutes=1)
+        )
+    assert refused.value.code == "medium_after_start"
+    session.refresh_from_db()
+    assert session.medium == SessionMedium.VIDEO
