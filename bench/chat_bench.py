@@ -142,11 +142,13 @@ def make_cast(pairs: int) -> list[dict]:
             },
         )
         conversation, _ = Conversation.objects.get_or_create(client=client, counselor=counselor)
+        # A session under way ("in_progress": the call benchmark's connected calls put it there) serves as well.
+        live = ("open", "in_progress")
         session = CounselingSession.objects.filter(
-            client=client, counselor=counselor, state="open", ends_at__gt=now() + timedelta(minutes=30)
+            client=client, counselor=counselor, state__in=live, ends_at__gt=now() + timedelta(minutes=30)
         ).first()
-        if session is None:  # one open session per pair (a counselor's sessions may not overlap)
-            CounselingSession.objects.filter(counselor=counselor, state="open").update(state="completed")
+        if session is None:  # one open session per pair (a person's sessions that are not cancelled may not overlap)
+            CounselingSession.objects.filter(counselor=counselor, state__in=live).update(state="cancelled")
             session = CounselingSession.objects.create(
                 client=client,
                 counselor=counselor,
