@@ -5,6 +5,8 @@ page). The CSP is the same strict one everywhere."""
 import pytest
 
 from counseling.middleware import CONTENT_SECURITY_POLICY, PERMISSIONS_POLICY
+from sessions.models import SessionMedium
+from tests.sessions.chat_helpers import open_gates, open_session
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.counseling.permissions_policy_urls")]
 
@@ -51,3 +53,19 @@ def test_the_sites_own_pages_keep_camera_and_microphone_off(client):
     for url in ("/", "/consent/transparency/"):
         policy = _policy(client.get(url))
         assert policy["camera"] == "()" and policy["microphone"] == "()", url
+
+
+@pytest.mark.urls("counseling.urls")
+def test_the_sessions_call_page_allows_camera_and_microphone_and_its_chat_page_does_not(
+    client, client_a, counselor_a, monkeypatch
+):
+    open_gates(monkeypatch)
+    _conversation, session = open_session(client_a, counselor_a)
+    session.medium = SessionMedium.VIDEO
+    session.save(update_fields=["medium"])
+    client.force_login(client_a)
+    call_page = client.get(f"/sessions/{session.pk}/call/")
+    assert call_page.status_code == 200
+    assert _policy(call_page)["camera"] == "(self)" and _policy(call_page)["microphone"] == "(self)"
+    chat_page = client.get(f"/sessions/{session.pk}/chat/", follow=True)
+    assert _policy(chat_page)["camera"] == "()" and _policy(chat_page)["microphone"] == "()"
