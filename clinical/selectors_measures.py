@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Max
+from django.db.models import Max, Subquery
 from django.http import Http404
 
 from clinical.instruments import INSTRUMENTS, PHQ9
@@ -160,3 +160,11 @@ def measures_client_export(client) -> dict:
 
 def measures_bulk_rows(client_id: int):
     return MeasureResponse.objects.filter(client_id=client_id)
+
+
+def client_last_measure_at(client_ref):
+    """The latest response as an expression for the client row `client_ref`: a response is contact, and
+    retention counts from the last contact (records.registry)."""
+    return Subquery(
+        MeasureResponse.objects.filter(client=client_ref).order_by("-submitted_at").values("submitted_at")[:1]
+    )
