@@ -7,3 +7,9 @@ from django.apps import AppConfig
 class ClinicalConfig(AppConfig):
     name = "clinical"
     verbose_name = "Clinical record"
+
+    def ready(self) -> None:
+        # Django's place to register with records (imported here, once the models are loaded).
+        from clinical import receivers_plans_measures
+
+        receivers_plans_measures.connect()

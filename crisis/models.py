@@ -16,6 +16,8 @@ class EscalationKind(models.TextChoices):
     NO_EMERGENCY_PLAN = "no_emergency_plan", _("Location confirmed without an emergency plan")
     # The client's code word did not match at a session: someone else may be reading (ACA H.3).
     IDENTITY_MISMATCH = "identity_mismatch", _("Code word did not match at a session")
+    # PHQ-9 item 9 (thoughts of being better off dead or of self-harm) answered above "not at all".
+    PHQ9_ITEM9 = "phq9_item9", _("PHQ-9 item 9 answered positively")
     # A test of the ladder on the real roster, started by an admin: it has no client (see Escalation.client).
     DRILL = "drill", _("Drill: no client is in danger")
 
@@ -43,7 +45,12 @@ class Rung(models.TextChoices):
 
 LADDER = [Rung.COUNSELOR, Rung.ON_CALL, Rung.SUPERVISOR]
 # Signals that come from the client: they see the emergency numbers and that a person was alerted.
-CLIENT_FACING = {EscalationKind.HELP_BUTTON, EscalationKind.RISK_PHRASE, EscalationKind.NO_EMERGENCY_PLAN}
+CLIENT_FACING = {
+    EscalationKind.HELP_BUTTON,
+    EscalationKind.RISK_PHRASE,
+    EscalationKind.NO_EMERGENCY_PLAN,
+    EscalationKind.PHQ9_ITEM9,
+}
 
 
 class RiskPhrase(models.Model):

@@ -1,11 +1,12 @@
-"""What crisis listens to: the chat's help button, a session's confirmed location, a code word that did not
-match, a client's connection that dropped during a session, a client's stored message, edits of the phrase list;
-and the crisis section of the client's own copy of their data (records.registry).
+"""What crisis listens to: the chat's help button, a PHQ-9 whose item 9 is positive (clinical), a session's confirmed
+location, a code word that did not match, a client's connection that dropped during a session, a client's stored
+message, edits of the phrase list; and the crisis section of the client's own copy of their data (records.registry).
 Connected once, from crisis.apps.CrisisConfig.ready."""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from clinical.signals import phq9_item9_positive
 from counseling.models import Role, User
 from crisis.models import EscalationEvent, RiskPhrase
 from crisis.risk import risk_match, risk_phrase_list, risk_phrases_changed, risk_phrases_held
@@ -15,6 +16,7 @@ from crisis.services import (
     help_request,
     identity_mismatch_open,
     location_confirmed_check,
+    measure_item9_open,
     message_risk_open,
 )
 from records.registry import RecordSource, SealedField, record_source_register, sealed_field_register
@@ -50,6 +52,11 @@ def on_session_saved(sender, instance, created: bool = False, update_fields=None
     transaction.on_commit(lambda: location_confirmed_check(session_id=session_id))
 
 
+def on_phq9_item9_positive(sender, response, answer: int, **kwargs) -> None:
+    # Inside the transaction that stores the response; measure_item9_open never raises.
+    measure_item9_open(response=response, answer=answer)
+
+
 def _risk_quick_check(text: str) -> bool | None:
     phrases = risk_phrases_held()
     return None if phrases is None else risk_match(text, phrases=phrases) is not None
@@ -67,6 +74,7 @@ def connect() -> None:
     code_word_mismatched.connect(on_code_word_mismatched, dispatch_uid="escalation.code_word_mismatched")
     client_connection_dropped.connect(on_client_connection_dropped, dispatch_uid="escalation.connection_dropped")
     post_save.connect(on_session_saved, sender=CounselingSession, dispatch_uid="escalation.location_confirmed")
+    phq9_item9_positive.connect(on_phq9_item9_positive, dispatch_uid="escalation.phq9_item9_positive")
     client_message_watcher_register(RISK_WATCHER)
     record_source_register(RecordSource(name="crisis", export=escalations_client_export))
     sealed_field_register(

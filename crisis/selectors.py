@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clinical.selectors_measures import phq9_item9_answer
 from counseling import clock
 from counseling.crypto import DecryptionError, open_note
 from counseling.models import Role, User
@@ -126,6 +127,18 @@ EVENT_LABELS = {
     "cover_picked_up": gettext_lazy("Picked up the client's conversation"),
     "connection_dropped": gettext_lazy("The client's connection dropped during a session and did not come back"),
 }
+
+
+def measure_item9_fact(escalation: Escalation) -> dict | None:
+    """For a PHQ-9 item 9 escalation: the answer (1-3, opened in memory) and the response's id, for the alert page.
+
+    The answer stays off the real-time card and the e-mail (they cross Redis and mail servers): the kind says
+    "answered positively", the page, behind sign-in, says which answer."""
+    prefix = "phq9_item9:response:"
+    if escalation.kind != EscalationKind.PHQ9_ITEM9 or not escalation.dedupe_key.startswith(prefix):
+        return None
+    response_id = int(escalation.dedupe_key.removeprefix(prefix))
+    return {"answer": phq9_item9_answer(response_id=response_id), "response_id": response_id}
 
 
 def escalation_timeline(escalation: Escalation) -> list[dict]:

@@ -31,6 +31,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from clinical.models import MeasureResponse
+from clinical.selectors_measures import phq9_item9_answer
 from counseling import clock
 from counseling.audit import audit_record
 from counseling.crypto import DecryptionError, open_text, seal
@@ -383,6 +385,50 @@ def _risk_escalation_open(*, message, match, at: datetime | None) -> Escalation:
         session=message.session,
         message=message,
         at=at,
+    )
+    return escalation
+
+
+def measure_item9_open(*, response, answer: int, at: datetime | None = None) -> Escalation | None:
+    """A PHQ-9 whose item 9 was answered above "not at all" (clinical.signals.phq9_item9_positive), inside the
+    transaction that stores it: the escalation commits with the answer, at once, through the ladder.
+
+    Like the chat's risk check, a failure here must never refuse or undo the client's answer: it is logged and
+    the by-id check (measure_item9_check) is queued to run after the commit instead. The answer itself stays
+    sealed: neither the task nor the log nor the audit entry carries it."""
+    try:
+        with transaction.atomic():  # a savepoint: a failure rolls back only the escalation
+            return _measure_escalation_open(response=response, at=at)
+    except Exception:
+        log.exception("PHQ-9 item 9 escalation of response %s failed; a task opens it after commit", response.pk)
+        _enqueue("escalation_check_measure", response.pk)
+        return None
+
+
+def measure_item9_check(*, response_id: int, at: datetime | None = None) -> Escalation | None:
+    """Open the escalation of a stored PHQ-9 response whose item 9 is positive, if not yet open. Safe to run twice."""
+    if Escalation.objects.filter(dedupe_key=measure_dedupe_key(response_id)).exists():
+        return None
+    if not phq9_item9_answer(response_id=response_id):
+        return None
+    response = MeasureResponse.objects.select_related("client", "counselor").get(pk=response_id)
+    return _measure_escalation_open(response=response, at=at)
+
+
+def measure_dedupe_key(response_id: int) -> str:
+    return f"phq9_item9:response:{response_id}"
+
+
+def _measure_escalation_open(*, response, at: datetime | None) -> Escalation:
+    """One escalation per response, high severity, the counselor who set the measure alerted first."""
+    escalation, _created = escalation_open(
+        client=response.client,
+        kind=EscalationKind.PHQ9_ITEM9,
+        severity=Severity.HIGH,
+        dedupe_key=measure_dedupe_key(response.pk),
+        counselor=response.counselor,
+        at=at,
+        actor=response.client,
     )
     return escalation
 

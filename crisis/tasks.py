@@ -18,6 +18,12 @@ def escalation_check_message(message_id: int) -> int | None:
     return escalation.pk if escalation else None
 
 
+@shared_task(name="crisis.tasks.escalation_check_measure", **RELIABLE)
+def escalation_check_measure(response_id: int) -> int | None:
+    escalation = services.measure_item9_check(response_id=response_id)
+    return escalation.pk if escalation else None
+
+
 @shared_task(name="counseling.tasks.escalation_deliver", **RELIABLE)
 def escalation_deliver(escalation_id: int) -> int:
     return services.escalation_deliver(escalation_id=escalation_id)

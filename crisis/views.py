@@ -22,6 +22,7 @@ from crisis.selectors import (
     emergency_card,
     emergency_card_basis,
     escalation_timeline,
+    measure_item9_fact,
     risk_queue,
     roster_gaps,
 )
@@ -123,6 +124,7 @@ def escalation_detail(request, escalation_id: int):
             "location_confirmed": bool(place and place.confirmed),
             "form": NoteForm(),
             "card_open": bool(emergency_card_basis(user=request.user, escalation=escalation)),
+            "measure": measure_item9_fact(escalation),
         },
     )
 

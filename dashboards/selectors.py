@@ -16,6 +16,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from clinical.selectors_measures import measures_due_for
+from clinical.selectors_plans import plans_due_for_review, shared_plans_for
 from consent.selectors import consent_gate, consent_onboarding_url
 from counseling.clock import now
 from counseling.crypto import DecryptionError
@@ -181,6 +183,8 @@ def client_dashboard_context(*, request) -> dict:
         ),
         "referrals": referrals,
         "client_zone": client.client_profile.time_zone,
+        "measures_due": measures_due_for(client=client, at=at),
+        "has_shared_plan": shared_plans_for(client=client).exists(),
     }
 
 
@@ -210,6 +214,8 @@ def counselor_dashboard_context(*, request) -> dict:
             for c in clients
         ],
         "query": urlencode({k: v for k, v in (("q", search), ("show", show)) if v}),
+        "plans_to_review": list(plans_due_for_review(counselor=counselor)[:20]),
+        "today": now().date(),
     }
 
 

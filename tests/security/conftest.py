@@ -142,6 +142,7 @@ def build_world(users) -> World:
     session.series = series
     session.save(update_fields=["series"])
     feed_token = calendar_feed_reset(user=client_a)
+    measure_schedule, measure_response = _measure_world(client_a, counselor_a)
     world.objects.update(
         {
             "version": version,
@@ -174,6 +175,8 @@ def build_world(users) -> World:
         "drop_id": drop.pk,
         "incident_id": incident.pk,
         "series_id": series.pk,
+        "schedule_id": measure_schedule.pk,
+        "response_id": measure_response.pk,
         "feed_token": feed_token,
         "law": "uu_pdp",
         "kind": "weekly",
@@ -184,6 +187,15 @@ def build_world(users) -> World:
         "token": "set-password",
     }
     return world
+
+
+def _measure_world(client_a, counselor_a):
+    """Client A's PHQ-9, asked by counselor A, answered once (item 9 "not at all": no escalation)."""
+    from clinical.services_measures import measure_schedule_set, measure_submit
+
+    schedule = measure_schedule_set(counselor=counselor_a, client=client_a, instrument="phq9", cadence="before_session")
+    response, _score = measure_submit(client=client_a, schedule=schedule, answers=[1] * 8 + [0], language="en")
+    return schedule, response
 
 
 @pytest.fixture(autouse=True)

@@ -54,6 +54,13 @@ STAFF_READS = [
     ),
     ("session detail (times, state, location)", ("counselor_a",), "/sessions/{session}/", "session.viewed"),
     (
+        "outcome measures (PHQ-9, GAD-7 scores)",
+        ("counselor_a",),
+        "/clinical/clients/{client}/measures/",
+        "measure.viewed",
+    ),
+    ("treatment plan (goals)", ("counselor_a",), "/clinical/clients/{client}/plan/", "treatment_plan.viewed"),
+    (
         "moving a session (the client's name and time zone)",
         ("counselor_a",),
         "/sessions/{session}/reschedule/",
