@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from counseling.gates import GateResult
 from counseling.mfa import confirmed_device_owners
 from counseling.models import AuditEntry, Role, User
-from licensing.hooks import next_free_slot
+from licensing.hooks import next_free_slots
 from licensing.models import (
     CompactPrivilege,
     Jurisdiction,
@@ -432,13 +432,16 @@ def directory_filter(
     aside) and, with `within_days`, have a free time within that many days. Each kept entry gets its next free
     time (licensing.hooks: sessions knows it), within the booking horizon or `within_days`."""
     horizon = within_days or settings.BOOKING_HORIZON_DAYS
+    chosen = [
+        entry
+        for entry in entries
+        if (not language or language in entry.profile.language_codes)
+        and (not speciality or speciality.casefold() in {s.casefold() for s in entry.profile.speciality_list})
+    ]
+    free = next_free_slots(counselors=[entry.counselor for entry in chosen], at=at, within_days=horizon)
     kept = []
-    for entry in entries:
-        if language and language not in entry.profile.language_codes:
-            continue
-        if speciality and speciality.casefold() not in {s.casefold() for s in entry.profile.speciality_list}:
-            continue
-        entry.next_free = next_free_slot(counselor=entry.counselor, at=at, within_days=horizon)
+    for entry in chosen:
+        entry.next_free = free[entry.counselor.pk]
         if within_days and entry.next_free is None:
             continue
         kept.append(entry)
