@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 
 from counseling.clock import now
 from counseling.crypto import data_key_for, seal_with
@@ -59,6 +60,19 @@ def pages_cast_seed() -> PagesCast:
             defaults={"client": client, "counselor": counselor, "kind": "help_button", "severity": 3},
         )
     return PagesCast(client=client, counselor=counselor, admin=admin, conversation=conversation, session=session)
+
+
+def pages_measured(cast: PagesCast) -> list[tuple[str, User, str]]:
+    """(name, who looks, path) of every page measured: by bench/pages_bench.py, and in tests/test_page_queries.py."""
+    return [
+        ("client home", cast.client, reverse("client_home")),
+        ("caseload", cast.counselor, reverse("counselor_home")),
+        ("directory", cast.client, reverse("licensing:directory")),
+        ("booking slots", cast.client, reverse("sessions:booking_slots", args=[cast.counselor.pk])),
+        ("chat", cast.client, reverse("sessions:conversation_chat", args=[cast.conversation.pk])),
+        ("risk queue", cast.counselor, reverse("escalation:queue")),
+        ("staff home", cast.admin, reverse("staff_home")),
+    ]
 
 
 def pages_cast_grow(

@@ -8,9 +8,8 @@ and measured again: the two counts must be equal and at most 25.
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
-from bench.pages_seed import pages_cast_grow, pages_cast_seed
+from bench.pages_seed import pages_cast_grow, pages_cast_seed, pages_measured
 
 pytestmark = pytest.mark.django_db
 
@@ -28,19 +27,6 @@ def cast(settings):
     return cast
 
 
-def _pages(cast):
-    """(name, who looks, URL) of every page the benchmark measures."""
-    return [
-        ("client home", cast.client, reverse("client_home")),
-        ("caseload", cast.counselor, reverse("counselor_home")),
-        ("directory", cast.client, reverse("licensing:directory")),
-        ("booking slots", cast.client, reverse("sessions:booking_slots", args=[cast.counselor.pk])),
-        ("chat", cast.client, reverse("sessions:conversation_chat", args=[cast.conversation.pk])),
-        ("risk queue", cast.counselor, reverse("escalation:queue")),
-        ("staff home", cast.admin, reverse("staff_home")),
-    ]
-
-
 def _count(client, staff_login, user, url) -> int:
     staff_login(client, user)
     assert client.get(url).status_code == 200  # warms the process's caches (content types, jurisdictions)
@@ -51,9 +37,9 @@ def _count(client, staff_login, user, url) -> int:
 
 
 def test_every_main_page_costs_the_same_few_queries_for_three_times_the_data(client, cast, staff_login):
-    small = {name: _count(client, staff_login, user, url) for name, user, url in _pages(cast)}
+    small = {name: _count(client, staff_login, user, url) for name, user, url in pages_measured(cast)}
     pages_cast_grow(cast, clients=2 * N, counselors=2 * N, messages=2 * N, escalations=2 * N)
-    large = {name: _count(client, staff_login, user, url) for name, user, url in _pages(cast)}
+    large = {name: _count(client, staff_login, user, url) for name, user, url in pages_measured(cast)}
     print({name: (small[name], large[name]) for name in small})
     assert small == large, {name: (small[name], large[name]) for name in small if small[name] != large[name]}
     assert all(n <= MAX_QUERIES for n in large.values()), large
