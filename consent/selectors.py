@@ -161,15 +161,24 @@ def _consent_decide(*, acceptances, counselor, in_force: set[int], rendered_sha2
 
 
 def consent_status_for_client(*, client) -> dict:
-    """What the client's dashboard shows: in force or not, and every acceptance they have given."""
-    current = consent_acceptance_current(client=client)
+    """What the client's dashboard shows: in force or not, and every acceptance they have given (two queries:
+    the gate's rules run on the acceptances read for the list)."""
     in_force = {version.pk for version in consent_versions_in_force().values()}
     acceptances = list(
-        ConsentAcceptance.objects.filter(client=client).select_related("version", "counselor__counselor_profile")
+        ConsentAcceptance.objects.filter(client=client)
+        .select_related("version", "counselor__counselor_profile")
+        .order_by("-accepted_at")
     )
     for acceptance in acceptances:
         acceptance.is_in_force = acceptance.withdrawn_at is None and acceptance.version_id in in_force
-    return {"gate": consent_gate(client=client), "current": current, "acceptances": acceptances}
+    gate = _consent_decide(
+        acceptances=acceptances if getattr(client, "role", None) == Role.CLIENT else None,
+        counselor=None,
+        in_force=in_force,
+        rendered_sha256=None,  # no counselor: no disclosure to compare
+    )
+    current = next((acceptance for acceptance in acceptances if acceptance.is_in_force), None)
+    return {"gate": gate, "current": current, "acceptances": acceptances}
 
 
 def access_acceptance(*, user, acceptance_id: int) -> ConsentAcceptance:

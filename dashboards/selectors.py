@@ -100,7 +100,7 @@ def client_next_step(*, client, upcoming=None, at: datetime | None = None) -> Ne
         )
     session = upcoming[0]
     detail = reverse("sessions:session_detail", args=[session.pk])
-    gate = session_start_gate(session=session, at=at)
+    gate = session_start_gate(session=session, at=at, identity=identity)
     if not gate:
         if gate.reason in ("location_unconfirmed", "location_stale"):
             opens = location_confirmation_opens_at(session=session)

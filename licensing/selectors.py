@@ -296,7 +296,7 @@ class DirectoryEntry:
     privileges: list[CompactPrivilege]
     gate: GateResult | None = None
     lapse_notices: list[LapseNotice] = field(default_factory=list)
-    next_free: datetime | None = None  # set by directory_filter
+    next_free: datetime | None = None  # set by directory_next_free
 
     @property
     def profile(self):
@@ -369,8 +369,10 @@ def directory_entries(*, at: datetime, country: str = "", region: str = "") -> l
     """
     day = _day(at)
     country, region = (country or "").strip().upper(), (region or "").strip().upper()
-    all_licences = Licence.objects.select_related("issuing_body", "jurisdiction").order_by(
-        "jurisdiction__country", "kind"
+    all_licences = (
+        Licence.objects.select_related("issuing_body", "jurisdiction")
+        .defer("evidence_sealed")  # the scan of the licence: never shown here, and the largest column
+        .order_by("jurisdiction__country", "kind")
     )
     all_privileges = CompactPrivilege.objects.select_related(
         "jurisdiction", "agreement", "home_licence__jurisdiction"
@@ -429,23 +431,28 @@ def directory_filter(
     entries: list[DirectoryEntry], *, at: datetime, language: str = "", speciality: str = "", within_days: int = 0
 ) -> list[DirectoryEntry]:
     """The directory's entries a visitor asked for: counselors who speak `language`, name `speciality` (case
-    aside) and, with `within_days`, have a free time within that many days. Each kept entry gets its next free
-    time (licensing.hooks: sessions knows it), within the booking horizon or `within_days`."""
-    horizon = within_days or settings.BOOKING_HORIZON_DAYS
+    aside) and, with `within_days`, have a free time within that many days (those entries get their next free
+    time here; directory_next_free gives it to the others, for the page shown)."""
     chosen = [
         entry
         for entry in entries
         if (not language or language in entry.profile.language_codes)
         and (not speciality or speciality.casefold() in {s.casefold() for s in entry.profile.speciality_list})
     ]
-    free = next_free_slots(counselors=[entry.counselor for entry in chosen], at=at, within_days=horizon)
-    kept = []
-    for entry in chosen:
+    if not within_days:
+        return chosen
+    directory_next_free(chosen, at=at, within_days=within_days)
+    return [entry for entry in chosen if entry.next_free is not None]
+
+
+def directory_next_free(entries, *, at: datetime, within_days: int = 0) -> None:
+    """Each entry's next free time (licensing.hooks: sessions knows it), within the booking horizon or
+    `within_days`, for all of them at once."""
+    entries = list(entries)
+    horizon = within_days or settings.BOOKING_HORIZON_DAYS
+    free = next_free_slots(counselors=[entry.counselor for entry in entries], at=at, within_days=horizon)
+    for entry in entries:
         entry.next_free = free[entry.counselor.pk]
-        if within_days and entry.next_free is None:
-            continue
-        kept.append(entry)
-    return kept
 
 
 def access_counselor_public(*, counselor_id: int) -> User:

@@ -46,12 +46,16 @@ def access_session(*, user, session_id: int) -> CounselingSession:
     return session
 
 
-def session_start_gate(*, session: CounselingSession, at: datetime | None = None) -> GateResult:
-    """May this session start (or its chat open) now? Every check in one place, in this order."""
+def session_start_gate(
+    *, session: CounselingSession, at: datetime | None = None, identity: GateResult | None = None
+) -> GateResult:
+    """May this session start (or its chat open) now? Every check in one place, in this order.
+
+    `identity`: identity_gate's answer for the session's client, when the caller has just asked it."""
     at = at or now()
     for result in (
         consent_gate(client=session.client, counselor=session.counselor),
-        identity_gate(client=session.client),
+        identity if identity is not None else identity_gate(client=session.client),
     ):
         if not result:
             return result
@@ -547,7 +551,7 @@ def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:
     at = at or now()
     rows = list(
         CounselingSession.objects.filter(client=client)
-        .select_related("counselor", "counselor__counselor_profile")
+        .select_related("client", "counselor", "counselor__counselor_profile")
         .order_by("starts_at")
     )
     live = {SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS}
