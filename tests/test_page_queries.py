@@ -21,7 +21,6 @@ N = 12  # clients, counselors, messages and escalations of the small cast; the l
 def cast(settings):
     settings.DEMO_SEEDING_ALLOWED = True
     settings.CASELOAD_PAGE_SIZE = 10  # fewer than N: the large cast has more pages, not longer ones
-    settings.CHAT_PAGE_MESSAGES = 10
     cast = pages_cast_seed()
     pages_cast_grow(cast, clients=N, counselors=N, messages=N, escalations=N)
     return cast
