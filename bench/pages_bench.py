@@ -124,20 +124,29 @@ def signed_in_cookie(user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
-def query_counts(targets) -> dict[str, int]:
-    """Queries of one load of each page (after a first load warms the process's caches)."""
+def query_counts(targets, *, loads: int = 11) -> tuple[dict, dict]:
+    """Queries of one load of each page (after a first load warms the process's caches), and the median CPU
+    milliseconds of `loads` loads in this process (Django's test client: the view, its queries' Python side
+    and the template, without the server's HTTP handling). CPU time is what the other work on a shared
+    machine changes least: the figure to compare when the latencies measured under load are swamped."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    counts = {}
+    counts, cpu_ms = {}, {}
     for name, cookie, path in targets:
         browser = Client(HTTP_HOST="127.0.0.1", HTTP_COOKIE=cookie)
         browser.get(path)
         with CaptureQueriesContext(connection) as queries:
             status = browser.get(path).status_code
         counts[name] = len(queries) if status == 200 else f"HTTP {status}"
-    return counts
+        spent = []
+        for _ in range(loads):
+            started = time.process_time()
+            browser.get(path)
+            spent.append((time.process_time() - started) * 1000)
+        cpu_ms[name] = percentile(spent, 0.5)
+    return counts, cpu_ms
 
 
 def fetch(port: int, path: str, cookie: str) -> tuple[object, float]:
@@ -269,7 +278,7 @@ def main() -> None:
     targets = [("bare view", cookies[cast.client.pk], BARE)] + [
         (name, cookies[user.pk], path) for name, user, path in pages_measured(cast)
     ]
-    queries = query_counts(targets)
+    queries, cpu_ms = query_counts(targets)
     from django.db import connections
 
     connections.close_all()  # before the load's process is forked
@@ -316,13 +325,13 @@ def main() -> None:
 
     print()
     names = [name for name, _, _ in targets]
-    header = f"{'page':16} {'queries':>7}"
+    header = f"{'page':16} {'queries':>7} {'CPU ms':>7} {'x bare':>6}"
     for phase in phases:
         header += f" | {phase + ' p50':>10} {'p99':>7} {'x bare':>6} {'n':>4}"
     print(header)
     met = {"ratio": True, "queries": True, "p99": True}
     for name in names:
-        line = f"{name:16} {queries[name]!s:>7}"
+        line = f"{name:16} {queries[name]!s:>7} {cpu_ms[name]:7.1f} {cpu_ms[name] / cpu_ms['bare view']:6.1f}"
         if name != "bare view" and (not isinstance(queries[name], int) or queries[name] > GOAL_QUERIES):
             met["queries"] = False
         for phase, results in phases.items():

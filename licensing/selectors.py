@@ -369,9 +369,10 @@ def directory_entries(*, at: datetime, country: str = "", region: str = "") -> l
     """
     day = _day(at)
     country, region = (country or "").strip().upper(), (region or "").strip().upper()
+    # Only what the gate and the card read: 200 counselors hold some 600 licences, each a model instance.
     all_licences = (
-        Licence.objects.select_related("issuing_body", "jurisdiction")
-        .defer("evidence_sealed")  # the scan of the licence: never shown here, and the largest column
+        Licence.objects.select_related("jurisdiction")
+        .only("counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction")
         .order_by("jurisdiction__country", "kind")
     )
     all_privileges = CompactPrivilege.objects.select_related(
