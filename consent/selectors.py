@@ -83,15 +83,53 @@ def consent_gate(*, client, counselor=None) -> GateResult:
     Used by booking, the session-start gate and the chat consumer alike (ACA H.2.a: consent before
     any counseling; a new version needs new consent before the next session).
     """
-    action_url = consent_onboarding_url(counselor=counselor)
     if client is None or getattr(client, "role", None) != Role.CLIENT:
         return GateResult.refuse(
             "consent_missing", _("Only a client can give consent to counseling."), reverse("dashboard")
         )
-    acceptance = consent_acceptance_current(client=client, counselor=counselor)
+    return consent_gates(clients=[client], counselor=counselor)[client.pk]
+
+
+def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
+    """{client id: consent_gate(client=..., counselor=...)} for many clients (a page of the caseload) in three
+    queries whatever their number: the versions in force, every acceptance of these clients, and the sections
+    of the versions to render with the counselor's details. consent_gate itself is this for one client."""
+    in_force = {version.pk for version in consent_versions_in_force().values()}
+    ids = [client.pk for client in clients if getattr(client, "role", None) == Role.CLIENT]
+    acceptances: dict[int, list[ConsentAcceptance]] = {pk: [] for pk in ids}
+    rows = ConsentAcceptance.objects.filter(client_id__in=ids).select_related("version").defer("rendered_text")
+    for acceptance in rows.order_by("-accepted_at"):
+        acceptances[acceptance.client_id].append(acceptance)
+    rendered: dict[int, str] = {}  # the disclosure rendered today, per version (one counselor for all)
+
+    def rendered_sha256(version) -> str:
+        if version.pk not in rendered:
+            rendered[version.pk] = consent_render(version=version, counselor=counselor).sha256
+        return rendered[version.pk]
+
+    return {
+        client.pk: _consent_decide(
+            acceptances=acceptances.get(client.pk),
+            counselor=counselor,
+            in_force=in_force,
+            rendered_sha256=rendered_sha256,
+        )
+        for client in clients
+    }
+
+
+def _consent_decide(*, acceptances, counselor, in_force: set[int], rendered_sha256) -> GateResult:
+    """The consent gate's rules on one client's acceptances (newest first; None: not a client)."""
+    action_url = consent_onboarding_url(counselor=counselor)
+    if acceptances is None:
+        return GateResult.refuse(
+            "consent_missing", _("Only a client can give consent to counseling."), reverse("dashboard")
+        )
+    current = [a for a in acceptances if a.withdrawn_at is None and a.version_id in in_force]
+    with_counselor = [a for a in acceptances if counselor is None or a.counselor_id == counselor.pk]
+    acceptance = next((a for a in current if counselor is None or a.counselor_id == counselor.pk), None)
     if acceptance is not None and counselor is not None:
-        rendered = consent_render(version=acceptance.version, counselor=counselor)
-        if rendered.sha256 != acceptance.text_sha256:
+        if rendered_sha256(acceptance.version) != acceptance.text_sha256:
             return GateResult.refuse(
                 "consent_disclosure_changed",
                 _("Your counselor's details have changed. Please read and accept the terms again."),
@@ -99,22 +137,19 @@ def consent_gate(*, client, counselor=None) -> GateResult:
             )
     if acceptance is not None:
         return GateResult.ok()
-    history = ConsentAcceptance.objects.filter(client=client)
-    if counselor is not None:
-        history = history.filter(counselor=counselor)
-    if history.filter(withdrawn_at__isnull=True).exists():
+    if any(a.withdrawn_at is None for a in with_counselor):
         return GateResult.refuse(
             "consent_outdated",
             _("The terms of online counseling have changed. Please read and accept the new version."),
             action_url,
         )
-    if history.exists():
+    if with_counselor:
         return GateResult.refuse(
             "consent_withdrawn",
             _("You withdrew your consent. To be counseled again, please read and accept the terms."),
             action_url,
         )
-    if counselor is not None and consent_acceptance_current(client=client) is not None:
+    if counselor is not None and current:
         return GateResult.refuse(
             "consent_counselor_disclosure",
             _("Please read and accept the terms with this counselor's details before booking or chatting."),
@@ -126,15 +161,24 @@ def consent_gate(*, client, counselor=None) -> GateResult:
 
 
 def consent_status_for_client(*, client) -> dict:
-    """What the client's dashboard shows: in force or not, and every acceptance they have given."""
-    current = consent_acceptance_current(client=client)
+    """What the client's dashboard shows: in force or not, and every acceptance they have given (two queries:
+    the gate's rules run on the acceptances read for the list)."""
     in_force = {version.pk for version in consent_versions_in_force().values()}
     acceptances = list(
-        ConsentAcceptance.objects.filter(client=client).select_related("version", "counselor__counselor_profile")
+        ConsentAcceptance.objects.filter(client=client)
+        .select_related("version", "counselor__counselor_profile")
+        .order_by("-accepted_at")
     )
     for acceptance in acceptances:
         acceptance.is_in_force = acceptance.withdrawn_at is None and acceptance.version_id in in_force
-    return {"gate": consent_gate(client=client), "current": current, "acceptances": acceptances}
+    gate = _consent_decide(
+        acceptances=acceptances if getattr(client, "role", None) == Role.CLIENT else None,
+        counselor=None,
+        in_force=in_force,
+        rendered_sha256=None,  # no counselor: no disclosure to compare
+    )
+    current = next((acceptance for acceptance in acceptances if acceptance.is_in_force), None)
+    return {"gate": gate, "current": current, "acceptances": acceptances}
 
 
 def access_acceptance(*, user, acceptance_id: int) -> ConsentAcceptance:

@@ -25,8 +25,16 @@ def activity_seen_at(*, session) -> float | None:
     return session.get(SESSION_KEY)
 
 
+ACTIVITY_RECORD_EVERY_SECONDS = 60  # as the chat socket does; shortened for short timeouts
+
+
 def activity_record(*, session, at: datetime) -> None:
-    session[SESSION_KEY] = at.timestamp()
+    """Record a page request as activity: at most once a minute (a quarter of the timeout when that is
+    shorter), so that a page costs no write to the session store each time it is loaded."""
+    every = min(ACTIVITY_RECORD_EVERY_SECONDS, settings.INACTIVITY_TIMEOUT_SECONDS / 4)
+    seen = activity_seen_at(session=session)
+    if seen is None or at.timestamp() - seen >= every or at.timestamp() < seen:
+        session[SESSION_KEY] = at.timestamp()
 
 
 def _last_activity(*, session, also_active_at: float | None) -> float | None:

@@ -525,3 +525,4 @@ SESSION_SERIES_MAX_WEEKS = envint("SESSION_SERIES_MAX_WEEKS", 12)
 # A client counts towards a counselor's caseload limit with a session within this many days.
 CASELOAD_ACTIVE_DAYS = envint("CASELOAD_ACTIVE_DAYS", 90)
 CASELOAD_PAGE_SIZE = envint("CASELOAD_PAGE_SIZE", 50)
+DIRECTORY_PAGE_SIZE = envint("DIRECTORY_PAGE_SIZE", 20)  # counselors per page of the directory

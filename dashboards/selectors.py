@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 
 from clinical.selectors_measures import measures_due_for
 from clinical.selectors_plans import plans_due_for_review, shared_plans_for
-from consent.selectors import consent_gate, consent_onboarding_url
+from consent.selectors import consent_gate, consent_gates, consent_onboarding_url
 from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.models import Role, User
 from crisis.models import Escalation, EscalationState
 from identity.numbers import emergency_numbers
-from identity.selectors import identity_gate
+from identity.selectors import identity_gate, identity_gates
 from sessions.forms import CaseloadFilterForm
 from sessions.models import CounselingSession, Message, SessionState
 from sessions.selectors import (
@@ -102,7 +102,7 @@ def client_next_step(*, client, upcoming=None, at: datetime | None = None) -> Ne
         )
     session = upcoming[0]
     detail = reverse("sessions:session_detail", args=[session.pk])
-    gate = session_start_gate(session=session, at=at)
+    gate = session_start_gate(session=session, at=at, identity=identity)
     if not gate:
         if gate.reason in ("location_unconfirmed", "location_stale"):
             opens = location_confirmation_opens_at(session=session)
@@ -296,9 +296,8 @@ def caseload_last_contact(row):
 
 
 def caseload_gate_statuses(*, counselor, clients) -> dict:
-    """{client id: (consent result, identity result)} for the rows on one page: the gates are called,
-    never re-implemented, once per visible row (so the page costs the same for any caseload size)."""
-    return {
-        client.pk: (consent_gate(client=client, counselor=counselor), identity_gate(client=client))
-        for client in clients
-    }
+    """{client id: (consent result, identity result)} for the rows on one page: the gates are asked, never
+    re-implemented, for all visible rows at once (a few queries, the same for any caseload size)."""
+    consent = consent_gates(clients=clients, counselor=counselor)
+    identity = identity_gates(clients=clients)
+    return {client.pk: (consent[client.pk], identity[client.pk]) for client in clients}

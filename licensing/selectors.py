@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from counseling.gates import GateResult
 from counseling.mfa import confirmed_device_owners
 from counseling.models import AuditEntry, Role, User
-from licensing.hooks import next_free_slot
+from licensing.hooks import next_free_slots
 from licensing.models import (
     CompactPrivilege,
     Jurisdiction,
@@ -296,7 +296,7 @@ class DirectoryEntry:
     privileges: list[CompactPrivilege]
     gate: GateResult | None = None
     lapse_notices: list[LapseNotice] = field(default_factory=list)
-    next_free: datetime | None = None  # set by directory_filter
+    next_free: datetime | None = None  # set by directory_next_free
 
     @property
     def profile(self):
@@ -369,8 +369,11 @@ def directory_entries(*, at: datetime, country: str = "", region: str = "") -> l
     """
     day = _day(at)
     country, region = (country or "").strip().upper(), (region or "").strip().upper()
-    all_licences = Licence.objects.select_related("issuing_body", "jurisdiction").order_by(
-        "jurisdiction__country", "kind"
+    # Only what the gate and the card read: 200 counselors hold some 600 licences, each a model instance.
+    all_licences = (
+        Licence.objects.select_related("jurisdiction")
+        .only("counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction")
+        .order_by("jurisdiction__country", "kind")
     )
     all_privileges = CompactPrivilege.objects.select_related(
         "jurisdiction", "agreement", "home_licence__jurisdiction"
@@ -429,20 +432,28 @@ def directory_filter(
     entries: list[DirectoryEntry], *, at: datetime, language: str = "", speciality: str = "", within_days: int = 0
 ) -> list[DirectoryEntry]:
     """The directory's entries a visitor asked for: counselors who speak `language`, name `speciality` (case
-    aside) and, with `within_days`, have a free time within that many days. Each kept entry gets its next free
-    time (licensing.hooks: sessions knows it), within the booking horizon or `within_days`."""
+    aside) and, with `within_days`, have a free time within that many days (those entries get their next free
+    time here; directory_next_free gives it to the others, for the page shown)."""
+    chosen = [
+        entry
+        for entry in entries
+        if (not language or language in entry.profile.language_codes)
+        and (not speciality or speciality.casefold() in {s.casefold() for s in entry.profile.speciality_list})
+    ]
+    if not within_days:
+        return chosen
+    directory_next_free(chosen, at=at, within_days=within_days)
+    return [entry for entry in chosen if entry.next_free is not None]
+
+
+def directory_next_free(entries, *, at: datetime, within_days: int = 0) -> None:
+    """Each entry's next free time (licensing.hooks: sessions knows it), within the booking horizon or
+    `within_days`, for all of them at once."""
+    entries = list(entries)
     horizon = within_days or settings.BOOKING_HORIZON_DAYS
-    kept = []
+    free = next_free_slots(counselors=[entry.counselor for entry in entries], at=at, within_days=horizon)
     for entry in entries:
-        if language and language not in entry.profile.language_codes:
-            continue
-        if speciality and speciality.casefold() not in {s.casefold() for s in entry.profile.speciality_list}:
-            continue
-        entry.next_free = next_free_slot(counselor=entry.counselor, at=at, within_days=horizon)
-        if within_days and entry.next_free is None:
-            continue
-        kept.append(entry)
-    return kept
+        entry.next_free = free[entry.counselor.pk]
 
 
 def access_counselor_public(*, counselor_id: int) -> User:

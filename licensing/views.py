@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -78,6 +80,8 @@ def directory(request):
     entries = selectors.directory_entries(at=at, country=country, region=region)
     filters = DirectoryFilterForm(request.GET, specialities=selectors.directory_specialities(entries))
     entries = selectors.directory_filter(entries, at=at, **filters.filters())
+    page = Paginator(entries, settings.DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    selectors.directory_next_free([entry for entry in page.object_list if entry.next_free is None], at=at)
     notices = []
     if request.user.is_authenticated and request.user.role == Role.CLIENT:
         notices = list(selectors.open_lapse_notices(client=request.user))
@@ -86,7 +90,9 @@ def directory(request):
         request,
         "licensing/directory.html",
         {
-            "entries": entries,
+            "entries": page.object_list,
+            "page": page,
+            "query": urlencode([(key, value) for key, value in request.GET.items() if key != "page"]),
             "form": form,
             "country": country,
             "region": region,

@@ -2,7 +2,7 @@
 engine's registry of records (with the sessions section of the client's own copy of their data)."""
 
 from consent.signals import consent_withdrawn
-from licensing.hooks import next_free_slot_finder_register
+from licensing.hooks import next_free_slots_finder_register
 from licensing.signals import licence_lapsed
 from records.registry import RecordSource, SealedField, record_source_register, sealed_field_register
 from sessions.chat.selectors import conversations_client_export, session_drops_client_export
@@ -13,7 +13,7 @@ from sessions.selectors import (
     client_last_message_at,
     client_last_session_end,
     client_messages,
-    next_free_slot,
+    next_free_slots,
     referrals_client_export,
     sessions_client_export,
 )
@@ -43,7 +43,7 @@ def client_export(client) -> dict:
 def connect() -> None:
     consent_withdrawn.connect(on_consent_withdrawn, dispatch_uid="sessions.consent_withdrawn")
     licence_lapsed.connect(on_licence_lapsed, dispatch_uid="sessions.licence_lapsed")
-    next_free_slot_finder_register(next_free_slot)  # the directory's "next free time" (licensing.hooks)
+    next_free_slots_finder_register(next_free_slots)  # the directory's "next free time" (licensing.hooks)
     record_source_register(
         RecordSource(
             name="sessions",

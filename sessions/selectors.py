@@ -1,6 +1,7 @@
 """Reads of the sessions app."""
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,12 +51,16 @@ def medium_changeable(*, session: CounselingSession, at: datetime | None = None)
     return session.state in (SessionState.SCHEDULED, SessionState.OPEN) and (at or now()) < session.starts_at
 
 
-def session_start_gate(*, session: CounselingSession, at: datetime | None = None) -> GateResult:
-    """May this session start (or its chat open) now? Every check in one place, in this order."""
+def session_start_gate(
+    *, session: CounselingSession, at: datetime | None = None, identity: GateResult | None = None
+) -> GateResult:
+    """May this session start (or its chat open) now? Every check in one place, in this order.
+
+    `identity`: identity_gate's answer for the session's client, when the caller has just asked it."""
     at = at or now()
     for result in (
         consent_gate(client=session.client, counselor=session.counselor),
-        identity_gate(client=session.client),
+        identity if identity is not None else identity_gate(client=session.client),
     ):
         if not result:
             return result
@@ -278,12 +283,16 @@ def availability_windows(*, counselor, day: date, weekly=None, exceptions=None) 
     return sorted(windows)
 
 
-def open_slots(*, counselor, start: datetime, end: datetime, at: datetime | None = None) -> list[Slot]:
+def open_slots(
+    *, counselor, start: datetime, end: datetime, at: datetime | None = None, first_only: bool = False, known=None
+) -> list[Slot]:
     """Bookable slots of `counselor` starting in [start, end), as UTC instants, soonest first.
 
     Slots are laid on a grid from the start of each availability window in the counselor's own
     time zone (every SESSION_SLOT_MINUTES, each SESSION_LENGTH_MINUTES long and inside the window),
     at least BOOKING_MIN_LEAD_HOURS ahead of `at`, and not overlapping a live session.
+    `first_only`: only the soonest (stops at the first local day that has one, and the day after it).
+    `known`: (weekly hours, exceptions, busy (start, end) pairs) already read for this counselor and span.
     """
     at = at or now()
     zone = counselor_zone(counselor)
@@ -292,16 +301,26 @@ def open_slots(*, counselor, start: datetime, end: datetime, at: datetime | None
     earliest = max(start, at + timedelta(hours=settings.BOOKING_MIN_LEAD_HOURS))
     first_day = start.astimezone(zone).date() - timedelta(days=1)
     last_day = end.astimezone(zone).date() + timedelta(days=1)
-    weekly = list(WeeklyAvailability.objects.filter(counselor=counselor))
-    exceptions = list(AvailabilityException.objects.filter(counselor=counselor, date__range=(first_day, last_day)))
-    busy = list(
-        CounselingSession.objects.filter(counselor=counselor, starts_at__lt=end + length, ends_at__gt=start - length)
-        .exclude(state=SessionState.CANCELLED)
-        .values_list("starts_at", "ends_at")
-    )
+    if known is not None:
+        weekly, exceptions, busy = known
+    else:
+        weekly = list(WeeklyAvailability.objects.filter(counselor=counselor))
+        exceptions = list(AvailabilityException.objects.filter(counselor=counselor, date__range=(first_day, last_day)))
+        busy = list(
+            CounselingSession.objects.filter(
+                counselor=counselor, starts_at__lt=end + length, ends_at__gt=start - length
+            )
+            .exclude(state=SessionState.CANCELLED)
+            .values_list("starts_at", "ends_at")
+        )
     slots: list[Slot] = []
+    found_on = None
     day = first_day
     while day <= last_day:
+        if first_only and found_on is not None and day > found_on + timedelta(days=1):
+            break  # a later local day starts later (the day after is looked at too, for a DST change at night)
+        if first_only and slots and found_on is None:
+            found_on = day - timedelta(days=1)
         for window_start, window_end in availability_windows(
             counselor=counselor, day=day, weekly=weekly, exceptions=exceptions
         ):
@@ -323,7 +342,8 @@ def open_slots(*, counselor, start: datetime, end: datetime, at: datetime | None
                         slots.append(slot)
                 cursor += step
         day += timedelta(days=1)
-    return sorted(set(slots), key=lambda slot: slot.starts_at)
+    slots = sorted(set(slots), key=lambda slot: slot.starts_at)
+    return slots[:1] if first_only else slots
 
 
 def slot_is_offered(*, counselor, starts_at: datetime, at: datetime | None = None) -> bool:
@@ -495,10 +515,40 @@ def booking_choices(*, client, at: datetime | None = None) -> BookingChoices:
 
 def next_free_slot(*, counselor, at: datetime | None = None, within_days: int | None = None) -> datetime | None:
     """The start of the counselor's next bookable slot within `within_days` (default the booking horizon)."""
+    return next_free_slots(counselors=[counselor], at=at, within_days=within_days)[counselor.pk]
+
+
+def next_free_slots(
+    *, counselors, at: datetime | None = None, within_days: int | None = None
+) -> dict[int, datetime | None]:
+    """{counselor id: next_free_slot(...)} for many counselors (the directory) in three queries whatever
+    their number: every counselor's weekly hours, exceptions and sessions in the span are read at once."""
     at = at or now()
     days = within_days if within_days is not None else settings.BOOKING_HORIZON_DAYS
-    slots = open_slots(counselor=counselor, start=at, end=at + timedelta(days=days), at=at)
-    return slots[0].starts_at if slots else None
+    start, end = at, at + timedelta(days=days)
+    length = timedelta(minutes=settings.SESSION_LENGTH_MINUTES)
+    ids = [counselor.pk for counselor in counselors]
+    weekly, exceptions, busy = defaultdict(list), defaultdict(list), defaultdict(list)
+    for row in WeeklyAvailability.objects.filter(counselor_id__in=ids):
+        weekly[row.counselor_id].append(row)
+    # Local dates differ from UTC ones by a day at most; open_slots looks at each date's own exceptions.
+    span = (start.date() - timedelta(days=2), end.date() + timedelta(days=2))
+    for row in AvailabilityException.objects.filter(counselor_id__in=ids, date__range=span):
+        exceptions[row.counselor_id].append(row)
+    sessions = (
+        CounselingSession.objects.filter(counselor_id__in=ids, starts_at__lt=end + length, ends_at__gt=start - length)
+        .exclude(state=SessionState.CANCELLED)
+        .values_list("counselor_id", "starts_at", "ends_at")
+    )
+    for counselor_id, starts_at, ends_at in sessions:
+        busy[counselor_id].append((starts_at, ends_at))
+    found = {}
+    for counselor in counselors:
+        pk = counselor.pk
+        known = (weekly[pk], exceptions[pk], busy[pk])
+        slots = open_slots(counselor=counselor, start=start, end=end, at=at, first_only=True, known=known)
+        found[pk] = slots[0].starts_at if slots else None
+    return found
 
 
 def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:
@@ -506,7 +556,7 @@ def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:
     at = at or now()
     rows = list(
         CounselingSession.objects.filter(client=client)
-        .select_related("counselor", "counselor__counselor_profile")
+        .select_related("client", "counselor", "counselor__counselor_profile")
         .order_by("starts_at")
     )
     live = {SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS}

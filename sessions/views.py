@@ -151,6 +151,7 @@ def booking_slots(request, counselor_id: int):
                     messages.error(request, error.message)
         else:
             messages.error(request, _("Please choose a time from the list."))
+    gate = None
     if refusal is None and moving is None:
         # Before a time is picked: what would refuse the booking now, with the link to its fix.
         gate = selectors.booking_gate(client=request.user, counselor=counselor, starts_at=at, at=at)
@@ -172,7 +173,8 @@ def booking_slots(request, counselor_id: int):
                 "theirs": slot.starts_at.astimezone(counselor_tz),
             }
         )
-    room = selectors.caseload_has_room_for(counselor=counselor, client=request.user, at=at)
+    # The booking gate's last question is the caseload's room: when it allowed, there is room.
+    room = gate if gate else selectors.caseload_has_room_for(counselor=counselor, client=request.user, at=at)
     return render(
         request,
         "sessions/booking_slots.html",

@@ -88,10 +88,12 @@ def test_each_row_shows_next_session_unread_messages_risk_flags_and_last_contact
 
 def test_consent_and_identity_status_come_from_the_gates(caseload_page, client_a, counselor_a, monkeypatch):
     book(client_a, counselor_a, days=2)
-    monkeypatch.setattr("dashboards.selectors.consent_gate", lambda **kw: GateResult.ok())
     monkeypatch.setattr(
-        "dashboards.selectors.identity_gate",
-        lambda **kw: GateResult.refuse("identity_unverified", "Waiting for review."),
+        "dashboards.selectors.consent_gates", lambda *, clients, **kw: {c.pk: GateResult.ok() for c in clients}
+    )
+    monkeypatch.setattr(
+        "dashboards.selectors.identity_gates",
+        lambda *, clients: {c.pk: GateResult.refuse("identity_unverified", "Waiting for review.") for c in clients},
     )
     page = caseload_page()
     assert "current" in page and "not verified" in page and "Waiting for review." in page

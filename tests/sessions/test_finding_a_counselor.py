@@ -142,3 +142,24 @@ def test_the_directory_filters_in_indonesian(client, directory):
     client.cookies["django_language"] = "id"
     page = client.get(reverse("licensing:directory"), {"language": "id"}).content.decode()
     assert '<html lang="id">' in page and ">Counselor C</a>" in page and ">Counselor B</a>" not in page
+
+
+def test_the_directory_shows_a_page_of_counselors_each_with_its_next_free_time_and_keeps_the_filters(
+    client, directory, settings
+):
+    settings.DIRECTORY_PAGE_SIZE = 2
+    first = client.get(reverse("licensing:directory"), {"language": "id"}).content.decode()
+    assert "Page" not in first  # two counselors speak Indonesian: one page
+    first = client.get(reverse("licensing:directory")).content.decode()
+    second = client.get(reverse("licensing:directory"), {"page": "2"}).content.decode()
+    shown = [{n for n in ("Counselor A", "Counselor B", "Counselor C") if f">{n}</a>" in p} for p in (first, second)]
+    assert (
+        len(shown[0]) == 2
+        and len(shown[1]) == 1
+        and shown[0] | shown[1] == {"Counselor A", "Counselor B", "Counselor C"}
+    )
+    assert "Page 1 of 2" in first and 'href="?page=2"' in first
+    assert ("Next free time:" in first) == (">Counselor A</a>" in first)  # filled in for the page shown
+    assert ("Next free time:" in second) == (">Counselor A</a>" in second)
+    narrowed = client.get(reverse("licensing:directory"), {"speciality": "", "language": "", "page": "1"})
+    assert 'href="?speciality=&amp;language=&amp;page=2"' in narrowed.content.decode()

@@ -1,0 +1,44 @@
+"""The main signed-in pages cost the same few queries whatever the number of clients, counselors, messages
+and escalations (bench/pages_bench.py measures their time; issue 23).
+
+Each page is loaded once to warm the process's caches, measured, the cast grown to three times its size,
+and measured again: the two counts must be equal and at most 25.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bench.pages_seed import pages_cast_grow, pages_cast_seed, pages_measured
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 25
+N = 12  # clients, counselors, messages and escalations of the small cast; the large one has 3N
+
+
+@pytest.fixture
+def cast(settings):
+    settings.DEMO_SEEDING_ALLOWED = True
+    settings.CASELOAD_PAGE_SIZE = 10  # fewer than N: the large cast has more pages, not longer ones
+    cast = pages_cast_seed()
+    pages_cast_grow(cast, clients=N, counselors=N, messages=N, escalations=N)
+    return cast
+
+
+def _count(client, staff_login, user, url) -> int:
+    staff_login(client, user)
+    assert client.get(url).status_code == 200  # warms the process's caches (content types, jurisdictions)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def test_every_main_page_costs_the_same_few_queries_for_three_times_the_data(client, cast, staff_login):
+    small = {name: _count(client, staff_login, user, url) for name, user, url in pages_measured(cast)}
+    pages_cast_grow(cast, clients=2 * N, counselors=2 * N, messages=2 * N, escalations=2 * N)
+    large = {name: _count(client, staff_login, user, url) for name, user, url in pages_measured(cast)}
+    print({name: (small[name], large[name]) for name in small})
+    assert small == large, {name: (small[name], large[name]) for name in small if small[name] != large[name]}
+    assert all(n <= MAX_QUERIES for n in large.values()), large
