@@ -7,3 +7,8 @@ from django.apps import AppConfig
 class ClinicalConfig(AppConfig):
     name = "clinical"
     verbose_name = "Clinical record"
+
+    def ready(self) -> None:
+        from clinical import receivers_notes, tasks_notes  # noqa: F401 (the reminders' task registers itself)
+
+        receivers_notes.connect()

@@ -16,6 +16,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from clinical.notes import notes_unsigned_panel
+from clinical.record_access import record_requests_pending
 from consent.selectors import consent_gate, consent_onboarding_url
 from counseling.clock import now
 from counseling.crypto import DecryptionError
@@ -210,6 +212,8 @@ def counselor_dashboard_context(*, request) -> dict:
             for c in clients
         ],
         "query": urlencode({k: v for k, v in (("q", search), ("show", show)) if v}),
+        "notes_due": notes_unsigned_panel(counselor=counselor),
+        "record_requests": record_requests_pending(counselor=counselor),
     }
 
 
