@@ -61,6 +61,7 @@ def session_note(request, session_id: int):
             "structures": [(value, label) for value, label in NoteStructure.choices if value in NOTE_SECTIONS],
             "addendum_form": AddendumForm() if note is not None and note.is_signed else None,
             "writable_state": access.session.state in notes.NOTE_SESSION_STATES,
+            "zone": request.user.counselor_profile.time_zone,
         },
     )
 
@@ -104,6 +105,7 @@ def supervision(request):
             "supervisees": notes.supervisees_of(request.user),
             "awaiting": notes.notes_awaiting_cosign(supervisor=request.user),
             "own": Supervision.objects.filter(supervisee=request.user).select_related("supervisor").first(),
+            "zone": request.user.counselor_profile.time_zone,
         },
     )
 
@@ -115,7 +117,12 @@ def supervisee_caseload(request, supervisee_id: int):
     return render(
         request,
         "clinical/notes/supervisee_caseload.html",
-        {"supervisee": supervisee, "clients": clients, "sessions": notes.supervisee_sessions(supervisee=supervisee)},
+        {
+            "supervisee": supervisee,
+            "clients": clients,
+            "sessions": notes.supervisee_sessions(supervisee=supervisee),
+            "zone": request.user.counselor_profile.time_zone,
+        },
     )
 
 
@@ -137,7 +144,9 @@ def supervision_manage(request):
         except notes.NoteError as error:
             form.add_error(None, str(error))
     rows = Supervision.objects.select_related("supervisee__counselor_profile", "supervisor__counselor_profile")
-    return render(request, "clinical/notes/supervision_manage.html", {"form": form, "rows": rows.order_by("pk")})
+    return render(
+        request, "clinical/notes/supervision_manage.html", {"form": form, "rows": rows.order_by("pk"), "zone": "UTC"}
+    )
 
 
 @client_required
@@ -165,6 +174,7 @@ def client_record(request):
             "requests": request.user.record_requests.select_related("counselor__counselor_profile"),
             "released": record_access.client_released_notes(client=request.user),
             "withheld": record_access.client_withheld_notes(client=request.user),
+            "zone": request.user.client_profile.time_zone,
         },
     )
 
@@ -197,5 +207,6 @@ def record_request_answer(request, request_id: int):
             "notes": [{**notes.note_readable(note), "release": releases.get(note.pk)} for note in note_rows],
             "errors": errors,
             "min_reason": record_access.WITHHOLD_REASON_MIN_CHARS,
+            "zone": request.user.counselor_profile.time_zone,
         },
     )

@@ -82,6 +82,8 @@ def build_chat_world(users) -> World:
 
 def build_world(users) -> World:
     """Everything of client A that a route can name, plus counselor A's own rows."""
+    from clinical.notes import note_save_draft, note_sign, supervision_assign
+    from clinical.record_access import record_request_create
     from consent.models import ELEMENT_KEYS
     from consent.rendering import consent_render
     from consent.selectors import consent_version_in_force
@@ -92,8 +94,9 @@ def build_world(users) -> World:
     from licensing.models import IssuingBody, Jurisdiction, LapseNotice
     from licensing.services import licence_submit
     from records.services import erasure_request_create
-    from sessions.models import SessionDrop, SessionSeries
+    from sessions.models import CounselingSession, SessionDrop, SessionSeries
     from sessions.services import availability_weekly_add, calendar_feed_reset
+    from tests.conftest import make_counselor
 
     client_a, counselor_a = users["client_a"], users["counselor_a"]
     consent_defaults_publish()
@@ -142,6 +145,26 @@ def build_world(users) -> World:
     session.series = series
     session.save(update_fields=["series"])
     feed_token = calendar_feed_reset(user=client_a)
+    # A held session of client A with counselor A, its signed note, and client A's request for her record;
+    # counselor A supervises a trainee (the supervisee's caseload page).
+    held_end = now() - timedelta(days=2)
+    held = CounselingSession.objects.create(
+        client=client_a,
+        counselor=counselor_a,
+        starts_at=held_end - timedelta(minutes=50),
+        ends_at=held_end,
+        state="completed",
+        location_country="ID",
+        location_region="ID-YO",
+        location_confirmed_at=held_end,
+    )
+    note_save_draft(
+        counselor=counselor_a, session=held, structure="free", sections={"text": "rahasia-klien-A: the note"}
+    )
+    note_sign(counselor=counselor_a, session=held)
+    record_request = record_request_create(client=client_a, counselor_id=counselor_a.pk)
+    trainee = make_counselor("trainee@staff.test", "Trainee T")
+    supervision_assign(supervisee=trainee, supervisor=counselor_a, in_training=True, assigned_by=users["admin"])
     world.objects.update(
         {
             "version": version,
@@ -156,6 +179,8 @@ def build_world(users) -> World:
             "drop": drop,
             "incident": incident,
             "series": series,
+            "held_session": held,
+            "record_request": record_request,
         }
     )
     world.kwargs = {
@@ -174,6 +199,8 @@ def build_world(users) -> World:
         "drop_id": drop.pk,
         "incident_id": incident.pk,
         "series_id": series.pk,
+        "supervisee_id": trainee.pk,
+        "request_id": record_request.pk,
         "feed_token": feed_token,
         "law": "uu_pdp",
         "kind": "weekly",
