@@ -165,6 +165,14 @@ def access_session_note(*, user, session_id: int) -> NoteAccess:
     return NoteAccess(session=session, note=note, basis=basis)
 
 
+def access_note(*, user, note_id: int) -> NoteAccess:
+    """A note by its id, under the same rule as access_session_note; 404 for a missing note and anyone else."""
+    session_id = ProgressNote.objects.filter(pk=note_id).values_list("session_id", flat=True).first()
+    if session_id is None:
+        raise Http404
+    return access_session_note(user=user, session_id=session_id)
+
+
 def note_sections(note: ProgressNote) -> dict[str, str]:
     """The note's sections, opened in memory ({} for an empty draft; raises DecryptionError when shredded)."""
     text = open_text(owner_id=note.client_id, sealed=note.content_sealed, context=note.content_aad)

@@ -83,8 +83,10 @@ def note_addendum(request, session_id: int):
 
 @require_POST
 @counselor_required
-def note_cosign(request, session_id: int):
-    access = notes.access_session_note(user=request.user, session_id=session_id)
+def note_cosign(request, note_id: int):
+    """The supervisor co-signs a signed note of their supervisee (a POST on the note: it exists once written)."""
+    access = notes.access_note(user=request.user, note_id=note_id)
+    session_id = access.session.pk
     if access.basis != "supervisor":
         raise Http404
     try:

@@ -79,7 +79,16 @@ class ProgressNote(models.Model):
     cosigned_at = models.DateTimeField(null=True, blank=True)
 
     # What a signature fixes: none of it changes once signed (a key rotation re-seals through a queryset update).
-    LOCKED_FIELDS = ("session_id", "client_id", "counselor_id", "structure", "content_sealed", "state", "signed_at")
+    LOCKED_FIELDS = (
+        "session_id",
+        "client_id",
+        "counselor_id",
+        "structure",
+        "content_sealed",
+        "state",
+        "signed_at",
+        "cosign_required",
+    )
 
     class Meta:
         ordering = ["-session__starts_at"]

@@ -37,7 +37,8 @@ def test_everyone_else_is_refused_without_a_word_of_the_note(
         client.force_login(user)
     else:
         staff_login(client, user)
-    for url in (note_url(session_a), note_url(session_a) + "addendum/", note_url(session_a) + "cosign/"):
+    note = ProgressNote.objects.get(session=session_a)
+    for url in (note_url(session_a), note_url(session_a) + "addendum/", f"/clinical/notes/{note.pk}/cosign/"):
         response = client.get(url)
         assert response.status_code in (403, 404, 405)
         response = client.post(url, {"text": "an intruder's addendum", "section_plan": "x", "structure": "soap"})
@@ -58,7 +59,8 @@ def test_the_supervisor_reads_and_co_signs_through_the_page(
     assert SECRET in page and "Co-sign the note" in page and "Save draft" not in page
     # A supervisor reads; only the session's counselor writes the note itself.
     assert client.post(note_url(session), {"structure": "soap", "section_plan": "rewritten"}).status_code == 404
-    assert client.post(note_url(session) + "cosign/").status_code == 302
+    note = ProgressNote.objects.get(session=session)
+    assert client.post(f"/clinical/notes/{note.pk}/cosign/").status_code == 302
     assert ProgressNote.objects.get(session=session).cosigned_by_id == counselor_b.pk
     assert AuditEntry.objects.filter(action="progress_note.viewed", actor_id=counselor_b.pk).exists()
     # The supervisees' caseloads: theirs only, audited.

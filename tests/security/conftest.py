@@ -165,6 +165,18 @@ def build_world(users) -> World:
     record_request = record_request_create(client=client_a, counselor_id=counselor_a.pk)
     trainee = make_counselor("trainee@staff.test", "Trainee T")
     supervision_assign(supervisee=trainee, supervisor=counselor_a, in_training=True, assigned_by=users["admin"])
+    trainee_session = CounselingSession.objects.create(
+        client=client_a,
+        counselor=trainee,
+        starts_at=held_end - timedelta(days=1, minutes=50),
+        ends_at=held_end - timedelta(days=1),
+        state="completed",
+        location_country="ID",
+        location_region="ID-YO",
+        location_confirmed_at=held_end,
+    )
+    note_save_draft(counselor=trainee, session=trainee_session, structure="free", sections={"text": "rahasia-klien-A"})
+    trainee_note = note_sign(counselor=trainee, session=trainee_session)
     world.objects.update(
         {
             "version": version,
@@ -201,6 +213,7 @@ def build_world(users) -> World:
         "series_id": series.pk,
         "supervisee_id": trainee.pk,
         "request_id": record_request.pk,
+        "note_id": trainee_note.pk,
         "feed_token": feed_token,
         "law": "uu_pdp",
         "kind": "weekly",

@@ -163,9 +163,8 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     # Progress notes: the session's counselor (and their supervisor); never the client, other counselors or admins.
     "clinical/sessions/<int:session_id>/note/": ("clinical:session_note", COUNSELOR_OWN),
     "clinical/sessions/<int:session_id>/note/addendum/": ("clinical:note_addendum", COUNSELOR_OWN),
-    # Only a supervisor co-signs; counselor A has no supervisor, so nobody may co-sign A's note
-    # (the supervisor's own path: tests/clinical/test_note_access.py).
-    "clinical/sessions/<int:session_id>/note/cosign/": ("clinical:note_cosign", _nobody),
+    # Only the author's supervisor co-signs: the world's note is by a trainee whom counselor A supervises.
+    "clinical/notes/<int:note_id>/cosign/": ("clinical:note_cosign", COUNSELOR_OWN),
     "clinical/supervision/": ("clinical:supervision", COUNSELOR),
     "clinical/supervision/manage/": ("clinical:supervision_manage", ADMIN_ONLY),
     "clinical/supervision/<int:supervisee_id>/": ("clinical:supervisee_caseload", COUNSELOR_OWN),
