@@ -2,6 +2,8 @@
 their rows (deleted in batches before the account when a client is destroyed) and their section of the client's
 own copy of their data (docs/client-export.md, "progress_notes")."""
 
+from django.urls import reverse
+
 from clinical.models.notes import NoteAddendum, NoteRelease, ProgressNote
 from clinical.notes import client_progress_notes, note_readable
 from clinical.record_access import released_note_ids
@@ -35,7 +37,7 @@ def progress_notes_client_export(client) -> dict:
                 for addendum in readable["addenda"]
             ]
         rows.append(row)
-    return {"notes": rows, "how_to_ask": "/clinical/record/"}
+    return {"notes": rows, "how_to_ask": reverse("clinical:client_record")}
 
 
 def connect() -> None:
