@@ -199,7 +199,7 @@ def note_readable(note: ProgressNote, *, until: datetime | None = None) -> dict:
             {
                 "author": addendum.author.display_name,
                 "at": addendum.created_at,
-                "text": _open_or_notice(addendum.note.client_id, addendum.text_sealed, addendum.text_aad),
+                "text": _open_or_notice(note.client_id, addendum.text_sealed, addendum.text_aad),
             }
             for addendum in addenda
         ],
