@@ -66,6 +66,18 @@ def test_a_counselor_writes_and_signs_a_note_and_the_supervisor_co_signs(
     expect(supervisor.locator(".note-status")).to_contain_text("Co-signed")
     screenshot(supervisor, "progress-note-cosigned")
     assert in_thread(lambda: ProgressNote.objects.get(session=session).is_complete)
+    supervisor.get_by_role("link", name="Back to supervision").click()
+    supervisor.get_by_role("link", name="Counselor A").click()
+    expect(supervisor.get_by_role("heading", name="Caseload of Counselor A")).to_be_visible()
+    expect(supervisor.locator("table.caseload")).to_contain_text("Client A")
+    screenshot(supervisor, "progress-note-supervisee-caseload")
+
+    admin = browser_login(
+        browser.new_context(viewport={"width": 1280, "height": 900}).new_page(), live_server_url, admin_user
+    )
+    admin.goto(f"{live_server_url}/clinical/supervision/manage/")
+    expect(admin.locator("table")).to_contain_text("Counselor B")
+    screenshot(admin, "progress-note-supervision-manage")
 
 
 def test_a_client_asks_for_her_record_and_reads_what_was_released(
