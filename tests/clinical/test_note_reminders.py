@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import translation
+from django.utils.translation import gettext
 
 from clinical.models.notes import NoteReminder
 from clinical.notes import note_reminders_send, note_save_draft, notes_unsigned_panel
@@ -80,3 +82,18 @@ def test_the_deadline_is_the_setting(settings, client_a, counselor_a, django_cap
     held_session(client_a, counselor_a, ended_hours_ago=30)
     assert send(django_capture_on_commit_callbacks) == 0
     assert send(django_capture_on_commit_callbacks, at=clock.now() + timedelta(hours=43)) == 1
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_the_reminder_is_written_in_the_counselors_language(
+    language, client_a, counselor_a, django_capture_on_commit_callbacks
+):
+    counselor_a.language = language
+    counselor_a.save(update_fields=["language"])
+    held_session(client_a, counselor_a, ended_hours_ago=30)
+    with translation.override("en" if language == "id" else "id"):  # whatever language the job runs in
+        assert send(django_capture_on_commit_callbacks) == 1
+    with translation.override(language):
+        expected = gettext("A progress note is overdue")
+    assert mail.outbox[0].subject.endswith(expected)
+    assert Notice.objects.get(user=counselor_a, kind="progress_note.overdue").title == expected

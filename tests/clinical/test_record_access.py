@@ -47,6 +47,13 @@ def test_a_request_reaches_the_counselor_once(
     assert AuditEntry.objects.get(action="record_request.created").target_id == str(row.pk)
 
 
+def test_the_counselor_finds_the_request_on_their_dashboard(client, client_a, counselor_a, two_notes, staff_login):
+    row = record_request_create(client=client_a, counselor_id=counselor_a.pk)
+    staff_login(client, counselor_a)
+    page = client.get("/counselor/").content.decode()
+    assert f"/clinical/record/requests/{row.pk}/" in page and "Client A asked for their record" in page
+
+
 def test_the_counselor_releases_all_and_the_client_reads_them(client, client_a, counselor_a, two_notes):
     row = record_request_create(client=client_a, counselor_id=counselor_a.pk)
     record_request_answer(counselor=counselor_a, row=row, withheld={})
