@@ -13,3 +13,6 @@ class ClinicalConfig(AppConfig):
         from clinical import receivers_plans_measures
 
         receivers_plans_measures.connect()
+        from clinical import receivers_notes, tasks_notes  # noqa: F401 (the reminders' task registers itself)
+
+        receivers_notes.connect()

@@ -388,6 +388,9 @@ CELERY_BEAT_SCHEDULE = {
     # Every minute: remind admins of an open data breach's notice clocks (UU PDP 3 x 24 hours, GDPR 72 hours)
     # at BREACH_REMINDER_HOURS_LEFT and when overdue, each mark once (incidents.services).
     "incident-clocks": {"task": "incidents.tasks.incident_clocks_remind", "schedule": 60.0},
+    # Every 15 minutes: remind counselors, once per session, of a progress note not signed PROGRESS_NOTE_DUE_HOURS
+    # after the session ended (on their open pages and by e-mail, without the client's name or the note).
+    "progress-note-reminders": {"task": "clinical.tasks_notes.progress_note_reminders_send", "schedule": 15 * 60.0},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -402,6 +405,9 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail
 # Emergency escalation (counseling/escalation.py): minutes an alert may stay unacknowledged before
 # it climbs to the next rung (on-call, then supervisor), by severity; and how long one sender may
 # hold an alert before the sweep may send it again.
+# A progress note is due this many hours after its session ended; then the counselor is reminded once.
+PROGRESS_NOTE_DUE_HOURS = envint("PROGRESS_NOTE_DUE_HOURS", 48)
+
 ESCALATION_ACK_MINUTES_HIGH = envint("ESCALATION_ACK_MINUTES_HIGH", 5)
 ESCALATION_ACK_MINUTES_MEDIUM = envint("ESCALATION_ACK_MINUTES_MEDIUM", 15)
 ESCALATION_ACK_MINUTES_LOW = envint("ESCALATION_ACK_MINUTES_LOW", 60)

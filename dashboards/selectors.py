@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from clinical.selectors_measures import measures_due_for
 from clinical.selectors_plans import plans_due_for_review, shared_plans_for
+from clinical.notes import notes_unsigned_panel
+from clinical.record_access import record_requests_pending
 from consent.selectors import consent_gate, consent_gates, consent_onboarding_url
 from counseling.clock import now
 from counseling.crypto import DecryptionError
@@ -216,6 +218,8 @@ def counselor_dashboard_context(*, request) -> dict:
         "query": urlencode({k: v for k, v in (("q", search), ("show", show)) if v}),
         "plans_to_review": list(plans_due_for_review(counselor=counselor)[:20]),
         "today": now().date(),
+        "notes_due": notes_unsigned_panel(counselor=counselor),
+        "record_requests": record_requests_pending(counselor=counselor),
     }
 
 

@@ -2,3 +2,4 @@
 
 from clinical.models.measures import Cadence, MeasureResponse, MeasureSchedule  # noqa: F401
 from clinical.models.plans import GoalStatus, PlanGoal, TreatmentPlan  # noqa: F401
+from clinical.models.notes import NoteAddendum, NoteRelease, NoteReminder, ProgressNote, RecordRequest, Supervision  # noqa: F401

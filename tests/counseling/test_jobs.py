@@ -81,4 +81,5 @@ def test_periodic_jobs_keep_the_task_names_they_were_deployed_under(settings):
         "sessions.tasks.reply_reminders_send",
         "incidents.tasks.incident_clocks_remind",
         "sessions.tasks.session_drops_check",
+        "clinical.tasks_notes.progress_note_reminders_send",
     }

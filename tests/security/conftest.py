@@ -82,6 +82,8 @@ def build_chat_world(users) -> World:
 
 def build_world(users) -> World:
     """Everything of client A that a route can name, plus counselor A's own rows."""
+    from clinical.notes import note_save_draft, note_sign, supervision_assign
+    from clinical.record_access import record_request_create
     from consent.models import ELEMENT_KEYS
     from consent.rendering import consent_render
     from consent.selectors import consent_version_in_force
@@ -92,8 +94,9 @@ def build_world(users) -> World:
     from licensing.models import IssuingBody, Jurisdiction, LapseNotice
     from licensing.services import licence_submit
     from records.services import erasure_request_create
-    from sessions.models import SessionDrop, SessionSeries
+    from sessions.models import CounselingSession, SessionDrop, SessionSeries
     from sessions.services import availability_weekly_add, calendar_feed_reset
+    from tests.conftest import make_counselor
 
     client_a, counselor_a = users["client_a"], users["counselor_a"]
     consent_defaults_publish()
@@ -143,6 +146,38 @@ def build_world(users) -> World:
     session.save(update_fields=["series"])
     feed_token = calendar_feed_reset(user=client_a)
     measure_schedule, measure_response = _measure_world(client_a, counselor_a)
+    # A held session of client A with counselor A, its signed note, and client A's request for her record;
+    # counselor A supervises a trainee (the supervisee's caseload page).
+    held_end = now() - timedelta(days=2)
+    held = CounselingSession.objects.create(
+        client=client_a,
+        counselor=counselor_a,
+        starts_at=held_end - timedelta(minutes=50),
+        ends_at=held_end,
+        state="completed",
+        location_country="ID",
+        location_region="ID-YO",
+        location_confirmed_at=held_end,
+    )
+    note_save_draft(
+        counselor=counselor_a, session=held, structure="free", sections={"text": "rahasia-klien-A: the note"}
+    )
+    note_sign(counselor=counselor_a, session=held)
+    record_request = record_request_create(client=client_a, counselor_id=counselor_a.pk)
+    trainee = make_counselor("trainee@staff.test", "Trainee T")
+    supervision_assign(supervisee=trainee, supervisor=counselor_a, in_training=True, assigned_by=users["admin"])
+    trainee_session = CounselingSession.objects.create(
+        client=client_a,
+        counselor=trainee,
+        starts_at=held_end - timedelta(days=1, minutes=50),
+        ends_at=held_end - timedelta(days=1),
+        state="completed",
+        location_country="ID",
+        location_region="ID-YO",
+        location_confirmed_at=held_end,
+    )
+    note_save_draft(counselor=trainee, session=trainee_session, structure="free", sections={"text": "rahasia-klien-A"})
+    trainee_note = note_sign(counselor=trainee, session=trainee_session)
     world.objects.update(
         {
             "version": version,
@@ -157,6 +192,8 @@ def build_world(users) -> World:
             "drop": drop,
             "incident": incident,
             "series": series,
+            "held_session": held,
+            "record_request": record_request,
         }
     )
     world.kwargs = {
@@ -177,6 +214,9 @@ def build_world(users) -> World:
         "series_id": series.pk,
         "schedule_id": measure_schedule.pk,
         "response_id": measure_response.pk,
+        "supervisee_id": trainee.pk,
+        "request_id": record_request.pk,
+        "note_id": trainee_note.pk,
         "feed_token": feed_token,
         "law": "uu_pdp",
         "kind": "weekly",

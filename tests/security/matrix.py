@@ -169,6 +169,16 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "sessions/chat/<int:conversation_id>/transcript/": ("sessions:conversation_transcript", PARTICIPANTS),
     "sessions/chat/<int:conversation_id>/break-glass/": ("sessions:break_glass", ADMIN_ONLY),
     "sessions/<int:session_id>/chat/": ("sessions:session_chat", PARTICIPANTS),
+    # Progress notes: the session's counselor (and their supervisor); never the client, other counselors or admins.
+    "clinical/sessions/<int:session_id>/note/": ("clinical:session_note", COUNSELOR_OWN),
+    "clinical/sessions/<int:session_id>/note/addendum/": ("clinical:note_addendum", COUNSELOR_OWN),
+    # Only the author's supervisor co-signs: the world's note is by a trainee whom counselor A supervises.
+    "clinical/notes/<int:note_id>/cosign/": ("clinical:note_cosign", COUNSELOR_OWN),
+    "clinical/supervision/": ("clinical:supervision", COUNSELOR),
+    "clinical/supervision/manage/": ("clinical:supervision_manage", ADMIN_ONLY),
+    "clinical/supervision/<int:supervisee_id>/": ("clinical:supervisee_caseload", COUNSELOR_OWN),
+    "clinical/record/": ("clinical:client_record", CLIENT),
+    "clinical/record/requests/<int:request_id>/": ("clinical:record_request_answer", COUNSELOR_OWN),
     "sessions/<int:session_id>/messages/": ("sessions:conversation_start", PARTICIPANTS),
     "sessions/<int:session_id>/transcript/": ("sessions:session_transcript", COUNSELOR_OWN),
     # A dropped session: only the session's counselor records what they did (the POST below records it).

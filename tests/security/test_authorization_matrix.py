@@ -27,7 +27,7 @@ from tests.security.matrix import (
     ws_routes,
 )
 
-OUR_APPS = ("counseling", "consent", "licensing", "counseling_sessions")
+OUR_APPS = ("counseling", "consent", "licensing", "counseling_sessions", "clinical")
 OUTSIDERS = ("anonymous", "client_b", "counselor_b", "admin_no_mfa", "counselor_a_no_mfa")
 
 

@@ -66,6 +66,13 @@ STAFF_READS = [
         "/sessions/{session}/reschedule/",
         "session.viewed",
     ),
+    ("progress note", ("counselor_a",), "/clinical/sessions/{held_session}/note/", "progress_note.viewed"),
+    (
+        "the client's request for her record (every signed note)",
+        ("counselor_a",),
+        "/clinical/record/requests/{record_request}/",
+        "record_request.viewed",
+    ),
 ]
 
 
@@ -78,6 +85,8 @@ def _path(template: str, world) -> str:
         conversation=objects["conversation"].pk,
         erasure=objects["erasure"].pk,
         escalation=objects["escalation"].pk,
+        held_session=objects["held_session"].pk,
+        record_request=objects["record_request"].pk,
     )
 
 

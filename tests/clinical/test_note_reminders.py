@@ -1,0 +1,99 @@
+"""Unsigned notes of past sessions on the counselor's dashboard, and one reminder per overdue note, never twice."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import translation
+from django.utils.translation import gettext
+
+from clinical.models.notes import NoteReminder
+from clinical.notes import note_reminders_send, note_save_draft, notes_unsigned_panel
+from clinical.tasks_notes import progress_note_reminders_send
+from counseling import clock
+from counseling.models import AuditEntry, Notice
+from tests.clinical.conftest import SOAP, held_session, signed_note
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _due_after_a_day(settings):
+    settings.PROGRESS_NOTE_DUE_HOURS = 24
+
+
+def send(django_capture_on_commit_callbacks, **kwargs) -> int:
+    with django_capture_on_commit_callbacks(execute=True):
+        return note_reminders_send(**kwargs)
+
+
+def test_the_dashboard_lists_unsigned_notes_of_past_sessions_only(client, client_a, counselor_a, staff_login):
+    overdue = held_session(client_a, counselor_a, ended_hours_ago=30)
+    drafted = held_session(client_a, counselor_a, ended_hours_ago=2)
+    note_save_draft(counselor=counselor_a, session=drafted, structure="soap", sections=SOAP)
+    signed_note(held_session(client_a, counselor_a, ended_hours_ago=5))
+    held_session(client_a, counselor_a, ended_hours_ago=-3, state="scheduled")  # still to come
+    held_session(client_a, counselor_a, ended_hours_ago=8, state="cancelled")
+    panel = notes_unsigned_panel(counselor=counselor_a)
+    assert [row["session"].pk for row in panel["rows"]] == [overdue.pk, drafted.pk]
+    assert [row["overdue"] for row in panel["rows"]] == [True, False]
+    assert [row["draft"] for row in panel["rows"]] == [False, True]
+    staff_login(client, counselor_a)
+    page = client.get("/counselor/").content.decode()
+    assert "Progress notes to sign" in page
+    assert f"/clinical/sessions/{overdue.pk}/note/" in page and f"/clinical/sessions/{drafted.pk}/note/" in page
+    assert "overdue since" in page
+
+
+def test_an_overdue_note_is_reminded_once_on_the_page_and_by_e_mail(
+    client_a, counselor_a, django_capture_on_commit_callbacks
+):
+    overdue = held_session(client_a, counselor_a, ended_hours_ago=25)
+    held_session(client_a, counselor_a, ended_hours_ago=23)  # not due yet
+    signed_note(held_session(client_a, counselor_a, ended_hours_ago=40))  # signed in time
+    assert send(django_capture_on_commit_callbacks) == 1
+    (message,) = mail.outbox
+    assert message.to == [counselor_a.email] and "overdue" in message.subject
+    assert f"/clinical/sessions/{overdue.pk}/note/" in message.body
+    assert "Client A" not in message.body and SOAP["subjective"] not in message.body
+    notice = Notice.objects.get(user=counselor_a, kind="progress_note.overdue")
+    assert notice.url == f"/clinical/sessions/{overdue.pk}/note/"
+    # Never twice: the next runs (and the task itself) send nothing more for that session.
+    assert send(django_capture_on_commit_callbacks) == 0
+    assert progress_note_reminders_send() == 0
+    assert len(mail.outbox) == 1 and NoteReminder.objects.count() == 1
+    assert AuditEntry.objects.filter(action="progress_note.reminder_sent").count() == 1
+    # The session that was not due yet is reminded once its time comes, once.
+    later = clock.now() + timedelta(hours=2)
+    assert send(django_capture_on_commit_callbacks, at=later) == 1
+    assert send(django_capture_on_commit_callbacks, at=later) == 0
+    assert len(mail.outbox) == 2
+
+
+def test_a_draft_still_counts_as_unsigned_for_the_reminder(client_a, counselor_a, django_capture_on_commit_callbacks):
+    session = held_session(client_a, counselor_a, ended_hours_ago=30)
+    note_save_draft(counselor=counselor_a, session=session, structure="free", sections={"text": "half written"})
+    assert send(django_capture_on_commit_callbacks) == 1
+    assert "half written" not in mail.outbox[0].body
+
+
+def test_the_deadline_is_the_setting(settings, client_a, counselor_a, django_capture_on_commit_callbacks):
+    settings.PROGRESS_NOTE_DUE_HOURS = 72
+    held_session(client_a, counselor_a, ended_hours_ago=30)
+    assert send(django_capture_on_commit_callbacks) == 0
+    assert send(django_capture_on_commit_callbacks, at=clock.now() + timedelta(hours=43)) == 1
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_the_reminder_is_written_in_the_counselors_language(
+    language, client_a, counselor_a, django_capture_on_commit_callbacks
+):
+    counselor_a.language = language
+    counselor_a.save(update_fields=["language"])
+    held_session(client_a, counselor_a, ended_hours_ago=30)
+    with translation.override("en" if language == "id" else "id"):  # whatever language the job runs in
+        assert send(django_capture_on_commit_callbacks) == 1
+    with translation.override(language):
+        expected = gettext("A progress note is overdue")
+    assert mail.outbox[0].subject.endswith(expected)
+    assert Notice.objects.get(user=counselor_a, kind="progress_note.overdue").title == expected
