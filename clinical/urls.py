@@ -1,7 +1,6 @@
 from django.urls import path
 
-from clinical import views_measures, views_plans
-from clinical import views_notes
+from clinical import views_measures, views_notes, views_plans
 
 app_name = "clinical"
 

@@ -16,10 +16,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from clinical.selectors_measures import measures_due_for
-from clinical.selectors_plans import plans_due_for_review, shared_plans_for
 from clinical.notes import notes_unsigned_panel
 from clinical.record_access import record_requests_pending
+from clinical.selectors_measures import measures_due_for
+from clinical.selectors_plans import plans_due_for_review, shared_plans_for
 from consent.selectors import consent_gate, consent_gates, consent_onboarding_url
 from counseling.clock import now
 from counseling.crypto import DecryptionError
