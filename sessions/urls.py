@@ -13,6 +13,11 @@ urlpatterns: list = [
     path("<int:session_id>/cancel/", views.session_cancel, name="session_cancel"),
     path("<int:session_id>/state/", views.session_state, name="session_state"),
     path("<int:session_id>/reschedule/", views.session_reschedule, name="session_reschedule"),
+    # A new client's first booking: the counselor reads the intake and the screen, then accepts or declines.
+    path("requests/<int:session_id>/", views.session_request, name="session_request"),
+    path("requests/<int:session_id>/accept/", views.session_request_accept, name="session_request_accept"),
+    path("requests/<int:session_id>/decline/", views.session_request_decline, name="session_request_decline"),
+    path("requests/<int:session_id>/override/", views.suitability_override, name="suitability_override"),
     path("series/<int:series_id>/cancel/", views.series_cancel, name="series_cancel"),
     # The private calendar feed: its settings, and the feed at its secret address (no session cookie needed).
     path("calendar/", views.calendar_feed_settings, name="calendar_feed_settings"),
