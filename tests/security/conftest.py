@@ -92,7 +92,7 @@ def build_world(users) -> World:
     from licensing.models import IssuingBody, Jurisdiction, LapseNotice
     from licensing.services import licence_submit
     from records.services import erasure_request_create
-    from sessions.models import SessionDrop, SessionSeries
+    from sessions.models import SessionDrop, SessionRequest, SessionSeries
     from sessions.services import availability_weekly_add, calendar_feed_reset
 
     client_a, counselor_a = users["client_a"], users["counselor_a"]
@@ -142,6 +142,10 @@ def build_world(users) -> World:
     session.series = series
     session.save(update_fields=["series"])
     feed_token = calendar_feed_reset(user=client_a)
+    # The session began as client A's first request to counselor A, which counselor A accepted.
+    SessionRequest.objects.create(
+        session=session, expires_at=session.starts_at, outcome="accepted", answered_at=now(), answered_by=counselor_a
+    )
     world.objects.update(
         {
             "version": version,

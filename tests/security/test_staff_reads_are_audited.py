@@ -54,6 +54,12 @@ STAFF_READS = [
     ),
     ("session detail (times, state, location)", ("counselor_a",), "/sessions/{session}/", "session.viewed"),
     (
+        "a new client's request (intake summary, suitability screen)",
+        ("counselor_a",),
+        "/sessions/requests/{session}/",
+        "session.request_viewed",
+    ),
+    (
         "moving a session (the client's name and time zone)",
         ("counselor_a",),
         "/sessions/{session}/reschedule/",
