@@ -61,6 +61,10 @@ def fix_label(reason: str) -> str:
         return _("Read and accept the terms")
     if reason == "unsuitable_for_text":
         return _("Send a counselor a request")
+    if reason == "request_waiting":
+        return _("See your request")
+    if reason in ("request_first", "request_too_soon"):
+        return _("Choose one time")
     if reason in ("intake_missing", "emergency_plan_missing", "code_word_missing"):
         return _("Complete your intake")
     if reason == "identity_unverified":

@@ -235,7 +235,7 @@ def test_declining_frees_the_slot_records_the_referral_and_tells_the_client_kind
     notice = next(p for user_id, p in notices if user_id == client_b.pk and p.get("type") == "session.declined")
     assert str(DECLINE_REASONS_TOLD["needs_in_person"]) in notice["body"]
     assert "says nothing against you" in notice["body"]
-    assert notice["url"] == "/counselors/"
+    assert notice["url"] == "/licensing/counselors/"
     body = next(m.body for m in mail.outbox if m.to == [client_b.email])
     assert "face-to-face care would help you better now" in body and "Find another counselor" in body
     assert not any(m.to == [counselor.email] for m in mail.outbox)
@@ -251,7 +251,7 @@ def test_the_client_sees_the_decline_reason_kindly_in_indonesian(client, ready, 
     assert "tidak dapat menerima klien baru" in notice["body"]
     client.force_login(client_a)
     page = client.get(f"/sessions/{session.pk}/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
-    assert told_in("id", DECLINE_REASONS_TOLD["caseload_full"]) in page and 'href="/counselors/"' in page
+    assert told_in("id", DECLINE_REASONS_TOLD["caseload_full"]) in page and 'href="/licensing/counselors/"' in page
 
 
 def test_declining_needs_a_reason_code_and_a_whole_referral(ready):
