@@ -599,6 +599,18 @@ PROMISES: tuple[Promise, ...] = (
         "tests/consent/test_backup_promise.py::test_the_transparency_page_states_the_same_number",
         "tests/counseling/test_kek_epochs.py::test_a_backup_of_a_shredded_key_opens_until_its_epoch_is_retired_and_never_after",
     ),
+    P(
+        "booking.first_request_answered_or_expired",
+        "A new client's first booking with a counselor is a request the counselor accepts or declines; one not "
+        "answered by its deadline expires and frees the time. The client is told by e-mail either way.",
+        [SESSION_EMAIL],
+        ["We tell you by e-mail either way"],
+        ["Kami memberi tahu Anda lewat e-mail, apa pun jawabannya"],
+        "sessions.services.session_request_expire",
+        "tests/sessions/test_requests.py::test_an_unanswered_request_expires_frees_the_slot_and_tells_the_client",
+        "tests/sessions/test_requests.py::test_declining_frees_the_slot_records_the_referral_and_tells_the_client_kindly_in_english",
+        "tests/sessions/test_requests.py::test_accepting_makes_an_ordinary_session_tells_the_client_and_later_bookings_are_ordinary",
+    ),
 )
 
 # Sentences with a promise word that promise nothing the platform does. The reason says why.
