@@ -605,7 +605,7 @@ PROMISES: tuple[Promise, ...] = (
         "answered by its deadline expires and frees the time. The client is told by e-mail either way.",
         [SESSION_EMAIL],
         ["We tell you by e-mail either way"],
-        ["Kami memberi tahu Anda lewat e-mail, apa pun jawabannya"],
+        ["Kami memberi tahu Anda lewat email, apa pun jawabannya"],
         "sessions.services.session_request_expire",
         "tests/sessions/test_requests.py::test_an_unanswered_request_expires_frees_the_slot_and_tells_the_client",
         "tests/sessions/test_requests.py::test_declining_frees_the_slot_records_the_referral_and_tells_the_client_kindly_in_english",
