@@ -293,8 +293,15 @@ def identity_client_export(client) -> dict:
         }
         for document in identity_documents_of(client=client).select_related("reviewed_by").order_by("uploaded_at")
     ]
+    overrides = [
+        {"created_at": row.created_at.isoformat(), "counselor": row.counselor.display_name}
+        for row in SuitabilityOverride.objects.filter(client=client).select_related("counselor")
+    ]
     return {
         "intake": intake_part,
+        # A counselor decided that text counseling may go on although the screen did not pass (their written reason
+        # is part of the clinical record, released with it).
+        "suitability_overrides": overrides,
         "code_word": {"set": code_word is not None, "set_at": code_word.isoformat() if code_word else None},
         "identity_documents": documents,
         "identity_document_files_kept_days_after_review": settings.IDENTITY_DOCUMENT_KEEP_DAYS,

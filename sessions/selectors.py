@@ -897,9 +897,10 @@ def sessions_client_export(client) -> list[dict]:
     rows = []
     for session in (
         CounselingSession.objects.filter(client=client)
-        .select_related("counselor__counselor_profile", "cancelled_by")
+        .select_related("counselor__counselor_profile", "cancelled_by", "booking_request")
         .order_by("starts_at", "pk")
     ):
+        asked = getattr(session, "booking_request", None)
         rows.append(
             {
                 "session_id": session.pk,
@@ -928,6 +929,15 @@ def sessions_client_export(client) -> list[dict]:
                 "late_charged_to_client": session.late_charged_to_client,
                 "reschedule_reason": session.reschedule_reason,
                 "weekly_series_id": session.series_id,
+                # A first session asked as a request: how the counselor answered it (a reason code), and when.
+                "request": {
+                    "outcome": asked.outcome or "waiting",
+                    "answered_at": _iso(asked.answered_at),
+                    "decline_reason": asked.decline_reason,
+                    "screen_passed": asked.screen_passed,
+                }
+                if asked is not None
+                else None,
             }
         )
     return rows
