@@ -5,11 +5,13 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from counseling.crypto import open_text
 from counseling.gates import GateResult
 from counseling.models import AuditEntry
+from dashboards.selectors import client_next_step
 from identity.models import SuitabilityOverride
 from identity.selectors import identity_gate
 from sessions.models import ClientAcceptance, CounselingSession, Referral, SessionRequest, WeeklyAvailability
@@ -398,3 +400,22 @@ def test_the_intake_page_links_the_failed_screen_to_its_fix(client, screen_faile
     client.force_login(client_a)
     page = client.get("/intake/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'href="/sessions/book/"' in page and 'id="screen-next"' in page
+
+
+def test_the_database_itself_refuses_a_second_session_in_a_requested_slot(ready, client_b):
+    counselor, client = ready
+    session = requested(counselor, client)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CounselingSession.objects.create(
+            client=client_b, counselor=counselor, starts_at=session.starts_at, ends_at=session.ends_at
+        )
+
+
+def test_the_clients_next_step_sends_a_failed_screen_to_a_request_then_waits_for_the_answer(screen_failed, monkeypatch):
+    counselor, client = screen_failed
+    monkeypatch.setattr("dashboards.selectors.consent_gate", lambda **kw: GateResult.ok())
+    step = client_next_step(client=client, at=AT)
+    assert (step.key, step.url) == ("screen", "/sessions/book/")
+    session = requested(counselor, client)
+    step = client_next_step(client=client, at=AT)
+    assert (step.key, step.url) == ("request_waiting", f"/sessions/{session.pk}/")
