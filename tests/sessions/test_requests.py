@@ -14,7 +14,14 @@ from counseling.models import AuditEntry
 from dashboards.selectors import client_next_step
 from identity.models import SuitabilityOverride
 from identity.selectors import identity_gate
-from sessions.models import ClientAcceptance, CounselingSession, Referral, SessionRequest, WeeklyAvailability
+from sessions.models import (
+    ClientAcceptance,
+    Conversation,
+    CounselingSession,
+    Referral,
+    SessionRequest,
+    WeeklyAvailability,
+)
 from sessions.selectors import DECLINE_REASONS_TOLD, client_accepted_by, open_slots, pending_requests
 from sessions.services import (
     BookingError,
@@ -419,3 +426,15 @@ def test_the_clients_next_step_sends_a_failed_screen_to_a_request_then_waits_for
     session = requested(counselor, client)
     step = client_next_step(client=client, at=AT)
     assert (step.key, step.url) == ("request_waiting", f"/sessions/{session.pk}/")
+
+
+def test_messages_between_sessions_open_only_once_the_counselor_accepted(client, ready):
+    counselor, client_a = ready
+    session = requested(counselor, client_a)
+    client.force_login(client_a)
+    response = client.get(f"/sessions/{session.pk}/messages/")
+    assert response.status_code == 302 and response["Location"] == f"/sessions/{session.pk}/"
+    assert not Conversation.objects.exists()
+    session_request_accept(session=session, counselor=counselor, at=AT)
+    response = client.get(f"/sessions/{session.pk}/messages/")
+    assert response["Location"] == f"/sessions/chat/{Conversation.objects.get().pk}/"
