@@ -14,6 +14,7 @@ from counseling.models import AuditEntry
 from dashboards.selectors import client_next_step
 from identity.models import SuitabilityOverride
 from identity.selectors import identity_gate
+from sessions.calendar import calendar_ics
 from sessions.models import (
     ClientAcceptance,
     Conversation,
@@ -438,3 +439,12 @@ def test_messages_between_sessions_open_only_once_the_counselor_accepted(client,
     session_request_accept(session=session, counselor=counselor, at=AT)
     response = client.get(f"/sessions/{session.pk}/messages/")
     assert response["Location"] == f"/sessions/chat/{Conversation.objects.get().pk}/"
+
+
+def test_a_request_is_tentative_in_the_calendar_feed_until_accepted(ready):
+    counselor, client = ready
+    session = requested(counselor, client)
+    assert "STATUS:TENTATIVE" in calendar_ics(user=client, at=AT)
+    session_request_accept(session=session, counselor=counselor, at=AT)
+    feed = calendar_ics(user=client, at=AT)
+    assert "STATUS:CONFIRMED" in feed and "TENTATIVE" not in feed
