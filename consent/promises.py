@@ -670,6 +670,18 @@ PROMISES: tuple[Promise, ...] = (
         "tests/counseling/test_permissions_policy.py::test_an_ordinary_page_forbids_camera_and_microphone",
         "tests/counseling/test_permissions_policy.py::test_a_page_of_a_decorated_view_allows_camera_and_microphone_for_our_origin_only",
     ),
+    P(
+        "booking.first_request_answered_or_expired",
+        "A new client's first booking with a counselor is a request the counselor accepts or declines; one not "
+        "answered by its deadline expires and frees the time. The client is told by e-mail either way.",
+        [SESSION_EMAIL],
+        ["We tell you by e-mail either way"],
+        ["Kami memberi tahu Anda lewat email, apa pun jawabannya"],
+        "sessions.services.session_request_expire",
+        "tests/sessions/test_requests.py::test_an_unanswered_request_expires_frees_the_slot_and_tells_the_client",
+        "tests/sessions/test_requests.py::test_declining_frees_the_slot_records_the_referral_and_tells_the_client_kindly_in_english",
+        "tests/sessions/test_requests.py::test_accepting_makes_an_ordinary_session_tells_the_client_and_later_bookings_are_ordinary",
+    ),
 )
 
 # Sentences with a promise word that promise nothing the platform does. The reason says why.

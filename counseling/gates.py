@@ -59,7 +59,13 @@ def fix_label(reason: str) -> str:
         return _("Read and accept the terms with this counselor's details")
     if reason.startswith("consent_"):
         return _("Read and accept the terms")
-    if reason in ("intake_missing", "emergency_plan_missing", "unsuitable_for_text", "code_word_missing"):
+    if reason == "unsuitable_for_text":
+        return _("Send a counselor a request")
+    if reason == "request_waiting":
+        return _("See your request")
+    if reason in ("request_first", "request_too_soon"):
+        return _("Choose one time")
+    if reason in ("intake_missing", "emergency_plan_missing", "code_word_missing"):
         return _("Complete your intake")
     if reason == "identity_unverified":
         return _("Your ID document")

@@ -508,6 +508,9 @@ SESSION_SLOT_MINUTES = envint("SESSION_SLOT_MINUTES", 60)
 SESSION_OPEN_MINUTES_BEFORE = envint("SESSION_OPEN_MINUTES_BEFORE", 10)
 # Cancelling later than this before the start is recorded as late; rescheduling is refused.
 SESSION_CANCEL_NOTICE_HOURS = envint("SESSION_CANCEL_NOTICE_HOURS", 24)
+# A new client's first booking with a counselor is a request (sessions.services.session_book): the counselor answers
+# within this many hours, and at the latest before the session would open; else it expires and the slot is free.
+SESSION_REQUEST_ANSWER_HOURS = envint("SESSION_REQUEST_ANSWER_HOURS", 48)
 # Where the client is decides the law and the emergency numbers of a session (ACA H.1.b): a location
 # confirmed more than this many hours before the session starts is asked for again.
 LOCATION_CONFIRMATION_HOURS = envint("LOCATION_CONFIRMATION_HOURS", 24)

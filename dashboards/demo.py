@@ -15,7 +15,7 @@ from counseling.models import ClientProfile, CounselorProfile, Role, User
 from identity.models import IdentityDocument, IdentityDocumentStatus, Intake
 from identity.services import identity_document_review, identity_document_upload, intake_submit
 from licensing.demo import demo_licences_seed
-from sessions.demo import demo_availability_seed
+from sessions.demo import demo_acceptance_seed, demo_availability_seed, demo_request_seed
 
 # The demo's secrets are public by design and written in the README ("Two commands"); seed_demo never prints
 # them, so they never reach a server log (a habit a real deployment's secrets must not learn otherwise).
@@ -51,6 +51,13 @@ CLIENTS = [
         "preferred_language": "id",
         "time_zone": "Asia/Jakarta",
         "note": "client in Indonesia",
+    },
+    {
+        "email": "client.dewi@demo.test",
+        "display_name": "Dewi",
+        "preferred_language": "id",
+        "time_zone": "Asia/Jakarta",
+        "note": "new client in Indonesia, her request waits for Sari's answer",
     },
     {
         "email": "client.maya@demo.test",
@@ -106,11 +113,31 @@ def demo_seed() -> list[tuple[str, str, str]]:
         demo_second_factors_seed(
             staff=User.objects.filter(role__in=[Role.ADMIN, Role.COUNSELOR], email__endswith="@demo.test")
         )
+        sari = User.objects.get(email="counselor.sari@demo.test")
+        ayu = User.objects.get(email="client.ayu@demo.test")
+        demo_client_onboard(client=ayu, counselor=sari, admin=admin)
+        # Sari took Ayu on (her first request was accepted): Ayu books ordinary sessions with her.
+        demo_acceptance_seed(client=ayu, counselor=sari)
+        # Dewi is new: ready, but she cannot be somewhere private for sessions, so her screen did not pass. Her
+        # first request waits for Sari, who reads the intake and accepts (with a written reason) or refers her.
+        dewi = User.objects.get(email="client.dewi@demo.test")
         demo_client_onboard(
-            client=User.objects.get(email="client.ayu@demo.test"),
-            counselor=User.objects.get(email="counselor.sari@demo.test"),
+            client=dewi,
+            counselor=sari,
             admin=admin,
+            answers={
+                "legal_name": "Dewi Anggraini (demo)",
+                "date_of_birth": "1999-09-03",
+                "phone": "+62 813 0000 0000",
+                "region": "ID-JK",
+                "emergency_contact_name": "Budi Santoso",
+                "emergency_contact_relation": "suami",
+                "emergency_contact_phone": "+62 813 1111 1111",
+                "other_providers": "Dokter umum di puskesmas",
+                "suitable_private": "",
+            },
         )
+        demo_request_seed(client=dewi, counselor=sari)
     return accounts
 
 
@@ -132,9 +159,10 @@ def _demo_id_png() -> bytes:
 DEMO_ID_PNG = _demo_id_png()
 
 
-def demo_client_onboard(*, client, counselor, admin) -> None:
-    """Ayu has done everything before a first session (consent, intake, verified ID); Maya has not,
-    so the demo shows both a ready client and the onboarding from the start."""
+def demo_client_onboard(*, client, counselor, admin, answers: dict | None = None) -> None:
+    """Ayu (and Dewi) have done everything before a first session (consent, intake, verified ID); Maya has not,
+    so the demo shows both a ready client and the onboarding from the start. `answers`: where this client's intake
+    differs from Ayu's."""
     version = consent_version_in_force(language="id")
     if version is not None and not consent_gate(client=client, counselor=counselor):
         consent_accept(
@@ -163,7 +191,8 @@ def demo_client_onboard(*, client, counselor, admin) -> None:
                 "suitable_text": "yes",
                 "suitable_private": "yes",
                 "suitable_language": "yes",
-            },
+            }
+            | (answers or {}),
         )
     if not IdentityDocument.objects.filter(client=client, status=IdentityDocumentStatus.VERIFIED).exists():
         document = identity_document_upload(client=client, name="ktp-demo.png", data=DEMO_ID_PNG)

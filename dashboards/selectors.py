@@ -34,6 +34,7 @@ from sessions.selectors import (
     client_referrals,
     client_sessions,
     location_confirmation_opens_at,
+    pending_requests,
     referral_text,
     session_start_gate,
     session_times,
@@ -54,7 +55,9 @@ def _first_url(*names: str, args=None) -> str:
 class NextStep:
     """The one thing the client does next on the way to their session, and the link to the page where they do it."""
 
-    key: str  # consent, intake, identity, identity_review, book, location, location_later, fix, join, join_later
+    # consent, intake, identity, identity_review, screen, book, request_waiting, location, location_later, fix, join,
+    # join_later
+    key: str
     title: str
     text: str
     url: str
@@ -76,7 +79,8 @@ def client_next_step(*, client, upcoming=None, at: datetime | None = None) -> Ne
             _("Read and accept the terms"),
         )
     identity = identity_gate(client=client)
-    if not identity:
+    # A screen that did not pass does not stop the way: a counselor decides it on the client's request.
+    if not identity and identity.reason != "unsuitable_for_text":
         if identity.reason != "identity_unverified":
             return NextStep(
                 "intake", _("Complete your intake"), identity.message, identity.action_url, _("Complete your intake")
@@ -94,6 +98,14 @@ def client_next_step(*, client, upcoming=None, at: datetime | None = None) -> Ne
         )
     if upcoming is None:
         upcoming, _past = client_sessions(client=client, at=at)
+    if not upcoming and not identity:
+        return NextStep(
+            "screen",
+            _("Send a counselor a request"),
+            identity.message,
+            identity.action_url,
+            identity.fix_label,
+        )
     if not upcoming:
         return NextStep(
             "book",
@@ -104,7 +116,19 @@ def client_next_step(*, client, upcoming=None, at: datetime | None = None) -> Ne
         )
     session = upcoming[0]
     detail = reverse("sessions:session_detail", args=[session.pk])
-    gate = session_start_gate(session=session, at=at, identity=identity)
+    if session.state == SessionState.REQUESTED:
+        return NextStep(
+            "request_waiting",
+            _("Waiting for the counselor's answer"),
+            _(
+                "Your first session with a counselor is a request: they read your intake, then accept or decline. "
+                "We tell you here and by e-mail."
+            ),
+            detail,
+            _("See your request"),
+        )
+    # A passed identity gate is the same for every counselor; a failed screen may be overridden by this one.
+    gate = session_start_gate(session=session, at=at, identity=identity if identity else None)
     if not gate:
         if gate.reason in ("location_unconfirmed", "location_stale"):
             opens = location_confirmation_opens_at(session=session)
@@ -155,7 +179,12 @@ def client_dashboard_context(*, request) -> dict:
     upcoming, past = client_sessions(client=client, at=at)
     counselors = []
     for session in [*upcoming, *past]:
-        if session.counselor not in counselors:
+        # A counselor who has not accepted the client (a request waiting, declined or expired) is not theirs.
+        taken_on = session.state != SessionState.REQUESTED and session.cancel_reason not in (
+            "request_declined",
+            "request_expired",
+        )
+        if taken_on and session.counselor not in counselors:
             counselors.append(session.counselor)
     referrals = []
     for referral in client_referrals(client=client):
@@ -202,6 +231,7 @@ def counselor_dashboard_context(*, request) -> dict:
     statuses = caseload_gate_statuses(counselor=counselor, clients=clients)
     zone = counselor.counselor_profile.time_zone
     return {
+        "requests": pending_requests(counselor=counselor),
         "form": form,
         "page": page,
         "zone": zone,
@@ -303,5 +333,5 @@ def caseload_gate_statuses(*, counselor, clients) -> dict:
     """{client id: (consent result, identity result)} for the rows on one page: the gates are asked, never
     re-implemented, for all visible rows at once (a few queries, the same for any caseload size)."""
     consent = consent_gates(clients=clients, counselor=counselor)
-    identity = identity_gates(clients=clients)
+    identity = identity_gates(clients=clients, counselor=counselor)
     return {client.pk: (consent[client.pk], identity[client.pk]) for client in clients}

@@ -147,6 +147,30 @@ class CodeWordOverride(models.Model):
         return f"code-word-override:{self.client_id}:{self.ref}"
 
 
+class SuitabilityOverride(models.Model):
+    """A counselor read the intake of a client whose suitability screen did not pass, and decided that text
+    counseling with them may go on, writing down why. From then the identity gate passes for this client with
+    this counselor only. The reason is clinical: sealed under the client's data key (context `aad`); the audit
+    entry names the row, never the reason."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ref = models.UUIDField(unique=True)
+    reason_sealed = models.BinaryField()
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["client", "counselor"], name="suitability_override_pair")]
+
+    def __str__(self) -> str:
+        return f"suitability override {self.pk} of client {self.client_id} by {self.counselor_id}"
+
+    @property
+    def aad(self) -> str:
+        return f"suitability-override:{self.client_id}:{self.counselor_id}:{self.ref}"
+
+
 class EmergencyResource(models.Model):
     """An emergency or crisis number for a country or one region of it (admin-edited).
 

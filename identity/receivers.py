@@ -2,7 +2,7 @@
 the client's own copy of their data gets its identity section, and a data key rotation finds identity's
 sealed fields."""
 
-from identity.models import CodeWordOverride, IdentityDocument, Intake
+from identity.models import CodeWordOverride, IdentityDocument, Intake, SuitabilityOverride
 from identity.selectors import identity_client_export, minor_birth_date
 from records.registry import RecordSource, SealedField, record_source_register, sealed_field_register
 
@@ -13,4 +13,5 @@ def connect() -> None:
         SealedField(model=Intake, field="answers_sealed", owner="client_id", context="aad"),
         SealedField(model=IdentityDocument, field="content_sealed", owner="client_id", context="aad"),
         SealedField(model=CodeWordOverride, field="reason_sealed", owner="client_id", context="aad"),
+        SealedField(model=SuitabilityOverride, field="reason_sealed", owner="client_id", context="aad"),
     )

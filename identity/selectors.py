@@ -15,7 +15,15 @@ from django.utils.translation import gettext as _
 from counseling.clock import now
 from counseling.crypto import DecryptionError, open_text
 from counseling.gates import GateResult
-from identity.models import CodeWord, CodeWordCheck, CodeWordOverride, IdentityDocument, IdentityDocumentStatus, Intake
+from identity.models import (
+    CodeWord,
+    CodeWordCheck,
+    CodeWordOverride,
+    IdentityDocument,
+    IdentityDocumentStatus,
+    Intake,
+    SuitabilityOverride,
+)
 
 
 def intake_answers(intake: Intake) -> dict:
@@ -120,18 +128,87 @@ def access_identity_document(*, user, identity_document_id: int) -> IdentityDocu
     return document
 
 
-def identity_gate(*, client) -> GateResult:
+@dataclass(frozen=True)
+class IntakeSummary:
+    """What a counselor reads of a client's intake to decide whether to take them on: the screen, where they are,
+    their age group and plan, and the other care they have. Not their legal name, phone or emergency contact's
+    details (those are for an emergency, on the emergency card). The caller audits the read."""
+
+    screen: list[tuple[str, bool]]  # each screening question (its label key) and the answer
+    suitability_passed: bool
+    country: str
+    region: str
+    is_minor: bool
+    guardian_consent_recorded: bool
+    has_emergency_plan: bool
+    other_providers: str
+    connection_drop_plan: str
+    readable: bool = True
+
+
+SCREEN_QUESTIONS = ("suitable_text", "suitable_private", "suitable_language")
+
+
+def intake_summary(*, client) -> IntakeSummary | None:
+    """The client's intake as the counselor deciding on their request reads it (None without an intake)."""
+    intake = intake_for(client=client)
+    if intake is None:
+        return None
+    try:
+        answers = intake_answers(intake)
+    except (DecryptionError, ValueError):
+        answers, readable = {}, False
+    else:
+        readable = True
+    return IntakeSummary(
+        screen=[(key, bool(answers.get(key))) for key in SCREEN_QUESTIONS],
+        suitability_passed=intake.suitability_passed,
+        country=str(answers.get("country") or ""),
+        region=str(answers.get("region") or ""),
+        is_minor=intake.is_minor,
+        guardian_consent_recorded=intake.guardian_consent_recorded,
+        has_emergency_plan=intake.has_emergency_plan,
+        other_providers=str(answers.get("other_providers") or ""),
+        connection_drop_plan=str(answers.get("connection_drop_plan") or ""),
+        readable=readable,
+    )
+
+
+def suitability_overridden(*, client, counselor) -> bool:
+    """Has this counselor overridden the client's failed suitability screen, in writing?"""
+    client_id = getattr(client, "pk", client)
+    counselor_id = getattr(counselor, "pk", counselor)
+    return SuitabilityOverride.objects.filter(client_id=client_id, counselor_id=counselor_id).exists()
+
+
+def suitability_override_reasons(*, client, counselor) -> list[SuitabilityOverride]:
+    """The counselor's written overrides of the client's screen, each with `reason` opened (for that counselor's
+    own page, which audits the read). A reason that cannot be opened reads as None."""
+    rows = list(SuitabilityOverride.objects.filter(client=client, counselor=counselor))
+    for row in rows:
+        try:
+            row.reason = open_text(owner_id=row.client_id, sealed=row.reason_sealed, context=row.aad)
+        except DecryptionError:
+            row.reason = None
+    return rows
+
+
+def identity_gate(*, client, counselor=None) -> GateResult:
     """Has this client a verified identity and an emergency plan? (ACA H.3; HHS emergency planning)
 
     Allowed only with a verified ID document, a complete intake with an authorised emergency contact
-    and a plan for a dropped connection, a passed suitability screen and a code word.
+    and a plan for a dropped connection, a code word, and a passed suitability screen. A screen that did not
+    pass is asked last, so the refusal "unsuitable_for_text" means everything else is in place: then the client
+    may still send a counselor a request (sessions.services.session_book), and once `counselor` overrode the
+    screen in writing (SuitabilityOverride) the gate passes for that counselor.
     """
-    return identity_gates(clients=[client])[client.pk]
+    return identity_gates(clients=[client], counselor=counselor)[client.pk]
 
 
-def identity_gates(*, clients) -> dict[int, GateResult]:
-    """{client id: identity_gate(client=...)} for many clients (a page of the caseload) in three queries
-    whatever their number: intakes, code words, ID documents. identity_gate itself is this for one client."""
+def identity_gates(*, clients, counselor=None) -> dict[int, GateResult]:
+    """{client id: identity_gate(client=..., counselor=...)} for many clients (a page of the caseload) in a few
+    queries whatever their number: intakes, code words, ID documents, and with a counselor their overrides of a
+    failed screen. identity_gate itself is this for one client."""
     ids = [client.pk for client in clients]
     intakes = {intake.client_id: intake for intake in Intake.objects.filter(client_id__in=ids).defer("answers_sealed")}
     code_words = set(CodeWord.objects.filter(client_id__in=ids).values_list("client_id", flat=True))
@@ -141,15 +218,25 @@ def identity_gates(*, clients) -> dict[int, GateResult]:
         # "verified" if any document was verified, else the latest one's status (identity_status_for)
         if client_id not in statuses or status == IdentityDocumentStatus.VERIFIED:
             statuses[client_id] = status
+    overridden: set[int] = set()
+    if counselor is not None and any(not intake.suitability_passed for intake in intakes.values()):
+        overridden = set(
+            SuitabilityOverride.objects.filter(
+                client_id__in=ids, counselor_id=getattr(counselor, "pk", counselor)
+            ).values_list("client_id", flat=True)
+        )
     return {
         pk: _identity_decide(
-            intake=intakes.get(pk), has_code_word=pk in code_words, document_status=statuses.get(pk, "missing")
+            intake=intakes.get(pk),
+            has_code_word=pk in code_words,
+            document_status=statuses.get(pk, "missing"),
+            screen_overridden=pk in overridden,
         )
         for pk in ids
     }
 
 
-def _identity_decide(*, intake, has_code_word: bool, document_status: str) -> GateResult:
+def _identity_decide(*, intake, has_code_word: bool, document_status: str, screen_overridden: bool) -> GateResult:
     url = reverse("intake:home")
     if intake is None:
         return GateResult.refuse("intake_missing", _("Please complete your intake first."), url)
@@ -159,15 +246,6 @@ def _identity_decide(*, intake, has_code_word: bool, document_status: str) -> Ga
             _(
                 "Please complete your emergency plan: an emergency contact you allow us to "
                 "call, and what to do if the connection drops."
-            ),
-            url,
-        )
-    if not intake.suitability_passed:
-        return GateResult.refuse(
-            "unsuitable_for_text",
-            _(
-                "From your intake, text counseling may not be safe or private enough for "
-                "you now. Please talk to us about face-to-face care."
             ),
             url,
         )
@@ -181,6 +259,16 @@ def _identity_decide(*, intake, has_code_word: bool, document_status: str) -> Ga
         # Waiting for review: the intake page says so; otherwise the upload page (a first or another document).
         fix = url if document_status == "pending" else reverse("intake:identity_upload")
         return GateResult.refuse("identity_unverified", message, fix)
+    if not intake.suitability_passed and not screen_overridden:
+        return GateResult.refuse(
+            "unsuitable_for_text",
+            _(
+                "From your intake, text counseling may not be safe or private enough for you now. A counselor "
+                "decides this with you: send a counselor a request. They read your intake, then accept you, or "
+                "refer you to face-to-face care."
+            ),
+            reverse("sessions:booking_counselors"),
+        )
     return GateResult.ok()
 
 
@@ -236,8 +324,15 @@ def identity_client_export(client) -> dict:
         }
         for document in identity_documents_of(client=client).select_related("reviewed_by").order_by("uploaded_at")
     ]
+    overrides = [
+        {"created_at": row.created_at.isoformat(), "counselor": row.counselor.display_name}
+        for row in SuitabilityOverride.objects.filter(client=client).select_related("counselor")
+    ]
     return {
         "intake": intake_part,
+        # A counselor decided that text counseling may go on although the screen did not pass (their written reason
+        # is part of the clinical record, released with it).
+        "suitability_overrides": overrides,
         "code_word": {"set": code_word is not None, "set_at": code_word.isoformat() if code_word else None},
         "identity_documents": documents,
         "identity_document_files_kept_days_after_review": settings.IDENTITY_DOCUMENT_KEEP_DAYS,

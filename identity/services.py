@@ -25,7 +25,15 @@ from counseling.crypto import open_sealed, seal
 from counseling.documents import clean_document
 from counseling.mail import language_of
 from counseling.notifications import notify_user_on_commit
-from identity.models import CodeWord, CodeWordCheck, CodeWordOverride, IdentityDocument, IdentityDocumentStatus, Intake
+from identity.models import (
+    CodeWord,
+    CodeWordCheck,
+    CodeWordOverride,
+    IdentityDocument,
+    IdentityDocumentStatus,
+    Intake,
+    SuitabilityOverride,
+)
 from identity.selectors import code_word_locked
 
 # The answers kept in the sealed blob. Anything not listed here is dropped before sealing.
@@ -238,6 +246,37 @@ def code_word_override_record(
             ip_address=ip_address,
             detail={"session": session.pk},
         )
+    return row
+
+
+SUITABILITY_OVERRIDE_REASON_MAX_CHARS = 2000
+
+
+def suitability_override_record(*, client, counselor, reason: str, request=None) -> SuitabilityOverride:
+    """The counselor read the intake of a client whose suitability screen did not pass and decides that text
+    counseling with them may go on, writing down why. From then the identity gate passes for the two of them.
+
+    The reason is sealed under the client's data key; the audit entry names the row, never the reason. Raises
+    ValidationError (code "reason_missing", "reason_too_long") with a message the counselor can act on.
+    Whether this counselor may decide for this client (a request of theirs) is the caller's check.
+    """
+    if not counselor.is_counselor:
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            _("Write down why text counseling may go on although the screen did not pass."), code="reason_missing"
+        )
+    if len(reason) > SUITABILITY_OVERRIDE_REASON_MAX_CHARS:
+        raise ValidationError(
+            _("Keep the reason to %(n)s characters.") % {"n": SUITABILITY_OVERRIDE_REASON_MAX_CHARS},
+            code="reason_too_long",
+        )
+    with transaction.atomic():
+        row = SuitabilityOverride(client=client, counselor=counselor, ref=uuid.uuid4())
+        row.reason_sealed = seal(owner_id=client.pk, plaintext=reason, context=row.aad)
+        row.save()
+        audit_record(actor=counselor, action="suitability.overridden", target=row, subject=client, request=request)
     return row
 
 

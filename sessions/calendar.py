@@ -87,6 +87,7 @@ def calendar_ics(*, user, at: datetime | None = None) -> str:
         for session in sessions:
             link = site_link(reverse("sessions:session_detail", args=[session.pk]))
             cancelled = session.state == SessionState.CANCELLED
+            requested = session.state == SessionState.REQUESTED
             lines += [
                 "BEGIN:VEVENT",
                 f"UID:session-{session.pk}@{host}",
@@ -96,7 +97,8 @@ def calendar_ics(*, user, at: datetime | None = None) -> str:
                 f"SUMMARY:{_escape(summary)}",
                 f"DESCRIPTION:{_escape(f'{details} {link}')}",
                 f"URL:{link}",
-                f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
+                # A request the counselor has not accepted yet is tentative (RFC 5545 STATUS).
+                f"STATUS:{'CANCELLED' if cancelled else 'TENTATIVE' if requested else 'CONFIRMED'}",
                 f"SEQUENCE:{1 if cancelled else 0}",
                 "CLASS:PRIVATE",
                 "TRANSP:OPAQUE",

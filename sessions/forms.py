@@ -118,6 +118,38 @@ class ReferralForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class DeclineForm(forms.Form):
+    """The counselor declines a request: a reason code (the client is told it kindly), and optionally a referral."""
+
+    reason = forms.ChoiceField(
+        label=_("Reason (the client is told it kindly)"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose a reason.")},
+    )
+    referral_destination = forms.CharField(
+        label=_("Refer to (service, place, contact), optional"), max_length=500, required=False
+    )
+    referral_reason = forms.CharField(
+        label=_("Why this referral (the client sees it)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, reasons: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = list(reasons.items())
+
+
+class SuitabilityOverrideForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why text counseling may go on although the screen did not pass"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Write down why text counseling may go on although the screen did not pass.")},
+    )
+
+
 class CaseloadFilterForm(forms.Form):
     FILTERS = (
         ("", _("All clients")),

@@ -7,6 +7,9 @@ from counseling.clock import now
 
 
 class SessionState(models.TextChoices):
+    # A new client's first booking with a counselor, waiting for the counselor to accept it. It holds the slot
+    # (it is not cancelled, so the unique and exclusion constraints count it) until accepted, declined or expired.
+    REQUESTED = "requested", _("Requested")
     SCHEDULED = "scheduled", _("Scheduled")
     OPEN = "open", _("Open")
     IN_PROGRESS = "in_progress", _("In progress")
@@ -464,3 +467,60 @@ class CallEvent(models.Model):
 
     def __str__(self) -> str:
         return f"call {self.kind} in session {self.session_id}"
+
+
+class RequestOutcome(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the client")
+
+
+class SessionRequest(models.Model):
+    """A new client's first booking with a counselor, as a request the counselor accepts or declines.
+
+    Its session is REQUESTED (holding the slot) until the counselor accepts (it becomes SCHEDULED), declines or
+    lets it pass `expires_at` (it becomes CANCELLED, reason "request_declined" / "request_expired", and the slot
+    is free). `screen_passed`: the client's suitability screen, as it stood when they asked; a counselor accepts a
+    request whose screen did not pass only after overriding the screen in writing (identity.SuitabilityOverride).
+    Kept as a record of who was accepted, declined or referred, and when.
+    """
+
+    session = models.OneToOneField(CounselingSession, on_delete=models.PROTECT, related_name="booking_request")
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    screen_passed = models.BooleanField(default=True)
+    outcome = models.CharField(max_length=16, choices=RequestOutcome.choices, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.CharField(max_length=32, blank=True, help_text="A reason code, never free text")
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["expires_at"], name="session_request_waiting", condition=models.Q(outcome="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"request for session {self.session_id} ({self.outcome or 'waiting'})"
+
+
+class ClientAcceptance(models.Model):
+    """The counselor took the client on: from then the client's bookings with them are ordinary bookings.
+
+    Made when the counselor accepts a request (sessions.services.session_request_accept); pairs who had ordinary
+    sessions before requests existed count as taken on too (sessions.selectors.client_accepted_by). Kept.
+    """
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField(default=now)
+    request = models.OneToOneField(SessionRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "counselor"], name="client_accepted_once")]
+
+    def __str__(self) -> str:
+        return f"client {self.client_id} taken on by {self.counselor_id}"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,15 +21,23 @@ from counseling.email_verification import email_verified_gate
 from counseling.gates import GateResult
 from counseling.models import Role, User
 from identity.models import CodeWordCheck
-from identity.selectors import code_word_status, identity_gate, intake_answers, intake_for, intake_place
+from identity.selectors import (
+    code_word_status,
+    identity_gate,
+    intake_answers,
+    intake_for,
+    intake_place,
+)
 from licensing.selectors import jurisdiction_gate
 from sessions.models import (
     AvailabilityException,
+    ClientAcceptance,
     Conversation,
     ConversationCover,
     CounselingSession,
     Message,
     Referral,
+    SessionRequest,
     SessionSeries,
     SessionState,
     WeeklyAvailability,
@@ -60,7 +68,7 @@ def session_start_gate(
     at = at or now()
     for result in (
         consent_gate(client=session.client, counselor=session.counselor),
-        identity if identity is not None else identity_gate(client=session.client),
+        identity if identity is not None else identity_gate(client=session.client, counselor=session.counselor),
     ):
         if not result:
             return result
@@ -95,7 +103,7 @@ def conversation_gate(*, conversation: Conversation, at: datetime | None = None,
     at = at or now()
     for result in (
         consent_gate(client=conversation.client, counselor=conversation.counselor),
-        identity_gate(client=conversation.client),
+        identity_gate(client=conversation.client, counselor=conversation.counselor),
     ):
         if not result:
             return result
@@ -372,7 +380,7 @@ def series_conflicts(*, client, counselor, starts: list[datetime], at: datetime 
     hours, an exception, another client's session) or a time the client already has a session."""
     at = at or now()
     length = timedelta(minutes=settings.SESSION_LENGTH_MINUTES)
-    live = (SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS)
+    live = (SessionState.REQUESTED, SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS)
     return [
         start
         for start in starts
@@ -443,7 +451,7 @@ def booking_gate(*, client, counselor, starts_at: datetime, at: datetime | None 
     for result in (
         email_verified_gate(user=client),
         consent_gate(client=client, counselor=counselor),
-        identity_gate(client=client),
+        _identity_for_booking(client=client, counselor=counselor),
     ):
         if not result:
             return result
@@ -458,6 +466,117 @@ def booking_gate(*, client, counselor, starts_at: datetime, at: datetime | None 
     if not result:
         return result
     return caseload_has_room_for(counselor=counselor, client=client, at=at)
+
+
+def client_accepted_by(*, client, counselor) -> bool:
+    """Has `counselor` taken `client` on? Once they accepted a request of the client's (ClientAcceptance), or the two
+    had a session that was not a request (an ordinary booking made before requests existed). Until then a booking
+    of the client's with this counselor is a request (sessions.services.session_book)."""
+    if ClientAcceptance.objects.filter(client=client, counselor=counselor).exists():
+        return True
+    return (
+        CounselingSession.objects.filter(client=client, counselor=counselor)
+        .filter(
+            ~Q(state__in=[SessionState.REQUESTED, SessionState.CANCELLED])
+            | Q(state=SessionState.CANCELLED, booking_request__isnull=True)
+        )
+        .exists()
+    )
+
+
+def _identity_for_booking(*, client, counselor) -> GateResult:
+    """The identity gate as booking asks it: a suitability screen that did not pass does not stop a client from
+    sending a counselor who has not taken them on a request (the counselor decides, and may override the screen
+    or refer them); it stops an ordinary booking until that counselor overrode it."""
+    result = identity_gate(client=client, counselor=counselor)
+    if result or result.reason != "unsuitable_for_text" or client_accepted_by(client=client, counselor=counselor):
+        return result
+    return GateResult.ok()
+
+
+def screen_passed_for(*, client, counselor) -> bool:
+    """Is the client's suitability screen passed for this counselor (passed, or overridden by them in writing)?
+    The identity gate answers it; whatever else it refuses is not this question."""
+    return identity_gate(client=client, counselor=counselor).reason != "unsuitable_for_text"
+
+
+def request_deadline(*, starts_at: datetime, at: datetime) -> datetime:
+    """Until when a request may be answered: SESSION_REQUEST_ANSWER_HOURS after it was sent, and never later than
+    the moment its session would open (SESSION_OPEN_MINUTES_BEFORE its start)."""
+    return min(
+        at + timedelta(hours=settings.SESSION_REQUEST_ANSWER_HOURS),
+        starts_at - timedelta(minutes=settings.SESSION_OPEN_MINUTES_BEFORE),
+    )
+
+
+def pending_requests(*, counselor, at: datetime | None = None) -> list[SessionRequest]:
+    """The counselor's requests still waiting for an answer, the soonest deadline first, each with its session and
+    the client's pseudonym (never more: the intake is read on the request's own page, which audits the read)."""
+    at = at or now()
+    return list(
+        SessionRequest.objects.filter(
+            session__counselor=counselor, session__state=SessionState.REQUESTED, outcome="", expires_at__gt=at
+        )
+        .select_related("session__client__client_profile")
+        .order_by("expires_at", "pk")
+    )
+
+
+def access_request(*, user, session_id: int) -> SessionRequest:
+    """A request for its counselor only; everyone else (its client included: they see their session page) gets
+    404, as for a request that does not exist."""
+    booking_request = (
+        SessionRequest.objects.select_related("session__client__client_profile", "session__counselor")
+        .filter(session_id=session_id)
+        .first()
+    )
+    if booking_request is None or booking_request.session.counselor_id != user.pk:
+        raise Http404
+    return booking_request
+
+
+# What the counselor may answer when they decline a request: codes only, each told to the client kindly.
+DECLINE_REASONS = {
+    "caseload_full": gettext_lazy("My caseload is full"),
+    "outside_competence": gettext_lazy("The client's needs are outside my competence"),
+    "needs_in_person": gettext_lazy("Face-to-face care suits the client better"),
+    "time_unavailable": gettext_lazy("I cannot take this time"),
+    "conflict_of_interest": gettext_lazy("A conflict of interest (for example, I know the client)"),
+}
+
+# The same reasons as the client reads them: kind, never blaming, and never the counselor's clinical judgement.
+DECLINE_REASONS_TOLD = {
+    "caseload_full": gettext_lazy("the counselor cannot take on new clients at the moment"),
+    "outside_competence": gettext_lazy("the counselor thinks another counselor can help you better"),
+    "needs_in_person": gettext_lazy("the counselor thinks face-to-face care would help you better now"),
+    "time_unavailable": gettext_lazy("the counselor cannot take this time"),
+    "conflict_of_interest": gettext_lazy("the counselor may not counsel you, to keep your counseling impartial"),
+}
+
+
+def request_outcome_told(*, session: CounselingSession, viewer) -> str:
+    """What the client of a declined or expired request is told, in the active language, kindly: why, and that
+    it says nothing against them. "" for anyone else and for any other session."""
+    if viewer.pk != session.client_id or session.state != SessionState.CANCELLED:
+        return ""
+    if session.cancel_reason == "request_declined":
+        outcome = SessionRequest.objects.filter(session=session).values_list("decline_reason", flat=True).first()
+        reason = DECLINE_REASONS_TOLD.get(outcome or "")
+        parts = [_("Thank you for your request. The counselor could not take you on.")]
+        if reason:
+            parts.append(_("The reason: %(reason)s.") % {"reason": reason})
+        parts.append(
+            _("This says nothing against you. Another counselor may be right for you: you can choose one now.")
+        )
+        return " ".join(str(part) for part in parts)
+    if session.cancel_reason == "request_expired":
+        return str(
+            _(
+                "The counselor did not answer your request in time, so the time is free again. This says nothing "
+                "against you: you can ask again, or choose another counselor."
+            )
+        )
+    return ""
 
 
 @dataclass(frozen=True)
@@ -503,7 +622,9 @@ def booking_choices(*, client, at: datetime | None = None) -> BookingChoices:
         gate = GateResult.ok()
         for result in (
             consent_gate(client=client, counselor=counselor),
-            identity,
+            identity
+            if identity or identity.reason != "unsuitable_for_text"
+            else _identity_for_booking(client=client, counselor=counselor),
             caseload_has_room_for(counselor=counselor, client=client, at=at),
         ):
             if not result:
@@ -559,7 +680,7 @@ def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:
         .select_related("client", "counselor", "counselor__counselor_profile")
         .order_by("starts_at")
     )
-    live = {SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS}
+    live = {SessionState.REQUESTED, SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS}
     upcoming = [s for s in rows if s.state in live and s.ends_at > at]
     past = [s for s in reversed(rows) if s not in upcoming]
     return upcoming, past
@@ -643,7 +764,8 @@ def counselor_change_told(*, session: CounselingSession, viewer) -> str:
 
 
 def can_cancel(*, session: CounselingSession) -> bool:
-    return session.state in (SessionState.SCHEDULED, SessionState.OPEN)
+    """Scheduled or open sessions; a request too (its client withdraws it; its counselor declines it instead)."""
+    return session.state in (SessionState.REQUESTED, SessionState.SCHEDULED, SessionState.OPEN)
 
 
 def inside_notice_window(*, session: CounselingSession, at: datetime | None = None) -> bool:
@@ -830,9 +952,10 @@ def sessions_client_export(client) -> list[dict]:
     rows = []
     for session in (
         CounselingSession.objects.filter(client=client)
-        .select_related("counselor__counselor_profile", "cancelled_by")
+        .select_related("counselor__counselor_profile", "cancelled_by", "booking_request")
         .order_by("starts_at", "pk")
     ):
+        asked = getattr(session, "booking_request", None)
         rows.append(
             {
                 "session_id": session.pk,
@@ -861,6 +984,15 @@ def sessions_client_export(client) -> list[dict]:
                 "late_charged_to_client": session.late_charged_to_client,
                 "reschedule_reason": session.reschedule_reason,
                 "weekly_series_id": session.series_id,
+                # A first session asked as a request: how the counselor answered it (a reason code), and when.
+                "request": {
+                    "outcome": asked.outcome or "waiting",
+                    "answered_at": _iso(asked.answered_at),
+                    "decline_reason": asked.decline_reason,
+                    "screen_passed": asked.screen_passed,
+                }
+                if asked is not None
+                else None,
             }
         )
     return rows

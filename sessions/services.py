@@ -24,6 +24,7 @@ from counseling.mail import email_person, language_of
 from counseling.models import CounselorProfile, User
 from counseling.notifications import notify_user_on_commit
 from identity.places import region_error
+from identity.services import suitability_override_record
 from licensing.models import LapseNotice
 from licensing.selectors import jurisdiction_gate, public_licences
 from sessions import tasks
@@ -36,21 +37,29 @@ from sessions.models import (
     CalendarFeed,
     CallEvent,
     CallEventKind,
+    ClientAcceptance,
     Conversation,
     CounselingSession,
     Message,
     Referral,
+    RequestOutcome,
     SessionMedium,
+    SessionRequest,
     SessionSeries,
     SessionState,
     WeeklyAvailability,
 )
 from sessions.selectors import (
+    DECLINE_REASONS,
     booking_gate,
+    client_accepted_by,
     client_location,
     client_zone,
     clients_of_counselor,
     counselor_change_told,
+    request_deadline,
+    request_outcome_told,
+    screen_passed_for,
     series_conflicts,
     series_starts,
     session_location_change,
@@ -74,7 +83,11 @@ def sessions_cancel_for_consent_withdrawal(*, client, actor, request=None) -> in
     with transaction.atomic():
         due = list(
             CounselingSession.objects.select_related("counselor__counselor_profile")
-            .filter(client=client, state__in=[SessionState.SCHEDULED, SessionState.OPEN], ends_at__gt=at)
+            .filter(
+                client=client,
+                state__in=[SessionState.REQUESTED, SessionState.SCHEDULED, SessionState.OPEN],
+                ends_at__gt=at,
+            )
             .order_by("starts_at")
         )
         for session in due:
@@ -83,6 +96,7 @@ def sessions_cancel_for_consent_withdrawal(*, client, actor, request=None) -> in
             )
             if not moved:
                 continue
+            _request_close(session=session, outcome=RequestOutcome.WITHDRAWN, by=actor, at=at)
             cancelled += 1
             audit_record(
                 actor=actor,
@@ -127,6 +141,13 @@ def caseload_client_viewed_record(*, counselor, client, request=None) -> None:
     audit_record(actor=counselor, action="caseload.client_viewed", target=client, subject=client.pk, request=request)
 
 
+def session_request_viewed_record(*, counselor, session: CounselingSession, request=None) -> None:
+    """Audit a counselor's read of a request: the client's intake summary and suitability screen, opened."""
+    audit_record(
+        actor=counselor, action="session.request_viewed", target=session, subject=session.client_id, request=request
+    )
+
+
 def session_viewed_record(*, user, session: CounselingSession, request=None) -> None:
     """Audit a counselor's read of one session of their client (its times, state and location)."""
     audit_record(actor=user, action="session.viewed", target=session, subject=session.client_id, request=request)
@@ -146,11 +167,11 @@ CANCEL_REASONS = {
     "other": gettext_lazy("Another reason"),
 }
 # System reason codes, never offered in a form.
-SYSTEM_CANCEL_REASONS = {"rescheduled", "consent_withdrawn", "series_cancelled"}
+SYSTEM_CANCEL_REASONS = {"rescheduled", "consent_withdrawn", "series_cancelled", "request_declined", "request_expired"}
 
 # A session that was started is completed automatically this long after its planned end.
 AUTO_COMPLETE_AFTER = timedelta(minutes=30)
-LIVE_STATES = (SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS)
+LIVE_STATES = (SessionState.REQUESTED, SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS)
 
 
 class BookingError(Exception):
@@ -170,6 +191,10 @@ def session_event_title(event: str) -> str:
         "cancelled": _("Session cancelled"),
         "rescheduled": _("Session rescheduled"),
         "reminder": _("Reminder: your session is coming up"),
+        "requested": _("Session requested"),
+        "accepted": _("Your request was accepted: the session is booked"),
+        "declined": _("Your request for a session"),
+        "expired": _("A session request expired"),
     }.get(event, _("Session update"))
 
 
@@ -190,6 +215,14 @@ def _session_notify(*, session: CounselingSession, event: str) -> None:
             why = counselor_change_told(session=session, viewer=person)
             if why:
                 notice["body"] = why
+            if event == "requested" and person.pk == session.counselor_id:
+                notice["title"] = _("A new client asks for a session: accept or decline")
+                notice["url"] = reverse("sessions:session_request", args=[session.pk])
+            elif event == "requested":
+                notice["body"] = _(
+                    "Your first session with a counselor is a request: the counselor reads your intake, then accepts "
+                    "or declines. We tell you here and by e-mail."
+                )
         notify_user_on_commit(user_id=person.pk, payload=notice)
     transaction.on_commit(lambda: tasks.session_email_send.delay(session.pk, event))
 
@@ -253,6 +286,11 @@ def session_book(
 
     An occurrence of a weekly `series` is booked the same way; the series tells both parties once.
 
+    A client's first booking with a counselor who has not taken them on (selectors.client_accepted_by) is a
+    request: the session is REQUESTED, holding the slot, until the counselor accepts it (session_request_accept),
+    declines it or lets it expire (SESSION_REQUEST_ANSWER_HOURS, at the latest when the session would open). A
+    client whose suitability screen did not pass may send one too; it is marked so for the counselor.
+
     Bookings of one counselor are serialised by a lock on the counselor's profile row, so the
     caseload limit and the free-slot check see every earlier booking; the database constraints
     (session_*_slot_unique, and on PostgreSQL the no-overlap exclusions) refuse a double booking
@@ -270,6 +308,10 @@ def session_book(
             client=client, starts_at__lt=ends_at, ends_at__gt=starts_at, state__in=LIVE_STATES
         ).exists():
             raise BookingError("client_busy", _("You already have a session at this time."))
+        as_request = not client_accepted_by(client=client, counselor=counselor)
+        deadline = request_deadline(starts_at=starts_at, at=at) if as_request else None
+        if as_request:
+            _refuse_request(client=client, counselor=counselor, series=series, deadline=deadline, at=at)
         place = client_location(client=client)
         try:
             with transaction.atomic():
@@ -287,7 +329,15 @@ def session_book(
                     series=series,
                     created_at=at,
                     medium=_medium_checked(medium),
+                    state=SessionState.REQUESTED if as_request else SessionState.SCHEDULED,
                 )
+                if as_request:
+                    SessionRequest.objects.create(
+                        session=session,
+                        created_at=at,
+                        expires_at=deadline,
+                        screen_passed=screen_passed_for(client=client, counselor=counselor),
+                    )
         except IntegrityError as error:
             raise BookingError(
                 "slot_unavailable", _("This time is no longer available. Please choose another.")
@@ -304,11 +354,236 @@ def session_book(
                 "rescheduled_from": rescheduled_from.pk if rescheduled_from else None,
                 "series": series.pk if series else None,
                 "medium": session.medium,
+                "request": as_request,
             },
         )
         if rescheduled_from is None and series is None:
-            _session_notify(session=session, event="booked")
+            _session_notify(session=session, event="requested" if as_request else "booked")
     return session
+
+
+def _refuse_request(*, client, counselor, series, deadline: datetime, at: datetime) -> None:
+    """What stops a request being sent: a weekly series (the counselor takes a client on with one session first),
+    a request to this counselor still waiting, or a time too close for the counselor to answer before it."""
+    slots_url = reverse("sessions:booking_slots", args=[counselor.pk])
+    if series is not None:
+        raise BookingError(
+            "request_first",
+            _(
+                "Your first session with a counselor is a request they accept first. Ask for one session now; "
+                "once they accept you, you can book weekly sessions."
+            ),
+            slots_url,
+        )
+    waiting = CounselingSession.objects.filter(
+        client=client, counselor=counselor, state=SessionState.REQUESTED, ends_at__gt=at
+    ).first()
+    if waiting is not None:
+        raise BookingError(
+            "request_waiting",
+            _("Your request to this counselor is waiting for their answer. You can change its time on its page."),
+            reverse("sessions:session_detail", args=[waiting.pk]),
+        )
+    if deadline <= at:
+        raise BookingError(
+            "request_too_soon",
+            _("Your first session with a counselor is a request they need time to answer: choose a later time."),
+            slots_url,
+        )
+
+
+def _request_close(*, session: CounselingSession, outcome: str, by, at: datetime, **fields) -> bool:
+    """Record the answer to a session's request, if it still waits (a conditional update: it is answered once)."""
+    return bool(
+        SessionRequest.objects.filter(session_id=session.pk, outcome="").update(
+            outcome=outcome, answered_at=at, answered_by=by, **fields
+        )
+    )
+
+
+def _client_told(*, session: CounselingSession, event: str, body: str = "", url: str = "", link: str = "") -> None:
+    """A notice to the client of a request (in their language) and the e-mail (sessions.tasks renders it)."""
+    client = session.client
+    with translation.override(language_of(client)):
+        notice = {
+            "type": f"session.{event}",
+            "kind": f"session_{event}",
+            "id": session.pk,
+            "session_id": session.pk,
+            "title": session_event_title(event),
+            "url": url or reverse("sessions:session_detail", args=[session.pk]),
+            "link": link or _("Open"),
+        }
+        told = body or request_outcome_told(session=session, viewer=client)
+        if told:
+            notice["body"] = told
+    notify_user_on_commit(user_id=client.pk, payload=notice)
+    transaction.on_commit(lambda: tasks.session_email_send.delay(session.pk, event))
+
+
+def _locked_request(*, session: CounselingSession, counselor) -> tuple[CounselingSession, SessionRequest]:
+    if counselor.pk != session.counselor_id:
+        raise PermissionDenied
+    locked = CounselingSession.objects.select_for_update().select_related("client", "counselor").get(pk=session.pk)
+    booking_request = SessionRequest.objects.select_for_update().filter(session=locked).first()
+    if booking_request is None or locked.state != SessionState.REQUESTED or booking_request.outcome:
+        raise BookingError("request_answered", _("This request was already answered."))
+    return locked, booking_request
+
+
+def session_request_accept(
+    *, session: CounselingSession, counselor, request=None, at: datetime | None = None
+) -> CounselingSession:
+    """The counselor takes the client on: the request becomes an ordinary scheduled session, the client is told
+    (notice and e-mail, in their language), and later bookings of the two are ordinary bookings.
+
+    Refused (BookingError) once answered or expired, while the client's suitability screen did not pass and this
+    counselor has not overridden it in writing, and when a booking gate refuses now (the counselor's licence where
+    the client is, the client's consent). Only the session's counselor may (PermissionDenied).
+    """
+    at = at or now()
+    with transaction.atomic():
+        locked, booking_request = _locked_request(session=session, counselor=counselor)
+        if at >= booking_request.expires_at:
+            raise BookingError("request_expired", _("This request expired: its time to answer has passed."))
+        if not screen_passed_for(client=locked.client, counselor=counselor):
+            raise BookingError(
+                "screen_not_passed",
+                _(
+                    "The client's suitability screen did not pass. Write down why text counseling may go on "
+                    "before you accept, or decline and refer the client."
+                ),
+            )
+        gate = booking_gate(client=locked.client, counselor=counselor, starts_at=locked.starts_at, at=at)
+        if not gate:
+            gate = gate.addressed_to_counselor
+            raise BookingError(gate.reason, gate.message, gate.action_url)
+        _move(
+            session=locked,
+            to=SessionState.SCHEDULED,
+            from_states=[SessionState.REQUESTED],
+            actor=counselor,
+            request=request,
+            detail={"request": "accepted"},
+        )
+        _request_close(session=locked, outcome=RequestOutcome.ACCEPTED, by=counselor, at=at)
+        ClientAcceptance.objects.get_or_create(
+            client=locked.client, counselor=counselor, defaults={"accepted_at": at, "request": booking_request}
+        )
+        _client_told(session=locked, event="accepted")
+    return locked
+
+
+def session_request_screen_override(*, session: CounselingSession, counselor, reason: str, request=None):
+    """The counselor of a waiting request overrides the client's failed suitability screen, in writing (sealed
+    under the client's key, audited: identity.services.suitability_override_record); then they may accept.
+    Raises ValidationError for an empty reason, BookingError once the request was answered."""
+    with transaction.atomic():
+        locked, _booking_request = _locked_request(session=session, counselor=counselor)
+        return suitability_override_record(client=locked.client, counselor=counselor, reason=reason, request=request)
+
+
+def session_request_decline(
+    *,
+    session: CounselingSession,
+    counselor,
+    reason: str,
+    referral_reason: str = "",
+    referral_destination: str = "",
+    request=None,
+    at: datetime | None = None,
+) -> CounselingSession:
+    """The counselor does not take the client on, for `reason` (a code of DECLINE_REASONS, never free text). The
+    slot is free at once. With a referral (its reason and destination, both or neither) it is recorded as any
+    referral (referral_create: sealed, shown to the client). The client is told kindly, in their language, why,
+    and is given the directory to find another counselor. Only the session's counselor may (PermissionDenied)."""
+    at = at or now()
+    if reason not in DECLINE_REASONS:
+        raise BookingError("reason_required", _("Please choose a reason."))
+    referral_reason, referral_destination = referral_reason.strip(), referral_destination.strip()
+    if bool(referral_reason) != bool(referral_destination):
+        raise BookingError("referral_incomplete", _("For a referral, write both where you refer the client and why."))
+    with transaction.atomic():
+        locked, _booking_request = _locked_request(session=session, counselor=counselor)
+        referral = None
+        if referral_reason:
+            referral = referral_create(
+                counselor=counselor,
+                client=locked.client,
+                reason=referral_reason,
+                destination=referral_destination,
+                request=request,
+            )
+        _move(
+            session=locked,
+            to=SessionState.CANCELLED,
+            from_states=[SessionState.REQUESTED],
+            actor=counselor,
+            request=request,
+            detail={"request": "declined", "reason": reason, "referral": referral.pk if referral else None},
+            cancelled_at=at,
+            cancelled_by=counselor,
+            cancel_reason="request_declined",
+        )
+        _request_close(
+            session=locked,
+            outcome=RequestOutcome.DECLINED,
+            by=counselor,
+            at=at,
+            decline_reason=reason,
+            referral=referral,
+        )
+        with translation.override(language_of(locked.client)):
+            link = _("Find another counselor")
+        _client_told(session=locked, event="declined", url=reverse("licensing:directory"), link=link)
+    return locked
+
+
+def session_request_expire(*, session: CounselingSession, at: datetime | None = None) -> bool:
+    """A request nobody answered before its deadline: the slot is free again, and both are told. Safe to run
+    twice (the beat job and a page at once): it happens once."""
+    at = at or now()
+    with transaction.atomic():
+        if not SessionRequest.objects.filter(session_id=session.pk, outcome="", expires_at__lte=at).exists():
+            return False
+        moved = _move(
+            session=session,
+            to=SessionState.CANCELLED,
+            from_states=[SessionState.REQUESTED],
+            actor=None,
+            detail={"request": "expired"},
+            cancelled_at=at,
+            cancel_reason="request_expired",
+        )
+        if not moved:
+            return False
+        _request_close(session=session, outcome=RequestOutcome.EXPIRED, by=None, at=at)
+        _client_told(session=session, event="expired")
+        with translation.override(language_of(session.counselor)):
+            notice = {
+                "type": "session.expired",
+                "kind": "session_expired",
+                "id": session.pk,
+                "session_id": session.pk,
+                "title": _("A client's request expired before you answered it"),
+                "url": reverse("counselor_home"),
+                "link": _("Open"),
+            }
+        notify_user_on_commit(user_id=session.counselor_id, payload=notice)
+    return True
+
+
+def session_requests_expire_due(*, at: datetime | None = None, batch_size: int = 500) -> int:
+    """Expire every request past its deadline (run by the minute job sessions-advance); returns how many."""
+    at = at or now()
+    due = list(
+        CounselingSession.objects.filter(
+            state=SessionState.REQUESTED, booking_request__outcome="", booking_request__expires_at__lte=at
+        )
+        .select_related("client", "counselor")
+        .order_by("booking_request__expires_at")[:batch_size]
+    )
+    return sum(session_request_expire(session=session, at=at) for session in due)
 
 
 @dataclass(frozen=True)
@@ -353,6 +628,8 @@ def session_series_book(
         )
     with transaction.atomic():
         CounselorProfile.objects.select_for_update().filter(user=counselor).first()
+        if not client_accepted_by(client=client, counselor=counselor):
+            _refuse_request(client=client, counselor=counselor, series=True, deadline=at, at=at)
         starts = series_starts(counselor=counselor, first_starts_at=first_starts_at, weeks=weeks)
         conflicts = series_conflicts(client=client, counselor=counselor, starts=starts, at=at)
         if conflicts:
@@ -474,10 +751,11 @@ def _cancel_locked(
 ) -> bool:
     previous = session.state
     late = session.starts_at - at < timedelta(hours=settings.SESSION_CANCEL_NOTICE_HOURS)
-    # Only the client's own late cancellation can count against them; the counselor's never does.
-    charged = late and actor is not None and actor.pk == session.client_id
+    # Only the client's own late cancellation can count against them; the counselor's never does, nor does the
+    # withdrawal of a request the counselor had not accepted.
+    charged = late and actor is not None and actor.pk == session.client_id and previous != SessionState.REQUESTED
     moved = CounselingSession.objects.filter(
-        pk=session.pk, state__in=(SessionState.SCHEDULED, SessionState.OPEN)
+        pk=session.pk, state__in=(SessionState.REQUESTED, SessionState.SCHEDULED, SessionState.OPEN)
     ).update(
         state=SessionState.CANCELLED,
         cancelled_at=at,
@@ -488,6 +766,7 @@ def _cancel_locked(
     )
     if not moved:
         return False
+    _request_close(session=session, outcome=RequestOutcome.WITHDRAWN, by=actor, at=at)
     session.refresh_from_db()
     audit_record(
         actor=actor,
@@ -520,6 +799,8 @@ def session_cancel(
         raise BookingError("reason_required", _("Please choose a reason."))
     with transaction.atomic():
         session = CounselingSession.objects.select_for_update().get(pk=session.pk)
+        if session.state == SessionState.REQUESTED and actor is not None and actor.pk == session.counselor_id:
+            raise BookingError("decline_instead", _("Accept or decline this request instead."))
         if not _cancel_locked(session=session, actor=actor, reason=reason, at=at, request=request):
             raise BookingError("not_cancellable", _("This session can no longer be cancelled."))
         _session_notify(session=session, event="cancelled")
@@ -543,6 +824,8 @@ def session_reschedule(
     """
     at = at or now()
     by_counselor = actor.pk == session.counselor_id
+    if by_counselor and session.state == SessionState.REQUESTED:
+        raise BookingError("decline_instead", _("Accept or decline this request instead."))
     if (by_counselor or reason) and reason not in CANCEL_REASONS:
         raise BookingError("reason_required", _("Please choose a reason."))
     if actor.pk == session.client_id and session.starts_at - at < timedelta(hours=settings.SESSION_CANCEL_NOTICE_HOURS):
@@ -685,6 +968,9 @@ def session_advance(*, session: CounselingSession, at: datetime | None = None) -
     first of those): the chat's gates already admitted them, so no separate "start" click is needed.
     """
     at = at or now()
+    if session.state == SessionState.REQUESTED:
+        session_request_expire(session=session, at=at)
+        session.refresh_from_db()
     if session.state == SessionState.SCHEDULED:
         session_open(session=session, at=at)
     if session.state == SessionState.OPEN:
@@ -720,8 +1006,10 @@ def session_advance(*, session: CounselingSession, at: datetime | None = None) -
 
 
 def sessions_advance_due(*, at: datetime | None = None, batch_size: int = 500) -> int:
-    """Advance every session whose state time has come; returns how many were looked at."""
+    """Advance every session whose state time has come, and expire the requests nobody answered in time; returns
+    how many were looked at."""
     at = at or now()
+    expired = session_requests_expire_due(at=at, batch_size=batch_size)
     opening = Q(
         state=SessionState.SCHEDULED, starts_at__lte=at + timedelta(minutes=settings.SESSION_OPEN_MINUTES_BEFORE)
     )
@@ -737,7 +1025,7 @@ def sessions_advance_due(*, at: datetime | None = None, batch_size: int = 500) -
     )
     for session in due:
         session_advance(session=session, at=at)
-    return len(due)
+    return len(due) + expired
 
 
 def sessions_remind_due(*, at: datetime | None = None, batch_size: int = 500) -> int:

@@ -18,6 +18,7 @@ from sessions.selectors import (
     counselor_change_told,
     counselor_zone,
     location_confirmation_prompt,
+    request_outcome_told,
     series_starts,
     session_times,
 )
@@ -34,33 +35,50 @@ def session_email_send(session_id: int, event: str) -> int:
     if session is None:
         return 0
     sent = 0
-    for viewer, other in ((session.client, session.counselor), (session.counselor, session.client)):
+    pairs = [(session.client, session.counselor), (session.counselor, session.client)]
+    if event in ("accepted", "declined"):  # the counselor answered it themselves: only the client is told
+        pairs = pairs[:1]
+    for viewer, other in pairs:
         times = session_times(session=session, viewer=viewer)
+        is_counselor = viewer.pk == session.counselor_id
+        link_path = (
+            reverse("sessions:session_request", args=[session.pk])
+            if event == "requested" and is_counselor
+            else reverse("sessions:session_detail", args=[session.pk])
+        )
         prompt = (
             location_confirmation_prompt(session=session, viewer=viewer, zone=times["mine_start"].tzinfo)
-            if event in ("booked", "rescheduled", "reminder")
+            if event in ("booked", "rescheduled", "reminder", "accepted")
             else None
         )
         sent += email_person(
             recipient=viewer,
             subject=lambda: services.session_event_title(event),
             on_commit=False,
-            link_path=reverse("sessions:session_detail", args=[session.pk]),
-            body=lambda link, viewer=viewer, other=other, times=times, prompt=prompt: render_to_string(
-                "sessions/session_email.txt",
-                {
-                    "event": event,
-                    "session": session,
-                    "times": times,
-                    "other_name": other.display_name,
-                    "viewer": viewer,
-                    "site_name": settings.SITE_NAME,
-                    "link": link,
-                    "location_confirmation": prompt and {**prompt, "link": site_link(prompt["path"])},
-                    "change_told": counselor_change_told(session=session, viewer=viewer)
-                    if event in ("cancelled", "rescheduled")
-                    else "",
-                },
+            link_path=link_path,
+            body=lambda link, viewer=viewer, other=other, times=times, prompt=prompt, mine=is_counselor: (
+                render_to_string(
+                    "sessions/session_email.txt",
+                    {
+                        "event": event,
+                        "session": session,
+                        "times": times,
+                        "other_name": other.display_name,
+                        "viewer": viewer,
+                        "site_name": settings.SITE_NAME,
+                        "link": link,
+                        "location_confirmation": prompt and {**prompt, "link": site_link(prompt["path"])},
+                        "change_told": counselor_change_told(session=session, viewer=viewer)
+                        if event in ("cancelled", "rescheduled")
+                        else "",
+                        "is_counselor": mine,
+                        "request_told": request_outcome_told(session=session, viewer=viewer)
+                        if event in ("declined", "expired")
+                        else "",
+                        "directory_link": site_link(reverse("licensing:directory")),
+                        "answer_by": getattr(getattr(session, "booking_request", None), "expires_at", None),
+                    },
+                )
             ),
         )
     return sent

@@ -17,6 +17,11 @@ urlpatterns: list = [
     # How the session is held (video, voice, chat), changed before the start; its video or voice call.
     path("<int:session_id>/medium/", views.session_medium, name="session_medium"),
     path("<int:session_id>/call/", call_views.session_call, name="session_call"),
+    # A new client's first booking: the counselor reads the intake and the screen, then accepts or declines.
+    path("requests/<int:session_id>/", views.session_request, name="session_request"),
+    path("requests/<int:session_id>/accept/", views.session_request_accept, name="session_request_accept"),
+    path("requests/<int:session_id>/decline/", views.session_request_decline, name="session_request_decline"),
+    path("requests/<int:session_id>/override/", views.suitability_override, name="suitability_override"),
     path("series/<int:series_id>/cancel/", views.series_cancel, name="series_cancel"),
     # The private calendar feed: its settings, and the feed at its secret address (no session cookie needed).
     path("calendar/", views.calendar_feed_settings, name="calendar_feed_settings"),

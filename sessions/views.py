@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consent.selectors import consent_onboarding_url
 from counseling.audit import audit_record
@@ -27,7 +27,7 @@ from counseling.permissions import client_required, counselor_required
 from counseling.redirects import safe_next_url
 from identity.forms import CodeWordAnswerForm, LocationForm
 from identity.numbers import emergency_numbers_by_country, emergency_numbers_for
-from identity.selectors import intake_answers, intake_for
+from identity.selectors import intake_answers, intake_for, intake_summary, suitability_override_reasons
 from identity.services import CodeWordLocked
 from licensing.selectors import place_label
 from sessions import selectors, services
@@ -39,9 +39,11 @@ from sessions.forms import (
     AvailabilityExceptionForm,
     CancelForm,
     CounselorRescheduleForm,
+    DeclineForm,
     MediumForm,
     ReferralForm,
     SlotForm,
+    SuitabilityOverrideForm,
     WeeklyAvailabilityForm,
 )
 from sessions.models import AvailabilityException, CalendarFeed, SessionMedium, SessionState, WeeklyAvailability
@@ -142,7 +144,16 @@ def booking_slots(request, counselor_id: int):
                         request=request,
                         medium=medium,
                     )
-                    messages.success(request, _("Your session is booked. A confirmation was sent to you."))
+                    if session.state == SessionState.REQUESTED:
+                        messages.success(
+                            request,
+                            _(
+                                "Your request was sent. The counselor reads your intake, then accepts or declines; "
+                                "we tell you here and by e-mail."
+                            ),
+                        )
+                    else:
+                        messages.success(request, _("Your session is booked. A confirmation was sent to you."))
                 return redirect("sessions:session_detail", session_id=session.pk)
             except services.BookingError as error:
                 if error.action_url:  # a gate's refusal: shown with the link to its fix, below
@@ -274,6 +285,10 @@ def session_detail(request, session_id: int):
             and now() >= session.starts_at + timedelta(minutes=settings.SESSION_NO_SHOW_AFTER_MINUTES),
             "can_complete": not is_client and session.state == SessionState.IN_PROGRESS,
             "change_told": selectors.counselor_change_told(session=session, viewer=request.user),
+            "request_told": selectors.request_outcome_told(session=session, viewer=request.user),
+            "booking_request": getattr(session, "booking_request", None)
+            if session.state == SessionState.REQUESTED
+            else None,
             "series": selectors.series_summary(session=session),
             "series_cancel_form": CancelForm(reasons=services.CANCEL_REASONS, codes=reasons, prefix="series"),
             "medium_form": (
@@ -282,6 +297,97 @@ def session_detail(request, session_id: int):
             "is_call": session.medium in (SessionMedium.VIDEO, SessionMedium.VOICE),
         },
     )
+
+
+@require_GET
+@counselor_required
+def session_request(request, session_id: int):
+    return _request_page(request, session_id=session_id)
+
+
+def _request_page(request, *, session_id: int, decline_form=None, override_form=None):
+    """A new client's request, for its counselor: the session's time, the client's intake summary and suitability
+    screen (an audited read), and the answers: accept, override the screen in writing, or decline (with a
+    referral if useful)."""
+    booking_request = selectors.access_request(user=request.user, session_id=session_id)
+    session = booking_request.session
+    services.session_advance(session=session)  # an expired request is shown as expired
+    booking_request.refresh_from_db()
+    client = session.client
+    services.session_request_viewed_record(counselor=request.user, session=session, request=request)
+    return render(
+        request,
+        "sessions/session_request.html",
+        {
+            "booking_request": booking_request,
+            "session": session,
+            "client": client,
+            "waiting": session.state == SessionState.REQUESTED and not booking_request.outcome,
+            "times": selectors.session_times(session=session, viewer=request.user),
+            "intake": intake_summary(client=client),
+            "screen_passed": selectors.screen_passed_for(client=client, counselor=request.user),
+            "overrides": suitability_override_reasons(client=client, counselor=request.user),
+            "decline_form": decline_form or DeclineForm(reasons=selectors.DECLINE_REASONS),
+            "override_form": override_form or SuitabilityOverrideForm(),
+            "decline_reason_label": selectors.DECLINE_REASONS.get(booking_request.decline_reason, ""),
+        },
+    )
+
+
+@require_POST
+@counselor_required
+def session_request_accept(request, session_id: int):
+    booking_request = selectors.access_request(user=request.user, session_id=session_id)
+    try:
+        session = services.session_request_accept(
+            session=booking_request.session, counselor=request.user, request=request
+        )
+    except services.BookingError as error:
+        messages.error(request, error.message)
+        return redirect("sessions:session_request", session_id=session_id)
+    messages.success(request, _("You accepted the client. The session is booked and the client was told."))
+    return redirect("sessions:session_detail", session_id=session.pk)
+
+
+@require_POST
+@counselor_required
+def session_request_decline(request, session_id: int):
+    booking_request = selectors.access_request(user=request.user, session_id=session_id)
+    form = DeclineForm(request.POST, reasons=selectors.DECLINE_REASONS)
+    if form.is_valid():
+        try:
+            services.session_request_decline(
+                session=booking_request.session, counselor=request.user, request=request, **form.cleaned_data
+            )
+        except services.BookingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("You declined the request. The time is free again and the client was told."))
+            return redirect("counselor_home")
+    return _request_page(request, session_id=session_id, decline_form=form)
+
+
+@require_POST
+@counselor_required
+def suitability_override(request, session_id: int):
+    booking_request = selectors.access_request(user=request.user, session_id=session_id)
+    form = SuitabilityOverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            services.session_request_screen_override(
+                session=booking_request.session,
+                counselor=request.user,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error("reason", error.messages[0])
+        except services.BookingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your reason was recorded. You may now accept the client."))
+            return redirect("sessions:session_request", session_id=session_id)
+    return _request_page(request, session_id=session_id, override_form=form)
 
 
 @require_POST

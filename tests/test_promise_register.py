@@ -38,7 +38,7 @@ pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
-SESSION_EVENTS = ("booked", "cancelled", "rescheduled", "reminder")
+SESSION_EVENTS = ("booked", "cancelled", "rescheduled", "reminder", "requested", "accepted", "declined", "expired")
 EMAILS = ("sessions/session_email.txt", "records.services.erasure_answer_text", "incidents.notice_text.CLIENT_NOTICE")
 
 

@@ -19,7 +19,7 @@ from counseling.permissions import admin_required, counselor_required, role_requ
 from sessions.chat import drops, selectors, services
 from sessions.forms import SessionDropForm
 from sessions.models import Conversation
-from sessions.selectors import access_session, code_word_advice
+from sessions.selectors import access_session, client_accepted_by, code_word_advice
 
 participant_required = role_required(Role.CLIENT, Role.COUNSELOR)
 
@@ -123,6 +123,10 @@ def conversation_chat(request, conversation_id: int):
 @participant_required
 def session_chat(request, session_id: int):
     session = access_session(user=request.user, session_id=session_id)
+    if not client_accepted_by(client=session.client, counselor=session.counselor):
+        # Messages between sessions carry the counselor's reply-time promise: only once they took the client on.
+        messages.info(request, _("Messages between sessions open once the counselor has accepted the request."))
+        return redirect("sessions:session_detail", session_id=session.pk)
     conversation = services.conversation_get_or_create(client=session.client, counselor=session.counselor)
     access = selectors.access_chat(user=request.user, conversation_id=conversation.pk, session_id=session.pk)
     return _chat_page(request, access=access, gate=selectors.chat_gate(access=access))
@@ -132,6 +136,10 @@ def session_chat(request, session_id: int):
 def conversation_start(request, session_id: int):
     """From a session page: the pair's conversation for messages between sessions."""
     session = access_session(user=request.user, session_id=session_id)
+    if not client_accepted_by(client=session.client, counselor=session.counselor):
+        # Messages between sessions carry the counselor's reply-time promise: only once they took the client on.
+        messages.info(request, _("Messages between sessions open once the counselor has accepted the request."))
+        return redirect("sessions:session_detail", session_id=session.pk)
     conversation = services.conversation_get_or_create(client=session.client, counselor=session.counselor)
     return redirect("sessions:conversation_chat", conversation_id=conversation.pk)
 

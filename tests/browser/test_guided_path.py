@@ -1,6 +1,7 @@
 """A new client follows only the links the site shows, from the home page to a booked session with the location
 confirmed: sign up, consent, intake, ID document (an admin approves it through the service), book a counselor
-(the terms with this counselor's details first), a time, confirm where they are."""
+(the terms with this counselor's details first), a time (a request the counselor accepts), confirm where they
+are."""
 
 from datetime import time, timedelta
 
@@ -13,6 +14,7 @@ from counseling.models import User
 from identity.models import IdentityDocument
 from identity.services import identity_document_review
 from sessions.models import CounselingSession
+from sessions.services import session_request_accept
 from tests.counseling.test_identity_documents_sniffing import png_bytes
 from tests.licensing.factories import licensed_in_indonesia
 from tests.sessions.booking_support import work_every_day
@@ -115,9 +117,17 @@ def test_a_new_client_follows_the_links_from_the_home_page_to_a_booked_session_w
     expect(page.locator("[data-refusal]")).to_have_count(0)
     screenshot(page, "guided-5-times")
     page.locator("button.slot").first.click()
-    expect(page.get_by_text("Your session is booked.")).to_be_visible()
+    expect(page.get_by_text("Your request was sent.")).to_be_visible()
     session = CounselingSession.objects.get(client=client)
-    assert session.starts_at - now() < timedelta(hours=24)
+    assert session.starts_at - now() < timedelta(hours=24) and session.state == "requested"
+
+    # A first session is a request: the home page says it waits; the counselor accepts it (through the service).
+    page.get_by_role("link", name="My counseling", exact=True).click()
+    _next_step(page, "request_waiting").get_by_role("link").click()
+    expect(page.locator("#request-waiting")).to_be_visible()
+    screenshot(page, "guided-6-request-waiting")
+    session_request_accept(session=session, counselor=counselor_ready)
+    page.reload()
 
     # 5. The location for this session, from the session page's link.
     screenshot(page, "guided-6-session-page")

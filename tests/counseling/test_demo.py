@@ -13,6 +13,7 @@ from counseling.models import AuditEntry, User
 from dashboards.demo import DEMO_CODE_WORD, DEMO_PASSWORD
 from identity.models import IdentityDocument, Intake
 from identity.selectors import identity_gate
+from sessions.selectors import client_accepted_by, pending_requests
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,12 @@ def test_seed_demo_is_idempotent_and_prepares_a_ready_client_and_a_new_one(setti
     sari = User.objects.get(email="counselor.sari@demo.test")
     assert consent_gate(client=ayu, counselor=sari)
     assert identity_gate(client=ayu)
+    # Sari took Ayu on; Dewi's first request (her screen did not pass) waits for Sari's answer, once.
+    assert client_accepted_by(client=ayu, counselor=sari)
+    dewi = User.objects.get(email="client.dewi@demo.test")
+    waiting = pending_requests(counselor=sari)
+    assert [(r.session.client, r.screen_passed) for r in waiting] == [(dewi, False)]
+    assert identity_gate(client=dewi).reason == "unsuitable_for_text"
     assert not consent_gate(client=maya)
     assert identity_gate(client=maya).reason == "intake_missing"
     assert TOTPDevice.objects.filter(user__email="admin@demo.test", confirmed=True).exists()

@@ -13,7 +13,7 @@ from counseling.models import Notice
 from counseling.notifications import notify_user_now
 from sessions.models import WeeklyAvailability
 from sessions.services import session_book, session_cancel
-from tests.sessions.booking_support import MONDAY, open_gates, run_tasks_eagerly
+from tests.sessions.booking_support import MONDAY, open_gates, run_tasks_eagerly, taken_on
 
 AT = MONDAY - timedelta(days=3)
 SLOT = datetime(2027, 2, 1, 2, 0, tzinfo=UTC)  # Monday 09:00 in Jakarta
@@ -89,6 +89,7 @@ def bookable(db, monkeypatch, counselor_a, client_a):
     open_gates(monkeypatch)
     run_tasks_eagerly(monkeypatch)
     WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
+    taken_on(client_a, counselor_a)  # their first request was accepted: an ordinary booking
     return counselor_a, client_a
 
 

@@ -94,7 +94,7 @@ def build_world(users) -> World:
     from licensing.models import IssuingBody, Jurisdiction, LapseNotice
     from licensing.services import licence_submit
     from records.services import erasure_request_create
-    from sessions.models import CounselingSession, SessionDrop, SessionSeries
+    from sessions.models import CounselingSession, SessionDrop, SessionRequest, SessionSeries
     from sessions.services import availability_weekly_add, calendar_feed_reset
     from tests.conftest import make_counselor
 
@@ -178,6 +178,10 @@ def build_world(users) -> World:
     )
     note_save_draft(counselor=trainee, session=trainee_session, structure="free", sections={"text": "rahasia-klien-A"})
     trainee_note = note_sign(counselor=trainee, session=trainee_session)
+    # The session began as client A's first request to counselor A, which counselor A accepted.
+    SessionRequest.objects.create(
+        session=session, expires_at=session.starts_at, outcome="accepted", answered_at=now(), answered_by=counselor_a
+    )
     world.objects.update(
         {
             "version": version,

@@ -152,6 +152,12 @@ HTTP_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "sessions/<int:session_id>/call/": ("sessions:session_call", PARTICIPANTS),
     # POST-only; the owners' empty POST is refused with a message (no reason chosen): a redirect.
     "sessions/series/<int:series_id>/cancel/": ("sessions:series_cancel", PARTICIPANTS),
+    # A new client's request, for its counselor only (its client sees the session page). The world's request was
+    # accepted already: the owner's POSTs are answered with a message (a redirect) or the page with its errors.
+    "sessions/requests/<int:session_id>/": ("sessions:session_request", COUNSELOR_OWN),
+    "sessions/requests/<int:session_id>/accept/": ("sessions:session_request_accept", COUNSELOR_OWN),
+    "sessions/requests/<int:session_id>/decline/": ("sessions:session_request_decline", COUNSELOR_OWN),
+    "sessions/requests/<int:session_id>/override/": ("sessions:suitability_override", COUNSELOR_OWN),
     "sessions/calendar/": ("sessions:calendar_feed_settings", PARTICIPANT_ROLES),
     # The feed at its secret address opens for whoever holds the address, without a session cookie (calendar
     # apps have none); a half-signed-in staff browser is sent to its second factor first, like everywhere.

@@ -61,6 +61,12 @@ STAFF_READS = [
     ),
     ("treatment plan (goals)", ("counselor_a",), "/clinical/clients/{client}/plan/", "treatment_plan.viewed"),
     (
+        "a new client's request (intake summary, suitability screen)",
+        ("counselor_a",),
+        "/sessions/requests/{session}/",
+        "session.request_viewed",
+    ),
+    (
         "moving a session (the client's name and time zone)",
         ("counselor_a",),
         "/sessions/{session}/reschedule/",

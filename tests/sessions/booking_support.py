@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 from counseling.gates import GateResult
-from sessions.models import WeeklyAvailability
+from sessions.models import ClientAcceptance, WeeklyAvailability
 
 # A Monday well ahead, so tests never depend on today's date.
 MONDAY = datetime(2027, 2, 1, 0, 0, tzinfo=UTC)
@@ -35,3 +35,8 @@ def run_tasks_eagerly(monkeypatch) -> None:
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     monkeypatch.setitem(app.conf, "task_eager_propagates", True)
+
+
+def taken_on(client, counselor) -> None:
+    """The counselor accepted this client earlier (a first request answered): their bookings are ordinary ones."""
+    ClientAcceptance.objects.get_or_create(client=client, counselor=counselor)

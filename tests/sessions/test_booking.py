@@ -13,7 +13,7 @@ from sessions.models import CounselingSession, WeeklyAvailability
 from sessions.selectors import open_slots
 from sessions.services import BookingError, session_book, session_cancel, session_reschedule
 from tests.conftest import make_client
-from tests.sessions.booking_support import MONDAY, open_gates, run_tasks_eagerly, set_zone, work_every_day
+from tests.sessions.booking_support import MONDAY, open_gates, run_tasks_eagerly, set_zone, taken_on, work_every_day
 
 AT = MONDAY - timedelta(days=3)  # the Friday before: every Monday slot is bookable
 SLOT = datetime(2027, 2, 1, 2, 0, tzinfo=UTC)  # Monday 09:00 in Jakarta
@@ -25,6 +25,7 @@ def ready(db, monkeypatch, counselor_a, client_a):
     open_gates(monkeypatch)
     run_tasks_eagerly(monkeypatch)
     WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
+    taken_on(client_a, counselor_a)  # their first request was accepted: these are ordinary bookings
     return counselor_a, client_a
 
 

@@ -11,7 +11,7 @@ from counseling.models import AuditEntry
 from sessions.models import CounselingSession, WeeklyAvailability
 from sessions.selectors import REASONS_TOLD, open_slots
 from sessions.services import BookingError, session_book, session_cancel, session_reschedule
-from tests.sessions.booking_support import MONDAY, open_gates, run_tasks_eagerly, work_every_day
+from tests.sessions.booking_support import MONDAY, open_gates, run_tasks_eagerly, taken_on, work_every_day
 
 AT = MONDAY - timedelta(days=3)
 SLOT = datetime(2027, 2, 1, 2, 0, tzinfo=UTC)  # Monday 09:00 in Jakarta
@@ -23,6 +23,7 @@ def ready(db, monkeypatch, counselor_a, client_a):
     open_gates(monkeypatch)
     run_tasks_eagerly(monkeypatch)
     WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
+    taken_on(client_a, counselor_a)  # their first request was accepted: these are ordinary bookings
     return counselor_a, client_a
 
 

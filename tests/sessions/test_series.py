@@ -14,7 +14,7 @@ from sessions.models import AvailabilityException, CounselingSession, SessionSer
 from sessions.selectors import open_slots, session_start_gate
 from sessions.services import BookingError, session_book, session_series_book, session_series_cancel
 from tests.licensing.factories import licensed_in_indonesia
-from tests.sessions.booking_support import MONDAY, open_gates, run_tasks_eagerly, set_zone, work_every_day
+from tests.sessions.booking_support import MONDAY, open_gates, run_tasks_eagerly, set_zone, taken_on, work_every_day
 
 AT = MONDAY - timedelta(days=3)
 SLOT = datetime(2027, 2, 1, 2, 0, tzinfo=UTC)  # Monday 09:00 in Jakarta
@@ -26,6 +26,7 @@ def ready(db, monkeypatch, counselor_a, client_a):
     open_gates(monkeypatch)
     run_tasks_eagerly(monkeypatch)
     WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
+    taken_on(client_a, counselor_a)  # their first request was accepted: these are ordinary bookings
     return counselor_a, client_a
 
 
@@ -106,6 +107,7 @@ def test_a_licence_that_expires_mid_series_stops_the_series_there_with_the_reaso
     monkeypatch.setattr("sessions.selectors.intake_place", lambda **kw: ("ID", "ID-JK"))
     run_tasks_eagerly(monkeypatch)
     WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
+    taken_on(client_a, counselor_a)
     fifth = (SLOT + 4 * WEEK).date()
     licensed_in_indonesia(counselor_a, valid_from=date(2026, 1, 1), expires_on=fifth - timedelta(days=1))
     with django_capture_on_commit_callbacks(execute=True):
@@ -130,6 +132,7 @@ def test_a_licence_that_expires_before_the_first_occurrence_books_nothing(db, mo
         monkeypatch.setattr(f"sessions.selectors.{name}", lambda **kw: GateResult.ok())
     monkeypatch.setattr("sessions.selectors.intake_place", lambda **kw: ("ID", "ID-JK"))
     WeeklyAvailability.objects.create(counselor=counselor_a, weekday=0, start_time=time(9), end_time=time(12))
+    taken_on(client_a, counselor_a)
     licensed_in_indonesia(counselor_a, valid_from=date(2026, 1, 1), expires_on=SLOT.date() - timedelta(days=1))
     with pytest.raises(BookingError) as refused:
         session_series_book(client=client_a, counselor=counselor_a, first_starts_at=SLOT, weeks=4, at=AT)
