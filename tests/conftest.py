@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from counseling.clock import now
 from counseling.models import ClientProfile, CounselorProfile, Role, User
@@ -38,6 +39,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _audit_heads_of_this_test(settings, tmp_path):
     """The heads exported in one test say nothing about the next test's (rolled back) audit log."""
     settings.AUDIT_HEAD_FILE = str(tmp_path / "audit-heads.jsonl")
+
+
+@pytest.fixture(autouse=True)
+def _language_of_this_test():
+    """A page request leaves its language active in the thread (LocaleMiddleware and ChosenLanguageMiddleware
+    activate, nothing deactivates): an Indonesian client's page must not make the next test's messages Indonesian."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
