@@ -302,3 +302,21 @@ async def test_the_clients_call_counts_as_their_presence_in_the_session(call, cl
     left = await database_sync_to_async(presences)()
     assert len(left) == 1 and left[0] is not None
     await counselor.disconnect()
+
+
+async def test_the_clients_copy_of_their_data_lists_their_call_events_and_nothing_more(call, client_a, counselor_a):
+    from sessions.receivers import client_export
+
+    _conversation, session = call
+    client, _ = await _joined(client_a, session)
+    counselor, _ = await _joined(counselor_a, session)
+    await client.send_json_to({"type": "state", "state": "connected"})
+    await client.send_json_to({"type": "offer", "sdp": OFFER_SDP})
+    await counselor.receive_json_from(timeout=3)
+    await counselor.disconnect()
+    await client.disconnect()
+    calls = (await database_sync_to_async(client_export)(client_a))["calls"]
+    assert [row["kind"] for row in calls] == ["started", "connected", "ended"]
+    assert calls[0]["by_you"] is True and calls[-1]["by_you"] is False
+    assert calls[-1]["session_id"] == session.pk and calls[-1]["duration_seconds"] >= 0
+    assert OFFER_SDP not in json.dumps(calls)
