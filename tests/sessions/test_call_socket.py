@@ -1,6 +1,7 @@
 """The call socket: who may join, the chat's gates and the code word, the relay between the two participants only,
 frames refused with an error frame, and the call events recorded and audited (never any content)."""
 
+import asyncio
 import json
 
 import pytest
@@ -320,3 +321,22 @@ async def test_the_clients_copy_of_their_data_lists_their_call_events_and_nothin
     assert calls[0]["by_you"] is True and calls[-1]["by_you"] is False
     assert calls[-1]["session_id"] == session.pk and calls[-1]["duration_seconds"] >= 0
     assert OFFER_SDP not in json.dumps(calls)
+
+
+async def test_a_long_call_keeps_the_clients_presence_alive_and_the_talkers_signed_in(
+    call, client_a, counselor_a, monkeypatch
+):
+    import sessions.calls.consumers as consumers
+
+    monkeypatch.setattr(consumers, "PRESENCE_BEAT_SECONDS", 0.2)
+    seen, recorded = [], []
+    monkeypatch.setattr(consumers.drops, "client_socket_seen", lambda **kw: seen.append(kw["channel_name"]))
+    monkeypatch.setattr(consumers, "socket_activity_record", lambda **kw: recorded.append(kw["session_key"]))
+    _conversation, session = call
+    client, _ = await _joined(client_a, session)
+    await asyncio.sleep(0.5)
+    assert seen and not recorded  # present, but waiting alone is no activity
+    await client.send_json_to({"type": "state", "state": "connected"})
+    await asyncio.sleep(0.5)
+    assert recorded  # talking counts as activity: the pages keep the person signed in
+    await client.disconnect()
