@@ -42,9 +42,9 @@ def media_browser(browser_type, browser_type_launch_args):
     browser.close()
 
 
-def _video_session(client, counselor):
+def _video_session(client, counselor, medium="video"):
     _conversation, session = open_session(client, counselor)
-    session.medium = "video"
+    session.medium = medium
     session.save(update_fields=["medium"])
     return session
 
@@ -122,3 +122,27 @@ def test_a_call_that_cannot_connect_says_so_and_offers_reconnect_and_the_chat(
     client.locator("#call-reconnect").click()
     expect(client.locator("#call-status")).to_have_attribute("data-state", "waiting")
     expect(client.locator("#call-failed")).to_be_hidden()
+
+
+def test_a_voice_call_sends_sound_only(
+    gates_open, live_server_url, media_browser, browser_login, screenshot, client_a, counselor_a
+):
+    with ThreadPoolExecutor(1) as pool:
+        session = pool.submit(_video_session, client_a, counselor_a, "voice").result()
+    phone = media_browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    desk = media_browser.new_context(viewport={"width": 1280, "height": 900})
+    client = browser_login(phone.new_page(), live_server_url, client_a)
+    counselor = browser_login(desk.new_page(), live_server_url, counselor_a)
+    for page in (client, counselor):
+        page.goto(f"{live_server_url}/sessions/{session.pk}/call/")
+    for page in (client, counselor):
+        page.wait_for_function(CONNECTED, timeout=20000)
+        kinds = page.evaluate("window.__call.pc.getSenders().map((sender) => sender.track && sender.track.kind)")
+        assert kinds == ["audio"]
+        assert page.locator("video").count() == 0 and page.locator("#call-camera").count() == 0
+        before = page.evaluate(BYTES_RECEIVED)
+        time.sleep(1.5)
+        assert page.evaluate(BYTES_RECEIVED) > before
+    screenshot(client, "call-client-phone-voice")
+    counselor.locator("#call-leave").click()
+    expect(client.locator("#call-status")).to_have_attribute("data-state", "peer_left")
