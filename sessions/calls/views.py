@@ -53,7 +53,10 @@ def _call_strings(*, video: bool) -> dict:
         "connected": connected,
         "reconnecting": _("The connection is unstable. Trying again..."),
         "failed": _("The call could not connect or was lost. Try to reconnect, or continue in the session chat."),
-        "peer_left": _("The other person left the call."),
+        "peer_left": _(
+            "The other person left the call or lost their connection. Stay here to wait for them, or continue in the "
+            "session chat."
+        ),
         "left": _("You left the call."),
         "no_media": _(
             "Your camera or microphone could not be used. Check your browser's permission, or continue in the "

@@ -29,6 +29,7 @@
 
   function showFailed(text) {
     failedText.textContent = text || strings.failed;
+    failedText.hidden = failedText.textContent === statusEl.textContent; // said once, on the status line
     failedBox.hidden = false;
   }
 
@@ -133,11 +134,14 @@
         if (frame.state === "joined") {
           status("negotiating", "connecting");
           failedBox.hidden = true;
+          reconnectButton.hidden = false;
           newPeer();
         } else {
           closePeer();
           remoteEl.srcObject = null;
           status("peer_left");
+          showFailed(strings.peer_left);
+          reconnectButton.hidden = true; // nothing to redo here: the other person comes back, or the chat
         }
         break;
       case "offer":

@@ -88,7 +88,10 @@ def test_client_and_counselor_connect_a_video_call_and_its_events_are_recorded(
     client.locator("#call-leave").click()
     expect(client.locator("#call-status")).to_have_attribute("data-state", "left")
     expect(counselor.locator("#call-status")).to_have_attribute("data-state", "peer_left")
-    expect(counselor.locator("#call-failed")).to_be_hidden()
+    # The other page says so and offers the session chat (nothing to reconnect on this side).
+    expect(counselor.locator("#call-failed")).to_be_visible()
+    expect(counselor.locator("#call-failed a")).to_have_attribute("href", f"/sessions/{session.pk}/chat/")
+    expect(counselor.locator("#call-reconnect")).to_be_hidden()
     screenshot(counselor, "call-counselor-peer-left")
 
     deadline = time.monotonic() + 5
