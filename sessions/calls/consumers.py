@@ -87,6 +87,10 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     left = False
     disconnected = False
     talking = False  # this browser reported its peer connection connected, and not lost since
+    # The other participant's call sockets known to this page (channel names): from `ready`, then "peer" events.
+    # Each join is told to the page once: two people joining at the same moment both learn of the other from
+    # `ready.peer_present` and must not hear "joined" again, or each page would build a second peer connection.
+    peer_channels: frozenset = frozenset()
     beat_timer: asyncio.TimerHandle | None = None
 
     async def dispatch(self, message):
@@ -237,7 +241,8 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         if self.left:
             await self._error("unsupported", _("You left this call. Open the call page again to rejoin."))
             return
-        peer_present = await in_db_thread(self._join_record)()
+        peer_channel = await in_db_thread(self._join_record)()
+        self.peer_channels = frozenset({peer_channel}) if peer_channel else frozenset()
         if not self.joined:
             self.joined = True
             self._beat_in()
@@ -251,11 +256,12 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                 "role": self.access.role(self.user),
                 "polite": self.access.polite(self.user),
                 "ice_servers": self.ice_servers,
-                "peer_present": peer_present,
+                "peer_present": bool(self.peer_channels),
             }
         )
 
-    def _join_record(self) -> bool:
+    def _join_record(self) -> str | None:
+        """Record the join; returns the channel name of the other participant's call socket, if one is open."""
         services.call_join(session=self.access.session, user=self.user, ip_address=scope_client_address(self.scope))
         if self._is_client and not self.joined:
             # The client's call counts as their presence in the session, as their chat does (sessions.chat.drops):
@@ -263,7 +269,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             drops.client_socket_joined(session=self.access.session, channel_name=self.channel_name)
         cache.set(_present_key(self.session_id, self.user.pk), self.channel_name, PRESENT_SECONDS)
         self.ice_servers = ice_servers_for(user=self.user)
-        return cache.get(_present_key(self.session_id, self.access.other_id(self.user))) is not None
+        return cache.get(_present_key(self.session_id, self.access.other_id(self.user)))
 
     # While joined, a beat every PRESENCE_BEAT_SECONDS: the client's presence in the session stays alive (else the
     # drop sweep would take a long call for a dropped connection), and a person talking stays signed in on their
@@ -345,9 +351,17 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(event["frame"])
 
     async def call_peer(self, event):
-        if event["sender"] == self.user.pk or self.left:
-            return
-        if event["state"] == "left":
+        if event["sender"] == self.user.pk or self.left or not self.joined:
+            return  # before this page joined, its `ready` says whether the other person is here
+        origin = event["origin"]
+        if event["state"] == "joined":
+            if origin in self.peer_channels:
+                return
+            self.peer_channels = self.peer_channels | {origin}
+        else:
+            self.peer_channels = self.peer_channels - {origin}
+            if self.peer_channels:
+                return  # an old socket of theirs closed after their new one joined: they are still here
             self.talking = False
         await self.send_json({"type": "peer", "state": event["state"]})
 

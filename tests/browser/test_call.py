@@ -24,6 +24,20 @@ BYTES_RECEIVED = """async () => {
 }"""
 
 
+def _connected(page) -> None:
+    """Wait for the page's peer connection to connect; if it does not, say in what state each part was."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        _connected(page)
+    except PlaywrightTimeout:
+        states = page.evaluate(
+            "() => ({status: document.getElementById('call-status').dataset.state, pc: window.__call.pc && "
+            "[window.__call.pc.connectionState, window.__call.pc.signalingState, window.__call.pc.iceConnectionState]})"
+        )
+        raise AssertionError(f"the call did not connect: {states}") from None
+
+
 @pytest.fixture
 def gates_open(monkeypatch):
     """Other features' gates, opened before the server process forks (it inherits the patch)."""
@@ -68,8 +82,8 @@ def test_client_and_counselor_connect_a_video_call_and_its_events_are_recorded(
     expect(counselor.locator("#call-status")).to_have_attribute("data-state", "waiting")
     client.goto(f"{live_server_url}/sessions/{session.pk}/call/")
 
-    client.wait_for_function(CONNECTED, timeout=20000)
-    counselor.wait_for_function(CONNECTED, timeout=20000)
+    _connected(client)
+    _connected(counselor)
     expect(client.locator("#call-status")).to_have_attribute("data-state", "connected")
     expect(counselor.locator("#call-status")).to_have_attribute("data-state", "connected")
     for page in (client, counselor):  # media flow both ways: the bytes received grow
@@ -139,7 +153,7 @@ def test_a_voice_call_sends_sound_only(
     for page in (client, counselor):
         page.goto(f"{live_server_url}/sessions/{session.pk}/call/")
     for page in (client, counselor):
-        page.wait_for_function(CONNECTED, timeout=20000)
+        _connected(page)
         kinds = page.evaluate("window.__call.pc.getSenders().map((sender) => sender.track && sender.track.kind)")
         assert kinds == ["audio"]
         assert page.locator("video").count() == 0 and page.locator("#call-camera").count() == 0

@@ -74,6 +74,7 @@ async def test_the_two_participants_join_and_offers_answers_and_candidates_reach
     counselor, ready = await _joined(counselor_a, session)
     assert ready["role"] == "counselor" and ready["polite"] is True and ready["peer_present"] is True
     assert await client.receive_json_from(timeout=3) == {"type": "peer", "state": "joined"}
+    assert await counselor.receive_nothing(timeout=0.2)  # told by `ready`, not again by a "peer" frame
 
     await client.send_json_to({"type": "offer", "sdp": OFFER_SDP})
     assert await counselor.receive_json_from(timeout=3) == {"type": "offer", "sdp": OFFER_SDP}
@@ -340,3 +341,22 @@ async def test_a_long_call_keeps_the_clients_presence_alive_and_the_talkers_sign
     await asyncio.sleep(0.5)
     assert recorded  # talking counts as activity: the pages keep the person signed in
     await client.disconnect()
+
+
+async def test_two_people_joining_at_once_each_learn_of_the_other_once(call, client_a, counselor_a):
+    _conversation, session = call
+    client = await _socket(client_a, session)
+    counselor = await _socket(counselor_a, session)
+    assert (await client.connect())[0] and (await counselor.connect())[0]
+    await client.send_json_to({"type": "join"})
+    await counselor.send_json_to({"type": "join"})
+    told = {}
+    for name, socket in (("client", client), ("counselor", counselor)):
+        frames = [await socket.receive_json_from(timeout=3)]
+        while not await socket.receive_nothing(timeout=0.3):
+            frames.append(await socket.receive_json_from(timeout=3))
+        ready = next(frame for frame in frames if frame["type"] == "ready")
+        told[name] = int(ready["peer_present"]) + sum(frame == {"type": "peer", "state": "joined"} for frame in frames)
+    assert told == {"client": 1, "counselor": 1}
+    await client.disconnect()
+    await counselor.disconnect()
