@@ -24,17 +24,21 @@ BYTES_RECEIVED = """async () => {
 }"""
 
 
-def _connected(page) -> None:
-    """Wait for the page's peer connection to connect; if it does not, say in what state each part was."""
+def _connected(page, *others) -> None:
+    """Wait for the page's peer connection to connect; if it does not, say in what state each page was."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
-        _connected(page)
+        page.wait_for_function(CONNECTED, timeout=20000)
     except PlaywrightTimeout:
-        states = page.evaluate(
-            "() => ({status: document.getElementById('call-status').dataset.state, pc: window.__call.pc && "
-            "[window.__call.pc.connectionState, window.__call.pc.signalingState, window.__call.pc.iceConnectionState]})"
-        )
+        states = [
+            each.evaluate(
+                "() => ({status: document.getElementById('call-status').dataset.state, pc: window.__call.pc && "
+                "[window.__call.pc.connectionState, window.__call.pc.signalingState, "
+                "window.__call.pc.iceConnectionState, window.__call.pc.iceGatheringState], log: window.__call.log})"
+            )
+            for each in (page, *others)
+        ]
         raise AssertionError(f"the call did not connect: {states}") from None
 
 
@@ -82,8 +86,8 @@ def test_client_and_counselor_connect_a_video_call_and_its_events_are_recorded(
     expect(counselor.locator("#call-status")).to_have_attribute("data-state", "waiting")
     client.goto(f"{live_server_url}/sessions/{session.pk}/call/")
 
-    _connected(client)
-    _connected(counselor)
+    _connected(client, counselor)
+    _connected(counselor, client)
     expect(client.locator("#call-status")).to_have_attribute("data-state", "connected")
     expect(counselor.locator("#call-status")).to_have_attribute("data-state", "connected")
     for page in (client, counselor):  # media flow both ways: the bytes received grow
@@ -153,7 +157,7 @@ def test_a_voice_call_sends_sound_only(
     for page in (client, counselor):
         page.goto(f"{live_server_url}/sessions/{session.pk}/call/")
     for page in (client, counselor):
-        _connected(page)
+        _connected(page, client if page is counselor else counselor)
         kinds = page.evaluate("window.__call.pc.getSenders().map((sender) => sender.track && sender.track.kind)")
         assert kinds == ["audio"]
         assert page.locator("video").count() == 0 and page.locator("#call-camera").count() == 0
