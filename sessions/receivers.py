@@ -5,6 +5,7 @@ from consent.signals import consent_withdrawn
 from licensing.hooks import next_free_slots_finder_register
 from licensing.signals import licence_lapsed
 from records.registry import RecordSource, SealedField, record_source_register, sealed_field_register
+from sessions.calls.selectors import calls_client_export
 from sessions.chat.selectors import conversations_client_export, session_drops_client_export
 from sessions.models import CounselingSession, Message, Referral, SessionDrop
 from sessions.selectors import (
@@ -37,6 +38,7 @@ def client_export(client) -> dict:
         "conversations": conversations_client_export(client),
         "referrals": referrals_client_export(client),
         "connection_drops": session_drops_client_export(client),
+        "calls": calls_client_export(client),
     }
 
 

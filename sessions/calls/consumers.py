@@ -8,6 +8,7 @@ Protocol, error codes and close codes: docs/call-protocol.md.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -23,12 +24,13 @@ from django.utils.translation import gettext as _
 
 from counseling.client_address import scope_client_address
 from counseling.consumers import sockets_close_applies, user_sockets_group
-from counseling.inactivity import socket_signed_in_check
+from counseling.inactivity import socket_activity_record, socket_signed_in_check
 from counseling.mfa import session_is_verified
 from sessions.calls import selectors, services
 from sessions.calls.ice import ice_servers_for
 from sessions.chat import drops
 from sessions.chat.events import conversation_calls_group
+from sessions.chat.selectors import PRESENCE_BEAT_SECONDS
 from sessions.chat.services import conversation_get_or_create
 from sessions.models import CounselingSession
 
@@ -84,6 +86,12 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     joined = False
     left = False
     disconnected = False
+    talking = False  # this browser reported its peer connection connected, and not lost since
+    # The other participant's call sockets known to this page (channel names): from `ready`, then "peer" events.
+    # Each join is told to the page once: two people joining at the same moment both learn of the other from
+    # `ready.peer_present` and must not hear "joined" again, or each page would build a second peer connection.
+    peer_channels: frozenset = frozenset()
+    beat_timer: asyncio.TimerHandle | None = None
 
     async def dispatch(self, message):
         """As the chat's: no hop to the one sync thread before every frame (see ChatConsumer.dispatch)."""
@@ -146,6 +154,8 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         self.disconnected = True
+        if self.beat_timer is not None:
+            self.beat_timer.cancel()
         if self.access is None:
             return
         for group in self.groups_joined:
@@ -231,9 +241,11 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         if self.left:
             await self._error("unsupported", _("You left this call. Open the call page again to rejoin."))
             return
-        peer_present = await in_db_thread(self._join_record)()
+        peer_channel = await in_db_thread(self._join_record)()
+        self.peer_channels = frozenset({peer_channel}) if peer_channel else frozenset()
         if not self.joined:
             self.joined = True
+            self._beat_in()
             await self.channel_layer.group_send(
                 call_group(self.session_id),
                 {"type": "call.peer", "state": "joined", "sender": self.user.pk, "origin": self.channel_name},
@@ -244,11 +256,12 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                 "role": self.access.role(self.user),
                 "polite": self.access.polite(self.user),
                 "ice_servers": self.ice_servers,
-                "peer_present": peer_present,
+                "peer_present": bool(self.peer_channels),
             }
         )
 
-    def _join_record(self) -> bool:
+    def _join_record(self) -> str | None:
+        """Record the join; returns the channel name of the other participant's call socket, if one is open."""
         services.call_join(session=self.access.session, user=self.user, ip_address=scope_client_address(self.scope))
         if self._is_client and not self.joined:
             # The client's call counts as their presence in the session, as their chat does (sessions.chat.drops):
@@ -256,7 +269,32 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             drops.client_socket_joined(session=self.access.session, channel_name=self.channel_name)
         cache.set(_present_key(self.session_id, self.user.pk), self.channel_name, PRESENT_SECONDS)
         self.ice_servers = ice_servers_for(user=self.user)
-        return cache.get(_present_key(self.session_id, self.access.other_id(self.user))) is not None
+        return cache.get(_present_key(self.session_id, self.access.other_id(self.user)))
+
+    # While joined, a beat every PRESENCE_BEAT_SECONDS: the client's presence in the session stays alive (else the
+    # drop sweep would take a long call for a dropped connection), and a person talking stays signed in on their
+    # pages (counseling.inactivity): a call is activity even with no click. A page left waiting alone is not.
+
+    def _beat_in(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.beat_timer = loop.call_later(PRESENCE_BEAT_SECONDS, lambda: loop.create_task(self._beat()))
+
+    async def _beat(self):
+        if self.disconnected or self.left:
+            return
+        try:
+            await in_db_thread(self._beat_record)()
+        except Exception:  # try again at the next beat; missing two makes the client's socket count as gone
+            logger.warning("the beat of a call socket in session %s failed", self.session_id)
+        if not (self.disconnected or self.left):
+            self._beat_in()
+
+    def _beat_record(self):
+        if self._is_client:
+            drops.client_socket_seen(channel_name=self.channel_name)
+        if self.talking:
+            session = self.scope.get("session")
+            socket_activity_record(session_key=session.session_key if session is not None else None)
 
     async def on_description(self, frame):
         sdp = frame.get("sdp")
@@ -280,6 +318,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         if state not in services.REPORTED_STATES:
             await self._error("malformed", _('state is "connected", "failed" or "disconnected".'))
             return
+        self.talking = state == "connected"
         await in_db_thread(services.call_state_report)(
             session=self.access.session, user=self.user, state=state, ip_address=scope_client_address(self.scope)
         )
@@ -312,8 +351,18 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(event["frame"])
 
     async def call_peer(self, event):
-        if event["sender"] == self.user.pk or self.left:
-            return
+        if event["sender"] == self.user.pk or self.left or not self.joined:
+            return  # before this page joined, its `ready` says whether the other person is here
+        origin = event["origin"]
+        if event["state"] == "joined":
+            if origin in self.peer_channels:
+                return
+            self.peer_channels = self.peer_channels | {origin}
+        else:
+            self.peer_channels = self.peer_channels - {origin}
+            if self.peer_channels:
+                return  # an old socket of theirs closed after their new one joined: they are still here
+            self.talking = False
         await self.send_json({"type": "peer", "state": event["state"]})
 
     async def call_recheck(self, event):

@@ -82,3 +82,18 @@ def live_call(*, session: CounselingSession) -> CallEvent | None:
 
 def call_events_of(*, session: CounselingSession) -> list[CallEvent]:
     return list(CallEvent.objects.filter(session=session).order_by("at", "id"))
+
+
+def calls_client_export(client) -> list[dict]:
+    """The call events of the client's sessions, for their own copy of their data (docs/client-export.md): when,
+    what, how long, and whether it was them; there is no content to give, none was ever stored."""
+    return [
+        {
+            "session_id": event.session_id,
+            "kind": event.kind,
+            "at": event.at.isoformat(),
+            "duration_seconds": event.duration_seconds,
+            "by_you": event.actor_id == client.pk,
+        }
+        for event in CallEvent.objects.filter(session__client=client).order_by("at", "id")
+    ]

@@ -34,21 +34,29 @@ def session_call(request, session_id: int):
             "video": session.medium == SessionMedium.VIDEO,
             "ws_path": f"/ws/sessions/{session.pk}/call/",  # the socket routes are not in the HTTP URLconf
             "chat_url": reverse("sessions:session_chat", args=[session.pk]),
-            "strings": _call_strings(),
+            "strings": _call_strings(video=session.medium == SessionMedium.VIDEO),
         },
     )
 
 
-def _call_strings() -> dict:
+def _call_strings(*, video: bool) -> dict:
     """The words the call script shows, translated here (the script has no catalogue of its own)."""
+    connected = (
+        _("Connected. Audio and video go directly between your two devices and are not recorded.")
+        if video
+        else _("Connected. The sound goes directly between your two devices and is not recorded.")
+    )
     return {
         "connecting": _("Connecting to the call..."),
         "waiting": _("Waiting for the other person to join..."),
         "negotiating": _("The other person is here. Connecting..."),
-        "connected": _("Connected. Audio and video go directly between your two devices and are not recorded."),
+        "connected": connected,
         "reconnecting": _("The connection is unstable. Trying again..."),
         "failed": _("The call could not connect or was lost. Try to reconnect, or continue in the session chat."),
-        "peer_left": _("The other person left the call."),
+        "peer_left": _(
+            "The other person left the call or lost their connection. Stay here to wait for them, or continue in the "
+            "session chat."
+        ),
         "left": _("You left the call."),
         "no_media": _(
             "Your camera or microphone could not be used. Check your browser's permission, or continue in the "

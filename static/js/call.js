@@ -19,7 +19,7 @@
   var reconnectButton = document.getElementById("call-reconnect");
 
   var call = { ws: null, pc: null, polite: false, makingOffer: false, ignoreOffer: false, stream: null,
-               iceServers: [], ended: false, reported: "" };
+               iceServers: [], ended: false, reported: "", log: [], rejoins: 0 };
   window.__call = call;
 
   function status(key, state) {
@@ -29,6 +29,7 @@
 
   function showFailed(text) {
     failedText.textContent = text || strings.failed;
+    failedText.hidden = failedText.textContent === statusEl.textContent; // said once, on the status line
     failedBox.hidden = false;
   }
 
@@ -61,6 +62,7 @@
   }
 
   function newPeer() {
+    note("new peer connection");
     closePeer();
     var pc = new RTCPeerConnection({ iceServers: call.iceServers });
     call.pc = pc;
@@ -71,17 +73,21 @@
       if (remoteEl.srcObject !== event.streams[0]) remoteEl.srcObject = event.streams[0] || new MediaStream([event.track]);
     };
     pc.onicecandidate = function (event) {
+      note("ice -> " + (event.candidate ? event.candidate.candidate.split(" ").slice(4, 8).join(" ") : "end"));
       send({ type: "ice", candidate: event.candidate ? event.candidate.toJSON() : null });
     };
     pc.onnegotiationneeded = function () {
+      note("negotiationneeded");
       call.makingOffer = true;
       pc.setLocalDescription().then(function () {
         send({ type: pc.localDescription.type, sdp: pc.localDescription.sdp });
-      }).catch(function () {}).then(function () { call.makingOffer = false; });
+      }).catch(function (error) { note("offer failed: " + error); }).then(function () { call.makingOffer = false; });
     };
+    watchdog(pc);
     pc.onconnectionstatechange = function () {
       if (call.pc !== pc) return;
       var state = pc.connectionState;
+      note("connection " + state);
       if (state === "connected") {
         failedBox.hidden = true;
         status("connected");
@@ -98,33 +104,69 @@
     return pc;
   }
 
+  // A connection still not up after a while restarts ICE once; if that does not help either, the impolite side
+  // joins again, so that both pages start over with new peer connections (the other page sees it leave and come
+  // back, and offers).
+  var RESTART_AFTER_MS = 5000;
+  var REJOIN_AFTER_MS = 12000;
+  var REJOINS = 2;
+  var OFFER_WAIT_MS = 3000;
+
+  function watchdog(pc) {
+    setTimeout(function () {
+      if (call.pc !== pc || pc.connectionState === "connected") return;
+      note("restart ICE");
+      pc.restartIce();
+    }, RESTART_AFTER_MS);
+    setTimeout(function () {
+      if (call.pc !== pc || pc.connectionState === "connected" || call.polite || call.rejoins >= REJOINS) return;
+      call.rejoins += 1;
+      note("join again");
+      rejoin();
+    }, REJOIN_AFTER_MS);
+  }
+
   function onDescription(type, sdp) {
     var pc = call.pc || newPeer();
     var collision = type === "offer" && (call.makingOffer || pc.signalingState !== "stable");
     call.ignoreOffer = !call.polite && collision;
-    if (call.ignoreOffer) return;
+    if (call.ignoreOffer) {
+      note("offer ignored (glare)");
+      return;
+    }
     pc.setRemoteDescription({ type: type, sdp: sdp }).then(function () {
       if (type !== "offer") return null;
       return pc.setLocalDescription().then(function () {
         send({ type: "answer", sdp: pc.localDescription.sdp });
       });
-    }).catch(function (error) { console.warn("call: description refused", error); });
+    }).catch(function (error) { note("description refused: " + error); });
   }
 
   function onIce(candidate) {
     if (!call.pc) return;
     var added = candidate ? call.pc.addIceCandidate(candidate) : call.pc.addIceCandidate();
-    added.catch(function (error) { if (!call.ignoreOffer) console.warn("call: candidate refused", error); });
+    added.catch(function (error) { if (!call.ignoreOffer) note("candidate refused: " + error); });
+  }
+
+  function note(text) {
+    call.log.push(Math.round(performance.now()) + " " + text); // what happened, for the test and the console
+    if (call.log.length > 200) call.log.shift();
   }
 
   function onFrame(frame) {
+    if (frame.type !== "ice") note("<- " + frame.type + (frame.state ? " " + frame.state : "") + (frame.peer_present ? " peer_present" : ""));
     switch (frame.type) {
       case "ready":
         call.polite = frame.polite;
         call.iceServers = frame.ice_servers || [];
         if (frame.peer_present) {
+          // The other page was here first: it offers when it hears that this one joined (one offer, no glare).
+          // If its offer does not come, this page offers itself.
           status("negotiating", "connecting");
-          newPeer();
+          var waitingFor = call.ws;
+          setTimeout(function () {
+            if (!call.pc && call.ws === waitingFor && !call.ended) newPeer();
+          }, OFFER_WAIT_MS);
         } else {
           status("waiting");
         }
@@ -133,11 +175,14 @@
         if (frame.state === "joined") {
           status("negotiating", "connecting");
           failedBox.hidden = true;
+          reconnectButton.hidden = false;
           newPeer();
         } else {
           closePeer();
           remoteEl.srcObject = null;
           status("peer_left");
+          showFailed(strings.peer_left);
+          reconnectButton.hidden = true; // nothing to redo here: the other person comes back, or the chat
         }
         break;
       case "offer":
@@ -145,6 +190,7 @@
         onDescription(frame.type, frame.sdp);
         break;
       case "ice":
+        note("ice <- " + (frame.candidate ? frame.candidate.candidate.split(" ").slice(4, 8).join(" ") : "end"));
         onIce(frame.candidate);
         break;
       case "closed":
@@ -227,13 +273,18 @@
     status("left");
     showFailed(strings.left);
   });
-  reconnectButton.addEventListener("click", function () {
+  function rejoin() {
     var old = call.ws;
     call.ws = null;
     call.ended = true;
     closePeer();
     if (old) old.close();
     start();
+  }
+
+  reconnectButton.addEventListener("click", function () {
+    call.rejoins = 0;
+    rejoin();
   });
   start();
 })();

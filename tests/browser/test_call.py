@@ -24,6 +24,24 @@ BYTES_RECEIVED = """async () => {
 }"""
 
 
+def _connected(page, *others) -> None:
+    """Wait for the page's peer connection to connect; if it does not, say in what state each page was."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(CONNECTED, timeout=20000)
+    except PlaywrightTimeout:
+        states = [
+            each.evaluate(
+                "() => ({status: document.getElementById('call-status').dataset.state, pc: window.__call.pc && "
+                "[window.__call.pc.connectionState, window.__call.pc.signalingState, "
+                "window.__call.pc.iceConnectionState, window.__call.pc.iceGatheringState], log: window.__call.log})"
+            )
+            for each in (page, *others)
+        ]
+        raise AssertionError(f"the call did not connect: {states}") from None
+
+
 @pytest.fixture
 def gates_open(monkeypatch):
     """Other features' gates, opened before the server process forks (it inherits the patch)."""
@@ -42,9 +60,9 @@ def media_browser(browser_type, browser_type_launch_args):
     browser.close()
 
 
-def _video_session(client, counselor):
+def _video_session(client, counselor, medium="video"):
     _conversation, session = open_session(client, counselor)
-    session.medium = "video"
+    session.medium = medium
     session.save(update_fields=["medium"])
     return session
 
@@ -68,8 +86,8 @@ def test_client_and_counselor_connect_a_video_call_and_its_events_are_recorded(
     expect(counselor.locator("#call-status")).to_have_attribute("data-state", "waiting")
     client.goto(f"{live_server_url}/sessions/{session.pk}/call/")
 
-    client.wait_for_function(CONNECTED, timeout=20000)
-    counselor.wait_for_function(CONNECTED, timeout=20000)
+    _connected(client, counselor)
+    _connected(counselor, client)
     expect(client.locator("#call-status")).to_have_attribute("data-state", "connected")
     expect(counselor.locator("#call-status")).to_have_attribute("data-state", "connected")
     for page in (client, counselor):  # media flow both ways: the bytes received grow
@@ -88,7 +106,10 @@ def test_client_and_counselor_connect_a_video_call_and_its_events_are_recorded(
     client.locator("#call-leave").click()
     expect(client.locator("#call-status")).to_have_attribute("data-state", "left")
     expect(counselor.locator("#call-status")).to_have_attribute("data-state", "peer_left")
-    expect(counselor.locator("#call-failed")).to_be_hidden()
+    # The other page says so and offers the session chat (nothing to reconnect on this side).
+    expect(counselor.locator("#call-failed")).to_be_visible()
+    expect(counselor.locator("#call-failed a")).to_have_attribute("href", f"/sessions/{session.pk}/chat/")
+    expect(counselor.locator("#call-reconnect")).to_be_hidden()
     screenshot(counselor, "call-counselor-peer-left")
 
     deadline = time.monotonic() + 5
@@ -122,3 +143,27 @@ def test_a_call_that_cannot_connect_says_so_and_offers_reconnect_and_the_chat(
     client.locator("#call-reconnect").click()
     expect(client.locator("#call-status")).to_have_attribute("data-state", "waiting")
     expect(client.locator("#call-failed")).to_be_hidden()
+
+
+def test_a_voice_call_sends_sound_only(
+    gates_open, live_server_url, media_browser, browser_login, screenshot, client_a, counselor_a
+):
+    with ThreadPoolExecutor(1) as pool:
+        session = pool.submit(_video_session, client_a, counselor_a, "voice").result()
+    phone = media_browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    desk = media_browser.new_context(viewport={"width": 1280, "height": 900})
+    client = browser_login(phone.new_page(), live_server_url, client_a)
+    counselor = browser_login(desk.new_page(), live_server_url, counselor_a)
+    for page in (client, counselor):
+        page.goto(f"{live_server_url}/sessions/{session.pk}/call/")
+    for page in (client, counselor):
+        _connected(page, client if page is counselor else counselor)
+        kinds = page.evaluate("window.__call.pc.getSenders().map((sender) => sender.track && sender.track.kind)")
+        assert kinds == ["audio"]
+        assert page.locator("video").count() == 0 and page.locator("#call-camera").count() == 0
+        before = page.evaluate(BYTES_RECEIVED)
+        time.sleep(1.5)
+        assert page.evaluate(BYTES_RECEIVED) > before
+    screenshot(client, "call-client-phone-voice")
+    counselor.locator("#call-leave").click()
+    expect(client.locator("#call-status")).to_have_attribute("data-state", "peer_left")
