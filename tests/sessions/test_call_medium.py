@@ -11,7 +11,7 @@ from counseling.models import AuditEntry
 from sessions.models import CounselingSession
 from sessions.selectors import open_slots
 from sessions.services import BookingError, session_book, session_medium_change
-from tests.sessions.booking_support import open_gates, run_tasks_eagerly, work_every_day
+from tests.sessions.booking_support import open_gates, run_tasks_eagerly, taken_on, work_every_day
 from tests.sessions.chat_helpers import open_session
 
 
@@ -76,6 +76,7 @@ def test_a_weekly_series_and_a_moved_session_keep_the_medium(soon):
     from sessions.services import session_reschedule, session_series_book
 
     counselor, client_a = soon
+    taken_on(client_a, counselor)  # a weekly series follows a first request the counselor accepted
     slots = _first_slot(counselor)
     booked = session_series_book(
         client=client_a,
