@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, ProtectedError
+from django.db import IntegrityError, connections, transaction
+from django.db.models import DO_NOTHING, SET_NULL, Exists, OuterRef, ProtectedError, signals
+from django.db.models.deletion import get_candidate_relations_to_delete
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import translation
@@ -65,7 +66,10 @@ DEFAULT_RULE_NAME = gettext_noop("APA default: 7 years after last contact")
 # it in their language. The US states' rule names are data, shown as written.
 INDONESIA_RULE_NAME = gettext_noop("Indonesia: Permenkes 24/2022, 25 years after the last visit")
 
-PURGE_BATCH_SIZE = 2000
+# Rows deleted per purge batch, each batch its own transaction (about a tenth of a second for chat messages on
+# the 2-core development machine): large enough that a batch's fixed costs (its commit, its checks) are a few
+# percent of its deletes, small enough that no transaction holds much (docs/performance.md, "Retention").
+PURGE_BATCH_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -305,10 +309,66 @@ def _delete_with_dependents(queryset, depth: int = 0) -> int:
     raise RuntimeError("rows still protected after 20 rounds")
 
 
+def _set_null_references(model) -> list | None:
+    """The foreign keys to `model` that a delete must set to NULL, when that is all it must do; else None.
+
+    None when Django's collector is needed: a foreign key that CASCADEs, PROTECTs or sets another value, a
+    listener to the model's delete signals, a parent model, a generic relation."""
+    opts = model._meta
+    if signals.pre_delete.has_listeners(model) or signals.post_delete.has_listeners(model):
+        return None
+    if opts.parents or any(hasattr(field, "bulk_related_objects") for field in opts.private_fields):
+        return None
+    references = []
+    for relation in get_candidate_relations_to_delete(opts):
+        on_delete = relation.field.remote_field.on_delete
+        if on_delete is SET_NULL:
+            references.append(relation.field)
+        elif on_delete is not DO_NOTHING:
+            return None
+    return references
+
+
+def _rows_delete_batch(rows, *, batch_size: int) -> int:
+    """Delete at most `batch_size` of `rows` in one transaction; returns how many were deleted (0: none left).
+
+    The ids are read once (the rows' pks, nothing else), so the foreign keys pointing at them are released and
+    they are deleted as one set. Rows that only SET_NULL foreign keys point at (a chat message: an escalation
+    may name it) go in one UPDATE per such key and one DELETE, without Django loading each row (its sealed
+    body) into memory and deleting it a hundred ids at a time; anything else goes through Django's collector,
+    which follows every cascade. Interrupted, the transaction leaves nothing half done, and the next batch
+    starts from what is left."""
+    model = rows.model
+    connection = connections[rows.db]
+    with transaction.atomic(using=rows.db):
+        ids = list(rows.order_by().values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return 0
+        references = _set_null_references(model)
+        if references is None:
+            return _delete_with_dependents(model._base_manager.using(rows.db).filter(pk__in=ids))
+        # Table and column names come from the models, quoted; the ids are parameters.
+        quote = connection.ops.quote_name
+        if connection.vendor == "postgresql":  # one array parameter: quick to send and parse, whatever its length
+            matches, params = "= ANY(%s)", [ids]
+        else:
+            matches, params = f"IN ({', '.join(['%s'] * len(ids))})", ids
+        with connection.cursor() as cursor:
+            for field in references:
+                table, column = quote(field.model._meta.db_table), quote(field.column)
+                cursor.execute(f"UPDATE {table} SET {column} = NULL WHERE {column} {matches}", params)  # noqa: S608
+            table, column = quote(model._meta.db_table), quote(model._meta.pk.column)
+            cursor.execute(f"DELETE FROM {table} WHERE {column} {matches}", params)  # noqa: S608
+            return cursor.rowcount
+
+
 def client_purge_batch(*, client_id: int, batch_size: int = PURGE_BATCH_SIZE) -> bool:
     """Delete one batch of a shredded client's rows. Returns True when nothing is left. Safe to run twice.
 
-    Precondition: the client has a tombstone (was shredded). Stops if a legal hold appeared since.
+    Precondition: the client has a tombstone (was shredded). Stops if a legal hold appeared since. The bulk
+    rows (records.registry) go first, a batch per call; the call that finds none left deletes the account
+    (whose deletion cascades to the rest), closes the tombstone and writes the audit entry. Nothing tracks
+    progress but the rows themselves: an interrupted purge resumes with what is left.
     """
     tomb = RetentionTombstone.objects.filter(subject_id=client_id).first()
     if tomb is None or tomb.purged_at is not None:
@@ -317,12 +377,7 @@ def client_purge_batch(*, client_id: int, batch_size: int = PURGE_BATCH_SIZE) ->
         log.warning("Client %s came under a legal hold after shredding; rows kept (unreadable)", client_id)
         return True
     for source in record_sources():
-        if source.bulk_rows is None:
-            continue
-        rows = source.bulk_rows(client_id)
-        ids = list(rows.order_by("pk").values_list("pk", flat=True)[:batch_size])
-        if ids:
-            _delete_with_dependents(rows.model._base_manager.filter(pk__in=ids))
+        if source.bulk_rows is not None and _rows_delete_batch(source.bulk_rows(client_id), batch_size=batch_size):
             return False
     with transaction.atomic():
         # Released holds go with the account (they PROTECT it); the audit entry names them.
