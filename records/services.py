@@ -354,30 +354,28 @@ def _set_null_references(model) -> list | None:
 
 
 def _rows_delete_batch(rows, *, batch_size: int) -> int:
-    """Delete at most `batch_size` of `rows` in one transaction; returns how many were deleted (0: none left).
+    """Delete at most `batch_size` of `rows`; returns how many were deleted. Call it inside a transaction.
 
     Rows that only SET_NULL foreign keys point at (a chat message: an escalation may name it) are deleted
     without Django loading each one (its sealed body) and deleting it a hundred ids at a time: on PostgreSQL
     one statement picks the batch (the rows' own query, LIMIT n), releases the foreign keys that point at
-    it and deletes it by physical row address (ctid, stable within the statement), as fast per row as one plain
-    DELETE of them all; elsewhere the ids are read once, then one UPDATE per such key and one DELETE. Anything
-    else goes through Django's collector, which follows every cascade. Interrupted, the transaction leaves
-    nothing half done, and the next batch starts from what is left."""
+    it and deletes it by physical row address (ctid, stable within the statement); elsewhere the ids are read
+    once, then one UPDATE per such key and one DELETE. Anything else goes through Django's collector, which
+    follows every cascade."""
     model = rows.model
     manager = model._base_manager.using(rows.db)
-    connection = connections[rows.db]
     references = _set_null_references(model)
-    with transaction.atomic(using=rows.db):
-        if references is not None and connection.vendor == "postgresql":
-            return _rows_delete_batch_postgresql(rows, references=references, batch_size=batch_size)
-        ids = list(rows.order_by().values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            return 0
-        if references is None:
-            return _delete_with_dependents(manager.filter(pk__in=ids))
-        for field in references:
-            field.model._base_manager.using(rows.db).filter(**{f"{field.name}__in": ids}).update(**{field.name: None})
-        return manager.filter(pk__in=ids)._raw_delete(rows.db)
+    if references is not None and connections[rows.db].vendor == "postgresql":
+        return _rows_delete_batch_postgresql(rows, references=references, batch_size=batch_size)
+    ids = list(rows.order_by().values_list("pk", flat=True)[:batch_size])
+    if not ids:
+        return 0
+    if references is None:
+        _delete_with_dependents(manager.filter(pk__in=ids))
+        return len(ids)
+    for field in references:
+        field.model._base_manager.using(rows.db).filter(**{f"{field.name}__in": ids}).update(**{field.name: None})
+    return manager.filter(pk__in=ids)._raw_delete(rows.db)
 
 
 def _rows_delete_batch_postgresql(rows, *, references: list, batch_size: int) -> int:
@@ -404,12 +402,14 @@ def _rows_delete_batch_postgresql(rows, *, references: list, batch_size: int) ->
 
 
 def client_purge_batch(*, client_id: int, batch_size: int = PURGE_BATCH_SIZE) -> bool:
-    """Delete one batch of a shredded client's rows. Returns True when nothing is left. Safe to run twice.
+    """Delete one batch of a shredded client's rows, in one transaction. Returns True when nothing is left.
+    Safe to run twice.
 
     Precondition: the client has a tombstone (was shredded). Stops if a legal hold appeared since. The bulk
-    rows (records.registry) go first, a batch per call; the call that finds none left deletes the account
-    (whose deletion cascades to the rest), closes the tombstone and writes the audit entry. Nothing tracks
-    progress but the rows themselves: an interrupted purge resumes with what is left.
+    rows (records.registry) go first, at most `batch_size` of them per call; the call that finds fewer left
+    also deletes the account (whose deletion cascades to the rest), closes the tombstone and writes the audit
+    entry. Nothing tracks progress but the rows themselves: an interrupted batch leaves nothing half done,
+    and the next call resumes with what is left.
     """
     held = LegalHold.objects.filter(client_id=client_id, released_at__isnull=True)
     tomb = RetentionTombstone.objects.filter(subject_id=client_id).annotate(held=Exists(held)).first()
@@ -418,10 +418,13 @@ def client_purge_batch(*, client_id: int, batch_size: int = PURGE_BATCH_SIZE) ->
     if tomb.held:
         log.warning("Client %s came under a legal hold after shredding; rows kept (unreadable)", client_id)
         return True
-    for source in record_sources():
-        if source.bulk_rows is not None and _rows_delete_batch(source.bulk_rows(client_id), batch_size=batch_size):
-            return False
     with transaction.atomic():
+        budget = batch_size
+        for source in record_sources():
+            if source.bulk_rows is not None:
+                budget -= _rows_delete_batch(source.bulk_rows(client_id), batch_size=budget)
+                if budget <= 0:  # a full batch: there may be more
+                    return False
         # Released holds go with the account (they PROTECT it); the audit entry names them.
         released_holds = list(LegalHold.objects.filter(client_id=client_id).values_list("pk", flat=True))
         _account_delete(client_id)
