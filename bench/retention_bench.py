@@ -2,20 +2,26 @@
 """Retention cost benchmark against PostgreSQL: finding due clients, crypto-shredding, deleting rows in batches.
 
     DATABASE_URL=postgresql://counseling:counseling@127.0.0.1:5432/counseling \\
-    .venv/bin/python bench/retention_bench.py [--clients 10] [--messages 20000]
+    .venv/bin/python bench/retention_bench.py [--clients 10,40] [--messages 20000,1000000] [--batch N]
 
 What it does, bounded in size and time and on loopback only:
 - creates its own database `<name>_bench_retention` next to DATABASE_URL's (dropped first if an
   interrupted run left it), migrates it, and drops it again at the end, whatever happens;
-- builds N clients whose last contact was 8 years ago, each with one conversation holding
-  `--messages / --clients` sealed messages (sealed under the client's data key, like real chat);
+- for each size: builds N clients whose last contact was 8 years ago, each with one conversation holding
+  `--messages / --clients` messages, and N more recent clients with as many (the baseline's). The first
+  SEALED_PER_CLIENT messages of each client are sealed under their data key as the chat seals them; the rest
+  copy those ciphertexts with one INSERT ... SELECT generate_series per client (realistic sizes, not
+  openable: nothing here opens them). VACUUM ANALYZE, so both sets start alike;
 - times `retention_due()` (which must find exactly those N), `client_shred` for each client, and
   `client_purge_batch` called until each client is done (batches of PURGE_BATCH_SIZE, as the worker runs them);
-- baseline, measured in the same run: N more clients with the same number of sealed messages, deleted
-  with one plain `Message.objects.filter(conversation__client_id=...).delete()` per client (Message has
-  no dependent rows, so this is a single SQL DELETE). The purge and the baseline deletes alternate client
-  by client, so load from other work on the machine falls on both; the purge/baseline ratio is the figure
-  to compare between runs, the absolute times depend on the machine.
+- baseline, measured in the same run, on the same table with the same indexes: the other N clients' same
+  rows deleted as plainly as the database allows, one transaction per client: one SQL UPDATE per foreign
+  key that points at messages (crisis's escalation.message, SET NULL, as Django would do), one SQL DELETE
+  of the client's messages, then the conversations, data key and account through Django's delete (the
+  account's cascade, as the purge's last batch does it). No batches, no hold check, no tombstone, no audit.
+  The purge and the baseline alternate client by client, so load from other work on the machine falls on
+  both; the purge/baseline ratio is the figure to compare between runs, the absolute times depend on the
+  machine.
 No Redis and no worker: the purge task `client_shred` queues is stubbed out (the purge is timed directly).
 Not a test: a script, run by hand; it never leaves the machine.
 """
