@@ -412,13 +412,20 @@ def client_purge_batch(*, client_id: int, batch_size: int = PURGE_BATCH_SIZE) ->
     and the next call resumes with what is left.
     """
     held = LegalHold.objects.filter(client_id=client_id, released_at__isnull=True)
-    tomb = RetentionTombstone.objects.filter(subject_id=client_id).annotate(held=Exists(held)).first()
-    if tomb is None or tomb.purged_at is not None:
-        return True
-    if tomb.held:
-        log.warning("Client %s came under a legal hold after shredding; rows kept (unreadable)", client_id)
-        return True
     with transaction.atomic():
+        # The tombstone's row lock makes two workers purging one client (a re-driven purge beside the running
+        # one) take turns: the second sees what the first left, and the account is purged and audited once.
+        tomb = (
+            RetentionTombstone.objects.select_for_update()
+            .filter(subject_id=client_id)
+            .annotate(held=Exists(held))
+            .first()
+        )
+        if tomb is None or tomb.purged_at is not None:
+            return True
+        if tomb.held:
+            log.warning("Client %s came under a legal hold after shredding; rows kept (unreadable)", client_id)
+            return True
         budget = batch_size
         for source in record_sources():
             if source.bulk_rows is not None:
