@@ -294,11 +294,13 @@ def client_shred(
 
 
 def _delete_with_dependents(queryset, depth: int = 0) -> int:
-    """Delete rows, first deleting the rows of this client that PROTECT them (sessions, referrals, ...)."""
+    """Delete rows, first deleting the rows of this client that PROTECT them (sessions, referrals, ...).
+
+    No savepoint per attempt: Django's collector raises ProtectedError while it collects, before it writes
+    anything, and its delete is atomic itself."""
     for _attempt in range(20):
         try:
-            with transaction.atomic():
-                return queryset.delete()[0]
+            return queryset.delete()[0]
         except ProtectedError as exc:
             if depth > 6:
                 raise
