@@ -338,8 +338,9 @@ def _account_delete(client_id: int) -> None:
 def _set_null_references(model) -> list | None:
     """The foreign keys to `model` that a delete must set to NULL, when that is all it must do; else None.
 
-    None when Django's collector is needed: a foreign key that CASCADEs, PROTECTs or sets another value, a
-    listener to the model's delete signals, a parent model, a generic relation."""
+    None when Django's collector is needed: a foreign key that CASCADEs, PROTECTs or sets another value (or
+    points at another column than the primary key), a listener to the model's delete signals, a parent model,
+    a generic relation."""
     opts = model._meta
     if signals.pre_delete.has_listeners(model) or signals.post_delete.has_listeners(model):
         return None
@@ -348,7 +349,7 @@ def _set_null_references(model) -> list | None:
     references = []
     for relation in get_candidate_relations_to_delete(opts):
         on_delete = relation.field.remote_field.on_delete
-        if on_delete is SET_NULL:
+        if on_delete is SET_NULL and relation.field.target_field == opts.pk:
             references.append(relation.field)
         elif on_delete is not DO_NOTHING:
             return None

@@ -197,3 +197,10 @@ def test_a_delete_listener_on_messages_still_hears_every_purged_message(shredded
     finally:
         post_delete.disconnect(sender=Message, dispatch_uid="test_purge_listener")
     assert set(heard) == expected
+
+
+def test_only_rows_that_nothing_cascades_from_skip_django_s_collector():
+    # A message: only the escalation's SET_NULL points at it, so the purge deletes it with plain SQL.
+    assert retention._set_null_references(Message) == [Escalation._meta.get_field("message")]
+    # A conversation: its covers CASCADE and its messages PROTECT it, so Django's collector deletes it.
+    assert retention._set_null_references(Conversation) is None
