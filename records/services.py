@@ -20,6 +20,7 @@ batches off the request path (README, "Retention").
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -312,23 +313,38 @@ def _delete_with_dependents(queryset, depth: int = 0) -> int:
     raise RuntimeError("rows still protected after 20 rounds")
 
 
-def _account_delete(client_id: int) -> None:
-    """Delete the account and what hangs on it. What PROTECTs the account (conversations, sessions, consent
-    acceptances, the destroyed data key, released holds ...) is found with one query and deleted first, so that
-    Django collects the account's cascade once rather than once to learn what protects it and once again."""
-    account = User.objects.filter(pk=client_id)
-    protecting = [
+@functools.cache
+def _account_protectors_query(using: str) -> tuple[tuple, str, tuple]:
+    """The foreign keys that PROTECT an account, and one query telling which of them hold rows of one
+    account: compiled once per process (26 EXISTS took 18 ms to compile, as long as running them)."""
+    protecting = tuple(
         relation
         for relation in get_candidate_relations_to_delete(User._meta)
         if relation.field.remote_field.on_delete is PROTECT
-    ]
+    )
     checks = {
         f"protected_{index}": Exists(
             relation.related_model._base_manager.filter(**{relation.field.name: OuterRef("pk")})
         )
         for index, relation in enumerate(protecting)
     }
-    found = account.annotate(**checks).values_list(*checks).first() or ()
+    query = User._base_manager.using(using).filter(pk=_ANY_ACCOUNT).annotate(**checks).values_list(*checks)
+    sql, params = query.query.sql_with_params()
+    return protecting, sql, params
+
+
+_ANY_ACCOUNT = -1  # the account id in the compiled query, replaced by the real one when it runs
+
+
+def _account_delete(client_id: int) -> None:
+    """Delete the account and what hangs on it. What PROTECTs the account (conversations, sessions, consent
+    acceptances, the destroyed data key, released holds ...) is found with one query and deleted first, so that
+    Django collects the account's cascade once rather than once to learn what protects it and once again."""
+    account = User.objects.filter(pk=client_id)
+    protecting, sql, params = _account_protectors_query(account.db)
+    with connections[account.db].cursor() as cursor:
+        cursor.execute(sql, [client_id if param == _ANY_ACCOUNT else param for param in params])
+        found = cursor.fetchone() or ()
     for relation, protected in zip(protecting, found, strict=False):
         if protected:
             _delete_with_dependents(relation.related_model._base_manager.filter(**{relation.field.name: client_id}))
