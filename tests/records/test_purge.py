@@ -4,9 +4,11 @@ the audit entry written once, and an interrupted purge resumed from what is left
 The purge deletes chat messages without Django's collector (records.services._rows_delete_batch): on
 PostgreSQL one statement per batch, elsewhere ids then one DELETE. These tests run on both databases."""
 
+import threading
 import uuid
 
 import pytest
+from django.db import close_old_connections, connection
 from django.db.models.signals import post_delete
 
 from counseling.audit import audit_chain_verify
@@ -14,6 +16,7 @@ from counseling.crypto import seal
 from counseling.models import AuditEntry, DataKey, User
 from crisis.models import Escalation, EscalationKind, Severity
 from records import services as retention
+from records import tasks
 from records.models import LegalHold, RetentionTombstone
 from records.services import client_purge_batch, client_shred
 from sessions.models import Conversation, Message
@@ -204,3 +207,51 @@ def test_only_rows_that_nothing_cascades_from_skip_django_s_collector():
     assert retention._set_null_references(Message) == [Escalation._meta.get_field("message")]
     # A conversation: its covers CASCADE and its messages PROTECT it, so Django's collector deletes it.
     assert retention._set_null_references(Conversation) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_worker_on_the_same_client_waits_and_the_purge_is_audited_once(client_a, counselor_a, monkeypatch):
+    """Real threads, each with its own database connection: the daily run re-drove a purge while the first
+    worker was in its last batch. The second waits for the first to commit, then finds nothing to do."""
+    converse(client_a, counselor_a, messages=3)
+    # Outside a test transaction the shred's on-commit purge would run at once (eager Celery): not queued here.
+    monkeypatch.setattr(tasks.retention_purge_client, "delay", lambda *args, **kwargs: None)
+    client_shred(client_id=client_a.pk, rule="test rule")
+    in_last_batch, let_go = threading.Event(), threading.Event()
+    real = retention._account_delete
+
+    def account_delete_held_open(client_id):
+        if not in_last_batch.is_set():  # the first worker stops here, its transaction open
+            in_last_batch.set()
+            let_go.wait(timeout=20)
+        real(client_id)
+
+    monkeypatch.setattr(retention, "_account_delete", account_delete_held_open)
+    answers, errors = {}, []
+
+    def worker(name):
+        try:
+            answers[name] = client_purge_batch(client_id=client_a.pk, batch_size=BATCH)
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    first = threading.Thread(target=worker, args=("first",))
+    first.start()
+    assert in_last_batch.wait(timeout=20), errors
+    second = threading.Thread(target=worker, args=("second",))
+    second.start()
+    second.join(timeout=1)  # it must wait for the first, whose transaction is still open
+    assert second.is_alive()
+    let_go.set()
+    for thread in (first, second):
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert answers == {"first": True, "second": True}
+    assert not messages_of(client_a).exists()
+    assert not User.objects.filter(pk=client_a.pk).exists()
+    assert AuditEntry.objects.filter(action="retention.client_purged", subject_id=client_a.pk).count() == 1
+    assert audit_chain_verify().ok
