@@ -12,7 +12,9 @@ start-up (its AppConfig.ready):
   and the transparency page promise ("a law of your or your counselor's place");
 - birth_date(client): a minor's birth date, when the app knows it (majority + N years may be longer);
 - bulk_rows(client_id): the app's large tables of that client, deleted in bounded batches before the
-  account itself (whose deletion cascades to the rest);
+  account itself (whose deletion cascades to the rest). A model that only SET_NULL foreign keys point at
+  and nobody listens to (pre/post_delete) is deleted with plain SQL, a batch per statement; any other goes
+  through Django's collector (records.services._rows_delete_batch);
 - export(client): the app's section of the client's own copy of their data (UU PDP 27/2022 Pasal 7 and
   13; records.services.client_export): a dict of plain JSON values, sealed data opened in memory only.
   The section is filed under the source's `name`; docs/client-export.md describes each one.

@@ -20,14 +20,17 @@ batches off the request path (README, "Retention").
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, ProtectedError
+from django.db import IntegrityError, connections, transaction
+from django.db.models import DO_NOTHING, PROTECT, SET_NULL, Exists, OuterRef, ProtectedError, signals
+from django.db.models.deletion import get_candidate_relations_to_delete
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import translation
@@ -65,7 +68,10 @@ DEFAULT_RULE_NAME = gettext_noop("APA default: 7 years after last contact")
 # it in their language. The US states' rule names are data, shown as written.
 INDONESIA_RULE_NAME = gettext_noop("Indonesia: Permenkes 24/2022, 25 years after the last visit")
 
-PURGE_BATCH_SIZE = 2000
+# Rows deleted per purge batch, each batch its own transaction (about a tenth of a second for chat messages on
+# the 2-core development machine): large enough that a batch's fixed costs (its commit, its checks) are a few
+# percent of its deletes, small enough that no transaction holds much (docs/performance.md, "Retention").
+PURGE_BATCH_SIZE = 10000
 
 
 @dataclass(frozen=True)
@@ -289,11 +295,13 @@ def client_shred(
 
 
 def _delete_with_dependents(queryset, depth: int = 0) -> int:
-    """Delete rows, first deleting the rows of this client that PROTECT them (sessions, referrals, ...)."""
+    """Delete rows, first deleting the rows of this client that PROTECT them (sessions, referrals, ...).
+
+    No savepoint per attempt: Django's collector raises ProtectedError while it collects, before it writes
+    anything, and its delete is atomic itself."""
     for _attempt in range(20):
         try:
-            with transaction.atomic():
-                return queryset.delete()[0]
+            return queryset.delete()[0]
         except ProtectedError as exc:
             if depth > 6:
                 raise
@@ -305,29 +313,147 @@ def _delete_with_dependents(queryset, depth: int = 0) -> int:
     raise RuntimeError("rows still protected after 20 rounds")
 
 
-def client_purge_batch(*, client_id: int, batch_size: int = PURGE_BATCH_SIZE) -> bool:
-    """Delete one batch of a shredded client's rows. Returns True when nothing is left. Safe to run twice.
+@functools.cache
+def _account_protectors_query(using: str) -> tuple[tuple, str, tuple]:
+    """The foreign keys that PROTECT an account, and one query telling which of them hold rows of one
+    account: compiled once per process (26 EXISTS took 18 ms to compile, as long as running them)."""
+    protecting = tuple(
+        relation
+        for relation in get_candidate_relations_to_delete(User._meta)
+        if relation.field.remote_field.on_delete is PROTECT
+    )
+    checks = {
+        f"protected_{index}": Exists(
+            relation.related_model._base_manager.filter(**{relation.field.name: OuterRef("pk")})
+        )
+        for index, relation in enumerate(protecting)
+    }
+    query = User._base_manager.using(using).filter(pk=_ANY_ACCOUNT).annotate(**checks).values_list(*checks)
+    sql, params = query.query.sql_with_params()
+    return protecting, sql, params
 
-    Precondition: the client has a tombstone (was shredded). Stops if a legal hold appeared since.
+
+_ANY_ACCOUNT = -1  # the account id in the compiled query, replaced by the real one when it runs
+
+
+def _account_delete(client_id: int) -> None:
+    """Delete the account and what hangs on it. What PROTECTs the account (conversations, sessions, consent
+    acceptances, the destroyed data key, released holds ...) is found with one query and deleted first, so that
+    Django collects the account's cascade once rather than once to learn what protects it and once again."""
+    account = User.objects.filter(pk=client_id)
+    protecting, sql, params = _account_protectors_query(account.db)
+    with connections[account.db].cursor() as cursor:
+        cursor.execute(sql, [client_id if param == _ANY_ACCOUNT else param for param in params])
+        found = cursor.fetchone() or ()
+    for relation, protected in zip(protecting, found, strict=False):
+        if protected:
+            _delete_with_dependents(relation.related_model._base_manager.filter(**{relation.field.name: client_id}))
+    _delete_with_dependents(account)
+
+
+def _set_null_references(model) -> list | None:
+    """The foreign keys to `model` that a delete must set to NULL, when that is all it must do; else None.
+
+    None when Django's collector is needed: a foreign key that CASCADEs, PROTECTs or sets another value (or
+    points at another column than the primary key), a listener to the model's delete signals, a parent model,
+    a generic relation."""
+    opts = model._meta
+    if signals.pre_delete.has_listeners(model) or signals.post_delete.has_listeners(model):
+        return None
+    if opts.parents or any(hasattr(field, "bulk_related_objects") for field in opts.private_fields):
+        return None
+    references = []
+    for relation in get_candidate_relations_to_delete(opts):
+        on_delete = relation.field.remote_field.on_delete
+        if on_delete is SET_NULL and relation.field.target_field == opts.pk:
+            references.append(relation.field)
+        elif on_delete is not DO_NOTHING:
+            return None
+    return references
+
+
+def _rows_delete_batch(rows, *, batch_size: int) -> int:
+    """Delete at most `batch_size` of `rows`; returns how many were deleted. Call it inside a transaction.
+
+    Rows that only SET_NULL foreign keys point at (a chat message: an escalation may name it) are deleted
+    without Django loading each one (its sealed body) and deleting it a hundred ids at a time: on PostgreSQL
+    one statement picks the batch (the rows' own query, LIMIT n), releases the foreign keys that point at
+    it and deletes it by physical row address (ctid, stable within the statement); elsewhere the ids are read
+    once, then one UPDATE per such key and one DELETE. Anything else goes through Django's collector, which
+    follows every cascade."""
+    model = rows.model
+    manager = model._base_manager.using(rows.db)
+    references = _set_null_references(model)
+    if references is not None and connections[rows.db].vendor == "postgresql":
+        return _rows_delete_batch_postgresql(rows, references=references, batch_size=batch_size)
+    ids = list(rows.order_by().values_list("pk", flat=True)[:batch_size])
+    if not ids:
+        return 0
+    if references is None:
+        _delete_with_dependents(manager.filter(pk__in=ids))
+        return len(ids)
+    for field in references:
+        field.model._base_manager.using(rows.db).filter(**{f"{field.name}__in": ids}).update(**{field.name: None})
+    return manager.filter(pk__in=ids)._raw_delete(rows.db)
+
+
+def _rows_delete_batch_postgresql(rows, *, references: list, batch_size: int) -> int:
+    connection = connections[rows.db]
+    quote = connection.ops.quote_name
+    table = quote(rows.model._meta.db_table)
+    # The batch: the rows' own query (the app's filter, its indexes), each row's address and id, LIMIT n.
+    address = RawSQL(f"{table}.ctid", ())  # noqa: S611
+    picked = rows.order_by().annotate(purge_row=address).values_list("purge_row", "pk")
+    pick_sql, params = picked[:batch_size].query.sql_with_params()
+    # Table and column names come from the models, quoted; values are parameters.
+    released = [
+        f"released_{index} AS (UPDATE {quote(field.model._meta.db_table)} SET {quote(field.column)} = NULL "  # noqa: S608
+        f"WHERE {quote(field.column)} IN (SELECT id FROM batch))"
+        for index, field in enumerate(references)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH batch (address, id) AS MATERIALIZED ({pick_sql}){''.join(', ' + cte for cte in released)} "  # noqa: S608
+            f"DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT address FROM batch))",
+            params,
+        )
+        return cursor.rowcount
+
+
+def client_purge_batch(*, client_id: int, batch_size: int = PURGE_BATCH_SIZE) -> bool:
+    """Delete one batch of a shredded client's rows, in one transaction. Returns True when nothing is left.
+    Safe to run twice.
+
+    Precondition: the client has a tombstone (was shredded). Stops if a legal hold appeared since. The bulk
+    rows (records.registry) go first, at most `batch_size` of them per call; the call that finds fewer left
+    also deletes the account (whose deletion cascades to the rest), closes the tombstone and writes the audit
+    entry. Nothing tracks progress but the rows themselves: an interrupted batch leaves nothing half done,
+    and the next call resumes with what is left.
     """
-    tomb = RetentionTombstone.objects.filter(subject_id=client_id).first()
-    if tomb is None or tomb.purged_at is not None:
-        return True
-    if LegalHold.objects.filter(client_id=client_id, released_at__isnull=True).exists():
-        log.warning("Client %s came under a legal hold after shredding; rows kept (unreadable)", client_id)
-        return True
-    for source in record_sources():
-        if source.bulk_rows is None:
-            continue
-        rows = source.bulk_rows(client_id)
-        ids = list(rows.order_by("pk").values_list("pk", flat=True)[:batch_size])
-        if ids:
-            _delete_with_dependents(rows.model._base_manager.filter(pk__in=ids))
-            return False
+    held = LegalHold.objects.filter(client_id=client_id, released_at__isnull=True)
     with transaction.atomic():
+        # The tombstone's row lock makes two workers purging one client (a re-driven purge beside the running
+        # one) take turns: the second sees what the first left, and the account is purged and audited once.
+        tomb = (
+            RetentionTombstone.objects.select_for_update()
+            .filter(subject_id=client_id)
+            .annotate(held=Exists(held))
+            .first()
+        )
+        if tomb is None or tomb.purged_at is not None:
+            return True
+        if tomb.held:
+            log.warning("Client %s came under a legal hold after shredding; rows kept (unreadable)", client_id)
+            return True
+        budget = batch_size
+        for source in record_sources():
+            if source.bulk_rows is not None:
+                budget -= _rows_delete_batch(source.bulk_rows(client_id), batch_size=budget)
+                if budget <= 0:  # a full batch: there may be more
+                    return False
         # Released holds go with the account (they PROTECT it); the audit entry names them.
         released_holds = list(LegalHold.objects.filter(client_id=client_id).values_list("pk", flat=True))
-        _delete_with_dependents(User.objects.filter(pk=client_id))
+        _account_delete(client_id)
         RetentionTombstone.objects.filter(pk=tomb.pk).update(purged_at=clock.now())
         audit_record(
             actor=None,
