@@ -48,6 +48,8 @@ def test_the_dashboard_lists_unsigned_notes_of_past_sessions_only(client, client
 def test_an_overdue_note_is_reminded_once_on_the_page_and_by_e_mail(
     client_a, counselor_a, django_capture_on_commit_callbacks
 ):
+    counselor_a.language = "en"  # the words below are English; the language itself is the test further down
+    counselor_a.save(update_fields=["language"])
     overdue = held_session(client_a, counselor_a, ended_hours_ago=25)
     held_session(client_a, counselor_a, ended_hours_ago=23)  # not due yet
     signed_note(held_session(client_a, counselor_a, ended_hours_ago=40))  # signed in time
