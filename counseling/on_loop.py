@@ -122,6 +122,40 @@ class PostgresOnLoop:
             self._idle.append(conn)
             return row
 
+    async def fetchall_in_one_transaction(self, statements, sql: str, params) -> list[tuple]:
+        """Run `statements` (each `(sql, params, prepared_as)`, as for fetchone) and then `sql`, all in ONE
+        transaction sent in one round trip, and return the rows of `sql` (it sees what the others wrote).
+
+        PostgreSQL runs a query string of several statements as one implicit transaction: one commit (one
+        WAL flush) for all of them, none kept if any fails, and the answer comes only after that commit
+        (sessions.chat.committer: group commit)."""
+        async with self._slots:
+            conn = self._idle.pop() if self._idle else await self._connect()
+            try:
+                cursor = conn.cursor()
+                prepared = self._prepared.setdefault(id(conn), set())
+                parts = []
+                for statement, values, prepared_as in statements:
+                    if prepared_as:
+                        if prepared_as not in prepared:
+                            cursor.execute(f"PREPARE {prepared_as} AS {_numbered_parameters(statement)}")
+                            await _until_ready(conn)
+                            prepared.add(prepared_as)
+                        statement = f"EXECUTE {prepared_as} ({', '.join(['%s'] * len(values))})"
+                    parts.append(cursor.mogrify(statement, values))
+                parts.append(cursor.mogrify(sql, params))
+                cursor.execute(b";\n".join(parts))
+                await _until_ready(conn)
+                rows = cursor.fetchall()
+            except psycopg2.IntegrityError:
+                self._idle.append(conn)  # the transaction was refused and rolled back; the connection is fine
+                raise
+            except BaseException:
+                self._discard(conn)
+                raise
+            self._idle.append(conn)
+            return rows
+
     def close(self) -> None:
         for conn in list(self._open):
             self._discard(conn)
