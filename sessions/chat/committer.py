@@ -13,6 +13,8 @@ Rules kept:
 - a batch that fails (a resent id's unique constraint, a broken connection) is rolled back whole and its
   messages are stored one by one, each by its own statement: a failing message never takes the others down,
   and each gets its own outcome (sessions.chat.services then sends a resend or an error to message_post);
+- a batch takes its conversations' rows in the order of their ids, as every process does, so two processes'
+  batches never deadlock (PostgreSQL would find it only after deadlock_timeout, a second);
 - a message whose number was taken meanwhile (the other side, in another process) is not stored and is
   told so, as with one statement: the caller re-seals it for the next number.
 """
@@ -125,6 +127,9 @@ class Committer:
         self._queue = waiting
         if not batch:
             return
+        # Each statement locks its conversation's row until the batch commits: taken in the order of their ids,
+        # in every process, two batches sharing conversations wait for each other but never deadlock.
+        batch.sort(key=lambda request: request.conversation_id)
         self._busy |= taken
         self._in_flight += 1
         task = asyncio.get_running_loop().create_task(self._commit(batch))
