@@ -284,3 +284,26 @@ async def test_a_window_gathers_messages_that_arrive_within_it(settings, monkeyp
     results = await asyncio.gather(*(later(c, s, "dalam jendela", n * 0.01) for n, (c, s) in enumerate(pairs)))
     assert batches == [3] and all(created for _message, created in results)
     assert committer_module.committer().batch_sizes[-1] == 3
+
+
+async def test_a_failing_risk_check_beside_a_batch_keeps_the_message_and_queues_its_check(monkeypatch):
+    from crisis import services as escalation
+    from crisis import tasks
+
+    pairs = await database_sync_to_async(_pairs)(3)
+    queued = []
+    monkeypatch.setattr(
+        tasks.escalation_check_message, "apply_async", lambda args=(), kwargs=None, **options: queued.append(args)
+    )
+
+    def broken_open(**kwargs):
+        raise RuntimeError("on-call table unreachable")
+
+    monkeypatch.setattr(escalation, "escalation_open", broken_open)
+    batches = _batches(monkeypatch)
+    bodies = ["halo", "I want to end my life tonight", "apa kabar"]
+    results = await asyncio.gather(*(_post(c, s, body) for (c, s), body in zip(pairs, bodies, strict=True)))
+    assert all(created for _message, created in results) and batches == [2]
+    assert queued == [(results[1][0].pk,)]  # after its commit, by id only
+    assert not await database_sync_to_async(Escalation.objects.filter(kind="risk_phrase").exists)()
+    assert (await database_sync_to_async(_bodies)(pairs[1][0]))[1] == "I want to end my life tonight"
