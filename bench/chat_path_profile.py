@@ -8,9 +8,9 @@ In one process, on one event loop, one message at a time (no load: what each ste
 benchmark's database (bench/chat_bench.py makes it): the steps message_post_on_loop takes for an ordinary
 message (data key, risk check, sealing and parameters, the store statement and its commit, the event's
 publish), a bare round trip for comparison, the same statement without waiting for the WAL flush (measured
-here only, on this connection, to see how much of the statement is the durable commit), and k statements
-committed together as sessions.chat.committer does (per message). Prints the median and p90 of each in
-microseconds.
+here only, on this connection, to see how much of the statement is the durable commit), and k messages
+committed together as sessions.chat.committer does (rows locked, then stored and committed; per
+message). Prints the median and p90 of each in microseconds.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ async def profile(messages: int) -> None:
     )()
     for conversation_ in others:
         await database_sync_to_async(data_key_for)(owner_id=conversation_.client_id)
-    from sessions.chat.committer import _outcome_sql
+    from sessions.chat.committer import _lock_sql, _outcome_sql
 
     for k in (1, 2, 4, 8, 16):
         if k > len(others):
@@ -154,7 +154,9 @@ async def profile(messages: int) -> None:
             if k == 1:
                 await pool.fetchone(*statements[0][:2], prepared_as="chat_store_message")
             else:
-                rows = await pool.fetchall_in_one_transaction(statements, _outcome_sql(k), outcome)
+                ids = [[conversation_.pk for conversation_ in others[:k]]]
+                batch = (statements, _outcome_sql(k), outcome)
+                rows = await pool.fetchall_after_lock(_lock_sql(), ids, lambda _locked, batch=batch: batch)
                 assert all(row[1] is not None for row in rows)
             steps.setdefault(f"{k:2d} messages in one transaction, per message", []).append(
                 (time.perf_counter_ns() - t) / 1000 / k

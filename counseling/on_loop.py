@@ -122,17 +122,20 @@ class PostgresOnLoop:
             self._idle.append(conn)
             return row
 
-    async def fetchall_in_one_transaction(self, statements, sql: str, params) -> list[tuple]:
-        """Run `statements` (each `(sql, params, prepared_as)`, as for fetchone) and then `sql`, all in ONE
-        transaction sent in one round trip, and return the rows of `sql` (it sees what the others wrote).
-
-        PostgreSQL runs a query string of several statements as one implicit transaction: one commit (one
-        WAL flush) for all of them, none kept if any fails, and the answer comes only after that commit
-        (sessions.chat.committer: group commit)."""
+    async def fetchall_after_lock(self, lock_sql: str, lock_params, then) -> list[tuple]:
+        """One transaction in two round trips: `lock_sql` (e.g. SELECT ... FOR UPDATE) first; then what
+        `then(rows of lock_sql)` returns, `(statements, sql, params)` (each statement `(sql, params,
+        prepared_as)` as for fetchone), sent together with COMMIT and then `sql`. Returns the rows of `sql`,
+        read just after that commit: one WAL flush for all the statements (sessions.chat.committer). For
+        writes that must know a value under its lock before they can be written (the chat seals a message
+        for its sequence number). `then` may raise: the transaction is rolled back and the error raised."""
         async with self._slots:
             conn = self._idle.pop() if self._idle else await self._connect()
             try:
                 cursor = conn.cursor()
+                cursor.execute(b"BEGIN;\n" + cursor.mogrify(lock_sql, lock_params))
+                await _until_ready(conn)
+                statements, sql, params = then(cursor.fetchall())
                 prepared = self._prepared.setdefault(id(conn), set())
                 parts = []
                 for statement, values, prepared_as in statements:
@@ -143,14 +146,12 @@ class PostgresOnLoop:
                             prepared.add(prepared_as)
                         statement = f"EXECUTE {prepared_as} ({', '.join(['%s'] * len(values))})"
                     parts.append(cursor.mogrify(statement, values))
-                parts.append(cursor.mogrify(sql, params))
+                parts += [b"COMMIT", cursor.mogrify(sql, params)]
                 cursor.execute(b";\n".join(parts))
                 await _until_ready(conn)
                 rows = cursor.fetchall()
-            except psycopg2.IntegrityError:
-                self._idle.append(conn)  # the transaction was refused and rolled back; the connection is fine
-                raise
             except BaseException:
+                # Mid-transaction (or cancelled): its state is unknown; closing it rolls back what is open.
                 self._discard(conn)
                 raise
             self._idle.append(conn)

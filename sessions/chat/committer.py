@@ -3,7 +3,7 @@
 The chat stores a message before anyone is told of it (docs/chat-protocol.md), and that durable commit was
 most of what the chat added to a bare relay (docs/performance.md). Messages that arrive while a commit is
 under way, or within CHAT_GROUP_COMMIT_WINDOW_MS, are sent together as one transaction in one round trip
-(counseling.on_loop.PostgresOnLoop.fetchall_in_one_transaction): one commit, one WAL flush, one wake-up of
+(counseling.on_loop.PostgresOnLoop.fetchall_after_lock): one commit, one WAL flush, one wake-up of
 PostgreSQL for all of them. Each sender learns of its message only after that commit, so each ack and each
 event still follows its own message's commit.
 
@@ -13,10 +13,12 @@ Rules kept:
 - a batch that fails (a resent id's unique constraint, a broken connection) is rolled back whole and its
   messages are stored one by one, each by its own statement: a failing message never takes the others down,
   and each gets its own outcome (sessions.chat.services then sends a resend or an error to message_post);
-- a batch takes its conversations' rows in the order of their ids, as every process does, so two processes'
-  batches never deadlock (PostgreSQL would find it only after deadlock_timeout, a second);
-- a message whose number was taken meanwhile (the other side, in another process) is not stored and is
-  told so, as with one statement: the caller re-seals it for the next number.
+- a batch first locks its conversations' rows, in the order of their ids as every process does (two
+  processes' batches wait for each other but never deadlock), then seals again any message whose number
+  the other side took meanwhile, and only then stores them: under load both sides of a conversation write
+  in nearly every batch, and a number guessed before the lock would miss again and again;
+- a message alone is stored by its one statement as before: if its number was taken meanwhile it is not
+  stored and is told so, and the caller re-seals it for the next number.
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ class _Request:
 
 
 @functools.cache
+def _lock_sql() -> str:
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    return f"SELECT id, last_seq FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"  # noqa: S608
+
+
+@functools.cache
 def _outcome_sql(count: int) -> str:
     """One row per message of a batch, read inside the batch's transaction: its index, its id if it was
     stored (NULL if its number was taken meanwhile) and its conversation's last number now."""
@@ -63,7 +71,7 @@ def _outcome_sql(count: int) -> str:
         f"SELECT %s::int, (SELECT id FROM {messages} WHERE conversation_id = %s AND seq = %s "  # noqa: S608
         f"AND client_msg_id = %s::uuid), (SELECT last_seq FROM {conversations} WHERE id = %s)"
     )
-    return " UNION ALL ".join([row] * count)
+    return " UNION ALL ".join([row] * count) if count else "SELECT NULL::int, NULL::bigint, NULL::bigint WHERE false"
 
 
 class Committer:
@@ -158,7 +166,7 @@ class Committer:
                     await self._together(ready)
                 except psycopg2.Error as error:
                     log.info("A batch of %s chat messages failed (%s); storing them one by one", len(ready), error)
-                    await asyncio.gather(*(self._alone(request) for request in ready))
+                    await asyncio.gather(*(self._alone(request) for request in ready if not request.future.done()))
         except BaseException as error:  # cancelled (the server stops): no sender waits for ever
             for request in batch:
                 if not request.future.done():
@@ -180,15 +188,33 @@ class Committer:
         self._done(request, stored_id, current_seq)
 
     async def _together(self, requests: list[_Request]) -> None:
-        outcome_params = []
-        for index, request in enumerate(requests):
-            conversation_id = request.conversation_id
-            outcome_params += [index, conversation_id, request.seq, request.client_msg_id, conversation_id]
-        rows = await on_loop.postgres().fetchall_in_one_transaction(
-            [request.statement for request in requests], _outcome_sql(len(requests)), outcome_params
+        """Lock the batch's conversations (in id order), seal again any message whose number another process
+        took meanwhile, then store them all and commit: under load, both sides of a conversation write in
+        nearly every batch, and an optimistic number would fail again and again."""
+        sent: list[_Request] = []
+
+        def then(locked: list[tuple[int, int]]):
+            current = dict(locked)
+            for request in requests:
+                last = current.get(request.conversation_id)
+                if last is not None and last + 1 != request.seq:
+                    try:
+                        request.statement = request.statement_for(last)
+                    except Exception as error:  # this message only
+                        request.future.set_exception(error)
+                        continue
+                    request.seq = last + 1
+                sent.append(request)
+            params = []
+            for index, request in enumerate(sent):
+                params += [index, request.conversation_id, request.seq, request.client_msg_id, request.conversation_id]
+            return [request.statement for request in sent], _outcome_sql(len(sent)), params
+
+        rows = await on_loop.postgres().fetchall_after_lock(
+            _lock_sql(), [[request.conversation_id for request in requests]], then
         )
         for index, stored_id, current_seq in rows:
-            self._done(requests[index], stored_id, current_seq)
+            self._done(sent[index], stored_id, current_seq)
 
     def _done(self, request: _Request, stored_id: int | None, current_seq: int | None) -> None:
         if len(self._known) > _KNOWN_MAX:

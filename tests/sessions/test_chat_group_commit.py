@@ -74,13 +74,13 @@ def _post(conversation, session, body, client_msg_id=None, sender=None):
 def _batches(monkeypatch) -> list[int]:
     """Record the size of every batch committed together (one transaction of several messages)."""
     sizes = []
-    real = on_loop.PostgresOnLoop.fetchall_in_one_transaction
+    real = on_loop.PostgresOnLoop.fetchall_after_lock
 
-    async def recording(self, statements, sql, params):
-        sizes.append(len(statements))
-        return await real(self, statements, sql, params)
+    async def recording(self, lock_sql, lock_params, then):
+        sizes.append(len(lock_params[0]))
+        return await real(self, lock_sql, lock_params, then)
 
-    monkeypatch.setattr(on_loop.PostgresOnLoop, "fetchall_in_one_transaction", recording)
+    monkeypatch.setattr(on_loop.PostgresOnLoop, "fetchall_after_lock", recording)
     return sizes
 
 
@@ -178,10 +178,10 @@ async def test_a_resent_id_in_a_batch_is_stored_once_and_the_others_are_kept(mon
 async def test_a_failing_batch_is_stored_one_by_one_and_nothing_is_lost(monkeypatch):
     pairs = await database_sync_to_async(_pairs)(4)
 
-    async def broken(self, statements, sql, params):
+    async def broken(self, lock_sql, lock_params, then):
         raise psycopg2.OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(on_loop.PostgresOnLoop, "fetchall_in_one_transaction", broken)
+    monkeypatch.setattr(on_loop.PostgresOnLoop, "fetchall_after_lock", broken)
     threaded = _threaded_posts(monkeypatch)
     results = await asyncio.gather(*(_post(c, s, f"tetap {n}") for n, (c, s) in enumerate(pairs)))
     assert all(created and message.seq == 1 for message, created in results)
@@ -307,3 +307,21 @@ async def test_a_failing_risk_check_beside_a_batch_keeps_the_message_and_queues_
     assert queued == [(results[1][0].pk,)]  # after its commit, by id only
     assert not await database_sync_to_async(Escalation.objects.filter(kind="risk_phrase").exists)()
     assert (await database_sync_to_async(_bodies)(pairs[1][0]))[1] == "I want to end my life tonight"
+
+
+async def test_a_number_taken_by_another_process_is_sealed_again_under_the_lock_without_a_retry(monkeypatch):
+    pairs = await database_sync_to_async(_pairs)(2)
+    (behind, behind_session), (other, other_session) = pairs
+    for n in range(3):  # stored elsewhere: this process's idea of the last number stays 0
+        await database_sync_to_async(services.message_post)(
+            conversation=behind, sender=behind.counselor, client_msg_id=uuid.uuid4(), body=f"k{n}"
+        )
+    behind.last_seq = 0
+    batches = _batches(monkeypatch)
+    threaded = _threaded_posts(monkeypatch)
+    (late, late_created), (fresh, fresh_created) = await asyncio.gather(
+        _post(behind, behind_session, "setelah tiga"), _post(other, other_session, "pertama")
+    )
+    assert late_created and fresh_created and (late.seq, fresh.seq) == (4, 1)
+    assert batches == [2] and threaded == []  # one transaction, no second try, no thread
+    assert (await database_sync_to_async(_bodies)(behind))[4] == "setelah tiga"  # sealed for number 4
