@@ -516,7 +516,7 @@ def main() -> None:
         f"{len(cast)} pairs; Daphne serves the clients, Uvicorn the counselors; "
         f"PostgreSQL {bench_url.rsplit('/', 1)[1]}; DB_CONN_MAX_AGE={env['DB_CONN_MAX_AGE']}; "
         f"{os.cpu_count()} cores; group commit {'off' if env.get('CHAT_GROUP_COMMIT') in ('0', 'false') else 'on'} "
-        f"(window {env.get('CHAT_GROUP_COMMIT_WINDOW_MS', '0')} ms, lanes {env.get('CHAT_GROUP_COMMIT_LANES', '1')}); "
+        f"(window {env.get('CHAT_GROUP_COMMIT_WINDOW_MS', '0')} ms, lanes {env.get('CHAT_GROUP_COMMIT_LANES', '4')}); "
         f"load average before: {os.getloadavg()[0]:.1f} (other work on the machine skews every figure)"
     )
     rates = [float(r) for r in args.rates.split(",")]

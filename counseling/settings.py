@@ -486,10 +486,12 @@ WEBSOCKETS_PER_USER = envint("WEBSOCKETS_PER_USER", 10)
 CHAT_STORE_ON_LOOP = envbool("CHAT_STORE_ON_LOOP", True)
 # Group commit of those messages (sessions.chat.committer): the messages that arrive while a commit is under way
 # (or within CHAT_GROUP_COMMIT_WINDOW_MS of the first, if above 0) are committed together, each acknowledged after
-# that commit; CHAT_GROUP_COMMIT_LANES batches may be committing at once per process. 0 commits each on its own.
+# that commit; CHAT_GROUP_COMMIT_LANES batches may be committing at once per process (at most the process's on-loop
+# connections, counseling.on_loop.PG_CONNECTIONS_PER_LOOP): a message finding a lane free is committed at once.
+# CHAT_GROUP_COMMIT=0 commits each message on its own.
 CHAT_GROUP_COMMIT = envbool("CHAT_GROUP_COMMIT", True)
 CHAT_GROUP_COMMIT_WINDOW_MS = float(os.environ.get("CHAT_GROUP_COMMIT_WINDOW_MS", "0"))
-CHAT_GROUP_COMMIT_LANES = envint("CHAT_GROUP_COMMIT_LANES", 1)
+CHAT_GROUP_COMMIT_LANES = envint("CHAT_GROUP_COMMIT_LANES", 4)
 
 # Booking (sessions/). Session length and the slot grid, in minutes.
 SESSION_LENGTH_MINUTES = envint("SESSION_LENGTH_MINUTES", 50)
