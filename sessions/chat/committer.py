@@ -1,15 +1,16 @@
 """Group commit of the chat's messages on a server process's event loop.
 
 The chat stores a message before anyone is told of it (docs/chat-protocol.md), and that durable commit was
-most of what the chat added to a bare relay (docs/performance.md). Messages that arrive while a commit is
-under way, or within CHAT_GROUP_COMMIT_WINDOW_MS, are sent together as one transaction in one round trip
-(counseling.on_loop.PostgresOnLoop.fetchall_after_lock): one commit, one WAL flush, one wake-up of
-PostgreSQL for all of them. Each sender learns of its message only after that commit, so each ack and each
-event still follows its own message's commit.
+most of what the chat added to a bare relay (docs/performance.md). Messages that arrive while every one of
+the process's CHAT_GROUP_COMMIT_LANES commits is under way (or within CHAT_GROUP_COMMIT_WINDOW_MS) are
+committed together as one transaction (counseling.on_loop.PostgresOnLoop.fetchall_after_lock: two round
+trips, one commit, one WAL flush for all of them); a message that finds a lane free goes at once. Each
+sender learns of its message only after that commit, so each ack and each event still follows its own
+message's commit.
 
 Rules kept:
-- one message per conversation per batch: the next one of the same conversation waits for the next batch, so
-  its sequence number is known when it is sealed and a conversation's messages stay in the order they came;
+- one message per conversation per batch, and per process at a time: the next one of the same conversation
+  waits for the next batch, so a conversation's messages stay in the order they came;
 - a batch that fails (a resent id's unique constraint, a broken connection) is rolled back whole and its
   messages are stored one by one, each by its own statement: a failing message never takes the others down,
   and each gets its own outcome (sessions.chat.services then sends a resend or an error to message_post);
@@ -183,7 +184,8 @@ class Committer:
         try:
             stored_id, current_seq = await on_loop.postgres().fetchone(sql, params, prepared_as=prepared_as)
         except Exception as error:
-            request.future.set_exception(error)
+            if not request.future.done():
+                request.future.set_exception(error)
             return
         self._done(request, stored_id, current_seq)
 
@@ -201,7 +203,8 @@ class Committer:
                     try:
                         request.statement = request.statement_for(last)
                     except Exception as error:  # this message only
-                        request.future.set_exception(error)
+                        if not request.future.done():
+                            request.future.set_exception(error)
                         continue
                     request.seq = last + 1
                 sent.append(request)
