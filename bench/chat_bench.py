@@ -3,6 +3,7 @@
 
     DATABASE_URL=postgresql://counseling:counseling@127.0.0.1:5432/counseling \\
     REDIS_URL=redis://127.0.0.1:6379/8 .venv/bin/python bench/chat_bench.py [--pairs 100] [--duration 10] [--rounds 3]
+        [--rates 1,1.5,2.5] [--layers pubsub] [--sustained 300]
 
 What it does, bounded in count and time and on loopback only:
 - creates (once) its own database `<name>_bench_chat` next to DATABASE_URL's, migrates it, and a cast of
@@ -21,7 +22,12 @@ What it does, bounded in count and time and on loopback only:
   per second, losses, and CPU milliseconds per delivered message of each server, the driver, PostgreSQL and
   Redis with the share of the cores busy and stolen by the hypervisor (Linux /proc); per rate, both
   paths' figures over all rounds and the full/relay p50 ratio of each round and their median (a ratio of
-  two phases far apart in time mostly measures the machine's drift in between).
+  two phases far apart in time mostly measures the machine's drift in between), against the goals of
+  issue 23 (at most 1.5 at 200 and 300 msg/s, at most 2 at 500), and what each path lost;
+- with --sustained, then raises the offered rate step by step, relay and chat taking turns at each step,
+  until each no longer keeps up (anything lost, under 97% of the offered rate delivered, or p99 at 100 ms or
+  more), and prints the highest rate each sustained and the chat's as a share of the relay's.
+Group commit (sessions.chat.committer) follows CHAT_GROUP_COMMIT* from the environment, as in production.
 """
 
 from __future__ import annotations
@@ -337,6 +343,11 @@ async def run_phase(phase: Phase, cast: list[dict], servers: tuple[AsgiServer, A
     return phase
 
 
+# The issue's goals for the full/relay p50 ratio, by offered messages per second (issue 23).
+RATIO_GOALS = {200: 1.5, 300: 1.5, 500: 2.0}
+SUSTAINED_P99_MS = 100.0
+
+
 def report(phases: list[Phase]) -> None:
     print()
     print(
@@ -371,18 +382,86 @@ def report(phases: list[Phase]) -> None:
             continue
         offered = group[0].offered
         relay_p50, chat_p50 = percentile(pooled["relay"], 0.5), percentile(pooled["chat"], 0.5)
+        lost = {path: sum(p.sent - p.delivered for p in group if p.path == path) for path in ("relay", "chat")}
+        goal = RATIO_GOALS.get(round(offered))
+        median = statistics.median(ratios)
+        verdict = f"goal <= {goal}: {'met' if median <= goal else 'NOT met'}" if goal else "no goal at this rate"
         print(
             f"{layer:7} {offered:5.0f} msg/s offered, {len(rounds)} rounds: relay p50 {relay_p50:.1f} / p99 "
             f"{percentile(pooled['relay'], 0.99):.1f} ms, chat p50 {chat_p50:.1f} / p99 "
             f"{percentile(pooled['chat'], 0.99):.1f} ms (+{chat_p50 - relay_p50:.1f} ms); full/relay p50 ratio "
-            f"per round {', '.join(f'{r:.2f}' for r in ratios)}, median {statistics.median(ratios):.2f}"
+            f"per round {', '.join(f'{r:.2f}' for r in ratios)}, median {median:.2f} ({verdict}); lost: relay "
+            f"{lost['relay']}, chat {lost['chat']}"
         )
+
+
+def sustained(phase: Phase) -> bool:
+    """Kept up: nothing lost, at least 97% of the offered rate delivered, p99 under SUSTAINED_P99_MS."""
+    return (
+        phase.sent > 0
+        and phase.sent == phase.delivered
+        and phase.throughput >= 0.97 * phase.offered
+        and phase.pct(0.99) < SUSTAINED_P99_MS
+    )
+
+
+def sustained_search(layer, cast, servers, *, start: float, step: float, duration: float, warmup: float) -> list:
+    """Raise the offered rate by `step` times until each path no longer keeps up (sustained()); the relay and
+    the chat take turns at each rate, so both are measured under the same conditions. Returns the phases."""
+    phases, going = [], {"relay": True, "chat": True}
+    offered = start
+    for number in range(1, 16):
+        if not any(going.values()):
+            break
+        for path in ("relay", "chat") if number % 2 else ("chat", "relay"):
+            if not going[path]:
+                continue
+            phase = Phase(
+                layer=layer,
+                path=path,
+                rate=offered / (2 * len(cast)),
+                sockets=2 * len(cast),
+                duration=duration,
+                round=number,
+            )
+            asyncio.run(run_phase(phase, cast, servers, warmup))
+            phases.append(phase)
+            going[path] = sustained(phase)
+            print(
+                f"  {layer} {path} sustained? at {phase.offered:.0f} msg/s: p50 {phase.pct(0.5):.1f} ms, p99 "
+                f"{phase.pct(0.99):.1f} ms, {phase.throughput:.1f} msg/s delivered, {phase.sent - phase.delivered} "
+                f"lost: {'yes' if going[path] else 'no'}",
+                flush=True,
+            )
+        offered *= step
+    return phases
+
+
+def sustained_report(layer: str, phases: list[Phase]) -> None:
+    best = {}
+    for path in ("relay", "chat"):
+        kept = [p for p in phases if p.path == path and sustained(p)]
+        best[path] = max(kept, key=lambda p: p.offered, default=None)
+        failed = [p for p in phases if p.path == path and not sustained(p)]
+        limit = f"; not at {min(failed, key=lambda p: p.offered).offered:.0f} msg/s" if failed else " (never failed)"
+        if best[path] is None:
+            print(f"{layer:7} {path}: no rate tried kept p99 under {SUSTAINED_P99_MS:.0f} ms{limit}")
+        else:
+            b = best[path]
+            print(
+                f"{layer:7} {path}: highest sustained rate with p99 under {SUSTAINED_P99_MS:.0f} ms: "
+                f"{b.offered:.0f} msg/s (p50 {b.pct(0.5):.1f} / p99 {b.pct(0.99):.1f} ms){limit}"
+            )
+    if best["relay"] is not None and best["chat"] is not None:
+        print(f"{layer:7} chat/relay highest sustained rate: {best['chat'].offered / best['relay'].offered:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=100, help="conversations (two sockets each), at most 300")
-    parser.add_argument("--rates", default="1,1.5", help="messages per second per socket, comma-separated")
+    parser.add_argument(
+        "--rates", default="1,1.5,2.5", help="messages per second per socket, comma-separated (x 2 x pairs in all)"
+    )
     parser.add_argument("--duration", type=float, default=10, help="measured seconds per phase, at most 60")
     parser.add_argument(
         "--rounds",
@@ -392,6 +471,16 @@ def main() -> None:
     )
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--layers", default="core,pubsub")
+    parser.add_argument(
+        "--sustained",
+        type=float,
+        default=0,
+        metavar="MSG_PER_S",
+        help="then find the highest rate each path sustains with p99 under 100 ms and nothing lost, starting at "
+        "this many messages per second in all (0: skip)",
+    )
+    parser.add_argument("--sustained-step", type=float, default=1.25, help="rate multiplier between tries")
+    parser.add_argument("--sustained-duration", type=float, default=5, help="measured seconds per try")
     args = parser.parse_args()
     if not 1 <= args.pairs <= 300 or not 1 <= args.duration <= 60 or not 1 <= args.rounds <= 9:
         sys.exit("--pairs must be 1..300, --duration 1..60 and --rounds 1..9")
@@ -429,11 +518,12 @@ def main() -> None:
     print(
         f"{len(cast)} pairs; Daphne serves the clients, Uvicorn the counselors; "
         f"PostgreSQL {bench_url.rsplit('/', 1)[1]}; DB_CONN_MAX_AGE={env['DB_CONN_MAX_AGE']}; "
-        f"{os.cpu_count()} cores; "
+        f"{os.cpu_count()} cores; group commit {'off' if env.get('CHAT_GROUP_COMMIT') in ('0', 'false') else 'on'} "
+        f"(window {env.get('CHAT_GROUP_COMMIT_WINDOW_MS', '0')} ms, lanes {env.get('CHAT_GROUP_COMMIT_LANES', '4')}); "
         f"load average before: {os.getloadavg()[0]:.1f} (other work on the machine skews every figure)"
     )
     rates = [float(r) for r in args.rates.split(",")]
-    phases = []
+    phases, searched = [], {}
     for layer in args.layers.split(","):
         server_env = dict(env, BENCH_LAYER=layer)
         with bench_server("daphne", server_env) as daphne, bench_server("uvicorn", server_env) as uvicorn:
@@ -459,7 +549,19 @@ def main() -> None:
                             f"delivered, {phase.sent - phase.delivered} lost {phase.errors or ''}",
                             flush=True,
                         )
+            if args.sustained:
+                searched[layer] = sustained_search(
+                    layer,
+                    cast,
+                    (daphne, uvicorn),
+                    start=args.sustained,
+                    step=args.sustained_step,
+                    duration=args.sustained_duration,
+                    warmup=min(args.warmup, 2),
+                )
     report(phases)
+    for layer, tried in searched.items():
+        sustained_report(layer, tried)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     # No worker runs during the benchmark: drop any task it queued (benchmark text matches no risk phrase).
     import redis

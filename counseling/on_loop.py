@@ -122,6 +122,41 @@ class PostgresOnLoop:
             self._idle.append(conn)
             return row
 
+    async def fetchall_after_lock(self, lock_sql: str, lock_params, then) -> list[tuple]:
+        """One transaction in two round trips: `lock_sql` (e.g. SELECT ... FOR UPDATE) first; then what
+        `then(rows of lock_sql)` returns, `(statements, sql, params)` (each statement `(sql, params,
+        prepared_as)` as for fetchone), sent together with COMMIT and then `sql`. Returns the rows of `sql`,
+        read just after that commit: one WAL flush for all the statements (sessions.chat.committer). For
+        writes that must know a value under its lock before they can be written (the chat seals a message
+        for its sequence number). `then` may raise: the transaction is rolled back and the error raised."""
+        async with self._slots:
+            conn = self._idle.pop() if self._idle else await self._connect()
+            try:
+                cursor = conn.cursor()
+                cursor.execute(b"BEGIN;\n" + cursor.mogrify(lock_sql, lock_params))
+                await _until_ready(conn)
+                statements, sql, params = then(cursor.fetchall())
+                prepared = self._prepared.setdefault(id(conn), set())
+                parts = []
+                for statement, values, prepared_as in statements:
+                    if prepared_as:
+                        if prepared_as not in prepared:
+                            cursor.execute(f"PREPARE {prepared_as} AS {_numbered_parameters(statement)}")
+                            await _until_ready(conn)
+                            prepared.add(prepared_as)
+                        statement = f"EXECUTE {prepared_as} ({', '.join(['%s'] * len(values))})"
+                    parts.append(cursor.mogrify(statement, values))
+                parts += [b"COMMIT", cursor.mogrify(sql, params)]
+                cursor.execute(b";\n".join(parts))
+                await _until_ready(conn)
+                rows = cursor.fetchall()
+            except BaseException:
+                # Mid-transaction (or cancelled): its state is unknown; closing it rolls back what is open.
+                self._discard(conn)
+                raise
+            self._idle.append(conn)
+            return rows
+
     def close(self) -> None:
         for conn in list(self._open):
             self._discard(conn)

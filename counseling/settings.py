@@ -490,6 +490,15 @@ WEBSOCKETS_PER_USER = envint("WEBSOCKETS_PER_USER", 10)
 # On PostgreSQL, a chat socket stores an ordinary message with one statement from its own event loop
 # (sessions.services.message_post_on_loop); 0 sends every message through the ORM in a worker thread.
 CHAT_STORE_ON_LOOP = envbool("CHAT_STORE_ON_LOOP", True)
+# Group commit of those messages (sessions.chat.committer): the messages that arrive while a commit is under way
+# (or within CHAT_GROUP_COMMIT_WINDOW_MS of the first, if above 0) are committed together, each acknowledged after
+# that commit; CHAT_GROUP_COMMIT_LANES batches may be committing at once per process (at most the process's on-loop
+# connections, counseling.on_loop.PG_CONNECTIONS_PER_LOOP): a message finding a lane free is committed at once.
+# CHAT_GROUP_COMMIT=0 commits each message on its own.
+CHAT_GROUP_COMMIT = envbool("CHAT_GROUP_COMMIT", True)
+CHAT_GROUP_COMMIT_WINDOW_MS = float(os.environ.get("CHAT_GROUP_COMMIT_WINDOW_MS", "0"))
+CHAT_GROUP_COMMIT_LANES = envint("CHAT_GROUP_COMMIT_LANES", 4)
+
 # Video and voice sessions (sessions/calls/): the browsers send picture and sound to each other over WebRTC; these
 # servers only help them find a path (sessions.calls.ice). Comma-separated urls. No default server: a public STUN
 # server of another company would learn every client's address; on one network the browsers need none. Our own

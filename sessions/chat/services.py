@@ -24,6 +24,7 @@ from counseling.crypto import data_key_on_loop, seal
 from counseling.notifications import group_send_from_loop, notify_user_from_loop, notify_user_on_commit
 from identity.selectors import code_word_status
 from identity.services import CodeWordLocked, code_word_check, code_word_override_record
+from sessions.chat.committer import committer
 from sessions.chat.events import (
     client_message_notice,
     conversation_event_on_commit,
@@ -372,7 +373,8 @@ async def _message_store_on_loop(
     session: CounselingSession | None,
     origin: str,
 ) -> Message | None:
-    """Store one message with a single statement, or return None (nothing stored) to leave it to message_post."""
+    """Store one message with a single statement, committed with the other messages of its batch
+    (sessions.chat.committer), or return None (nothing stored) to leave it to message_post."""
     if not settings.CHAT_STORE_ON_LOOP or connection.vendor != "postgresql":
         return None
     data_key = await data_key_on_loop(owner_id=conversation.client_id)
@@ -395,8 +397,16 @@ async def _message_store_on_loop(
             notice = client_message_notice(conversation=conversation)
         except SynchronousOnlyOperation:  # not loaded here
             return None
-    expected = conversation.last_seq
-    for _attempt in range(CHAT_SEQ_ATTEMPTS):
+    if from_client:
+        try:
+            reply_due_at_for(counselor=conversation.counselor, sent_at=now())
+        except SynchronousOnlyOperation:  # the counselor's profile is not loaded here
+            return None
+    built: list[Message] = []
+
+    def statement_for(expected: int) -> tuple[str, list, str]:
+        """The store statement for the number after `expected`, the message sealed for that number (the
+        number is part of what the seal authenticates). Called by the committer as it forms the batch."""
         at = now()
         message = Message(
             conversation=conversation,
@@ -410,20 +420,28 @@ async def _message_store_on_loop(
             owner_id=conversation.client_id, plaintext=body, context=message.aad, data_key=data_key
         )
         if from_client:
-            try:
-                message.reply_due_at = reply_due_at_for(counselor=conversation.counselor, sent_at=at)
-            except SynchronousOnlyOperation:  # the counselor's profile is not loaded here
-                return None
+            message.reply_due_at = reply_due_at_for(counselor=conversation.counselor, sent_at=at)
         params = [conversation.pk, expected, *_message_values(message)]
         if not from_client:
             params += [at, conversation.pk, message.seq]
         params.append(conversation.pk)
+        built.append(message)
+        name = "chat_store_reply" if not from_client else "chat_store_message"
+        return _store_statement(answers=not from_client), params, name
+
+    expected = conversation.last_seq
+    for _attempt in range(CHAT_SEQ_ATTEMPTS):
         try:
-            stored_id, current_seq = await on_loop.postgres().fetchone(
-                _store_statement(answers=not from_client),
-                params,
-                prepared_as="chat_store_reply" if not from_client else "chat_store_message",
-            )
+            if settings.CHAT_GROUP_COMMIT:
+                stored_id, current_seq, _seq = await committer().store(
+                    conversation_id=conversation.pk,
+                    client_msg_id=client_msg_id,
+                    expected=expected,
+                    statement_for=statement_for,
+                )
+            else:
+                sql, params, name = statement_for(expected)
+                stored_id, current_seq = await on_loop.postgres().fetchone(sql, params, prepared_as=name)
         except psycopg2.IntegrityError:
             return None  # a resent id: message_post answers with the stored message
         except psycopg2.Error:
@@ -433,13 +451,14 @@ async def _message_store_on_loop(
                 exc_info=True,
             )
             return None
+        message = built[-1]
         if stored_id is not None:
             break
         if current_seq is None:
             return None
         # The other side's message took the number. `current_seq` is read at the statement's start, so
         # when it waited for that other transaction it is one behind: the number has grown since.
-        expected = max(current_seq, expected + 1)
+        expected = max(current_seq, message.seq)
     else:
         return None
     message.pk = stored_id
