@@ -93,7 +93,9 @@ def test_consent_and_identity_status_come_from_the_gates(caseload_page, client_a
     )
     monkeypatch.setattr(
         "dashboards.selectors.identity_gates",
-        lambda *, clients, **kw: {c.pk: GateResult.refuse("identity_unverified", "Waiting for review.") for c in clients},
+        lambda *, clients, **kw: {
+            c.pk: GateResult.refuse("identity_unverified", "Waiting for review.") for c in clients
+        },
     )
     page = caseload_page()
     assert "current" in page and "not verified" in page and "Waiting for review." in page
