@@ -1,5 +1,6 @@
 import hashlib
 import json
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
@@ -10,6 +11,41 @@ from counseling.mfa import session_is_verified
 CLOSE_SIGNED_OUT = 4401
 CLOSE_UNKNOWN_PATH = 4404
 MAX_NOTIFICATION_FRAME_CHARS = 1024  # the page sends pings only
+
+
+class FrameReader:
+    """The first checks of every text frame a browser sends on a chat or call socket, in this order: text, size,
+    at most `burst` frames a second, JSON, an object with a "type". `read` gives the frame, or None with the error
+    code and message the socket answers with (one bad frame never closes the socket)."""
+
+    def __init__(self, *, max_chars: int, burst: int):
+        self.max_chars = max_chars
+        self.burst = burst
+        self.window = (0, 0)  # (second, frames in it)
+
+    def read(self, text_data: str | None) -> tuple[dict | None, str, str]:
+        if text_data is None:
+            return None, "malformed", _("Frames must be JSON text.")
+        if len(text_data) > self.max_chars:
+            return None, "too_large", _("This frame is too large.")
+        if not self._within_burst():
+            return None, "rate_limited", _("Too many frames; slow down.")
+        try:
+            frame = json.loads(text_data)
+        except (ValueError, RecursionError):  # RecursionError: "[" * 8000 nests deeper than the decoder goes
+            return None, "malformed", _("This frame is not valid JSON.")
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            return None, "malformed", _('A frame is a JSON object with a "type".')
+        return frame, "", ""
+
+    def _within_burst(self) -> bool:
+        second = int(time.monotonic())
+        start, count = self.window
+        if start != second:
+            self.window = (second, 1)
+            return True
+        self.window = (start, count + 1)
+        return count + 1 <= self.burst
 
 
 def user_group(user_id: int) -> str:

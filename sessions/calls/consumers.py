@@ -9,9 +9,7 @@ Protocol, error codes and close codes: docs/call-protocol.md.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -23,7 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from counseling.client_address import scope_client_address
-from counseling.consumers import sockets_close_applies, user_sockets_group
+from counseling.consumers import FrameReader, sockets_close_applies, user_sockets_group
 from counseling.inactivity import socket_activity_record, socket_signed_in_check
 from counseling.mfa import session_is_verified
 from sessions.calls import selectors, services
@@ -121,7 +119,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         self.access = access
         self.user = user
         self.session_id = access.session.pk
-        self.frame_window = (0, 0)
+        self.frames = FrameReader(max_chars=MAX_FRAME_CHARS, burst=FRAME_BURST)
         self.groups_joined = (
             call_group(self.session_id),
             conversation_calls_group(access.chat.conversation.pk),
@@ -195,22 +193,9 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             await self._receive(text_data)
 
     async def _receive(self, text_data):
-        if text_data is None:
-            await self._error("malformed", _("Frames must be JSON text."))
-            return
-        if len(text_data) > MAX_FRAME_CHARS:
-            await self._error("too_large", _("This frame is too large."))
-            return
-        if not self._frame_budget():
-            await self._error("rate_limited", _("Too many frames; slow down."))
-            return
-        try:
-            frame = json.loads(text_data)
-        except (ValueError, RecursionError):
-            await self._error("malformed", _("This frame is not valid JSON."))
-            return
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self._error("malformed", _('A frame is a JSON object with a "type".'))
+        frame, code, message = self.frames.read(text_data)
+        if frame is None:
+            await self._error(code, message)
             return
         handler = self.FRAME_HANDLERS.get(frame["type"])
         if handler is None:
@@ -227,15 +212,6 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                 await self._error("server_error", _("Something went wrong; please try again."))
             except Exception:
                 logger.info("call socket of session %s closed before its error frame", self.session_id)
-
-    def _frame_budget(self) -> bool:
-        second = int(time.monotonic())
-        start, count = self.frame_window
-        if start != second:
-            self.frame_window = (second, 1)
-            return True
-        self.frame_window = (start, count + 1)
-        return count + 1 <= FRAME_BURST
 
     async def on_join(self, frame):
         if self.left:

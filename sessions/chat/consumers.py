@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import time
 import uuid
@@ -28,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from counseling.client_address import scope_client_address
 from counseling.clock import now
-from counseling.consumers import sockets_close_applies, user_sockets_group
+from counseling.consumers import FrameReader, sockets_close_applies, user_sockets_group
 from counseling.crypto import data_key_on_loop
 from counseling.inactivity import socket_activity_record, socket_signed_in_check
 from counseling.mfa import session_is_verified
@@ -135,7 +134,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.access = access
         self.user = user
-        self.frame_window = (0, 0)
+        self.frames = FrameReader(max_chars=MAX_FRAME_CHARS, burst=FRAME_BURST)
         self.last_typing = 0.0
         self.group = conversation_group(access.conversation.pk)
         self.sockets_group = user_sockets_group(user.pk)
@@ -310,22 +309,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._receive(text_data)
 
     async def _receive(self, text_data):
-        if text_data is None:
-            await self._error("malformed", _("Frames must be JSON text."))
-            return
-        if len(text_data) > MAX_FRAME_CHARS:
-            await self._error("too_large", _("This frame is too large."))
-            return
-        if not self._frame_budget():
-            await self._error("rate_limited", _("Too many frames; slow down."))
-            return
-        try:
-            frame = json.loads(text_data)
-        except (ValueError, RecursionError):  # RecursionError: "[" * 8000 nests deeper than the decoder goes
-            await self._error("malformed", _("This frame is not valid JSON."))
-            return
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self._error("malformed", _('A frame is a JSON object with a "type".'))
+        frame, code, message = self.frames.read(text_data)
+        if frame is None:
+            await self._error(code, message)
             return
         handler = self.FRAME_HANDLERS.get(frame["type"])
         if handler is None:
@@ -347,15 +333,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 logger.info("chat socket of conversation %s closed before its error frame", self.access.conversation.pk)
         if frame["type"] in ACTIVITY_FRAMES:
             await self._activity_record_due()
-
-    def _frame_budget(self) -> bool:
-        second = int(time.monotonic())
-        start, count = self.frame_window
-        if start != second:
-            self.frame_window = (second, 1)
-            return True
-        self.frame_window = (start, count + 1)
-        return count + 1 <= FRAME_BURST
 
     async def on_send(self, frame):
         raw_id = frame.get("client_msg_id")
