@@ -690,6 +690,15 @@ CLIENT_EXPORT_NOT_INCLUDED = (
         ),
     },
     {
+        "what": "clinical_record_not_released",
+        "why": gettext_noop(
+            "Your counselor's progress notes are in the file once your counselor has released them to you (ask at "
+            "/clinical/record/); a part withheld is listed without its text, and the counselor's written reason "
+            "is kept in your file. Goals of a treatment plan your counselor has not shared with you, and a "
+            "counselor's written reason for accepting you despite the screen, are listed without their words."
+        ),
+    },
+    {
         "what": "access_log_details",
         "why": gettext_noop(
             "The access log gives who, what and when. Staff members' e-mail and network addresses are "

@@ -134,7 +134,11 @@ def test_the_file_holds_every_section_with_the_clients_real_data(client, world, 
     assert viewed and viewed[0]["by"] == {"kind": "staff", "name": "admin", "role": "admin"}
     assert viewed[0]["ip_address"] is None
     assert any(entry["action"] == "referral.created" and entry["by"]["name"] == "Counselor A" for entry in log)
-    assert {item["what"] for item in data["not_included"]} >= {"code_word", "notes_written_by_staff"}
+    assert {item["what"] for item in data["not_included"]} >= {
+        "code_word",
+        "notes_written_by_staff",
+        "clinical_record_not_released",
+    }
 
 
 def test_the_file_holds_no_other_clients_data_no_code_word_no_staff_notes_and_no_key_material(
