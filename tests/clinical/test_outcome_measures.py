@@ -208,6 +208,8 @@ def test_item_9_answered_opens_an_escalation_at_once_through_the_ladder(
     pushed,  # noqa: F811
     django_capture_on_commit_callbacks,
 ):
+    counselor_a.language = "en"  # the alert card is written in the counselor's language; these words are English
+    counselor_a.save(update_fields=["language"])
     client.force_login(client_a)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/clinical/measures/{phq9.pk}/", _post_answers([0] * 8 + [2]))
