@@ -39,34 +39,17 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.chat_bench import loopback_only, machine_jiffies, percentile  # noqa: E402
+from bench.chat_bench import bench_database, loopback_only, machine_jiffies, percentile  # noqa: E402
 from tests.servers import AsgiServer  # noqa: E402
 
 APP = "bench.pages_asgi:application"
 WALL_CLOCK_LIMIT = 20 * 60
 BARE = "/bench/bare/"
 GOAL_RATIO, GOAL_QUERIES, GOAL_P99_MS = 3.0, 25, 250.0
-
-
-def bench_database(base_url: str) -> str:
-    """Create (once) the benchmark's own database next to DATABASE_URL's, vacuumed, and return its URL."""
-    import psycopg2
-
-    parts = urlsplit(base_url)
-    name = parts.path.lstrip("/") + "_bench_pages"
-    conn = psycopg2.connect(base_url)
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return urlunsplit(parts._replace(path="/" + name))
 
 
 def vacuum(url: str) -> None:
@@ -244,7 +227,7 @@ def main() -> None:
     loopback_only(redis_url, "REDIS_URL")
     signal.alarm(WALL_CLOCK_LIMIT)
 
-    bench_url = bench_database(database_url)
+    bench_url = bench_database(database_url, "_bench_pages")
     env = dict(
         os.environ,
         DATABASE_URL=bench_url,

@@ -5,7 +5,7 @@ from datetime import time
 
 from sessions.models import ClientAcceptance, CounselingSession, SessionState, WeeklyAvailability
 from sessions.selectors import next_free_slot
-from sessions.services import availability_weekly_add, session_book
+from sessions.services import BookingError, availability_weekly_add, session_book
 
 DEMO_HOURS = [(time(9), time(12)), (time(13), time(17))]
 
@@ -27,11 +27,15 @@ def demo_acceptance_seed(*, client, counselor) -> None:
 
 def demo_request_seed(*, client, counselor) -> CounselingSession | None:
     """A new client's first request, waiting for the counselor's answer at her next free time; once only while one
-    waits (a demo seeded long ago has let it expire, and seeding again sends a new one)."""
+    waits (a demo seeded long ago has let it expire, and seeding again sends a new one). None when the counselor
+    cannot take the client now (her caseload is full, as in bench/pages_bench.py's database)."""
     waiting = CounselingSession.objects.filter(client=client, counselor=counselor, state=SessionState.REQUESTED)
     if waiting.exists():
         return None
     starts_at = next_free_slot(counselor=counselor)
     if starts_at is None:
         return None
-    return session_book(client=client, counselor=counselor, starts_at=starts_at)
+    try:
+        return session_book(client=client, counselor=counselor, starts_at=starts_at)
+    except BookingError:
+        return None
