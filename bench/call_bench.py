@@ -32,16 +32,14 @@ import argparse
 import asyncio
 import math
 import os
-import signal
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.chat_bench import bench_database, loopback_only, make_cast  # noqa: E402
+from bench.chat_bench import bench_stack, make_cast  # noqa: E402
 from tests.servers import AsgiServer  # noqa: E402
 
 APP = "bench.call_asgi:application"
@@ -275,39 +273,17 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.calls <= 100 or not 0 <= args.warmup <= 10:
         sys.exit("--calls must be 1..100 and --warmup 0..10")
-    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
-    if not database_url or not redis_url:
-        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the benchmark runs against the real stack")
-    loopback_only(database_url, "DATABASE_URL")
-    loopback_only(redis_url, "REDIS_URL")
     if not Path(CHROMIUM).exists():
         sys.exit(f"{CHROMIUM} not found: the benchmark drives Debian's Chromium")
-    signal.alarm(WALL_CLOCK_LIMIT)
-
-    bench_url = bench_database(database_url, suffix="_bench_call")
-    env = dict(
-        os.environ,
-        DATABASE_URL=bench_url,
-        EMBEDDED_SCHEDULER="0",
-        DEBUG="0",
-        HTTPS="0",
-        PYTHONPATH=str(ROOT),
-        CHANNEL_LAYER_PREFIX="bench-call",
-        LOG_LEVEL="WARNING",
-        CELERY_BROKER_URL=redis_url,
+    env, bench_url = bench_stack(
+        suffix="_bench_call",
+        layer_prefix="bench-call",
+        wall_clock_seconds=WALL_CLOCK_LIMIT,
         # No STUN or TURN server: the browsers reach each other on this host (the bare pair uses none either).
         CALL_STUN_URLS="",
         CALL_TURN_URLS="",
         CALL_TURN_SECRET="",
     )
-    env.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789abcdef")
-    env.setdefault("FIELD_ENCRYPTION_KEYS", "bench:YmVuY2gtb25seS1rZXktZW5jcnlwdGlvbi0wMTIzNDU=")
-    os.environ.update(env)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "counseling.settings")
-    import django
-
-    django.setup()
     cast = make_cast(min(args.calls + args.warmup, 20))
     from sessions.models import CounselingSession, SessionMedium
 

@@ -85,6 +85,44 @@ def bench_database(base_url: str, suffix: str = "_bench_chat") -> str:
     return url
 
 
+def bench_stack(*, suffix: str, layer_prefix: str, wall_clock_seconds: int, **settings_env: str) -> tuple[dict, str]:
+    """What every benchmark does first: refuse anything but PostgreSQL and Redis on loopback, stop the whole run
+    after `wall_clock_seconds`, make (once) its own database `<name><suffix>` and migrate it, and set Django up in
+    this process with the environment its servers get too. `settings_env` adds or overrides settings.
+    Returns (that environment, the database's URL)."""
+    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
+    if not database_url or not redis_url:
+        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the benchmark runs against the real stack")
+    loopback_only(database_url, "DATABASE_URL")
+    loopback_only(redis_url, "REDIS_URL")
+    signal.alarm(wall_clock_seconds)
+    bench_url = bench_database(database_url, suffix)
+    env = dict(
+        os.environ,
+        DATABASE_URL=bench_url,
+        EMBEDDED_SCHEDULER="0",
+        DEBUG="0",
+        HTTPS="0",
+        PYTHONPATH=str(ROOT),
+        DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"),
+        CHANNEL_LAYER_PREFIX=layer_prefix,
+        LOG_LEVEL="WARNING",
+        CELERY_BROKER_URL=redis_url,
+        **settings_env,
+    )
+    env.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789abcdef")
+    env.setdefault("FIELD_ENCRYPTION_KEYS", "bench:YmVuY2gtb25seS1rZXktZW5jcnlwdGlvbi0wMTIzNDU=")
+    os.environ.update(env)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "counseling.settings")
+    import django
+
+    django.setup()
+    return env, bench_url
+
+
 def make_cast(pairs: int) -> list[dict]:
     """N client/counselor pairs with an open session and signed-in Django sessions (idempotent)."""
     from datetime import timedelta
@@ -484,36 +522,9 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.pairs <= 300 or not 1 <= args.duration <= 60 or not 1 <= args.rounds <= 9:
         sys.exit("--pairs must be 1..300, --duration 1..60 and --rounds 1..9")
-    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
-    if not database_url or not redis_url:
-        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the benchmark runs against the real stack")
-    loopback_only(database_url, "DATABASE_URL")
-    loopback_only(redis_url, "REDIS_URL")
-    signal.alarm(WALL_CLOCK_LIMIT)
-
-    bench_url = bench_database(database_url)
-    env = dict(
-        os.environ,
-        DATABASE_URL=bench_url,
-        EMBEDDED_SCHEDULER="0",
-        DEBUG="0",
-        HTTPS="0",
-        PYTHONPATH=str(ROOT),
-        DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"),
-        CHAT_RATE_LIMIT="1000",
-        CHANNEL_LAYER_PREFIX="bench-chat",
-        LOG_LEVEL="WARNING",
-        CELERY_BROKER_URL=redis_url,
+    env, bench_url = bench_stack(
+        suffix="_bench_chat", layer_prefix="bench-chat", wall_clock_seconds=WALL_CLOCK_LIMIT, CHAT_RATE_LIMIT="1000"
     )
-    env.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789abcdef")
-    env.setdefault("FIELD_ENCRYPTION_KEYS", "bench:YmVuY2gtb25seS1rZXktZW5jcnlwdGlvbi0wMTIzNDU=")
-    os.environ.update(env)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "counseling.settings")
-    import django
-
-    django.setup()
     cast = make_cast(args.pairs)
     print(
         f"{len(cast)} pairs; Daphne serves the clients, Uvicorn the counselors; "

@@ -23,8 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 import urllib.error
@@ -38,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.chat_bench import bench_database, bench_server, loopback_only, make_cast  # noqa: E402
+from bench.chat_bench import bench_server, bench_stack, make_cast  # noqa: E402
 
 WALL_CLOCK_LIMIT = 10 * 60
 
@@ -210,34 +208,7 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.pairs <= 300 or not 1 <= args.duration <= 120 or not 0 < args.rate <= 5:
         sys.exit("--pairs 1..300, --duration 1..120, --rate up to 5")
-    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
-    if not database_url or not redis_url:
-        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the load test runs against the real stack")
-    loopback_only(database_url, "DATABASE_URL")
-    loopback_only(redis_url, "REDIS_URL")
-    signal.alarm(WALL_CLOCK_LIMIT)
-
-    bench_url = bench_database(database_url)
-    env = dict(
-        os.environ,
-        DATABASE_URL=bench_url,
-        EMBEDDED_SCHEDULER="0",
-        DEBUG="0",
-        HTTPS="0",
-        PYTHONPATH=str(ROOT),
-        DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"),
-        CHANNEL_LAYER_PREFIX="load-chat",
-        LOG_LEVEL="WARNING",
-        CELERY_BROKER_URL=redis_url,
-    )
-    env.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789abcdef")
-    env.setdefault("FIELD_ENCRYPTION_KEYS", "bench:YmVuY2gtb25seS1rZXktZW5jcnlwdGlvbi0wMTIzNDU=")
-    os.environ.update(env)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "counseling.settings")
-    import django
-
-    django.setup()
+    env, _ = bench_stack(suffix="_bench_chat", layer_prefix="load-chat", wall_clock_seconds=WALL_CLOCK_LIMIT)
     cast = make_cast(args.pairs)
     load_before = os.getloadavg()[0]
     with bench_server("daphne", env) as daphne, bench_server("uvicorn", env) as uvicorn:
@@ -300,7 +271,7 @@ def main() -> None:
     )
     import redis
 
-    redis.Redis.from_url(redis_url).delete("celery")  # no worker ran: drop any task the run queued
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).delete("celery")  # no worker ran: drop any task the run queued
     sys.exit(1 if lost or tally.errors or tally.closed_early else 0)
 
 

@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -43,7 +41,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.chat_bench import bench_database, loopback_only, machine_jiffies, percentile  # noqa: E402
+from bench.chat_bench import bench_stack, machine_jiffies, percentile  # noqa: E402
 from tests.servers import AsgiServer  # noqa: E402
 
 APP = "bench.pages_asgi:application"
@@ -220,35 +218,9 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.duration <= 300 or not 0 < args.rate <= 100 or not 1 <= args.pairs <= 300:
         sys.exit("--duration 1..300, --rate up to 100, --pairs 1..300")
-    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
-    if not database_url or not redis_url:
-        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the benchmark runs against the real stack")
-    loopback_only(database_url, "DATABASE_URL")
-    loopback_only(redis_url, "REDIS_URL")
-    signal.alarm(WALL_CLOCK_LIMIT)
-
-    bench_url = bench_database(database_url, "_bench_pages")
-    env = dict(
-        os.environ,
-        DATABASE_URL=bench_url,
-        EMBEDDED_SCHEDULER="0",
-        DEBUG="0",
-        HTTPS="0",
-        PYTHONPATH=str(ROOT),
-        DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"),
-        CHANNEL_LAYER_PREFIX="bench-pages",
-        BENCH_LAYER="pubsub",
-        LOG_LEVEL="WARNING",
-        CELERY_BROKER_URL=redis_url,
+    env, bench_url = bench_stack(
+        suffix="_bench_pages", layer_prefix="bench-pages", wall_clock_seconds=WALL_CLOCK_LIMIT, BENCH_LAYER="pubsub"
     )
-    env.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789abcdef")
-    env.setdefault("FIELD_ENCRYPTION_KEYS", "bench:YmVuY2gtb25seS1rZXktZW5jcnlwdGlvbi0wMTIzNDU=")
-    os.environ.update(env)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "counseling.settings")
-    import django
-
-    django.setup()
     from django.conf import settings
 
     settings.ROOT_URLCONF = "bench.pages_urls"  # the servers' URLs, for the query counts made here
@@ -350,7 +322,7 @@ def main() -> None:
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     import redis
 
-    redis.Redis.from_url(redis_url).delete("celery")  # no worker ran: drop any task the run queued
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).delete("celery")  # no worker ran: drop any task the run queued
 
 
 if __name__ == "__main__":
