@@ -48,6 +48,7 @@ async def profile(messages: int) -> None:
     from sessions.chat import services
     from sessions.chat.events import conversation_group, message_new_event
     from sessions.chat.hooks import client_message_watchers
+    from sessions.chat.selectors import message_instance
     from sessions.models import Conversation, Message
 
     settings.CHANNEL_LAYERS["default"]["BACKEND"] = "channels_redis.pubsub.RedisPubSubChannelLayer"
@@ -72,20 +73,22 @@ async def profile(messages: int) -> None:
         steps.setdefault(name, []).append((time.perf_counter_ns() - started) / 1000)
 
     def build(expected: int):
-        message = Message(
-            conversation=conversation,
-            seq=expected + 1,
-            sender=conversation.client,
-            client_msg_id=uuid.uuid4(),
-            created_at=now(),
-        )
-        message.body_sealed = seal(
-            owner_id=conversation.client_id, plaintext="bench message", context=message.aad, data_key=key
-        )
-        message.reply_due_at = now()
-        params = [conversation.pk, expected, *services._message_values(message)]
+        # As message_post_on_loop's statement_for builds them (values, seal, parameters), then the instance.
+        at, seq = now(), expected + 1
+        aad = Message.aad_for(conversation_id=conversation.pk, sender_id=conversation.client_id, seq=seq)
+        values = {
+            "conversation_id": conversation.pk,
+            "session_id": None,
+            "seq": seq,
+            "sender_id": conversation.client_id,
+            "client_msg_id": uuid.uuid4(),
+            "body_sealed": seal(owner_id=conversation.client_id, plaintext="bench message", context=aad, data_key=key),
+            "created_at": at,
+            "reply_due_at": now(),
+        }
+        params = [conversation.pk, expected, *services._new_message_values(**values)]
         params.append(conversation.pk)
-        return message, params
+        return message_instance(values=values), params
 
     statement = services._store_statement(answers=False)
     for _ in range(messages):

@@ -278,7 +278,12 @@ class Message(models.Model):
 
     @property
     def aad(self) -> str:
-        return f"message:{self.conversation_id}:{self.sender_id}:{self.seq}"
+        return Message.aad_for(conversation_id=self.conversation_id, sender_id=self.sender_id, seq=self.seq)
+
+    @staticmethod
+    def aad_for(*, conversation_id: int, sender_id: int, seq: int) -> str:
+        """The associated data of a message with these, without an instance (the chat's store on the event loop)."""
+        return f"message:{conversation_id}:{sender_id}:{seq}"
 
 
 # --- A client's connection during a session, and when it drops -------------------------------------

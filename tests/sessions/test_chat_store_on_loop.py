@@ -131,6 +131,9 @@ async def test_a_stale_sequence_number_takes_the_next_one_and_seals_for_it(chat,
         conversation=stale, sender=client_a, client_msg_id=uuid.uuid4(), body="setelah tiga", session=session
     )
     assert created and message.seq == 4 and stale.last_seq == 4
+    # Its instance holds what it was stored with, without a query (none may run on the event loop).
+    assert message.pk is not None and message.conversation is stale and message.sender is client_a
+    assert message.session is session and message.aad == f"message:{conversation.pk}:{client_a.pk}:4"
     assert (await database_sync_to_async(_bodies)(conversation))[4] == "setelah tiga"
 
 
