@@ -154,6 +154,8 @@ def indonesian_root(word: str) -> str:
       ("ngebunuh"), di-, ter-, ber-;
     - suffixes: -kan, colloquial -in, and -i after a prefix ("menyakiti", "nyakitin" -> "sakit").
     """
+    if len(word) <= _MIN_ROOT:  # nothing can come off and leave _MIN_ROOT letters (most words of a chat)
+        return word
     for clitic in ("nya", "ku", "mu"):
         if word.endswith(clitic) and len(word) - len(clitic) >= _MIN_ROOT:
             word = word[: -len(clitic)]

@@ -153,6 +153,13 @@ def test_english_phrase_words_are_left_as_they_are():
     assert {word: indonesian_root(word) for word in words} == {word: word for word in words}
 
 
+def test_short_words_keep_every_letter_and_five_letters_can_lose_an_affix():
+    # Nothing comes off a word of four letters or fewer (a root keeps four): indonesian_root returns it at once.
+    short = ["mati", "diri", "nyaa", "diku", "meny", "mama", "ter", "ku", "a", ""]
+    assert {word: indonesian_root(word) for word in short} == {word: word for word in short}
+    assert indonesian_root("nyayat") == "sayat" and indonesian_root("nyaya") == "saya"
+
+
 def test_admins_edit_the_phrase_lists(db):
     if not RiskPhrase.objects.exists():  # a transactional test before this one flushed the seeded rows
         RiskPhrase.objects.bulk_create(
