@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from consent.selectors import consent_gate
@@ -28,15 +29,16 @@ from identity.selectors import (
     review_queue,
 )
 
+# Lazy: the module is imported once, in whatever language the first request that loads the URLs speaks.
 REFUSAL_MESSAGES = {
-    "empty": _("The file is empty."),
-    "too_large": _("The file is too large."),
-    "unsupported_type": _("Only photos (JPEG or PNG) and PDF files are accepted."),
-    "type_mismatch": _(
+    "empty": gettext_lazy("The file is empty."),
+    "too_large": gettext_lazy("The file is too large."),
+    "unsupported_type": gettext_lazy("Only photos (JPEG or PNG) and PDF files are accepted."),
+    "type_mismatch": gettext_lazy(
         "The file's content does not match its name (for example a PDF named .jpg). Please upload the original file."
     ),
-    "too_many_pixels": _("The image is too large (too many pixels). Please send a smaller photo."),
-    "damaged": _("The file seems damaged. Please take a new photo or scan."),
+    "too_many_pixels": gettext_lazy("The image is too large (too many pixels). Please send a smaller photo."),
+    "damaged": gettext_lazy("The file seems damaged. Please take a new photo or scan."),
     **PDF_REFUSAL_MESSAGES,
 }
 

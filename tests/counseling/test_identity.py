@@ -67,6 +67,23 @@ def test_bad_uploads_are_refused_with_a_clear_message_and_nothing_stored(
     assert not AuditEntry.objects.filter(action="identity_document.uploaded").exists()
 
 
+@pytest.mark.parametrize("first", ["id", "en"])
+def test_a_refusal_speaks_the_language_of_each_page_whichever_came_first(client, client_a, first):
+    """The refusals are read when the page is made, not when the module was first imported (in the language of
+    whoever loaded the URLs first: an Indonesian refusal was once shown on English pages)."""
+    expected = {
+        "id": "Hanya foto (JPEG atau PNG) dan berkas PDF yang diterima.",
+        "en": "Only photos (JPEG or PNG) and PDF files are accepted.",
+    }
+    client.force_login(client_a)
+    for language in (first, "id" if first == "en" else "en"):
+        client_a.language = language
+        client_a.save(update_fields=["language"])
+        response = upload(client, "notes.txt", b"hello, this is text", "text/plain")
+        assert expected[language] in response.content.decode()
+    assert not IdentityDocument.objects.exists()
+
+
 def test_an_oversized_upload_is_refused_and_nothing_stored(client, client_a, settings):
     settings.IDENTITY_DOCUMENT_MAX_BYTES = 10_000
     client.force_login(client_a)
