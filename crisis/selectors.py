@@ -115,6 +115,32 @@ def risk_queue(*, user, at: datetime | None = None):
     return live.filter(Q(counselor=user) | Q(alerts__recipient=user)).distinct()
 
 
+@dataclass(frozen=True)
+class RiskQueueRow:
+    """One escalation of the risk queue's page, with its choices' labels in the active language."""
+
+    escalation: Escalation
+    severity: str
+    kind: str
+    state: str
+    rung: str
+
+
+def risk_queue_rows(*, user, at: datetime | None = None) -> list[RiskQueueRow]:
+    """risk_queue() as the page lists it. Each label is the one get_FOO_display() gives, translated once per
+    page: get_FOO_display() hashes and translates every choice of the field on each call (4 fields x 50 rows
+    were a third of the page's time)."""
+    fields = {"severity": Severity, "kind": EscalationKind, "state": EscalationState, "rung": Rung}
+    labels = {name: {value: str(label) for value, label in choices.choices} for name, choices in fields.items()}
+    return [
+        RiskQueueRow(
+            escalation=escalation,
+            **{name: labels[name].get(getattr(escalation, name), getattr(escalation, name)) for name in labels},
+        )
+        for escalation in risk_queue(user=user, at=at)
+    ]
+
+
 EVENT_LABELS = {
     "opened": gettext_lazy("Opened"),
     "alerted": gettext_lazy("Alerted"),

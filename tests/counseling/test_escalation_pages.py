@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
+from django.utils.html import escape
 
 from counseling import clock
 from counseling.models import AuditEntry
@@ -106,6 +108,37 @@ def test_the_risk_queue_orders_by_severity_then_age(client, client_a, client_b, 
     page = client.get("/staff/risk/").content.decode()
     positions = [page.index(f"/staff/risk/{e.pk}/") for e in (high_old, high_new, medium_old)]
     assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_risk_queue_labels_each_row_as_the_models_display_does_in_the_staff_language(
+    client, client_a, client_b, counselor_a, staff_login, language
+):
+    """The queue translates each choice's label once per page (crisis.selectors.risk_queue_rows): the text of
+    every row is still exactly get_FOO_display()'s, in English and in Bahasa Indonesia."""
+    escalations = [
+        escalation_open(client=client_a, kind="risk_phrase", severity=3, dedupe_key="t:1", counselor=counselor_a)[0],
+        escalation_open(client=client_b, kind="reply_overdue", severity=2, dedupe_key="t:2", counselor=counselor_a)[0],
+    ]
+    Escalation.objects.filter(pk=escalations[1].pk).update(state=EscalationState.ACKNOWLEDGED, rung="on_call")
+    counselor_a.language = language
+    counselor_a.save(update_fields=["language"])
+    staff_login(client, counselor_a)
+    page = client.get("/staff/risk/").content.decode()
+    with translation.override(language):
+        for escalation in Escalation.objects.filter(pk__in=[e.pk for e in escalations]):
+            (row,) = [row for row in page.split("<tr>") if f"/staff/risk/{escalation.pk}/" in row]
+            for label in (
+                escalation.get_severity_display(),
+                escalation.get_kind_display(),
+                escalation.get_state_display(),
+                escalation.get_rung_display(),
+            ):
+                assert f">{escape(label)}<" in row, (label, row)
+    if language == "id":
+        assert ">Tinggi<" in page and ">Frasa berisiko dalam pesan<" in page and ">Konselor jaga<" in page
+    else:
+        assert ">High<" in page and ">Risk phrase in a message<" in page and ">On-call counselor<" in page
 
 
 def test_a_counselor_sees_only_their_own_and_alerted_escalations(client, escalation, counselor_b, staff_login):
