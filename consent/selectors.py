@@ -167,6 +167,7 @@ def consent_status_for_client(*, client) -> dict:
     acceptances = list(
         ConsentAcceptance.objects.filter(client=client)
         .select_related("version", "counselor__counselor_profile")
+        .defer("rendered_text")  # the whole text of each acceptance: its own page shows it
         .order_by("-accepted_at")
     )
     for acceptance in acceptances:

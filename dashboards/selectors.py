@@ -20,9 +20,10 @@ from clinical.notes import notes_unsigned_panel
 from clinical.record_access import record_requests_pending
 from clinical.selectors_measures import measures_due_for
 from clinical.selectors_plans import plans_due_for_review, shared_plans_for
-from consent.selectors import consent_gate, consent_gates, consent_onboarding_url
+from consent.selectors import consent_gate, consent_gates, consent_onboarding_url, consent_status_for_client
 from counseling.clock import now
 from counseling.crypto import DecryptionError
+from counseling.gates import GateResult
 from counseling.models import Role, User
 from crisis.models import Escalation, EscalationState
 from identity.numbers import emergency_numbers
@@ -64,12 +65,17 @@ class NextStep:
     link: str
 
 
-def client_next_step(*, client, upcoming=None, at: datetime | None = None) -> NextStep:
+def client_next_step(
+    *, client, upcoming=None, at: datetime | None = None, consent: GateResult | None = None
+) -> NextStep:
     """From sign-up to the first session: consent, intake, ID document, book, confirm the location for the
     session, join. Each step asks the gate that guards it (never re-implements it), in the order booking and
-    the session's start ask them, so the step shown is the first one still refused."""
+    the session's start ask them, so the step shown is the first one still refused.
+
+    `consent`: consent_gate's answer for the client (without a counselor), when the caller has just asked it."""
     at = at or now()
-    consent = consent_gate(client=client)
+    if consent is None:
+        consent = consent_gate(client=client)
     if not consent:
         return NextStep(
             "consent",
@@ -199,8 +205,11 @@ def client_dashboard_context(*, request) -> dict:
     for session in [*upcoming, *past]:
         latest.setdefault(session.counselor_id, session.pk)
     chat_urls = {c.pk: _first_url("sessions:conversation_start", args=[latest[c.pk]]) for c in counselors}
+    # The consent panel's status carries the consent gate's answer: the next step reuses it, not asks again.
+    consent = consent_status_for_client(client=client)
     return {
-        "next_step": client_next_step(client=client, upcoming=upcoming, at=at),
+        "next_step": client_next_step(client=client, upcoming=upcoming, at=at, consent=consent["gate"]),
+        "consent_status": consent,
         "upcoming": [{"session": s, "times": session_times(session=s, viewer=client)} for s in upcoming],
         "past": [{"session": s, "times": session_times(session=s, viewer=client)} for s in past[:20]],
         "counselors": [

@@ -677,7 +677,9 @@ def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:
     at = at or now()
     rows = list(
         CounselingSession.objects.filter(client=client)
-        .select_related("client", "counselor", "counselor__counselor_profile")
+        # Each row's own profiles (session_times reads the client's time zone, User.display_name looks for the
+        # counselor's client profile first): with the rows, not one query per row.
+        .select_related("client__client_profile", "counselor__counselor_profile", "counselor__client_profile")
         .order_by("starts_at")
     )
     live = {SessionState.REQUESTED, SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS}
@@ -687,7 +689,9 @@ def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:
 
 
 def client_referrals(*, client):
-    return Referral.objects.filter(client=client).select_related("counselor", "counselor__counselor_profile")
+    return Referral.objects.filter(client=client).select_related(
+        "counselor", "counselor__counselor_profile", "counselor__client_profile"
+    )
 
 
 def referral_text(*, referral: Referral) -> tuple[str, str]:
