@@ -59,9 +59,13 @@ def on_call_now(*, role: str, at: datetime | None = None) -> list[User]:
 def roster_gaps(*, at: datetime | None = None) -> list[str]:
     """The roster roles nobody covers right now (shown on the staff dashboard)."""
     at = at or clock.now()
-    return [
-        role for role in (OnCallShift.Role.ON_CALL, OnCallShift.Role.SUPERVISOR) if not on_call_now(role=role, at=at)
-    ]
+    # on_call_now(role=...) is empty for exactly these roles: asked for both in one query.
+    covered = set(
+        OnCallShift.objects.filter(starts_at__lte=at, ends_at__gt=at, user__is_active=True).values_list(
+            "role", flat=True
+        )
+    )
+    return [role for role in (OnCallShift.Role.ON_CALL, OnCallShift.Role.SUPERVISOR) if role not in covered]
 
 
 def counselor_of(*, client, session=None, message=None):

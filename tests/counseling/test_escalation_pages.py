@@ -9,6 +9,7 @@ from django.utils.html import escape
 from counseling import clock
 from counseling.models import AuditEntry
 from crisis.models import Escalation, EscalationState, OnCallShift
+from crisis.selectors import on_call_now, roster_gaps
 from crisis.services import escalation_open, help_request
 from tests.conftest import make_counselor
 from tests.counseling.test_escalation_support import eager_celery, make_session, pushed  # noqa: F401
@@ -212,3 +213,30 @@ def test_admins_see_the_roster_gap_on_the_staff_dashboard(client, admin_user, st
             user=person, role=role, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
         )
     assert "Nobody is on the on-call roster" not in client.get("/staff/").content.decode()
+
+
+def test_the_roster_gaps_are_the_roles_nobody_active_covers_now(db):
+    """roster_gaps asks for both roles in one query: a role is a gap exactly when on_call_now finds nobody."""
+    now = clock.now()
+
+    def gaps_agree():
+        expected = [role for role in ("on_call", "supervisor") if not on_call_now(role=role, at=now)]
+        assert roster_gaps(at=now) == expected
+        return expected
+
+    assert gaps_agree() == ["on_call", "supervisor"]
+    ended = make_counselor("ended@staff.test", "Ended")
+    OnCallShift.objects.create(user=ended, role="on_call", starts_at=now - timedelta(hours=3), ends_at=now)
+    later = make_counselor("later@staff.test", "Later")
+    OnCallShift.objects.create(
+        user=later, role="on_call", starts_at=now + timedelta(minutes=1), ends_at=now + timedelta(hours=2)
+    )
+    gone = make_counselor("gone@staff.test", "Gone")
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    OnCallShift.objects.create(
+        user=gone, role="supervisor", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+    )
+    assert gaps_agree() == ["on_call", "supervisor"]
+    OnCallShift.objects.create(user=later, role="supervisor", starts_at=now, ends_at=now + timedelta(hours=1))
+    assert gaps_agree() == ["on_call"]
