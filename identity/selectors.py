@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -206,29 +206,18 @@ def identity_gate(*, client, counselor=None) -> GateResult:
 
 
 def identity_gates(*, clients, counselor=None) -> dict[int, GateResult]:
-    """{client id: identity_gate(client=..., counselor=...)} for many clients (a page of the caseload) in one
-    query whatever their number (their intakes, each with whether a code word is set and its ID documents'
-    status), and with a counselor one more for their overrides of a failed screen. identity_gate itself is this
-    for one client. Without an intake the gate refuses before it looks at code words and documents."""
+    """{client id: identity_gate(client=..., counselor=...)} for many clients (a page of the caseload) in a few
+    queries whatever their number: intakes, code words, ID documents, and with a counselor their overrides of a
+    failed screen. identity_gate itself is this for one client."""
     ids = [client.pk for client in clients]
-    documents = IdentityDocument.objects.filter(client_id=OuterRef("client_id"))
-    rows = (
-        Intake.objects.filter(client_id__in=ids)
-        .defer("answers_sealed")
-        .annotate(
-            has_code_word=Exists(CodeWord.objects.filter(client_id=OuterRef("client_id"))),
-            any_document_verified=Exists(documents.filter(status=IdentityDocumentStatus.VERIFIED)),
-            latest_document_status=Subquery(documents.order_by("-uploaded_at").values("status")[:1]),
-        )
-    )
-    intakes = {intake.client_id: intake for intake in rows}
-    code_words = {pk for pk, intake in intakes.items() if intake.has_code_word}
-    # "verified" if any document was verified, else the latest one's status (identity_status_for)
-    statuses: dict[int, str] = {
-        pk: IdentityDocumentStatus.VERIFIED if intake.any_document_verified else intake.latest_document_status
-        for pk, intake in intakes.items()
-        if intake.any_document_verified or intake.latest_document_status
-    }
+    intakes = {intake.client_id: intake for intake in Intake.objects.filter(client_id__in=ids).defer("answers_sealed")}
+    code_words = set(CodeWord.objects.filter(client_id__in=ids).values_list("client_id", flat=True))
+    statuses: dict[int, str] = {}
+    documents = IdentityDocument.objects.filter(client_id__in=ids).order_by("-uploaded_at")
+    for client_id, status in documents.values_list("client_id", "status"):  # newest first
+        # "verified" if any document was verified, else the latest one's status (identity_status_for)
+        if client_id not in statuses or status == IdentityDocumentStatus.VERIFIED:
+            statuses[client_id] = status
     overridden: set[int] = set()
     if counselor is not None and any(not intake.suitability_passed for intake in intakes.values()):
         overridden = set(
