@@ -111,7 +111,7 @@ def risk_queue(*, user, at: datetime | None = None):
     live = (
         Escalation.objects.exclude(state=EscalationState.RESOLVED)
         .exclude(kind=EscalationKind.DRILL)
-        .select_related("client__client_profile", "counselor")
+        .select_related("client__client_profile")
         .order_by("-severity", "created_at")
     )
     if user.role == Role.ADMIN or OnCallShift.objects.filter(user=user, starts_at__lte=at, ends_at__gt=at).exists():
