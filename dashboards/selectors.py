@@ -27,7 +27,7 @@ from counseling.gates import GateResult
 from counseling.models import Role, User
 from crisis.models import Escalation, EscalationState
 from identity.numbers import emergency_numbers
-from identity.selectors import identity_gate, identity_gates
+from identity.selectors import UNREAD, identity_gate, identity_gates, intake_for
 from sessions.forms import CaseloadFilterForm
 from sessions.models import CounselingSession, Message, SessionState
 from sessions.selectors import (
@@ -66,13 +66,14 @@ class NextStep:
 
 
 def client_next_step(
-    *, client, upcoming=None, at: datetime | None = None, consent: GateResult | None = None
+    *, client, upcoming=None, at: datetime | None = None, consent: GateResult | None = None, intake=UNREAD
 ) -> NextStep:
     """From sign-up to the first session: consent, intake, ID document, book, confirm the location for the
     session, join. Each step asks the gate that guards it (never re-implements it), in the order booking and
     the session's start ask them, so the step shown is the first one still refused.
 
-    `consent`: consent_gate's answer for the client (without a counselor), when the caller has just asked it."""
+    `consent`: consent_gate's answer for the client (without a counselor), when the caller has just asked it;
+    `intake`: the client's intake or None, when the caller has just read it."""
     at = at or now()
     if consent is None:
         consent = consent_gate(client=client)
@@ -84,7 +85,7 @@ def client_next_step(
             consent_onboarding_url(next_url=reverse("client_home")),  # and back here, to the next step
             _("Read and accept the terms"),
         )
-    identity = identity_gate(client=client)
+    identity = identity_gate(client=client, intake=intake)
     # A screen that did not pass does not stop the way: a counselor decides it on the client's request.
     if not identity and identity.reason != "unsuitable_for_text":
         if identity.reason != "identity_unverified":
@@ -199,16 +200,18 @@ def client_dashboard_context(*, request) -> dict:
         except DecryptionError:
             reason, destination = None, None
         referrals.append({"referral": referral, "reason": reason, "destination": destination})
-    place = client_location(client=client)
+    # Read once: the usual place (when no session's place was confirmed) and the identity gate of the next step.
+    intake = intake_for(client=client)
+    place = client_location(client=client, sessions=[*upcoming, *past], intake=intake)
     # "Message your counselor": the chat's page for the pair, reached through their latest session.
     latest = {}
     for session in [*upcoming, *past]:
         latest.setdefault(session.counselor_id, session.pk)
     chat_urls = {c.pk: _first_url("sessions:conversation_start", args=[latest[c.pk]]) for c in counselors}
     # The consent panel's status carries the consent gate's answer: the next step reuses it, not asks again.
-    consent = consent_status_for_client(client=client)
+    consent = consent_status_for_client(client=client, with_counselors=False)
     return {
-        "next_step": client_next_step(client=client, upcoming=upcoming, at=at, consent=consent["gate"]),
+        "next_step": client_next_step(client=client, upcoming=upcoming, at=at, consent=consent["gate"], intake=intake),
         "consent_status": consent,
         "upcoming": [{"session": s, "times": session_times(session=s, viewer=client)} for s in upcoming],
         "past": [{"session": s, "times": session_times(session=s, viewer=client)} for s in past[:20]],
