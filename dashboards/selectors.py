@@ -184,6 +184,10 @@ def client_dashboard_context(*, request) -> dict:
     client = request.user
     at = now()
     upcoming, past = client_sessions(client=client, at=at)
+    if (upcoming or past) and not User.client_profile.is_cached(client):
+        # The client's profile came with each session's row (client_sessions): request.user takes it from there
+        # for the page (its greeting, time zone, consent panel) rather than reading it again.
+        client.client_profile = (upcoming or past)[0].client.client_profile
     counselors = []
     for session in [*upcoming, *past]:
         # A counselor who has not accepted the client (a request waiting, declined or expired) is not theirs.
