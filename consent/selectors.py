@@ -160,13 +160,16 @@ def _consent_decide(*, acceptances, counselor, in_force: set[int], rendered_sha2
     )
 
 
-def consent_status_for_client(*, client) -> dict:
+def consent_status_for_client(*, client, with_counselors: bool = True) -> dict:
     """What the client's dashboard shows: in force or not, and every acceptance they have given (two queries:
-    the gate's rules run on the acceptances read for the list)."""
+    the gate's rules run on the acceptances read for the list). `with_counselors=False` for a page that never
+    names each acceptance's counselor (the home page's panel): their rows are not joined."""
     in_force = {version.pk for version in consent_versions_in_force().values()}
+    related = ("version", "counselor__counselor_profile") if with_counselors else ("version",)
     acceptances = list(
         ConsentAcceptance.objects.filter(client=client)
-        .select_related("version", "counselor__counselor_profile")
+        .select_related(*related)
+        .defer("rendered_text")  # the whole text of each acceptance: its own page shows it
         .order_by("-accepted_at")
     )
     for acceptance in acceptances:

@@ -23,7 +23,7 @@ from crisis.selectors import (
     emergency_card_basis,
     escalation_timeline,
     measure_item9_fact,
-    risk_queue,
+    risk_queue_rows,
     roster_gaps,
 )
 from crisis.services import (
@@ -94,7 +94,7 @@ def risk_queue_view(request):
         request,
         "crisis/risk_queue.html",
         {
-            "escalations": risk_queue(user=request.user),
+            "rows": risk_queue_rows(user=request.user),
             "gaps": roster_gaps(),
             "drills": drills_for(user=request.user),
             "drill_form": DrillStartForm() if request.user.is_admin else None,

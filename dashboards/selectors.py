@@ -20,13 +20,14 @@ from clinical.notes import notes_unsigned_panel
 from clinical.record_access import record_requests_pending
 from clinical.selectors_measures import measures_due_for
 from clinical.selectors_plans import plans_due_for_review, shared_plans_for
-from consent.selectors import consent_gate, consent_gates, consent_onboarding_url
+from consent.selectors import consent_gate, consent_gates, consent_onboarding_url, consent_status_for_client
 from counseling.clock import now
 from counseling.crypto import DecryptionError
+from counseling.gates import GateResult
 from counseling.models import Role, User
 from crisis.models import Escalation, EscalationState
 from identity.numbers import emergency_numbers
-from identity.selectors import identity_gate, identity_gates
+from identity.selectors import UNREAD, identity_gate, identity_gates, intake_for
 from sessions.forms import CaseloadFilterForm
 from sessions.models import CounselingSession, Message, SessionState
 from sessions.selectors import (
@@ -64,12 +65,18 @@ class NextStep:
     link: str
 
 
-def client_next_step(*, client, upcoming=None, at: datetime | None = None) -> NextStep:
+def client_next_step(
+    *, client, upcoming=None, at: datetime | None = None, consent: GateResult | None = None, intake=UNREAD
+) -> NextStep:
     """From sign-up to the first session: consent, intake, ID document, book, confirm the location for the
     session, join. Each step asks the gate that guards it (never re-implements it), in the order booking and
-    the session's start ask them, so the step shown is the first one still refused."""
+    the session's start ask them, so the step shown is the first one still refused.
+
+    `consent`: consent_gate's answer for the client (without a counselor), when the caller has just asked it;
+    `intake`: the client's intake or None, when the caller has just read it."""
     at = at or now()
-    consent = consent_gate(client=client)
+    if consent is None:
+        consent = consent_gate(client=client)
     if not consent:
         return NextStep(
             "consent",
@@ -78,7 +85,7 @@ def client_next_step(*, client, upcoming=None, at: datetime | None = None) -> Ne
             consent_onboarding_url(next_url=reverse("client_home")),  # and back here, to the next step
             _("Read and accept the terms"),
         )
-    identity = identity_gate(client=client)
+    identity = identity_gate(client=client, intake=intake)
     # A screen that did not pass does not stop the way: a counselor decides it on the client's request.
     if not identity and identity.reason != "unsuitable_for_text":
         if identity.reason != "identity_unverified":
@@ -177,6 +184,10 @@ def client_dashboard_context(*, request) -> dict:
     client = request.user
     at = now()
     upcoming, past = client_sessions(client=client, at=at)
+    if (upcoming or past) and not User.client_profile.is_cached(client):
+        # The client's profile came with each session's row (client_sessions): request.user takes it from there
+        # for the page (its greeting, time zone, consent panel) rather than reading it again.
+        client.client_profile = (upcoming or past)[0].client.client_profile
     counselors = []
     for session in [*upcoming, *past]:
         # A counselor who has not accepted the client (a request waiting, declined or expired) is not theirs.
@@ -193,14 +204,19 @@ def client_dashboard_context(*, request) -> dict:
         except DecryptionError:
             reason, destination = None, None
         referrals.append({"referral": referral, "reason": reason, "destination": destination})
-    place = client_location(client=client)
+    # Read once: the usual place (when no session's place was confirmed) and the identity gate of the next step.
+    intake = intake_for(client=client)
+    place = client_location(client=client, sessions=[*upcoming, *past], intake=intake)
     # "Message your counselor": the chat's page for the pair, reached through their latest session.
     latest = {}
     for session in [*upcoming, *past]:
         latest.setdefault(session.counselor_id, session.pk)
     chat_urls = {c.pk: _first_url("sessions:conversation_start", args=[latest[c.pk]]) for c in counselors}
+    # The consent panel's status carries the consent gate's answer: the next step reuses it, not asks again.
+    consent = consent_status_for_client(client=client, with_counselors=False)
     return {
-        "next_step": client_next_step(client=client, upcoming=upcoming, at=at),
+        "next_step": client_next_step(client=client, upcoming=upcoming, at=at, consent=consent["gate"], intake=intake),
+        "consent_status": consent,
         "upcoming": [{"session": s, "times": session_times(session=s, viewer=client)} for s in upcoming],
         "past": [{"session": s, "times": session_times(session=s, viewer=client)} for s in past[:20]],
         "counselors": [

@@ -35,12 +35,18 @@ def intake_for(*, client) -> Intake | None:
     return Intake.objects.filter(client=client).first()
 
 
-def intake_place(*, client) -> tuple[str, str]:
+# "Not read yet": the intake arguments below take None for a client without an intake.
+UNREAD = object()
+
+
+def intake_place(*, client, intake=UNREAD) -> tuple[str, str]:
     """(country, region) where the client usually is, from their intake; ("", "") if unknown.
 
     Opens the sealed intake to read the place only: the client's own data, read for the client.
+    `intake`: the client's intake (with its answers) or None, when the caller has just read it.
     """
-    intake = intake_for(client=client)
+    if intake is UNREAD:
+        intake = intake_for(client=client)
     if intake is None:
         return ("", "")
     try:
@@ -193,7 +199,7 @@ def suitability_override_reasons(*, client, counselor) -> list[SuitabilityOverri
     return rows
 
 
-def identity_gate(*, client, counselor=None) -> GateResult:
+def identity_gate(*, client, counselor=None, intake=UNREAD) -> GateResult:
     """Has this client a verified identity and an emergency plan? (ACA H.3; HHS emergency planning)
 
     Allowed only with a verified ID document, a complete intake with an authorised emergency contact
@@ -201,16 +207,23 @@ def identity_gate(*, client, counselor=None) -> GateResult:
     pass is asked last, so the refusal "unsuitable_for_text" means everything else is in place: then the client
     may still send a counselor a request (sessions.services.session_book), and once `counselor` overrode the
     screen in writing (SuitabilityOverride) the gate passes for that counselor.
+
+    `intake`: the client's intake or None, when the caller has just read it (not read again).
     """
-    return identity_gates(clients=[client], counselor=counselor)[client.pk]
+    intakes = None if intake is UNREAD else ({client.pk: intake} if intake is not None else {})
+    return identity_gates(clients=[client], counselor=counselor, intakes=intakes)[client.pk]
 
 
-def identity_gates(*, clients, counselor=None) -> dict[int, GateResult]:
+def identity_gates(*, clients, counselor=None, intakes: dict | None = None) -> dict[int, GateResult]:
     """{client id: identity_gate(client=..., counselor=...)} for many clients (a page of the caseload) in a few
     queries whatever their number: intakes, code words, ID documents, and with a counselor their overrides of a
-    failed screen. identity_gate itself is this for one client."""
+    failed screen. identity_gate itself is this for one client. `intakes`: {client id: intake} of these clients
+    when the caller has just read them (a client not in it has none)."""
     ids = [client.pk for client in clients]
-    intakes = {intake.client_id: intake for intake in Intake.objects.filter(client_id__in=ids).defer("answers_sealed")}
+    if intakes is None:
+        intakes = {
+            intake.client_id: intake for intake in Intake.objects.filter(client_id__in=ids).defer("answers_sealed")
+        }
     code_words = set(CodeWord.objects.filter(client_id__in=ids).values_list("client_id", flat=True))
     statuses: dict[int, str] = {}
     documents = IdentityDocument.objects.filter(client_id__in=ids).order_by("-uploaded_at")

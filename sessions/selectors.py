@@ -22,6 +22,7 @@ from counseling.gates import GateResult
 from counseling.models import Role, User
 from identity.models import CodeWordCheck
 from identity.selectors import (
+    UNREAD,
     code_word_status,
     identity_gate,
     intake_answers,
@@ -174,7 +175,9 @@ class Place:
     confirmed: bool = False
 
 
-def client_location(*, client, session: CounselingSession | None = None) -> Place | None:
+def client_location(
+    *, client, session: CounselingSession | None = None, sessions: list | None = None, intake=UNREAD
+) -> Place | None:
     """Where is this client for this session? The one answer every app uses: the place decides the law
     that applies, the licence the counselor needs there and the emergency numbers shown (ACA H.1.b:
     counseling takes place where the client is).
@@ -183,19 +186,27 @@ def client_location(*, client, session: CounselingSession | None = None) -> Plac
     2. else the place they last confirmed for any session;
     3. else their usual place from the intake (not confirmed);
     None when nothing is known.
+
+    `sessions`: all the client's sessions, when the caller has just read them (step 2 looks in them);
+    `intake`: the client's intake or None, when the caller has just read it (step 3 opens it).
     """
     if session is not None and session.location_confirmed_at and session.location_country:
         return Place(session.location_country, session.location_region, confirmed=True)
-    latest = (
-        CounselingSession.objects.filter(client=client, location_confirmed_at__isnull=False)
-        .exclude(location_country="")
-        .order_by("-location_confirmed_at")
-        .values_list("location_country", "location_region")
-        .first()
-    )
+    if sessions is not None:
+        confirmed = [s for s in sessions if s.location_confirmed_at is not None and s.location_country != ""]
+        latest_session = max(confirmed, key=lambda s: s.location_confirmed_at, default=None)
+        latest = (latest_session.location_country, latest_session.location_region) if latest_session else None
+    else:
+        latest = (
+            CounselingSession.objects.filter(client=client, location_confirmed_at__isnull=False)
+            .exclude(location_country="")
+            .order_by("-location_confirmed_at")
+            .values_list("location_country", "location_region")
+            .first()
+        )
     if latest:
         return Place(latest[0], latest[1], confirmed=True)
-    country, region = intake_place(client=client)
+    country, region = intake_place(client=client, intake=intake)
     return Place(country, region) if country else None
 
 
@@ -677,7 +688,9 @@ def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:
     at = at or now()
     rows = list(
         CounselingSession.objects.filter(client=client)
-        .select_related("client", "counselor", "counselor__counselor_profile")
+        # Each row's own profiles (session_times reads the client's time zone, User.display_name looks for the
+        # counselor's client profile first): with the rows, not one query per row.
+        .select_related("client__client_profile", "counselor__counselor_profile", "counselor__client_profile")
         .order_by("starts_at")
     )
     live = {SessionState.REQUESTED, SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS}
@@ -687,7 +700,9 @@ def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:
 
 
 def client_referrals(*, client):
-    return Referral.objects.filter(client=client).select_related("counselor", "counselor__counselor_profile")
+    return Referral.objects.filter(client=client).select_related(
+        "counselor", "counselor__counselor_profile", "counselor__client_profile"
+    )
 
 
 def referral_text(*, referral: Referral) -> tuple[str, str]:

@@ -3,10 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
+from django.utils.html import escape
 
 from counseling import clock
 from counseling.models import AuditEntry
 from crisis.models import Escalation, EscalationState, OnCallShift
+from crisis.selectors import on_call_now, roster_gaps
 from crisis.services import escalation_open, help_request
 from tests.conftest import make_counselor
 from tests.counseling.test_escalation_support import eager_celery, make_session, pushed  # noqa: F401
@@ -108,6 +111,37 @@ def test_the_risk_queue_orders_by_severity_then_age(client, client_a, client_b, 
     assert positions == sorted(positions)
 
 
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_risk_queue_labels_each_row_as_the_models_display_does_in_the_staff_language(
+    client, client_a, client_b, counselor_a, staff_login, language
+):
+    """The queue translates each choice's label once per page (crisis.selectors.risk_queue_rows): the text of
+    every row is still exactly get_FOO_display()'s, in English and in Bahasa Indonesia."""
+    escalations = [
+        escalation_open(client=client_a, kind="risk_phrase", severity=3, dedupe_key="t:1", counselor=counselor_a)[0],
+        escalation_open(client=client_b, kind="reply_overdue", severity=2, dedupe_key="t:2", counselor=counselor_a)[0],
+    ]
+    Escalation.objects.filter(pk=escalations[1].pk).update(state=EscalationState.ACKNOWLEDGED, rung="on_call")
+    counselor_a.language = language
+    counselor_a.save(update_fields=["language"])
+    staff_login(client, counselor_a)
+    page = client.get("/staff/risk/").content.decode()
+    with translation.override(language):
+        for escalation in Escalation.objects.filter(pk__in=[e.pk for e in escalations]):
+            (row,) = [row for row in page.split("<tr>") if f"/staff/risk/{escalation.pk}/" in row]
+            for label in (
+                escalation.get_severity_display(),
+                escalation.get_kind_display(),
+                escalation.get_state_display(),
+                escalation.get_rung_display(),
+            ):
+                assert f">{escape(label)}<" in row, (label, row)
+    if language == "id":
+        assert ">Tinggi<" in page and ">Frasa berisiko dalam pesan<" in page and ">Konselor jaga<" in page
+    else:
+        assert ">High<" in page and ">Risk phrase in a message<" in page and ">On-call counselor<" in page
+
+
 def test_a_counselor_sees_only_their_own_and_alerted_escalations(client, escalation, counselor_b, staff_login):
     staff_login(client, counselor_b)
     assert f"/staff/risk/{escalation.pk}/" not in client.get("/staff/risk/").content.decode()
@@ -179,3 +213,30 @@ def test_admins_see_the_roster_gap_on_the_staff_dashboard(client, admin_user, st
             user=person, role=role, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
         )
     assert "Nobody is on the on-call roster" not in client.get("/staff/").content.decode()
+
+
+def test_the_roster_gaps_are_the_roles_nobody_active_covers_now(db):
+    """roster_gaps asks for both roles in one query: a role is a gap exactly when on_call_now finds nobody."""
+    now = clock.now()
+
+    def gaps_agree():
+        expected = [role for role in ("on_call", "supervisor") if not on_call_now(role=role, at=now)]
+        assert roster_gaps(at=now) == expected
+        return expected
+
+    assert gaps_agree() == ["on_call", "supervisor"]
+    ended = make_counselor("ended@staff.test", "Ended")
+    OnCallShift.objects.create(user=ended, role="on_call", starts_at=now - timedelta(hours=3), ends_at=now)
+    later = make_counselor("later@staff.test", "Later")
+    OnCallShift.objects.create(
+        user=later, role="on_call", starts_at=now + timedelta(minutes=1), ends_at=now + timedelta(hours=2)
+    )
+    gone = make_counselor("gone@staff.test", "Gone")
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    OnCallShift.objects.create(
+        user=gone, role="supervisor", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+    )
+    assert gaps_agree() == ["on_call", "supervisor"]
+    OnCallShift.objects.create(user=later, role="supervisor", starts_at=now, ends_at=now + timedelta(hours=1))
+    assert gaps_agree() == ["on_call"]

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from consent.selectors import consent_gate
+from consent.services import consent_withdraw
 from counseling.clock import now
 from counseling.gates import GateResult
 from counseling.models import AuditEntry, ClientProfile, User
@@ -90,6 +92,43 @@ def test_the_home_page_shows_the_next_step_and_its_link_in_both_languages(client
     client.cookies["django_language"] = "id"
     page = client.get(reverse("client_home")).content.decode()
     assert '<html lang="id">' in page and 'data-next-step="consent"' in page
+
+
+def test_the_home_page_refuses_with_the_consent_gates_own_reason_message_and_link(client, client_b, counselor_a):
+    """The home page reads the consent status once (dashboards.selectors.client_dashboard_context) and its next
+    step reuses the gate's answer in it: the step and the consent panel still show exactly consent_gate's
+    refusal, for a client who never consented and for one who withdrew."""
+    client.force_login(client_b)
+    onboarding = reverse("consent:onboarding")
+    for expected_reason in ("consent_missing", "consent_withdrawn"):
+        gate = consent_gate(client=client_b)
+        assert not gate and gate.reason == expected_reason
+        page = client.get(reverse("client_home")).content.decode()
+        assert 'data-next-step="consent"' in page and f'href="{onboarding}?next=%2Fclient%2F"' in page
+        assert page.count(str(escape(gate.message))) == 2, gate.message  # the next step and the consent panel
+        assert f'href="{gate.action_url}"' in page  # the panel's link, the gate's own
+        accept_consent(client_b)
+        page = client.get(reverse("client_home")).content.decode()
+        assert 'data-next-step="consent"' not in page and "Consent in force" in page
+        consent_withdraw(client=client_b)
+
+
+def test_the_home_page_sends_the_client_to_consent_to_their_counselors_details_before_the_session(
+    client, client_b, counselor_a, monkeypatch
+):
+    """The session-start gate still asks consent with the session's counselor (their disclosure) on the home
+    page: general consent alone is refused with its reason, message and link."""
+    accept_consent(client_b)
+    _intake(client_b)
+    monkeypatch.setattr("sessions.selectors.identity_gate", lambda **kw: GateResult.ok())
+    monkeypatch.setattr("dashboards.selectors.identity_gate", lambda **kw: GateResult.ok())
+    _session(client_b, counselor_a)
+    gate = consent_gate(client=client_b, counselor=counselor_a)
+    assert gate.reason == "consent_counselor_disclosure"
+    client.force_login(client_b)
+    page = client.get(reverse("client_home")).content.decode()
+    assert 'data-next-step="fix"' in page and str(escape(gate.message)) in page
+    assert f'href="{escape(gate.action_url)}"' in page
 
 
 # --- Every refusal has a link to its fix ---------------------------------------------------------------------

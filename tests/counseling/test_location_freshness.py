@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from counseling.clock import now
 from counseling.gates import GateResult
+from identity.selectors import intake_for
 from sessions.models import Conversation, CounselingSession
-from sessions.selectors import session_start_gate
+from sessions.selectors import client_location, client_sessions, session_start_gate
 from sessions.services import session_location_confirm
 from tests.counseling.test_intake import complete_intake
 from tests.sessions.chat_helpers import chat_application, chat_path, chat_socket
@@ -142,3 +143,35 @@ def test_confirming_days_ahead_is_accepted_and_the_client_told_it_will_be_asked_
     assert len(shown) == 1
     assert "we will ask you again" in shown[0] or "kami akan menanyakannya lagi" in shown[0]
     assert "24" in shown[0]
+
+
+def test_the_place_from_the_sessions_and_intake_the_home_page_read_is_the_place_client_location_reads(
+    client_a, counselor_a
+):
+    """The home page passes client_location the client's sessions and intake it has already read (not read again):
+    the answer is the one client_location gives reading them itself, at each step (nothing known, the intake's
+    usual place, the latest confirmed session's place; a confirmation without a country does not count)."""
+
+    def both():
+        upcoming, past = client_sessions(client=client_a)
+        known = client_location(client=client_a, sessions=[*upcoming, *past], intake=intake_for(client=client_a))
+        return known, client_location(client=client_a)
+
+    assert both() == (None, None)
+    complete_intake(client_a)
+    known, read = both()
+    assert known == read and read.country and not read.confirmed  # the intake's usual place
+    older = session_starting(client_a, counselor_a, in_hours=-48, state="completed")
+    confirmed_hours_before_start(older, 2)
+    newer = session_starting(client_a, counselor_a, in_hours=30)
+    newer.location_country, newer.location_region, newer.location_confirmed_at = "SG", "", now()
+    newer.save()
+    blank = session_starting(client_a, counselor_a, in_hours=50)
+    blank.location_confirmed_at = now() + timedelta(minutes=1)  # the latest, but without a country
+    blank.save()
+    known, read = both()
+    assert known == read and (read.country, read.region, read.confirmed) == ("SG", "", True)
+    newer.location_confirmed_at = older.location_confirmed_at - timedelta(hours=1)
+    newer.save()
+    known, read = both()
+    assert known == read and (read.country, read.region, read.confirmed) == ("ID", "ID-YO", True)
