@@ -495,7 +495,7 @@ def directory_cards(entries: list[DirectoryEntry], *, at: datetime) -> None:
             "jurisdiction__region",
             "jurisdiction__name",
         )
-        .order_by("jurisdiction__country", "kind", "pk")
+        .order_by("jurisdiction__country", "kind", "jurisdiction__region", "pk")
     ):
         licences[licence.counselor_id].append(licence)
     privileges: dict[int, list[CompactPrivilege]] = {pk: [] for pk in ids}

@@ -278,9 +278,9 @@ def test_every_page_ranks_bookable_counselors_first_and_decides_them_as_the_gate
     dewi, aaron = second.index(">Dewi</a>"), second.index(">Aaron Texas</a>")
     dewi_card, aaron_card = second[dewi:aaron], second[aaron:]
     assert "Available where you are" in dewi_card and "Not available where you are" not in dewi_card
-    # Her valid licences (by country, then kind) and her privilege, and not the licence that expired.
+    # Her valid licences (by country, kind, then place) and her privilege, and not the licence that expired.
     name = {row.code: row.name for row in Jurisdiction.objects.all()}
-    licensed = f"{name['ID-YO']}, {name['ID']}, {name['US-TX']}, {name['US-CO']}, {name['US-KS']} (compact privilege)"
+    licensed = f"{name['ID-YO']}, {name['ID']}, {name['US-CO']}, {name['US-TX']}, {name['US-KS']} (compact privilege)"
     assert re.search(r"Licensed in:\s*" + re.escape(html.escape(licensed)) + "</p>", dewi_card)
     assert html.escape(name["ID-JK"]) not in dewi_card
     refusal = jurisdiction_gate(counselor=texan, country="ID", region="ID-JK", at=now())
