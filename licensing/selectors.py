@@ -380,8 +380,11 @@ class _LicenceFacts(NamedTuple):
     jurisdiction: Jurisdiction
 
 
-def _directory_gates(*, counselor_ids: list[int], country: str, region: str, day: date) -> dict[int, GateResult]:
-    """The gate's answer (`_decide`, the one implementation) for each of `counselor_ids` in country/region.
+def _directory_gates(
+    *, counselor_ids: list[int], privileges: dict[int, list[CompactPrivilege]], country: str, region: str, day: date
+) -> dict[int, GateResult]:
+    """The gate's answer (`_decide`, the one implementation) for each of `counselor_ids` in country/region, with
+    `privileges` ({counselor id: every compact privilege}).
 
     `_decide` depends on a licence only through its kind, its jurisdiction and `_licence_refusal` on `day`, and on
     a privilege only through its home licence's kind, its jurisdiction and `_privilege_refusal` on `day`, each
@@ -399,19 +402,13 @@ def _directory_gates(*, counselor_ids: list[int], country: str, region: str, day
         if place is None:
             place = jurisdictions[place_id] = Jurisdiction(pk=place_id, country=country, region=place_region)
         licences[counselor_id].append(_LicenceFacts(kind, state, valid_from, expires_on, place))
-    privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
-    for privilege in (
-        CompactPrivilege.objects.filter(jurisdiction__country=country)
-        .select_related("jurisdiction", "agreement", "home_licence")
-        .prefetch_related("agreement__members")
-    ):
-        privileges[privilege.counselor_id].append(privilege)
     rules = practice_rules(country=country)
     place_name = _place_label(country=country, region=region)
     decided: dict[tuple, GateResult] = {}
     gates = {}
     for pk in counselor_ids:
-        held, privileged = licences.get(pk, []), privileges.get(pk, [])
+        held = licences.get(pk, [])
+        privileged = [p for p in privileges.get(pk, []) if p.jurisdiction.country == country]
         key = (
             frozenset((li.kind, li.jurisdiction.pk, _licence_refusal(li, day)) for li in held),
             frozenset((p.home_licence.kind, p.jurisdiction_id, _privilege_refusal(p, day)) for p in privileged),
@@ -452,9 +449,20 @@ def directory_entries(*, at: datetime, country: str = "", region: str = "") -> l
             "user_id", "display_name", "languages", "specialities"
         )
     ]
+    # Every privilege at once, for the gate and the cards: there are few, and a query on the page's counselors
+    # alone would cost one more (its agreements' members) only on the pages that show one.
+    privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
+    for privilege in CompactPrivilege.objects.select_related(
+        "jurisdiction", "agreement", "home_licence__jurisdiction"
+    ).prefetch_related("agreement__members"):
+        privileges[privilege.counselor_id].append(privilege)
+    day_valid = {pk: [p for p in held if not _privilege_refusal(p, day)] for pk, held in privileges.items()}
+    for entry in entries:
+        entry.privileges = day_valid.get(entry.counselor_id, [])
     if country:
         gates = _directory_gates(
             counselor_ids=[entry.counselor_id for entry in entries],
+            privileges=privileges,
             country=country,
             region=region,
             day=day,
@@ -476,8 +484,8 @@ def _counselors(ids: list[int]) -> dict[int, User]:
 
 
 def directory_cards(entries: list[DirectoryEntry], *, at: datetime) -> None:
-    """Complete the entries of the page shown: the counselor and their profile, their verified licences valid
-    on that day and their valid compact privileges (what each card shows), in a fixed number of queries."""
+    """Complete the entries of the page shown: the counselor and their profile, and their verified licences valid
+    on that day (what each card shows with the valid privileges directory_entries set), in two queries."""
     entries = list(entries)
     if not entries:
         return
@@ -498,19 +506,9 @@ def directory_cards(entries: list[DirectoryEntry], *, at: datetime) -> None:
         .order_by("jurisdiction__country", "kind", "jurisdiction__region", "pk")
     ):
         licences[licence.counselor_id].append(licence)
-    privileges: dict[int, list[CompactPrivilege]] = {pk: [] for pk in ids}
-    for privilege in (
-        CompactPrivilege.objects.filter(counselor_id__in=ids, revoked_at__isnull=True)
-        .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
-        .prefetch_related("agreement__members")
-        .order_by("pk")
-    ):
-        if not _privilege_refusal(privilege, day):
-            privileges[privilege.counselor_id].append(privilege)
     for entry in entries:
         entry.counselor = by_id[entry.counselor_id]
         entry.licences = licences[entry.counselor_id]
-        entry.privileges = privileges[entry.counselor_id]
 
 
 def directory_specialities(entries: list[DirectoryEntry]) -> list[str]:
