@@ -261,13 +261,30 @@ def place_label(*, country: str, region: str) -> str:
     return _place_label(country=country, region=region)
 
 
-def _place_label(*, country: str, region: str) -> str:
-    names = dict(Jurisdiction.objects.filter(country=country, region__in=[region, ""]).values_list("region", "name"))
+def _place_label(*, country: str, region: str, jurisdictions: list[Jurisdiction] | None = None) -> str:
+    """`jurisdictions`: every jurisdiction, when the request has read them already (jurisdiction_table)."""
+    if jurisdictions is None:
+        rows = Jurisdiction.objects.filter(country=country, region__in=[region, ""]).values_list("region", "name")
+    else:
+        rows = [
+            (row.region, row.name) for row in jurisdictions if row.country == country and row.region in (region, "")
+        ]
+    names = dict(rows)
     return names.get(region) or names.get("") or region or country
 
 
 def jurisdiction_choices() -> QuerySet[Jurisdiction]:
     return Jurisdiction.objects.all()
+
+
+def jurisdiction_table() -> list[Jurisdiction]:
+    """Every jurisdiction (some 90), in their order, read once for a page that asks several things of them."""
+    return list(Jurisdiction.objects.all())
+
+
+def jurisdiction_named(*, jurisdictions: list[Jurisdiction], country: str, region: str) -> Jurisdiction | None:
+    """The jurisdiction country/region among `jurisdictions` (jurisdiction_table), or None."""
+    return next((row for row in jurisdictions if row.country == country and row.region == region), None)
 
 
 def jurisdiction_name(*, country: str, region: str) -> str:
@@ -381,7 +398,13 @@ class _LicenceFacts(NamedTuple):
 
 
 def _directory_gates(
-    *, counselor_ids: list[int], privileges: dict[int, list[CompactPrivilege]], country: str, region: str, day: date
+    *,
+    counselor_ids: list[int],
+    privileges: dict[int, list[CompactPrivilege]],
+    country: str,
+    region: str,
+    day: date,
+    jurisdictions: list[Jurisdiction] | None,
 ) -> dict[int, GateResult]:
     """The gate's answer (`_decide`, the one implementation) for each of `counselor_ids` in country/region, with
     `privileges` ({counselor id: every compact privilege}).
@@ -391,19 +414,19 @@ def _directory_gates(
     taken as a set (order and repeats change nothing). Counselors whose licences and privileges there agree on
     those are decided once: most of a directory holds the same few kinds of licence, valid.
     """
-    jurisdictions: dict[int, Jurisdiction] = {}
+    places: dict[int, Jurisdiction] = {}
     licences: dict[int, list[_LicenceFacts]] = defaultdict(list)
     # By country alone (the rows of counselors not listed are skipped below): a subquery costs more to build.
     rows = Licence.objects.filter(jurisdiction__country=country).values_list(
         "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "jurisdiction__region"
     )
     for counselor_id, kind, state, valid_from, expires_on, place_id, place_region in rows:
-        place = jurisdictions.get(place_id)
+        place = places.get(place_id)
         if place is None:
-            place = jurisdictions[place_id] = Jurisdiction(pk=place_id, country=country, region=place_region)
+            place = places[place_id] = Jurisdiction(pk=place_id, country=country, region=place_region)
         licences[counselor_id].append(_LicenceFacts(kind, state, valid_from, expires_on, place))
     rules = practice_rules(country=country)
-    place_name = _place_label(country=country, region=region)
+    place_name = _place_label(country=country, region=region, jurisdictions=jurisdictions)
     decided: dict[tuple, GateResult] = {}
     gates = {}
     for pk in counselor_ids:
@@ -427,9 +450,12 @@ def _directory_gates(
     return gates
 
 
-def directory_entries(*, at: datetime, country: str = "", region: str = "") -> list[DirectoryEntry]:
+def directory_entries(
+    *, at: datetime, country: str = "", region: str = "", jurisdictions: list[Jurisdiction] | None = None
+) -> list[DirectoryEntry]:
     """Counselors with at least one verified, currently valid licence, bookable ones first (then by name), each
-    with a gate answer for the given place (None when the place is unknown).
+    with a gate answer for the given place (None when the place is unknown). `jurisdictions`: every jurisdiction,
+    when the request has read them already (jurisdiction_table).
 
     What ranking and filtering read only, for every listed counselor, in a fixed number of queries whatever
     their number; directory_cards completes the entries of the page shown.
@@ -466,6 +492,7 @@ def directory_entries(*, at: datetime, country: str = "", region: str = "") -> l
             country=country,
             region=region,
             day=day,
+            jurisdictions=jurisdictions,
         )
         for entry in entries:
             entry.gate = gates[entry.counselor_id]
