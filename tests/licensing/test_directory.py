@@ -288,3 +288,55 @@ def test_every_page_ranks_bookable_counselors_first_and_decides_them_as_the_gate
     assert html.escape(refusal.message) in aaron_card
     for counselor in [*bookable, texan]:
         assert f'data-counselor="{counselor.pk}"' in "".join(pages)
+
+
+def test_the_directory_reads_the_jurisdictions_once(client, client_a, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(client_a)
+    with CaptureQueriesContext(connection) as queries:
+        page = cards(client.get("/licensing/counselors/", {"place": "ID-JK"}))
+    assert "Showing who may counsel you in DKI Jakarta." in page
+    # The place's check (valid_jurisdiction), then one read for the gate, the heading and the place menu.
+    read = [query["sql"] for query in queries.captured_queries]
+    # (the compact agreements' members are jurisdictions too, read with a join)
+    alone = [sql for sql in read if 'FROM "licensing_jurisdiction"' in sql and "JOIN" not in sql]
+    assert len(alone) == 2, alone
+    assert '<option value="ID-JK" selected>DKI Jakarta (ID-JK)</option>' in page
+
+
+def test_a_region_not_in_the_table_keeps_its_heading_and_the_gates_own_place_name(client, client_a, counselor_b, cast):
+    from counseling.clock import now
+    from licensing.selectors import jurisdiction_gate
+
+    assert not Jurisdiction.objects.filter(region="ID-ZZ").exists()
+    client.force_login(client_a)
+    page = cards(client.get("/licensing/counselors/", {"place": "ID-ZZ"}))
+    assert "Showing who may counsel you in ID-ZZ." in page  # the view's name: the region's code
+    refusal = jurisdiction_gate(counselor=counselor_b, country="ID", region="ID-ZZ", at=now())
+    assert not refusal and html.escape(refusal.message) in page  # the gate's: the country's name
+    assert "ID-ZZ" not in refusal.message
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_filters_selects_render_as_their_widgets_do(language):
+    from django.utils import translation
+
+    from licensing.forms import DirectoryFilterForm
+    from licensing.templatetags.licensing_tags import select_field
+
+    specialities = ["Grief & loss", "<b>Trauma</b>", 'Say "hi"', "anxiety", "Anxiety"]
+    with translation.override(language):
+        for data in (
+            None,
+            {},
+            {"language": "en", "speciality": "Grief & loss"},
+            {"speciality": "<b>Trauma</b>"},
+            {"free_within": "7"},
+            {"language": "xx"},
+        ):
+            form = DirectoryFilterForm(data, specialities=specialities)
+            for field in form:
+                assert select_field(field) == str(field)
+    assert 'aria-invalid="true"' in select_field(DirectoryFilterForm({"language": "xx"})["language"])
