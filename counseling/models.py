@@ -114,6 +114,11 @@ class ClientProfile(models.Model):
         return self.display_name
 
 
+def comma_items(text: str) -> list[str]:
+    """A comma-separated field's items (a profile's languages, its specialities), trimmed, blanks dropped."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 class CounselorProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="counselor_profile")
     display_name = models.CharField(_("professional name"), max_length=120)
@@ -145,7 +150,7 @@ class CounselorProfile(models.Model):
 
     @property
     def speciality_list(self) -> list[str]:
-        return [item.strip() for item in self.specialities.split(",") if item.strip()]
+        return comma_items(self.specialities)
 
     @property
     def photo_data_uri(self) -> str:
@@ -156,7 +161,7 @@ class CounselorProfile(models.Model):
 
     @property
     def language_codes(self) -> list[str]:
-        return [code.strip() for code in self.languages.split(",") if code.strip()]
+        return comma_items(self.languages)
 
 
 class Notice(models.Model):

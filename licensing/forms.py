@@ -122,10 +122,11 @@ class LocationForm(forms.Form):
 
     place = forms.ChoiceField(label=_("Where are you now?"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, jurisdictions: list[Jurisdiction] | None = None, **kwargs):
+        """`jurisdictions`: every jurisdiction, when the view has read them already (else read here)."""
         super().__init__(*args, **kwargs)
         choices = [("", _("Choose your location"))]
-        for jurisdiction in Jurisdiction.objects.all():
+        for jurisdiction in Jurisdiction.objects.all() if jurisdictions is None else jurisdictions:
             label = jurisdiction.name if not jurisdiction.region else f"{jurisdiction.name} ({jurisdiction.code})"
             choices.append((jurisdiction.code, label))
         self.fields["place"].choices = choices

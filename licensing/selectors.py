@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from counseling.gates import GateResult
 from counseling.mfa import confirmed_device_owners
-from counseling.models import AuditEntry, Role, User
+from counseling.models import AuditEntry, CounselorProfile, Role, User, comma_items
 from licensing.hooks import next_free_slots
 from licensing.models import (
     CompactPrivilege,
@@ -259,13 +261,30 @@ def place_label(*, country: str, region: str) -> str:
     return _place_label(country=country, region=region)
 
 
-def _place_label(*, country: str, region: str) -> str:
-    names = dict(Jurisdiction.objects.filter(country=country, region__in=[region, ""]).values_list("region", "name"))
+def _place_label(*, country: str, region: str, jurisdictions: list[Jurisdiction] | None = None) -> str:
+    """`jurisdictions`: every jurisdiction, when the request has read them already (jurisdiction_table)."""
+    if jurisdictions is None:
+        rows = Jurisdiction.objects.filter(country=country, region__in=[region, ""]).values_list("region", "name")
+    else:
+        rows = [
+            (row.region, row.name) for row in jurisdictions if row.country == country and row.region in (region, "")
+        ]
+    names = dict(rows)
     return names.get(region) or names.get("") or region or country
 
 
 def jurisdiction_choices() -> QuerySet[Jurisdiction]:
     return Jurisdiction.objects.all()
+
+
+def jurisdiction_table() -> list[Jurisdiction]:
+    """Every jurisdiction (some 90), in their order, read once for a page that asks several things of them."""
+    return list(Jurisdiction.objects.all())
+
+
+def jurisdiction_named(*, jurisdictions: list[Jurisdiction], country: str, region: str) -> Jurisdiction | None:
+    """The jurisdiction country/region among `jurisdictions` (jurisdiction_table), or None."""
+    return next((row for row in jurisdictions if row.country == country and row.region == region), None)
 
 
 def jurisdiction_name(*, country: str, region: str) -> str:
@@ -291,11 +310,18 @@ def valid_jurisdiction(*, country: str, region: str = "") -> bool:
 
 @dataclass
 class DirectoryEntry:
-    counselor: User
-    licences: list[Licence]
-    privileges: list[CompactPrivilege]
+    """One counselor in the directory. directory_entries fills what ranking and filtering read, for every listed
+    counselor; directory_cards fills what a card shows (the counselor, their valid licences and privileges) for
+    the page shown."""
+
+    counselor_id: int
+    name: str  # the profile's display name
+    language_codes: list[str]
+    speciality_list: list[str]
     gate: GateResult | None = None
-    lapse_notices: list[LapseNotice] = field(default_factory=list)
+    counselor: User | None = None  # set by directory_cards (or directory_next_free), with its profile
+    licences: list[Licence] = field(default_factory=list)
+    privileges: list[CompactPrivilege] = field(default_factory=list)
     next_free: datetime | None = None  # set by directory_next_free
 
     @property
@@ -360,70 +386,163 @@ def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
     return lines
 
 
-def directory_entries(*, at: datetime, country: str = "", region: str = "") -> list[DirectoryEntry]:
-    """Counselors with at least one verified, currently valid licence, each with a gate answer for
-    the given place (None when the place is unknown).
+class _LicenceFacts(NamedTuple):
+    """What the gate (_credential_refusal, _licence_refusal) reads of a licence, read as plain values: the
+    directory decides for every listed counselor, and a model instance per licence is its main cost."""
 
-    A fixed number of queries whatever the number of counselors: every licence and privilege is
-    prefetched once and the gate's own rules (`_decide`) run on them in memory.
+    kind: str
+    state: str
+    valid_from: date
+    expires_on: date
+    jurisdiction: Jurisdiction
+
+
+def _directory_gates(
+    *,
+    counselor_ids: list[int],
+    privileges: dict[int, list[CompactPrivilege]],
+    country: str,
+    region: str,
+    day: date,
+    jurisdictions: list[Jurisdiction] | None,
+) -> dict[int, GateResult]:
+    """The gate's answer (`_decide`, the one implementation) for each of `counselor_ids` in country/region, with
+    `privileges` ({counselor id: every compact privilege}).
+
+    `_decide` depends on a licence only through its kind, its jurisdiction and `_licence_refusal` on `day`, and on
+    a privilege only through its home licence's kind, its jurisdiction and `_privilege_refusal` on `day`, each
+    taken as a set (order and repeats change nothing). Counselors whose licences and privileges there agree on
+    those are decided once: most of a directory holds the same few kinds of licence, valid.
     """
-    day = _day(at)
-    country, region = (country or "").strip().upper(), (region or "").strip().upper()
-    # Only what the gate and the card read: 200 counselors hold some 600 licences, each a model instance.
-    all_licences = (
-        Licence.objects.select_related("jurisdiction")
-        .only("counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction")
-        .order_by("jurisdiction__country", "kind")
+    places: dict[int, Jurisdiction] = {}
+    licences: dict[int, list[_LicenceFacts]] = defaultdict(list)
+    # By country alone (the rows of counselors not listed are skipped below): a subquery costs more to build.
+    rows = Licence.objects.filter(jurisdiction__country=country).values_list(
+        "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "jurisdiction__region"
     )
-    all_privileges = CompactPrivilege.objects.select_related(
-        "jurisdiction", "agreement", "home_licence__jurisdiction"
-    ).prefetch_related("agreement__members")
-    counselors = (
-        User.objects.filter(
-            role=Role.COUNSELOR,
-            is_active=True,
-            counselor_profile__isnull=False,
-            licences__in=Licence.objects.filter(_valid_licence_filter(day)),
+    for counselor_id, kind, state, valid_from, expires_on, place_id, place_region in rows:
+        place = places.get(place_id)
+        if place is None:
+            place = places[place_id] = Jurisdiction(pk=place_id, country=country, region=place_region)
+        licences[counselor_id].append(_LicenceFacts(kind, state, valid_from, expires_on, place))
+    rules = practice_rules(country=country)
+    place_name = _place_label(country=country, region=region, jurisdictions=jurisdictions)
+    decided: dict[tuple, GateResult] = {}
+    gates = {}
+    for pk in counselor_ids:
+        held = licences.get(pk, [])
+        privileged = [p for p in privileges.get(pk, []) if p.jurisdiction.country == country]
+        key = (
+            frozenset((li.kind, li.jurisdiction.pk, _licence_refusal(li, day)) for li in held),
+            frozenset((p.home_licence.kind, p.jurisdiction_id, _privilege_refusal(p, day)) for p in privileged),
         )
-        .distinct()
-        .select_related("counselor_profile")
-        .prefetch_related(
-            Prefetch("licences", queryset=all_licences, to_attr="all_licences"),
-            Prefetch("privileges", queryset=all_privileges, to_attr="all_privileges"),
-        )
-        .order_by("counselor_profile__display_name")
-    )
-    rules = practice_rules(country=country) if country else []
-    place_name = _place_label(country=country, region=region) if country else ""
-    entries = []
-    for counselor in counselors:
-        valid_privileges = [p for p in counselor.all_privileges if not _privilege_refusal(p, day)]
-        entry = DirectoryEntry(
-            counselor=counselor,
-            licences=[li for li in counselor.all_licences if li.is_valid_on(day)],
-            privileges=valid_privileges,
-        )
-        if country:
-            entry.gate = _decide(
+        if key not in decided:
+            decided[key] = _decide(
                 rules=rules,
-                licences=[li for li in counselor.all_licences if li.jurisdiction.country == country],
-                privileges=[p for p in counselor.all_privileges if p.jurisdiction.country == country],
+                licences=held,
+                privileges=privileged,
                 country=country,
                 region=region,
                 day=day,
                 place_name=place_name,
             )
-        entries.append(entry)
+        gates[pk] = decided[key]
+    return gates
+
+
+def directory_entries(
+    *, at: datetime, country: str = "", region: str = "", jurisdictions: list[Jurisdiction] | None = None
+) -> list[DirectoryEntry]:
+    """Counselors with at least one verified, currently valid licence, bookable ones first (then by name), each
+    with a gate answer for the given place (None when the place is unknown). `jurisdictions`: every jurisdiction,
+    when the request has read them already (jurisdiction_table).
+
+    What ranking and filtering read only, for every listed counselor, in a fixed number of queries whatever
+    their number; directory_cards completes the entries of the page shown.
+    """
+    day = _day(at)
+    country, region = (country or "").strip().upper(), (region or "").strip().upper()
+    listed = CounselorProfile.objects.filter(
+        Exists(Licence.objects.filter(_valid_licence_filter(day), counselor_id=OuterRef("user_id"))),
+        user__role=Role.COUNSELOR,
+        user__is_active=True,
+    )
+    entries = [
+        DirectoryEntry(
+            counselor_id=pk, name=name, language_codes=comma_items(languages), speciality_list=comma_items(specialities)
+        )
+        for pk, name, languages, specialities in listed.order_by("display_name", "user_id").values_list(
+            "user_id", "display_name", "languages", "specialities"
+        )
+    ]
+    # Every privilege at once, for the gate and the cards: there are few, and a query on the page's counselors
+    # alone would cost one more (its agreements' members) only on the pages that show one.
+    privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
+    for privilege in CompactPrivilege.objects.select_related(
+        "jurisdiction", "agreement", "home_licence__jurisdiction"
+    ).prefetch_related("agreement__members"):
+        privileges[privilege.counselor_id].append(privilege)
+    day_valid = {pk: [p for p in held if not _privilege_refusal(p, day)] for pk, held in privileges.items()}
+    for entry in entries:
+        entry.privileges = day_valid.get(entry.counselor_id, [])
+    if country:
+        gates = _directory_gates(
+            counselor_ids=[entry.counselor_id for entry in entries],
+            privileges=privileges,
+            country=country,
+            region=region,
+            day=day,
+            jurisdictions=jurisdictions,
+        )
+        for entry in entries:
+            entry.gate = gates[entry.counselor_id]
     # Bookable first, then by name: a client sees who can help them before who cannot.
-    entries.sort(key=lambda e: (not e.bookable, e.profile.display_name.lower()))
+    entries.sort(key=lambda e: (not e.bookable, e.name.lower()))
     return entries
+
+
+def _counselors(ids: list[int]) -> dict[int, User]:
+    """{id: counselor} with their profile, without what no card shows and may be large (photo, texts)."""
+    return (
+        User.objects.select_related("counselor_profile")
+        .defer("counselor_profile__photo", "counselor_profile__bio", "counselor_profile__approach")
+        .in_bulk(ids)
+    )
+
+
+def directory_cards(entries: list[DirectoryEntry], *, at: datetime) -> None:
+    """Complete the entries of the page shown: the counselor and their profile, and their verified licences valid
+    on that day (what each card shows with the valid privileges directory_entries set), in two queries."""
+    entries = list(entries)
+    if not entries:
+        return
+    day = _day(at)
+    ids = [entry.counselor_id for entry in entries]
+    by_id = _counselors(ids)
+    licences: dict[int, list[Licence]] = {pk: [] for pk in ids}
+    for licence in (
+        Licence.objects.filter(_valid_licence_filter(day), counselor_id__in=ids)
+        .select_related("jurisdiction")
+        .only(
+            *_LicenceFacts._fields,
+            "counselor_id",
+            "jurisdiction__country",
+            "jurisdiction__region",
+            "jurisdiction__name",
+        )
+        .order_by("jurisdiction__country", "kind", "jurisdiction__region", "pk")
+    ):
+        licences[licence.counselor_id].append(licence)
+    for entry in entries:
+        entry.counselor = by_id[entry.counselor_id]
+        entry.licences = licences[entry.counselor_id]
 
 
 def directory_specialities(entries: list[DirectoryEntry]) -> list[str]:
     """Every speciality the listed counselors name, once each (case aside), sorted: the filter's choices."""
     seen: dict[str, str] = {}
     for entry in entries:
-        for item in entry.profile.speciality_list:
+        for item in entry.speciality_list:
             seen.setdefault(item.casefold(), item)
     return sorted(seen.values(), key=str.casefold)
 
@@ -437,8 +556,8 @@ def directory_filter(
     chosen = [
         entry
         for entry in entries
-        if (not language or language in entry.profile.language_codes)
-        and (not speciality or speciality.casefold() in {s.casefold() for s in entry.profile.speciality_list})
+        if (not language or language in entry.language_codes)
+        and (not speciality or speciality.casefold() in {s.casefold() for s in entry.speciality_list})
     ]
     if not within_days:
         return chosen
@@ -450,10 +569,20 @@ def directory_next_free(entries, *, at: datetime, within_days: int = 0) -> None:
     """Each entry's next free time (licensing.hooks: sessions knows it), within the booking horizon or
     `within_days`, for all of them at once."""
     entries = list(entries)
+    missing = [entry for entry in entries if entry.counselor is None]
+    if missing:
+        # Only the counselors (with their profile: their time zone lays out their hours), not the cards.
+        by_id = (
+            User.objects.select_related("counselor_profile")
+            .defer("counselor_profile__photo")
+            .in_bulk([entry.counselor_id for entry in missing])
+        )
+        for entry in missing:
+            entry.counselor = by_id[entry.counselor_id]
     horizon = within_days or settings.BOOKING_HORIZON_DAYS
     free = next_free_slots(counselors=[entry.counselor for entry in entries], at=at, within_days=horizon)
     for entry in entries:
-        entry.next_free = free[entry.counselor.pk]
+        entry.next_free = free[entry.counselor_id]
 
 
 def access_counselor_public(*, counselor_id: int) -> User:

@@ -68,8 +68,11 @@ def _visitor_location(request) -> tuple[tuple[str, str], str]:
     return ("", ""), ""
 
 
-def _place_name(country: str, region: str) -> str:
-    row = Jurisdiction.objects.filter(country=country, region=region).first()
+def _place_name(country: str, region: str, jurisdictions: list[Jurisdiction] | None = None) -> str:
+    if jurisdictions is None:
+        row = Jurisdiction.objects.filter(country=country, region=region).first()
+    else:
+        row = selectors.jurisdiction_named(jurisdictions=jurisdictions, country=country, region=region)
     return row.name if row else (region or country)
 
 
@@ -77,15 +80,18 @@ def directory(request):
     """Public: counselors with a verified, valid licence. For a known location, who may counsel there."""
     (country, region), source = _visitor_location(request)
     at = now()
-    entries = selectors.directory_entries(at=at, country=country, region=region)
+    # Read once for the gate's place name, the heading's and the place menu.
+    jurisdictions = selectors.jurisdiction_table()
+    entries = selectors.directory_entries(at=at, country=country, region=region, jurisdictions=jurisdictions)
     filters = DirectoryFilterForm(request.GET, specialities=selectors.directory_specialities(entries))
     entries = selectors.directory_filter(entries, at=at, **filters.filters())
     page = Paginator(entries, settings.DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    selectors.directory_cards(page.object_list, at=at)
     selectors.directory_next_free([entry for entry in page.object_list if entry.next_free is None], at=at)
     notices = []
     if request.user.is_authenticated and request.user.role == Role.CLIENT:
         notices = list(selectors.open_lapse_notices(client=request.user))
-    form = LocationForm(initial={"place": region or country})
+    form = LocationForm(initial={"place": region or country}, jurisdictions=jurisdictions)
     return render(
         request,
         "licensing/directory.html",
@@ -97,7 +103,7 @@ def directory(request):
             "country": country,
             "region": region,
             "location_source": source,
-            "place_name": _place_name(country, region) if country else "",
+            "place_name": _place_name(country, region, jurisdictions) if country else "",
             "lapse_notices": notices,
             "filters": filters,
             "filtered": any(filters.filters().values()),

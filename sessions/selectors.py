@@ -4,6 +4,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -165,6 +166,15 @@ def location_confirmation_prompt(*, session: CounselingSession, viewer, zone) ->
 class Slot:
     starts_at: datetime  # UTC
     ends_at: datetime
+
+
+class _WeeklyHours(NamedTuple):
+    """What availability_windows reads of a WeeklyAvailability row: next_free_slots reads them as plain values
+    for a whole directory page (some 100 rows), where a model instance each is most of the cost."""
+
+    weekday: int
+    start_time: time
+    end_time: time
 
 
 @dataclass(frozen=True)
@@ -334,12 +344,23 @@ def open_slots(
         )
     slots: list[Slot] = []
     found_on = None
+    # Every wall-clock time of a local date falls within a day of that date's midnight read as UTC (offsets are
+    # within -12h and +14h): a date whose every slot starts before `earliest` (the day before `start`, most of
+    # its first day) is skipped without laying its slots out, and the dates whose every slot starts at `end` or
+    # later end the loop.
+    naive_earliest = earliest.astimezone(UTC).replace(tzinfo=None)
+    naive_end = end.astimezone(UTC).replace(tzinfo=None)
     day = first_day
     while day <= last_day:
         if first_only and found_on is not None and day > found_on + timedelta(days=1):
             break  # a later local day starts later (the day after is looked at too, for a DST change at night)
         if first_only and slots and found_on is None:
             found_on = day - timedelta(days=1)
+        if datetime.combine(day, time.min) - timedelta(days=1) >= naive_end:
+            break
+        if datetime.combine(day, time.min) + timedelta(days=2) <= naive_earliest:
+            day += timedelta(days=1)
+            continue
         for window_start, window_end in availability_windows(
             counselor=counselor, day=day, weekly=weekly, exceptions=exceptions
         ):
@@ -347,16 +368,14 @@ def open_slots(
             limit = datetime.combine(day, window_end)
             while cursor + length <= limit:
                 instant = _local_instant(day, cursor.time(), zone)
-                if instant is not None:
+                if instant is not None and earliest <= instant < end:
                     slot = Slot(instant, instant + length)
                     # A DST change inside the slot can stretch or shrink it: keep the real length.
                     local_end = (
                         _local_instant(day, (cursor + length).time(), zone) if (cursor + length).date() == day else None
                     )
-                    if (
-                        (local_end is None or local_end - instant == length)
-                        and earliest <= instant < end
-                        and not any(s < slot.ends_at and e > slot.starts_at for s, e in busy)
+                    if (local_end is None or local_end - instant == length) and not any(
+                        s < slot.ends_at and e > slot.starts_at for s, e in busy
                     ):
                         slots.append(slot)
                 cursor += step
@@ -661,8 +680,11 @@ def next_free_slots(
     length = timedelta(minutes=settings.SESSION_LENGTH_MINUTES)
     ids = [counselor.pk for counselor in counselors]
     weekly, exceptions, busy = defaultdict(list), defaultdict(list), defaultdict(list)
-    for row in WeeklyAvailability.objects.filter(counselor_id__in=ids):
-        weekly[row.counselor_id].append(row)
+    hours = WeeklyAvailability.objects.filter(counselor_id__in=ids).values_list(
+        "counselor_id", "weekday", "start_time", "end_time"
+    )
+    for counselor_id, weekday, start_time, end_time in hours:
+        weekly[counselor_id].append(_WeeklyHours(weekday, start_time, end_time))
     # Local dates differ from UTC ones by a day at most; open_slots looks at each date's own exceptions.
     span = (start.date() - timedelta(days=2), end.date() + timedelta(days=2))
     for row in AvailabilityException.objects.filter(counselor_id__in=ids, date__range=span):

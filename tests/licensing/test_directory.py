@@ -1,15 +1,17 @@
 """The public directory and profiles, and who a client may book where they are."""
 
+import html
 import json
+import re
 from datetime import timedelta
 
 import pytest
 
-from counseling.models import CounselorProfile
+from counseling.models import CounselorProfile, User
 from identity.selectors import intake_place as client_current_location
-from licensing.models import LapseNotice, LicenceState
+from licensing.models import CompactPrivilege, Jurisdiction, LapseNotice, LicenceState
 from tests.conftest import make_counselor
-from tests.licensing.factories import TODAY, body, compact, licence, privilege
+from tests.licensing.factories import TODAY, body, compact, licence, licensed_in_indonesia, privilege
 
 pytestmark = pytest.mark.django_db
 
@@ -204,5 +206,137 @@ def test_the_directory_answers_exactly_as_the_gate_does(cast, counselor_a, couns
     licence(counselor_b, "US-CA", kind="us_lpc", number="LPC-CA", state=LicenceState.SUSPENDED)
     licence(counselor_a, "US-TX", kind="us_lpc", number="OLD-TX", state=LicenceState.EXPIRED)
     country, region = where
-    for entry in directory_entries(at=NOON, country=country, region=region):
-        assert entry.gate == jurisdiction_gate(counselor=entry.counselor, country=country, region=region, at=NOON)
+    entries = directory_entries(at=NOON, country=country, region=region)
+    assert {entry.counselor_id for entry in entries} == {counselor_a.pk, counselor_b.pk}
+    for entry in entries:
+        counselor = User.objects.get(pk=entry.counselor_id)
+        assert entry.gate == jurisdiction_gate(counselor=counselor, country=country, region=region, at=NOON)
+
+
+@pytest.mark.parametrize("where", [("ID", "ID-JK"), ("ID", "ID-YO"), ("US", "US-TX"), ("US", "US-KS"), ("US", "")])
+def test_counselors_with_alike_licences_are_decided_as_the_gate_decides_each(admin_user, where):
+    """The directory decides counselors whose licences agree once; each answer must still be the gate's own."""
+    from licensing.selectors import directory_entries, jurisdiction_gate
+    from tests.licensing.factories import NOON
+
+    agreement = compact("US-CO", "US-KS")
+    states = [LicenceState.VERIFIED, LicenceState.SUSPENDED, LicenceState.EXPIRED, LicenceState.SUBMITTED]
+    for i in range(24):
+        counselor = make_counselor(f"alike{i}@staff.test", f"Alike {i:02}")
+        licence(counselor, "ID", number=f"STR-{i}")  # every one listed
+        if i % 2:
+            licence(counselor, "ID-YO", kind="sippk", number=f"SIPPK-{i}", state=states[i % 4])
+        if i % 3 == 0:
+            licence(counselor, "ID-JK", kind="silp", number=f"SILP-{i}", expires_on=TODAY - timedelta(days=i + 1))
+        if i % 4 == 1:
+            licence(counselor, "US-TX", kind="us_lpc", number=f"LPC-TX-{i}", valid_from=TODAY + timedelta(days=i))
+        if i % 5 < 2:
+            home = licence(counselor, "US-CO", kind="us_lpc", number=f"LPC-CO-{i}", state=states[i % 2])
+            granted = privilege(home, "US-KS", agreement=agreement, recorded_by=admin_user)
+            if i % 5 == 1:
+                CompactPrivilege.objects.filter(pk=granted.pk).update(revoked_at=NOON - timedelta(days=1))
+    country, region = where
+    entries = directory_entries(at=NOON, country=country, region=region)
+    assert len(entries) == 24
+    for entry in entries:
+        counselor = User.objects.get(pk=entry.counselor_id)
+        assert entry.gate == jurisdiction_gate(counselor=counselor, country=country, region=region, at=NOON)
+    ranks = [(not entry.bookable, entry.name.lower()) for entry in entries]
+    assert ranks == sorted(ranks)
+
+
+def _shown(page: str) -> list[str]:
+    """The counselors' names on a directory page, in the order shown."""
+    return re.findall(r'<h2><a href="/licensing/counselors/\d+/">([^<]+)</a></h2>', page)
+
+
+def test_every_page_ranks_bookable_counselors_first_and_decides_them_as_the_gate_does(
+    client, client_a, admin_user, settings
+):
+    """Only the page shown gets its cards filled in: a counselor on a later page must be ranked, decided and
+    described exactly as on the first."""
+    from counseling.clock import now
+    from licensing.selectors import jurisdiction_gate
+
+    settings.DIRECTORY_PAGE_SIZE = 2
+    # Alphabetically first, but not bookable in Jakarta: must come after every bookable counselor.
+    texan = make_counselor("texan@staff.test", "Aaron Texas")
+    licence(texan, "US-TX", kind="us_lpc", number="LPC-AARON")
+    bookable = []
+    for name in ("Dewi", "Budi", "Citra"):
+        counselor = make_counselor(f"{name.lower()}@staff.test", name)
+        licensed_in_indonesia(counselor)
+        bookable.append(counselor)
+    licence(bookable[0], "US-TX", kind="us_lpc", number="LPC-DEWI")
+    licence(bookable[0], "ID-JK", kind="silp", number="SILP-OLD", expires_on=TODAY - timedelta(days=400))
+    home = licence(bookable[0], "US-CO", kind="us_lpc", number="LPC-DEWI-CO")
+    privilege(home, "US-KS", agreement=compact("US-CO", "US-KS"), recorded_by=admin_user)
+    client.force_login(client_a)
+    pages = [cards(client.get("/licensing/counselors/", {"place": "ID-JK", "page": n})) for n in (1, 2)]
+    assert [_shown(page) for page in pages] == [["Budi", "Citra"], ["Dewi", "Aaron Texas"]]
+    second = pages[1]
+    dewi, aaron = second.index(">Dewi</a>"), second.index(">Aaron Texas</a>")
+    dewi_card, aaron_card = second[dewi:aaron], second[aaron:]
+    assert "Available where you are" in dewi_card and "Not available where you are" not in dewi_card
+    # Her valid licences (by country, kind, then place) and her privilege, and not the licence that expired.
+    name = {row.code: row.name for row in Jurisdiction.objects.all()}
+    licensed = f"{name['ID-YO']}, {name['ID']}, {name['US-CO']}, {name['US-TX']}, {name['US-KS']} (compact privilege)"
+    assert re.search(r"Licensed in:\s*" + re.escape(html.escape(licensed)) + "</p>", dewi_card)
+    assert html.escape(name["ID-JK"]) not in dewi_card
+    refusal = jurisdiction_gate(counselor=texan, country="ID", region="ID-JK", at=now())
+    assert not refusal and "Not available where you are" in aaron_card
+    assert html.escape(refusal.message) in aaron_card
+    for counselor in [*bookable, texan]:
+        assert f'data-counselor="{counselor.pk}"' in "".join(pages)
+
+
+def test_the_directory_reads_the_jurisdictions_once(client, client_a, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(client_a)
+    with CaptureQueriesContext(connection) as queries:
+        page = cards(client.get("/licensing/counselors/", {"place": "ID-JK"}))
+    assert "Showing who may counsel you in DKI Jakarta." in page
+    # The place's check (valid_jurisdiction), then one read for the gate, the heading and the place menu.
+    read = [query["sql"] for query in queries.captured_queries]
+    # (the compact agreements' members are jurisdictions too, read with a join)
+    alone = [sql for sql in read if 'FROM "licensing_jurisdiction"' in sql and "JOIN" not in sql]
+    assert len(alone) == 2, alone
+    assert '<option value="ID-JK" selected>DKI Jakarta (ID-JK)</option>' in page
+
+
+def test_a_region_not_in_the_table_keeps_its_heading_and_the_gates_own_place_name(client, client_a, counselor_b, cast):
+    from counseling.clock import now
+    from licensing.selectors import jurisdiction_gate
+
+    assert not Jurisdiction.objects.filter(region="ID-ZZ").exists()
+    client.force_login(client_a)
+    page = cards(client.get("/licensing/counselors/", {"place": "ID-ZZ"}))
+    assert "Showing who may counsel you in ID-ZZ." in page  # the view's name: the region's code
+    refusal = jurisdiction_gate(counselor=counselor_b, country="ID", region="ID-ZZ", at=now())
+    assert not refusal and html.escape(refusal.message) in page  # the gate's: the country's name
+    assert "ID-ZZ" not in refusal.message
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_filters_selects_render_as_their_widgets_do(language):
+    from django.utils import translation
+
+    from licensing.forms import DirectoryFilterForm
+    from licensing.templatetags.licensing_tags import select_field
+
+    specialities = ["Grief & loss", "<b>Trauma</b>", 'Say "hi"', "anxiety", "Anxiety"]
+    with translation.override(language):
+        for data in (
+            None,
+            {},
+            {"language": "en", "speciality": "Grief & loss"},
+            {"speciality": "<b>Trauma</b>"},
+            {"free_within": "7"},
+            {"language": "xx"},
+        ):
+            form = DirectoryFilterForm(data, specialities=specialities)
+            for field in form:
+                assert select_field(field) == str(field)
+    assert 'aria-invalid="true"' in select_field(DirectoryFilterForm({"language": "xx"})["language"])
