@@ -101,6 +101,7 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
     for acceptance in rows.order_by("-accepted_at"):
         acceptances[acceptance.client_id].append(acceptance)
     rendered: dict[int, str] = {}  # the disclosure rendered today, per version (one counselor for all)
+    action_url = consent_onboarding_url(counselor=counselor)  # the same for every client: reversed once
 
     def rendered_sha256(version) -> str:
         if version.pk not in rendered:
@@ -113,14 +114,16 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
             counselor=counselor,
             in_force=in_force,
             rendered_sha256=rendered_sha256,
+            action_url=action_url,
         )
         for client in clients
     }
 
 
-def _consent_decide(*, acceptances, counselor, in_force: set[int], rendered_sha256) -> GateResult:
+def _consent_decide(*, acceptances, counselor, in_force: set[int], rendered_sha256, action_url=None) -> GateResult:
     """The consent gate's rules on one client's acceptances (newest first; None: not a client)."""
-    action_url = consent_onboarding_url(counselor=counselor)
+    if action_url is None:
+        action_url = consent_onboarding_url(counselor=counselor)
     if acceptances is None:
         return GateResult.refuse(
             "consent_missing", _("Only a client can give consent to counseling."), reverse("dashboard")
