@@ -1,0 +1,83 @@
+"""The caseload's table rows, made in Python.
+
+A page holds 50 rows of seven cells; in the template language each row cost ~860 Python function calls (variable
+lookups, {% if %}, two {% url %}, filters), a third of the page's time. `caseload_rows` makes the same markup,
+escaped the same way (format_html), for about half the time: each URL is reversed once per page and its id put
+in per row, each word translated once per page. templates/dashboards/counselor_home.html keeps the table.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+
+from counseling.templatetags.date_labels import date_label
+
+register = template.Library()
+
+_ID = 987654321  # a stand-in id, replaced by each row's
+
+
+def _url_maker(name: str):
+    """pk -> reverse(name, args=[pk]), with the URL reversed once."""
+    url = reverse(name, args=[_ID])
+    head, found, tail = url.partition(str(_ID))
+    if not found or str(_ID) in tail:  # the stand-in is not exactly once in the URL: reverse each time
+        return lambda pk: reverse(name, args=[pk])
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+_ROW = (
+    '<tr class="caseload-row{}">\n'
+    '      <td><a href="{}">{}</a></td>\n'
+    "      <td>{}</td>\n"
+    "      <td>{}</td>\n"
+    "      <td>{}</td>\n"
+    "      <td>{}</td>\n"
+    "      <td>{}</td>\n"
+    "      <td>{}</td>\n"
+    "    </tr>"
+)
+_BADGE = '<span class="badge {}">{}</span>'
+_BADGE_TITLED = '<span class="badge bad" title="{}">{}</span>'
+
+
+@register.simple_tag
+def caseload_rows(rows: list[dict]):
+    """The <tr> of each row of `counselor_dashboard_context`'s "rows", its dates in the time zone of the
+    enclosing {% timezone %} (the counselor's). Every value is escaped by format_html."""
+    client_url = _url_maker("sessions:caseload_client")
+    session_url = _url_maker("sessions:session_detail")
+    current, missing, verified, not_verified = _("current"), _("missing"), _("verified"), _("not verified")
+    html = []
+    for row in rows:
+        client, consent, identity, last_contact = row["client"], row["consent"], row["identity"], row["last_contact"]
+        html.append(
+            format_html(
+                _ROW,
+                " has-risk" if client.open_risk_flags else "",
+                client_url(client.pk),
+                client.client_profile.display_name,
+                format_html(
+                    '<a href="{}">{}</a>',
+                    session_url(client.next_session_id),
+                    date_label(localtime(client.next_session_at), "D j M, H:i"),
+                )
+                if client.next_session_at
+                else "—",
+                format_html(_BADGE, "warn", localize(client.unread_count)) if client.unread_count else "0",
+                format_html(_BADGE, "bad", localize(client.open_risk_flags)) if client.open_risk_flags else "0",
+                format_html(_BADGE, "ok", current)
+                if consent.allowed
+                else format_html(_BADGE_TITLED, consent.message, missing),
+                format_html(_BADGE, "ok", verified)
+                if identity.allowed
+                else format_html(_BADGE_TITLED, identity.message, not_verified),
+                date_label(localtime(last_contact), "j M Y") if last_contact else "—",
+            )
+        )
+    return format_html_join("\n    ", "{}", ((row,) for row in html))
