@@ -31,53 +31,45 @@ def _url_maker(name: str):
     return lambda pk: f"{head}{pk}{tail}"
 
 
-_ROW = (
-    '<tr class="caseload-row{}">\n'
-    '      <td><a href="{}">{}</a></td>\n'
-    "      <td>{}</td>\n"
-    "      <td>{}</td>\n"
-    "      <td>{}</td>\n"
-    "      <td>{}</td>\n"
-    "      <td>{}</td>\n"
-    "      <td>{}</td>\n"
-    "    </tr>"
-)
-_BADGE = '<span class="badge {}">{}</span>'
-_BADGE_TITLED = '<span class="badge bad" title="{}">{}</span>'
-
-
 @register.simple_tag
 def caseload_rows(rows: list[dict]):
     """The <tr> of each row of `counselor_dashboard_context`'s "rows", its dates in the time zone of the
-    enclosing {% timezone %} (the counselor's). Every value is escaped by format_html."""
+    enclosing {% timezone %} (the counselor's). Each row is one format_html: its format is made of the fixed
+    markup below only, and every value is escaped."""
     client_url = _url_maker("sessions:caseload_client")
     session_url = _url_maker("sessions:session_detail")
     current, missing, verified, not_verified = _("current"), _("missing"), _("verified"), _("not verified")
     html = []
     for row in rows:
         client, consent, identity, last_contact = row["client"], row["consent"], row["identity"], row["last_contact"]
-        html.append(
-            format_html(
-                _ROW,
-                " has-risk" if client.open_risk_flags else "",
-                client_url(client.pk),
-                client.client_profile.display_name,
-                format_html(
-                    '<a href="{}">{}</a>',
-                    session_url(client.next_session_id),
-                    date_label(localtime(client.next_session_at), "D j M, H:i"),
-                )
-                if client.next_session_at
-                else "—",
-                format_html(_BADGE, "warn", localize(client.unread_count)) if client.unread_count else "0",
-                format_html(_BADGE, "bad", localize(client.open_risk_flags)) if client.open_risk_flags else "0",
-                format_html(_BADGE, "ok", current)
-                if consent.allowed
-                else format_html(_BADGE_TITLED, consent.message, missing),
-                format_html(_BADGE, "ok", verified)
-                if identity.allowed
-                else format_html(_BADGE_TITLED, identity.message, not_verified),
-                date_label(localtime(last_contact), "j M Y") if last_contact else "—",
-            )
-        )
+        cells = ['<tr class="caseload-row{}">', '<td><a href="{}">{}</a></td>']
+        values = [
+            " has-risk" if client.open_risk_flags else "",
+            client_url(client.pk),
+            client.client_profile.display_name,
+        ]
+        if client.next_session_at:
+            cells.append('<td><a href="{}">{}</a></td>')
+            values += [session_url(client.next_session_id), date_label(localtime(client.next_session_at), "D j M, H:i")]
+        else:
+            cells.append("<td>—</td>")
+        for count, badge in ((client.unread_count, "warn"), (client.open_risk_flags, "bad")):
+            if count:
+                cells.append(f'<td><span class="badge {badge}">{{}}</span></td>')
+                values.append(localize(count))
+            else:
+                cells.append("<td>0</td>")
+        for gate, ok, refused in ((consent, current, missing), (identity, verified, not_verified)):
+            if gate.allowed:
+                cells.append('<td><span class="badge ok">{}</span></td>')
+                values.append(ok)
+            else:
+                cells.append('<td><span class="badge bad" title="{}">{}</span></td>')
+                values += [gate.message, refused]
+        if last_contact:
+            cells.append("<td>{}</td>")
+            values.append(date_label(localtime(last_contact), "j M Y"))
+        else:
+            cells.append("<td>—</td>")
+        html.append(format_html("\n      ".join(cells) + "\n    </tr>", *values))
     return format_html_join("\n    ", "{}", ((row,) for row in html))
