@@ -24,7 +24,7 @@ from consent.selectors import consent_gate, consent_gates, consent_onboarding_ur
 from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.models import Role, User
-from crisis.models import Escalation, EscalationState
+from crisis.models import EscalationState
 from identity.numbers import emergency_numbers
 from identity.selectors import identity_gate, identity_gates
 from sessions.forms import CaseloadFilterForm
@@ -226,10 +226,11 @@ def counselor_dashboard_context(*, request) -> dict:
     if form.is_valid():
         search, show = form.cleaned_data["q"], form.cleaned_data["show"]
     at = now()
-    # The order of all ids in one query (no COUNT), then the page's rows annotated for display.
-    ids = list(caseload(counselor=counselor, search=search, show=show, at=at).values_list("pk", flat=True))
-    page = Paginator(ids, settings.CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
-    clients = caseload_rows(counselor=counselor, ids=page.object_list, at=at)
+    # Every row's id and sort keys in order in one query (no COUNT), then the page's rows annotated for display.
+    keys = caseload(counselor=counselor, search=search, show=show, at=at)
+    keys = list(keys.values_list("pk", "next_session_at", "open_risk_flags"))
+    page = Paginator(keys, settings.CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    clients = caseload_rows(counselor=counselor, keys=page.object_list, at=at)
     statuses = caseload_gate_statuses(counselor=counselor, clients=clients)
     zone = counselor.counselor_profile.time_zone
     return {
@@ -256,20 +257,6 @@ def counselor_dashboard_context(*, request) -> dict:
 
 
 # --- The caseload ---------------------------------------------------------------------------------
-
-
-def caseload_risk_flags_subquery(*, counselor, client_ref):
-    """Open (not yet resolved) escalations of one client, as an expression usable in an annotation.
-
-    Counts every live escalation of the client, whoever handles it: a risk flag concerns the client.
-    """
-    return Subquery(
-        Escalation.objects.filter(client=client_ref)
-        .exclude(state=EscalationState.RESOLVED)
-        .values("client")
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
-    )
 
 
 def caseload(*, counselor, search: str = "", show: str = "", at=None):
@@ -324,10 +311,11 @@ def _caseload_unread(*, counselor):
     )
 
 
-def caseload_rows(*, counselor, ids, at=None) -> list:
-    """The clients `ids` (one page of `caseload`), in that order, each annotated with what its row shows:
-    the next live session, unread client messages, open risk flags and the last contact (a message or a held
-    session), in one query. Shown by pseudonym (ClientProfile.display_name), never the legal name."""
+def caseload_rows(*, counselor, keys, at=None) -> list:
+    """The clients of `keys` (one page of `caseload`'s (id, next_session_at, open_risk_flags)), in that order,
+    each with what its row shows: the next live session (its time from `keys`, its id), unread client messages,
+    open risk flags (from `keys`) and the last contact (a message or a held session), in one query. Shown by
+    pseudonym (ClientProfile.display_name), never the legal name."""
     at = at or now()
     sessions = CounselingSession.objects.filter(counselor=counselor, client=OuterRef("pk"))
     live = sessions.filter(
@@ -339,23 +327,23 @@ def caseload_rows(*, counselor, ids, at=None) -> list:
     messages = Message.objects.filter(conversation__counselor=counselor, conversation__client=OuterRef("pk"))
     unread = _caseload_unread(counselor=counselor).values("conversation").annotate(n=Count("pk")).values("n")[:1]
     rows = (
-        User.objects.filter(pk__in=ids)
+        User.objects.filter(pk__in=[pk for pk, _next, _flags in keys])
         .select_related("client_profile")
         .annotate(
-            next_session_at=Subquery(live.values("starts_at")[:1]),
             next_session_id=Subquery(live.values("pk")[:1]),
             unread_count=Coalesce(Subquery(unread), Value(0), output_field=IntegerField()),
-            open_risk_flags=Coalesce(
-                caseload_risk_flags_subquery(counselor=counselor, client_ref=OuterRef("pk")),
-                Value(0),
-                output_field=IntegerField(),
-            ),
             last_message_at=Subquery(messages.order_by("-created_at").values("created_at")[:1]),
             last_session_at=Subquery(held.values("starts_at")[:1]),
         )
     )
     by_pk = {row.pk: row for row in rows}
-    return [by_pk[pk] for pk in ids if pk in by_pk]
+    page = []
+    for pk, next_session_at, open_risk_flags in keys:
+        if pk in by_pk:
+            row = by_pk[pk]
+            row.next_session_at, row.open_risk_flags = next_session_at, open_risk_flags
+            page.append(row)
+    return page
 
 
 def caseload_last_contact(row):
