@@ -382,7 +382,9 @@ def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 
     awaiting_cosign = ProgressNote.objects.filter(
         counselor=counselor, state=NoteState.SIGNED, cosign_required=True, cosigned_at__isnull=True
     ).count()
-    return {"rows": rows, "total": sessions.count(), "awaiting_cosign": awaiting_cosign}
+    # Fewer rows than the limit are all of them: count only when the panel is full.
+    total = len(rows) if len(rows) < limit else sessions.count()
+    return {"rows": rows, "total": total, "awaiting_cosign": awaiting_cosign}
 
 
 def notes_awaiting_cosign(*, supervisor):
