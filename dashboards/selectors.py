@@ -219,8 +219,10 @@ def client_dashboard_context(*, request) -> dict:
     }
 
 
-def counselor_dashboard_context(*, request) -> dict:
-    counselor = request.user
+def counselor_dashboard_context(*, request, counselor=None) -> dict:
+    """The caseload page's context for `counselor` (the signed-in counselor; pass their row when it is already
+    read with its profile, to spare that query)."""
+    counselor = counselor or request.user
     form = CaseloadFilterForm(request.GET or None)
     search = show = ""
     if form.is_valid():
@@ -232,11 +234,13 @@ def counselor_dashboard_context(*, request) -> dict:
     page = Paginator(keys, settings.CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
     clients = caseload_rows(counselor=counselor, keys=page.object_list, at=at)
     statuses = caseload_gate_statuses(counselor=counselor, clients=clients)
-    zone = counselor.counselor_profile.time_zone
+    profile = counselor.counselor_profile
+    zone = profile.time_zone
     return {
         "requests": pending_requests(counselor=counselor),
         "form": form,
         "page": page,
+        "profile": profile,
         "zone": zone,
         "filtered": bool(search or show),
         "rows": [
