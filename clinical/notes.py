@@ -369,6 +369,7 @@ def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 
     at = at or now()
     due_after = timedelta(hours=settings.PROGRESS_NOTE_DUE_HOURS)
     sessions = sessions_needing_notes(counselor=counselor, at=at)
+    shown = sessions.only("starts_at", "ends_at", "client_id", "client__client_profile__display_name", "progress_note__id")
     rows = [
         {
             "session": session,
@@ -377,7 +378,7 @@ def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 
             "overdue": session.ends_at + due_after <= at,
             "draft": hasattr(session, "progress_note"),
         }
-        for session in sessions[:limit]
+        for session in shown[:limit]
     ]
     awaiting_cosign = ProgressNote.objects.filter(
         counselor=counselor, state=NoteState.SIGNED, cosign_required=True, cosigned_at__isnull=True

@@ -253,7 +253,11 @@ def counselor_dashboard_context(*, request, counselor=None) -> dict:
             for c in clients
         ],
         "query": urlencode({k: v for k, v in (("q", search), ("show", show)) if v}),
-        "plans_to_review": list(plans_due_for_review(counselor=counselor)[:20]),
+        "plans_to_review": list(
+            plans_due_for_review(counselor=counselor).only(
+                "client_id", "next_review_on", "client__client_profile__display_name"
+            )[:20]
+        ),
         "today": at.date(),
         "notes_due": notes_unsigned_panel(counselor=counselor),
         "record_requests": record_requests_pending(counselor=counselor),
