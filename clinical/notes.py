@@ -369,7 +369,9 @@ def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 
     at = at or now()
     due_after = timedelta(hours=settings.PROGRESS_NOTE_DUE_HOURS)
     sessions = sessions_needing_notes(counselor=counselor, at=at)
-    shown = sessions.only("starts_at", "ends_at", "client_id", "client__client_profile__display_name", "progress_note__id")
+    shown = sessions.only(
+        "starts_at", "ends_at", "client_id", "client__client_profile__display_name", "progress_note__id"
+    )
     rows = [
         {
             "session": session,
