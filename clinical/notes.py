@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, Window
 from django.http import Http404
 from django.urls import reverse
 from django.utils import translation
@@ -369,6 +369,12 @@ def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 
     at = at or now()
     due_after = timedelta(hours=settings.PROGRESS_NOTE_DUE_HOURS)
     sessions = sessions_needing_notes(counselor=counselor, at=at)
+    # Only what the panel shows; the count of all of them (before the limit) rides along in the same query.
+    shown = list(
+        sessions.only(
+            "starts_at", "ends_at", "client_id", "client__client_profile__display_name", "progress_note__id"
+        ).annotate(total=Window(Count("pk")))[:limit]
+    )
     rows = [
         {
             "session": session,
@@ -377,12 +383,12 @@ def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 
             "overdue": session.ends_at + due_after <= at,
             "draft": hasattr(session, "progress_note"),
         }
-        for session in sessions[:limit]
+        for session in shown
     ]
     awaiting_cosign = ProgressNote.objects.filter(
         counselor=counselor, state=NoteState.SIGNED, cosign_required=True, cosigned_at__isnull=True
     ).count()
-    return {"rows": rows, "total": sessions.count(), "awaiting_cosign": awaiting_cosign}
+    return {"rows": rows, "total": shown[0].total if shown else 0, "awaiting_cosign": awaiting_cosign}
 
 
 def notes_awaiting_cosign(*, supervisor):

@@ -94,13 +94,20 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
     """{client id: consent_gate(client=..., counselor=...)} for many clients (a page of the caseload) in three
     queries whatever their number: the versions in force, every acceptance of these clients, and the sections
     of the versions to render with the counselor's details. consent_gate itself is this for one client."""
-    in_force = {version.pk for version in consent_versions_in_force().values()}
+    versions = {version.pk: version for version in consent_versions_in_force().values()}
+    in_force = set(versions)
     ids = [client.pk for client in clients if getattr(client, "role", None) == Role.CLIENT]
     acceptances: dict[int, list[ConsentAcceptance]] = {pk: [] for pk in ids}
-    rows = ConsentAcceptance.objects.filter(client_id__in=ids).select_related("version").defer("rendered_text")
+    # The rules read these fields only, and the version only of an acceptance in force: one of `versions`.
+    rows = ConsentAcceptance.objects.filter(client_id__in=ids).only(
+        "client_id", "version_id", "counselor_id", "withdrawn_at", "text_sha256"
+    )
     for acceptance in rows.order_by("-accepted_at"):
+        if acceptance.version_id in versions:
+            acceptance.version = versions[acceptance.version_id]
         acceptances[acceptance.client_id].append(acceptance)
     rendered: dict[int, str] = {}  # the disclosure rendered today, per version (one counselor for all)
+    action_url = consent_onboarding_url(counselor=counselor)  # the same for every client: reversed once
 
     def rendered_sha256(version) -> str:
         if version.pk not in rendered:
@@ -113,14 +120,16 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
             counselor=counselor,
             in_force=in_force,
             rendered_sha256=rendered_sha256,
+            action_url=action_url,
         )
         for client in clients
     }
 
 
-def _consent_decide(*, acceptances, counselor, in_force: set[int], rendered_sha256) -> GateResult:
+def _consent_decide(*, acceptances, counselor, in_force: set[int], rendered_sha256, action_url=None) -> GateResult:
     """The consent gate's rules on one client's acceptances (newest first; None: not a client)."""
-    action_url = consent_onboarding_url(counselor=counselor)
+    if action_url is None:
+        action_url = consent_onboarding_url(counselor=counselor)
     if acceptances is None:
         return GateResult.refuse(
             "consent_missing", _("Only a client can give consent to counseling."), reverse("dashboard")

@@ -33,8 +33,9 @@ def client_home(request):
 @counselor_required
 def counselor_home(request):
     """The caseload dashboard; while the counselor is not in the directory, their application's next step first."""
-    context = counselor_dashboard_context(request=request)
     application = counselor_application(counselor=request.user, at=clock.now())
+    # The application read the counselor with their profile: the page's gates and time zone use that row.
+    context = counselor_dashboard_context(request=request, counselor=application.counselor)
     context["application"] = None if application.listed else application
     return render(request, "dashboards/counselor_home.html", context)
 

@@ -238,19 +238,22 @@ def identity_gates(*, clients, counselor=None, intakes: dict | None = None) -> d
                 client_id__in=ids, counselor_id=getattr(counselor, "pk", counselor)
             ).values_list("client_id", flat=True)
         )
+    url = reverse("intake:home")  # the same for every client: reversed once
     return {
         pk: _identity_decide(
             intake=intakes.get(pk),
             has_code_word=pk in code_words,
             document_status=statuses.get(pk, "missing"),
             screen_overridden=pk in overridden,
+            url=url,
         )
         for pk in ids
     }
 
 
-def _identity_decide(*, intake, has_code_word: bool, document_status: str, screen_overridden: bool) -> GateResult:
-    url = reverse("intake:home")
+def _identity_decide(
+    *, intake, has_code_word: bool, document_status: str, screen_overridden: bool, url: str
+) -> GateResult:
     if intake is None:
         return GateResult.refuse("intake_missing", _("Please complete your intake first."), url)
     if not intake.has_emergency_plan:

@@ -45,6 +45,15 @@ def test_the_dashboard_lists_unsigned_notes_of_past_sessions_only(client, client
     assert "overdue since" in page
 
 
+def test_the_panel_counts_every_unsigned_note_beyond_the_rows_it_lists(client_a, counselor_a):
+    for hours in (30, 20, 10):
+        held_session(client_a, counselor_a, ended_hours_ago=hours)
+    signed_note(held_session(client_a, counselor_a, ended_hours_ago=5))
+    for limit, shown in ((2, 2), (3, 3), (4, 3)):
+        panel = notes_unsigned_panel(counselor=counselor_a, limit=limit)
+        assert (len(panel["rows"]), panel["total"]) == (shown, 3)
+
+
 def test_an_overdue_note_is_reminded_once_on_the_page_and_by_e_mail(
     client_a, counselor_a, django_capture_on_commit_callbacks
 ):

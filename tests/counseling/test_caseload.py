@@ -186,3 +186,53 @@ def test_a_client_with_a_session_opens_to_their_counselor_with_sessions_and_refe
     staff_login(client, counselor_a)
     page = client.get(f"/sessions/clients/{client_a.pk}/").content.decode()
     assert "Client A" in page and f"/sessions/{session.pk}/" in page and "Refer to in-person care" in page
+
+
+def _client(name: str) -> User:
+    user = User.objects.create(email=f"{name.lower()}@clients.test", role=Role.CLIENT, password="!")
+    ClientProfile.objects.create(user=user, display_name=name)
+    return user
+
+
+def _names_in_order(page: str, names) -> list[str]:
+    return sorted((name for name in names if f">{name}</a>" in page), key=lambda name: page.index(f">{name}</a>"))
+
+
+def test_rows_come_risk_first_then_soonest_session_then_by_name_across_pages(caseload_page, counselor_a, settings):
+    from crisis.models import Escalation
+
+    settings.CASELOAD_PAGE_SIZE = 2
+    alpha, bravo, echo, mike, zulu = (_client(name) for name in ("Alpha", "Bravo", "Echo", "Mike", "Zulu"))
+    book(alpha, counselor_a, days=-2, state="completed")
+    book(bravo, counselor_a, days=-3, state="completed")
+    book(echo, counselor_a, days=-4, state="completed")
+    book(echo, counselor_a, days=5)
+    book(mike, counselor_a, days=1)
+    book(zulu, counselor_a, days=3)
+    Escalation.objects.create(client=echo, counselor=counselor_a, kind="help_button", severity=3, dedupe_key="t:e")
+    Escalation.objects.create(  # resolved: no longer a risk flag
+        client=zulu, counselor=counselor_a, kind="help_button", severity=3, dedupe_key="t:z", state="resolved"
+    )
+    names = ["Alpha", "Bravo", "Echo", "Mike", "Zulu"]
+    pages = [caseload_page(f"?page={n}") for n in (1, 2, 3)]
+    assert [_names_in_order(page, names) for page in pages] == [["Echo", "Mike"], ["Zulu", "Alpha"], ["Bravo"]]
+    assert "Page 2 of 3" in pages[1] and "?page=1" in pages[1] and "?page=3" in pages[1]
+    assert 'class="caseload-row has-risk"' in pages[0] and "has-risk" not in pages[1]
+    assert _names_in_order(caseload_page("?page=99"), names) == ["Bravo"]  # past the end: the last page
+    upcoming = [caseload_page(f"?show=upcoming&page={n}") for n in (1, 2)]
+    assert [_names_in_order(page, names) for page in upcoming] == [["Echo", "Mike"], ["Zulu"]]
+    assert "?show=upcoming&amp;page=2" in upcoming[0]
+    assert _names_in_order(caseload_page("?show=risk"), names) == ["Echo"]
+
+
+def test_a_row_escapes_the_pseudonym_and_the_gates_messages(caseload_page, counselor_a, monkeypatch):
+    client = _client('<b>Ann & "Bo"</b>')
+    book(client, counselor_a, days=2)
+    monkeypatch.setattr(
+        "dashboards.selectors.consent_gates",
+        lambda *, clients, **kw: {c.pk: GateResult.refuse("consent_missing", "<i>consent</i>") for c in clients},
+    )
+    page = caseload_page()
+    assert "&lt;b&gt;Ann &amp; &quot;Bo&quot;&lt;/b&gt;" in page and "<b>Ann" not in page
+    assert 'title="&lt;i&gt;consent&lt;/i&gt;"' in page and "<i>consent" not in page
+    assert f'href="/sessions/clients/{client.pk}/"' in page
