@@ -141,7 +141,10 @@ def risk_queue_rows(*, user, at: datetime | None = None) -> list[RiskQueueRow]:
             escalation=escalation,
             **{name: labels[name].get(getattr(escalation, name), getattr(escalation, name)) for name in labels},
         )
-        for escalation in risk_queue(user=user, at=at)
+        # Only the columns the page shows (a third fewer Python calls to make the 150 instances).
+        for escalation in risk_queue(user=user, at=at).only(
+            "kind", "severity", "state", "rung", "created_at", "client__email", "client__client_profile__display_name"
+        )
     ]
 
 

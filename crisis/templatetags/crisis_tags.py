@@ -47,7 +47,7 @@ def risk_queue_table_rows(rows):
                 row.severity,
                 f"{head}{row.escalation.pk}{tail}",
                 row.kind,
-                row.escalation.client.display_name,
+                "" if row.escalation.client is None else row.escalation.client.display_name,
                 timesince_filter(row.escalation.created_at),
                 ago,
                 row.state,

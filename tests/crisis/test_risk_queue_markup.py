@@ -40,7 +40,7 @@ def _rows():
             severity=severities[i % len(severities)].value,
             # whole days and hours plus half an hour: the two renders agree even if a minute passes between them
             created_at=now - timedelta(days=i % 4 * 3, hours=i % 5, minutes=30),
-            client=SimpleNamespace(display_name=names[i % 3]),
+            client=SimpleNamespace(display_name=names[i % 3]) if i % 7 else None,
         )
         rows.append(
             RiskQueueRow(
