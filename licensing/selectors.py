@@ -151,7 +151,7 @@ def jurisdiction_gate(*, counselor, country: str, region: str = "", at: datetime
         country=country,
         region=region,
         day=_day(at),
-        place_name=_place_label(country=country, region=region),
+        place_name=None,  # named only in a refusal: an allowed gate reads no jurisdiction name
     )
 
 
@@ -202,7 +202,7 @@ def _credential_refusal(credential, *, rule, licences, privileges, country: str,
     return known[0] if known else "credential_missing"
 
 
-def _decide(*, rules, licences, privileges, country: str, region: str, day: date, place_name: str) -> GateResult:
+def _decide(*, rules, licences, privileges, country: str, region: str, day: date, place_name: str | None) -> GateResult:
     """The gate's answer from the place's rules and the counselor's licences and privileges in that country."""
     place_rules = _rules_of_place(rules, country=country, region=region)
     directory_url = reverse("licensing:directory")
@@ -240,6 +240,8 @@ def _decide(*, rules, licences, privileges, country: str, region: str, day: date
             _("%(credential)s: %(problem)s") % {"credential": _credential_name(c), "problem": _problem_words(r)}
             for c, r in best
         )
+    if place_name is None:
+        place_name = _place_label(country=country, region=region)
     client_message = refusal_message(reason)
     counselor_message = _("You may not counsel clients in %(place)s at that time.") % {"place": place_name}
     if missing:

@@ -478,14 +478,15 @@ def booking_gate(*, client, counselor, starts_at: datetime, at: datetime | None 
     verified identity and emergency plan (H.3), the counselor's licence where the client is at the session time
     (H.1.b), then the counselor's caseload limit.
     """
-    for result in (
-        email_verified_gate(user=client),
-        consent_gate(client=client, counselor=counselor),
-        _identity_for_booking(client=client, counselor=counselor),
-    ):
+    for result in (email_verified_gate(user=client), consent_gate(client=client, counselor=counselor)):
         if not result:
             return result
-    place = client_location(client=client)
+    # The identity gate and the client's usual place both read the intake: read once, with its answers.
+    intake = intake_for(client=client)
+    result = _identity_for_booking(client=client, counselor=counselor, intake=intake)
+    if not result:
+        return result
+    place = client_location(client=client, intake=intake)
     if place is None:
         return GateResult.refuse(
             "location_unknown",
@@ -514,11 +515,11 @@ def client_accepted_by(*, client, counselor) -> bool:
     )
 
 
-def _identity_for_booking(*, client, counselor) -> GateResult:
+def _identity_for_booking(*, client, counselor, intake=UNREAD) -> GateResult:
     """The identity gate as booking asks it: a suitability screen that did not pass does not stop a client from
     sending a counselor who has not taken them on a request (the counselor decides, and may override the screen
     or refer them); it stops an ordinary booking until that counselor overrode it."""
-    result = identity_gate(client=client, counselor=counselor)
+    result = identity_gate(client=client, counselor=counselor, intake=intake)
     if result or result.reason != "unsuitable_for_text" or client_accepted_by(client=client, counselor=counselor):
         return result
     return GateResult.ok()
