@@ -56,11 +56,19 @@ def measure_due(*, schedule: MeasureSchedule, at: datetime | None = None, last: 
     return Due(schedule=schedule, session=session)
 
 
-def measures_due_for(*, client, at: datetime | None = None) -> list[Due]:
-    """Every measure the client should fill in now (the client's home shows them)."""
+def measures_due_for(*, client, at: datetime | None = None, counselors: dict | None = None) -> list[Due]:
+    """Every measure the client should fill in now (the client's home shows them). `counselors`: users already
+    read with their profiles, by id (the counselors of the client's sessions): a schedule by one of them takes
+    that row (and its name) rather than a join."""
     at = at or now()
     found = []
-    for schedule in MeasureSchedule.objects.filter(client=client, active=True).select_related("counselor"):
+    schedules = list(MeasureSchedule.objects.filter(client=client, active=True))
+    if counselors is not None and all(schedule.counselor_id in counselors for schedule in schedules):
+        for schedule in schedules:
+            schedule.counselor = counselors[schedule.counselor_id]
+    else:
+        schedules = MeasureSchedule.objects.filter(client=client, active=True).select_related("counselor")
+    for schedule in schedules:
         due = measure_due(schedule=schedule, at=at)
         if due is not None:
             found.append(due)

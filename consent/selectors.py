@@ -172,17 +172,21 @@ def _consent_decide(*, acceptances, counselor, in_force: set[int], rendered_sha2
 def consent_status_for_client(*, client, with_counselors: bool = True) -> dict:
     """What the client's dashboard shows: in force or not, and every acceptance they have given (two queries:
     the gate's rules run on the acceptances read for the list). `with_counselors=False` for a page that never
-    names each acceptance's counselor (the home page's panel): their rows are not joined."""
-    in_force = {version.pk for version in consent_versions_in_force().values()}
-    related = ("version", "counselor__counselor_profile") if with_counselors else ("version",)
+    names each acceptance's counselor nor the version of one not in force (the home page's panel): neither is
+    joined (an acceptance in force takes its version from those just read)."""
+    versions = {version.pk: version for version in consent_versions_in_force().values()}
+    in_force = set(versions)
+    acceptances = ConsentAcceptance.objects.filter(client=client)
+    if with_counselors:
+        acceptances = acceptances.select_related("version", "counselor__counselor_profile")
     acceptances = list(
-        ConsentAcceptance.objects.filter(client=client)
-        .select_related(*related)
-        .defer("rendered_text")  # the whole text of each acceptance: its own page shows it
-        .order_by("-accepted_at")
+        acceptances.defer("rendered_text").order_by("-accepted_at")  # rendered_text: the whole text, on its own page
     )
     for acceptance in acceptances:
         acceptance.is_in_force = acceptance.withdrawn_at is None and acceptance.version_id in in_force
+        if not with_counselors and acceptance.version_id in versions:
+            # The version in force was just read: the panel's "version N" takes it (no join for every row).
+            acceptance.version = versions[acceptance.version_id]
     gate = _consent_decide(
         acceptances=acceptances if getattr(client, "role", None) == Role.CLIENT else None,
         counselor=None,

@@ -32,7 +32,7 @@ from sessions.forms import CaseloadFilterForm
 from sessions.models import CounselingSession, Message, SessionState
 from sessions.selectors import (
     client_location,
-    client_referrals,
+    client_referrals_by,
     client_sessions,
     location_confirmation_opens_at,
     pending_requests,
@@ -198,7 +198,9 @@ def client_dashboard_context(*, request) -> dict:
         if taken_on and session.counselor not in counselors:
             counselors.append(session.counselor)
     referrals = []
-    for referral in client_referrals(client=client):
+    # A referral's counselor is one of the client's sessions' (read with their profiles): no join for it.
+    known = {session.counselor_id: session.counselor for session in [*upcoming, *past]}
+    for referral in client_referrals_by(client=client, counselors=known):
         try:
             reason, destination = referral_text(referral=referral)
         except DecryptionError:
@@ -230,7 +232,7 @@ def client_dashboard_context(*, request) -> dict:
         ),
         "referrals": referrals,
         "client_zone": client.client_profile.time_zone,
-        "measures_due": measures_due_for(client=client, at=at),
+        "measures_due": measures_due_for(client=client, at=at, counselors=known),
         "has_shared_plan": shared_plans_for(client=client).exists(),
     }
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from counseling import clock
@@ -32,11 +32,10 @@ def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyRe
     places = Q(country=country, region="")
     if region:
         places |= Q(country=country, region=region)
-    return list(
-        EmergencyResource.objects.filter(places, is_active=True, checked_on__isnull=False)
-        .annotate(regional=Case(When(region="", then=Value(1)), default=Value(0), output_field=IntegerField()))
-        .order_by("regional", "sort_order", "name")
-    )
+    published = EmergencyResource.objects.filter(places, is_active=True, checked_on__isnull=False)
+    # The region's own first: a stable sort of the rows in (sort_order, name) order, rather than a CASE column for
+    # the database to order by (a third of the query's Python calls, on every client's page and help alert).
+    return sorted(published.order_by("sort_order", "name"), key=lambda resource: resource.region == "")
 
 
 def emergency_numbers_by_country() -> dict[str, list[EmergencyResource]]:

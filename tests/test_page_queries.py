@@ -5,6 +5,7 @@ Each page is loaded once to warm the process's caches, measured, the cast grown 
 and measured again: the two counts must be equal and at most 25.
 """
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -13,9 +14,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bench.pages_seed import pages_cast_grow, pages_cast_seed, pages_measured
+from clinical.instruments import PHQ9
+from clinical.models import Cadence
+from clinical.services_measures import measure_schedule_set
 from counseling.clock import now
 from sessions.models import CounselingSession
 from sessions.services import referral_create
+from tests.conftest import make_counselor
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +73,24 @@ def test_the_client_home_costs_the_same_queries_for_more_sessions_and_referrals(
         )
         referral_create(counselor=cast.counselor, client=cast.client, reason="r", destination="d")
     assert _count(client, staff_login, cast.client, reverse("client_home"), leave_out="counseling_datakey") == before
+
+
+def test_the_client_home_names_each_referral_and_measure_by_its_counselor(client, cast, staff_login):
+    """A referral or measure by a counselor of the client's sessions takes that counselor's row (read with the
+    sessions); one by a counselor without a session with the client is still named, read on its own."""
+    before = _count(client, staff_login, cast.client, reverse("client_home"), leave_out="counseling_datakey")
+    measure_schedule_set(
+        counselor=cast.counselor, client=cast.client, instrument=PHQ9, cadence=Cadence.BEFORE_EACH_SESSION
+    )
+    referral_create(counselor=cast.counselor, client=cast.client, reason="r", destination="Clinic of the first")
+    # Two queries more: the measure's latest response and next session; its counselor and their names come with
+    # the sessions (not two profile queries for User.display_name), the referral's counselor too.
+    after = _count(client, staff_login, cast.client, reverse("client_home"), leave_out="counseling_datakey")
+    assert after == before + 2
+    other = make_counselor("referrer.without.session@example.test", "Dr Referrer Without Session")
+    referral_create(counselor=other, client=cast.client, reason="r", destination="Clinic of the second")
+    page = client.get(reverse("client_home")).content.decode()
+    name = html.escape(cast.counselor.display_name)
+    assert f"{name} referred you on" in page and "Clinic of the first" in page
+    assert "Dr Referrer Without Session referred you on" in page and "Clinic of the second" in page
+    assert f"asked by {name}; a few minutes" in page
