@@ -27,16 +27,25 @@ from tests.counseling.test_escalation_support import make_message, make_session
 from tests.licensing.factories import compact, licence, place
 
 NOW = clock.now()
+# The contact is put at noon of today, so that its date (and the rule's end date) does not move when the suite
+# runs near midnight: a session begun at 23:30 ends, and so is last contacted, the next day.
+CONTACT = NOW.replace(hour=12, minute=0, second=0, microsecond=0)
 
 
 def years_after(day, years):
-    return day.replace(year=day.year + years)
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one: kept until the 28th
+        return day.replace(year=day.year + years, day=28)
 
 
 def counsel(client_user, counselor, *, country, region=""):
-    """One confirmed session in a place and one message: the last contact is now."""
-    session = make_session(client_user, counselor, country=country, region=region)
-    make_message(client_user, counselor, "a clinical record", session=session)
+    """One confirmed session in a place and one message: the last contact is today (CONTACT, noon)."""
+    type(client_user).objects.filter(pk=client_user.pk).update(
+        date_joined=CONTACT - timedelta(days=1), last_login=CONTACT - timedelta(days=1)
+    )
+    session = make_session(client_user, counselor, country=country, region=region, at=CONTACT)
+    make_message(client_user, counselor, "a clinical record", session=session, at=CONTACT)
     return session
 
 
@@ -62,7 +71,7 @@ def test_a_client_in_a_5_year_place_with_a_counselor_licensed_in_a_7_year_place_
     licence(counselor_a, "MY", number="MY-7")
     duty = keep_until(client_a)
     assert duty.rule == "Seven-year place"
-    assert duty.until == years_after(NOW.date(), 7)
+    assert duty.until == years_after(CONTACT.date(), 7)
     assert retention_places(client_a.pk) == {("SG", ""), ("MY", "")}
 
 
@@ -70,7 +79,7 @@ def test_when_the_clients_place_is_longest_it_wins_over_the_counselors_licence(o
     counsel(client_a, counselor_a, country="NZ")
     licence(counselor_a, "MY", number="MY-7")
     duty = keep_until(client_a)
-    assert duty.rule == "Ten-year place" and duty.until == years_after(NOW.date(), 10)
+    assert duty.rule == "Ten-year place" and duty.until == years_after(CONTACT.date(), 10)
 
 
 def test_a_licence_never_accepted_does_not_bring_its_place_in(only_test_rules, client_a, counselor_a):
@@ -123,7 +132,8 @@ def test_the_due_job_waits_for_the_counselors_longer_rule(only_test_rules, clien
     licence(counselor_a, "MY", number="MY-7")
     six_years_on = NOW + timedelta(days=365 * 6)
     assert retention_due(at=six_years_on) == []
-    assert [plan.client_id for plan in retention_due(at=NOW + timedelta(days=365 * 7 + 2))] == [client_a.pk]
+    assert retention_due(at=years_after(CONTACT, 7) - timedelta(days=1)) == []
+    assert [plan.client_id for plan in retention_due(at=years_after(CONTACT, 7))] == [client_a.pk]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -195,12 +205,12 @@ def test_the_function_keeps_the_promise_with_the_seeded_rules(client_a, client_b
     # Both clients were in Singapore, where no rule of its own is seeded: at least 7 years (the APA floor).
     counsel(client_a, counselor_a, country="SG")
     counsel(client_b, counselor_b, country="SG")
-    assert keep_until(client_a).until == years_after(NOW.date(), 7)
+    assert keep_until(client_a).until == years_after(CONTACT.date(), 7)
     # client_b's counselor holds an Indonesian licence: Indonesia's law (25 years) keeps the records.
     licence(counselor_b, "ID", number="STR-25")
     duty = keep_until(client_b)
-    assert duty.rule.startswith("Indonesia: Permenkes 24/2022") and duty.until == years_after(NOW.date(), 25)
-    assert keep_until(client_a).until == years_after(NOW.date(), 7)
+    assert duty.rule.startswith("Indonesia: Permenkes 24/2022") and duty.until == years_after(CONTACT.date(), 25)
+    assert keep_until(client_a).until == years_after(CONTACT.date(), 7)
 
 
 def test_a_texan_client_of_a_counselor_licensed_in_indonesia_is_kept_by_the_longer_indonesian_rule(
@@ -208,9 +218,9 @@ def test_a_texan_client_of_a_counselor_licensed_in_indonesia_is_kept_by_the_long
 ):
     counsel(client_a, counselor_a, country="US", region="US-TX")
     # Texas and the APA default both say 7 years here; the reason given is the law of the place.
-    assert keep_until(client_a).rule.startswith("Texas") and keep_until(client_a).until == years_after(NOW.date(), 7)
+    assert keep_until(client_a).rule.startswith("Texas") and keep_until(client_a).until == years_after(CONTACT.date(), 7)
     licence(counselor_a, "ID", number="STR-25")
-    assert keep_until(client_a).until == years_after(NOW.date(), 25)
+    assert keep_until(client_a).until == years_after(CONTACT.date(), 25)
 
 
 # ------------------------------------------------------------------------------------------------
