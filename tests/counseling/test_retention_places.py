@@ -218,7 +218,9 @@ def test_a_texan_client_of_a_counselor_licensed_in_indonesia_is_kept_by_the_long
 ):
     counsel(client_a, counselor_a, country="US", region="US-TX")
     # Texas and the APA default both say 7 years here; the reason given is the law of the place.
-    assert keep_until(client_a).rule.startswith("Texas") and keep_until(client_a).until == years_after(CONTACT.date(), 7)
+    assert keep_until(client_a).rule.startswith("Texas") and keep_until(client_a).until == years_after(
+        CONTACT.date(), 7
+    )
     licence(counselor_a, "ID", number="STR-25")
     assert keep_until(client_a).until == years_after(CONTACT.date(), 25)
 
