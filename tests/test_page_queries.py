@@ -78,6 +78,12 @@ def test_the_client_home_costs_the_same_queries_for_more_sessions_and_referrals(
 def test_the_client_home_names_each_referral_and_measure_by_its_counselor(client, cast, staff_login):
     """A referral or measure by a counselor of the client's sessions takes that counselor's row (read with the
     sessions); one by a counselor without a session with the client is still named, read on its own."""
+    # The measure is due before each session once the session is less than 72 hours away: the cast's session
+    # (at 03:00 UTC three days on) is not, from midnight to 03:00 UTC. Put it 30 hours away, whatever the hour.
+    starts_at = now() + timedelta(hours=30)
+    CounselingSession.objects.filter(pk=cast.session.pk).update(
+        starts_at=starts_at, ends_at=starts_at + timedelta(minutes=50)
+    )
     before = _count(client, staff_login, cast.client, reverse("client_home"), leave_out="counseling_datakey")
     measure_schedule_set(
         counselor=cast.counselor, client=cast.client, instrument=PHQ9, cadence=Cadence.BEFORE_EACH_SESSION
