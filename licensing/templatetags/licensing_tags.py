@@ -111,7 +111,7 @@ def counselor_cards(entries, zone: str, horizon_days: int):
     for entry in entries:
         profile = entry.profile
         url = profile_url(entry.counselor_id)
-        places = format_html_join(", ", "{}", ((licence.jurisdiction.name,) for licence in entry.licences))
+        places = ", ".join(entry.licence_places)
         privileges = format_html_join(
             "", ", {} ({})", ((privilege.jurisdiction.name, compact_privilege) for privilege in entry.privileges)
         )

@@ -71,7 +71,8 @@ def _entries():
             SimpleNamespace(
                 counselor_id=10 + 997 * i,
                 profile=profile,
-                licences=[_place(places[(i + k) % 4]) for k in range(i % 3)],
+                licences=[_place(places[(i + k) % 4]) for k in range(i % 3)],  # the loop's
+                licence_places=[places[(i + k) % 4] for k in range(i % 3)],  # the tag's
                 privileges=[_place(places[(i + k + 1) % 4]) for k in range(i % 2 + (i % 5 == 0))],
                 next_free=AT + timedelta(hours=13 * i, minutes=30 * (i % 2)) if i % 4 else None,
                 gate=gate,
