@@ -416,32 +416,48 @@ def _directory_gates(
     taken as a set (order and repeats change nothing). Counselors whose licences and privileges there agree on
     those are decided once: most of a directory holds the same few kinds of licence, valid.
     """
-    places: dict[int, Jurisdiction] = {}
-    licences: dict[int, list[_LicenceFacts]] = defaultdict(list)
     # By country alone (the rows of counselors not listed are skipped below): a subquery costs more to build.
     rows = Licence.objects.filter(jurisdiction__country=country).values_list(
         "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "jurisdiction__region"
     )
-    for counselor_id, kind, state, valid_from, expires_on, place_id, place_region in rows:
-        place = places.get(place_id)
-        if place is None:
-            place = places[place_id] = Jurisdiction(pk=place_id, country=country, region=place_region)
-        licences[counselor_id].append(_LicenceFacts(kind, state, valid_from, expires_on, place))
+    # What the gate depends on of each licence, (kind, jurisdiction id, refusal), by counselor; the facts `_decide`
+    # reads are made only for the counselors it decides (a few), from their rows.
+    held: dict[int, list[tuple[str, int, str]]] = defaultdict(list)
+    held_rows: dict[int, list[tuple]] = defaultdict(list)
+    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
+    for row in rows:
+        counselor_id, kind, state, valid_from, expires_on, place_id, _region = row
+        dates = (state, valid_from, expires_on)
+        refusal = refusals.get(dates)
+        if refusal is None:
+            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
+        held[counselor_id].append((kind, place_id, refusal))
+        held_rows[counselor_id].append(row)
+    places: dict[int, Jurisdiction] = {}
+
+    def facts(counselor_id: int) -> list[_LicenceFacts]:
+        made = []
+        for _pk, kind, state, valid_from, expires_on, place_id, place_region in held_rows.get(counselor_id, []):
+            place = places.get(place_id)
+            if place is None:
+                place = places[place_id] = Jurisdiction(pk=place_id, country=country, region=place_region)
+            made.append(_LicenceFacts(kind, state, valid_from, expires_on, place))
+        return made
+
     rules = practice_rules(country=country)
     place_name = _place_label(country=country, region=region, jurisdictions=jurisdictions)
     decided: dict[tuple, GateResult] = {}
     gates = {}
     for pk in counselor_ids:
-        held = licences.get(pk, [])
         privileged = [p for p in privileges.get(pk, []) if p.jurisdiction.country == country]
         key = (
-            frozenset((li.kind, li.jurisdiction.pk, _licence_refusal(li, day)) for li in held),
+            frozenset(held.get(pk, ())),
             frozenset((p.home_licence.kind, p.jurisdiction_id, _privilege_refusal(p, day)) for p in privileged),
         )
         if key not in decided:
             decided[key] = _decide(
                 rules=rules,
-                licences=held,
+                licences=facts(pk),
                 privileges=privileged,
                 country=country,
                 region=region,
