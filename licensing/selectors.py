@@ -313,8 +313,8 @@ def valid_jurisdiction(*, country: str, region: str = "") -> bool:
 @dataclass
 class DirectoryEntry:
     """One counselor in the directory. directory_entries fills what ranking and filtering read, for every listed
-    counselor; directory_cards fills what a card shows (the counselor, their valid licences and privileges) for
-    the page shown."""
+    counselor; directory_cards fills what a card shows (the counselor, the places of their valid licences; the
+    valid privileges directory_entries set) for the page shown."""
 
     counselor_id: int
     name: str  # the profile's display name
@@ -322,7 +322,7 @@ class DirectoryEntry:
     speciality_list: list[str]
     gate: GateResult | None = None
     counselor: User | None = None  # set by directory_cards (or directory_next_free), with its profile
-    licences: list[Licence] = field(default_factory=list)
+    licence_places: list[str] = field(default_factory=list)  # the names of their valid licences' jurisdictions
     privileges: list[CompactPrivilege] = field(default_factory=list)
     next_free: datetime | None = None  # set by directory_next_free
 
@@ -416,32 +416,48 @@ def _directory_gates(
     taken as a set (order and repeats change nothing). Counselors whose licences and privileges there agree on
     those are decided once: most of a directory holds the same few kinds of licence, valid.
     """
-    places: dict[int, Jurisdiction] = {}
-    licences: dict[int, list[_LicenceFacts]] = defaultdict(list)
     # By country alone (the rows of counselors not listed are skipped below): a subquery costs more to build.
     rows = Licence.objects.filter(jurisdiction__country=country).values_list(
         "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "jurisdiction__region"
     )
-    for counselor_id, kind, state, valid_from, expires_on, place_id, place_region in rows:
-        place = places.get(place_id)
-        if place is None:
-            place = places[place_id] = Jurisdiction(pk=place_id, country=country, region=place_region)
-        licences[counselor_id].append(_LicenceFacts(kind, state, valid_from, expires_on, place))
+    # What the gate depends on of each licence, (kind, jurisdiction id, refusal), by counselor; the facts `_decide`
+    # reads are made only for the counselors it decides (a few), from their rows.
+    held: dict[int, list[tuple[str, int, str]]] = defaultdict(list)
+    held_rows: dict[int, list[tuple]] = defaultdict(list)
+    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
+    for row in rows:
+        counselor_id, kind, state, valid_from, expires_on, place_id, _region = row
+        dates = (state, valid_from, expires_on)
+        refusal = refusals.get(dates)
+        if refusal is None:
+            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
+        held[counselor_id].append((kind, place_id, refusal))
+        held_rows[counselor_id].append(row)
+    places: dict[int, Jurisdiction] = {}
+
+    def facts(counselor_id: int) -> list[_LicenceFacts]:
+        made = []
+        for _pk, kind, state, valid_from, expires_on, place_id, place_region in held_rows.get(counselor_id, []):
+            place = places.get(place_id)
+            if place is None:
+                place = places[place_id] = Jurisdiction(pk=place_id, country=country, region=place_region)
+            made.append(_LicenceFacts(kind, state, valid_from, expires_on, place))
+        return made
+
     rules = practice_rules(country=country)
     place_name = _place_label(country=country, region=region, jurisdictions=jurisdictions)
     decided: dict[tuple, GateResult] = {}
     gates = {}
     for pk in counselor_ids:
-        held = licences.get(pk, [])
         privileged = [p for p in privileges.get(pk, []) if p.jurisdiction.country == country]
         key = (
-            frozenset((li.kind, li.jurisdiction.pk, _licence_refusal(li, day)) for li in held),
+            frozenset(held.get(pk, ())),
             frozenset((p.home_licence.kind, p.jurisdiction_id, _privilege_refusal(p, day)) for p in privileged),
         )
         if key not in decided:
             decided[key] = _decide(
                 rules=rules,
-                licences=held,
+                licences=facts(pk),
                 privileges=privileged,
                 country=country,
                 region=region,
@@ -480,9 +496,12 @@ def directory_entries(
     # Every privilege at once, for the gate and the cards: there are few, and a query on the page's counselors
     # alone would cost one more (its agreements' members) only on the pages that show one.
     privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
-    for privilege in CompactPrivilege.objects.select_related(
-        "jurisdiction", "agreement", "home_licence__jurisdiction"
-    ).prefetch_related("agreement__members"):
+    # Not the home licences' evidence (a scanned document each): neither the gate nor a card reads it.
+    for privilege in (
+        CompactPrivilege.objects.select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
+        .defer("home_licence__evidence_sealed")
+        .prefetch_related("agreement__members")
+    ):
         privileges[privilege.counselor_id].append(privilege)
     day_valid = {pk: [p for p in held if not _privilege_refusal(p, day)] for pk, held in privileges.items()}
     for entry in entries:
@@ -513,31 +532,25 @@ def _counselors(ids: list[int]) -> dict[int, User]:
 
 
 def directory_cards(entries: list[DirectoryEntry], *, at: datetime) -> None:
-    """Complete the entries of the page shown: the counselor and their profile, and their verified licences valid
-    on that day (what each card shows with the valid privileges directory_entries set), in two queries."""
+    """Complete the entries of the page shown: the counselor and their profile, and the places of their verified
+    licences valid on that day (what each card shows with the valid privileges directory_entries set), in two
+    queries. A card shows a licence's place only: its names are read, not the licences (half the time)."""
     entries = list(entries)
     if not entries:
         return
     day = _day(at)
     ids = [entry.counselor_id for entry in entries]
     by_id = _counselors(ids)
-    licences: dict[int, list[Licence]] = {pk: [] for pk in ids}
-    for licence in (
+    places: dict[int, list[str]] = {pk: [] for pk in ids}
+    for counselor_id, place in (
         Licence.objects.filter(_valid_licence_filter(day), counselor_id__in=ids)
-        .select_related("jurisdiction")
-        .only(
-            *_LicenceFacts._fields,
-            "counselor_id",
-            "jurisdiction__country",
-            "jurisdiction__region",
-            "jurisdiction__name",
-        )
         .order_by("jurisdiction__country", "kind", "jurisdiction__region", "pk")
+        .values_list("counselor_id", "jurisdiction__name")
     ):
-        licences[licence.counselor_id].append(licence)
+        places[counselor_id].append(place)
     for entry in entries:
         entry.counselor = by_id[entry.counselor_id]
-        entry.licences = licences[entry.counselor_id]
+        entry.licence_places = places[entry.counselor_id]
 
 
 def directory_specialities(entries: list[DirectoryEntry]) -> list[str]:

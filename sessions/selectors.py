@@ -344,6 +344,7 @@ def open_slots(
         )
     slots: list[Slot] = []
     found_on = None
+    soonest = None  # first_only: the soonest start found so far
     # Every wall-clock time of a local date falls within a day of that date's midnight read as UTC (offsets are
     # within -12h and +14h): a date whose every slot starts before `earliest` (the day before `start`, most of
     # its first day) is skipped without laying its slots out, and the dates whose every slot starts at `end` or
@@ -368,6 +369,9 @@ def open_slots(
             limit = datetime.combine(day, window_end)
             while cursor + length <= limit:
                 instant = _local_instant(day, cursor.time(), zone)
+                if first_only and soonest is not None and instant is not None and instant >= soonest:
+                    # In a window a later wall-clock time is a later instant (fold=0, gaps skipped): none sooner.
+                    break
                 if instant is not None and earliest <= instant < end:
                     slot = Slot(instant, instant + length)
                     # A DST change inside the slot can stretch or shrink it: keep the real length.
@@ -378,6 +382,9 @@ def open_slots(
                         s < slot.ends_at and e > slot.starts_at for s, e in busy
                     ):
                         slots.append(slot)
+                        if first_only:
+                            soonest = instant
+                            break
                 cursor += step
         day += timedelta(days=1)
     slots = sorted(set(slots), key=lambda slot: slot.starts_at)

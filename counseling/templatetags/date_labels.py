@@ -3,8 +3,8 @@
 Formatting a date costs ~50 µs (a DateFormat, translated day and month names); a page of 50 rows with two dates
 each spent a third of its template time there. The day's part of a format ("D j M", "j M Y") depends only on
 the local day and the active language, so it is formatted once per day and language and kept; the time's part
-", H:i" is the local hour and minute. Any other format is left to Django's `date` filter, so the output is the
-same as `|date:"..."` in every case (tests/counseling/test_date_labels.py).
+", H:i" (or " H:i") is the local hour and minute. Any other format is left to Django's `date` filter, so the output
+is the same as `|date:"..."` in every case (tests/counseling/test_date_labels.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 
 register = template.Library()
 
-_TIME = ", H:i"
+_TIMES = (", H:i", " H:i")
 # Format characters that depend on the day only (Django's date format, without escapes).
 _DAY_CHARS = set("dDjlNwzWmMnybYELF")
 
@@ -36,11 +36,13 @@ def _day_label(day: date, fmt: str, language: str | None) -> str:
 
 @register.filter(expects_localtime=True, is_safe=False)
 def date_label(value, arg: str):
-    """`value|date:arg` (in the current time zone, like `date`), faster for day formats and day + ", H:i"."""
+    """`value|date:arg` (in the current time zone, like `date`), faster for day formats and day + ", H:i" or " H:i"."""
     if not isinstance(value, datetime):
         return date_filter(value, arg)
-    if arg.endswith(_TIME) and _day_only(arg[: -len(_TIME)]):
-        return f"{_day_label(value.date(), arg[: -len(_TIME)], get_language())}, {value:%H:%M}"
+    for time_part in _TIMES:
+        if arg.endswith(time_part) and _day_only(arg[: -len(time_part)]):
+            day = _day_label(value.date(), arg[: -len(time_part)], get_language())
+            return f"{day}{time_part[:-3]}{value:%H:%M}"
     if _day_only(arg):
         return _day_label(value.date(), arg, get_language())
     return date_filter(value, arg)

@@ -6,7 +6,19 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-FORMATS = ["D j M, H:i", "j M Y", "j M, H:i", "D j M Y, H:i", "l j F Y", "H:i", "c", r"j \d\e M", "N j, Y, P"]
+FORMATS = [
+    "D j M, H:i",
+    "D j M H:i",
+    "j M Y",
+    "j M, H:i",
+    "D j M Y, H:i",
+    "l j F Y",
+    "H:i",
+    " H:i",
+    "c",
+    r"j \d\e M",
+    "N j, Y, P",
+]
 ZONES = ["UTC", "Asia/Jakarta", "America/Los_Angeles", "Asia/Kolkata"]
 
 

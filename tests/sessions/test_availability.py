@@ -1,11 +1,12 @@
 """Availability in the counselor's own time zone, shown to clients in theirs."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from sessions.models import AvailabilityException, CounselingSession, WeeklyAvailability
-from sessions.selectors import open_slots
+from sessions.selectors import _WeeklyHours, open_slots
 from tests.sessions.booking_support import MONDAY, set_zone
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +146,34 @@ def test_availability_page_is_for_counselors_only(client, client_a):
     client.force_login(client_a)
     assert client.get("/sessions/availability/").status_code == 403
     assert client.post("/sessions/availability/weekly/1/remove/").status_code == 403
+
+
+@pytest.mark.parametrize("zone", ["America/Chicago", "Australia/Lord_Howe", "Pacific/Apia", "Asia/Kolkata", "UTC"])
+def test_the_soonest_slot_alone_is_the_first_of_all_the_slots(zone):
+    """first_only (the directory's next free time) stops looking in a window at its first free slot, or at one
+    no sooner than the soonest found: across daylight-saving changes, overlapping hours and booked sessions, what it
+    finds is the first of every slot."""
+    counselor = SimpleNamespace(counselor_profile=SimpleNamespace(time_zone=zone))
+    weekly = [_WeeklyHours(day, time(0, 30), time(3, 30)) for day in (5, 6)]
+    weekly += [_WeeklyHours(day, time(9), time(12)) for day in range(5)] + [_WeeklyHours(2, time(8), time(11))]
+    weekly += [_WeeklyHours(6, time(1), time(2, 30))]
+    starts = [utc(2027, 3, 12) + timedelta(hours=5 * i) for i in range(24)]
+    starts += [utc(2027, 11, 5) + timedelta(hours=5 * i) for i in range(24)]  # around both changes of 2027
+    starts += [utc(2027, 4, 1, 13) + timedelta(hours=5 * i) for i in range(24)]  # Lord Howe and Apia in April
+    starts += [utc(2027, 9, 24) + timedelta(hours=5 * i) for i in range(24)]  # Apia and Lord Howe spring forward
+    for at in starts:
+        busy = [(at + timedelta(hours=h), at + timedelta(hours=h, minutes=50)) for h in (3, 4, 5, 27, 50)]
+        exceptions = [
+            AvailabilityException(
+                date=(at + timedelta(days=1)).date(), kind="off", start_time=time(9), end_time=time(10)
+            ),
+            AvailabilityException(
+                date=(at + timedelta(days=2)).date(), kind="extra", start_time=time(6), end_time=time(10)
+            ),
+        ]
+        known = (weekly, exceptions, busy)
+        for days in (1, 3, 14):
+            end = at + timedelta(days=days)
+            every = open_slots(counselor=counselor, start=at, end=end, at=at, known=known)
+            soonest = open_slots(counselor=counselor, start=at, end=end, at=at, known=known, first_only=True)
+            assert soonest == every[:1], (zone, at, days)
