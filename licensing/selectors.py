@@ -342,11 +342,31 @@ def _valid_licence_filter(day: date) -> Q:
 def public_licences(*, counselor, at: datetime) -> list[Licence]:
     """Verified licences valid today: what a profile may show publicly."""
     day = _day(at)
+    read = _licences_read_with(counselor)
+    if read is not None:
+        valid = [licence for licence in read if licence.is_valid_on(day)]
+        key = _public_licence_order
+        # The query's order leaves ties (two licences of one kind in one country) to the database: with a tie
+        # the query answers, so the list (and the consent disclosure hashed from it) keeps the query's order.
+        if len({key(licence) for licence in valid}) == len(valid):
+            return sorted(valid, key=key)
     return list(
         Licence.objects.filter(_valid_licence_filter(day), counselor=counselor)
         .select_related("issuing_body", "jurisdiction")
         .order_by("jurisdiction__country", "kind")
     )
+
+
+def _public_licence_order(licence: Licence) -> tuple[str, str]:
+    # public_licences' order_by("jurisdiction__country", "kind"): ISO country codes and LicenceKind values, codes
+    # of ASCII letters that differ before any "_", so Python sorts them as any collation of the database does.
+    return (licence.jurisdiction.country, licence.kind)
+
+
+def _licences_read_with(counselor) -> list[Licence] | None:
+    """Every licence of `counselor` with its issuing body and jurisdiction, when they were read with the
+    counselor in this request (counselor_application's prefetch); None otherwise."""
+    return getattr(counselor, "_prefetched_objects_cache", {}).get("licences")
 
 
 def public_privileges(*, counselor, at: datetime) -> list[CompactPrivilege]:
@@ -737,7 +757,7 @@ def counselor_profile_complete(profile) -> bool:
 
 
 def _application(counselor: User, *, day: date, devices: set[int]) -> CounselorApplication:
-    licences = list(counselor.application_licences)
+    licences = list(counselor.licences.all())  # prefetched (_application_rows)
     return CounselorApplication(
         counselor=counselor,
         email_verified=counselor.email_verified_at is not None,
@@ -751,10 +771,10 @@ def _application(counselor: User, *, day: date, devices: set[int]) -> CounselorA
 def _application_rows(counselors: QuerySet[User], *, at: datetime) -> list[CounselorApplication]:
     rows = list(
         counselors.select_related("counselor_profile").prefetch_related(
+            # With their issuing bodies: the consent's disclosure of the counselor (licence_disclosure_lines)
+            # takes its licences from these rows (public_licences) rather than reading them again.
             Prefetch(
-                "licences",
-                queryset=Licence.objects.select_related("jurisdiction").order_by("-submitted_at"),
-                to_attr="application_licences",
+                "licences", queryset=Licence.objects.select_related("issuing_body", "jurisdiction").order_by("-submitted_at")
             )
         )
     )
