@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from counseling.gates import GateResult
-from counseling.mfa import confirmed_device_owners
+from counseling.mfa import confirmed_device_owners, passed_with_authenticator
 from counseling.models import AuditEntry, CounselorProfile, Role, User, comma_items
 from licensing.hooks import next_free_slots
 from licensing.models import (
@@ -768,7 +768,10 @@ def _application(counselor: User, *, day: date, devices: set[int]) -> CounselorA
     )
 
 
-def _application_rows(counselors: QuerySet[User], *, at: datetime) -> list[CounselorApplication]:
+def _application_rows(
+    counselors: QuerySet[User], *, at: datetime, devices: set[int] | None = None
+) -> list[CounselorApplication]:
+    """`devices`: the counselors known to have a confirmed authenticator, when that is known (else read)."""
     rows = list(
         counselors.select_related("counselor_profile").prefetch_related(
             # With their issuing bodies: the consent's disclosure of the counselor (licence_disclosure_lines)
@@ -778,13 +781,19 @@ def _application_rows(counselors: QuerySet[User], *, at: datetime) -> list[Couns
             )
         )
     )
-    devices = confirmed_device_owners(user_ids=[row.pk for row in rows])
+    if devices is None:
+        devices = confirmed_device_owners(user_ids=[row.pk for row in rows])
     return [_application(counselor, day=_day(at), devices=devices) for counselor in rows]
 
 
 def counselor_application(*, counselor: User, at: datetime) -> CounselorApplication:
-    """The counselor's own application (their checklist page)."""
-    return _application_rows(User.objects.filter(pk=counselor.pk, counselor_profile__isnull=False), at=at)[0]
+    """The counselor's own application (their checklist page). `counselor` may be request.user: when this
+    request's session passed with their authenticator, that answers for the second factor without a query."""
+    return _application_rows(
+        User.objects.filter(pk=counselor.pk, counselor_profile__isnull=False),
+        at=at,
+        devices={counselor.pk} if passed_with_authenticator(counselor) else None,
+    )[0]
 
 
 def counselor_applications(*, at: datetime) -> list[CounselorApplication]:
