@@ -364,13 +364,18 @@ def _public_licence_order(licence: Licence) -> tuple[str, str]:
 
 
 def _licences_read_with(counselor) -> list[Licence] | None:
-    """Every licence of `counselor` with its issuing body and jurisdiction, when they were read with the
-    counselor in this request (counselor_application's prefetch); None otherwise."""
+    """Every licence of `counselor` with its issuing body, jurisdiction and `bears_privilege`, when they were read
+    with the counselor in this request (counselor_application's prefetch); None otherwise."""
     return getattr(counselor, "_prefetched_objects_cache", {}).get("licences")
 
 
 def public_privileges(*, counselor, at: datetime) -> list[CompactPrivilege]:
     day = _day(at)
+    read = _licences_read_with(counselor)
+    # A privilege counts only on a home licence of the same counselor (_privilege_refusal): when the licences read
+    # with the counselor say none bears an unrevoked privilege of theirs, there is none to show.
+    if read is not None and not any(getattr(licence, "bears_privilege", True) for licence in read):
+        return []
     rows = (
         CompactPrivilege.objects.filter(counselor=counselor, revoked_at__isnull=True)
         .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
@@ -774,10 +779,20 @@ def _application_rows(
     """`devices`: the counselors known to have a confirmed authenticator, when that is known (else read)."""
     rows = list(
         counselors.select_related("counselor_profile").prefetch_related(
-            # With their issuing bodies: the consent's disclosure of the counselor (licence_disclosure_lines)
-            # takes its licences from these rows (public_licences) rather than reading them again.
+            # With their issuing bodies and whether a compact privilege rests on them: the consent's disclosure
+            # of the counselor (licence_disclosure_lines) takes its licences from these rows (public_licences)
+            # rather than reading them again, and reads the privileges only if there may be one.
             Prefetch(
-                "licences", queryset=Licence.objects.select_related("issuing_body", "jurisdiction").order_by("-submitted_at")
+                "licences",
+                queryset=Licence.objects.select_related("issuing_body", "jurisdiction")
+                .annotate(
+                    bears_privilege=Exists(
+                        CompactPrivilege.objects.filter(
+                            home_licence=OuterRef("pk"), counselor=OuterRef("counselor"), revoked_at__isnull=True
+                        )
+                    )
+                )
+                .order_by("-submitted_at"),
             )
         )
     )
