@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q, Window
+from django.db.models import Count, Func, IntegerField, Max, Q, Subquery, Window
 from django.http import Http404
 from django.urls import reverse
 from django.utils import translation
@@ -369,11 +369,20 @@ def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 
     at = at or now()
     due_after = timedelta(hours=settings.PROGRESS_NOTE_DUE_HOURS)
     sessions = sessions_needing_notes(counselor=counselor, at=at)
-    # Only what the panel shows; the count of all of them (before the limit) rides along in the same query.
+    awaiting = ProgressNote.objects.filter(
+        counselor=counselor, state=NoteState.SIGNED, cosign_required=True, cosigned_at__isnull=True
+    )
+    # Only what the panel shows; the count of all of them (before the limit) rides along in the same query, and so
+    # does the count of signed notes awaiting a co-signature (a subquery of its own, evaluated once).
     shown = list(
         sessions.only(
             "starts_at", "ends_at", "client_id", "client__client_profile__display_name", "progress_note__id"
-        ).annotate(total=Window(Count("pk")))[:limit]
+        ).annotate(
+            total=Window(Count("pk")),
+            awaiting_cosign=Subquery(
+                awaiting.order_by().annotate(n=Func("pk", function="COUNT")).values("n"), output_field=IntegerField()
+            ),
+        )[:limit]
     )
     rows = [
         {
@@ -385,9 +394,7 @@ def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 
         }
         for session in shown
     ]
-    awaiting_cosign = ProgressNote.objects.filter(
-        counselor=counselor, state=NoteState.SIGNED, cosign_required=True, cosigned_at__isnull=True
-    ).count()
+    awaiting_cosign = shown[0].awaiting_cosign if shown else awaiting.count()
     return {"rows": rows, "total": shown[0].total if shown else 0, "awaiting_cosign": awaiting_cosign}
 
 

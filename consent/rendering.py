@@ -54,14 +54,14 @@ def _normalise(text: str) -> str:
     return "\n".join(lines)
 
 
-def _counselor_disclosure(profile) -> dict[str, str]:
+def _counselor_disclosure(counselor, profile) -> dict[str, str]:
     """What the counselor discloses, per section key, in the active language (ACA H.2.a).
 
     Credentials are the licences an admin verified with their issuing bodies and that are valid today
     (consent.disclosure); the counselor's own free-text title is shown only as a title. A licence that
     is verified or lapses changes the disclosure, so the client consents again (consent_gate).
     """
-    credentials = counselor_credentials(counselor=profile.user, at=now())
+    credentials = counselor_credentials(counselor=counselor, at=now())
     credential_lines = [_("Verified licences:")] + [f"- {line}" for line in credentials]
     if not credentials:
         credential_lines = [_("Verified licences: none on record at the moment.")]
@@ -104,7 +104,7 @@ def consent_render(*, version: ConsentVersion, counselor=None) -> RenderedConsen
     """
     profile = getattr(counselor, "counselor_profile", None) if counselor is not None else None
     with translation.override(version.language):
-        disclosure = _counselor_disclosure(profile) if profile is not None else _generic_disclosure()
+        disclosure = _counselor_disclosure(counselor, profile) if profile is not None else _generic_disclosure()
         heading = _("Consent to online counseling, version %(number)s (%(language)s), in force from %(date)s") % {
             "number": version.number,
             "language": version.language,

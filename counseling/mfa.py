@@ -41,6 +41,13 @@ def confirmed_device_owners(*, user_ids: list[int]) -> set[int]:
     return set(TOTPDevice.objects.filter(user_id__in=user_ids, confirmed=True).values_list("user_id", flat=True))
 
 
+def passed_with_authenticator(user) -> bool:
+    """Did this request's session pass the second factor with a confirmed authenticator of `user`? django_otp's
+    OTPMiddleware read that device for this request and checked it is the user's and confirmed (otp_device)."""
+    device = getattr(user, "otp_device", None)
+    return isinstance(device, TOTPDevice) and device.confirmed and device.user_id == user.pk
+
+
 def second_factor_redirect(request):
     """Where a counselor or admin goes before any client data: set up a second factor, or pass it. A counselor
     who applied and has not confirmed their e-mail address does that first (counseling.email_verification)."""

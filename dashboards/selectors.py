@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, FilteredRelation, IntegerField, Min, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, FilteredRelation, Func, IntegerField, Min, OuterRef, Q, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -351,13 +350,15 @@ def caseload_rows(*, counselor, keys, at=None) -> list:
         "-starts_at"
     )
     messages = Message.objects.filter(conversation__counselor=counselor, conversation__client=OuterRef("pk"))
-    unread = _caseload_unread(counselor=counselor).values("conversation").annotate(n=Count("pk")).values("n")[:1]
+    # COUNT as a plain function, not an aggregate: no GROUP BY; one conversation per pair (one_conversation_per_pair)
+    # and a count of no rows is 0.
+    unread = _caseload_unread(counselor=counselor).order_by().annotate(n=Func("pk", function="COUNT")).values("n")
     rows = (
         User.objects.filter(pk__in=[pk for pk, _next, _flags in keys])
         .select_related("client_profile")
         .annotate(
             next_session_id=Subquery(live.values("pk")[:1]),
-            unread_count=Coalesce(Subquery(unread), Value(0), output_field=IntegerField()),
+            unread_count=Subquery(unread, output_field=IntegerField()),
             last_message_at=Subquery(messages.order_by("-created_at").values("created_at")[:1]),
             last_session_at=Subquery(held.values("starts_at")[:1]),
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Case, Exists, OuterRef, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -220,17 +220,36 @@ def identity_gates(*, clients, counselor=None, intakes: dict | None = None) -> d
     failed screen. identity_gate itself is this for one client. `intakes`: {client id: intake} of these clients
     when the caller has just read them (a client not in it has none)."""
     ids = [client.pk for client in clients]
-    if intakes is None:
-        intakes = {
-            intake.client_id: intake for intake in Intake.objects.filter(client_id__in=ids).defer("answers_sealed")
-        }
-    code_words = set(CodeWord.objects.filter(client_id__in=ids).values_list("client_id", flat=True))
     statuses: dict[int, str] = {}
-    documents = IdentityDocument.objects.filter(client_id__in=ids).order_by("-uploaded_at")
-    for client_id, status in documents.values_list("client_id", "status"):  # newest first
-        # "verified" if any document was verified, else the latest one's status (identity_status_for)
-        if client_id not in statuses or status == IdentityDocumentStatus.VERIFIED:
-            statuses[client_id] = status
+    if intakes is None:
+        # One query: a client without an intake is refused before their code word and document are asked, so
+        # these ride along with the intakes. The document's status as identity_status_for gives it: "verified"
+        # if any document was verified, else the latest one's.
+        documents = IdentityDocument.objects.filter(client_id=OuterRef("client_id")).order_by(
+            Case(When(status=IdentityDocumentStatus.VERIFIED, then=Value(0)), default=Value(1)), "-uploaded_at"
+        )
+        rows = (
+            Intake.objects.filter(client_id__in=ids)
+            .defer("answers_sealed")
+            .annotate(
+                code_word_set=Exists(CodeWord.objects.filter(client_id=OuterRef("client_id"))),
+                document_status=Subquery(documents.values("status")[:1]),
+            )
+        )
+        intakes, code_words = {}, set()
+        for intake in rows:
+            intakes[intake.client_id] = intake
+            if intake.code_word_set:
+                code_words.add(intake.client_id)
+            if intake.document_status is not None:
+                statuses[intake.client_id] = intake.document_status
+    else:
+        code_words = set(CodeWord.objects.filter(client_id__in=ids).values_list("client_id", flat=True))
+        documents = IdentityDocument.objects.filter(client_id__in=ids).order_by("-uploaded_at")
+        for client_id, status in documents.values_list("client_id", "status"):  # newest first
+            # "verified" if any document was verified, else the latest one's status (identity_status_for)
+            if client_id not in statuses or status == IdentityDocumentStatus.VERIFIED:
+                statuses[client_id] = status
     overridden: set[int] = set()
     if counselor is not None and any(not intake.suitability_passed for intake in intakes.values()):
         overridden = set(

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from counseling.gates import GateResult
-from counseling.mfa import confirmed_device_owners
+from counseling.mfa import confirmed_device_owners, passed_with_authenticator
 from counseling.models import AuditEntry, CounselorProfile, Role, User, comma_items
 from licensing.hooks import next_free_slots
 from licensing.models import (
@@ -342,6 +342,14 @@ def _valid_licence_filter(day: date) -> Q:
 def public_licences(*, counselor, at: datetime) -> list[Licence]:
     """Verified licences valid today: what a profile may show publicly."""
     day = _day(at)
+    read = _licences_read_with(counselor)
+    if read is not None:
+        valid = [licence for licence in read if licence.is_valid_on(day)]
+        key = _public_licence_order
+        # The query's order leaves ties (two licences of one kind in one country) to the database: with a tie
+        # the query answers, so the list (and the consent disclosure hashed from it) keeps the query's order.
+        if len({key(licence) for licence in valid}) == len(valid):
+            return sorted(valid, key=key)
     return list(
         Licence.objects.filter(_valid_licence_filter(day), counselor=counselor)
         .select_related("issuing_body", "jurisdiction")
@@ -349,8 +357,25 @@ def public_licences(*, counselor, at: datetime) -> list[Licence]:
     )
 
 
+def _public_licence_order(licence: Licence) -> tuple[str, str]:
+    # public_licences' order_by("jurisdiction__country", "kind"): ISO country codes and LicenceKind values, codes
+    # of ASCII letters that differ before any "_", so Python sorts them as any collation of the database does.
+    return (licence.jurisdiction.country, licence.kind)
+
+
+def _licences_read_with(counselor) -> list[Licence] | None:
+    """Every licence of `counselor` with its issuing body, jurisdiction and `bears_privilege`, when they were read
+    with the counselor in this request (counselor_application's prefetch); None otherwise."""
+    return getattr(counselor, "_prefetched_objects_cache", {}).get("licences")
+
+
 def public_privileges(*, counselor, at: datetime) -> list[CompactPrivilege]:
     day = _day(at)
+    read = _licences_read_with(counselor)
+    # A privilege counts only on a home licence of the same counselor (_privilege_refusal): when the licences read
+    # with the counselor say none bears an unrevoked privilege of theirs, there is none to show.
+    if read is not None and not any(getattr(licence, "bears_privilege", True) for licence in read):
+        return []
     rows = (
         CompactPrivilege.objects.filter(counselor=counselor, revoked_at__isnull=True)
         .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
@@ -750,7 +775,7 @@ def counselor_profile_complete(profile) -> bool:
 
 
 def _application(counselor: User, *, day: date, devices: set[int]) -> CounselorApplication:
-    licences = list(counselor.application_licences)
+    licences = list(counselor.licences.all())  # prefetched (_application_rows)
     return CounselorApplication(
         counselor=counselor,
         email_verified=counselor.email_verified_at is not None,
@@ -761,23 +786,42 @@ def _application(counselor: User, *, day: date, devices: set[int]) -> CounselorA
     )
 
 
-def _application_rows(counselors: QuerySet[User], *, at: datetime) -> list[CounselorApplication]:
+def _application_rows(
+    counselors: QuerySet[User], *, at: datetime, devices: set[int] | None = None
+) -> list[CounselorApplication]:
+    """`devices`: the counselors known to have a confirmed authenticator, when that is known (else read)."""
     rows = list(
         counselors.select_related("counselor_profile").prefetch_related(
+            # With their issuing bodies and whether a compact privilege rests on them: the consent's disclosure
+            # of the counselor (licence_disclosure_lines) takes its licences from these rows (public_licences)
+            # rather than reading them again, and reads the privileges only if there may be one.
             Prefetch(
                 "licences",
-                queryset=Licence.objects.select_related("jurisdiction").order_by("-submitted_at"),
-                to_attr="application_licences",
+                queryset=Licence.objects.select_related("issuing_body", "jurisdiction")
+                .annotate(
+                    bears_privilege=Exists(
+                        CompactPrivilege.objects.filter(
+                            home_licence=OuterRef("pk"), counselor=OuterRef("counselor"), revoked_at__isnull=True
+                        )
+                    )
+                )
+                .order_by("-submitted_at"),
             )
         )
     )
-    devices = confirmed_device_owners(user_ids=[row.pk for row in rows])
+    if devices is None:
+        devices = confirmed_device_owners(user_ids=[row.pk for row in rows])
     return [_application(counselor, day=_day(at), devices=devices) for counselor in rows]
 
 
 def counselor_application(*, counselor: User, at: datetime) -> CounselorApplication:
-    """The counselor's own application (their checklist page)."""
-    return _application_rows(User.objects.filter(pk=counselor.pk, counselor_profile__isnull=False), at=at)[0]
+    """The counselor's own application (their checklist page). `counselor` may be request.user: when this
+    request's session passed with their authenticator, that answers for the second factor without a query."""
+    return _application_rows(
+        User.objects.filter(pk=counselor.pk, counselor_profile__isnull=False),
+        at=at,
+        devices={counselor.pk} if passed_with_authenticator(counselor) else None,
+    )[0]
 
 
 def counselor_applications(*, at: datetime) -> list[CounselorApplication]:

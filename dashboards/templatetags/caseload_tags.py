@@ -39,6 +39,7 @@ def caseload_rows(rows: list[dict]):
     client_url = _url_maker("sessions:caseload_client")
     session_url = _url_maker("sessions:session_detail")
     current, missing, verified, not_verified = _("current"), _("missing"), _("verified"), _("not verified")
+    localized: dict[int, str] = {}  # each count localized once per page (the same few small numbers recur)
     html = []
     for row in rows:
         client, consent, identity, last_contact = row["client"], row["consent"], row["identity"], row["last_contact"]
@@ -56,7 +57,9 @@ def caseload_rows(rows: list[dict]):
         for count, badge in ((client.unread_count, "warn"), (client.open_risk_flags, "bad")):
             if count:
                 cells.append(f'<td><span class="badge {badge}">{{}}</span></td>')
-                values.append(localize(count))
+                if count not in localized:
+                    localized[count] = localize(count)
+                values.append(localized[count])
             else:
                 cells.append("<td>0</td>")
         for gate, ok, refused in ((consent, current, missing), (identity, verified, not_verified)):

@@ -108,3 +108,16 @@ def test_the_reminder_is_written_in_the_counselors_language(
         expected = gettext("A progress note is overdue")
     assert mail.outbox[0].subject.endswith(expected)
     assert Notice.objects.get(user=counselor_a, kind="progress_note.overdue").title == expected
+
+
+def test_the_panel_counts_the_signed_notes_awaiting_a_co_signature_with_or_without_rows(client_a, counselor_a):
+    from clinical.models.notes import ProgressNote
+
+    waiting = [signed_note(held_session(client_a, counselor_a, ended_hours_ago=hours)) for hours in (50, 40, 30)]
+    ProgressNote.objects.filter(pk__in=[note.pk for note in waiting[:2]]).update(cosign_required=True)
+    assert notes_unsigned_panel(counselor=counselor_a)["awaiting_cosign"] == 2  # no unsigned note: no row
+    held_session(client_a, counselor_a, ended_hours_ago=10)
+    panel = notes_unsigned_panel(counselor=counselor_a)
+    assert (len(panel["rows"]), panel["awaiting_cosign"]) == (1, 2)  # the count rides along with the rows
+    ProgressNote.objects.filter(pk=waiting[0].pk).update(cosigned_at=clock.now())
+    assert notes_unsigned_panel(counselor=counselor_a)["awaiting_cosign"] == 1

@@ -220,3 +220,72 @@ def test_the_intake_speaks_bahasa_indonesia(client, client_a, consented, setting
     assert "belum tersedia di semua daerah di Indonesia" in page  # 112's seeded description, translated
     assert "Layanan kesehatan jiwa dan pencegahan bunuh diri" in page  # Healing119's
     assert "kode pengenal" in page.lower() and "kata sandi rahasia" not in page
+
+
+def test_the_gates_for_a_page_of_clients_decide_each_as_the_gate_for_one_client(counselor_a):
+    """identity_gates reads a page's intakes with their code words and documents in one query; identity_gate with
+    the intake given reads them apart: both decide alike, in every state of the way."""
+    from datetime import timedelta
+    from uuid import uuid4
+
+    from counseling.clock import now
+    from identity.models import IdentityDocument, IdentityDocumentStatus
+    from identity.selectors import identity_gate, identity_gates
+    from identity.services import suitability_override_record
+    from tests.conftest import make_client
+
+    def document(client, status, minutes_ago):
+        IdentityDocument.objects.create(
+            client=client,
+            ref=uuid4(),
+            content_type="image/png",
+            size_bytes=1,
+            status=status,
+            uploaded_at=now() - timedelta(minutes=minutes_ago),
+        )
+
+    clients = {}
+
+    def client_in(state, **intake):
+        client = clients[state] = make_client(f"{state}@clients.test", state)
+        if intake.pop("intake", True):
+            complete_intake(client, **intake)
+        return client
+
+    client_in("no_intake", intake=False)
+    client_in("unauthorised_contact", authorised=False)
+    CodeWord.objects.filter(client=client_in("no_code_word")).delete()
+    client_in("no_document")
+    document(client_in("pending"), IdentityDocumentStatus.PENDING, 5)
+    document(client_in("rejected"), IdentityDocumentStatus.REJECTED, 5)
+    rejected_again = client_in("rejected_after_pending")
+    document(rejected_again, IdentityDocumentStatus.PENDING, 9)
+    document(rejected_again, IdentityDocumentStatus.REJECTED, 5)
+    verified_before = client_in("verified_then_rejected")
+    document(verified_before, IdentityDocumentStatus.VERIFIED, 9)
+    document(verified_before, IdentityDocumentStatus.REJECTED, 5)
+    document(client_in("unsuitable", suitable_text=False), IdentityDocumentStatus.VERIFIED, 5)
+    overridden = client_in("unsuitable_overridden", suitable_text=False)
+    document(overridden, IdentityDocumentStatus.VERIFIED, 5)
+    suitability_override_record(client=overridden, counselor=counselor_a, reason="We spoke by video first.")
+    for counselor in (None, counselor_a):
+        page = identity_gates(clients=list(clients.values()), counselor=counselor)
+        for state, client in clients.items():
+            alone = identity_gate(
+                client=client, counselor=counselor, intake=Intake.objects.filter(client=client).first()
+            )
+            assert page[client.pk] == alone, state
+    decided = {state: page[client.pk].reason for state, client in clients.items()}
+    assert decided == {
+        "no_intake": "intake_missing",
+        "unauthorised_contact": "emergency_plan_missing",
+        "no_code_word": "code_word_missing",
+        "no_document": "identity_unverified",
+        "pending": "identity_unverified",
+        "rejected": "identity_unverified",
+        "rejected_after_pending": "identity_unverified",
+        "verified_then_rejected": "",
+        "unsuitable": "unsuitable_for_text",
+        "unsuitable_overridden": "",
+    }
+    assert page[clients["pending"].pk].message != page[clients["rejected_after_pending"].pk].message

@@ -238,3 +238,24 @@ def test_the_counselor_sees_their_own_checklist_and_the_caseload_points_to_it(cl
     assert reverse("licensing:my_licences") in page and reverse("counselor_profile_edit") in page
     home = client.get(reverse("counselor_home")).content.decode()
     assert "Clients cannot find you yet." in home and reverse("licensing:application") in home
+
+
+def test_the_authenticator_this_request_passed_answers_for_the_second_factor_and_a_recovery_code_does_not(
+    counselor_a, counselor_b
+):
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from counseling.mfa import passed_with_authenticator
+
+    authenticator = confirmed_totp_device(counselor_a)
+    counselor_a.otp_device = authenticator  # as django_otp's middleware sets it for the request
+    assert passed_with_authenticator(counselor_a)
+    assert counselor_application(counselor=counselor_a, at=now()).second_factor
+    counselor_b.otp_device = authenticator  # not theirs
+    assert not passed_with_authenticator(counselor_b)
+    assert counselor_application(counselor=counselor_b, at=now()).state == "second_factor"
+    counselor_b.otp_device = StaticDevice.objects.create(user=counselor_b, name="recovery codes", confirmed=True)
+    assert not passed_with_authenticator(counselor_b)
+    assert counselor_application(counselor=counselor_b, at=now()).state == "second_factor"
+    authenticator.confirmed = False
+    assert not passed_with_authenticator(counselor_a)

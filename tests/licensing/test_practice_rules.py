@@ -4,13 +4,26 @@ whole set, and the consent's disclosure of the licences a counselor really holds
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from consent.rendering import consent_render
 from consent.selectors import consent_version_in_force
+from counseling.clock import now
 from counseling.models import AuditEntry, CounselorProfile
-from licensing.models import Jurisdiction, LicenceState, PracticeRule, RequiredCredential
-from licensing.selectors import jurisdiction_gate
-from tests.licensing.factories import NOON, TODAY, body, licence, licensed_in_indonesia, place, practice_rules_seeded
+from licensing.models import CompactPrivilege, Jurisdiction, LicenceState, PracticeRule, RequiredCredential
+from licensing.selectors import counselor_application, jurisdiction_gate
+from tests.licensing.factories import (
+    NOON,
+    TODAY,
+    body,
+    compact,
+    licence,
+    licensed_in_indonesia,
+    place,
+    practice_rules_seeded,
+    privilege,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +181,61 @@ def test_a_counselor_without_a_verified_licence_discloses_none_not_their_title(c
     )
     assert "Verified licences: none on record at the moment." in body_text
     assert "STR-1234" not in body_text
+
+
+def _rendered_with_licence_queries(version, counselor):
+    with CaptureQueriesContext(connection) as queries:
+        rendered = consent_render(version=version, counselor=counselor)
+    reads = [q["sql"] for q in queries.captured_queries]
+    return (
+        rendered,
+        [sql for sql in reads if 'FROM "licensing_licence"' in sql],
+        [sql for sql in reads if 'FROM "licensing_compactprivilege"' in sql],
+    )
+
+
+def test_the_disclosure_takes_the_licences_the_application_read_and_says_the_same(counselor_a):
+    licensed_in_indonesia(counselor_a)
+    licence(counselor_a, "US", kind="us_lpc", number="LPC-77", issuing_body=body("Board", "US", "https://b.us/"))
+    licence(counselor_a, "ID-JK", kind="silp", number="SILP-PENDING", state=LicenceState.SUBMITTED)
+    licence(counselor_a, "ID", kind="silp", number="SILP-OLD", expires_on=TODAY - timedelta(days=1))
+    version = consent_version_in_force(language="en")
+    read_anew, queries, _privileges = _rendered_with_licence_queries(version, counselor_a)
+    assert queries  # nothing read before: the disclosure reads the licences
+    application = counselor_application(counselor=counselor_a, at=now())
+    from_application, queries, privileges = _rendered_with_licence_queries(version, application.counselor)
+    assert not queries and not privileges  # no compact privilege rests on any of their licences
+    assert from_application.text == read_anew.text and from_application.sha256 == read_anew.sha256
+    assert "LPC-77" in from_application.text and "SILP-OLD" not in from_application.text
+
+
+def test_with_two_licences_of_one_kind_in_one_country_the_disclosure_keeps_the_querys_order(counselor_a):
+    licensed_in_indonesia(counselor_a)
+    licence(counselor_a, "ID-JK", kind="sippk", number="SIPPK-JAKARTA")
+    version = consent_version_in_force(language="en")
+    application = counselor_application(counselor=counselor_a, at=now())
+    from_application, queries, _privileges = _rendered_with_licence_queries(version, application.counselor)
+    assert queries  # a tie: the order is the query's, as when the acceptance was hashed
+    assert from_application.text == consent_render(version=version, counselor=counselor_a).text
+
+
+def test_a_compact_privilege_is_disclosed_the_same_from_the_applications_licences(counselor_b, admin_user):
+    home = licence(
+        counselor_b, "US-TX", kind="us_lpc", number="LPC-TX", issuing_body=body("Board", "US", "https://b.us/")
+    )
+    agreement = compact("US-TX", "US-KS", "US-MO")
+    privilege(home, "US-KS", agreement=agreement, recorded_by=admin_user)
+    revoked = privilege(home, "US-MO", agreement=agreement, recorded_by=admin_user)
+    CompactPrivilege.objects.filter(pk=revoked.pk).update(revoked_at=NOON)
+    version = consent_version_in_force(language="en")
+    read_anew = consent_render(version=version, counselor=counselor_b)
+    application = counselor_application(counselor=counselor_b, at=now())
+    from_application, queries, privileges = _rendered_with_licence_queries(version, application.counselor)
+    assert privileges and not queries  # a privilege rests on a licence: read, with the licences already read
+    assert from_application.text == read_anew.text
+    assert from_application.text.count("Privilege to practise in") == 1  # the revoked one is not shown
+    CompactPrivilege.objects.filter(home_licence=home).update(revoked_at=NOON)
+    application = counselor_application(counselor=counselor_b, at=now())
+    from_application, queries, privileges = _rendered_with_licence_queries(version, application.counselor)
+    assert not privileges and "Privilege to practise" not in from_application.text
+    assert from_application.text == consent_render(version=version, counselor=counselor_b).text
