@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import NamedTuple
 
 from django.conf import settings
@@ -136,18 +137,25 @@ def jurisdiction_gate(*, counselor, country: str, region: str = "", at: datetime
         return GateResult.refuse(
             "location_unknown", refusal_message("location_unknown"), reverse("licensing:directory")
         )
-    licences = Licence.objects.filter(counselor_id=counselor.pk, jurisdiction__country=country).select_related(
-        "jurisdiction"
-    )
-    privileges = (
-        CompactPrivilege.objects.filter(counselor_id=counselor.pk, jurisdiction__country=country)
-        .select_related("jurisdiction", "home_licence", "agreement")
-        .prefetch_related("agreement__members")
-    )
+    read = _credentials_of(counselor)
+    if read is not None:  # shared with the consent's disclosure (counselor_credentials_once): that country's rows
+        licences = [licence for licence in read.licences if licence.jurisdiction.country == country]
+        privileges = [privilege for privilege in read.privileges if privilege.jurisdiction.country == country]
+    else:
+        licences = list(
+            Licence.objects.filter(counselor_id=counselor.pk, jurisdiction__country=country).select_related(
+                "jurisdiction"
+            )
+        )
+        privileges = list(
+            CompactPrivilege.objects.filter(counselor_id=counselor.pk, jurisdiction__country=country)
+            .select_related("jurisdiction", "home_licence", "agreement")
+            .prefetch_related("agreement__members")
+        )
     return _decide(
         rules=practice_rules(country=country),
-        licences=list(licences),
-        privileges=list(privileges),
+        licences=licences,
+        privileges=privileges,
         country=country,
         region=region,
         day=_day(at),
@@ -359,10 +367,74 @@ def public_privileges(*, counselor, at: datetime) -> list[CompactPrivilege]:
     return [p for p in rows if not _privilege_refusal(p, day)]
 
 
+class _CounselorCredentials:
+    """Every licence and compact privilege of one counselor, each read at its first use and then kept
+    (counselor_credentials_once). The licences in public_licences' order, the privileges in public_privileges'
+    (their default order), with what the disclosure and the gate read of them."""
+
+    def __init__(self, counselor_id: int):
+        self.counselor_id = counselor_id
+
+    @cached_property
+    def licences(self) -> list[Licence]:
+        return list(
+            Licence.objects.filter(counselor_id=self.counselor_id)
+            .select_related("issuing_body", "jurisdiction")
+            .order_by("jurisdiction__country", "kind")
+        )
+
+    @cached_property
+    def privileges(self) -> list[CompactPrivilege]:
+        return list(
+            CompactPrivilege.objects.filter(counselor_id=self.counselor_id)
+            .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
+            .prefetch_related("agreement__members")
+        )
+
+
+def counselor_credentials_once(*, counselor) -> None:
+    """Let the consent's disclosure (licence_disclosure_lines) and the jurisdiction gate share one read of the
+    counselor's licences and compact privileges, for a page that asks both gates about `counselor`: read at the
+    first use, then kept on the object (a page whose gates stop before either reads nothing). Only for a request's
+    own objects: an object kept longer (a chat connection's) would keep them as they were. Not Django's prefetch
+    cache: a prefetch of `licences` made for another purpose (some of them only) must never feed the gate."""
+    if _credentials_of(counselor) is None:
+        counselor._credentials_once = _CounselorCredentials(counselor.pk)
+
+
+def _credentials_of(counselor) -> _CounselorCredentials | None:
+    read = getattr(counselor, "_credentials_once", None)
+    return read if isinstance(read, _CounselorCredentials) and read.counselor_id == counselor.pk else None
+
+
+def _ties(rows, key) -> bool:
+    keys = [key(row) for row in rows]
+    return len(set(keys)) < len(keys)
+
+
 def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
     """The counselor's credentials as the consent discloses them (consent.disclosure): each verified
     licence valid on that day with its issuing body, and each valid compact privilege. Unverified,
     rejected, expired or suspended licences are never listed."""
+    read = _credentials_of(counselor)
+    if read is None:
+        licences, privileges = (
+            public_licences(counselor=counselor, at=at),
+            public_privileges(counselor=counselor, at=at),
+        )
+    else:  # the rows public_licences and public_privileges keep, in their order
+        day = _day(at)
+        licences = [
+            li for li in read.licences if li.state == LicenceState.VERIFIED and li.valid_from <= day <= li.expires_on
+        ]
+        privileges = [p for p in read.privileges if p.revoked_at is None and not _privilege_refusal(p, day)]
+        # Rows that tie on the sort keys come in an order of the database's own, which may differ between two
+        # queries: then the disclosure (whose hash the client accepted) takes them as public_licences and
+        # public_privileges read them.
+        if _ties(licences, lambda li: (li.jurisdiction.country, li.kind)):
+            licences = public_licences(counselor=counselor, at=at)
+        if _ties(privileges, lambda p: (p.jurisdiction.country, p.jurisdiction.region)):
+            privileges = public_privileges(counselor=counselor, at=at)
     lines = [
         _("%(kind)s no. %(number)s, %(place)s, issued by %(body)s (%(register)s), valid until %(until)s")
         % {
@@ -373,7 +445,7 @@ def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
             "register": licence.issuing_body.registry_url,
             "until": licence.expires_on.isoformat(),
         }
-        for licence in public_licences(counselor=counselor, at=at)
+        for licence in licences
     ]
     lines += [
         _("Privilege to practise in %(place)s under the %(agreement)s, based on the licence no. %(number)s of %(home)s")
@@ -383,7 +455,7 @@ def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
             "number": privilege.home_licence.number,
             "home": privilege.home_licence.jurisdiction.name,
         }
-        for privilege in public_privileges(counselor=counselor, at=at)
+        for privilege in privileges
     ]
     return lines
 

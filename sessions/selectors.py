@@ -62,14 +62,19 @@ def medium_changeable(*, session: CounselingSession, at: datetime | None = None)
 
 
 def session_start_gate(
-    *, session: CounselingSession, at: datetime | None = None, identity: GateResult | None = None
+    *,
+    session: CounselingSession,
+    at: datetime | None = None,
+    identity: GateResult | None = None,
+    consent: GateResult | None = None,
 ) -> GateResult:
     """May this session start (or its chat open) now? Every check in one place, in this order.
 
-    `identity`: identity_gate's answer for the session's client, when the caller has just asked it."""
+    `identity`: identity_gate's answer for the session's client, when the caller has just asked it; `consent`:
+    consent_gate's for the session's client and counselor, likewise."""
     at = at or now()
     for result in (
-        consent_gate(client=session.client, counselor=session.counselor),
+        consent if consent is not None else consent_gate(client=session.client, counselor=session.counselor),
         identity if identity is not None else identity_gate(client=session.client, counselor=session.counselor),
     ):
         if not result:
