@@ -168,7 +168,9 @@ def practice_rules(*, country: str) -> list[PracticeRule]:
     return list(
         PracticeRule.objects.filter(is_active=True, jurisdiction__country=country.upper())
         .select_related("jurisdiction")
-        .prefetch_related("credentials")
+        # Each rule's own credentials in their order (position, pk): the default order would join the rule and its
+        # jurisdiction to sort by them first, which changes nothing within one rule.
+        .prefetch_related(Prefetch("credentials", queryset=RequiredCredential.objects.order_by("position", "pk")))
     )
 
 
