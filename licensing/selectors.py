@@ -382,15 +382,25 @@ class _CounselorCredentials:
         return list(
             Licence.objects.filter(counselor_id=self.counselor_id)
             .select_related("issuing_body", "jurisdiction")
+            # Asked with the licences, in the same statement: most counselors hold no compact privilege, and then
+            # `privileges` needs no query of its own.
+            .annotate(
+                counselor_has_privileges=Exists(CompactPrivilege.objects.filter(counselor_id=OuterRef("counselor_id")))
+            )
             .order_by("jurisdiction__country", "kind")
         )
 
     @cached_property
     def privileges(self) -> list[CompactPrivilege]:
+        if self.licences and not self.licences[0].counselor_has_privileges:
+            return []
         return list(
             CompactPrivilege.objects.filter(counselor_id=self.counselor_id)
             .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
             .prefetch_related("agreement__members")
+            # Their default order (counselor, jurisdiction), spelt out: the same rows in the same order, compiled
+            # without looking up the jurisdiction's own ordering.
+            .order_by("jurisdiction__country", "jurisdiction__region")
         )
 
 

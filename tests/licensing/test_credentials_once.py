@@ -61,18 +61,29 @@ def test_the_shared_read_answers_as_each_reading_its_own(counselor_a, counselor_
     assert any("Privilege to practise" in line for line in licence_disclosure_lines(counselor=counselor_b, at=NOON))
 
 
-def test_the_disclosure_and_the_gate_read_the_licences_once_between_them(counselor_a):
+def _credential_reads(counselor, *, country: str, region: str) -> list[str]:
+    """The queries of licences and privileges that the disclosure and then the gate make for `counselor`."""
+    with CaptureQueriesContext(connection) as queries:
+        licence_disclosure_lines(counselor=counselor, at=NOON)
+        jurisdiction_gate(counselor=counselor, country=country, region=region, at=NOON)
+    return [
+        q["sql"] for q in queries if "licensing_practicerule" not in q["sql"] and "requiredcredential" not in q["sql"]
+    ]
+
+
+def test_the_disclosure_and_the_gate_read_the_licences_once_between_them(counselor_a, counselor_b, admin_user):
     licensed_in_indonesia(counselor_a)
-    jurisdiction_gate(counselor=counselor_a, country="ID", region="ID-JK", at=NOON)  # the practice rules, read once
+    assert len(_credential_reads(User.objects.get(pk=counselor_a.pk), country="ID", region="ID-JK")) == 4
     counselor = User.objects.get(pk=counselor_a.pk)
-    with CaptureQueriesContext(connection) as alone:
-        licence_disclosure_lines(counselor=counselor, at=NOON)
-        jurisdiction_gate(counselor=counselor, country="ID", region="ID-JK", at=NOON)
     counselor_credentials_once(counselor=counselor)
-    with CaptureQueriesContext(connection) as shared:
-        licence_disclosure_lines(counselor=counselor, at=NOON)
-        assert jurisdiction_gate(counselor=counselor, country="ID", region="ID-JK", at=NOON)
-    assert len(shared) == len(alone) - 2
+    # One query: the licences, with whether the counselor holds any privilege (none: not read).
+    assert len(_credential_reads(counselor, country="ID", region="ID-JK")) == 1
+    home = licence(counselor_b, "US-CO", kind="us_lpc", number="LPC-1")
+    privilege(home, "US-KS", agreement=compact("US-CO", "US-KS"), recorded_by=admin_user)
+    counselor = User.objects.get(pk=counselor_b.pk)
+    counselor_credentials_once(counselor=counselor)
+    reads = _credential_reads(counselor, country="US", region="US-KS")
+    assert len(reads) == 3  # the licences, the privileges and their agreement's members
     with CaptureQueriesContext(connection) as untouched:
         counselor_credentials_once(counselor=User.objects.get(pk=counselor_a.pk))
     assert len(untouched) == 1  # the user's row: the licences are read at their first use only
