@@ -194,7 +194,29 @@ def consent_status_for_client(*, client, with_counselors: bool = True) -> dict:
         rendered_sha256=None,  # no counselor: no disclosure to compare
     )
     current = next((acceptance for acceptance in acceptances if acceptance.is_in_force), None)
-    return {"gate": gate, "current": current, "acceptances": acceptances}
+    return {"gate": gate, "current": current, "acceptances": acceptances, "client": client, "in_force": in_force}
+
+
+def consent_gate_from_status(*, status: dict, counselor) -> GateResult:
+    """consent_gate(client=..., counselor=counselor) on what consent_status_for_client just read for the page (the
+    versions in force, every acceptance of the client, newest first: the rows consent_gates reads), so a page that
+    shows the status and asks the gate with a counselor reads them once. Only the disclosure is rendered here."""
+    client = status["client"]
+    if client is None or getattr(client, "role", None) != Role.CLIENT:
+        return consent_gate(client=client, counselor=counselor)
+    rendered: dict[int, str] = {}
+
+    def rendered_sha256(version) -> str:
+        if version.pk not in rendered:
+            rendered[version.pk] = consent_render(version=version, counselor=counselor).sha256
+        return rendered[version.pk]
+
+    return _consent_decide(
+        acceptances=status["acceptances"],
+        counselor=counselor,
+        in_force=status["in_force"],
+        rendered_sha256=rendered_sha256,
+    )
 
 
 def access_acceptance(*, user, acceptance_id: int) -> ConsentAcceptance:

@@ -19,7 +19,13 @@ from clinical.notes import notes_unsigned_panel
 from clinical.record_access import record_requests_pending
 from clinical.selectors_measures import measures_due_for
 from clinical.selectors_plans import plans_due_for_review, shared_plans_for
-from consent.selectors import consent_gate, consent_gates, consent_onboarding_url, consent_status_for_client
+from consent.selectors import (
+    consent_gate,
+    consent_gate_from_status,
+    consent_gates,
+    consent_onboarding_url,
+    consent_status_for_client,
+)
 from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.gates import GateResult
@@ -27,6 +33,7 @@ from counseling.models import Role, User
 from crisis.models import EscalationState
 from identity.numbers import emergency_numbers
 from identity.selectors import UNREAD, identity_gate, identity_gates, intake_for
+from licensing.selectors import counselor_credentials_once
 from sessions.forms import CaseloadFilterForm
 from sessions.models import CounselingSession, Message, SessionState
 from sessions.selectors import (
@@ -65,14 +72,21 @@ class NextStep:
 
 
 def client_next_step(
-    *, client, upcoming=None, at: datetime | None = None, consent: GateResult | None = None, intake=UNREAD
+    *,
+    client,
+    upcoming=None,
+    at: datetime | None = None,
+    consent: GateResult | None = None,
+    intake=UNREAD,
+    consent_status: dict | None = None,
 ) -> NextStep:
     """From sign-up to the first session: consent, intake, ID document, book, confirm the location for the
     session, join. Each step asks the gate that guards it (never re-implements it), in the order booking and
     the session's start ask them, so the step shown is the first one still refused.
 
     `consent`: consent_gate's answer for the client (without a counselor), when the caller has just asked it;
-    `intake`: the client's intake or None, when the caller has just read it."""
+    `intake`: the client's intake or None, when the caller has just read it; `consent_status`: what
+    consent_status_for_client read, when the caller has (the consent gate with the session's counselor asks it)."""
     at = at or now()
     if consent is None:
         consent = consent_gate(client=client)
@@ -133,8 +147,17 @@ def client_next_step(
             detail,
             _("See your request"),
         )
-    # A passed identity gate is the same for every counselor; a failed screen may be overridden by this one.
-    gate = session_start_gate(session=session, at=at, identity=identity if identity else None)
+    # A passed identity gate is the same for every counselor; a failed screen may be overridden by this one. Its
+    # consent gate (the counselor's disclosure) and jurisdiction gate read the counselor's licences once between them.
+    counselor_credentials_once(counselor=session.counselor)
+    gate = session_start_gate(
+        session=session,
+        at=at,
+        identity=identity if identity else None,
+        consent=consent_gate_from_status(status=consent_status, counselor=session.counselor)
+        if consent_status is not None and session.client_id == client.pk
+        else None,
+    )
     if not gate:
         if gate.reason in ("location_unconfirmed", "location_stale"):
             opens = location_confirmation_opens_at(session=session)
@@ -216,7 +239,9 @@ def client_dashboard_context(*, request) -> dict:
     # The consent panel's status carries the consent gate's answer: the next step reuses it, not asks again.
     consent = consent_status_for_client(client=client, with_counselors=False)
     return {
-        "next_step": client_next_step(client=client, upcoming=upcoming, at=at, consent=consent["gate"], intake=intake),
+        "next_step": client_next_step(
+            client=client, upcoming=upcoming, at=at, consent=consent["gate"], intake=intake, consent_status=consent
+        ),
         "consent_status": consent,
         "upcoming": [{"session": s, "times": session_times(session=s, viewer=client)} for s in upcoming],
         "past": [{"session": s, "times": session_times(session=s, viewer=client)} for s in past[:20]],

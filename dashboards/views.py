@@ -10,7 +10,7 @@ from counseling.permissions import admin_required, client_required, counselor_re
 from dashboards.selectors import client_dashboard_context, counselor_dashboard_context
 from identity.numbers import emergency_numbers_to_check
 from incidents.selectors import running_clocks
-from licensing.selectors import counselor_application
+from licensing.selectors import counselor_application, counselor_credentials_once
 
 
 @login_required
@@ -34,7 +34,9 @@ def client_home(request):
 def counselor_home(request):
     """The caseload dashboard; while the counselor is not in the directory, their application's next step first."""
     application = counselor_application(counselor=request.user, at=clock.now())
-    # The application read the counselor with their profile: the page's gates and time zone use that row.
+    # The application read the counselor with their profile and licences: the page's gates and time zone use that
+    # row, and the consent's disclosure of the counselor those licences.
+    counselor_credentials_once(counselor=application.counselor, licences=application.licences)
     context = counselor_dashboard_context(request=request, counselor=application.counselor)
     context["application"] = None if application.listed else application
     return render(request, "dashboards/counselor_home.html", context)

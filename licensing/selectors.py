@@ -136,18 +136,25 @@ def jurisdiction_gate(*, counselor, country: str, region: str = "", at: datetime
         return GateResult.refuse(
             "location_unknown", refusal_message("location_unknown"), reverse("licensing:directory")
         )
-    licences = Licence.objects.filter(counselor_id=counselor.pk, jurisdiction__country=country).select_related(
-        "jurisdiction"
-    )
-    privileges = (
-        CompactPrivilege.objects.filter(counselor_id=counselor.pk, jurisdiction__country=country)
-        .select_related("jurisdiction", "home_licence", "agreement")
-        .prefetch_related("agreement__members")
-    )
+    read = _credentials_of(counselor)
+    if read is not None:  # shared with the consent's disclosure (counselor_credentials_once): that country's rows
+        licences = [licence for licence in read.licences if licence.jurisdiction.country == country]
+        privileges = [privilege for privilege in read.privileges if privilege.jurisdiction.country == country]
+    else:
+        licences = list(
+            Licence.objects.filter(counselor_id=counselor.pk, jurisdiction__country=country).select_related(
+                "jurisdiction"
+            )
+        )
+        privileges = list(
+            CompactPrivilege.objects.filter(counselor_id=counselor.pk, jurisdiction__country=country)
+            .select_related("jurisdiction", "home_licence", "agreement")
+            .prefetch_related("agreement__members")
+        )
     return _decide(
         rules=practice_rules(country=country),
-        licences=list(licences),
-        privileges=list(privileges),
+        licences=licences,
+        privileges=privileges,
         country=country,
         region=region,
         day=_day(at),
@@ -160,7 +167,9 @@ def practice_rules(*, country: str) -> list[PracticeRule]:
     return list(
         PracticeRule.objects.filter(is_active=True, jurisdiction__country=country.upper())
         .select_related("jurisdiction")
-        .prefetch_related("credentials")
+        # Each rule's own credentials in their order (position, pk): the default order would join the rule and its
+        # jurisdiction to sort by them first, which changes nothing within one rule.
+        .prefetch_related(Prefetch("credentials", queryset=RequiredCredential.objects.order_by("position", "pk")))
     )
 
 
@@ -342,14 +351,6 @@ def _valid_licence_filter(day: date) -> Q:
 def public_licences(*, counselor, at: datetime) -> list[Licence]:
     """Verified licences valid today: what a profile may show publicly."""
     day = _day(at)
-    read = _licences_read_with(counselor)
-    if read is not None:
-        valid = [licence for licence in read if licence.is_valid_on(day)]
-        key = _public_licence_order
-        # The query's order leaves ties (two licences of one kind in one country) to the database: with a tie
-        # the query answers, so the list (and the consent disclosure hashed from it) keeps the query's order.
-        if len({key(licence) for licence in valid}) == len(valid):
-            return sorted(valid, key=key)
     return list(
         Licence.objects.filter(_valid_licence_filter(day), counselor=counselor)
         .select_related("issuing_body", "jurisdiction")
@@ -357,25 +358,8 @@ def public_licences(*, counselor, at: datetime) -> list[Licence]:
     )
 
 
-def _public_licence_order(licence: Licence) -> tuple[str, str]:
-    # public_licences' order_by("jurisdiction__country", "kind"): ISO country codes and LicenceKind values, codes
-    # of ASCII letters that differ before any "_", so Python sorts them as any collation of the database does.
-    return (licence.jurisdiction.country, licence.kind)
-
-
-def _licences_read_with(counselor) -> list[Licence] | None:
-    """Every licence of `counselor` with its issuing body, jurisdiction and `bears_privilege`, when they were read
-    with the counselor in this request (counselor_application's prefetch); None otherwise."""
-    return getattr(counselor, "_prefetched_objects_cache", {}).get("licences")
-
-
 def public_privileges(*, counselor, at: datetime) -> list[CompactPrivilege]:
     day = _day(at)
-    read = _licences_read_with(counselor)
-    # A privilege counts only on a home licence of the same counselor (_privilege_refusal): when the licences read
-    # with the counselor say none bears an unrevoked privilege of theirs, there is none to show.
-    if read is not None and not any(getattr(licence, "bears_privilege", True) for licence in read):
-        return []
     rows = (
         CompactPrivilege.objects.filter(counselor=counselor, revoked_at__isnull=True)
         .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
@@ -384,10 +368,102 @@ def public_privileges(*, counselor, at: datetime) -> list[CompactPrivilege]:
     return [p for p in rows if not _privilege_refusal(p, day)]
 
 
+def _credentials_licences():
+    """Licences as the shared read keeps them: with issuing body and jurisdiction, and whether their counselor
+    holds any compact privilege, asked in the same statement (most hold none: then no privileges query)."""
+    return Licence.objects.select_related("issuing_body", "jurisdiction").annotate(
+        counselor_has_privileges=Exists(CompactPrivilege.objects.filter(counselor_id=OuterRef("counselor_id")))
+    )
+
+
+class _CounselorCredentials:
+    """Every licence and compact privilege of one counselor, each read at its first use and then kept
+    (counselor_credentials_once). The licences in public_licences' order, the privileges in public_privileges'
+    (their default order), with what the disclosure and the gate read of them."""
+
+    def __init__(self, counselor_id: int, licences: list[Licence] | None = None):
+        self.counselor_id = counselor_id
+        self._licences = None if licences is None else sorted(licences, key=_public_licence_order)
+        self._privileges: list[CompactPrivilege] | None = None
+
+    @property
+    def licences(self) -> list[Licence]:
+        if self._licences is None:
+            self._licences = list(
+                _credentials_licences().filter(counselor_id=self.counselor_id).order_by("jurisdiction__country", "kind")
+            )
+        return self._licences
+
+    @property
+    def privileges(self) -> list[CompactPrivilege]:
+        if self._privileges is None:
+            if self.licences and not self.licences[0].counselor_has_privileges:
+                self._privileges = []
+            else:
+                self._privileges = list(
+                    CompactPrivilege.objects.filter(counselor_id=self.counselor_id)
+                    .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
+                    .prefetch_related("agreement__members")
+                    # Their default order (counselor, jurisdiction), spelt out: the same rows in the same order,
+                    # compiled without looking up the jurisdiction's own ordering.
+                    .order_by("jurisdiction__country", "jurisdiction__region")
+                )
+        return self._privileges
+
+
+def _public_licence_order(licence: Licence) -> tuple[str, str]:
+    # public_licences' order_by("jurisdiction__country", "kind"): ISO country codes and LicenceKind values, codes
+    # of ASCII letters that differ before any "_", so Python sorts them as any collation of the database does.
+    # Rows that tie on it are read again by licence_disclosure_lines, in the database's order.
+    return (licence.jurisdiction.country, licence.kind)
+
+
+def counselor_credentials_once(*, counselor, licences: list[Licence] | None = None) -> None:
+    """Let the consent's disclosure (licence_disclosure_lines) and the jurisdiction gate share one read of the
+    counselor's licences and compact privileges, for a page that asks both gates about `counselor`: read at the
+    first use, then kept on the object (a page whose gates stop before either reads nothing). Only for a request's
+    own objects: an object kept longer (a chat connection's) would keep them as they were. Not Django's prefetch
+    cache: a prefetch of `licences` made for another purpose (some of them only) must never feed the gate.
+
+    `licences`: every licence of the counselor, just read as _credentials_licences reads them (the caseload's
+    counselor_application), to spare that read."""
+    if _credentials_of(counselor) is None:
+        counselor._credentials_once = _CounselorCredentials(counselor.pk, licences)
+
+
+def _credentials_of(counselor) -> _CounselorCredentials | None:
+    read = getattr(counselor, "_credentials_once", None)
+    return read if isinstance(read, _CounselorCredentials) and read.counselor_id == counselor.pk else None
+
+
+def _ties(rows, key) -> bool:
+    keys = [key(row) for row in rows]
+    return len(set(keys)) < len(keys)
+
+
 def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
     """The counselor's credentials as the consent discloses them (consent.disclosure): each verified
     licence valid on that day with its issuing body, and each valid compact privilege. Unverified,
     rejected, expired or suspended licences are never listed."""
+    read = _credentials_of(counselor)
+    if read is None:
+        licences, privileges = (
+            public_licences(counselor=counselor, at=at),
+            public_privileges(counselor=counselor, at=at),
+        )
+    else:  # the rows public_licences and public_privileges keep, in their order
+        day = _day(at)
+        licences = [
+            li for li in read.licences if li.state == LicenceState.VERIFIED and li.valid_from <= day <= li.expires_on
+        ]
+        privileges = [p for p in read.privileges if p.revoked_at is None and not _privilege_refusal(p, day)]
+        # Rows that tie on the sort keys come in an order of the database's own, which may differ between two
+        # queries: then the disclosure (whose hash the client accepted) takes them as public_licences and
+        # public_privileges read them.
+        if _ties(licences, _public_licence_order):
+            licences = public_licences(counselor=counselor, at=at)
+        if _ties(privileges, lambda p: (p.jurisdiction.country, p.jurisdiction.region)):
+            privileges = public_privileges(counselor=counselor, at=at)
     lines = [
         _("%(kind)s no. %(number)s, %(place)s, issued by %(body)s (%(register)s), valid until %(until)s")
         % {
@@ -398,7 +474,7 @@ def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
             "register": licence.issuing_body.registry_url,
             "until": licence.expires_on.isoformat(),
         }
-        for licence in public_licences(counselor=counselor, at=at)
+        for licence in licences
     ]
     lines += [
         _("Privilege to practise in %(place)s under the %(agreement)s, based on the licence no. %(number)s of %(home)s")
@@ -408,7 +484,7 @@ def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
             "number": privilege.home_licence.number,
             "home": privilege.home_licence.jurisdiction.name,
         }
-        for privilege in public_privileges(counselor=counselor, at=at)
+        for privilege in privileges
     ]
     return lines
 
@@ -775,7 +851,7 @@ def counselor_profile_complete(profile) -> bool:
 
 
 def _application(counselor: User, *, day: date, devices: set[int]) -> CounselorApplication:
-    licences = list(counselor.licences.all())  # prefetched (_application_rows)
+    licences = list(counselor.application_licences)
     return CounselorApplication(
         counselor=counselor,
         email_verified=counselor.email_verified_at is not None,
@@ -792,20 +868,11 @@ def _application_rows(
     """`devices`: the counselors known to have a confirmed authenticator, when that is known (else read)."""
     rows = list(
         counselors.select_related("counselor_profile").prefetch_related(
-            # With their issuing bodies and whether a compact privilege rests on them: the consent's disclosure
-            # of the counselor (licence_disclosure_lines) takes its licences from these rows (public_licences)
-            # rather than reading them again, and reads the privileges only if there may be one.
+            # Read as the shared credentials read reads them: a page may hand them on (counselor_credentials_once).
             Prefetch(
                 "licences",
-                queryset=Licence.objects.select_related("issuing_body", "jurisdiction")
-                .annotate(
-                    bears_privilege=Exists(
-                        CompactPrivilege.objects.filter(
-                            home_licence=OuterRef("pk"), counselor=OuterRef("counselor"), revoked_at__isnull=True
-                        )
-                    )
-                )
-                .order_by("-submitted_at"),
+                queryset=_credentials_licences().order_by("-submitted_at"),
+                to_attr="application_licences",
             )
         )
     )

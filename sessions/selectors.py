@@ -1,9 +1,11 @@
 """Reads of the sessions app."""
 
 import logging
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -62,14 +64,19 @@ def medium_changeable(*, session: CounselingSession, at: datetime | None = None)
 
 
 def session_start_gate(
-    *, session: CounselingSession, at: datetime | None = None, identity: GateResult | None = None
+    *,
+    session: CounselingSession,
+    at: datetime | None = None,
+    identity: GateResult | None = None,
+    consent: GateResult | None = None,
 ) -> GateResult:
     """May this session start (or its chat open) now? Every check in one place, in this order.
 
-    `identity`: identity_gate's answer for the session's client, when the caller has just asked it."""
+    `identity`: identity_gate's answer for the session's client, when the caller has just asked it; `consent`:
+    consent_gate's for the session's client and counselor, likewise."""
     at = at or now()
     for result in (
-        consent_gate(client=session.client, counselor=session.counselor),
+        consent if consent is not None else consent_gate(client=session.client, counselor=session.counselor),
         identity if identity is not None else identity_gate(client=session.client, counselor=session.counselor),
     ):
         if not result:
@@ -342,6 +349,11 @@ def open_slots(
             .exclude(state=SessionState.CANCELLED)
             .values_list("starts_at", "ends_at")
         )
+    # A slot overlaps a busy time when one that starts before the slot ends ends after it starts: with the busy
+    # times by start, the latest end among those starting before the slot's end decides (one bisection a slot).
+    busy = sorted(busy)
+    busy_starts = [start for start, _end in busy]
+    latest_end = list(accumulate((end for _start, end in busy), max))
     slots: list[Slot] = []
     found_on = None
     soonest = None  # first_only: the soonest start found so far
@@ -378,13 +390,13 @@ def open_slots(
                     local_end = (
                         _local_instant(day, (cursor + length).time(), zone) if (cursor + length).date() == day else None
                     )
-                    if (local_end is None or local_end - instant == length) and not any(
-                        s < slot.ends_at and e > slot.starts_at for s, e in busy
-                    ):
-                        slots.append(slot)
-                        if first_only:
-                            soonest = instant
-                            break
+                    if local_end is None or local_end - instant == length:
+                        before_end = bisect_left(busy_starts, slot.ends_at)
+                        if not before_end or latest_end[before_end - 1] <= slot.starts_at:
+                            slots.append(slot)
+                            if first_only:
+                                soonest = instant
+                                break
                 cursor += step
         day += timedelta(days=1)
     slots = sorted(set(slots), key=lambda slot: slot.starts_at)

@@ -29,7 +29,7 @@ from identity.forms import CodeWordAnswerForm, LocationForm
 from identity.numbers import emergency_numbers_by_country, emergency_numbers_for
 from identity.selectors import intake_answers, intake_for, intake_summary, suitability_override_reasons
 from identity.services import CodeWordLocked
-from licensing.selectors import place_label
+from licensing.selectors import counselor_credentials_once, place_label
 from sessions import selectors, services
 from sessions.calendar import calendar_feed_owner, calendar_ics
 from sessions.chat.services import session_code_word_answer
@@ -164,7 +164,9 @@ def booking_slots(request, counselor_id: int):
             messages.error(request, _("Please choose a time from the list."))
     gate = None
     if refusal is None and moving is None:
-        # Before a time is picked: what would refuse the booking now, with the link to its fix.
+        # Before a time is picked: what would refuse the booking now, with the link to its fix. Its consent gate
+        # (the counselor's disclosure) and jurisdiction gate read the counselor's licences once between them.
+        counselor_credentials_once(counselor=counselor)
         gate = selectors.booking_gate(client=request.user, counselor=counselor, starts_at=at, at=at)
         if not gate:
             refusal = _fix_link(gate.reason, gate.message, gate.action_url, counselor=counselor)

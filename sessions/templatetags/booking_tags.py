@@ -32,8 +32,8 @@ def slot_buttons(slots: list[dict], same_zone: bool):
         (
             (
                 slot["iso"],
-                date_format(slot["mine"], "H:i"),
-                date_format(slot["mine_end"], "H:i"),
+                _hour_minute(slot["mine"]),
+                _hour_minute(slot["mine_end"]),
                 ""
                 if same_zone
                 else format_html(
@@ -43,3 +43,8 @@ def slot_buttons(slots: list[dict], same_zone: bool):
             for slot in slots
         ),
     )
+
+
+def _hour_minute(moment) -> str:
+    """date_format(moment, "H:i"): the hour (00-23) and minute, both of two digits, the same in every language."""
+    return f"{moment.hour:02d}:{moment.minute:02d}"

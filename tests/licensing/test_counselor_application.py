@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice
 from PIL import Image
 
 from counseling.clock import now
+from counseling.mfa import passed_with_authenticator
 from counseling.models import AuditEntry, Role, User
 from licensing.models import LicenceState
 from licensing.selectors import counselor_application, counselor_applications
@@ -243,10 +245,6 @@ def test_the_counselor_sees_their_own_checklist_and_the_caseload_points_to_it(cl
 def test_the_authenticator_this_request_passed_answers_for_the_second_factor_and_a_recovery_code_does_not(
     counselor_a, counselor_b
 ):
-    from django_otp.plugins.otp_static.models import StaticDevice
-
-    from counseling.mfa import passed_with_authenticator
-
     authenticator = confirmed_totp_device(counselor_a)
     counselor_a.otp_device = authenticator  # as django_otp's middleware sets it for the request
     assert passed_with_authenticator(counselor_a)

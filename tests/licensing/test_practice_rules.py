@@ -12,7 +12,7 @@ from consent.selectors import consent_version_in_force
 from counseling.clock import now
 from counseling.models import AuditEntry, CounselorProfile
 from licensing.models import CompactPrivilege, Jurisdiction, LicenceState, PracticeRule, RequiredCredential
-from licensing.selectors import counselor_application, jurisdiction_gate
+from licensing.selectors import counselor_application, counselor_credentials_once, jurisdiction_gate
 from tests.licensing.factories import (
     NOON,
     TODAY,
@@ -183,6 +183,13 @@ def test_a_counselor_without_a_verified_licence_discloses_none_not_their_title(c
     assert "STR-1234" not in body_text
 
 
+def _from_the_application(counselor):
+    """The counselor as the caseload reads them: their application, whose licences the disclosure then takes."""
+    application = counselor_application(counselor=counselor, at=now())
+    counselor_credentials_once(counselor=application.counselor, licences=application.licences)
+    return application.counselor
+
+
 def _rendered_with_licence_queries(version, counselor):
     with CaptureQueriesContext(connection) as queries:
         rendered = consent_render(version=version, counselor=counselor)
@@ -202,9 +209,8 @@ def test_the_disclosure_takes_the_licences_the_application_read_and_says_the_sam
     version = consent_version_in_force(language="en")
     read_anew, queries, _privileges = _rendered_with_licence_queries(version, counselor_a)
     assert queries  # nothing read before: the disclosure reads the licences
-    application = counselor_application(counselor=counselor_a, at=now())
-    from_application, queries, privileges = _rendered_with_licence_queries(version, application.counselor)
-    assert not queries and not privileges  # no compact privilege rests on any of their licences
+    from_application, queries, privileges = _rendered_with_licence_queries(version, _from_the_application(counselor_a))
+    assert not queries and not privileges  # they hold no compact privilege
     assert from_application.text == read_anew.text and from_application.sha256 == read_anew.sha256
     assert "LPC-77" in from_application.text and "SILP-OLD" not in from_application.text
 
@@ -213,8 +219,7 @@ def test_with_two_licences_of_one_kind_in_one_country_the_disclosure_keeps_the_q
     licensed_in_indonesia(counselor_a)
     licence(counselor_a, "ID-JK", kind="sippk", number="SIPPK-JAKARTA")
     version = consent_version_in_force(language="en")
-    application = counselor_application(counselor=counselor_a, at=now())
-    from_application, queries, _privileges = _rendered_with_licence_queries(version, application.counselor)
+    from_application, queries, _privileges = _rendered_with_licence_queries(version, _from_the_application(counselor_a))
     assert queries  # a tie: the order is the query's, as when the acceptance was hashed
     assert from_application.text == consent_render(version=version, counselor=counselor_a).text
 
@@ -229,13 +234,13 @@ def test_a_compact_privilege_is_disclosed_the_same_from_the_applications_licence
     CompactPrivilege.objects.filter(pk=revoked.pk).update(revoked_at=NOON)
     version = consent_version_in_force(language="en")
     read_anew = consent_render(version=version, counselor=counselor_b)
-    application = counselor_application(counselor=counselor_b, at=now())
-    from_application, queries, privileges = _rendered_with_licence_queries(version, application.counselor)
-    assert privileges and not queries  # a privilege rests on a licence: read, with the licences already read
+    from_application, queries, privileges = _rendered_with_licence_queries(version, _from_the_application(counselor_b))
+    assert privileges and not queries  # they hold a privilege: read, with the licences already read
     assert from_application.text == read_anew.text
     assert from_application.text.count("Privilege to practise in") == 1  # the revoked one is not shown
     CompactPrivilege.objects.filter(home_licence=home).update(revoked_at=NOON)
-    application = counselor_application(counselor=counselor_b, at=now())
-    from_application, queries, privileges = _rendered_with_licence_queries(version, application.counselor)
-    assert not privileges and "Privilege to practise" not in from_application.text
+    from_application, _queries, _privileges = _rendered_with_licence_queries(
+        version, _from_the_application(counselor_b)
+    )
+    assert "Privilege to practise" not in from_application.text
     assert from_application.text == consent_render(version=version, counselor=counselor_b).text
