@@ -19,9 +19,10 @@ What it does, bounded in count and time and on loopback only:
   sending 1 message a second: 200 msg/s for 100 pairs) run by a separate process;
 - prints per page and phase p50/p99, the p50 ratio to the bare view's of the same phase, and the queries.
 
-The consent, identity and jurisdiction gates that sessions.selectors calls are opened in the servers
-(bench/chat_asgi.py), so that the load's cast may chat; the pages' own calls through consent.selectors,
-identity.selectors and licensing.selectors are real. Not a test: a script, run by hand.
+The consent, identity and jurisdiction gates that sessions.selectors calls are opened in the servers for the
+load's cast only (bench/chat_asgi.py), so that it may chat; the pages' cast meets every gate for real (before 7
+December 2026 they were opened for everyone, which spared the booking slots and the client home their gates).
+Not a test: a script, run by hand.
 """
 
 from __future__ import annotations
