@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from counseling.clock import now
 from counseling.models import Role
 from counseling.permissions import admin_required, counselor_required, role_required
+from licensing.selectors import counselor_credentials_once
 from sessions.chat import drops, selectors, services
 from sessions.forms import SessionDropForm
 from sessions.models import Conversation
@@ -110,6 +111,13 @@ def chat_list(request):
     return render(request, "sessions/chat_list.html", {"conversations": selectors.conversations_of(user=request.user)})
 
 
+def _page_gate(access):
+    """chat_gate for this page's own objects: the consent's disclosure of the counselor and the jurisdiction gate
+    share one read of their licences (the socket asks the gates again, on objects of its own)."""
+    counselor_credentials_once(counselor=access.conversation.counselor)
+    return selectors.chat_gate(access=access)
+
+
 @login_required
 def conversation_chat(request, conversation_id: int):
     """Messages between sessions (or an admin's break-glass read-only view)."""
@@ -117,7 +125,7 @@ def conversation_chat(request, conversation_id: int):
         if not request.user.is_verified():
             raise Http404
     access = selectors.access_chat(user=request.user, conversation_id=conversation_id)
-    return _chat_page(request, access=access, gate=selectors.chat_gate(access=access))
+    return _chat_page(request, access=access, gate=_page_gate(access))
 
 
 @participant_required
@@ -129,7 +137,7 @@ def session_chat(request, session_id: int):
         return redirect("sessions:session_detail", session_id=session.pk)
     conversation = services.conversation_get_or_create(client=session.client, counselor=session.counselor)
     access = selectors.access_chat(user=request.user, conversation_id=conversation.pk, session_id=session.pk)
-    return _chat_page(request, access=access, gate=selectors.chat_gate(access=access))
+    return _chat_page(request, access=access, gate=_page_gate(access))
 
 
 @participant_required
