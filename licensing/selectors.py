@@ -453,9 +453,7 @@ def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
         )
     else:  # the rows public_licences and public_privileges keep, in their order
         day = _day(at)
-        licences = [
-            li for li in read.licences if li.state == LicenceState.VERIFIED and li.valid_from <= day <= li.expires_on
-        ]
+        licences = [licence for licence in read.licences if licence.is_valid_on(day)]
         privileges = [p for p in read.privileges if p.revoked_at is None and not _privilege_refusal(p, day)]
         # Rows that tie on the sort keys come in an order of the database's own, which may differ between two
         # queries: then the disclosure (whose hash the client accepted) takes them as public_licences and
