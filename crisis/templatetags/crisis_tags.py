@@ -1,15 +1,13 @@
 from django import template
 from django.template.defaultfilters import timesince_filter
-from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
+from counseling.url_for_each import url_for_each
 from crisis.selectors import roster_gaps
 
 register = template.Library()
-
-_ID = 987654321  # a stand-in id, replaced by each row's
 
 
 @register.simple_tag
@@ -23,10 +21,7 @@ def risk_queue_table_rows(rows):
     """The <tr> of each `risk_queue_rows` row, the markup templates/crisis/risk_queue.html's loop made (50 rows of
     six cells were ~a third of the page's time in the template language): the detail URL is reversed once and
     "ago" translated once per page; every value is escaped (format_html)."""
-    url = reverse("escalation:detail", args=[_ID])
-    head, found, tail = url.partition(str(_ID))
-    if not found or str(_ID) in tail:  # the stand-in is not exactly once in the URL
-        raise ValueError(f"escalation:detail does not hold its id once: {url}")
+    detail_url = url_for_each("escalation:detail")
     ago = _("ago")
     row_html = (
         "\n    <tr>\n"
@@ -45,7 +40,7 @@ def risk_queue_table_rows(rows):
             (
                 localize(row.escalation.severity),
                 row.severity,
-                f"{head}{row.escalation.pk}{tail}",
+                detail_url(row.escalation.pk),
                 row.kind,
                 "" if row.escalation.client is None else row.escalation.client.display_name,
                 timesince_filter(row.escalation.created_at),

@@ -9,26 +9,15 @@ in per row, each word translated once per page. templates/dashboards/counselor_h
 from __future__ import annotations
 
 from django import template
-from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from counseling.templatetags.date_labels import date_label
+from counseling.url_for_each import url_for_each
 
 register = template.Library()
-
-_ID = 987654321  # a stand-in id, replaced by each row's
-
-
-def _url_maker(name: str):
-    """pk -> reverse(name, args=[pk]), with the URL reversed once."""
-    url = reverse(name, args=[_ID])
-    head, found, tail = url.partition(str(_ID))
-    if not found or str(_ID) in tail:  # the stand-in is not exactly once in the URL: reverse each time
-        return lambda pk: reverse(name, args=[pk])
-    return lambda pk: f"{head}{pk}{tail}"
 
 
 @register.simple_tag
@@ -36,8 +25,8 @@ def caseload_rows(rows: list[dict]):
     """The <tr> of each row of `counselor_dashboard_context`'s "rows", its dates in the time zone of the
     enclosing {% timezone %} (the counselor's). Each row is one format_html: its format is made of the fixed
     markup below only, and every value is escaped."""
-    client_url = _url_maker("sessions:caseload_client")
-    session_url = _url_maker("sessions:session_detail")
+    client_url = url_for_each("sessions:caseload_client")
+    session_url = url_for_each("sessions:session_detail")
     current, missing, verified, not_verified = _("current"), _("missing"), _("verified"), _("not verified")
     localized: dict[int, str] = {}  # each count localized once per page (the same few small numbers recur)
     html = []
@@ -82,7 +71,7 @@ def caseload_rows(rows: list[dict]):
 def notes_due_rows(rows: list[dict]):
     """The <li> of each unsigned note of `notes_unsigned_panel`'s "rows" (the same markup the template's loop
     made, for a fraction of its time), its dates in the time zone of the enclosing {% timezone %}."""
-    note_url = _url_maker("clinical:session_note")
+    note_url = url_for_each("clinical:session_note")
     draft, not_written, overdue_since, due = _("draft"), _("not written"), _("overdue since"), _("due")
     html = []
     for row in rows:

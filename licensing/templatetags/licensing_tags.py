@@ -1,5 +1,4 @@
 from django import forms, template
-from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -9,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from counseling.models import COUNSELING_LANGUAGES
 from counseling.templatetags.date_labels import date_label
+from counseling.url_for_each import url_for_each
 
 register = template.Library()
 
@@ -62,18 +62,6 @@ def select_field(field) -> str:
     )
 
 
-_ID = 987654321  # a stand-in id, replaced by each card's
-
-
-def _url_maker(name: str):
-    """pk -> reverse(name, args=[pk]), with the URL reversed once."""
-    url = reverse(name, args=[_ID])
-    head, found, tail = url.partition(str(_ID))
-    if not found or str(_ID) in tail:  # the stand-in is not exactly once in the URL: reverse each time
-        return lambda pk: reverse(name, args=[pk])
-    return lambda pk: f"{head}{pk}{tail}"
-
-
 _CARD = (
     '\n  <article class="card counselor-card" data-counselor="{}">'
     '\n    <h2><a href="{}">{}</a></h2>'
@@ -94,7 +82,7 @@ def counselor_cards(entries, zone: str, horizon_days: int):
     the card). The same markup the template's loop made (tests/licensing/test_counselor_cards_markup.py keeps it),
     escaped the same way, for a fraction of its time: a card was ~900 Python calls of variable lookups and tags,
     and each word is translated here once per page."""
-    profile_url = _url_maker("licensing:counselor_profile")
+    profile_url = url_for_each("licensing:counselor_profile")
     licensed_in, compact_privilege = _("Licensed in"), _("compact privilege")
     languages_label, zone_label, specialities_label = _("Languages"), _("Time zone"), _("Specialities")
     view_profile, view_and_book = _("View profile"), _("View profile and book")
