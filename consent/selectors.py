@@ -106,14 +106,8 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
         if acceptance.version_id in versions:
             acceptance.version = versions[acceptance.version_id]
         acceptances[acceptance.client_id].append(acceptance)
-    rendered: dict[int, str] = {}  # the disclosure rendered today, per version (one counselor for all)
+    rendered_sha256 = _rendered_sha256_of(counselor)  # one counselor for all: each version rendered once
     action_url = consent_onboarding_url(counselor=counselor)  # the same for every client: reversed once
-
-    def rendered_sha256(version) -> str:
-        if version.pk not in rendered:
-            rendered[version.pk] = consent_render(version=version, counselor=counselor).sha256
-        return rendered[version.pk]
-
     return {
         client.pk: _consent_decide(
             acceptances=acceptances.get(client.pk),
@@ -124,6 +118,19 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
         )
         for client in clients
     }
+
+
+def _rendered_sha256_of(counselor):
+    """version -> the hash of the consent text rendered today with `counselor`'s disclosure, each version rendered
+    at most once (what the client's acceptance is compared with)."""
+    rendered: dict[int, str] = {}
+
+    def rendered_sha256(version) -> str:
+        if version.pk not in rendered:
+            rendered[version.pk] = consent_render(version=version, counselor=counselor).sha256
+        return rendered[version.pk]
+
+    return rendered_sha256
 
 
 def _consent_decide(*, acceptances, counselor, in_force: set[int], rendered_sha256, action_url=None) -> GateResult:
@@ -204,18 +211,11 @@ def consent_gate_from_status(*, status: dict, counselor) -> GateResult:
     client = status["client"]
     if client is None or getattr(client, "role", None) != Role.CLIENT:
         return consent_gate(client=client, counselor=counselor)
-    rendered: dict[int, str] = {}
-
-    def rendered_sha256(version) -> str:
-        if version.pk not in rendered:
-            rendered[version.pk] = consent_render(version=version, counselor=counselor).sha256
-        return rendered[version.pk]
-
     return _consent_decide(
         acceptances=status["acceptances"],
         counselor=counselor,
         in_force=status["in_force"],
-        rendered_sha256=rendered_sha256,
+        rendered_sha256=_rendered_sha256_of(counselor),
     )
 
 
