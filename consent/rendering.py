@@ -96,6 +96,34 @@ def _generic_disclosure() -> dict[str, str]:
     }
 
 
+# A published version's sections never change (consent.models refuses it), so each process reads them once. The key
+# holds published_at too, and saving a version or a section forgets its version's entry (published_sections_forget):
+# a row id used again for another version (a test database rolled back) never finds the old text.
+_published_sections: dict[tuple, tuple[tuple[str, str, str], ...]] = {}
+_PUBLISHED_SECTIONS_KEPT = 256
+
+
+def _sections_of(version: ConsentVersion) -> tuple[tuple[str, str, str], ...]:
+    """(key, title, body) of each section, normalised, in their order."""
+    key = (version.pk, version.published_at)
+    if version.is_published and key in _published_sections:
+        return _published_sections[key]
+    sections = tuple(
+        (section.key, _normalise(section.title), _normalise(section.body))
+        for section in version.sections.all().order_by("position", "pk")
+    )
+    if version.is_published:
+        if len(_published_sections) >= _PUBLISHED_SECTIONS_KEPT:
+            _published_sections.clear()
+        _published_sections[key] = sections
+    return sections
+
+
+def published_sections_forget(*, version_id) -> None:
+    for key in [key for key in _published_sections if key[0] == version_id]:
+        _published_sections.pop(key, None)
+
+
 def consent_render(*, version: ConsentVersion, counselor=None) -> RenderedConsent:
     """Render `version` in its own language, with `counselor`'s disclosure filled in when given.
 
@@ -111,12 +139,11 @@ def consent_render(*, version: ConsentVersion, counselor=None) -> RenderedConsen
             "date": version.effective_at.date().isoformat(),
         }
     sections = []
-    for section in version.sections.all().order_by("position", "pk"):
-        body = _normalise(section.body)
-        extra = disclosure.get(section.key)
+    for key, title, body in _sections_of(version):
+        extra = disclosure.get(key)
         if extra:
             body = f"{body}\n\n{extra}" if body else extra
-        sections.append(RenderedSection(key=section.key, title=_normalise(section.title), body=body))
+        sections.append(RenderedSection(key=key, title=title, body=body))
     return RenderedConsent(
         version=version, counselor_id=getattr(counselor, "pk", None), heading=heading, sections=tuple(sections)
     )

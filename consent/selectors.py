@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from consent.models import ConsentAcceptance, ConsentVersion
+from consent.models import ConsentAcceptance, ConsentVersion, VersionStatus
 from consent.rendering import consent_render
+from counseling.clock import now
 from counseling.gates import GateResult
 from counseling.models import Role, User
 
@@ -91,20 +92,20 @@ def consent_gate(*, client, counselor=None) -> GateResult:
 
 
 def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
-    """{client id: consent_gate(client=..., counselor=...)} for many clients (a page of the caseload) in three
-    queries whatever their number: the versions in force, every acceptance of these clients, and the sections
-    of the versions to render with the counselor's details. consent_gate itself is this for one client."""
-    versions = {version.pk: version for version in consent_versions_in_force().values()}
-    in_force = set(versions)
+    """{client id: consent_gate(client=..., counselor=...)} for many clients (a page of the caseload) in two
+    queries whatever their number: every acceptance of these clients with its version and whether that version is
+    in force, and the sections of the versions to render with the counselor's details (read once per process for a
+    published version). consent_gate itself is this for one client."""
     ids = [client.pk for client in clients if getattr(client, "role", None) == Role.CLIENT]
     acceptances: dict[int, list[ConsentAcceptance]] = {pk: [] for pk in ids}
-    # The rules read these fields only, and the version only of an acceptance in force: one of `versions`.
-    rows = ConsentAcceptance.objects.filter(client_id__in=ids).only(
-        "client_id", "version_id", "counselor_id", "withdrawn_at", "text_sha256"
+    in_force: set[int] = set()
+    # The rules read the acceptance's own small fields, and the version only of an acceptance in force.
+    rows = _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client_id__in=ids)).defer(
+        "rendered_text", "acknowledged_sections", "user_agent", "ip_address", "accepted_at"
     )
     for acceptance in rows.order_by("-accepted_at"):
-        if acceptance.version_id in versions:
-            acceptance.version = versions[acceptance.version_id]
+        if acceptance.version_in_force:
+            in_force.add(acceptance.version_id)
         acceptances[acceptance.client_id].append(acceptance)
     rendered_sha256 = _rendered_sha256_of(counselor)  # one counselor for all: each version rendered once
     action_url = consent_onboarding_url(counselor=counselor)  # the same for every client: reversed once
@@ -118,6 +119,22 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
         )
         for client in clients
     }
+
+
+def _acceptances_with_version_in_force(acceptances: QuerySet[ConsentAcceptance], at=None) -> QuerySet:
+    """`acceptances` with their version, and `version_in_force`: whether that version is the one
+    consent_versions_in_force(at=at) gives for its language (published, in effect, and no published version of the
+    language in effect later, or as early with a higher number), asked in the same statement."""
+    at = at or now()
+    later = ConsentVersion.objects.in_force(at).filter(
+        Q(effective_at__gt=OuterRef("version__effective_at"))
+        | Q(effective_at=OuterRef("version__effective_at"), number__gt=OuterRef("version__number")),
+        language=OuterRef("version__language"),
+    )
+    in_force = Q(version__status=VersionStatus.PUBLISHED, version__effective_at__lte=at) & ~Exists(later)
+    return acceptances.select_related("version").annotate(
+        version_in_force=ExpressionWrapper(in_force, output_field=BooleanField())
+    )
 
 
 def _rendered_sha256_of(counselor):
@@ -177,23 +194,19 @@ def _consent_decide(*, acceptances, counselor, in_force: set[int], rendered_sha2
 
 
 def consent_status_for_client(*, client, with_counselors: bool = True) -> dict:
-    """What the client's dashboard shows: in force or not, and every acceptance they have given (two queries:
-    the gate's rules run on the acceptances read for the list). `with_counselors=False` for a page that never
-    names each acceptance's counselor nor the version of one not in force (the home page's panel): neither is
-    joined (an acceptance in force takes its version from those just read)."""
-    versions = {version.pk: version for version in consent_versions_in_force().values()}
-    in_force = set(versions)
-    acceptances = ConsentAcceptance.objects.filter(client=client)
+    """What the client's dashboard shows: in force or not, and every acceptance they have given (one query: the
+    gate's rules run on the acceptances read for the list, each with its version and whether it is in force).
+    `with_counselors=False` for a page that never names each acceptance's counselor (the home page's panel): the
+    counselors are not joined."""
+    acceptances = _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client=client))
     if with_counselors:
-        acceptances = acceptances.select_related("version", "counselor__counselor_profile")
+        acceptances = acceptances.select_related("counselor__counselor_profile")
     acceptances = list(
         acceptances.defer("rendered_text").order_by("-accepted_at")  # rendered_text: the whole text, on its own page
     )
+    in_force = {acceptance.version_id for acceptance in acceptances if acceptance.version_in_force}
     for acceptance in acceptances:
         acceptance.is_in_force = acceptance.withdrawn_at is None and acceptance.version_id in in_force
-        if not with_counselors and acceptance.version_id in versions:
-            # The version in force was just read: the panel's "version N" takes it (no join for every row).
-            acceptance.version = versions[acceptance.version_id]
     gate = _consent_decide(
         acceptances=acceptances if getattr(client, "role", None) == Role.CLIENT else None,
         counselor=None,
