@@ -348,13 +348,19 @@ def _valid_licence_filter(day: date) -> Q:
     return Q(state=LicenceState.VERIFIED, valid_from__lte=day, expires_on__gte=day)
 
 
+# The consent's disclosure lists licences in this order, and a client accepts the hash of that text: the order must
+# not depend on the database's own (two licences of one kind in one country, in two US states say, once came back
+# swapped after one was updated, and every client of that counselor was asked to consent again for nothing).
+_PUBLIC_LICENCE_ORDER = ("jurisdiction__country", "kind", "pk")
+
+
 def public_licences(*, counselor, at: datetime) -> list[Licence]:
     """Verified licences valid today: what a profile may show publicly."""
     day = _day(at)
     return list(
         Licence.objects.filter(_valid_licence_filter(day), counselor=counselor)
         .select_related("issuing_body", "jurisdiction")
-        .order_by("jurisdiction__country", "kind")
+        .order_by(*_PUBLIC_LICENCE_ORDER)
     )
 
 
@@ -390,7 +396,7 @@ class _CounselorCredentials:
     def licences(self) -> list[Licence]:
         if self._licences is None:
             self._licences = list(
-                _credentials_licences().filter(counselor_id=self.counselor_id).order_by("jurisdiction__country", "kind")
+                _credentials_licences().filter(counselor_id=self.counselor_id).order_by(*_PUBLIC_LICENCE_ORDER)
             )
         return self._licences
 
@@ -411,11 +417,10 @@ class _CounselorCredentials:
         return self._privileges
 
 
-def _public_licence_order(licence: Licence) -> tuple[str, str]:
-    # public_licences' order_by("jurisdiction__country", "kind"): ISO country codes and LicenceKind values, codes
-    # of ASCII letters that differ before any "_", so Python sorts them as any collation of the database does.
-    # Rows that tie on it are read again by licence_disclosure_lines, in the database's order.
-    return (licence.jurisdiction.country, licence.kind)
+def _public_licence_order(licence: Licence) -> tuple[str, str, int]:
+    # _PUBLIC_LICENCE_ORDER in Python: ISO country codes and LicenceKind values are codes of ASCII letters that
+    # differ before any "_", so Python sorts them as any collation of the database does; then the id.
+    return (licence.jurisdiction.country, licence.kind, licence.pk)
 
 
 def counselor_credentials_once(*, counselor, licences: list[Licence] | None = None) -> None:
@@ -455,11 +460,8 @@ def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
         day = _day(at)
         licences = [licence for licence in read.licences if licence.is_valid_on(day)]
         privileges = [p for p in read.privileges if p.revoked_at is None and not _privilege_refusal(p, day)]
-        # Rows that tie on the sort keys come in an order of the database's own, which may differ between two
-        # queries: then the disclosure (whose hash the client accepted) takes them as public_licences and
-        # public_privileges read them.
-        if _ties(licences, _public_licence_order):
-            licences = public_licences(counselor=counselor, at=at)
+        # Privileges that tie on the sort keys come in an order of the database's own, which may differ between two
+        # queries: then the disclosure (whose hash the client accepted) takes them as public_privileges reads them.
         if _ties(privileges, lambda p: (p.jurisdiction.country, p.jurisdiction.region)):
             privileges = public_privileges(counselor=counselor, at=at)
     lines = [

@@ -87,3 +87,23 @@ def test_the_disclosure_and_the_gate_read_the_licences_once_between_them(counsel
     with CaptureQueriesContext(connection) as untouched:
         counselor_credentials_once(counselor=User.objects.get(pk=counselor_a.pk))
     assert len(untouched) == 1  # the user's row: the licences are read at their first use only
+
+
+def _numbers(lines: list[str]) -> list[str]:
+    return [line.split(" no. ")[1].split(",")[0] for line in lines]
+
+
+def test_two_licences_of_one_kind_in_one_country_are_disclosed_in_one_order_whatever_was_updated(counselor_b):
+    """In order of their ids, never the database's own: an update that writes a PostgreSQL row anew must not change
+    the disclosure's text, whose hash the counselor's clients accepted."""
+    first = licence(counselor_b, "US-CO", kind="us_lpc", number="LPC-CO")
+    second = licence(counselor_b, "US-TX", kind="us_lpc", number="LPC-TX")
+    in_order = [first.number, second.number]
+    assert _numbers(licence_disclosure_lines(counselor=User.objects.get(pk=counselor_b.pk), at=NOON)) == in_order
+    first.expires_on += timedelta(days=1)  # an indexed column: the row is written anew, after the other
+    first.save(update_fields=["expires_on"])
+    for once in (False, True):
+        counselor = User.objects.get(pk=counselor_b.pk)
+        if once:
+            counselor_credentials_once(counselor=counselor)
+        assert _numbers(licence_disclosure_lines(counselor=counselor, at=NOON)) == in_order
