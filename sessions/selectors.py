@@ -184,6 +184,17 @@ class _WeeklyHours(NamedTuple):
     end_time: time
 
 
+class _DayException(NamedTuple):
+    """What availability_windows reads of an AvailabilityException row (open_slots reads them as plain values)."""
+
+    date: date
+    kind: str
+    start_time: time | None
+    end_time: time | None
+
+    whole_day = property(AvailabilityException.whole_day.fget)  # the model's own rule, read on these values
+
+
 @dataclass(frozen=True)
 class Place:
     country: str
@@ -283,9 +294,9 @@ def _local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime | None:
     A wall-clock time inside a spring-forward gap (02:30 in Chicago on the change day) has no
     instant; a time repeated at fall-back is taken at its first occurrence (fold=0).
     """
-    local = datetime.combine(day, clock).replace(tzinfo=zone)
-    instant = local.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+    instant = datetime.combine(day, clock, zone).astimezone(UTC)
+    back = instant.astimezone(zone)  # the wall clock that instant shows: another one if `clock` does not exist
+    if back.time() != clock or back.date() != day:
         return None
     return instant
 
@@ -340,13 +351,28 @@ def open_slots(
     if known is not None:
         weekly, exceptions, busy = known
     else:
-        weekly = list(WeeklyAvailability.objects.filter(counselor=counselor))
-        exceptions = list(AvailabilityException.objects.filter(counselor=counselor, date__range=(first_day, last_day)))
+        # As plain values, in no order (availability_windows and the busy times below sort what they use): the
+        # models' default orders and instances cost more than these small reads themselves.
+        weekly = [
+            _WeeklyHours(*row)
+            for row in WeeklyAvailability.objects.filter(counselor_id=counselor.pk)
+            .order_by()
+            .values_list("weekday", "start_time", "end_time")
+        ]
+        exceptions = [
+            _DayException(*row)
+            for row in AvailabilityException.objects.filter(
+                counselor_id=counselor.pk, date__range=(first_day, last_day)
+            )
+            .order_by()
+            .values_list("date", "kind", "start_time", "end_time")
+        ]
         busy = list(
             CounselingSession.objects.filter(
-                counselor=counselor, starts_at__lt=end + length, ends_at__gt=start - length
+                counselor_id=counselor.pk, starts_at__lt=end + length, ends_at__gt=start - length
             )
             .exclude(state=SessionState.CANCELLED)
+            .order_by()
             .values_list("starts_at", "ends_at")
         )
     # A slot overlaps a busy time when one that starts before the slot ends ends after it starts: with the busy
