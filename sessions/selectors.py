@@ -22,7 +22,7 @@ from counseling.clock import now
 from counseling.crypto import DecryptionError, open_text
 from counseling.email_verification import email_verified_gate
 from counseling.gates import GateResult
-from counseling.models import Role, User
+from counseling.models import ClientProfile, Role, User
 from identity.models import CodeWordCheck
 from identity.selectors import (
     UNREAD,
@@ -283,9 +283,19 @@ def counselor_zone(counselor) -> ZoneInfo:
     return _zone(profile.time_zone if profile else "UTC")
 
 
-def client_zone(client) -> ZoneInfo:
-    profile = getattr(client, "client_profile", None)
-    return _zone(profile.time_zone if profile else "UTC")
+def client_zone(client, *, time_zone=UNREAD) -> ZoneInfo:
+    """`time_zone`: the client's profile's, or None when they have none, when the caller read it with another
+    query (client_time_zone_read)."""
+    if time_zone is UNREAD:
+        profile = getattr(client, "client_profile", None)
+        time_zone = profile.time_zone if profile else None
+    return _zone(time_zone or "UTC")
+
+
+def client_time_zone_read(client) -> Subquery:
+    """The client's profile's time zone (None without a profile), to annotate on a page's other query: what
+    client_zone reads, without a query of its own."""
+    return Subquery(ClientProfile.objects.filter(user_id=client.pk).values("time_zone")[:1])
 
 
 def _local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime | None:
