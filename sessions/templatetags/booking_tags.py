@@ -1,16 +1,17 @@
 """The booking page's lists, made in Python.
 
-templates/sessions/booking_slots.html lists up to a few weeks of slots, a day each under its date, and a choice of
-one to SESSION_SERIES_MAX_WEEKS weekly sessions. In the template language each slot button cost a loop step, two
-or three `date` filters and an {% if %}, each day's heading a `date` filter, and each choice of weeks a loop step,
-two {% if %} and a {% blocktranslate %}. These tags make the same markup, escaped the same way, with the words
-("counselor", the names of days and months) translated once per page or day
-(tests/sessions/test_booking_page_markup.py keeps the template's loops as the reference).
+templates/sessions/booking_slots.html lists up to a few weeks of slots, a day each under its date, a choice of one
+to SESSION_SERIES_MAX_WEEKS weekly sessions and one of three ways to meet. In the template language each slot button
+cost a loop step, two or three `date` filters and an {% if %}, each day's heading a `date` filter, each choice of
+weeks a loop step, two {% if %} and a {% blocktranslate %}, and each way to meet two templates of Django's widgets.
+These tags make the same markup, escaped the same way, with the words ("counselor", the names of days and months)
+translated once per page or day (tests/sessions/test_booking_page_markup.py keeps the template's loops as the
+reference).
 """
 
 from django import template
 from django.utils.dates import MONTHS, WEEKDAYS, WEEKDAYS_ABBR
-from django.utils.html import escape
+from django.utils.html import conditional_escape as escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -59,6 +60,28 @@ def week_options(week_choices, weeks: int):
         options.append(f'<option value="{n}"{" selected" if n == weeks else ""}>{label}</option>')
     # Numbers, and translations as {% translate %} and {% blocktranslate %} print them (not escaped).
     return mark_safe("".join(options))  # noqa: S308
+
+
+@register.simple_tag
+def radio_choices(field):
+    """Each choice of a radio field as `<div>{{ choice.tag }} <label for="{{ choice.id_for_label }}">{{
+    choice.choice_label }}</label></div>` prints it, without rendering Django's widgets/input.html and attrs.html
+    for each choice."""
+    return mark_safe("".join(_radio_choice(choice) for choice in field))  # noqa: S308 (every value is escaped)
+
+
+def _radio_choice(choice) -> str:
+    widget = choice.data
+    value = "" if widget["value"] is None else f' value="{escape(widget["value"])}"'
+    attributes = "".join(  # attrs.html: ` name="value"`, or ` name` alone for True, and nothing for False
+        f" {escape(name)}" if setting is True else f' {escape(name)}="{escape(setting)}"'
+        for name, setting in widget["attrs"].items()
+        if setting is not False
+    )
+    return (
+        f'<div><input type="{escape(widget["type"])}" name="{escape(widget["name"])}"{value}{attributes}>'
+        f' <label for="{escape(choice.id_for_label)}">{escape(choice.choice_label)}</label></div>'
+    )
 
 
 def _hour_minute(moment) -> str:

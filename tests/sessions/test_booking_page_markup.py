@@ -8,6 +8,8 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone, translation
 
+from sessions.forms import MediumForm
+
 DAYS_LOOP = """{% load i18n tz %}{% localtime off %}<form>
 {% for day, slots in days.items %}
 <section class="slot-day">
@@ -105,3 +107,21 @@ def test_the_week_options_tag_prints_what_the_template_loop_printed(language, we
     assert made == expected
     assert made.count(" selected") == (1 if 1 <= weeks <= 12 else 0)
     assert ("Setiap minggu, 12 kali" in made) is (language == "id")
+
+
+MEDIUM_LOOP = """{% for choice in medium_form.medium %}<div>{{ choice.tag }} <label for="{{ choice.id_for_label }}">{{ choice.choice_label }}</label></div>{% endfor %}"""  # noqa: E501
+
+MEDIUM_TAG = """{% load booking_tags %}{% radio_choices medium_form.medium %}"""
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+@pytest.mark.parametrize("data", [None, {"medium": "video"}, {"medium": "chat"}, {"medium": "fax"}, {}])
+def test_the_radio_choices_tag_prints_what_the_template_loop_printed(language, data):
+    """Unbound (chat checked at first), bound to each way, and bound to a wrong one or none (aria-invalid)."""
+    with translation.override(language):
+        expected = Template(MEDIUM_LOOP).render(Context({"medium_form": MediumForm(data)}))
+        made = Template(MEDIUM_TAG).render(Context({"medium_form": MediumForm(data)}))
+    assert made == expected
+    assert made.count('type="radio"') == 3
+    assert made.count(" checked") == (0 if data is not None and data.get("medium") not in ("video", "chat") else 1)
+    assert ("Obrolan" in made) is (language == "id")
