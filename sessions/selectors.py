@@ -22,7 +22,7 @@ from counseling.clock import now
 from counseling.crypto import DecryptionError, open_text
 from counseling.email_verification import email_verified_gate
 from counseling.gates import GateResult
-from counseling.models import Role, User
+from counseling.models import ClientProfile, Role, User
 from identity.models import CodeWordCheck
 from identity.selectors import (
     UNREAD,
@@ -184,6 +184,17 @@ class _WeeklyHours(NamedTuple):
     end_time: time
 
 
+class _DayException(NamedTuple):
+    """What availability_windows reads of an AvailabilityException row (open_slots reads them as plain values)."""
+
+    date: date
+    kind: str
+    start_time: time | None
+    end_time: time | None
+
+    whole_day = property(AvailabilityException.whole_day.fget)  # the model's own rule, read on these values
+
+
 @dataclass(frozen=True)
 class Place:
     country: str
@@ -272,9 +283,19 @@ def counselor_zone(counselor) -> ZoneInfo:
     return _zone(profile.time_zone if profile else "UTC")
 
 
-def client_zone(client) -> ZoneInfo:
-    profile = getattr(client, "client_profile", None)
-    return _zone(profile.time_zone if profile else "UTC")
+def client_zone(client, *, time_zone=UNREAD) -> ZoneInfo:
+    """`time_zone`: the client's profile's, or None when they have none, when the caller read it with another
+    query (client_time_zone_read)."""
+    if time_zone is UNREAD:
+        profile = getattr(client, "client_profile", None)
+        time_zone = profile.time_zone if profile else None
+    return _zone(time_zone or "UTC")
+
+
+def client_time_zone_read(client) -> Subquery:
+    """The client's profile's time zone (None without a profile), to annotate on a page's other query: what
+    client_zone reads, without a query of its own."""
+    return Subquery(ClientProfile.objects.filter(user_id=client.pk).values("time_zone")[:1])
 
 
 def _local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime | None:
@@ -283,9 +304,9 @@ def _local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime | None:
     A wall-clock time inside a spring-forward gap (02:30 in Chicago on the change day) has no
     instant; a time repeated at fall-back is taken at its first occurrence (fold=0).
     """
-    local = datetime.combine(day, clock).replace(tzinfo=zone)
-    instant = local.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+    instant = datetime.combine(day, clock, zone).astimezone(UTC)
+    back = instant.astimezone(zone)  # the wall clock that instant shows: another one if `clock` does not exist
+    if back.time() != clock or back.date() != day:
         return None
     return instant
 
@@ -340,13 +361,28 @@ def open_slots(
     if known is not None:
         weekly, exceptions, busy = known
     else:
-        weekly = list(WeeklyAvailability.objects.filter(counselor=counselor))
-        exceptions = list(AvailabilityException.objects.filter(counselor=counselor, date__range=(first_day, last_day)))
+        # As plain values, in no order (availability_windows and the busy times below sort what they use): the
+        # models' default orders and instances cost more than these small reads themselves.
+        weekly = [
+            _WeeklyHours(*row)
+            for row in WeeklyAvailability.objects.filter(counselor_id=counselor.pk)
+            .order_by()
+            .values_list("weekday", "start_time", "end_time")
+        ]
+        exceptions = [
+            _DayException(*row)
+            for row in AvailabilityException.objects.filter(
+                counselor_id=counselor.pk, date__range=(first_day, last_day)
+            )
+            .order_by()
+            .values_list("date", "kind", "start_time", "end_time")
+        ]
         busy = list(
             CounselingSession.objects.filter(
-                counselor=counselor, starts_at__lt=end + length, ends_at__gt=start - length
+                counselor_id=counselor.pk, starts_at__lt=end + length, ends_at__gt=start - length
             )
             .exclude(state=SessionState.CANCELLED)
+            .order_by()
             .values_list("starts_at", "ends_at")
         )
     # A slot overlaps a busy time when one that starts before the slot ends ends after it starts: with the busy

@@ -51,15 +51,17 @@ from sessions.models import AvailabilityException, CalendarFeed, SessionMedium, 
 # --- Booking, availability, session pages, referrals ------------------------------------
 
 
-def _bookable_counselor(counselor_id: int) -> User:
-    counselor = (
-        User.objects.filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
-        .select_related("counselor_profile")
-        .first()
-    )
-    if counselor is None:
-        raise Http404
-    return counselor
+def _bookable_counselor(counselor_id: int, *, client) -> User:
+    """The counselor, with the client's time zone as `client_time_zone` (selectors.client_zone's `time_zone`)."""
+    try:
+        return (
+            User.objects.filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
+            .select_related("counselor_profile")
+            .annotate(client_time_zone=selectors.client_time_zone_read(client))
+            .get()
+        )
+    except User.DoesNotExist:
+        raise Http404 from None
 
 
 @client_required
@@ -99,7 +101,7 @@ def booking_slots(request, counselor_id: int):
 
     With ?reschedule=<session id> (the client's own session) the chosen slot replaces that session.
     """
-    counselor = _bookable_counselor(counselor_id)
+    counselor = _bookable_counselor(counselor_id, client=request.user)
     moving = None
     reschedule = int_param(request.GET, "reschedule")
     if reschedule is not None:
@@ -170,7 +172,7 @@ def booking_slots(request, counselor_id: int):
         gate = selectors.booking_gate(client=request.user, counselor=counselor, starts_at=at, at=at)
         if not gate:
             refusal = _fix_link(gate.reason, gate.message, gate.action_url, counselor=counselor)
-    client_tz = selectors.client_zone(request.user)
+    client_tz = selectors.client_zone(request.user, time_zone=counselor.client_time_zone)
     counselor_tz = selectors.counselor_zone(counselor)
     slots = selectors.open_slots(
         counselor=counselor, start=at, end=at + timedelta(days=settings.BOOKING_HORIZON_DAYS), at=at

@@ -2,11 +2,12 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from sessions.models import AvailabilityException, CounselingSession, WeeklyAvailability
-from sessions.selectors import _WeeklyHours, open_slots
+from sessions.selectors import _local_instant, _WeeklyHours, open_slots
 from tests.sessions.booking_support import MONDAY, set_zone
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +178,60 @@ def test_the_soonest_slot_alone_is_the_first_of_all_the_slots(zone):
             every = open_slots(counselor=counselor, start=at, end=end, at=at, known=known)
             soonest = open_slots(counselor=counselor, start=at, end=end, at=at, known=known, first_only=True)
             assert soonest == every[:1], (zone, at, days)
+
+
+def _local_instant_as_before(day: date, clock: time, zone) -> datetime | None:
+    """sessions.selectors._local_instant as it was first written: the reference for the faster one."""
+    local = datetime.combine(day, clock).replace(tzinfo=zone)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return instant
+
+
+@pytest.mark.parametrize(
+    "zone", ["America/Chicago", "Europe/London", "Australia/Lord_Howe", "Pacific/Apia", "Asia/Kolkata", "UTC"]
+)
+def test_a_wall_clock_time_is_read_as_before_on_every_day_of_a_year(zone):
+    """Every quarter of an hour of every day of 2027 (gaps and repeated hours of each change included)."""
+    tz = ZoneInfo(zone)
+    clocks = [time(h, m) for h in range(24) for m in (0, 15, 30, 45)] + [time(2, 30, 15, 500)]
+    for n in range(365):
+        day = date(2027, 1, 1) + timedelta(days=n)
+        for clock in clocks:
+            assert _local_instant(day, clock, tz) == _local_instant_as_before(day, clock, tz), (day, clock)
+
+
+def test_slots_read_from_the_database_are_those_of_the_same_rows_given(counselor_a, client_a):
+    """open_slots reads the hours and exceptions as plain values, in no order: the same slots as the model rows
+    (as next_free_slots gives them) across a daylight-saving change, with each kind of exception."""
+    set_zone(counselor_a, "America/Chicago")
+    for weekday in range(7):
+        for start, end in ((time(13), time(17)), (time(1), time(4))):
+            WeeklyAvailability.objects.create(counselor=counselor_a, weekday=weekday, start_time=start, end_time=end)
+    for day, kind, start, end in [
+        (date(2027, 3, 10), "off", None, None),
+        (date(2027, 3, 11), "off", time(14), time(15)),
+        (date(2027, 3, 11), "off", time(13), time(14)),
+        (date(2027, 3, 12), "extra", time(19), time(22)),
+        (date(2027, 3, 13), "off", None, time(15)),
+        (date(2027, 3, 16), "extra", time(6), time(8)),
+        (date(2027, 3, 16), "off", None, None),
+    ]:
+        AvailabilityException.objects.create(counselor=counselor_a, date=day, kind=kind, start_time=start, end_time=end)
+    CounselingSession.objects.create(
+        client=client_a, counselor=counselor_a, starts_at=utc(2027, 3, 15, 19), ends_at=utc(2027, 3, 15, 19, 50)
+    )
+    start, end, at = utc(2027, 3, 8), utc(2027, 3, 20), utc(2027, 3, 1)
+    known = (
+        list(WeeklyAvailability.objects.filter(counselor=counselor_a)),
+        list(AvailabilityException.objects.filter(counselor=counselor_a)),
+        [(utc(2027, 3, 15, 19), utc(2027, 3, 15, 19, 50))],
+    )
+    read = open_slots(counselor=counselor_a, start=start, end=end, at=at)
+    assert read == open_slots(counselor=counselor_a, start=start, end=end, at=at, known=known)
+    days_with_slots = {slot.starts_at.astimezone(ZoneInfo("America/Chicago")).date() for slot in read}
+    assert date(2027, 3, 10) not in days_with_slots and date(2027, 3, 16) not in days_with_slots
+    assert date(2027, 3, 17) in days_with_slots
+    assert utc(2027, 3, 15, 19) not in [slot.starts_at for slot in read]
+    assert len(read) > 50

@@ -314,6 +314,24 @@ def test_booking_page_lists_slots_in_the_clients_zone_with_the_counselors_beside
     assert 'name="starts_at"' in page
 
 
+def test_the_booking_page_reads_the_clients_zone_on_each_visit(client, soon):
+    """The client's zone is read with the counselor's row (one query fewer than reading their profile): a zone
+    changed since the last visit shows at once, and a client without a profile sees UTC, as before."""
+    counselor, client_a = soon
+    client.force_login(client_a)
+
+    def shown_zones():
+        response = client.get(f"/sessions/book/{counselor.pk}/")
+        first_slot = next(iter(response.context["days"].values()))[0]
+        return response.context["client_zone"], first_slot["mine"].tzinfo.key, response.context["same_zone"]
+
+    assert shown_zones() == ("Asia/Jakarta", "Asia/Jakarta", True)
+    set_zone(client_a, "America/Chicago")
+    assert shown_zones() == ("America/Chicago", "America/Chicago", False)
+    client_a.client_profile.delete()
+    assert shown_zones() == ("UTC", "UTC", False)
+
+
 def test_client_books_through_the_page_and_sees_the_confirmation_with_both_zones(client, soon):
     counselor, client_a = soon
     set_zone(client_a, "Europe/Amsterdam")
