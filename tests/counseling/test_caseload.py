@@ -236,3 +236,25 @@ def test_a_row_escapes_the_pseudonym_and_the_gates_messages(caseload_page, couns
     assert "&lt;b&gt;Ann &amp; &quot;Bo&quot;&lt;/b&gt;" in page and "<b>Ann" not in page
     assert 'title="&lt;i&gt;consent&lt;/i&gt;"' in page and "<i>consent" not in page
     assert f'href="/sessions/clients/{client.pk}/"' in page
+
+
+def test_a_page_number_is_read_as_paginator_get_page_reads_it(caseload_page, counselor_a, settings):
+    """The page's rows and their count come in one query: any ?page= gives the page Paginator.get_page gives for
+    the whole ordered list (not a number: the first; past the end or below 1: the last)."""
+    from django.core.paginator import Paginator
+
+    settings.CASELOAD_PAGE_SIZE = 2
+    names = ["Alpha", "Bravo", "Echo", "Mike", "Zulu"]
+    for days, name in enumerate(names, start=1):
+        book(_client(name), counselor_a, days=days)
+    for number in ("", "1", "2", "3", "4", "0", "-1", "abc", "1.5", " 2 ", "99999999999999999999999"):
+        expected = Paginator(names, 2).get_page(number or None)
+        page = caseload_page(f"?page={number}")
+        assert _names_in_order(page, names) == list(expected.object_list), number
+        assert f"Page {expected.number} of 3" in page, number
+
+
+def test_an_empty_caseload_has_one_empty_page_whatever_the_number(caseload_page):
+    for number in ("", "1", "2", "0", "abc"):
+        page = caseload_page(f"?page={number}")
+        assert "No clients yet." in page and "caseload-row" not in page and "Page " not in page
