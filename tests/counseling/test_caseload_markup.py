@@ -2,7 +2,6 @@
 print exactly what the template's loops printed before: the loops are kept here as the reference."""
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.template import Context, Template
@@ -30,7 +29,7 @@ CASELOAD_TAG = """{% load caseload_tags tz %}{% timezone zone %}
   {% endtimezone %}"""
 
 NOTES_LOOP = """{% load i18n tz %}<ul>{% timezone zone %}{% for row in rows %}
-    <li><a href="{% url 'clinical:session_note' row.session.pk %}">{{ row.session.starts_at|date:"D j M, H:i" }} · {{ row.client_name }}</a>
+    <li><a href="{% url 'clinical:session_note' row.session_id %}">{{ row.starts_at|date:"D j M, H:i" }} · {{ row.client_name }}</a>
       · {% if row.draft %}{% translate "draft" %}{% else %}{% translate "not written" %}{% endif %}
       · {% if row.overdue %}<span class="badge bad">{% translate "overdue since" %} {{ row.due_at|date:"j M, H:i" }}</span>{% else %}{% translate "due" %} {{ row.due_at|date:"j M, H:i" }}{% endif %}</li>
   {% endfor %}{% endtimezone %}</ul>"""  # noqa: E501
@@ -66,7 +65,8 @@ def _caseload_rows():
 def _notes_rows():
     return [
         {
-            "session": SimpleNamespace(pk=700 + i, starts_at=AT - timedelta(hours=9 * i)),
+            "session_id": 700 + i,
+            "starts_at": AT - timedelta(hours=9 * i),
             "client_name": ['<i>Dewi</i> & "Eko"', "Fajar"][i % 2],
             "due_at": AT + timedelta(hours=11 * i - 40),
             "overdue": i % 2 == 0,
