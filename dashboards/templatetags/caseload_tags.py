@@ -15,10 +15,9 @@ from django import template
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from counseling.templatetags.date_labels import date_label
+from counseling.templatetags.date_labels import date_label_for_each
 from counseling.url_for_each import url_for_each
 
 register = template.Library()
@@ -32,6 +31,7 @@ def caseload_rows(rows: list[dict]):
     the words and a gate's message with conditional_escape; each word and count once per page."""
     client_url = url_for_each("sessions:caseload_client")
     session_url = url_for_each("sessions:session_detail")
+    session_label, contact_label = date_label_for_each("D j M, H:i"), date_label_for_each("j M Y")
     ok = {
         kind: f'<td><span class="badge ok">{conditional_escape(word)}</span></td>'
         for kind, word in (("consent", _("current")), ("identity", _("verified")))
@@ -46,7 +46,7 @@ def caseload_rows(rows: list[dict]):
             f'<td><a href="{escape(client_url(client.pk))}">{escape(client.display_name)}</a></td>',
         ]
         if client.next_session_at:
-            when = date_label(localtime(client.next_session_at), "D j M, H:i")
+            when = session_label(client.next_session_at)
             cells.append(f'<td><a href="{escape(session_url(client.next_session_id))}">{escape(when)}</a></td>')
         else:
             cells.append("<td>—</td>")
@@ -65,7 +65,7 @@ def caseload_rows(rows: list[dict]):
                 title = conditional_escape(gate.message)
                 cells.append(f'<td><span class="badge bad" title="{title}">{refused[kind]}</span></td>')
         if client.last_contact:
-            cells.append(f"<td>{escape(date_label(localtime(client.last_contact), 'j M Y'))}</td>")
+            cells.append(f"<td>{escape(contact_label(client.last_contact))}</td>")
         else:
             cells.append("<td>—</td>")
         html.append("\n      ".join(cells) + "\n    </tr>")
@@ -78,13 +78,13 @@ def notes_due_rows(rows: list[dict]):
     made, for a fraction of its time), its dates in the time zone of the enclosing {% timezone %}; escaped as
     `caseload_rows` escapes."""
     note_url = url_for_each("clinical:session_note")
+    starts_label, due_label = date_label_for_each("D j M, H:i"), date_label_for_each("j M, H:i")
     draft, not_written, overdue_since, due = (
         conditional_escape(_(word)) for word in ("draft", "not written", "overdue since", "due")
     )
     html = []
     for row in rows:
-        starts_at = escape(date_label(localtime(row["starts_at"]), "D j M, H:i"))
-        due_at = escape(date_label(localtime(row["due_at"]), "j M, H:i"))
+        starts_at, due_at = escape(starts_label(row["starts_at"])), escape(due_label(row["due_at"]))
         deadline = f'<span class="badge bad">{overdue_since} {due_at}</span>' if row["overdue"] else f"{due} {due_at}"
         html.append(
             f'\n    <li><a href="{escape(note_url(row["session_id"]))}">{starts_at} · {escape(row["client_name"])}</a>'

@@ -258,3 +258,40 @@ def test_an_empty_caseload_has_one_empty_page_whatever_the_number(caseload_page)
     for number in ("", "1", "2", "0", "abc"):
         page = caseload_page(f"?page={number}")
         assert "No clients yet." in page and "caseload-row" not in page and "Page " not in page
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_pages_fixed_parts_print_what_the_template_without_them_prints(
+    client, counselor_a, counselor_b, client_a, client_b, staff_login, language
+):
+    """counselor_home.html's `{% fixed %}` parts (kept once per language and URLs) hold no variable of the page: it
+    prints the same as the template without them, for each counselor, when the parts are made and when they are
+    taken as kept (made for another counselor)."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.template import engines
+
+    from counseling.templatetags import fixed_text
+
+    source = (Path(settings.BASE_DIR) / "templates" / "dashboards" / "counselor_home.html").read_text()
+    assert "{% fixed " in source
+    plain = engines["django"].from_string(re.sub(r'{% (?:fixed "[^"]+"|endfixed) %}', "", source))
+    fixed_text._KEPT.clear()
+
+    def strip_csrf(page) -> str:
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+
+    for counselor, client_row in ((counselor_a, client_a), (counselor_b, client_b)):
+        book(client_row, counselor, days=2)  # a row: the table and its head
+        counselor.language = language
+        counselor.save(update_fields=["language"])
+        staff_login(client, counselor)
+        for _ in range(2):
+            response = client.get("/counselor/")
+            context = {key: response.context[key] for key in response.context.keys()}
+            expected = strip_csrf(plain.render(context, response.wsgi_request))
+            assert strip_csrf(response.content.decode()) == expected
+            assert ("Your clients" in expected) == (language == "en")
+        assert any(key[0].startswith("caseload-") for key in fixed_text._KEPT)
