@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Func, IntegerField, Max, Q, Subquery, Window
+from django.db.models import Count, F, Func, IntegerField, Max, Q, Subquery, Window
 from django.http import Http404
 from django.urls import reverse
 from django.utils import translation
@@ -372,30 +372,32 @@ def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 
     awaiting = ProgressNote.objects.filter(
         counselor=counselor, state=NoteState.SIGNED, cosign_required=True, cosigned_at__isnull=True
     )
-    # Only what the panel shows; the count of all of them (before the limit) rides along in the same query, and so
-    # does the count of signed notes awaiting a co-signature (a subquery of its own, evaluated once).
+    # Only what the panel shows, as values (no instances of four models per row); the count of all of them (before
+    # the limit) rides along in the same query, and so does the count of signed notes awaiting a co-signature (a
+    # subquery of its own, evaluated once).
     shown = list(
-        sessions.only(
-            "starts_at", "ends_at", "client_id", "client__client_profile__display_name", "progress_note__id"
-        ).annotate(
+        sessions.annotate(
+            client_name=F("client__client_profile__display_name"),
+            note_id=F("progress_note__id"),
             total=Window(Count("pk")),
             awaiting_cosign=Subquery(
                 awaiting.order_by().annotate(n=Func("pk", function="COUNT")).values("n"), output_field=IntegerField()
             ),
-        )[:limit]
+        ).values("pk", "starts_at", "ends_at", "client_name", "note_id", "total", "awaiting_cosign")[:limit]
     )
     rows = [
         {
-            "session": session,
-            "client_name": session.client.client_profile.display_name,
-            "due_at": session.ends_at + due_after,
-            "overdue": session.ends_at + due_after <= at,
-            "draft": hasattr(session, "progress_note"),
+            "session_id": session["pk"],
+            "starts_at": session["starts_at"],
+            "client_name": session["client_name"],
+            "due_at": session["ends_at"] + due_after,
+            "overdue": session["ends_at"] + due_after <= at,
+            "draft": session["note_id"] is not None,  # a note not signed yet: a draft
         }
         for session in shown
     ]
-    awaiting_cosign = shown[0].awaiting_cosign if shown else awaiting.count()
-    return {"rows": rows, "total": shown[0].total if shown else 0, "awaiting_cosign": awaiting_cosign}
+    awaiting_cosign = shown[0]["awaiting_cosign"] if shown else awaiting.count()
+    return {"rows": rows, "total": shown[0]["total"] if shown else 0, "awaiting_cosign": awaiting_cosign}
 
 
 def notes_awaiting_cosign(*, supervisor):

@@ -68,8 +68,12 @@ def _tell_counselor(row: RecordRequest) -> None:
 
 
 def record_requests_pending(*, counselor):
-    return RecordRequest.objects.filter(counselor=counselor, state=RecordRequestState.PENDING).select_related(
-        "client__client_profile"
+    """The counselor's record requests waiting for an answer, newest first, each with the client's pseudonym: what
+    the dashboard names them by, no more (not the full rows of three tables)."""
+    return (
+        RecordRequest.objects.filter(counselor=counselor, state=RecordRequestState.PENDING)
+        .select_related("client__client_profile")
+        .only("client__client_profile__display_name")
     )
 
 

@@ -9,9 +9,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, FilteredRelation, Func, IntegerField, Min, OuterRef, Q, Subquery
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Window,
+)
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -270,11 +283,8 @@ def counselor_dashboard_context(*, request, counselor=None) -> dict:
     if form.is_valid():
         search, show = form.cleaned_data["q"], form.cleaned_data["show"]
     at = now()
-    # Every row's id and sort keys in order in one query (no COUNT), then the page's rows annotated for display.
-    keys = caseload(counselor=counselor, search=search, show=show, at=at)
-    keys = list(keys.values_list("pk", "next_session_at", "open_risk_flags"))
-    page = Paginator(keys, settings.CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
-    clients = caseload_rows(counselor=counselor, keys=page.object_list, at=at)
+    page = caseload_page(counselor=counselor, search=search, show=show, number=request.GET.get("page"), at=at)
+    clients = page.object_list
     statuses = caseload_gate_statuses(counselor=counselor, clients=clients)
     profile = counselor.counselor_profile
     zone = profile.time_zone
@@ -285,15 +295,7 @@ def counselor_dashboard_context(*, request, counselor=None) -> dict:
         "profile": profile,
         "zone": zone,
         "filtered": bool(search or show),
-        "rows": [
-            {
-                "client": c,
-                "consent": statuses[c.pk][0],
-                "identity": statuses[c.pk][1],
-                "last_contact": caseload_last_contact(c),
-            }
-            for c in clients
-        ],
+        "rows": [{"client": c, "consent": statuses[c.pk][0], "identity": statuses[c.pk][1]} for c in clients],
         "query": urlencode({k: v for k, v in (("q", search), ("show", show)) if v}),
         "plans_to_review": list(
             plans_due_for_review(counselor=counselor).only(
@@ -315,7 +317,7 @@ def caseload(*, counselor, search: str = "", show: str = "", at=None):
 
     A client is in the caseload once any session was booked with this counselor. The sort keys are joins
     grouped per client, not a subquery per client: ordering 1,000 clients costs one pass over their live
-    sessions and open escalations. What a row shows is annotated by `caseload_rows` for one page only.
+    sessions and open escalations. What a row shows is annotated by `caseload_page` for one page only.
     """
     at = at or now()
     live = Q(
@@ -361,12 +363,68 @@ def _caseload_unread(*, counselor):
     )
 
 
-def caseload_rows(*, counselor, keys, at=None) -> list:
-    """The clients of `keys` (one page of `caseload`'s (id, next_session_at, open_risk_flags)), in that order,
-    each with what its row shows: the next live session (its time from `keys`, its id), unread client messages,
-    open risk flags (from `keys`) and the last contact (a message or a held session), in one query. Shown by
-    pseudonym (ClientProfile.display_name), never the legal name."""
+@dataclass(frozen=True, slots=True)
+class CaseloadRow:
+    """One client on a page of the caseload: what the row shows, by pseudonym (ClientProfile.display_name), never
+    the legal name; `pk` and `role` are the client's, for the gates."""
+
+    pk: int
+    role: str
+    display_name: str
+    next_session_at: datetime | None  # the soonest live session
+    next_session_id: int | None
+    unread_count: int  # the client's messages the counselor has not read
+    open_risk_flags: int
+    last_contact: datetime | None  # the later of the last message and the last held session
+
+
+# An offset past this many rows is past the end of any caseload: such a page number is not asked of the database
+# (whose OFFSET it could overflow) but read as Paginator.get_page reads a number past the last page.
+_CASELOAD_OFFSET_MAX = 2**31
+
+
+class _CountedPaginator(Paginator):
+    """A Paginator told its count (read with the page's rows), never asking its object list for it."""
+
+    def __init__(self, *, count: int, per_page: int):
+        super().__init__((), per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def caseload_page(*, counselor, search: str = "", show: str = "", number=None, at=None) -> Page:
+    """Paginator.get_page(number) of `caseload` (CASELOAD_PAGE_SIZE rows a page), each row a CaseloadRow, in one
+    query: the page's rows with the count of all of them (a window over the grouped rows), and what each row shows
+    as subqueries PostgreSQL evaluates after the sort and the limit, for the page's rows only. A number past the
+    last page (or below 1) gets the last page, as from Paginator.get_page: the count first, then its rows."""
     at = at or now()
+    ordered = caseload(counselor=counselor, search=search, show=show, at=at)
+    shown = _caseload_shown(ordered, counselor=counselor, at=at)
+    size = settings.CASELOAD_PAGE_SIZE
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        number = 1  # not a whole number: the first page (PageNotAnInteger)
+    rows = []
+    if 1 <= number and (number - 1) * size < _CASELOAD_OFFSET_MAX:
+        rows = list(shown[(number - 1) * size : number * size])
+    if rows:
+        paginator = _CountedPaginator(count=rows[0]["total"], per_page=size)
+    elif number == 1:
+        paginator = _CountedPaginator(count=0, per_page=size)
+    else:  # past the last page, or below the first (EmptyPage): the last page
+        paginator = _CountedPaginator(count=ordered.count(), per_page=size)
+        number = paginator.num_pages
+        if paginator.count:
+            rows = list(shown[(number - 1) * size : number * size])
+    return Page([_caseload_row(row) for row in rows], paginator.validate_number(number), paginator)
+
+
+def _caseload_shown(rows, *, counselor, at):
+    """`caseload`'s rows as the values a row shows, with `total`, the count of all rows."""
     sessions = CounselingSession.objects.filter(counselor=counselor, client=OuterRef("pk"))
     live = sessions.filter(
         state__in=[SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS], ends_at__gt=at
@@ -378,30 +436,39 @@ def caseload_rows(*, counselor, keys, at=None) -> list:
     # COUNT as a plain function, not an aggregate: no GROUP BY; one conversation per pair (one_conversation_per_pair)
     # and a count of no rows is 0.
     unread = _caseload_unread(counselor=counselor).order_by().annotate(n=Func("pk", function="COUNT")).values("n")
-    rows = (
-        User.objects.filter(pk__in=[pk for pk, _next, _flags in keys])
-        .select_related("client_profile")
-        .annotate(
-            next_session_id=Subquery(live.values("pk")[:1]),
-            unread_count=Subquery(unread, output_field=IntegerField()),
-            last_message_at=Subquery(messages.order_by("-created_at").values("created_at")[:1]),
-            last_session_at=Subquery(held.values("starts_at")[:1]),
-        )
+    return rows.annotate(
+        total=Window(Count("pk")),
+        pseudonym=F("client_profile__display_name"),
+        next_session_id=Subquery(live.values("pk")[:1]),
+        unread_count=Subquery(unread, output_field=IntegerField()),
+        last_message_at=Subquery(messages.order_by("-created_at").values("created_at")[:1]),
+        last_session_at=Subquery(held.values("starts_at")[:1]),
+    ).values(
+        "pk",
+        "role",
+        "pseudonym",
+        "next_session_at",
+        "next_session_id",
+        "unread_count",
+        "open_risk_flags",
+        "last_message_at",
+        "last_session_at",
+        "total",
     )
-    by_pk = {row.pk: row for row in rows}
-    page = []
-    for pk, next_session_at, open_risk_flags in keys:
-        if pk in by_pk:
-            row = by_pk[pk]
-            row.next_session_at, row.open_risk_flags = next_session_at, open_risk_flags
-            page.append(row)
-    return page
 
 
-def caseload_last_contact(row):
-    """The later of a row's last message and last held session (None if neither)."""
-    stamps = [stamp for stamp in (row.last_message_at, row.last_session_at) if stamp is not None]
-    return max(stamps) if stamps else None
+def _caseload_row(row: dict) -> CaseloadRow:
+    stamps = [stamp for stamp in (row["last_message_at"], row["last_session_at"]) if stamp is not None]
+    return CaseloadRow(
+        pk=row["pk"],
+        role=row["role"],
+        display_name=row["pseudonym"],
+        next_session_at=row["next_session_at"],
+        next_session_id=row["next_session_id"],
+        unread_count=row["unread_count"],
+        open_risk_flags=row["open_risk_flags"],
+        last_contact=max(stamps) if stamps else None,
+    )
 
 
 def caseload_gate_statuses(*, counselor, clients) -> dict:

@@ -35,7 +35,7 @@ def test_the_dashboard_lists_unsigned_notes_of_past_sessions_only(client, client
     held_session(client_a, counselor_a, ended_hours_ago=-3, state="scheduled")  # still to come
     held_session(client_a, counselor_a, ended_hours_ago=8, state="cancelled")
     panel = notes_unsigned_panel(counselor=counselor_a)
-    assert [row["session"].pk for row in panel["rows"]] == [overdue.pk, drafted.pk]
+    assert [row["session_id"] for row in panel["rows"]] == [overdue.pk, drafted.pk]
     assert [row["overdue"] for row in panel["rows"]] == [True, False]
     assert [row["draft"] for row in panel["rows"]] == [False, True]
     staff_login(client, counselor_a)

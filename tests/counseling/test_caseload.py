@@ -236,3 +236,62 @@ def test_a_row_escapes_the_pseudonym_and_the_gates_messages(caseload_page, couns
     assert "&lt;b&gt;Ann &amp; &quot;Bo&quot;&lt;/b&gt;" in page and "<b>Ann" not in page
     assert 'title="&lt;i&gt;consent&lt;/i&gt;"' in page and "<i>consent" not in page
     assert f'href="/sessions/clients/{client.pk}/"' in page
+
+
+def test_a_page_number_is_read_as_paginator_get_page_reads_it(caseload_page, counselor_a, settings):
+    """The page's rows and their count come in one query: any ?page= gives the page Paginator.get_page gives for
+    the whole ordered list (not a number: the first; past the end or below 1: the last)."""
+    from django.core.paginator import Paginator
+
+    settings.CASELOAD_PAGE_SIZE = 2
+    names = ["Alpha", "Bravo", "Echo", "Mike", "Zulu"]
+    for days, name in enumerate(names, start=1):
+        book(_client(name), counselor_a, days=days)
+    for number in ("", "1", "2", "3", "4", "0", "-1", "abc", "1.5", " 2 ", "99999999999999999999999"):
+        expected = Paginator(names, 2).get_page(number or None)
+        page = caseload_page(f"?page={number}")
+        assert _names_in_order(page, names) == list(expected.object_list), number
+        assert f"Page {expected.number} of 3" in page, number
+
+
+def test_an_empty_caseload_has_one_empty_page_whatever_the_number(caseload_page):
+    for number in ("", "1", "2", "0", "abc"):
+        page = caseload_page(f"?page={number}")
+        assert "No clients yet." in page and "caseload-row" not in page and "Page " not in page
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_pages_fixed_parts_print_what_the_template_without_them_prints(
+    client, counselor_a, counselor_b, client_a, client_b, staff_login, language
+):
+    """counselor_home.html's `{% fixed %}` parts (kept once per language and URLs) hold no variable of the page: it
+    prints the same as the template without them, for each counselor, when the parts are made and when they are
+    taken as kept (made for another counselor)."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.template import engines
+
+    from counseling.templatetags import fixed_text
+
+    source = (Path(settings.BASE_DIR) / "templates" / "dashboards" / "counselor_home.html").read_text()
+    assert "{% fixed " in source
+    plain = engines["django"].from_string(re.sub(r'{% (?:fixed "[^"]+"|endfixed) %}', "", source))
+    fixed_text._KEPT.clear()
+
+    def strip_csrf(page) -> str:
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+
+    for counselor, client_row in ((counselor_a, client_a), (counselor_b, client_b)):
+        book(client_row, counselor, days=2)  # a row: the table and its head
+        counselor.language = language
+        counselor.save(update_fields=["language"])
+        staff_login(client, counselor)
+        for _ in range(2):
+            response = client.get("/counselor/")
+            context = {key: response.context[key] for key in response.context.keys()}
+            expected = strip_csrf(plain.render(context, response.wsgi_request))
+            assert strip_csrf(response.content.decode()) == expected
+            assert ("Your clients" in expected) == (language == "en")
+        assert any(key[0].startswith("caseload-") for key in fixed_text._KEPT)

@@ -2,24 +2,24 @@
 print exactly what the template's loops printed before: the loops are kept here as the reference."""
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.template import Context, Template
 from django.utils import translation
 
 from counseling.gates import GateResult
+from dashboards.selectors import CaseloadRow
 
 CASELOAD_LOOP = """{% load i18n tz date_labels %}{% timezone zone %}
   {% for row in rows %}
     <tr class="caseload-row{% if row.client.open_risk_flags %} has-risk{% endif %}">
-      <td><a href="{% url 'sessions:caseload_client' row.client.pk %}">{{ row.client.client_profile.display_name }}</a></td>
+      <td><a href="{% url 'sessions:caseload_client' row.client.pk %}">{{ row.client.display_name }}</a></td>
       <td>{% if row.client.next_session_at %}<a href="{% url 'sessions:session_detail' row.client.next_session_id %}">{{ row.client.next_session_at|date:"D j M, H:i" }}</a>{% else %}—{% endif %}</td>
       <td>{% if row.client.unread_count %}<span class="badge warn">{{ row.client.unread_count }}</span>{% else %}0{% endif %}</td>
       <td>{% if row.client.open_risk_flags %}<span class="badge bad">{{ row.client.open_risk_flags }}</span>{% else %}0{% endif %}</td>
       <td>{% if row.consent.allowed %}<span class="badge ok">{% translate "current" %}</span>{% else %}<span class="badge bad" title="{{ row.consent.message }}">{% translate "missing" %}</span>{% endif %}</td>
       <td>{% if row.identity.allowed %}<span class="badge ok">{% translate "verified" %}</span>{% else %}<span class="badge bad" title="{{ row.identity.message }}">{% translate "not verified" %}</span>{% endif %}</td>
-      <td>{% if row.last_contact %}{{ row.last_contact|date:"j M Y" }}{% else %}—{% endif %}</td>
+      <td>{% if row.client.last_contact %}{{ row.client.last_contact|date:"j M Y" }}{% else %}—{% endif %}</td>
     </tr>
   {% endfor %}
   {% endtimezone %}"""  # noqa: E501
@@ -29,7 +29,7 @@ CASELOAD_TAG = """{% load caseload_tags tz %}{% timezone zone %}
   {% endtimezone %}"""
 
 NOTES_LOOP = """{% load i18n tz %}<ul>{% timezone zone %}{% for row in rows %}
-    <li><a href="{% url 'clinical:session_note' row.session.pk %}">{{ row.session.starts_at|date:"D j M, H:i" }} · {{ row.client_name }}</a>
+    <li><a href="{% url 'clinical:session_note' row.session_id %}">{{ row.starts_at|date:"D j M, H:i" }} · {{ row.client_name }}</a>
       · {% if row.draft %}{% translate "draft" %}{% else %}{% translate "not written" %}{% endif %}
       · {% if row.overdue %}<span class="badge bad">{% translate "overdue since" %} {{ row.due_at|date:"j M, H:i" }}</span>{% else %}{% translate "due" %} {{ row.due_at|date:"j M, H:i" }}{% endif %}</li>
   {% endfor %}{% endtimezone %}</ul>"""  # noqa: E501
@@ -46,25 +46,27 @@ def _lines(html: str) -> list[str]:
 def _caseload_rows():
     rows = []
     for i in range(12):
-        client = SimpleNamespace(
+        client = CaseloadRow(
             pk=100 + i,
-            client_profile=SimpleNamespace(display_name=['Ann <b>&</b> "Bo"', "Budi", "Citra's"][i % 3]),
+            role="client",
+            display_name=['Ann <b>&</b> "Bo"', "Budi", "Citra's"][i % 3],
             next_session_at=AT + timedelta(hours=5 * i) if i % 2 else None,
             next_session_id=500 + i,
             unread_count=i % 3 * 1000,
             open_risk_flags=i % 4,
+            last_contact=AT - timedelta(days=i, hours=3 * i) if i % 4 else None,
         )
         consent = GateResult.ok() if i % 3 else GateResult.refuse("consent_missing", "Read <the> terms & accept")
         identity = GateResult.ok() if i % 5 else GateResult.refuse("identity_unverified", 'Upload "an" ID')
-        last = AT - timedelta(days=i, hours=3 * i) if i % 4 else None
-        rows.append({"client": client, "consent": consent, "identity": identity, "last_contact": last})
+        rows.append({"client": client, "consent": consent, "identity": identity})
     return rows
 
 
 def _notes_rows():
     return [
         {
-            "session": SimpleNamespace(pk=700 + i, starts_at=AT - timedelta(hours=9 * i)),
+            "session_id": 700 + i,
+            "starts_at": AT - timedelta(hours=9 * i),
             "client_name": ['<i>Dewi</i> & "Eko"', "Fajar"][i % 2],
             "due_at": AT + timedelta(hours=11 * i - 40),
             "overdue": i % 2 == 0,
