@@ -45,7 +45,7 @@ from counseling.gates import GateResult
 from counseling.models import Role, User
 from crisis.models import EscalationState
 from identity.numbers import emergency_numbers
-from identity.selectors import UNREAD, identity_gate, identity_gates, intake_for
+from identity.selectors import UNREAD, identity_gate, identity_gates, intake_for_gate
 from licensing.selectors import counselor_credentials_once
 from sessions.forms import CaseloadFilterForm
 from sessions.models import CounselingSession, Message, SessionState
@@ -241,8 +241,9 @@ def client_dashboard_context(*, request) -> dict:
         except DecryptionError:
             reason, destination = None, None
         referrals.append({"referral": referral, "reason": reason, "destination": destination})
-    # Read once: the usual place (when no session's place was confirmed) and the identity gate of the next step.
-    intake = intake_for(client=client)
+    # Read once, with the identity gate's facts: the usual place (when no session's place was confirmed) and the
+    # identity gate of the next step.
+    intake = intake_for_gate(client=client)
     place = client_location(client=client, sessions=[*upcoming, *past], intake=intake)
     # "Message your counselor": the chat's page for the pair, reached through their latest session.
     latest = {}

@@ -30,6 +30,7 @@ from identity.selectors import (
     identity_gate,
     intake_answers,
     intake_for,
+    intake_for_gate,
     intake_place,
 )
 from licensing.selectors import jurisdiction_gate
@@ -110,13 +111,15 @@ def conversation_gate(*, conversation: Conversation, at: datetime | None = None,
     an on-call counselor picks up), but the licence checked is the writer's own.
     """
     at = at or now()
-    for result in (
-        consent_gate(client=conversation.client, counselor=conversation.counselor),
-        identity_gate(client=conversation.client, counselor=conversation.counselor),
-    ):
-        if not result:
-            return result
-    place = client_location(client=conversation.client)
+    consent = consent_gate(client=conversation.client, counselor=conversation.counselor)
+    if not consent:
+        return consent
+    # Read once: the identity gate's facts, and the usual place (when no session's place was confirmed).
+    intake = intake_for_gate(client=conversation.client)
+    identity = identity_gate(client=conversation.client, counselor=conversation.counselor, intake=intake)
+    if not identity:
+        return identity
+    place = client_location(client=conversation.client, intake=intake)
     if place is None or not place.confirmed:
         return GateResult.refuse(
             "location_unconfirmed",

@@ -25,6 +25,8 @@ from tests.conftest import make_counselor
 pytestmark = pytest.mark.django_db
 
 MAX_QUERIES = 25
+# Pages brought below MAX_QUERIES keep their count (issue 23): the chat reads the intake and the covers once each.
+PAGE_MAX_QUERIES = {"client home": 14, "chat": 13}
 N = 12  # clients, counselors, messages and escalations of the small cast; the large one has 3N
 
 
@@ -52,7 +54,7 @@ def test_every_main_page_costs_the_same_few_queries_for_three_times_the_data(cli
     large = {name: _count(client, staff_login, user, url) for name, user, url in pages_measured(cast)}
     print({name: (small[name], large[name]) for name in small})
     assert small == large, {name: (small[name], large[name]) for name in small if small[name] != large[name]}
-    assert all(n <= MAX_QUERIES for n in large.values()), large
+    assert all(n <= PAGE_MAX_QUERIES.get(name, MAX_QUERIES) for name, n in large.items()), large
 
 
 def test_the_client_home_costs_the_same_queries_for_more_sessions_and_referrals(client, cast, staff_login):

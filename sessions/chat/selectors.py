@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import DEFERRED, Exists, OuterRef, Subquery
+from django.db.models import DEFERRED, Exists, OuterRef, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
@@ -91,15 +91,13 @@ def access_chat(*, user, conversation_id: int, session_id: int | None = None) ->
         raise Http404
     # With both people's profiles (a counselor's missing client profile included, as "none"): a message stored
     # on the socket's event loop needs the counselor's promise, language and the client's pseudonym from memory.
-    conversation = (
-        Conversation.objects.select_related(
+    try:
+        # get, not first: no ORDER BY on the primary key, whose compiling costs with these joins.
+        conversation = Conversation.objects.select_related(
             "client__client_profile", "counselor__counselor_profile", "counselor__client_profile"
-        )
-        .filter(pk=conversation_id)
-        .first()
-    )
-    if conversation is None:
-        raise Http404
+        ).get(pk=conversation_id)
+    except Conversation.DoesNotExist:
+        raise Http404 from None
     read_only = False
     cover = None
     if not conversation.is_participant(user):
@@ -174,21 +172,34 @@ def cover_for_frame(*, cover_id: int, conversation: Conversation) -> Conversatio
     )
 
 
-def live_covers(*, conversation: Conversation, at: datetime | None = None) -> list[ConversationCover]:
-    at = at or now()
-    return list(
-        conversation.covers.select_related("cover", "conversation__client", "conversation__counselor")
-        .filter(ended_at__isnull=True, started_at__lte=at, ends_at__gt=at)
-        .order_by("-started_at")
+def conversation_covers(*, conversation: Conversation) -> list[ConversationCover]:
+    """Every cover of this conversation, oldest first, with what chat_names and cover_sentence read: the cover
+    (their profiles read only when there is a cover) and `conversation` itself, not a copy of it joined again."""
+    covers = sorted(
+        ConversationCover.objects.filter(conversation_id=conversation.pk).select_related("cover"),
+        key=lambda cover: (cover.started_at, cover.pk),
     )
+    if covers:
+        prefetch_related_objects([cover.cover for cover in covers], "client_profile", "counselor_profile")
+    for cover in covers:
+        cover.conversation = conversation
+    return covers
 
 
-def chat_names(*, conversation: Conversation) -> dict[int, str]:
+def live_covers(*, covers: list[ConversationCover], at: datetime | None = None) -> list[ConversationCover]:
+    """Of a conversation's covers (conversation_covers), those that hold at `at`, the latest picked up first."""
+    at = at or now()
+    return sorted((cover for cover in covers if cover.live_at(at)), key=lambda cover: cover.started_at, reverse=True)
+
+
+def chat_names(*, conversation: Conversation, covers: list[ConversationCover] | None = None) -> dict[int, str]:
     """The name over each message: the two people, and every cover who ever answered here
-    with what they are ("Dewi (the on-call counselor)"), so a reply always says who wrote it."""
+    with what they are ("Dewi (the on-call counselor)"), so a reply always says who wrote it.
+
+    `covers`: conversation_covers' answer, when the caller has just read it."""
     names = {conversation.client_id: conversation.client.display_name}
     names[conversation.counselor_id] = conversation.counselor.display_name
-    for cover in conversation.covers.select_related("cover").order_by("started_at"):
+    for cover in conversation_covers(conversation=conversation) if covers is None else covers:
         names[cover.cover_id] = _("%(name)s (%(role)s)") % {
             "name": cover.cover.display_name,
             "role": cover.get_role_display(),

@@ -43,6 +43,7 @@ def _chat_page(request, *, access, gate):
         if drop_panel is not None:
             drops.session_drop_panel_viewed_record(user=request.user, session=session, request=request)
     other = conversation.counselor if request.user.pk == conversation.client_id else conversation.client
+    covers = selectors.conversation_covers(conversation=conversation)
     return render(
         request,
         "sessions/chat.html",
@@ -57,10 +58,10 @@ def _chat_page(request, *, access, gate):
             "drop_form": SessionDropForm() if drop_panel else None,
             "other": other,
             "is_client": request.user.pk == conversation.client_id,
-            "names": selectors.chat_names(conversation=conversation),
+            "names": selectors.chat_names(conversation=conversation, covers=covers),
             "cover_sentences": [
                 selectors.cover_sentence(cover=cover, viewer=request.user)
-                for cover in selectors.live_covers(conversation=conversation)
+                for cover in selectors.live_covers(covers=covers)
             ],
             "promise_hours": getattr(
                 getattr(conversation.counselor, "counselor_profile", None), "response_time_promise_hours", None

@@ -11,8 +11,9 @@ from counseling.crypto import open_text
 from counseling.gates import GateResult
 from counseling.models import AuditEntry
 from identity.models import CodeWord, Intake
-from identity.selectors import intake_answers
+from identity.selectors import identity_gate, intake_answers, intake_for, intake_for_gate
 from identity.services import intake_submit
+from tests.conftest import make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -275,6 +276,8 @@ def test_the_gates_for_a_page_of_clients_decide_each_as_the_gate_for_one_client(
                 client=client, counselor=counselor, intake=Intake.objects.filter(client=client).first()
             )
             assert page[client.pk] == alone, state
+            # The intake read with the gate's facts (intake_for_gate) decides alike.
+            assert identity_gate(client=client, counselor=counselor, intake=intake_for_gate(client=client)) == alone
     decided = {state: page[client.pk].reason for state, client in clients.items()}
     assert decided == {
         "no_intake": "intake_missing",
@@ -289,3 +292,32 @@ def test_the_gates_for_a_page_of_clients_decide_each_as_the_gate_for_one_client(
         "unsuitable_overridden": "",
     }
     assert page[clients["pending"].pk].message != page[clients["rejected_after_pending"].pk].message
+
+
+def test_the_intake_read_with_the_gates_facts_spares_the_gate_its_queries(client_a, django_assert_num_queries):
+    """intake_for_gate reads the intake (answers included) with the code word and document facts in one query;
+    the identity gate given it asks nothing more, and its answers open as intake_for's do."""
+    complete_intake(client_a)
+    with django_assert_num_queries(1):
+        intake = intake_for_gate(client=client_a)
+    with django_assert_num_queries(0):
+        gate = identity_gate(client=client_a, intake=intake)
+    assert gate.reason == "identity_unverified"  # a code word, no document yet
+    assert intake_answers(intake) == intake_answers(intake_for(client=client_a))
+    assert intake_for_gate(client=make_client("none@clients.test", "None")) is None
+
+
+def test_the_gate_asks_again_for_an_intake_read_without_its_facts(client_a, client_b):
+    """Only an intake read with the facts (intake_for_gate), and for the client asked about, spares the queries:
+    a plain intake, or another client's, never lends the gate a code word or document it did not read."""
+    complete_intake(client_a)
+    complete_intake(client_b)
+    CodeWord.objects.filter(client=client_a).delete()
+    plain = intake_for(client=client_a)
+    assert identity_gate(client=client_a, intake=plain).reason == "code_word_missing"
+    others = intake_for_gate(client=client_b)  # client_b has a code word
+    assert others.code_word_set
+    assert identity_gate(client=client_a, intake=others).reason == "code_word_missing"
+    with_facts = intake_for_gate(client=client_a)
+    assert not with_facts.code_word_set
+    assert identity_gate(client=client_a, intake=with_facts).reason == "code_word_missing"

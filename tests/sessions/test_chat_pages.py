@@ -1,9 +1,17 @@
 """The chat pages: who sees them, what the counselor's session-start panel shows, break-glass."""
 
-import pytest
+import re
+from datetime import timedelta
 
+import pytest
+from django.utils import translation
+
+from counseling.clock import now
 from counseling.gates import GateResult
 from counseling.models import AuditEntry
+from sessions.chat.selectors import access_chat, chat_names, conversation_covers, cover_sentence, live_covers
+from sessions.models import Conversation, ConversationCover, CoverReason, CoverRole
+from tests.conftest import make_counselor
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +99,56 @@ def test_clients_and_counselors_cannot_break_glass(chat, client, client_a):
     conversation, _ = chat
     client.force_login(client_a)
     assert client.post(f"/sessions/chat/{conversation.pk}/break-glass/", {"reason": "x" * 20}).status_code == 403
+
+
+def test_the_chat_page_reads_the_covers_once_and_shows_those_that_hold_now(
+    chat, client, client_a, client_b, counselor_a, django_assert_num_queries
+):
+    """One read of the conversation's covers gives both the names over the messages (every cover who ever
+    answered) and the notices of who answers now: only covers of this conversation, live at the time asked
+    (not ended, started, not run out), the latest picked up first."""
+    conversation = access_chat(user=client_a, conversation_id=chat[0].pk).conversation  # as the page reads it
+    at = now()
+    other = Conversation.objects.create(client=client_b, counselor=counselor_a)
+
+    def cover(name, conversation=conversation, started=-10, ends=50, ended=None):
+        return ConversationCover.objects.create(
+            conversation=conversation,
+            cover=make_counselor(f"{name}@staff.test", name),
+            role=CoverRole.ON_CALL,
+            reason=CoverReason.REPLY_OVERDUE,
+            escalation_ref=1,
+            card_path="/card/",
+            from_seq=1,
+            started_at=at + timedelta(minutes=started),
+            ends_at=at + timedelta(minutes=ends),
+            ended_at=None if ended is None else at + timedelta(minutes=ended),
+        )
+
+    earlier = cover("Earlier", started=-30, ends=30)
+    latest = cover("Latest", started=-5, ends=60)
+    ended = cover("Ended", ended=-1)
+    ran_out = cover("RanOut", started=-180, ends=-120)
+    not_yet = cover("NotYet", started=10, ends=70)
+    cover("Elsewhere", conversation=other)
+    with django_assert_num_queries(3):  # the covers, and their people's two profiles
+        covers = conversation_covers(conversation=conversation)
+    with django_assert_num_queries(0), translation.override("en"):
+        names = chat_names(conversation=conversation, covers=covers)
+        live = live_covers(covers=covers, at=at)
+        sentences = [cover_sentence(cover=c, viewer=client_a) for c in live]
+    assert [c.pk for c in covers] == [ran_out.pk, earlier.pk, ended.pk, latest.pk, not_yet.pk]
+    assert all(c.conversation is conversation for c in covers)
+    assert live == [latest, earlier]
+    assert set(names) == {client_a.pk, counselor_a.pk} | {c.cover_id for c in covers}
+    assert names[latest.cover_id] == "Latest (the on-call counselor)"
+    assert sentences[0].startswith("Latest, the on-call counselor, is answering for Counselor A")
+    # Whether a cover holds is decided at the time asked, not when the covers were read.
+    assert live_covers(covers=covers, at=at + timedelta(minutes=45)) == [not_yet, latest]
+    with translation.override("en"):
+        assert chat_names(conversation=conversation) == names  # read on its own: the same names
+
+    client.force_login(client_a)
+    page = client.get(f"/sessions/chat/{conversation.pk}/").content.decode()
+    notices = re.findall(r"data-cover-notice>([^<]*)<", page)
+    assert len(notices) == 2 and "Latest" in notices[0] and "Earlier" in notices[1]
