@@ -539,8 +539,8 @@ def booking_gate(*, client, counselor, starts_at: datetime, at: datetime | None 
     for result in (email_verified_gate(user=client), consent_gate(client=client, counselor=counselor)):
         if not result:
             return result
-    # The identity gate and the client's usual place both read the intake: read once, with its answers.
-    intake = intake_for(client=client)
+    # The identity gate and the client's usual place both read the intake: once, with the gate's facts.
+    intake = intake_for_gate(client=client)
     result = _identity_for_booking(client=client, counselor=counselor, intake=intake)
     if not result:
         return result
