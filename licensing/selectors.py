@@ -332,8 +332,11 @@ class DirectoryEntry:
     gate: GateResult | None = None
     counselor: User | None = None  # set by directory_cards (or directory_next_free), with its profile
     licence_places: list[str] = field(default_factory=list)  # the names of their valid licences' jurisdictions
-    privileges: list[CompactPrivilege] = field(default_factory=list)
+    # Their valid compact privileges; None for a holder whose privileges directory_cards reads.
+    privileges: list[CompactPrivilege] | None = field(default_factory=list)
     next_free: datetime | None = None  # set by directory_next_free
+    # Each valid licence's (sort keys..., jurisdiction name), from directory_entries: directory_cards orders them.
+    valid_licences: list[tuple] = field(default_factory=list, repr=False)
 
     @property
     def profile(self):
@@ -501,62 +504,38 @@ class _LicenceFacts(NamedTuple):
 def _directory_gates(
     *,
     counselor_ids: list[int],
+    held_rows: dict[int, list[tuple]],
     privileges: dict[int, list[CompactPrivilege]],
     country: str,
     region: str,
     day: date,
-    jurisdictions: list[Jurisdiction] | None,
+    jurisdictions: list[Jurisdiction],
 ) -> dict[int, GateResult]:
     """The gate's answer (`_decide`, the one implementation) for each of `counselor_ids` in country/region, with
-    `privileges` ({counselor id: every compact privilege}).
+    `held_rows` ({counselor id: (kind, state, valid from, expires on, jurisdiction, refusal) of each licence in
+    that country}) and `privileges` ({counselor id: every compact privilege}, for those who hold one there).
 
     `_decide` depends on a licence only through its kind, its jurisdiction and `_licence_refusal` on `day`, and on
     a privilege only through its home licence's kind, its jurisdiction and `_privilege_refusal` on `day`, each
     taken as a set (order and repeats change nothing). Counselors whose licences and privileges there agree on
-    those are decided once: most of a directory holds the same few kinds of licence, valid.
+    those are decided once: most of a directory holds the same few kinds of licence, valid. The facts `_decide`
+    reads are made only for the counselors it decides (a few), from their rows.
     """
-    # By country alone (the rows of counselors not listed are skipped below): a subquery costs more to build.
-    rows = Licence.objects.filter(jurisdiction__country=country).values_list(
-        "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "jurisdiction__region"
-    )
-    # What the gate depends on of each licence, (kind, jurisdiction id, refusal), by counselor; the facts `_decide`
-    # reads are made only for the counselors it decides (a few), from their rows.
-    held: dict[int, list[tuple[str, int, str]]] = defaultdict(list)
-    held_rows: dict[int, list[tuple]] = defaultdict(list)
-    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
-    for row in rows:
-        counselor_id, kind, state, valid_from, expires_on, place_id, _region = row
-        dates = (state, valid_from, expires_on)
-        refusal = refusals.get(dates)
-        if refusal is None:
-            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
-        held[counselor_id].append((kind, place_id, refusal))
-        held_rows[counselor_id].append(row)
-    places: dict[int, Jurisdiction] = {}
-
-    def facts(counselor_id: int) -> list[_LicenceFacts]:
-        made = []
-        for _pk, kind, state, valid_from, expires_on, place_id, place_region in held_rows.get(counselor_id, []):
-            place = places.get(place_id)
-            if place is None:
-                place = places[place_id] = Jurisdiction(pk=place_id, country=country, region=place_region)
-            made.append(_LicenceFacts(kind, state, valid_from, expires_on, place))
-        return made
-
     rules = practice_rules(country=country)
     place_name = _place_label(country=country, region=region, jurisdictions=jurisdictions)
     decided: dict[tuple, GateResult] = {}
     gates = {}
     for pk in counselor_ids:
+        rows = held_rows.get(pk, ())
         privileged = [p for p in privileges.get(pk, []) if p.jurisdiction.country == country]
         key = (
-            frozenset(held.get(pk, ())),
+            frozenset((kind, place.pk, refusal) for kind, _state, _from, _until, place, refusal in rows),
             frozenset((p.home_licence.kind, p.jurisdiction_id, _privilege_refusal(p, day)) for p in privileged),
         )
         if key not in decided:
             decided[key] = _decide(
                 rules=rules,
-                licences=facts(pk),
+                licences=[_LicenceFacts(*row[:5]) for row in rows],
                 privileges=privileged,
                 country=country,
                 region=region,
@@ -567,15 +546,40 @@ def _directory_gates(
     return gates
 
 
+def _privileges_of(counselor_ids: list[int]) -> dict[int, list[CompactPrivilege]]:
+    """{counselor id: every compact privilege, in their default order} of those counselors."""
+    privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
+    # Not the home licences' evidence (a scanned document each): neither the gate nor a card reads it.
+    for privilege in (
+        CompactPrivilege.objects.filter(counselor_id__in=counselor_ids)
+        .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
+        .defer("home_licence__evidence_sealed")
+        .prefetch_related("agreement__members")
+    ):
+        privileges[privilege.counselor_id].append(privilege)
+    return privileges
+
+
+def _jurisdictions_by_id(jurisdictions: list[Jurisdiction] | None, ids) -> tuple[list[Jurisdiction], dict]:
+    """(every jurisdiction, {id: jurisdiction}): `jurisdictions` if it holds each of `ids`, else read again (one
+    added since it was read)."""
+    if jurisdictions is not None:
+        by_id = {row.pk: row for row in jurisdictions}
+        if by_id.keys() >= ids:
+            return jurisdictions, by_id
+    jurisdictions = jurisdiction_table()
+    return jurisdictions, {row.pk: row for row in jurisdictions}
+
+
 def directory_entries(
     *, at: datetime, country: str = "", region: str = "", jurisdictions: list[Jurisdiction] | None = None
 ) -> list[DirectoryEntry]:
     """Counselors with at least one verified, currently valid licence, bookable ones first (then by name), each
     with a gate answer for the given place (None when the place is unknown). `jurisdictions`: every jurisdiction,
-    when the request has read them already (jurisdiction_table).
+    in their order, when the request has read them already (jurisdiction_table).
 
-    What ranking and filtering read only, for every listed counselor, in a fixed number of queries whatever
-    their number; directory_cards completes the entries of the page shown.
+    What ranking and filtering read, for every listed counselor, in a fixed number of queries whatever their
+    number; directory_cards completes the entries of the page shown.
     """
     day = _day(at)
     country, region = (country or "").strip().upper(), (region or "").strip().upper()
@@ -592,22 +596,55 @@ def directory_entries(
             "user_id", "display_name", "languages", "specialities"
         )
     ]
-    # Every privilege at once, for the gate and the cards: there are few, and a query on the page's counselors
-    # alone would cost one more (its agreements' members) only on the pages that show one.
-    privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
-    # Not the home licences' evidence (a scanned document each): neither the gate nor a card reads it.
-    for privilege in (
-        CompactPrivilege.objects.select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
-        .defer("home_licence__evidence_sealed")
-        .prefetch_related("agreement__members")
-    ):
-        privileges[privilege.counselor_id].append(privilege)
-    day_valid = {pk: [p for p in held if not _privilege_refusal(p, day)] for pk, held in privileges.items()}
-    for entry in entries:
-        entry.privileges = day_valid.get(entry.counselor_id, [])
+    by_id = {entry.counselor_id: entry for entry in entries}
+    # Every licence at once, as plain values: the gate reads those in the country, a card the places of the valid
+    # ones (so the page's cards need no query of their own); their jurisdictions are the table's.
+    rows = list(
+        Licence.objects.order_by().values_list(
+            "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "pk"
+        )
+    )
+    # Who holds a compact privilege, and where: the privileges themselves (two queries) are read only for those
+    # the gate decides with one there, and by directory_cards for the page's other holders. Most hold none.
+    holders = list(CompactPrivilege.objects.order_by().values_list("counselor_id", "jurisdiction_id"))
+    jurisdictions, places = _jurisdictions_by_id(
+        jurisdictions, {row[5] for row in rows} | {place_id for _pk, place_id in holders}
+    )
+    # A card lists its places as directory_cards' query did, by (country, kind, region, id): the table's order is
+    # the database's (country, region) order, so a country's first row there and each row's own rank stand in for
+    # the two codes, whatever the database's collation; kinds are ASCII codes, sorted alike by Python.
+    country_rank: dict[str, int] = {}
+    place_rank: dict[int, int] = {}
+    for rank, row in enumerate(jurisdictions):
+        country_rank.setdefault(row.country, rank)
+        place_rank[row.pk] = rank
+    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
+    held_rows: dict[int, list[tuple]] = defaultdict(list)
+    for counselor_id, kind, state, valid_from, expires_on, place_id, pk in rows:
+        entry = by_id.get(counselor_id)
+        if entry is None:
+            continue
+        dates = (state, valid_from, expires_on)
+        refusal = refusals.get(dates)
+        if refusal is None:
+            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
+        place = places[place_id]
+        if not refusal:
+            entry.valid_licences.append((country_rank[place.country], kind, place_rank[place_id], pk, place.name))
+        if place.country == country:
+            held_rows[counselor_id].append((kind, state, valid_from, expires_on, place, refusal))
+    privileged_here = {pk for pk, place_id in holders if pk in by_id and places[place_id].country == country}
+    privileges = _privileges_of(sorted(privileged_here)) if privileged_here else {}
+    for pk, _place_id in holders:
+        entry = by_id.get(pk)
+        if entry is not None and pk not in privileged_here:
+            entry.privileges = None  # read by directory_cards if the card is shown
+    for pk in privileged_here:
+        by_id[pk].privileges = [p for p in privileges.get(pk, []) if not _privilege_refusal(p, day)]
     if country:
         gates = _directory_gates(
             counselor_ids=[entry.counselor_id for entry in entries],
+            held_rows=held_rows,
             privileges=privileges,
             country=country,
             region=region,
@@ -631,25 +668,22 @@ def _counselors(ids: list[int]) -> dict[int, User]:
 
 
 def directory_cards(entries: list[DirectoryEntry], *, at: datetime) -> None:
-    """Complete the entries of the page shown: the counselor and their profile, and the places of their verified
-    licences valid on that day (what each card shows with the valid privileges directory_entries set), in two
-    queries. A card shows a licence's place only: its names are read, not the licences (half the time)."""
+    """Complete the entries of the page shown: the counselor and their profile, the places of their verified
+    licences valid on that day (directory_entries read them) and their valid compact privileges (read here for
+    those directory_entries did not read them for)."""
     entries = list(entries)
     if not entries:
         return
-    day = _day(at)
-    ids = [entry.counselor_id for entry in entries]
-    by_id = _counselors(ids)
-    places: dict[int, list[str]] = {pk: [] for pk in ids}
-    for counselor_id, place in (
-        Licence.objects.filter(_valid_licence_filter(day), counselor_id__in=ids)
-        .order_by("jurisdiction__country", "kind", "jurisdiction__region", "pk")
-        .values_list("counselor_id", "jurisdiction__name")
-    ):
-        places[counselor_id].append(place)
+    by_id = _counselors([entry.counselor_id for entry in entries])
+    unread = [entry for entry in entries if entry.privileges is None]
+    if unread:
+        day = _day(at)
+        privileges = _privileges_of([entry.counselor_id for entry in unread])
+        for entry in unread:
+            entry.privileges = [p for p in privileges.get(entry.counselor_id, []) if not _privilege_refusal(p, day)]
     for entry in entries:
         entry.counselor = by_id[entry.counselor_id]
-        entry.licence_places = places[entry.counselor_id]
+        entry.licence_places = [licence[-1] for licence in sorted(entry.valid_licences)]
 
 
 def directory_specialities(entries: list[DirectoryEntry]) -> list[str]:
