@@ -659,12 +659,17 @@ def directory_entries(
 
 
 def _counselors(ids: list[int]) -> dict[int, User]:
-    """{id: counselor} with their profile, without what no card shows and may be large (photo, texts)."""
+    """{id: counselor} with their profile, only what a card and the next free time read (the rest is deferred:
+    read if ever asked for, never wrong)."""
     return (
         User.objects.select_related("counselor_profile")
-        .defer("counselor_profile__photo", "counselor_profile__bio", "counselor_profile__approach")
+        .only(*(f"counselor_profile__{name}" for name in _CARD_PROFILE_FIELDS))
         .in_bulk(ids)
     )
+
+
+# What counselor_cards shows of a profile, and the time zone directory_next_free lays the hours out in.
+_CARD_PROFILE_FIELDS = ("display_name", "professional_title", "languages", "specialities", "time_zone")
 
 
 def directory_cards(entries: list[DirectoryEntry], *, at: datetime) -> None:

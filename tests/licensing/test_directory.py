@@ -363,8 +363,8 @@ def test_every_card_shows_the_valid_licences_and_privileges_a_query_of_its_own_r
         counselor = make_counselor(f"mix{i}@staff.test", f"Mix {i}")
         licence(counselor, "ID", number=f"STR-{i}")
         licence(counselor, "ID-YO" if i % 2 else "ID-JK", kind="sippk", number=f"SIPPK-{i}")
-        unverified = LicenceState.SUBMITTED if i % 2 else LicenceState.VERIFIED
-        licence(counselor, "ID-JB", kind="sippk", number=f"SIPPK-JB-{i}", state=unverified)
+        state = LicenceState.SUBMITTED if i % 2 else LicenceState.VERIFIED
+        licence(counselor, "ID-JB", kind="sippk", number=f"SIPPK-JB-{i}", state=state)
         licence(counselor, "US-TX", kind="us_lpc", number=f"LPC-TX-{i}", expires_on=TODAY - timedelta(days=i % 2))
         if i % 3:
             home = licence(counselor, "US-CO", kind="us_lpc", number=f"LPC-CO-{i}", state=LicenceState.VERIFIED)
