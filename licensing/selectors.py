@@ -332,8 +332,7 @@ class DirectoryEntry:
     gate: GateResult | None = None
     counselor: User | None = None  # set by directory_cards (or directory_next_free), with its profile
     licence_places: list[str] = field(default_factory=list)  # the names of their valid licences' jurisdictions
-    # Their valid compact privileges; None for a holder whose privileges directory_cards reads.
-    privileges: list[CompactPrivilege] | None = field(default_factory=list)
+    privileges: list[CompactPrivilege] = field(default_factory=list)
     next_free: datetime | None = None  # set by directory_next_free
     # Each valid licence's (sort keys..., jurisdiction name), from directory_entries: directory_cards orders them.
     valid_licences: list[tuple] = field(default_factory=list, repr=False)
@@ -513,7 +512,7 @@ def _directory_gates(
 ) -> dict[int, GateResult]:
     """The gate's answer (`_decide`, the one implementation) for each of `counselor_ids` in country/region, with
     `held_rows` ({counselor id: (kind, state, valid from, expires on, jurisdiction, refusal) of each licence in
-    that country}) and `privileges` ({counselor id: every compact privilege}, for those who hold one there).
+    that country}) and `privileges` ({counselor id: every compact privilege}).
 
     `_decide` depends on a licence only through its kind, its jurisdiction and `_licence_refusal` on `day`, and on
     a privilege only through its home licence's kind, its jurisdiction and `_privilege_refusal` on `day`, each
@@ -546,20 +545,6 @@ def _directory_gates(
     return gates
 
 
-def _privileges_of(counselor_ids: list[int]) -> dict[int, list[CompactPrivilege]]:
-    """{counselor id: every compact privilege, in their default order} of those counselors."""
-    privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
-    # Not the home licences' evidence (a scanned document each): neither the gate nor a card reads it.
-    for privilege in (
-        CompactPrivilege.objects.filter(counselor_id__in=counselor_ids)
-        .select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
-        .defer("home_licence__evidence_sealed")
-        .prefetch_related("agreement__members")
-    ):
-        privileges[privilege.counselor_id].append(privilege)
-    return privileges
-
-
 def _jurisdictions_by_id(jurisdictions: list[Jurisdiction] | None, ids) -> tuple[list[Jurisdiction], dict]:
     """(every jurisdiction, {id: jurisdiction}): `jurisdictions` if it holds each of `ids`, else read again (one
     added since it was read)."""
@@ -583,64 +568,70 @@ def directory_entries(
     """
     day = _day(at)
     country, region = (country or "").strip().upper(), (region or "").strip().upper()
-    listed = CounselorProfile.objects.filter(
-        Exists(Licence.objects.filter(_valid_licence_filter(day), counselor_id=OuterRef("user_id"))),
-        user__role=Role.COUNSELOR,
-        user__is_active=True,
-    )
-    entries = [
-        DirectoryEntry(
-            counselor_id=pk, name=name, language_codes=comma_items(languages), speciality_list=comma_items(specialities)
-        )
-        for pk, name, languages, specialities in listed.order_by("display_name", "user_id").values_list(
-            "user_id", "display_name", "languages", "specialities"
-        )
-    ]
-    by_id = {entry.counselor_id: entry for entry in entries}
-    # Every licence at once, as plain values: the gate reads those in the country, a card the places of the valid
-    # ones (so the page's cards need no query of their own); their jurisdictions are the table's.
+    # Every licence at once, as plain values: who is listed (a licence valid on that day), the gate's rows (those in
+    # the country) and a card's places (the valid ones), so the page's cards need no query of their own; their
+    # jurisdictions are the table's.
     rows = list(
         Licence.objects.order_by().values_list(
             "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "pk"
         )
     )
-    # Who holds a compact privilege, and where: the privileges themselves (two queries) are read only for those
-    # the gate decides with one there, and by directory_cards for the page's other holders. Most hold none.
-    holders = list(CompactPrivilege.objects.order_by().values_list("counselor_id", "jurisdiction_id"))
-    jurisdictions, places = _jurisdictions_by_id(
-        jurisdictions, {row[5] for row in rows} | {place_id for _pk, place_id in holders}
-    )
-    # A card lists its places as directory_cards' query did, by (country, kind, region, id): the table's order is
-    # the database's (country, region) order, so a country's first row there and each row's own rank stand in for
-    # the two codes, whatever the database's collation; kinds are ASCII codes, sorted alike by Python.
+    jurisdictions, places = _jurisdictions_by_id(jurisdictions, {row[5] for row in rows})
+    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
+    licences_of: dict[int, list[tuple]] = defaultdict(list)
+    for counselor_id, kind, state, valid_from, expires_on, place_id, pk in rows:
+        dates = (state, valid_from, expires_on)
+        refusal = refusals.get(dates)
+        if refusal is None:
+            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
+        licences_of[counselor_id].append((kind, state, valid_from, expires_on, places[place_id], refusal, pk))
+    # A card lists its places as a query ordered by (country, kind, region, id) would: the table's order is the
+    # database's (country, region) order, so a country's first row there and each row's own rank stand in for the
+    # two codes, whatever the database's collation; kinds are ASCII codes, sorted alike by Python.
     country_rank: dict[str, int] = {}
     place_rank: dict[int, int] = {}
     for rank, row in enumerate(jurisdictions):
         country_rank.setdefault(row.country, rank)
         place_rank[row.pk] = rank
-    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
-    held_rows: dict[int, list[tuple]] = defaultdict(list)
-    for counselor_id, kind, state, valid_from, expires_on, place_id, pk in rows:
+    # The active counselors' profiles (those listed are known from their licences: a subquery costs more to build).
+    profiles = (
+        CounselorProfile.objects.filter(user__role=Role.COUNSELOR, user__is_active=True)
+        .order_by("display_name", "user_id")
+        .values_list("user_id", "display_name", "languages", "specialities")
+    )
+    entries = []
+    held_rows: dict[int, list[tuple]] = {}  # the gate's: each licence in the country, with its refusal
+    for counselor_id, name, languages, specialities in profiles:
+        held = licences_of.get(counselor_id, ())
+        if all(licence[5] for licence in held):
+            continue  # no licence valid on that day: not listed
+        entry = DirectoryEntry(
+            counselor_id=counselor_id,
+            name=name,
+            language_codes=comma_items(languages),
+            speciality_list=comma_items(specialities),
+        )
+        for kind, _state, _from, _until, place, refusal, pk in held:
+            if not refusal:
+                entry.valid_licences.append((country_rank[place.country], kind, place_rank[place.pk], pk, place.name))
+        if country:
+            held_rows[counselor_id] = [licence[:6] for licence in held if licence[4].country == country]
+        entries.append(entry)
+    by_id = {entry.counselor_id: entry for entry in entries}
+    # Every privilege at once, for the gate and the cards: there are few, and a query on the page's counselors
+    # alone would cost one more (its agreements' members) only on the pages that show one.
+    privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
+    # Not the home licences' evidence (a scanned document each): neither the gate nor a card reads it.
+    for privilege in (
+        CompactPrivilege.objects.select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
+        .defer("home_licence__evidence_sealed")
+        .prefetch_related("agreement__members")
+    ):
+        privileges[privilege.counselor_id].append(privilege)
+    for counselor_id, held in privileges.items():
         entry = by_id.get(counselor_id)
-        if entry is None:
-            continue
-        dates = (state, valid_from, expires_on)
-        refusal = refusals.get(dates)
-        if refusal is None:
-            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
-        place = places[place_id]
-        if not refusal:
-            entry.valid_licences.append((country_rank[place.country], kind, place_rank[place_id], pk, place.name))
-        if place.country == country:
-            held_rows[counselor_id].append((kind, state, valid_from, expires_on, place, refusal))
-    privileged_here = {pk for pk, place_id in holders if pk in by_id and places[place_id].country == country}
-    privileges = _privileges_of(sorted(privileged_here)) if privileged_here else {}
-    for pk, _place_id in holders:
-        entry = by_id.get(pk)
-        if entry is not None and pk not in privileged_here:
-            entry.privileges = None  # read by directory_cards if the card is shown
-    for pk in privileged_here:
-        by_id[pk].privileges = [p for p in privileges.get(pk, []) if not _privilege_refusal(p, day)]
+        if entry is not None:
+            entry.privileges = [p for p in held if not _privilege_refusal(p, day)]
     if country:
         gates = _directory_gates(
             counselor_ids=[entry.counselor_id for entry in entries],
@@ -672,20 +663,14 @@ def _counselors(ids: list[int]) -> dict[int, User]:
 _CARD_PROFILE_FIELDS = ("display_name", "professional_title", "languages", "specialities", "time_zone")
 
 
-def directory_cards(entries: list[DirectoryEntry], *, at: datetime) -> None:
-    """Complete the entries of the page shown: the counselor and their profile, the places of their verified
-    licences valid on that day (directory_entries read them) and their valid compact privileges (read here for
-    those directory_entries did not read them for)."""
+def directory_cards(entries: list[DirectoryEntry]) -> None:
+    """Complete the entries of the page shown: the counselor and their profile, in one query, and the places of
+    their verified licences valid on that day, in order (directory_entries read them, with the valid privileges a
+    card shows too)."""
     entries = list(entries)
     if not entries:
         return
     by_id = _counselors([entry.counselor_id for entry in entries])
-    unread = [entry for entry in entries if entry.privileges is None]
-    if unread:
-        day = _day(at)
-        privileges = _privileges_of([entry.counselor_id for entry in unread])
-        for entry in unread:
-            entry.privileges = [p for p in privileges.get(entry.counselor_id, []) if not _privilege_refusal(p, day)]
     for entry in entries:
         entry.counselor = by_id[entry.counselor_id]
         entry.licence_places = [licence[-1] for licence in sorted(entry.valid_licences)]

@@ -192,7 +192,8 @@ def test_the_directory_costs_the_same_few_queries_for_any_number_of_counselors(
         else:
             home = licence(counselor, "US-CO", kind="us_lpc", number=f"LPC-CO-{i}")
             privilege(home, "US-KS", agreement=agreement, recorded_by=admin_user)
-    with django_assert_max_num_queries(8):
+    # Licences, jurisdictions, profiles, privileges and their agreements' members, rules and their credentials.
+    with django_assert_max_num_queries(7):
         entries = directory_entries(at=NOON, country="US", region="US-KS")
     assert len(entries) == 30
     assert sum(e.bookable for e in entries) == 10
@@ -342,18 +343,18 @@ def test_the_filters_selects_render_as_their_widgets_do(language):
     assert 'aria-invalid="true"' in select_field(DirectoryFilterForm({"language": "xx"})["language"])
 
 
-def _cards_of(entries, *, at):
+def _cards_of(entries):
     from licensing.selectors import directory_cards
 
-    directory_cards(entries, at=at)
+    directory_cards(entries)
     return {entry.counselor_id: entry for entry in entries}
 
 
 @pytest.mark.parametrize("where", [("ID", "ID-JK"), ("US", "US-KS"), ("", "")])
 def test_every_card_shows_the_valid_licences_and_privileges_a_query_of_its_own_reads(admin_user, where):
-    """directory_entries reads every licence at once and the compact privileges only of those the gate needs them
-    for; directory_cards must still show each counselor what their own rows say, in the database's order (country,
-    kind, region, id), the revoked, expired or unverified ones left out."""
+    """directory_entries reads every licence at once, as values; directory_cards must still show each counselor
+    what their own rows say, in the database's order (country, kind, region, id), and their compact privileges, the
+    revoked, expired or unverified ones left out."""
     from licensing.models import Licence
     from licensing.selectors import _privilege_refusal, directory_entries
     from tests.licensing.factories import NOON
@@ -378,7 +379,7 @@ def test_every_card_shows_the_valid_licences_and_privileges_a_query_of_its_own_r
     country, region = where
     entries = directory_entries(at=NOON, country=country, region=region)
     assert len(entries) == 9
-    shown = _cards_of(entries, at=NOON)
+    shown = _cards_of(entries)
     day = NOON.date()
     for counselor_id, entry in shown.items():
         places = (
@@ -406,9 +407,50 @@ def test_a_jurisdiction_missing_from_the_table_given_is_read_again(client_a, cou
     assert not any(row.region == "ID-ZZ" for row in table)
     for country, region in (("ID", "ID-ZZ"), ("", "")):
         entries = directory_entries(at=NOON, country=country, region=region, jurisdictions=table)
-        shown = _cards_of(entries, at=NOON)
+        shown = _cards_of(entries)
         assert "Pulau Zed" in shown[counselor_a.pk].licence_places
         if country:
             assert shown[counselor_a.pk].gate == jurisdiction_gate(
                 counselor=counselor_a, country=country, region=region, at=NOON
             )
+
+
+def test_the_directory_lists_exactly_the_active_counselors_with_a_licence_valid_that_day():
+    """Listed is decided from the licences read for the gate and the cards: it must be whom a query for a verified
+    licence valid on the day would list, never a counselor whose every licence lapsed, waits or is not valid yet."""
+    from django.db.models import Exists, OuterRef
+
+    from counseling.models import Role
+    from licensing.models import Licence
+    from licensing.selectors import directory_entries
+    from tests.licensing.factories import NOON
+
+    expiring = [
+        {"expires_on": TODAY},  # its last day: valid
+        {"expires_on": TODAY - timedelta(days=1)},
+        {"valid_from": TODAY},  # its first day: valid
+        {"valid_from": TODAY + timedelta(days=1)},
+        {"state": LicenceState.SUSPENDED},
+        {"state": LicenceState.SUBMITTED},
+        {"state": LicenceState.EXPIRED},
+    ]
+    for i, terms in enumerate(expiring):
+        counselor = make_counselor(f"only{i}@staff.test", f"Only {i}")
+        licence(counselor, "ID", number=f"STR-ONLY-{i}", **terms)
+        both = make_counselor(f"both{i}@staff.test", f"Both {i}")
+        licence(both, "ID", number=f"STR-BOTH-{i}", **terms)
+        licence(both, "US-TX", kind="us_lpc", number=f"LPC-BOTH-{i}")
+    gone = make_counselor("gone@staff.test", "Gone")
+    licence(gone, "ID", number="STR-GONE")
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    make_counselor("unlicensed@staff.test", "Unlicensed")
+    valid = Licence.objects.filter(
+        state=LicenceState.VERIFIED, valid_from__lte=TODAY, expires_on__gte=TODAY, counselor_id=OuterRef("user_id")
+    )
+    expected = CounselorProfile.objects.filter(Exists(valid), user__role=Role.COUNSELOR, user__is_active=True)
+    expected = list(expected.order_by("display_name", "user_id").values_list("user_id", flat=True))
+    for country in ("", "ID"):
+        entries = directory_entries(at=NOON, country=country, region="")
+        assert sorted(entry.counselor_id for entry in entries) == sorted(expected)
+        assert {entry.name for entry in entries} >= {"Only 0", "Only 2", *(f"Both {i}" for i in range(7))}
+        assert not {entry.name for entry in entries} & {"Only 1", "Only 3", "Only 4", "Only 5", "Only 6", "Gone"}
