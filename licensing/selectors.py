@@ -511,8 +511,8 @@ def _directory_gates(
     jurisdictions: list[Jurisdiction],
 ) -> dict[int, GateResult]:
     """The gate's answer (`_decide`, the one implementation) for each of `counselor_ids` in country/region, with
-    `held_rows` ({counselor id: (kind, state, valid from, expires on, jurisdiction, refusal) of each licence in
-    that country}) and `privileges` ({counselor id: every compact privilege}).
+    `held_rows` ({counselor id: (kind, state, valid from, expires on, jurisdiction, refusal, id, jurisdiction id)
+    of each licence in that country}) and `privileges` ({counselor id: every compact privilege}).
 
     `_decide` depends on a licence only through its kind, its jurisdiction and `_licence_refusal` on `day`, and on
     a privilege only through its home licence's kind, its jurisdiction and `_privilege_refusal` on `day`, each
@@ -528,7 +528,9 @@ def _directory_gates(
         rows = held_rows.get(pk, ())
         privileged = [p for p in privileges.get(pk, []) if p.jurisdiction.country == country]
         key = (
-            frozenset((kind, place.pk, refusal) for kind, _state, _from, _until, place, refusal in rows),
+            frozenset(
+                (kind, place_id, refusal) for kind, _state, _from, _until, _place, refusal, _pk, place_id in rows
+            ),
             frozenset((p.home_licence.kind, p.jurisdiction_id, _privilege_refusal(p, day)) for p in privileged),
         )
         if key not in decided:
@@ -584,7 +586,7 @@ def directory_entries(
         refusal = refusals.get(dates)
         if refusal is None:
             refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
-        licences_of[counselor_id].append((kind, state, valid_from, expires_on, places[place_id], refusal, pk))
+        licences_of[counselor_id].append((kind, state, valid_from, expires_on, places[place_id], refusal, pk, place_id))
     # A card lists its places as a query ordered by (country, kind, region, id) would: the table's order is the
     # database's (country, region) order, so a country's first row there and each row's own rank stand in for the
     # two codes, whatever the database's collation; kinds are ASCII codes, sorted alike by Python.
@@ -611,11 +613,11 @@ def directory_entries(
             language_codes=comma_items(languages),
             speciality_list=comma_items(specialities),
         )
-        for kind, _state, _from, _until, place, refusal, pk in held:
+        for kind, _state, _from, _until, place, refusal, pk, place_id in held:
             if not refusal:
-                entry.valid_licences.append((country_rank[place.country], kind, place_rank[place.pk], pk, place.name))
+                entry.valid_licences.append((country_rank[place.country], kind, place_rank[place_id], pk, place.name))
         if country:
-            held_rows[counselor_id] = [licence[:6] for licence in held if licence[4].country == country]
+            held_rows[counselor_id] = [licence for licence in held if licence[4].country == country]
         entries.append(entry)
     by_id = {entry.counselor_id: entry for entry in entries}
     # Every privilege at once, for the gate and the cards: there are few, and a query on the page's counselors
