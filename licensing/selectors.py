@@ -334,6 +334,8 @@ class DirectoryEntry:
     licence_places: list[str] = field(default_factory=list)  # the names of their valid licences' jurisdictions
     privileges: list[CompactPrivilege] = field(default_factory=list)
     next_free: datetime | None = None  # set by directory_next_free
+    # Each valid licence's (sort keys..., jurisdiction name), from directory_entries: directory_cards orders them.
+    valid_licences: list[tuple] = field(default_factory=list, repr=False)
 
     @property
     def profile(self):
@@ -503,62 +505,40 @@ class _LicenceFacts(NamedTuple):
 def _directory_gates(
     *,
     counselor_ids: list[int],
+    held_rows: dict[int, list[tuple]],
     privileges: dict[int, list[CompactPrivilege]],
     country: str,
     region: str,
     day: date,
-    jurisdictions: list[Jurisdiction] | None,
+    jurisdictions: list[Jurisdiction],
 ) -> dict[int, GateResult]:
     """The gate's answer (`_decide`, the one implementation) for each of `counselor_ids` in country/region, with
-    `privileges` ({counselor id: every compact privilege}).
+    `held_rows` ({counselor id: (kind, state, valid from, expires on, jurisdiction, refusal, id, jurisdiction id)
+    of each licence in that country}) and `privileges` ({counselor id: every compact privilege}).
 
     `_decide` depends on a licence only through its kind, its jurisdiction and `_licence_refusal` on `day`, and on
     a privilege only through its home licence's kind, its jurisdiction and `_privilege_refusal` on `day`, each
     taken as a set (order and repeats change nothing). Counselors whose licences and privileges there agree on
-    those are decided once: most of a directory holds the same few kinds of licence, valid.
+    those are decided once: most of a directory holds the same few kinds of licence, valid. The facts `_decide`
+    reads are made only for the counselors it decides (a few), from their rows.
     """
-    # By country alone (the rows of counselors not listed are skipped below): a subquery costs more to build.
-    rows = Licence.objects.filter(jurisdiction__country=country).values_list(
-        "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "jurisdiction__region"
-    )
-    # What the gate depends on of each licence, (kind, jurisdiction id, refusal), by counselor; the facts `_decide`
-    # reads are made only for the counselors it decides (a few), from their rows.
-    held: dict[int, list[tuple[str, int, str]]] = defaultdict(list)
-    held_rows: dict[int, list[tuple]] = defaultdict(list)
-    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
-    for row in rows:
-        counselor_id, kind, state, valid_from, expires_on, place_id, _region = row
-        dates = (state, valid_from, expires_on)
-        refusal = refusals.get(dates)
-        if refusal is None:
-            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
-        held[counselor_id].append((kind, place_id, refusal))
-        held_rows[counselor_id].append(row)
-    places: dict[int, Jurisdiction] = {}
-
-    def facts(counselor_id: int) -> list[_LicenceFacts]:
-        made = []
-        for _pk, kind, state, valid_from, expires_on, place_id, place_region in held_rows.get(counselor_id, []):
-            place = places.get(place_id)
-            if place is None:
-                place = places[place_id] = Jurisdiction(pk=place_id, country=country, region=place_region)
-            made.append(_LicenceFacts(kind, state, valid_from, expires_on, place))
-        return made
-
     rules = practice_rules(country=country)
     place_name = _place_label(country=country, region=region, jurisdictions=jurisdictions)
     decided: dict[tuple, GateResult] = {}
     gates = {}
     for pk in counselor_ids:
+        rows = held_rows.get(pk, ())
         privileged = [p for p in privileges.get(pk, []) if p.jurisdiction.country == country]
         key = (
-            frozenset(held.get(pk, ())),
+            frozenset(
+                (kind, place_id, refusal) for kind, _state, _from, _until, _place, refusal, _pk, place_id in rows
+            ),
             frozenset((p.home_licence.kind, p.jurisdiction_id, _privilege_refusal(p, day)) for p in privileged),
         )
         if key not in decided:
             decided[key] = _decide(
                 rules=rules,
-                licences=facts(pk),
+                licences=[_LicenceFacts(*row[:5]) for row in rows],
                 privileges=privileged,
                 country=country,
                 region=region,
@@ -569,31 +549,79 @@ def _directory_gates(
     return gates
 
 
+def _jurisdictions_by_id(jurisdictions: list[Jurisdiction] | None, ids) -> tuple[list[Jurisdiction], dict]:
+    """(every jurisdiction, {id: jurisdiction}): `jurisdictions` if it holds each of `ids`, else read again (one
+    added since it was read)."""
+    if jurisdictions is not None:
+        by_id = {row.pk: row for row in jurisdictions}
+        if by_id.keys() >= ids:
+            return jurisdictions, by_id
+    jurisdictions = jurisdiction_table()
+    return jurisdictions, {row.pk: row for row in jurisdictions}
+
+
 def directory_entries(
     *, at: datetime, country: str = "", region: str = "", jurisdictions: list[Jurisdiction] | None = None
 ) -> list[DirectoryEntry]:
     """Counselors with at least one verified, currently valid licence, bookable ones first (then by name), each
     with a gate answer for the given place (None when the place is unknown). `jurisdictions`: every jurisdiction,
-    when the request has read them already (jurisdiction_table).
+    in their order, when the request has read them already (jurisdiction_table).
 
-    What ranking and filtering read only, for every listed counselor, in a fixed number of queries whatever
-    their number; directory_cards completes the entries of the page shown.
+    What ranking and filtering read, for every listed counselor, in a fixed number of queries whatever their
+    number; directory_cards completes the entries of the page shown.
     """
     day = _day(at)
     country, region = (country or "").strip().upper(), (region or "").strip().upper()
-    listed = CounselorProfile.objects.filter(
-        Exists(Licence.objects.filter(_valid_licence_filter(day), counselor_id=OuterRef("user_id"))),
-        user__role=Role.COUNSELOR,
-        user__is_active=True,
+    # Every licence at once, as plain values: who is listed (a licence valid on that day), the gate's rows (those in
+    # the country) and a card's places (the valid ones), so the page's cards need no query of their own; their
+    # jurisdictions are the table's.
+    rows = list(
+        Licence.objects.order_by().values_list(
+            "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "pk"
+        )
     )
-    entries = [
-        DirectoryEntry(
-            counselor_id=pk, name=name, language_codes=comma_items(languages), speciality_list=comma_items(specialities)
+    jurisdictions, places = _jurisdictions_by_id(jurisdictions, {row[5] for row in rows})
+    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
+    licences_of: dict[int, list[tuple]] = defaultdict(list)
+    for counselor_id, kind, state, valid_from, expires_on, place_id, pk in rows:
+        dates = (state, valid_from, expires_on)
+        refusal = refusals.get(dates)
+        if refusal is None:
+            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
+        licences_of[counselor_id].append((kind, state, valid_from, expires_on, places[place_id], refusal, pk, place_id))
+    # A card lists its places as a query ordered by (country, kind, region, id) would: the table's order is the
+    # database's (country, region) order, so a country's first row there and each row's own rank stand in for the
+    # two codes, whatever the database's collation; kinds are ASCII codes, sorted alike by Python.
+    country_rank: dict[str, int] = {}
+    place_rank: dict[int, int] = {}
+    for rank, row in enumerate(jurisdictions):
+        country_rank.setdefault(row.country, rank)
+        place_rank[row.pk] = rank
+    # The active counselors' profiles (those listed are known from their licences: a subquery costs more to build).
+    profiles = (
+        CounselorProfile.objects.filter(user__role=Role.COUNSELOR, user__is_active=True)
+        .order_by("display_name", "user_id")
+        .values_list("user_id", "display_name", "languages", "specialities")
+    )
+    entries = []
+    held_rows: dict[int, list[tuple]] = {}  # the gate's: each licence in the country, with its refusal
+    for counselor_id, name, languages, specialities in profiles:
+        held = licences_of.get(counselor_id, ())
+        if all(licence[5] for licence in held):
+            continue  # no licence valid on that day: not listed
+        entry = DirectoryEntry(
+            counselor_id=counselor_id,
+            name=name,
+            language_codes=comma_items(languages),
+            speciality_list=comma_items(specialities),
         )
-        for pk, name, languages, specialities in listed.order_by("display_name", "user_id").values_list(
-            "user_id", "display_name", "languages", "specialities"
-        )
-    ]
+        for kind, _state, _from, _until, place, refusal, pk, place_id in held:
+            if not refusal:
+                entry.valid_licences.append((country_rank[place.country], kind, place_rank[place_id], pk, place.name))
+        if country:
+            held_rows[counselor_id] = [licence for licence in held if licence[4].country == country]
+        entries.append(entry)
+    by_id = {entry.counselor_id: entry for entry in entries}
     # Every privilege at once, for the gate and the cards: there are few, and a query on the page's counselors
     # alone would cost one more (its agreements' members) only on the pages that show one.
     privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
@@ -604,12 +632,14 @@ def directory_entries(
         .prefetch_related("agreement__members")
     ):
         privileges[privilege.counselor_id].append(privilege)
-    day_valid = {pk: [p for p in held if not _privilege_refusal(p, day)] for pk, held in privileges.items()}
-    for entry in entries:
-        entry.privileges = day_valid.get(entry.counselor_id, [])
+    for counselor_id, held in privileges.items():
+        entry = by_id.get(counselor_id)
+        if entry is not None:
+            entry.privileges = [p for p in held if not _privilege_refusal(p, day)]
     if country:
         gates = _directory_gates(
             counselor_ids=[entry.counselor_id for entry in entries],
+            held_rows=held_rows,
             privileges=privileges,
             country=country,
             region=region,
@@ -624,34 +654,30 @@ def directory_entries(
 
 
 def _counselors(ids: list[int]) -> dict[int, User]:
-    """{id: counselor} with their profile, without what no card shows and may be large (photo, texts)."""
+    """{id: counselor} with their profile, only what a card and the next free time read (the rest is deferred:
+    read if ever asked for, never wrong)."""
     return (
         User.objects.select_related("counselor_profile")
-        .defer("counselor_profile__photo", "counselor_profile__bio", "counselor_profile__approach")
+        .only(*(f"counselor_profile__{name}" for name in _CARD_PROFILE_FIELDS))
         .in_bulk(ids)
     )
 
 
-def directory_cards(entries: list[DirectoryEntry], *, at: datetime) -> None:
-    """Complete the entries of the page shown: the counselor and their profile, and the places of their verified
-    licences valid on that day (what each card shows with the valid privileges directory_entries set), in two
-    queries. A card shows a licence's place only: its names are read, not the licences (half the time)."""
+# What counselor_cards shows of a profile, and the time zone directory_next_free lays the hours out in.
+_CARD_PROFILE_FIELDS = ("display_name", "professional_title", "languages", "specialities", "time_zone")
+
+
+def directory_cards(entries: list[DirectoryEntry]) -> None:
+    """Complete the entries of the page shown: the counselor and their profile, in one query, and the places of
+    their verified licences valid on that day, in order (directory_entries read them, with the valid privileges a
+    card shows too)."""
     entries = list(entries)
     if not entries:
         return
-    day = _day(at)
-    ids = [entry.counselor_id for entry in entries]
-    by_id = _counselors(ids)
-    places: dict[int, list[str]] = {pk: [] for pk in ids}
-    for counselor_id, place in (
-        Licence.objects.filter(_valid_licence_filter(day), counselor_id__in=ids)
-        .order_by("jurisdiction__country", "kind", "jurisdiction__region", "pk")
-        .values_list("counselor_id", "jurisdiction__name")
-    ):
-        places[counselor_id].append(place)
+    by_id = _counselors([entry.counselor_id for entry in entries])
     for entry in entries:
         entry.counselor = by_id[entry.counselor_id]
-        entry.licence_places = places[entry.counselor_id]
+        entry.licence_places = [licence[-1] for licence in sorted(entry.valid_licences)]
 
 
 def directory_specialities(entries: list[DirectoryEntry]) -> list[str]:

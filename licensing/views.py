@@ -86,7 +86,7 @@ def directory(request):
     filters = DirectoryFilterForm(request.GET, specialities=selectors.directory_specialities(entries))
     entries = selectors.directory_filter(entries, at=at, **filters.filters())
     page = Paginator(entries, settings.DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    selectors.directory_cards(page.object_list, at=at)
+    selectors.directory_cards(page.object_list)
     selectors.directory_next_free([entry for entry in page.object_list if entry.next_free is None], at=at)
     notices = []
     if request.user.is_authenticated and request.user.role == Role.CLIENT:

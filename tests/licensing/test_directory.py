@@ -11,7 +11,7 @@ from counseling.models import CounselorProfile, User
 from identity.selectors import intake_place as client_current_location
 from licensing.models import CompactPrivilege, Jurisdiction, LapseNotice, LicenceState
 from tests.conftest import make_counselor
-from tests.licensing.factories import TODAY, body, compact, licence, licensed_in_indonesia, privilege
+from tests.licensing.factories import TODAY, body, compact, licence, licensed_in_indonesia, place, privilege
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +192,8 @@ def test_the_directory_costs_the_same_few_queries_for_any_number_of_counselors(
         else:
             home = licence(counselor, "US-CO", kind="us_lpc", number=f"LPC-CO-{i}")
             privilege(home, "US-KS", agreement=agreement, recorded_by=admin_user)
-    with django_assert_max_num_queries(8):
+    # Licences, jurisdictions, profiles, privileges and their agreements' members, rules and their credentials.
+    with django_assert_max_num_queries(7):
         entries = directory_entries(at=NOON, country="US", region="US-KS")
     assert len(entries) == 30
     assert sum(e.bookable for e in entries) == 10
@@ -340,3 +341,116 @@ def test_the_filters_selects_render_as_their_widgets_do(language):
             for field in form:
                 assert select_field(field) == str(field)
     assert 'aria-invalid="true"' in select_field(DirectoryFilterForm({"language": "xx"})["language"])
+
+
+def _cards_of(entries):
+    from licensing.selectors import directory_cards
+
+    directory_cards(entries)
+    return {entry.counselor_id: entry for entry in entries}
+
+
+@pytest.mark.parametrize("where", [("ID", "ID-JK"), ("US", "US-KS"), ("", "")])
+def test_every_card_shows_the_valid_licences_and_privileges_a_query_of_its_own_reads(admin_user, where):
+    """directory_entries reads every licence at once, as values; directory_cards must still show each counselor
+    what their own rows say, in the database's order (country, kind, region, id), and their compact privileges, the
+    revoked, expired or unverified ones left out."""
+    from licensing.models import Licence
+    from licensing.selectors import _privilege_refusal, directory_entries
+    from tests.licensing.factories import NOON
+
+    agreement = compact("US-CO", "US-KS", "US-TX")
+    for i in range(9):
+        counselor = make_counselor(f"mix{i}@staff.test", f"Mix {i}")
+        licence(counselor, "ID", number=f"STR-{i}")
+        licence(counselor, "ID-YO" if i % 2 else "ID-JK", kind="sippk", number=f"SIPPK-{i}")
+        state = LicenceState.SUBMITTED if i % 2 else LicenceState.VERIFIED
+        licence(counselor, "ID-JB", kind="sippk", number=f"SIPPK-JB-{i}", state=state)
+        licence(counselor, "US-TX", kind="us_lpc", number=f"LPC-TX-{i}", expires_on=TODAY - timedelta(days=i % 2))
+        if i % 3:
+            home = licence(counselor, "US-CO", kind="us_lpc", number=f"LPC-CO-{i}", state=LicenceState.VERIFIED)
+            granted = privilege(home, "US-KS", agreement=agreement, recorded_by=admin_user)
+            privilege(home, "US-TX", agreement=agreement, recorded_by=admin_user)
+            if i % 3 == 2:
+                CompactPrivilege.objects.filter(pk=granted.pk).update(revoked_at=NOON - timedelta(days=1))
+        if i % 4 == 0:
+            licence(counselor, "US-CA", kind="us_lpc", number=f"LPC-CA-{i}", state=LicenceState.SUSPENDED)
+            licence(counselor, "ID-JK", kind="sippk", number=f"SIPPK-AGAIN-{i}")  # ties on all but the id
+    country, region = where
+    entries = directory_entries(at=NOON, country=country, region=region)
+    assert len(entries) == 9
+    shown = _cards_of(entries)
+    day = NOON.date()
+    for counselor_id, entry in shown.items():
+        places = (
+            Licence.objects.filter(counselor_id=counselor_id, state=LicenceState.VERIFIED)
+            .filter(valid_from__lte=day, expires_on__gte=day)
+            .order_by("jurisdiction__country", "kind", "jurisdiction__region", "pk")
+            .values_list("jurisdiction__name", flat=True)
+        )
+        assert entry.licence_places == list(places)
+        held = CompactPrivilege.objects.filter(counselor_id=counselor_id).select_related(
+            "jurisdiction", "agreement", "home_licence"
+        )
+        assert [p.pk for p in entry.privileges] == [p.pk for p in held if not _privilege_refusal(p, day)]
+
+
+def test_a_jurisdiction_missing_from_the_table_given_is_read_again(client_a, counselor_a, cast):
+    """A jurisdiction added after the request read the table (a licence there): the table is read again, never a
+    licence left out or a place misnamed."""
+    from licensing.selectors import directory_entries, jurisdiction_gate, jurisdiction_table
+    from tests.licensing.factories import NOON
+
+    table = jurisdiction_table()
+    place("ID-ZZ", "Pulau Zed")  # a jurisdiction the table does not hold
+    licence(counselor_a, "ID-ZZ", kind="sippk", number="SIPPK-ZED")
+    assert not any(row.region == "ID-ZZ" for row in table)
+    for country, region in (("ID", "ID-ZZ"), ("", "")):
+        entries = directory_entries(at=NOON, country=country, region=region, jurisdictions=table)
+        shown = _cards_of(entries)
+        assert "Pulau Zed" in shown[counselor_a.pk].licence_places
+        if country:
+            assert shown[counselor_a.pk].gate == jurisdiction_gate(
+                counselor=counselor_a, country=country, region=region, at=NOON
+            )
+
+
+def test_the_directory_lists_exactly_the_active_counselors_with_a_licence_valid_that_day():
+    """Listed is decided from the licences read for the gate and the cards: it must be whom a query for a verified
+    licence valid on the day would list, never a counselor whose every licence lapsed, waits or is not valid yet."""
+    from django.db.models import Exists, OuterRef
+
+    from counseling.models import Role
+    from licensing.models import Licence
+    from licensing.selectors import directory_entries
+    from tests.licensing.factories import NOON
+
+    expiring = [
+        {"expires_on": TODAY},  # its last day: valid
+        {"expires_on": TODAY - timedelta(days=1)},
+        {"valid_from": TODAY},  # its first day: valid
+        {"valid_from": TODAY + timedelta(days=1)},
+        {"state": LicenceState.SUSPENDED},
+        {"state": LicenceState.SUBMITTED},
+        {"state": LicenceState.EXPIRED},
+    ]
+    for i, terms in enumerate(expiring):
+        counselor = make_counselor(f"only{i}@staff.test", f"Only {i}")
+        licence(counselor, "ID", number=f"STR-ONLY-{i}", **terms)
+        both = make_counselor(f"both{i}@staff.test", f"Both {i}")
+        licence(both, "ID", number=f"STR-BOTH-{i}", **terms)
+        licence(both, "US-TX", kind="us_lpc", number=f"LPC-BOTH-{i}")
+    gone = make_counselor("gone@staff.test", "Gone")
+    licence(gone, "ID", number="STR-GONE")
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    make_counselor("unlicensed@staff.test", "Unlicensed")
+    valid = Licence.objects.filter(
+        state=LicenceState.VERIFIED, valid_from__lte=TODAY, expires_on__gte=TODAY, counselor_id=OuterRef("user_id")
+    )
+    expected = CounselorProfile.objects.filter(Exists(valid), user__role=Role.COUNSELOR, user__is_active=True)
+    expected = list(expected.order_by("display_name", "user_id").values_list("user_id", flat=True))
+    for country in ("", "ID"):
+        entries = directory_entries(at=NOON, country=country, region="")
+        assert sorted(entry.counselor_id for entry in entries) == sorted(expected)
+        assert {entry.name for entry in entries} >= {"Only 0", "Only 2", *(f"Both {i}" for i in range(7))}
+        assert not {entry.name for entry in entries} & {"Only 1", "Only 3", "Only 4", "Only 5", "Only 6", "Gone"}
