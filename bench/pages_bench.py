@@ -19,6 +19,10 @@ What it does, bounded in count and time and on loopback only:
   sending 1 message a second: 200 msg/s for 100 pairs) run by a separate process;
 - prints per page and phase p50/p99, the p50 ratio to the bare view's of the same phase, and the queries.
 
+`--pooler 6432`: the servers reach PostgreSQL through PgBouncer (bench/pgbouncer.ini), as docker-compose.yml's web
+processes do. Without it each request opens a PostgreSQL connection of its own (docs/operations.md, "Database
+connections"), which costs the bare view too.
+
 The consent, identity and jurisdiction gates that sessions.selectors calls are opened in the servers for the
 load's cast only (bench/chat_asgi.py), so that it may chat; the pages' cast meets every gate for real (before 7
 December 2026 they were opened for everyone, which spared the booking slots and the client home their gates).
@@ -38,6 +42,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -216,12 +221,22 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=80, help="measured seconds per phase, at most 300")
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--phases", default="alone,load", help="alone, load, or both")
+    parser.add_argument(
+        "--pooler",
+        type=int,
+        metavar="PORT",
+        help="the servers reach PostgreSQL through PgBouncer on this loopback port (bench/pgbouncer.ini: 6432) with "
+        "DB_CONN_MAX_AGE=0, as docker-compose.yml's web processes do; without it, directly",
+    )
     args = parser.parse_args()
     if not 1 <= args.duration <= 300 or not 0 < args.rate <= 100 or not 1 <= args.pairs <= 300:
         sys.exit("--duration 1..300, --rate up to 100, --pairs 1..300")
     env, bench_url = bench_stack(
         suffix="_bench_pages", layer_prefix="bench-pages", wall_clock_seconds=WALL_CLOCK_LIMIT, BENCH_LAYER="pubsub"
     )
+    if args.pooler:
+        pooled = urlsplit(bench_url)._replace(netloc=f"{urlsplit(bench_url).netloc.rsplit(':', 1)[0]}:{args.pooler}")
+        env = dict(env, DATABASE_URL=urlunsplit(pooled), DB_CONN_MAX_AGE="0")
     from django.conf import settings
 
     settings.ROOT_URLCONF = "bench.pages_urls"  # the servers' URLs, for the query counts made here
@@ -242,7 +257,8 @@ def main() -> None:
         f"{args.clients} clients, {args.counselors} more counselors, {args.messages} messages, "
         f"{args.escalations} escalations; {len(targets)} targets at {args.rate:g} req/s in all, "
         f"{args.duration:g} s measured per phase; {os.cpu_count()} cores; load average before "
-        f"{os.getloadavg()[0]:.1f} (other work on the machine skews every figure)",
+        f"{os.getloadavg()[0]:.1f} (other work on the machine skews every figure); servers to PostgreSQL "
+        + (f"through PgBouncer on port {args.pooler}, DB_CONN_MAX_AGE=0" if args.pooler else "directly"),
         flush=True,
     )
     phases = {}

@@ -26,6 +26,23 @@ def test_web_worker_and_beat_start_only_after_migrate_completed():
         assert SERVICES[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, name
 
 
+def test_the_web_processes_reach_postgresql_through_pgbouncer_and_close_their_connection_after_each_request():
+    """Under ASGI each request runs in its own thread: a persistent connection is never reused there, it lingers
+    until the thread is collected (and holds a pooled server connection meanwhile). The rest connect directly."""
+    pooler = SERVICES["pgbouncer"]
+    assert pooler["image"].startswith("edoburu/pgbouncer:")
+    assert pooler["environment"]["DB_HOST"] == "postgres" and pooler["environment"]["POOL_MODE"] == "session"
+    assert pooler["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    for name in WEB:
+        environment = SERVICES[name]["environment"]
+        assert "@pgbouncer:5432/" in environment["DATABASE_URL"], name
+        assert environment["DB_CONN_MAX_AGE"] == "0", name
+        assert environment["AUDIT_HEAD_FILE"] == SERVICES["worker"]["environment"]["AUDIT_HEAD_FILE"], name
+        assert SERVICES[name]["depends_on"]["pgbouncer"] == {"condition": "service_healthy"}, name
+    for name in ("worker", "beat", "migrate"):
+        assert "DATABASE_URL" not in SERVICES[name]["environment"], name  # .env's: PostgreSQL itself
+
+
 def test_redis_keeps_queued_tasks_across_a_restart():
     command = SERVICES["redis"]["command"]
     assert command[command.index("--appendonly") + 1] == "yes"
