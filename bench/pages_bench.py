@@ -226,7 +226,8 @@ def main() -> None:
         type=int,
         metavar="PORT",
         help="the servers reach PostgreSQL through PgBouncer on this loopback port (bench/pgbouncer.ini: 6432) with "
-        "DB_CONN_MAX_AGE=0, as docker-compose.yml's web processes do; without it, directly",
+        "DB_CONN_MAX_AGE=0 and the chat's own connections directly, as docker-compose.yml's web processes do; "
+        "without it, all directly",
     )
     args = parser.parse_args()
     if not 1 <= args.duration <= 300 or not 0 < args.rate <= 100 or not 1 <= args.pairs <= 300:
@@ -236,7 +237,7 @@ def main() -> None:
     )
     if args.pooler:
         pooled = urlsplit(bench_url)._replace(netloc=f"{urlsplit(bench_url).netloc.rsplit(':', 1)[0]}:{args.pooler}")
-        env = dict(env, DATABASE_URL=urlunsplit(pooled), DB_CONN_MAX_AGE="0")
+        env = dict(env, DATABASE_URL=urlunsplit(pooled), DB_CONN_MAX_AGE="0", DATABASE_DIRECT_URL=bench_url)
     from django.conf import settings
 
     settings.ROOT_URLCONF = "bench.pages_urls"  # the servers' URLs, for the query counts made here

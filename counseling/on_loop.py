@@ -24,6 +24,7 @@ import weakref
 import psycopg2
 import psycopg2.extensions
 import redis.asyncio
+from django.conf import settings
 from django.db import connections
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class PostgresOnLoop:
     async def _connect(self):
         params = connections["default"].get_connection_params()  # the ORM's own (test database in tests)
         params.pop("cursor_factory", None)
+        params.update(settings.CHAT_DATABASE_DIRECT)  # PostgreSQL itself, not the pooler, when one is named
         conn = psycopg2.connect(**params, async_=True)
         self._open.add(conn)
         try:

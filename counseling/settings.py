@@ -178,6 +178,17 @@ def database_from_url(url: str) -> dict:
 
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+
+
+# The chat's few long-lived connections on the event loop (counseling/on_loop.py) gain nothing from a pooler and would
+# pay its extra hop on every message: when DATABASE_URL goes through PgBouncer, DATABASE_DIRECT_URL names PostgreSQL
+# itself. Only its host and port are used; the database, user and password stay DATABASE_URL's.
+def database_direct_from_url(url: str) -> dict:
+    parts = urlsplit(url)
+    return {"host": parts.hostname, "port": parts.port or 5432} if parts.hostname else {}
+
+
+CHAT_DATABASE_DIRECT = database_direct_from_url(os.environ.get("DATABASE_DIRECT_URL", ""))
 if DATABASE_URL:
     DATABASES = {"default": database_from_url(DATABASE_URL)}
 else:

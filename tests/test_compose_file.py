@@ -37,6 +37,7 @@ def test_the_web_processes_reach_postgresql_through_pgbouncer_and_close_their_co
         environment = SERVICES[name]["environment"]
         assert "@pgbouncer:5432/" in environment["DATABASE_URL"], name
         assert environment["DB_CONN_MAX_AGE"] == "0", name
+        assert "@postgres:5432/" in environment["DATABASE_DIRECT_URL"], name  # the chat's own: no pooler's hop
         assert environment["AUDIT_HEAD_FILE"] == SERVICES["worker"]["environment"]["AUDIT_HEAD_FILE"], name
         assert SERVICES[name]["depends_on"]["pgbouncer"] == {"condition": "service_healthy"}, name
     for name in ("worker", "beat", "migrate"):

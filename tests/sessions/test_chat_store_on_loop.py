@@ -306,3 +306,14 @@ async def test_the_store_statements_are_prepared_once_per_connection_and_again_o
     ]
     await client.disconnect()
     await counselor.disconnect()
+
+
+async def test_the_loops_connections_go_to_postgresql_itself_when_the_orm_goes_through_a_pooler(settings):
+    """DATABASE_DIRECT_URL (docker-compose.yml's web processes, behind PgBouncer): the chat's own connections skip
+    the pooler. Pointed at a port where nothing listens, the loop's connection is refused there."""
+    settings.CHAT_DATABASE_DIRECT = {"host": "127.0.0.1", "port": 9}
+    with pytest.raises(psycopg2.OperationalError, match="Connection refused"):
+        await on_loop.postgres().fetchone("SELECT 1", [])
+    on_loop.close_all()
+    settings.CHAT_DATABASE_DIRECT = {}
+    assert await on_loop.postgres().fetchone("SELECT 1", []) == (1,)
