@@ -1,15 +1,21 @@
 """The counselor's caseload dashboard: own clients only, by pseudonym, with what needs attention."""
 
+import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import connection
+from django.template import engines
 from django.test.utils import CaptureQueriesContext
 
 from counseling.clock import now
 from counseling.gates import GateResult
 from counseling.models import ClientProfile, Role, User
+from counseling.templatetags import fixed_text
 from sessions.models import Conversation, CounselingSession, Message
 
 pytestmark = pytest.mark.django_db
@@ -241,7 +247,6 @@ def test_a_row_escapes_the_pseudonym_and_the_gates_messages(caseload_page, couns
 def test_a_page_number_is_read_as_paginator_get_page_reads_it(caseload_page, counselor_a, settings):
     """The page's rows and their count come in one query: any ?page= gives the page Paginator.get_page gives for
     the whole ordered list (not a number: the first; past the end or below 1: the last)."""
-    from django.core.paginator import Paginator
 
     settings.CASELOAD_PAGE_SIZE = 2
     names = ["Alpha", "Bravo", "Echo", "Mike", "Zulu"]
@@ -267,13 +272,6 @@ def test_the_pages_fixed_parts_print_what_the_template_without_them_prints(
     """counselor_home.html's `{% fixed %}` parts (kept once per language and URLs) hold no variable of the page: it
     prints the same as the template without them, for each counselor, when the parts are made and when they are
     taken as kept (made for another counselor)."""
-    import re
-    from pathlib import Path
-
-    from django.conf import settings
-    from django.template import engines
-
-    from counseling.templatetags import fixed_text
 
     source = (Path(settings.BASE_DIR) / "templates" / "dashboards" / "counselor_home.html").read_text()
     assert "{% fixed " in source

@@ -6,12 +6,20 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db.models import Exists, OuterRef
 
-from counseling.models import CounselorProfile, User
+from counseling.models import CounselorProfile, Role, User
 from identity.selectors import intake_place as client_current_location
-from licensing.models import CompactPrivilege, Jurisdiction, LapseNotice, LicenceState
+from licensing.models import CompactPrivilege, Jurisdiction, LapseNotice, Licence, LicenceState
+from licensing.selectors import (
+    _privilege_refusal,
+    directory_cards,
+    directory_entries,
+    jurisdiction_gate,
+    jurisdiction_table,
+)
 from tests.conftest import make_counselor
-from tests.licensing.factories import TODAY, body, compact, licence, licensed_in_indonesia, place, privilege
+from tests.licensing.factories import NOON, TODAY, body, compact, licence, licensed_in_indonesia, place, privilege
 
 pytestmark = pytest.mark.django_db
 
@@ -178,8 +186,6 @@ def test_a_client_where_the_counselor_is_licensed_gets_the_book_button(client, c
 def test_the_directory_costs_the_same_few_queries_for_any_number_of_counselors(
     django_assert_max_num_queries, admin_user
 ):
-    from licensing.selectors import directory_entries
-    from tests.licensing.factories import NOON
 
     agreement = compact("US-CO", "US-KS")
     for i in range(30):
@@ -202,7 +208,6 @@ def test_the_directory_costs_the_same_few_queries_for_any_number_of_counselors(
 @pytest.mark.parametrize("where", [("ID", "ID-JK"), ("US", "US-TX"), ("US", "US-KS"), ("US", "US-CA"), ("FR", "")])
 def test_the_directory_answers_exactly_as_the_gate_does(cast, counselor_a, counselor_b, where):
     from licensing.selectors import directory_entries, jurisdiction_gate
-    from tests.licensing.factories import NOON
 
     licence(counselor_b, "US-CA", kind="us_lpc", number="LPC-CA", state=LicenceState.SUSPENDED)
     licence(counselor_a, "US-TX", kind="us_lpc", number="OLD-TX", state=LicenceState.EXPIRED)
@@ -218,7 +223,6 @@ def test_the_directory_answers_exactly_as_the_gate_does(cast, counselor_a, couns
 def test_counselors_with_alike_licences_are_decided_as_the_gate_decides_each(admin_user, where):
     """The directory decides counselors whose licences agree once; each answer must still be the gate's own."""
     from licensing.selectors import directory_entries, jurisdiction_gate
-    from tests.licensing.factories import NOON
 
     agreement = compact("US-CO", "US-KS")
     states = [LicenceState.VERIFIED, LicenceState.SUSPENDED, LicenceState.EXPIRED, LicenceState.SUBMITTED]
@@ -344,7 +348,6 @@ def test_the_filters_selects_render_as_their_widgets_do(language):
 
 
 def _cards_of(entries):
-    from licensing.selectors import directory_cards
 
     directory_cards(entries)
     return {entry.counselor_id: entry for entry in entries}
@@ -355,9 +358,6 @@ def test_every_card_shows_the_valid_licences_and_privileges_a_query_of_its_own_r
     """directory_entries reads every licence at once, as values; directory_cards must still show each counselor
     what their own rows say, in the database's order (country, kind, region, id), and their compact privileges, the
     revoked, expired or unverified ones left out."""
-    from licensing.models import Licence
-    from licensing.selectors import _privilege_refusal, directory_entries
-    from tests.licensing.factories import NOON
 
     agreement = compact("US-CO", "US-KS", "US-TX")
     for i in range(9):
@@ -398,8 +398,6 @@ def test_every_card_shows_the_valid_licences_and_privileges_a_query_of_its_own_r
 def test_a_jurisdiction_missing_from_the_table_given_is_read_again(client_a, counselor_a, cast):
     """A jurisdiction added after the request read the table (a licence there): the table is read again, never a
     licence left out or a place misnamed."""
-    from licensing.selectors import directory_entries, jurisdiction_gate, jurisdiction_table
-    from tests.licensing.factories import NOON
 
     table = jurisdiction_table()
     place("ID-ZZ", "Pulau Zed")  # a jurisdiction the table does not hold
@@ -418,12 +416,6 @@ def test_a_jurisdiction_missing_from_the_table_given_is_read_again(client_a, cou
 def test_the_directory_lists_exactly_the_active_counselors_with_a_licence_valid_that_day():
     """Listed is decided from the licences read for the gate and the cards: it must be whom a query for a verified
     licence valid on the day would list, never a counselor whose every licence lapsed, waits or is not valid yet."""
-    from django.db.models import Exists, OuterRef
-
-    from counseling.models import Role
-    from licensing.models import Licence
-    from licensing.selectors import directory_entries
-    from tests.licensing.factories import NOON
 
     expiring = [
         {"expires_on": TODAY},  # its last day: valid
