@@ -245,7 +245,6 @@ def identity_gates(*, clients, counselor=None, intakes: dict | None = None) -> d
     failed screen. identity_gate itself is this for one client. `intakes`: {client id: intake} of these clients
     when the caller has just read them (a client not in it has none)."""
     ids = [client.pk for client in clients]
-    statuses: dict[int, str] = {}
     if intakes is None:
         # One query: a client without an intake is refused before their code word and document are asked, so
         # these ride along with the intakes.
@@ -253,19 +252,15 @@ def identity_gates(*, clients, counselor=None, intakes: dict | None = None) -> d
             intake.client_id: intake
             for intake in _with_gate_facts(Intake.objects.filter(client_id__in=ids).defer("answers_sealed"))
         }
-    if all(_gate_facts_read(intake) and intake.client_id == pk for pk, intake in intakes.items()):
-        # Read with the intakes (above, or by intake_for_gate): each intake's own client's.
-        code_words = {pk for pk, intake in intakes.items() if intake.code_word_set}
-        for pk, intake in intakes.items():
-            if intake.document_status is not None:
-                statuses[pk] = intake.document_status
-    else:
-        code_words = set(CodeWord.objects.filter(client_id__in=ids).values_list("client_id", flat=True))
-        documents = IdentityDocument.objects.filter(client_id__in=ids).order_by("-uploaded_at")
-        for client_id, status in documents.values_list("client_id", "status"):  # newest first
-            # "verified" if any document was verified, else the latest one's status (identity_status_for)
-            if client_id not in statuses or status == IdentityDocumentStatus.VERIFIED:
-                statuses[client_id] = status
+    facts = intakes  # read with the intakes (above, or by intake_for_gate): each intake's own client's
+    if not all(_gate_facts_read(intake) and intake.client_id == pk for pk, intake in intakes.items()):
+        # Intakes given without them (intake_for): the facts of these clients' own intakes, read in one query.
+        facts = {
+            intake.client_id: intake
+            for intake in _with_gate_facts(Intake.objects.filter(client_id__in=list(intakes)).only("client_id"))
+        }
+    code_words = {pk for pk, intake in facts.items() if intake.code_word_set}
+    statuses = {pk: intake.document_status for pk, intake in facts.items() if intake.document_status is not None}
     overridden: set[int] = set()
     if counselor is not None and any(not intake.suitability_passed for intake in intakes.values()):
         overridden = set(
