@@ -1,7 +1,8 @@
 """The cast of the page benchmark and of the page query-count tests, grown with bulk inserts.
 
 `pages_cast_seed()` is the demo's cast (dashboards.demo: a ready client, Ayu, with her counselor, Sari, and
-an admin), plus a session Ayu has booked with Sari, their conversation and one open escalation.
+an admin), plus a session Ayu has booked with Sari and confirmed where she will be for, their conversation and
+one open escalation.
 `pages_cast_grow()` then adds, in a few bulk inserts each, what makes a page slow when it is written badly:
 clients in Sari's caseload (each with a session, a conversation, an unread message), counselors in the
 directory (Sari's licences and working hours, copied), messages in Ayu's conversation with Sari (really
@@ -25,6 +26,7 @@ from crisis.models import Escalation
 from dashboards.demo import demo_seed
 from licensing.models import Licence
 from sessions.models import Conversation, CounselingSession, Message, WeeklyAvailability
+from sessions.services import session_location_confirm
 
 
 @dataclass
@@ -55,6 +57,11 @@ def pages_cast_seed() -> PagesCast:
                 client_time_zone="Asia/Jakarta",
                 counselor_time_zone="Asia/Jakarta",
             )
+        if session.location_confirmed_at is None:
+            # Where she will be for it: her chat with Sari is then open between sessions too
+            # (sessions.selectors.conversation_gate), so the chat page measured is the conversation itself, not
+            # the card that asks her to confirm where she is.
+            session = session_location_confirm(session=session, client=client, country="ID", region="ID-YO")
         Escalation.objects.get_or_create(
             dedupe_key=f"pages-bench:{client.pk}",
             defaults={"client": client, "counselor": counselor, "kind": "help_button", "severity": 3},

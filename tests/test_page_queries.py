@@ -19,6 +19,7 @@ from clinical.models import Cadence
 from clinical.services_measures import measure_schedule_set
 from counseling.clock import now
 from sessions.models import CounselingSession
+from sessions.selectors import conversation_gate
 from sessions.services import referral_create
 from tests.conftest import make_counselor
 
@@ -64,6 +65,16 @@ def test_every_main_page_costs_the_same_few_queries_for_three_times_the_data(cli
     assert small == large, {name: (small[name], large[name]) for name in small if small[name] != large[name]}
     assert set(PAGE_MAX_QUERIES) == set(large) and max(PAGE_MAX_QUERIES.values()) <= MAX_QUERIES
     assert all(n <= PAGE_MAX_QUERIES[name] for name, n in large.items()), large
+
+
+def test_the_chat_page_measured_is_the_open_conversation(client, cast, staff_login):
+    """The cast's client has confirmed where she will be for her next session, so her chat with her counselor is
+    open between sessions: the chat page counted here and timed by bench/pages_bench.py is the conversation, not
+    the card asking her to confirm where she is (which it was before 7 December 2026)."""
+    assert conversation_gate(conversation=cast.conversation)
+    staff_login(client, cast.client)
+    page = client.get(reverse("sessions:conversation_chat", args=[cast.conversation.pk])).content.decode()
+    assert "gate-refused" not in page and 'id="chat-form"' in page
 
 
 def test_the_client_home_costs_the_same_queries_for_more_sessions_and_referrals(client, cast, staff_login):
