@@ -5,7 +5,8 @@ configuration and kept.
 base.html renders on every page: its menus are ~20 `{% url %}` and ~30 `{% translate %}` tags, and the footer's
 emergency sentence five links, the same for everyone of a role in a language. Keeping their text spares ~1 ms of
 rendering a page. What differs per person or request (the CSRF tokens, the unread count, the current path, the
-child templates' blocks) stays outside the fixed parts. The output is the same as without the tag
+child templates' blocks, which role's menu) stays outside the fixed parts, which hold the text between them;
+SITE_NAME, a setting, may be inside. The output is the same as without the tag
 (tests/counseling/test_fixed_text.py).
 """
 
