@@ -16,6 +16,7 @@ from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import get_language
 
@@ -33,6 +34,10 @@ def _forget(**kwargs) -> None:
 
 
 class FixedNode(template.Node):
+    # Its parts are not walked for blocks: `{% extends %}` looks for the layout's blocks through the whole node tree on
+    # every render, and most of base.html's nodes are in fixed parts, which hold no block (refused by `fixed`).
+    child_nodelists = ()
+
     def __init__(self, name: str, nodelist: template.NodeList):
         self.name = name
         self.nodelist = nodelist
@@ -55,4 +60,7 @@ def fixed(parser, token):
         raise template.TemplateSyntaxError('{% fixed %} takes one quoted name: {% fixed "name" %}')
     nodelist = parser.parse(("endfixed",))
     parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        # A child template's block would be rendered once and kept for every page.
+        raise template.TemplateSyntaxError("{% fixed %} cannot hold a {% block %}")
     return FixedNode(bits[1][1:-1], nodelist)

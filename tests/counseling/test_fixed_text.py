@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.template import engines
+from django.template import TemplateSyntaxError, engines
 from django.test import RequestFactory
 from django.urls import clear_url_caches, reverse
 from django.utils import translation
@@ -68,3 +68,16 @@ def test_a_changed_setting_forgets_the_kept_text(settings):
     settings.ROOT_URLCONF = settings.ROOT_URLCONF  # sends setting_changed
     clear_url_caches()
     assert not fixed_text._KEPT
+
+
+def test_a_fixed_part_cannot_hold_a_block():
+    with pytest.raises(TemplateSyntaxError):
+        engines["django"].from_string('{% load fixed_text %}{% fixed "x" %}{% block b %}{% endblock %}{% endfixed %}')
+
+
+def test_a_child_template_fills_the_blocks_between_the_fixed_parts():
+    child = engines["django"].from_string(
+        '{% extends "base.html" %}{% block title %}Child title{% endblock %}{% block content %}Child body{% endblock %}'
+    )
+    html = child.render({}, RequestFactory().get("/"))
+    assert "<title>Child title</title>" in html and "Child body" in html
