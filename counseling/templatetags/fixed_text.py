@@ -5,7 +5,8 @@ configuration and kept.
 base.html renders on every page: its menus are ~20 `{% url %}` and ~30 `{% translate %}` tags, and the footer's
 emergency sentence five links, the same for everyone of a role in a language. Keeping their text spares ~1 ms of
 rendering a page. What differs per person or request (the CSRF tokens, the unread count, the current path, the
-child templates' blocks) stays outside the fixed parts. The output is the same as without the tag
+child templates' blocks, which role's menu) stays outside the fixed parts, which hold the text between them;
+SITE_NAME, a setting, may be inside. The output is the same as without the tag
 (tests/counseling/test_fixed_text.py).
 """
 
@@ -15,6 +16,7 @@ from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import get_language
 
@@ -32,6 +34,10 @@ def _forget(**kwargs) -> None:
 
 
 class FixedNode(template.Node):
+    # Its parts are not walked for blocks: `{% extends %}` looks for the layout's blocks through the whole node tree on
+    # every render, and most of base.html's nodes are in fixed parts, which hold no block (refused by `fixed`).
+    child_nodelists = ()
+
     def __init__(self, name: str, nodelist: template.NodeList):
         self.name = name
         self.nodelist = nodelist
@@ -54,4 +60,7 @@ def fixed(parser, token):
         raise template.TemplateSyntaxError('{% fixed %} takes one quoted name: {% fixed "name" %}')
     nodelist = parser.parse(("endfixed",))
     parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        # A child template's block would be rendered once and kept for every page.
+        raise template.TemplateSyntaxError("{% fixed %} cannot hold a {% block %}")
     return FixedNode(bits[1][1:-1], nodelist)

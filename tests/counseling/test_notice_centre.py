@@ -169,12 +169,24 @@ def test_the_list_shows_only_the_persons_own_notices_read_and_unread(client, cli
     assert page.count('class="card notice-row unread"') == 1
 
 
-def test_the_header_counts_the_unread_notices(client, client_a):
+def test_the_header_counts_the_unread_notices(client, client_a, client_b):
     _notice(client_a)
     _notice(client_a, "Another")
+    _notice(client_a, "Read already", read_at=AT)
+    _notice(client_b, "Someone else's")
     client.force_login(client_a)
     page = client.get(reverse("client_home")).content.decode()
     assert "<span data-notice-count-value>2</span>" in page
+    assert '<span class="notice-count" data-notice-count>' in page  # shown
+
+
+def test_the_header_hides_a_count_of_none(client, client_a, client_b):
+    _notice(client_a, "Read already", read_at=AT)
+    _notice(client_b, "Someone else's")
+    client.force_login(client_a)
+    page = client.get(reverse("client_home")).content.decode()
+    assert '<span class="notice-count" data-notice-count hidden>' in page
+    assert "<span data-notice-count-value>0</span>" in page
 
 
 def test_marking_one_read_then_following_its_link(client, client_a):
