@@ -580,7 +580,20 @@ def directory_entries(
             "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "pk"
         )
     )
-    jurisdictions, places = _jurisdictions_by_id(jurisdictions, {row[5] for row in rows})
+    # Every compact privilege at once, for the gate and the cards: there are few, and a query on the page's
+    # counselors alone would cost one more (its agreements' members) only on the pages that show one. Not the home
+    # licences' evidence (a scanned document each): neither the gate nor a card reads it. Their jurisdictions are
+    # the table's (joined, they cost more to compile than to read), and so is their order below.
+    privilege_rows = list(
+        CompactPrivilege.objects.order_by()
+        .select_related("agreement", "home_licence")
+        .defer("home_licence__evidence_sealed")
+        .prefetch_related(Prefetch("agreement__members", queryset=Jurisdiction.objects.order_by()))
+    )
+    jurisdictions, places = _jurisdictions_by_id(
+        jurisdictions,
+        {row[5] for row in rows}.union(*((p.jurisdiction_id, p.home_licence.jurisdiction_id) for p in privilege_rows)),
+    )
     refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
     licences_of: dict[int, list[tuple]] = defaultdict(list)
     for counselor_id, kind, state, valid_from, expires_on, place_id, pk in rows:
@@ -622,15 +635,13 @@ def directory_entries(
             held_rows[counselor_id] = [licence for licence in held if licence[4].country == country]
         entries.append(entry)
     by_id = {entry.counselor_id: entry for entry in entries}
-    # Every privilege at once, for the gate and the cards: there are few, and a query on the page's counselors
-    # alone would cost one more (its agreements' members) only on the pages that show one.
     privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
-    # Not the home licences' evidence (a scanned document each): neither the gate nor a card reads it.
-    for privilege in (
-        CompactPrivilege.objects.select_related("jurisdiction", "agreement", "home_licence__jurisdiction")
-        .defer("home_licence__evidence_sealed")
-        .prefetch_related("agreement__members")
-    ):
+    # Each counselor's in their default order (counselor, jurisdiction: its country and region), the table's rank
+    # standing in for the jurisdiction as above; the id orders two in one jurisdiction, where the database's own
+    # order would.
+    for privilege in sorted(privilege_rows, key=lambda p: (place_rank[p.jurisdiction_id], p.pk)):
+        privilege.jurisdiction = places[privilege.jurisdiction_id]
+        privilege.home_licence.jurisdiction = places[privilege.home_licence.jurisdiction_id]
         privileges[privilege.counselor_id].append(privilege)
     for counselor_id, held in privileges.items():
         entry = by_id.get(counselor_id)

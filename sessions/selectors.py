@@ -748,18 +748,27 @@ def next_free_slots(
     length = timedelta(minutes=settings.SESSION_LENGTH_MINUTES)
     ids = [counselor.pk for counselor in counselors]
     weekly, exceptions, busy = defaultdict(list), defaultdict(list), defaultdict(list)
-    hours = WeeklyAvailability.objects.filter(counselor_id__in=ids).values_list(
-        "counselor_id", "weekday", "start_time", "end_time"
+    # As plain values, in no order, as open_slots reads them for one counselor (it sorts what it uses).
+    hours = (
+        WeeklyAvailability.objects.filter(counselor_id__in=ids)
+        .order_by()
+        .values_list("counselor_id", "weekday", "start_time", "end_time")
     )
     for counselor_id, weekday, start_time, end_time in hours:
         weekly[counselor_id].append(_WeeklyHours(weekday, start_time, end_time))
     # Local dates differ from UTC ones by a day at most; open_slots looks at each date's own exceptions.
     span = (start.date() - timedelta(days=2), end.date() + timedelta(days=2))
-    for row in AvailabilityException.objects.filter(counselor_id__in=ids, date__range=span):
-        exceptions[row.counselor_id].append(row)
+    days_off = (
+        AvailabilityException.objects.filter(counselor_id__in=ids, date__range=span)
+        .order_by()
+        .values_list("counselor_id", "date", "kind", "start_time", "end_time")
+    )
+    for counselor_id, *row in days_off:
+        exceptions[counselor_id].append(_DayException(*row))
     sessions = (
         CounselingSession.objects.filter(counselor_id__in=ids, starts_at__lt=end + length, ends_at__gt=start - length)
         .exclude(state=SessionState.CANCELLED)
+        .order_by()
         .values_list("counselor_id", "starts_at", "ends_at")
     )
     for counselor_id, starts_at, ends_at in sessions:

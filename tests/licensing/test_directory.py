@@ -413,6 +413,31 @@ def test_a_jurisdiction_missing_from_the_table_given_is_read_again(client_a, cou
             )
 
 
+def test_a_cards_privileges_come_in_their_default_order_with_their_places_named(counselor_a, admin_user):
+    """directory_entries reads the privileges without their jurisdictions (the table's stand in, read again when
+    it lacks one) and orders them itself: as CompactPrivilege's default order (its jurisdiction's country, then
+    region), whatever order they were recorded in, and a gate that counts one, as jurisdiction_gate decides."""
+
+    table = jurisdiction_table()
+    place("US-ZZ", "Zed State")  # a member the table does not hold
+    agreement = compact("US-CO", "US-KS", "US-TX", "US-ZZ", "US-AL")
+    home = licence(counselor_a, "US-CO", kind="us_lpc", number="LPC-CO")
+    for code in ("US-ZZ", "US-TX", "US-AL", "US-KS"):
+        privilege(home, code, agreement=agreement, recorded_by=admin_user)
+    default_order = CompactPrivilege.objects.filter(counselor=counselor_a).select_related("jurisdiction")
+    assert [p.jurisdiction.region for p in default_order] == ["US-AL", "US-KS", "US-TX", "US-ZZ"]
+    expected = [p.jurisdiction.name for p in default_order]
+    assert expected[-1] == "Zed State"
+    for country, region in (("US", "US-ZZ"), ("US", "US-AL"), ("", "")):
+        entries = directory_entries(at=NOON, country=country, region=region, jurisdictions=table)
+        entry = _cards_of(entries)[counselor_a.pk]
+        assert [p.jurisdiction.name for p in entry.privileges] == expected
+        assert all(p.home_licence.jurisdiction.code == "US-CO" for p in entry.privileges)
+        if country:
+            gate = jurisdiction_gate(counselor=counselor_a, country=country, region=region, at=NOON)
+            assert entry.gate == gate
+
+
 def test_the_directory_lists_exactly_the_active_counselors_with_a_licence_valid_that_day():
     """Listed is decided from the licences read for the gate and the cards: it must be whom a query for a verified
     licence valid on the day would list, never a counselor whose every licence lapsed, waits or is not valid yet."""
