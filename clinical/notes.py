@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Func, IntegerField, Max, Q, Subquery, Window
+from django.db.models import Count, F, Func, IntegerField, Max, OuterRef, Q, Subquery, Window
 from django.http import Http404
 from django.urls import reverse
 from django.utils import translation
@@ -32,7 +32,7 @@ from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.crypto import DecryptionError, open_text, seal
 from counseling.mail import email_person, language_of
-from counseling.models import Role, User
+from counseling.models import ClientProfile, Role, User
 from counseling.notifications import notify_user_on_commit
 from sessions.models import CounselingSession, SessionState
 
@@ -374,10 +374,11 @@ def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 
     )
     # Only what the panel shows, as values (no instances of four models per row); the count of all of them (before
     # the limit) rides along in the same query, and so does the count of signed notes awaiting a co-signature (a
-    # subquery of its own, evaluated once).
+    # subquery of its own, evaluated once). The client's pseudonym is a subquery, not a join: PostgreSQL reads it
+    # for the shown rows only, after the sort and the limit (a join read it for every unsigned session).
     shown = list(
         sessions.annotate(
-            client_name=F("client__client_profile__display_name"),
+            client_name=Subquery(ClientProfile.objects.filter(user_id=OuterRef("client_id")).values("display_name")),
             note_id=F("progress_note__id"),
             total=Window(Count("pk")),
             awaiting_cosign=Subquery(

@@ -109,16 +109,26 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
         acceptances[acceptance.client_id].append(acceptance)
     rendered_sha256 = _rendered_sha256_of(counselor)  # one counselor for all: each version rendered once
     action_url = consent_onboarding_url(counselor=counselor)  # the same for every client: reversed once
-    return {
-        client.pk: _consent_decide(
-            acceptances=acceptances.get(client.pk),
+    # Every client who never accepted gets the same answer, and so does everyone who is not a client: each
+    # decided (its message translated) once.
+    without: dict[bool, GateResult] = {}
+
+    def decide(pk: int) -> GateResult:
+        rows = acceptances.get(pk)
+        if not rows and (rows is None) in without:
+            return without[rows is None]
+        result = _consent_decide(
+            acceptances=rows,
             counselor=counselor,
             in_force=in_force,
             rendered_sha256=rendered_sha256,
             action_url=action_url,
         )
-        for client in clients
-    }
+        if not rows:
+            without[rows is None] = result
+        return result
+
+    return {client.pk: decide(client.pk) for client in clients}
 
 
 def _acceptances_with_version_in_force(acceptances: QuerySet[ConsentAcceptance], at=None) -> QuerySet:

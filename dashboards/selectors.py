@@ -289,13 +289,14 @@ def counselor_dashboard_context(*, request, counselor=None) -> dict:
     statuses = caseload_gate_statuses(counselor=counselor, clients=clients)
     profile = counselor.counselor_profile
     zone = profile.time_zone
+    filtered = bool(search or show)
     return {
         "requests": pending_requests(counselor=counselor),
         "form": form,
         "page": page,
         "profile": profile,
         "zone": zone,
-        "filtered": bool(search or show),
+        "filtered": filtered,
         "rows": [{"client": c, "consent": statuses[c.pk][0], "identity": statuses[c.pk][1]} for c in clients],
         "query": urlencode({k: v for k, v in (("q", search), ("show", show)) if v}),
         "plans_to_review": list(
@@ -304,7 +305,8 @@ def counselor_dashboard_context(*, request, counselor=None) -> dict:
             )[:20]
         ),
         "today": at.date(),
-        "notes_due": notes_unsigned_panel(counselor=counselor),
+        # A filtered caseload shows neither panel: its query is not made (the record requests are read lazily).
+        "notes_due": None if filtered else notes_unsigned_panel(counselor=counselor),
         "record_requests": record_requests_pending(counselor=counselor),
     }
 

@@ -269,16 +269,24 @@ def identity_gates(*, clients, counselor=None, intakes: dict | None = None) -> d
             ).values_list("client_id", flat=True)
         )
     url = reverse("intake:home")  # the same for every client: reversed once
-    return {
-        pk: _identity_decide(
+    no_intake: GateResult | None = None  # every client without an intake: decided (its message translated) once
+
+    def decide(pk: int) -> GateResult:
+        nonlocal no_intake
+        if pk not in intakes and no_intake is not None:
+            return no_intake
+        result = _identity_decide(
             intake=intakes.get(pk),
             has_code_word=pk in code_words,
             document_status=statuses.get(pk, "missing"),
             screen_overridden=pk in overridden,
             url=url,
         )
-        for pk in ids
-    }
+        if pk not in intakes:
+            no_intake = result
+        return result
+
+    return {pk: decide(pk) for pk in ids}
 
 
 def _identity_decide(

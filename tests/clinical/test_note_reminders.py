@@ -38,6 +38,7 @@ def test_the_dashboard_lists_unsigned_notes_of_past_sessions_only(client, client
     assert [row["session_id"] for row in panel["rows"]] == [overdue.pk, drafted.pk]
     assert [row["overdue"] for row in panel["rows"]] == [True, False]
     assert [row["draft"] for row in panel["rows"]] == [False, True]
+    assert [row["client_name"] for row in panel["rows"]] == [client_a.client_profile.display_name] * 2
     staff_login(client, counselor_a)
     page = client.get("/counselor/").content.decode()
     assert "Progress notes to sign" in page

@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from consent.selectors import consent_gate
+from consent.selectors import consent_gate, consent_gates
 from consent.services import consent_draft_create, consent_version_publish, consent_withdraw
 from counseling.clock import now
 from counseling.gates import GateResult
 from sessions.selectors import session_start_gate
+from tests.conftest import make_client
 from tests.consent.conftest import accept_current, make_session
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,30 @@ def test_a_client_who_has_not_consented_is_refused_and_sent_to_onboarding(client
     assert result.action_url == "/consent/"
     with_counselor = consent_gate(client=client_a, counselor=counselor_a)
     assert not with_counselor and with_counselor.action_url == f"/consent/?counselor={counselor_a.pk}"
+
+
+def test_the_gates_for_a_page_of_clients_decide_each_as_the_gate_for_one_client(
+    client_a, client_b, counselor_a, counselor_b
+):
+    """consent_gates (a page of the caseload) decides each client as consent_gate alone does: those who never
+    accepted share one answer, and so do those who are not clients, but no one else gets theirs."""
+    never = make_client("never@clients.test", "Never")
+    accept_current(client_a, counselor=counselor_a)
+    accept_current(client_b)
+    consent_withdraw(client=client_b)
+    page_of = [never, client_a, counselor_b, client_b, make_client("never2@clients.test", "Never either")]
+    for counselor in (None, counselor_a):
+        page = consent_gates(clients=page_of, counselor=counselor)
+        for person in page_of:
+            assert page[person.pk] == consent_gate(client=person, counselor=counselor), person.email
+        assert [page[person.pk].reason for person in page_of] == [
+            "consent_missing",
+            "",
+            "consent_missing",
+            "consent_withdrawn" if counselor is None else "consent_missing",  # withdrew a general consent
+            "consent_missing",
+        ]
+        assert page[counselor_b.pk].message != page[never.pk].message
 
 
 def test_a_client_who_has_not_consented_cannot_start_a_session_or_open_its_chat(client_a, counselor_a, monkeypatch):

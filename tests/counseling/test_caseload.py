@@ -120,6 +120,20 @@ def test_search_and_filters_narrow_the_list(caseload_page, counselor_a, client_a
     assert "No client matches." in caseload_page("?show=risk")
 
 
+def test_a_filtered_caseload_reads_no_notes_panel_it_does_not_show(caseload_page, counselor_a, client_a):
+    book(client_a, counselor_a, days=-3, state="completed")  # a held session without a note: the panel lists it
+    caseload_page()  # warm up caches (content types, sessions)
+
+    def notes_queries(query: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            page = caseload_page(query)
+        assert "Client A" in page
+        return sum("clinical_progressnote" in q["sql"] or "clinical_recordrequest" in q["sql"] for q in queries)
+
+    assert notes_queries("") == 2  # the unsigned notes, the record requests
+    assert notes_queries("?q=client") == 0
+
+
 def test_the_caseload_page_costs_the_same_queries_for_10_and_1000_clients(client, counselor_a, staff_login, settings):
     """Rows are annotated in one query; the gates run once per visible row, and a page holds ten."""
     settings.CASELOAD_PAGE_SIZE = 10

@@ -269,6 +269,7 @@ def test_the_gates_for_a_page_of_clients_decide_each_as_the_gate_for_one_client(
     overridden = client_in("unsuitable_overridden", suitable_text=False)
     document(overridden, IdentityDocumentStatus.VERIFIED, 5)
     suitability_override_record(client=overridden, counselor=counselor_a, reason="We spoke by video first.")
+    client_in("no_intake_either", intake=False)  # the page's one refusal without an intake, given again
     for counselor in (None, counselor_a):
         page = identity_gates(clients=list(clients.values()), counselor=counselor)
         for state, client in clients.items():
@@ -290,6 +291,7 @@ def test_the_gates_for_a_page_of_clients_decide_each_as_the_gate_for_one_client(
         "verified_then_rejected": "",
         "unsuitable": "unsuitable_for_text",
         "unsuitable_overridden": "",
+        "no_intake_either": "intake_missing",
     }
     assert page[clients["pending"].pk].message != page[clients["rejected_after_pending"].pk].message
 
