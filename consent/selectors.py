@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -131,20 +133,26 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
     return {client.pk: decide(client.pk) for client in clients}
 
 
+# Is the acceptance's version the one in force for its language: published, in effect, and the latest in effect
+# (by date, then number; consent_versions_in_force)? As SQL on the acceptance's own row: the same question written
+# with the ORM (an Exists with three OuterRefs) costs about 0.6 ms of Python to build and compile on every page that
+# asks the consent gate, twice this SQL's whole cost. Plain SQL that SQLite and PostgreSQL both run.
+_VERSION_IN_FORCE = """consent_consentacceptance.version_id IN (
+    SELECT newest.id FROM consent_consentversion AS newest
+    JOIN consent_consentversion AS accepted ON accepted.language = newest.language
+    WHERE accepted.id = consent_consentacceptance.version_id AND newest.status = %s AND newest.effective_at <= %s
+    ORDER BY newest.effective_at DESC, newest.number DESC
+    LIMIT 1
+)"""
+
+
 def _acceptances_with_version_in_force(acceptances: QuerySet[ConsentAcceptance], at=None) -> QuerySet:
     """`acceptances` with their version, and `version_in_force`: whether that version is the one
-    consent_versions_in_force(at=at) gives for its language (published, in effect, and no published version of the
-    language in effect later, or as early with a higher number), asked in the same statement."""
-    at = at or now()
-    later = ConsentVersion.objects.in_force(at).filter(
-        Q(effective_at__gt=OuterRef("version__effective_at"))
-        | Q(effective_at=OuterRef("version__effective_at"), number__gt=OuterRef("version__number")),
-        language=OuterRef("version__language"),
-    )
-    in_force = Q(version__status=VersionStatus.PUBLISHED, version__effective_at__lte=at) & ~Exists(later)
-    return acceptances.select_related("version").annotate(
-        version_in_force=ExpressionWrapper(in_force, output_field=BooleanField())
-    )
+    consent_versions_in_force(at=at) gives for its language, asked in the same statement."""
+    # The moment as the ORM would give it to the database (SQLite keeps naive UTC text).
+    at = connection.ops.adapt_datetimefield_value(at or now())
+    in_force = RawSQL(_VERSION_IN_FORCE, (VersionStatus.PUBLISHED, at), output_field=BooleanField())  # noqa: S611
+    return acceptances.select_related("version").annotate(version_in_force=in_force)
 
 
 def _rendered_sha256_of(counselor):

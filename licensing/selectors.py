@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -376,11 +377,24 @@ def public_privileges(*, counselor, at: datetime) -> list[CompactPrivilege]:
     return [p for p in rows if not _privilege_refusal(p, day)]
 
 
+# Whether the licence's counselor holds any compact privilege, as SQL on the licence's own row: the ORM's Exists
+# with an OuterRef costs about 0.2 ms more Python to build and compile, on every page that asks the gates.
+_COUNSELOR_HAS_PRIVILEGES = """EXISTS (
+    SELECT 1 FROM licensing_compactprivilege AS privilege WHERE privilege.counselor_id = licensing_licence.counselor_id
+)"""
+
+
 def _credentials_licences():
     """Licences as the shared read keeps them: with issuing body and jurisdiction, and whether their counselor
-    holds any compact privilege, asked in the same statement (most hold none: then no privileges query)."""
-    return Licence.objects.select_related("issuing_body", "jurisdiction").annotate(
-        counselor_has_privileges=Exists(CompactPrivilege.objects.filter(counselor_id=OuterRef("counselor_id")))
+    holds any compact privilege, asked in the same statement (most hold none: then no privileges query). Without
+    the evidence document (read on its own by licence_evidence_read): these rows are read on every page that asks
+    the consent or jurisdiction gate."""
+    return (
+        Licence.objects.select_related("issuing_body", "jurisdiction")
+        .annotate(
+            counselor_has_privileges=RawSQL(_COUNSELOR_HAS_PRIVILEGES, (), output_field=BooleanField())  # noqa: S611
+        )
+        .defer("evidence_sealed")
     )
 
 
