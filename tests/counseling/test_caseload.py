@@ -307,3 +307,42 @@ def test_the_pages_fixed_parts_print_what_the_template_without_them_prints(
             assert strip_csrf(response.content.decode()) == expected
             assert ("Your clients" in expected) == (language == "en")
         assert any(key[0].startswith("caseload-") for key in fixed_text._KEPT)
+
+
+def test_each_kind_of_page_reads_the_rows_the_orm_composes_for_it(counselor_a, counselor_b, settings):
+    """The page's statement is composed once for each kind of page (a search or none, each filter) and reused:
+    any counselor, time, search text and page number gets exactly the rows the ORM's queryset gets."""
+    from crisis.models import Escalation
+    from dashboards.selectors import _caseload_row, _caseload_shown, caseload, caseload_page
+
+    settings.CASELOAD_PAGE_SIZE = 2
+    for index, name in enumerate(("Alpha", "Bravo_1", "Echo%", "Mike\\x", "Zulu")):
+        client = _client(name)
+        for days, counselor in ((index - 1.5, counselor_a), (index + 1, counselor_b)):
+            book(client, counselor, days=days)
+            book(client, counselor, days=days - 12, state="completed")
+            conversation = Conversation.objects.create(client=client, counselor=counselor)
+            for _ in range(index % 3):
+                message(conversation, client, at=now() - timedelta(hours=index))
+        if index % 2:
+            Escalation.objects.create(
+                client=client, counselor=counselor_a, kind="help_button", severity=3, dedupe_key=name
+            )
+    searches = ("", "a", "_", "%", "\\", "ECHO", "nobody")
+    for counselor, at in (
+        (counselor_a, now()),
+        (counselor_b, now() + timedelta(days=2)),
+        (counselor_a, now() - timedelta(days=9)),
+    ):
+        for show in ("", "upcoming", "unread", "risk", "other"):
+            for search in searches:
+                ordered = _caseload_shown(
+                    caseload(counselor=counselor, search=search, show=show, at=at), counselor=counselor, at=at
+                )
+                for number in (1, 2, 3):
+                    page = caseload_page(counselor=counselor, search=search, show=show, number=number, at=at)
+                    expected = [_caseload_row(row) for row in ordered[(number - 1) * 2 : number * 2]]
+                    if expected:
+                        assert page.number == number and page.paginator.count == len(ordered)
+                        assert list(page.object_list) == expected, (counselor, at, show, search, number)
+    assert any(caseload_page(counselor=counselor_a, search="_", number=1).object_list)
