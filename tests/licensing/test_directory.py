@@ -525,3 +525,32 @@ def test_a_client_without_notices_pays_no_join_for_them(client, client_a, counse
     assert "may no longer counsel you" not in page  # dismissed
     notice_reads = [q["sql"] for q in queries.captured_queries if 'FROM "licensing_lapsenotice"' in q["sql"]]
     assert len(notice_reads) == 1 and "JOIN" not in notice_reads[0], notice_reads
+
+
+def test_a_cards_counselor_and_profile_come_with_the_entries_and_read_the_rest_when_asked(
+    django_assert_num_queries, counselor_a, counselor_b, cast
+):
+    """directory_cards and directory_next_free make each counselor and profile from the row directory_entries read:
+    no query of their own, the same values a query reads, and any other field read when asked for, never wrong."""
+    counselor_b.counselor_profile.professional_title = "Licensed Professional Counselor"
+    counselor_b.counselor_profile.time_zone = "America/Chicago"
+    counselor_b.counselor_profile.save()
+    entries = directory_entries(at=NOON)
+    with django_assert_num_queries(0):
+        directory_cards(entries)
+    for entry in entries:
+        stored = CounselorProfile.objects.select_related("user").get(user_id=entry.counselor_id)
+        with django_assert_num_queries(0):
+            made = entry.counselor.counselor_profile
+            assert made.user is entry.counselor and entry.profile is made
+            assert (made.pk, made.user_id, made.display_name, made.professional_title, made.time_zone) == (
+                stored.pk,
+                stored.user_id,
+                stored.display_name,
+                stored.professional_title,
+                stored.time_zone,
+            )
+            assert made.language_codes == stored.language_codes and made.speciality_list == stored.speciality_list
+        with django_assert_num_queries(1):  # deferred: read when asked for
+            assert entry.counselor.email == stored.user.email
+    assert {entry.counselor_id: entry.profile.time_zone for entry in entries}[counselor_b.pk] == "America/Chicago"
