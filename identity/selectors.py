@@ -70,6 +70,25 @@ def intake_for_gate(*, client) -> Intake | None:
     return rows[0] if rows else None
 
 
+# The client's own time zone, read with their intake (a page that shows times in it and reads the intake anyway,
+# the directory): as SQL on the intake's row, which costs less than a query of its own. NULL without a profile.
+_CLIENT_TIME_ZONE = """(
+    SELECT profile.time_zone FROM counseling_clientprofile AS profile
+    WHERE profile.user_id = counseling_intake.client_id
+)"""
+
+
+def intake_with_time_zone(*, client) -> Intake | None:
+    """The client's intake, as intake_for, with `client_time_zone`: their profile's time zone (None without a
+    profile). One query where the intake and the profile take two."""
+    rows = list(
+        Intake.objects.filter(client=client).annotate(
+            client_time_zone=RawSQL(_CLIENT_TIME_ZONE, (), output_field=CharField())  # noqa: S611
+        )
+    )
+    return rows[0] if rows else None
+
+
 def _gate_facts_read(intake: Intake) -> bool:
     return hasattr(intake, "code_word_set") and hasattr(intake, "document_status")
 

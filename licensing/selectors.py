@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db import router
 from django.db.models import BooleanField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -337,6 +338,8 @@ class DirectoryEntry:
     next_free: datetime | None = None  # set by directory_next_free
     # Each valid licence's (sort keys..., jurisdiction name), from directory_entries: directory_cards orders them.
     valid_licences: list[tuple] = field(default_factory=list, repr=False)
+    # The profile's columns a card and the next free time read (_CARD_PROFILE_COLUMNS), from directory_entries.
+    profile_row: tuple = field(default=(), repr=False)
 
     @property
     def profile(self):
@@ -628,11 +631,12 @@ def directory_entries(
     profiles = (
         CounselorProfile.objects.filter(user__role=Role.COUNSELOR, user__is_active=True)
         .order_by("display_name", "user_id")
-        .values_list("user_id", "display_name", "languages", "specialities")
+        .values_list(*_CARD_PROFILE_COLUMNS)
     )
     entries = []
     held_rows: dict[int, list[tuple]] = {}  # the gate's: each licence in the country, with its refusal
-    for counselor_id, name, languages, specialities in profiles:
+    for row in profiles:
+        counselor_id, name, languages, specialities = row[1:5]
         held = licences_of.get(counselor_id, ())
         if all(licence[5] for licence in held):
             continue  # no licence valid on that day: not listed
@@ -641,6 +645,7 @@ def directory_entries(
             name=name,
             language_codes=comma_items(languages),
             speciality_list=comma_items(specialities),
+            profile_row=row,
         )
         for kind, _state, _from, _until, place, refusal, pk, place_id in held:
             if not refusal:
@@ -678,30 +683,44 @@ def directory_entries(
     return entries
 
 
-def _counselors(ids: list[int]) -> dict[int, User]:
-    """{id: counselor} with their profile, only what a card and the next free time read (the rest is deferred:
-    read if ever asked for, never wrong)."""
-    return (
-        User.objects.select_related("counselor_profile")
-        .only(*(f"counselor_profile__{name}" for name in _CARD_PROFILE_FIELDS))
-        .in_bulk(ids)
-    )
+# What directory_entries reads of each profile: its ranking and filters read user_id to specialities, counselor_cards
+# shows the rest and directory_next_free lays the hours out in its time zone.
+_CARD_PROFILE_COLUMNS = (
+    "id",
+    "user_id",
+    "display_name",
+    "languages",
+    "specialities",
+    "professional_title",
+    "time_zone",
+)
 
 
-# What counselor_cards shows of a profile, and the time zone directory_next_free lays the hours out in.
-_CARD_PROFILE_FIELDS = ("display_name", "professional_title", "languages", "specialities", "time_zone")
+def _card_counselor(entry: DirectoryEntry) -> User:
+    """The entry's counselor with their profile, as a query with select_related and only() would give them, made
+    from the profile's row directory_entries read: no query of their own. What a card and the next free time read
+    is loaded; the rest is deferred (read if ever asked for, never wrong)."""
+    db = router.db_for_read(CounselorProfile)
+    counselor = User.from_db(db, ["id"], [entry.counselor_id])
+    loaded = dict(zip(_CARD_PROFILE_COLUMNS, entry.profile_row, strict=True))
+    names = [f.attname for f in CounselorProfile._meta.concrete_fields if f.attname in loaded]
+    profile = CounselorProfile.from_db(db, names, [loaded[name] for name in names])
+    # Both sides of the one-to-one, as select_related sets them.
+    relation = CounselorProfile._meta.get_field("user")
+    relation.set_cached_value(profile, counselor)
+    relation.remote_field.set_cached_value(counselor, profile)
+    return counselor
 
 
 def directory_cards(entries: list[DirectoryEntry]) -> None:
-    """Complete the entries of the page shown: the counselor and their profile, in one query, and the places of
+    """Complete the entries of the page shown: the counselor and their profile (from the row read), and the places of
     their verified licences valid on that day, in order (directory_entries read them, with the valid privileges a
     card shows too)."""
     entries = list(entries)
     if not entries:
         return
-    by_id = _counselors([entry.counselor_id for entry in entries])
     for entry in entries:
-        entry.counselor = by_id[entry.counselor_id]
+        entry.counselor = _card_counselor(entry)
         entry.licence_places = [licence[-1] for licence in sorted(entry.valid_licences)]
 
 
@@ -737,15 +756,9 @@ def directory_next_free(entries, *, at: datetime, within_days: int = 0) -> None:
     `within_days`, for all of them at once."""
     entries = list(entries)
     missing = [entry for entry in entries if entry.counselor is None]
-    if missing:
-        # Only the counselors (with their profile: their time zone lays out their hours), not the cards.
-        by_id = (
-            User.objects.select_related("counselor_profile")
-            .defer("counselor_profile__photo")
-            .in_bulk([entry.counselor_id for entry in missing])
-        )
-        for entry in missing:
-            entry.counselor = by_id[entry.counselor_id]
+    for entry in missing:
+        # With their profile: its time zone lays out their hours.
+        entry.counselor = _card_counselor(entry)
     horizon = within_days or settings.BOOKING_HORIZON_DAYS
     free = next_free_slots(counselors=[entry.counselor for entry in entries], at=at, within_days=horizon)
     for entry in entries:
@@ -815,10 +828,14 @@ def licence_history(*, licence: Licence):
     return AuditEntry.objects.filter(target_type="licensing.licence", target_id=str(licence.pk)).order_by("sequence")
 
 
-def open_lapse_notices(*, client) -> QuerySet[LapseNotice]:
-    return LapseNotice.objects.filter(client=client, dismissed_at__isnull=True).select_related(
-        "counselor__counselor_profile", "licence__jurisdiction"
-    )
+def open_lapse_notices(*, client) -> list[LapseNotice]:
+    """The client's notices not dismissed, newest first, with their counselor's profile and licence's place."""
+    notices = LapseNotice.objects.filter(client=client, dismissed_at__isnull=True)
+    # Most clients have none: asked first without the four tables a notice shows, which cost more to join (and
+    # build) than a second query costs the few who have one.
+    if not notices.exists():
+        return []
+    return list(notices.select_related("counselor__counselor_profile", "licence__jurisdiction"))
 
 
 # A licence counts for retention once it was accepted: a submission never checked or refused never made

@@ -21,7 +21,7 @@ from counseling.documents import document_response
 from counseling.models import Role
 from counseling.parameters import int_param
 from counseling.permissions import admin_required, client_required, counselor_required
-from identity.selectors import intake_place
+from identity.selectors import UNREAD, intake_place, intake_with_time_zone
 from licensing import selectors, services
 from licensing.forms import (
     DirectoryFilterForm,
@@ -50,8 +50,9 @@ def _parse_place(request) -> tuple[str, str] | None:
     return country, region
 
 
-def _visitor_location(request) -> tuple[tuple[str, str], str]:
-    """Where the visitor is for the directory, and where that came from ("chosen", "intake", "")."""
+def _visitor_location(request, *, intake=UNREAD) -> tuple[tuple[str, str], str]:
+    """Where the visitor is for the directory, and where that came from ("chosen", "intake", ""). `intake`: a
+    signed-in client's intake (or None) when the caller has read it."""
     chosen = _parse_place(request)
     if chosen is not None:
         request.session[LOCATION_SESSION_KEY] = list(chosen)
@@ -62,9 +63,9 @@ def _visitor_location(request) -> tuple[tuple[str, str], str]:
     if stored:
         return (stored[0], stored[1]), "chosen"
     if request.user.is_authenticated and request.user.role == Role.CLIENT:
-        intake = intake_place(client=request.user)
-        if intake[0]:
-            return intake, "intake"
+        place = intake_place(client=request.user, intake=intake)
+        if place[0]:
+            return place, "intake"
     return ("", ""), ""
 
 
@@ -78,7 +79,11 @@ def _place_name(country: str, region: str, jurisdictions: list[Jurisdiction] | N
 
 def directory(request):
     """Public: counselors with a verified, valid licence. For a known location, who may counsel there."""
-    (country, region), source = _visitor_location(request)
+    intake = UNREAD
+    if request.user.is_authenticated and request.user.role == Role.CLIENT:
+        # Their place (unless they chose one) and their time zone, in one query.
+        intake = intake_with_time_zone(client=request.user)
+    (country, region), source = _visitor_location(request, intake=intake)
     at = now()
     # Read once for the gate's place name, the heading's and the place menu.
     jurisdictions = selectors.jurisdiction_table()
@@ -107,14 +112,17 @@ def directory(request):
             "lapse_notices": notices,
             "filters": filters,
             "filtered": any(filters.filters().values()),
-            "zone": _visitor_zone(request.user),
+            "zone": _visitor_zone(request.user, intake=intake),
             "horizon_days": settings.BOOKING_HORIZON_DAYS,
         },
     )
 
 
-def _visitor_zone(user) -> str:
-    """Where a time in the directory is shown: the signed-in person's own zone, else the site's (UTC)."""
+def _visitor_zone(user, *, intake=UNREAD) -> str:
+    """Where a time in the directory is shown: the signed-in person's own zone, else the site's (UTC). `intake`: a
+    client's, read with their time zone (intake_with_time_zone), or None or UNREAD."""
+    if intake is not UNREAD and intake is not None and intake.client_time_zone:
+        return intake.client_time_zone
     profile = getattr(user, "client_profile", None) or getattr(user, "counselor_profile", None)
     return profile.time_zone if profile is not None else "UTC"
 

@@ -30,7 +30,7 @@ MAX_QUERIES = 25  # issue 23's goal for every page
 PAGE_MAX_QUERIES = {
     "client home": 12,
     "caseload": 13,
-    "directory": 18,
+    "directory": 16,
     "booking slots": 15,
     "chat": 11,
     "risk queue": 8,

@@ -471,3 +471,86 @@ def test_the_directory_lists_exactly_the_active_counselors_with_a_licence_valid_
         assert sorted(entry.counselor_id for entry in entries) == sorted(expected)
         assert {entry.name for entry in entries} >= {"Only 0", "Only 2", *(f"Both {i}" for i in range(7))}
         assert not {entry.name for entry in entries} & {"Only 1", "Only 3", "Only 4", "Only 5", "Only 6", "Gone"}
+
+
+def _intake(client_user, **answers):
+    from counseling.crypto import seal
+    from identity.models import Intake
+
+    Intake.objects.create(
+        client=client_user,
+        answers_sealed=seal(owner_id=client_user.pk, plaintext=json.dumps(answers), context=f"intake:{client_user.pk}"),
+    )
+
+
+@pytest.mark.parametrize("intake", [True, False])
+@pytest.mark.parametrize("place", ["", "ID-JK"])
+def test_a_clients_times_are_shown_in_their_own_zone_read_with_their_intake(client, client_a, cast, intake, place):
+    """The directory reads a client's time zone with their intake (one query): with or without an intake, and
+    with a place chosen (the intake's place then unused), the zone is their profile's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client_a.client_profile.time_zone = "America/Chicago"
+    client_a.client_profile.save()
+    if intake:
+        _intake(client_a, country="US", region="US-TX")
+    client.force_login(client_a)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/licensing/counselors/", {"place": place} if place else {})
+    assert response.context["zone"] == "America/Chicago"
+    assert response.context["location_source"] == ("chosen" if place else "intake" if intake else "")
+    profile_reads = [q["sql"] for q in queries.captured_queries if 'FROM "counseling_clientprofile"' in q["sql"]]
+    # Read with the intake; a client without one has their profile read on its own.
+    assert len(profile_reads) == (0 if intake else 1), profile_reads
+
+
+def test_a_visitors_times_are_shown_in_utc(client, cast):
+    assert client.get("/licensing/counselors/").context["zone"] == "UTC"
+
+
+def test_a_client_without_notices_pays_no_join_for_them(client, client_a, counselor_a, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    LapseNotice.objects.create(
+        client=client_a,
+        counselor=counselor_a,
+        licence=licence(counselor_a, "ID-YO", kind="silp", state=LicenceState.EXPIRED),
+        dismissed_at=NOON,
+    )
+    client.force_login(client_a)
+    with CaptureQueriesContext(connection) as queries:
+        page = cards(client.get("/licensing/counselors/"))
+    assert "may no longer counsel you" not in page  # dismissed
+    notice_reads = [q["sql"] for q in queries.captured_queries if 'FROM "licensing_lapsenotice"' in q["sql"]]
+    assert len(notice_reads) == 1 and "JOIN" not in notice_reads[0], notice_reads
+
+
+def test_a_cards_counselor_and_profile_come_with_the_entries_and_read_the_rest_when_asked(
+    django_assert_num_queries, counselor_a, counselor_b, cast
+):
+    """directory_cards and directory_next_free make each counselor and profile from the row directory_entries read:
+    no query of their own, the same values a query reads, and any other field read when asked for, never wrong."""
+    counselor_b.counselor_profile.professional_title = "Licensed Professional Counselor"
+    counselor_b.counselor_profile.time_zone = "America/Chicago"
+    counselor_b.counselor_profile.save()
+    entries = directory_entries(at=NOON)
+    with django_assert_num_queries(0):
+        directory_cards(entries)
+    for entry in entries:
+        stored = CounselorProfile.objects.select_related("user").get(user_id=entry.counselor_id)
+        with django_assert_num_queries(0):
+            made = entry.counselor.counselor_profile
+            assert made.user is entry.counselor and entry.profile is made
+            assert (made.pk, made.user_id, made.display_name, made.professional_title, made.time_zone) == (
+                stored.pk,
+                stored.user_id,
+                stored.display_name,
+                stored.professional_title,
+                stored.time_zone,
+            )
+            assert made.language_codes == stored.language_codes and made.speciality_list == stored.speciality_list
+        with django_assert_num_queries(1):  # deferred: read when asked for
+            assert entry.counselor.email == stored.user.email
+    assert {entry.counselor_id: entry.profile.time_zone for entry in entries}[counselor_b.pk] == "America/Chicago"
