@@ -103,9 +103,9 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
     in_force: set[int] = set()
     # The rules read the acceptance's own small fields, and the version only of an acceptance in force.
     rows = _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client_id__in=ids)).defer(
-        "rendered_text", "acknowledged_sections", "user_agent", "ip_address", "accepted_at"
+        "rendered_text", "acknowledged_sections", "user_agent", "ip_address"
     )
-    for acceptance in rows.order_by("-accepted_at"):
+    for acceptance in _newest_first(rows):
         if acceptance.version_in_force:
             in_force.add(acceptance.version_id)
         acceptances[acceptance.client_id].append(acceptance)
@@ -153,6 +153,13 @@ def _acceptances_with_version_in_force(acceptances: QuerySet[ConsentAcceptance],
     at = connection.ops.adapt_datetimefield_value(at or now())
     in_force = RawSQL(_VERSION_IN_FORCE, (VersionStatus.PUBLISHED, at), output_field=BooleanField())  # noqa: S611
     return acceptances.select_related("version").annotate(version_in_force=in_force)
+
+
+def _newest_first(acceptances: QuerySet[ConsentAcceptance]) -> list[ConsentAcceptance]:
+    """The acceptances, newest first (then the latest row of two accepted at the same instant), sorted here: a
+    client's acceptances are few, and the ORDER BY costs ~0.1 ms of Python to compile on every page that asks the
+    consent gate."""
+    return sorted(acceptances.order_by(), key=lambda acceptance: (acceptance.accepted_at, acceptance.pk), reverse=True)
 
 
 def _rendered_sha256_of(counselor):
@@ -219,9 +226,7 @@ def consent_status_for_client(*, client, with_counselors: bool = True) -> dict:
     acceptances = _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client=client))
     if with_counselors:
         acceptances = acceptances.select_related("counselor__counselor_profile")
-    acceptances = list(
-        acceptances.defer("rendered_text").order_by("-accepted_at")  # rendered_text: the whole text, on its own page
-    )
+    acceptances = _newest_first(acceptances.defer("rendered_text"))  # rendered_text: the whole text, on its own page
     in_force = {acceptance.version_id for acceptance in acceptances if acceptance.version_in_force}
     for acceptance in acceptances:
         acceptance.is_in_force = acceptance.withdrawn_at is None and acceptance.version_id in in_force

@@ -414,8 +414,10 @@ class _CounselorCredentials:
     @property
     def licences(self) -> list[Licence]:
         if self._licences is None:
-            self._licences = list(
-                _credentials_licences().filter(counselor_id=self.counselor_id).order_by(*_PUBLIC_LICENCE_ORDER)
+            # Sorted here as the database would (_public_licence_order): an ORDER BY across the jurisdiction's join
+            # costs ~0.17 ms of Python to compile, on every page that asks the consent or jurisdiction gate.
+            self._licences = sorted(
+                _credentials_licences().filter(counselor_id=self.counselor_id).order_by(), key=_public_licence_order
             )
         return self._licences
 

@@ -785,12 +785,15 @@ def next_free_slots(
 def client_sessions(*, client, at: datetime | None = None) -> tuple[list, list]:
     """(upcoming, past) sessions of a client, with their counselors."""
     at = at or now()
-    rows = list(
+    rows = sorted(
         CounselingSession.objects.filter(client=client)
         # Each row's own profiles (session_times reads the client's time zone, User.display_name looks for the
         # counselor's client profile first): with the rows, not one query per row.
         .select_related("client__client_profile", "counselor__counselor_profile", "counselor__client_profile")
-        .order_by("starts_at")
+        # By start (then id, for sessions starting together), sorted here: a client's sessions are few, and the
+        # ORDER BY costs ~0.3 ms of Python to compile on the client's home.
+        .order_by(),
+        key=lambda session: (session.starts_at, session.pk),
     )
     live = {SessionState.REQUESTED, SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS}
     upcoming = [s for s in rows if s.state in live and s.ends_at > at]

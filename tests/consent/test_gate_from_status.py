@@ -1,10 +1,13 @@
 """consent_gate_from_status: the consent gate with a counselor, on what the client's consent panel just read (the
 client's home), answers as consent_gate itself in every state of the client's consent."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from consent.models import ConsentAcceptance
 from consent.selectors import consent_gate, consent_gate_from_status, consent_status_for_client
 from consent.services import consent_draft_create, consent_version_publish, consent_withdraw
 from counseling.models import User
@@ -56,3 +59,13 @@ def test_it_reads_no_acceptance_nor_version_again(client_a, counselor_a):
         assert consent_gate_from_status(status=status, counselor=counselor_a)
     tables = " ".join(query["sql"] for query in queries)
     assert "consent_consentacceptance" not in tables and "consent_consentversion" not in tables
+
+
+def test_the_acceptances_come_newest_first_whatever_order_they_were_written_in(client_a, counselor_a):
+    """Sorted in Python, not by the database: by the moment of acceptance, newest first, not by row id."""
+    older_row = accept_current(client_a)
+    newer_row = accept_current(client_a, counselor=counselor_a)
+    ConsentAcceptance.objects.filter(pk=older_row.pk).update(accepted_at=newer_row.accepted_at + timedelta(minutes=1))
+    status = consent_status_for_client(client=User.objects.get(pk=client_a.pk), with_counselors=False)
+    assert [acceptance.pk for acceptance in status["acceptances"]] == [older_row.pk, newer_row.pk]
+    assert status["current"].pk == older_row.pk

@@ -175,3 +175,14 @@ def test_the_place_from_the_sessions_and_intake_the_home_page_read_is_the_place_
     newer.save()
     known, read = both()
     assert known == read and (read.country, read.region, read.confirmed) == ("ID", "ID-YO", True)
+
+
+def test_a_clients_sessions_come_by_start_whatever_order_they_were_booked_in(client_a, counselor_a):
+    """client_sessions sorts them itself (no ORDER BY): upcoming soonest first, past latest first."""
+    later = session_starting(client_a, counselor_a, in_hours=72)
+    sooner = session_starting(client_a, counselor_a, in_hours=30)
+    earlier_past = session_starting(client_a, counselor_a, in_hours=-72, state="completed")
+    later_past = session_starting(client_a, counselor_a, in_hours=-24, state="completed")
+    upcoming, past = client_sessions(client=client_a)
+    assert [s.pk for s in upcoming] == [sooner.pk, later.pk]
+    assert [s.pk for s in past] == [later_past.pk, earlier_past.pk]

@@ -10,7 +10,12 @@ from django.utils import translation
 
 from counseling.models import User
 from licensing.models import LicenceState
-from licensing.selectors import counselor_credentials_once, jurisdiction_gate, licence_disclosure_lines
+from licensing.selectors import (
+    counselor_credentials_once,
+    jurisdiction_gate,
+    licence_disclosure_lines,
+    public_licences,
+)
 from tests.licensing.factories import NOON, TODAY, compact, licence, licensed_in_indonesia, privilege
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +112,20 @@ def test_two_licences_of_one_kind_in_one_country_are_disclosed_in_one_order_what
         if once:
             counselor_credentials_once(counselor=counselor)
         assert _numbers(licence_disclosure_lines(counselor=counselor, at=NOON)) == in_order
+
+
+def test_the_shared_read_discloses_the_licences_in_the_public_order_not_the_order_they_were_entered(counselor_b):
+    """The shared read sorts the licences itself (no ORDER BY): by country, then kind, then id, as public_licences
+    reads them, whatever order they were entered in."""
+    entered = [
+        licence(counselor_b, "US-TX", kind="us_lpc", number="LPC-TX"),
+        licence(counselor_b, "ID-YO", kind="str", number="STR-2"),
+        licence(counselor_b, "ID-JK", kind="sippk", number="SIPPK-1"),
+        licence(counselor_b, "ID", kind="str", number="STR-1"),
+    ]
+    in_order = ["SIPPK-1", "STR-2", "STR-1", "LPC-TX"]
+    assert [row.number for row in public_licences(counselor=counselor_b, at=NOON)] == in_order
+    assert [row.number for row in entered] != in_order
+    counselor = User.objects.get(pk=counselor_b.pk)
+    counselor_credentials_once(counselor=counselor)
+    assert _numbers(licence_disclosure_lines(counselor=counselor, at=NOON)) == in_order
