@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -44,6 +43,7 @@ from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.gates import GateResult
 from counseling.models import Role, User
+from counseling.statements import ComposedStatement, composed_once
 from crisis.models import EscalationState
 from identity.numbers import emergency_numbers
 from identity.selectors import UNREAD, identity_gate, identity_gates, intake_for_gate
@@ -405,8 +405,8 @@ def caseload_page(*, counselor, search: str = "", show: str = "", number=None, a
     as subqueries PostgreSQL evaluates after the sort and the limit, for the page's rows only. A number past the
     last page (or below 1) gets the last page, as from Paginator.get_page: the count first, then its rows."""
     at = at or now()
-    statement = _caseload_statement(search=bool(search), show=show if show in _CASELOAD_SHOWS else "")
-    values = {_COUNSELOR: counselor.pk, _AT: at, _SEARCH: search}
+    statement = _caseload_statement(searched=bool(search), show=show if show in _CASELOAD_SHOWS else "")
+    values = {"counselor": counselor.pk, "at": at, "search": search.strip()}
     size = settings.CASELOAD_PAGE_SIZE
     try:
         number = int(number)
@@ -462,113 +462,23 @@ def _caseload_shown(rows, *, counselor, at):
     )
 
 
-# What varies between two requests for the same kind of caseload page, as it is put in the statement.
-_COUNSELOR, _AT, _SEARCH = "counselor", "at", "search"
-
-
-@dataclass(frozen=True)
-class _CaseloadStatement:
-    """`_caseload_shown`'s statement for one kind of page (a search or none, a `show` filter), composed by the ORM
-    once per process and database: composing it costs several times what PostgreSQL spends planning and running it.
-
-    `slots` has one entry per parameter of `sql`: ("value", the constant the ORM put there) or (_COUNSELOR | _AT |
-    _SEARCH, the ORM's text around the search, e.g. "%%%s%%" for icontains), what a request puts there.
-    """
-
-    sql: str
-    slots: tuple
-    names: tuple  # the .values() names of the columns
-    converters: tuple  # ((column index, the ORM's converters of that column, its expression), ...)
-
-    def rows(self, values: dict, *, low: int, high: int) -> list[dict]:
-        """The statement's rows [low:high] as .values() dicts, `values` put in its slots."""
-        ops = connection.ops
-        params = []
-        for kind, value in self.slots:
-            if kind == _COUNSELOR:
-                params.append(values[_COUNSELOR])
-            elif kind == _AT:
-                params.append(ops.adapt_datetimefield_value(values[_AT]))
-            elif kind == _SEARCH:
-                params.append(value % ops.prep_for_like_query(values[_SEARCH].strip()))
-            else:
-                params.append(value)
-        with connection.cursor() as cursor:
-            cursor.execute(f"{self.sql} {ops.limit_offset_sql(low, high)}", params)
-            fetched = cursor.fetchall()
-        rows = []
-        for row in fetched:
-            row = list(row)
-            for index, convs, expression in self.converters:
-                for converter in convs:
-                    row[index] = converter(row[index], expression, connection)
-            rows.append(dict(zip(self.names, row, strict=True)))
-        return rows
-
-
 _CASELOAD_SHOWS = ("upcoming", "unread", "risk")  # what `caseload` filters by; any other `show`, nothing
-_caseload_statements: dict = {}
+
+# Two sets of values no request has, for composing the statement of a kind of caseload page (counseling.statements).
+_CASELOAD_STAND_INS = (
+    {"counselor": -7_654_321, "at": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC), "search": "casel0ad-stand-in-one"},
+    {"counselor": -1_234_567, "at": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC), "search": "casel0ad-stand-in-two"},
+)
 
 
-def _caseload_statement(*, search: bool, show: str) -> _CaseloadStatement:
-    key = (connection.alias, connection.vendor, search, show)
-    statement = _caseload_statements.get(key)
-    if statement is None:
-        statement = _caseload_statements[key] = _compose_caseload_statement(search=search, show=show)
-    return statement
+def _caseload_statement(*, searched: bool, show: str) -> ComposedStatement:
+    """`_caseload_shown`'s statement for one kind of page (a search or none, a `show` filter), composed once."""
 
+    def compose(*, counselor, at, search: str):
+        rows = caseload(counselor=counselor, search=search if searched else "", show=show, at=at)
+        return _caseload_shown(rows, counselor=counselor, at=at)
 
-def _compose_caseload_statement(*, search: bool, show: str) -> _CaseloadStatement:
-    """Compose the statement twice, with two sets of stand-in values, and find each value's parameters as the
-    parameters that differ: the same SQL twice, and those positions exactly where a stand-in went, else an error
-    (never a statement whose parameters are in doubt)."""
-    ops = connection.ops
-    composed = []
-    for counselor_id, at, term in (
-        (-7_654_321, datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC), "casel0ad-stand-in-one"),
-        (-1_234_567, datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC), "casel0ad-stand-in-two"),
-    ):
-        rows = _caseload_shown(
-            caseload(counselor=counselor_id, search=term if search else "", show=show, at=at),
-            counselor=counselor_id,
-            at=at,
-        )
-        compiler = rows.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql(with_limits=False)
-        stand_ins = {
-            _COUNSELOR: counselor_id,
-            _AT: ops.adapt_datetimefield_value(at),
-            _SEARCH: term,
-        }
-        composed.append((sql, list(params), stand_ins, compiler, rows.query))
-    (sql, params, stand_ins, compiler, query), (sql_b, params_b, stand_ins_b, _, _) = composed
-    if sql != sql_b or len(params) != len(params_b):
-        raise AssertionError("the caseload's statement depends on more than its values")
-    slots = []
-    for param, param_b in zip(params, params_b, strict=True):
-        slot = None
-        for kind in (_COUNSELOR, _AT):
-            if param == stand_ins[kind] and param_b == stand_ins_b[kind]:
-                slot = (kind, None)
-        if isinstance(param, str) and stand_ins[_SEARCH] in param:
-            pattern = param.replace("%", "%%").replace(stand_ins[_SEARCH], "%s", 1)
-            if pattern % stand_ins_b[_SEARCH] == param_b:
-                slot = (_SEARCH, pattern)
-        if slot is None:
-            if param != param_b:
-                raise AssertionError(f"the caseload's statement has a parameter of unknown origin: {param!r}")
-            slot = ("value", param)
-        slots.append(slot)
-    fields = [select[0] for select in compiler.select[: compiler.col_count]]
-    converters = tuple(
-        (index, tuple(convs), expression) for index, (convs, expression) in compiler.get_converters(fields).items()
-    )
-    names = (
-        tuple(query.selected)
-        if query.selected
-        else (*query.extra_select, *query.values_select, *query.annotation_select)
-    )
-    return _CaseloadStatement(sql=sql, slots=tuple(slots), names=names, converters=converters)
+    return composed_once(("caseload", searched, show), compose, stand_ins=_CASELOAD_STAND_INS)
 
 
 def _caseload_row(row: dict) -> CaseloadRow:

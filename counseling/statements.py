@@ -1,0 +1,121 @@
+"""A read's statement composed by the ORM once per process, then run with each request's values.
+
+Composing a queryset (resolving its joins, subqueries and lookups into SQL) can cost several times what the
+database spends planning and running it. For a read a page makes on every request whose SQL depends only on its
+kind (which filters) and not on its values (whose counselor, what time, what search text), `composed_once` asks
+the ORM for that SQL once per process and database, and `ComposedStatement.rows` runs it with the request's
+values: the rows the queryset's .values() would give, converted by the ORM's own converters.
+
+The SQL depends on the code and the database's vendor only, neither of which changes while the process lives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+
+# How a request's value goes into a parameter: as it is (adapted as the ORM adapts a value of its type), or as the
+# LIKE pattern the ORM made of it (e.g. "%%%s%%" for icontains), its wildcards escaped as the ORM escapes them.
+_VALUE, _LIKE, _CONSTANT = "value", "like", "constant"
+
+
+@dataclass(frozen=True)
+class ComposedStatement:
+    """`sql` with one slot per parameter: (_CONSTANT, the value the ORM put there), (_VALUE, name) or (_LIKE, name,
+    the ORM's pattern around the value)."""
+
+    sql: str
+    slots: tuple
+    names: tuple  # the .values() names of the columns
+    converters: tuple  # ((column index, the ORM's converters of that column, its expression), ...)
+
+    def rows(self, values: dict, *, low: int | None = None, high: int | None = None) -> list[dict]:
+        """The statement's rows as .values() dicts, `values` put in its slots; [low:high] as a queryset's slice."""
+        ops = connection.ops
+        params = []
+        for slot in self.slots:
+            if slot[0] == _VALUE:
+                params.append(_adapt(values[slot[1]]))
+            elif slot[0] == _LIKE:
+                params.append(slot[2] % ops.prep_for_like_query(values[slot[1]]))
+            else:
+                params.append(slot[1])
+        sql = self.sql
+        if low or high is not None:
+            sql = f"{sql} {ops.limit_offset_sql(low or 0, high)}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        if not self.converters:
+            return [dict(zip(self.names, row, strict=True)) for row in fetched]
+        rows = []
+        for row in fetched:
+            row = list(row)
+            for index, convs, expression in self.converters:
+                for converter in convs:
+                    row[index] = converter(row[index], expression, connection)
+            rows.append(dict(zip(self.names, row, strict=True)))
+        return rows
+
+
+def _adapt(value):
+    return connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
+
+
+_composed: dict = {}
+
+
+def composed_once(key: tuple, compose: Callable, *, stand_ins: tuple[dict, dict]) -> ComposedStatement:
+    """The statement of the .values() queryset `compose(**values)` for the kind of read `key` names, composed once
+    per process and database connection alias.
+
+    It is composed twice, with the two sets of `stand_ins` (the same names as a request's values; values no real
+    request has, each different in the two sets), and each value's parameters are found as the parameters that
+    differ: the same SQL twice and those positions exactly where a stand-in went, else an AssertionError (never a
+    statement whose parameters are in doubt). Everything that changes the SQL must be in `key`."""
+    full_key = (connection.alias, connection.vendor, *key)
+    statement = _composed.get(full_key)
+    if statement is None:
+        statement = _composed[full_key] = _compose(compose, stand_ins=stand_ins)
+    return statement
+
+
+def _compose(compose: Callable, *, stand_ins: tuple[dict, dict]) -> ComposedStatement:
+    composed = []
+    for values in stand_ins:
+        query = compose(**values).query
+        compiler = query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql(with_limits=False)
+        composed.append((sql, list(params), compiler, query))
+    (sql, params, compiler, query), (sql_b, params_b, _, _) = composed
+    first, second = stand_ins
+    if sql != sql_b or len(params) != len(params_b):
+        raise AssertionError("the statement depends on more than its values")
+    slots = []
+    for param, param_b in zip(params, params_b, strict=True):
+        slot = None
+        for name, value in first.items():
+            if param == _adapt(value) and param_b == _adapt(second[name]):
+                slot = (_VALUE, name)
+            elif isinstance(value, str) and isinstance(param, str) and value in param and param != value:
+                pattern = param.replace("%", "%%").replace(value, "%s", 1)
+                if pattern % second[name] == param_b:
+                    slot = (_LIKE, name, pattern)
+        if slot is None:
+            if param != param_b:
+                raise AssertionError(f"the statement has a parameter of unknown origin: {param!r}")
+            slot = (_CONSTANT, param)
+        slots.append(slot)
+    fields = [select[0] for select in compiler.select[: compiler.col_count]]
+    converters = tuple(
+        (index, tuple(convs), expression) for index, (convs, expression) in compiler.get_converters(fields).items()
+    )
+    names = (
+        tuple(query.selected)
+        if query.selected
+        else (*query.extra_select, *query.values_select, *query.annotation_select)
+    )
+    return ComposedStatement(sql=sql, slots=tuple(slots), names=names, converters=converters)

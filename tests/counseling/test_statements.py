@@ -1,0 +1,84 @@
+"""counseling.statements: a read's statement composed by the ORM once, run with each request's values."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db.models import F
+
+from counseling.clock import now
+from counseling.models import ClientProfile, Role, User
+from counseling.statements import _composed, composed_once
+
+pytestmark = pytest.mark.django_db
+
+STAND_INS = (
+    {"viewer": -7_654_321, "at": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC), "search": "statement-stand-in-one"},
+    {"viewer": -1_234_567, "at": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC), "search": "statement-stand-in-two"},
+)
+
+
+def clients_named(*, viewer, at, search):
+    return (
+        User.objects.filter(role=Role.CLIENT, date_joined__lte=at, client_profile__display_name__icontains=search)
+        .exclude(pk=viewer)
+        .annotate(pseudonym=F("client_profile__display_name"))
+        .order_by("pseudonym", "pk")
+        .values("pk", "pseudonym", "date_joined")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _forget_statements():
+    _composed.clear()
+    yield
+    _composed.clear()
+
+
+def test_the_rows_are_the_querysets_for_any_values(db):
+    joined = now().replace(microsecond=0) - timedelta(days=10)
+    users = []
+    for index, name in enumerate(("Alpha", "Bravo_1", "Echo%", "Mike\\x", "zulu a")):
+        user = User.objects.create(email=f"c{index}@clients.test", role=Role.CLIENT, password="!")
+        User.objects.filter(pk=user.pk).update(date_joined=joined + timedelta(days=index))
+        ClientProfile.objects.create(user=user, display_name=name)
+        users.append(user)
+    statement = composed_once(("test", "clients"), clients_named, stand_ins=STAND_INS)
+    for viewer in (users[0].pk, users[2].pk, -1):
+        for at in (now(), joined + timedelta(days=2)):
+            for search in ("", "a", "A", "_", "%", "\\", "nobody"):
+                values = {"viewer": viewer, "at": at, "search": search}
+                expected = list(clients_named(**values))
+                assert statement.rows(values) == expected, values
+                assert statement.rows(values, low=1, high=3) == expected[1:3], values
+                assert statement.rows(values, high=2) == expected[:2], values
+    assert isinstance(statement.rows({"viewer": -1, "at": now(), "search": ""})[0]["date_joined"], datetime)
+
+
+def test_a_kind_of_read_is_composed_once(db):
+    calls = []
+
+    def compose(**values):
+        calls.append(values)
+        return clients_named(**values)
+
+    first = composed_once(("test", "once"), compose, stand_ins=STAND_INS)
+    assert composed_once(("test", "once"), compose, stand_ins=STAND_INS) is first
+    assert len(calls) == 2  # the two sets of stand-ins, once
+    assert composed_once(("test", "another"), compose, stand_ins=STAND_INS) is not first
+
+
+def test_a_statement_whose_sql_depends_on_its_values_is_refused(db):
+    def compose(*, viewer, at, search):
+        rows = clients_named(viewer=viewer, at=at, search=search)
+        return rows.filter(pk__gt=0) if viewer == STAND_INS[0]["viewer"] else rows
+
+    with pytest.raises(AssertionError, match="depends on more than its values"):
+        composed_once(("test", "sql"), compose, stand_ins=STAND_INS)
+
+
+def test_a_parameter_of_unknown_origin_is_refused(db):
+    def compose(*, viewer, at, search):
+        return clients_named(viewer=viewer, at=at, search=search).exclude(pk=-viewer + 1)
+
+    with pytest.raises(AssertionError, match="unknown origin"):
+        composed_once(("test", "unknown"), compose, stand_ins=STAND_INS)
