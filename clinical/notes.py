@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -34,6 +34,7 @@ from counseling.crypto import DecryptionError, open_text, seal
 from counseling.mail import email_person, language_of
 from counseling.models import ClientProfile, Role, User
 from counseling.notifications import notify_user_on_commit
+from counseling.statements import composed_once
 from sessions.models import CounselingSession, SessionState
 
 NOTE_SECTION_MAX_CHARS = 20_000
@@ -364,28 +365,46 @@ def sessions_needing_notes(*, counselor, at: datetime | None = None):
     )
 
 
-def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 20) -> dict:
-    """The counselor dashboard's panel: unsigned notes of past sessions, each with when it is (was) due."""
-    at = at or now()
-    due_after = timedelta(hours=settings.PROGRESS_NOTE_DUE_HOURS)
-    sessions = sessions_needing_notes(counselor=counselor, at=at)
-    awaiting = ProgressNote.objects.filter(
-        counselor=counselor, state=NoteState.SIGNED, cosign_required=True, cosigned_at__isnull=True
-    )
-    # Only what the panel shows, as values (no instances of four models per row); the count of all of them (before
-    # the limit) rides along in the same query, and so does the count of signed notes awaiting a co-signature (a
-    # subquery of its own, evaluated once). The client's pseudonym is a subquery, not a join: PostgreSQL reads it
-    # for the shown rows only, after the sort and the limit (a join read it for every unsigned session).
-    shown = list(
-        sessions.annotate(
+def _notes_unsigned_shown(*, counselor, at):
+    """What the panel shows of each unsigned note's session, as values (no instances of four models per row); the
+    count of all of them (before the limit) rides along in the same query, and so does the count of signed notes
+    awaiting a co-signature (a subquery of its own, evaluated once). The client's pseudonym is a subquery, not a
+    join: PostgreSQL reads it for the shown rows only, after the sort and the limit (a join read it for every
+    unsigned session)."""
+    awaiting = _notes_awaiting_own_cosign(counselor=counselor)
+    return (
+        sessions_needing_notes(counselor=counselor, at=at)
+        .annotate(
             client_name=Subquery(ClientProfile.objects.filter(user_id=OuterRef("client_id")).values("display_name")),
             note_id=F("progress_note__id"),
             total=Window(Count("pk")),
             awaiting_cosign=Subquery(
                 awaiting.order_by().annotate(n=Func("pk", function="COUNT")).values("n"), output_field=IntegerField()
             ),
-        ).values("pk", "starts_at", "ends_at", "client_name", "note_id", "total", "awaiting_cosign")[:limit]
+        )
+        .values("pk", "starts_at", "ends_at", "client_name", "note_id", "total", "awaiting_cosign")
     )
+
+
+def _notes_awaiting_own_cosign(*, counselor):
+    return ProgressNote.objects.filter(
+        counselor=counselor, state=NoteState.SIGNED, cosign_required=True, cosigned_at__isnull=True
+    )
+
+
+# Two sets of values no request has, for composing the panel's statement once (counseling.statements).
+_NOTES_STAND_INS = (
+    {"counselor": -7_654_321, "at": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC)},
+    {"counselor": -1_234_567, "at": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC)},
+)
+
+
+def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 20) -> dict:
+    """The counselor dashboard's panel: unsigned notes of past sessions, each with when it is (was) due."""
+    at = at or now()
+    due_after = timedelta(hours=settings.PROGRESS_NOTE_DUE_HOURS)
+    statement = composed_once(("notes_unsigned_panel",), _notes_unsigned_shown, stand_ins=_NOTES_STAND_INS)
+    shown = statement.rows({"counselor": counselor.pk, "at": at}, high=limit)
     rows = [
         {
             "session_id": session["pk"],
@@ -397,7 +416,7 @@ def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 
         }
         for session in shown
     ]
-    awaiting_cosign = shown[0]["awaiting_cosign"] if shown else awaiting.count()
+    awaiting_cosign = shown[0]["awaiting_cosign"] if shown else _notes_awaiting_own_cosign(counselor=counselor).count()
     return {"rows": rows, "total": shown[0]["total"] if shown else 0, "awaiting_cosign": awaiting_cosign}
 
 

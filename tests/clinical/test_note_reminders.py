@@ -122,3 +122,34 @@ def test_the_panel_counts_the_signed_notes_awaiting_a_co_signature_with_or_witho
     assert (len(panel["rows"]), panel["awaiting_cosign"]) == (1, 2)  # the count rides along with the rows
     ProgressNote.objects.filter(pk=waiting[0].pk).update(cosigned_at=clock.now())
     assert notes_unsigned_panel(counselor=counselor_a)["awaiting_cosign"] == 1
+
+
+def test_the_panel_reads_the_rows_the_orm_composes_for_each_counselor_and_time(
+    client_a, client_b, counselor_a, counselor_b
+):
+    """The panel's statement is composed once (counseling.statements) and reused: any counselor and time gets
+    exactly the rows of the queryset the ORM composes for them."""
+    from clinical.models.notes import ProgressNote
+    from clinical.notes import _notes_unsigned_shown
+
+    for hours, client, counselor in (
+        (50, client_a, counselor_a),
+        (30, client_b, counselor_a),
+        (20, client_a, counselor_b),
+    ):
+        held_session(client, counselor, ended_hours_ago=hours)
+        drafted = held_session(client, counselor, ended_hours_ago=hours - 5)
+        note_save_draft(counselor=counselor, session=drafted, structure="soap", sections=SOAP)
+    cosigned = signed_note(held_session(client_b, counselor_b, ended_hours_ago=60))
+    ProgressNote.objects.filter(pk=cosigned.pk).update(cosign_required=True)
+    for counselor in (counselor_a, counselor_b):
+        for at in (clock.now(), clock.now() - timedelta(hours=40), clock.now() - timedelta(hours=100)):
+            for limit in (1, 20):
+                expected = list(_notes_unsigned_shown(counselor=counselor, at=at)[:limit])
+                panel = notes_unsigned_panel(counselor=counselor, at=at, limit=limit)
+                assert [row["session_id"] for row in panel["rows"]] == [row["pk"] for row in expected]
+                assert [row["client_name"] for row in panel["rows"]] == [row["client_name"] for row in expected]
+                assert [row["draft"] for row in panel["rows"]] == [row["note_id"] is not None for row in expected]
+                assert panel["total"] == (expected[0]["total"] if expected else 0)
+                if expected:
+                    assert panel["awaiting_cosign"] == expected[0]["awaiting_cosign"]
