@@ -19,12 +19,12 @@ from django.db import connection
 
 # How a request's value goes into a parameter: as it is (adapted as the ORM adapts a value of its type), or as the
 # LIKE pattern the ORM made of it (e.g. "%%%s%%" for icontains), its wildcards escaped as the ORM escapes them.
-_VALUE, _LIKE, _CONSTANT = "value", "like", "constant"
+VALUE, LIKE, CONSTANT = "value", "like", "constant"
 
 
 @dataclass(frozen=True)
 class ComposedStatement:
-    """`sql` with one slot per parameter: (_CONSTANT, the value the ORM put there), (_VALUE, name) or (_LIKE, name,
+    """`sql` with one slot per parameter: (CONSTANT, the value the ORM put there), (VALUE, name) or (LIKE, name,
     the ORM's pattern around the value)."""
 
     sql: str
@@ -37,9 +37,9 @@ class ComposedStatement:
         ops = connection.ops
         params = []
         for slot in self.slots:
-            if slot[0] == _VALUE:
+            if slot[0] == VALUE:
                 params.append(_adapt(values[slot[1]]))
-            elif slot[0] == _LIKE:
+            elif slot[0] == LIKE:
                 params.append(slot[2] % ops.prep_for_like_query(values[slot[1]]))
             else:
                 params.append(slot[1])
@@ -99,15 +99,15 @@ def _compose(compose: Callable, *, stand_ins: tuple[dict, dict]) -> ComposedStat
         slot = None
         for name, value in first.items():
             if param == _adapt(value) and param_b == _adapt(second[name]):
-                slot = (_VALUE, name)
+                slot = (VALUE, name)
             elif isinstance(value, str) and isinstance(param, str) and value in param and param != value:
                 pattern = param.replace("%", "%%").replace(value, "%s", 1)
                 if pattern % second[name] == param_b:
-                    slot = (_LIKE, name, pattern)
+                    slot = (LIKE, name, pattern)
         if slot is None:
             if param != param_b:
                 raise AssertionError(f"the statement has a parameter of unknown origin: {param!r}")
-            slot = (_CONSTANT, param)
+            slot = (CONSTANT, param)
         slots.append(slot)
     fields = [select[0] for select in compiler.select[: compiler.col_count]]
     converters = tuple(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -42,14 +43,14 @@ from consent.selectors import (
 from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.gates import GateResult
-from counseling.models import Role, User
-from counseling.statements import ComposedStatement, composed_once
-from crisis.models import EscalationState
+from counseling.models import ClientProfile, Role, User
+from counseling.statements import CONSTANT, LIKE, VALUE, ComposedStatement, composed_once
+from crisis.models import Escalation, EscalationState
 from identity.numbers import emergency_numbers
 from identity.selectors import UNREAD, identity_gate, identity_gates, intake_for_gate
 from licensing.selectors import counselor_credentials_once
 from sessions.forms import CaseloadFilterForm
-from sessions.models import CounselingSession, Message, SessionState
+from sessions.models import Conversation, CounselingSession, Message, SessionState
 from sessions.selectors import (
     client_location,
     client_referrals_by,
@@ -471,14 +472,99 @@ _CASELOAD_STAND_INS = (
 )
 
 
-def _caseload_statement(*, searched: bool, show: str) -> ComposedStatement:
-    """`_caseload_shown`'s statement for one kind of page (a search or none, a `show` filter), composed once."""
+def _caseload_orm_statement(*, searched: bool, show: str) -> ComposedStatement:
+    """`_caseload_shown`'s statement for one kind of page (a search or none, a `show` filter), composed once: the
+    columns and their converters of `_caseload_statement`, and its reference (the tests hold them to each other)."""
 
     def compose(*, counselor, at, search: str):
         rows = caseload(counselor=counselor, search=search if searched else "", show=show, at=at)
         return _caseload_shown(rows, counselor=counselor, at=at)
 
-    return composed_once(("caseload", searched, show), compose, stand_ins=_CASELOAD_STAND_INS)
+    return composed_once(("caseload-orm", searched, show), compose, stand_ins=_CASELOAD_STAND_INS)
+
+
+_caseload_statements: dict = {}
+
+
+def _caseload_statement(*, searched: bool, show: str) -> ComposedStatement:
+    """The statement of a kind of caseload page: the rows of `_caseload_shown(caseload(...))`, in its order, in a
+    shape the ORM does not write. The sort keys are aggregated before the joins, not over them: the counselor's
+    sessions once per client (the next live one, and the last held one that a row shows), and the open
+    escalations once per client; the ORM's joins of both multiply each other's rows, which then need a COUNT
+    DISTINCT and a sorted GROUP BY of every client. Its columns are the ORM statement's, converted as it converts
+    them (SQLite's datetimes)."""
+    key = (connection.alias, connection.vendor, searched, show)
+    statement = _caseload_statements.get(key)
+    if statement is None:
+        reference = _caseload_orm_statement(searched=searched, show=show)
+        sql, slots = _caseload_sql(searched=searched, show=show)
+        statement = _caseload_statements[key] = ComposedStatement(
+            sql=sql, slots=slots, names=reference.names, converters=reference.converters
+        )
+    return statement
+
+
+def _caseload_sql(*, searched: bool, show: str) -> tuple[str, tuple]:
+    """The SQL of `_caseload_statement` and its slots (counseling.statements), the same text on PostgreSQL and
+    SQLite but for the search's lookup, which is the ORM's icontains on each."""
+    slots = []
+
+    def value(name: str) -> str:
+        slots.append((VALUE, name))
+        return "%s"
+
+    def constants(*states) -> str:
+        slots.extend((CONSTANT, str(state)) for state in states)
+        return ", ".join("%s" for _ in states)
+
+    live = (SessionState.SCHEDULED, SessionState.OPEN, SessionState.IN_PROGRESS)
+    held = (SessionState.COMPLETED, SessionState.IN_PROGRESS)
+    quote = connection.ops.quote_name
+    models = (CounselingSession, Message, Conversation, User, ClientProfile, Escalation)
+    sessions, messages, conversations, users, profiles, escalations = (quote(m._meta.db_table) for m in models)
+    client_messages = (
+        f'FROM {messages} m INNER JOIN {conversations} v ON m."conversation_id" = v."id" '
+        f'WHERE v."client_id" = u."id" AND v."counselor_id" = '
+    )
+    # The order of the text is the order of the slots: each part is written after the one before it.
+    sql = (
+        f'SELECT u."id", u."role", p."display_name", c."next_session_at", '  # noqa: S608
+        f'(SELECT s."id" FROM {sessions} s WHERE s."client_id" = u."id" AND s."counselor_id" = {value("counselor")} '
+        f'AND s."ends_at" > {value("at")} AND s."state" IN ({constants(*live)}) ORDER BY s."starts_at" ASC LIMIT 1), '
+        f'(SELECT COUNT(m."id") {client_messages}{value("counselor")} AND m."read_at" IS NULL '
+        f'AND m."sender_id" = u."id"), '
+        f'COALESCE(f."n", 0), '
+        f'(SELECT MAX(m."created_at") {client_messages}{value("counselor")}), '
+        f'c."last_session_at", '
+        f"COUNT(*) OVER () "
+        f'FROM (SELECT s."client_id", '
+        f'MIN(s."starts_at") FILTER (WHERE s."ends_at" > {value("at")} AND s."state" IN ({constants(*live)})) '
+        f'AS "next_session_at", '
+        f'MAX(s."starts_at") FILTER (WHERE s."starts_at" <= {value("at")} AND s."state" IN ({constants(*held)})) '
+        f'AS "last_session_at" '
+        f'FROM {sessions} s WHERE s."counselor_id" = {value("counselor")} GROUP BY s."client_id") c '
+        f'INNER JOIN {users} u ON u."id" = c."client_id" '
+        f'LEFT OUTER JOIN {profiles} p ON p."user_id" = u."id" '
+        f'LEFT OUTER JOIN (SELECT e."client_id", COUNT(*) AS "n" FROM {escalations} e '
+        f'WHERE e."state" <> {constants(EscalationState.RESOLVED)} GROUP BY e."client_id") f ON f."client_id" = u."id" '
+        f'WHERE u."role" = {constants(Role.CLIENT)}'
+    )
+    if searched:
+        ops = connection.ops
+        name = ops.lookup_cast("icontains", "CharField") % 'p."display_name"'
+        sql += f" AND {name} {connection.operators['icontains'] % '%s'}"
+        slots.append((LIKE, "search", "%%%s%%"))
+    if show == "upcoming":
+        sql += ' AND c."next_session_at" IS NOT NULL'
+    elif show == "unread":
+        sql += (
+            f' AND EXISTS (SELECT 1 {client_messages}{value("counselor")} AND m."sender_id" = u."id" '
+            f'AND m."read_at" IS NULL)'
+        )
+    elif show == "risk":
+        sql += ' AND COALESCE(f."n", 0) > 0'
+    sql += ' ORDER BY 7 DESC, 4 ASC NULLS LAST, p."display_name" ASC, u."id" ASC'
+    return sql, tuple(slots)
 
 
 def _caseload_row(row: dict) -> CaseloadRow:

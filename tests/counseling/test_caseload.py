@@ -310,8 +310,9 @@ def test_the_pages_fixed_parts_print_what_the_template_without_them_prints(
 
 
 def test_each_kind_of_page_reads_the_rows_the_orm_composes_for_it(counselor_a, counselor_b, settings):
-    """The page's statement is composed once for each kind of page (a search or none, each filter) and reused:
-    any counselor, time, search text and page number gets exactly the rows the ORM's queryset gets."""
+    """The page's statement, written for each kind of page (a search or none, each filter) once and reused, in a
+    shape of its own: any counselor, time, search text and page number gets exactly the rows the ORM's queryset
+    gets."""
     from crisis.models import Escalation
     from dashboards.selectors import _caseload_row, _caseload_shown, caseload, caseload_page
 
@@ -328,6 +329,14 @@ def test_each_kind_of_page_reads_the_rows_the_orm_composes_for_it(counselor_a, c
             Escalation.objects.create(
                 client=client, counselor=counselor_a, kind="help_button", severity=3, dedupe_key=name
             )
+    # Two live sessions and two open risk flags of one client: joined together they are four rows, counted as two.
+    bravo = User.objects.get(client_profile__display_name="Bravo_1")
+    book(bravo, counselor_a, days=4)
+    book(bravo, counselor_a, days=6)
+    Escalation.objects.create(client=bravo, counselor=counselor_b, kind="help_button", severity=2, dedupe_key="b2")
+    Escalation.objects.create(
+        client=bravo, counselor=counselor_a, kind="help_button", severity=2, dedupe_key="b3", state="resolved"
+    )
     searches = ("", "a", "_", "%", "\\", "ECHO", "nobody")
     for counselor, at in (
         (counselor_a, now()),
@@ -346,3 +355,4 @@ def test_each_kind_of_page_reads_the_rows_the_orm_composes_for_it(counselor_a, c
                         assert page.number == number and page.paginator.count == len(ordered)
                         assert list(page.object_list) == expected, (counselor, at, show, search, number)
     assert any(caseload_page(counselor=counselor_a, search="_", number=1).object_list)
+    assert caseload_page(counselor=counselor_a, number=1).object_list[0].open_risk_flags == 2
