@@ -4,7 +4,9 @@ Composing a queryset (resolving its joins, subqueries and lookups into SQL) can 
 database spends planning and running it. For a read a page makes on every request whose SQL depends only on its
 kind (which filters) and not on its values (whose counselor, what time, what search text), `composed_once` asks
 the ORM for that SQL once per process and database, and `ComposedStatement.rows` runs it with the request's
-values: the rows the queryset's .values() would give, converted by the ORM's own converters.
+values: the rows the queryset's .values() would give, converted by the ORM's own converters; for a queryset of
+model instances, `ComposedStatement.instances` builds them as the ORM's iterable builds them (select_related and
+deferred fields included).
 
 The SQL depends on the code and the database's vendor only, neither of which changes while the process lives.
 """
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models.query import ModelIterable, get_related_populators
 
 # How a request's value goes into a parameter: as it is (adapted as the ORM adapts a value of its type), or as the
 # LIKE pattern the ORM made of it (e.g. "%%%s%%" for icontains), its wildcards escaped as the ORM escapes them.
@@ -31,9 +34,40 @@ class ComposedStatement:
     slots: tuple
     names: tuple  # the .values() names of the columns
     converters: tuple  # ((column index, the ORM's converters of that column, its expression), ...)
+    # For a queryset of model instances: (the compiler, the model, the attnames of its columns, the populators of
+    # its select_related instances, the annotations' {name: column index}).
+    builder: tuple | None = None
 
     def rows(self, values: dict, *, low: int | None = None, high: int | None = None) -> list[dict]:
         """The statement's rows as .values() dicts, `values` put in its slots; [low:high] as a queryset's slice."""
+        fetched = self._fetch(values, low=low, high=high)
+        if not self.converters:
+            return [dict(zip(self.names, row, strict=True)) for row in fetched]
+        rows = []
+        for row in fetched:
+            row = list(row)
+            for index, convs, expression in self.converters:
+                for converter in convs:
+                    row[index] = converter(row[index], expression, connection)
+            rows.append(dict(zip(self.names, row, strict=True)))
+        return rows
+
+    def instances(self, values: dict, *, low: int | None = None, high: int | None = None) -> list:
+        """The statement's model instances, as list(queryset[low:high]) gives them, `values` put in its slots."""
+        compiler, model, attnames, populators, annotations = self.builder
+        fetched = self._fetch(values, low=low, high=high)
+        end = len(attnames)
+        instances = []
+        for row in compiler.results_iter([fetched]):
+            instance = model.from_db(connection.alias, attnames, row[:end])
+            for populator in populators:
+                populator.populate(row, instance)
+            for name, index in annotations.items():
+                setattr(instance, name, row[index])
+            instances.append(instance)
+        return instances
+
+    def _fetch(self, values: dict, *, low: int | None, high: int | None) -> list:
         ops = connection.ops
         params = []
         for slot in self.slots:
@@ -48,17 +82,7 @@ class ComposedStatement:
             sql = f"{sql} {ops.limit_offset_sql(low or 0, high)}"
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            fetched = cursor.fetchall()
-        if not self.converters:
-            return [dict(zip(self.names, row, strict=True)) for row in fetched]
-        rows = []
-        for row in fetched:
-            row = list(row)
-            for index, convs, expression in self.converters:
-                for converter in convs:
-                    row[index] = converter(row[index], expression, connection)
-            rows.append(dict(zip(self.names, row, strict=True)))
-        return rows
+            return cursor.fetchall()
 
 
 def _adapt(value):
@@ -69,8 +93,8 @@ _composed: dict = {}
 
 
 def composed_once(key: tuple, compose: Callable, *, stand_ins: tuple[dict, dict]) -> ComposedStatement:
-    """The statement of the .values() queryset `compose(**values)` for the kind of read `key` names, composed once
-    per process and database connection alias.
+    """The statement of the queryset `compose(**values)` (of .values(), or of model instances without
+    prefetch_related) for the kind of read `key` names, composed once per process and database connection alias.
 
     It is composed twice, with the two sets of `stand_ins` (the same names as a request's values; values no real
     request has, each different in the two sets), and each value's parameters are found as the parameters that
@@ -86,11 +110,12 @@ def composed_once(key: tuple, compose: Callable, *, stand_ins: tuple[dict, dict]
 def _compose(compose: Callable, *, stand_ins: tuple[dict, dict]) -> ComposedStatement:
     composed = []
     for values in stand_ins:
-        query = compose(**values).query
-        compiler = query.get_compiler(connection=connection)
+        queryset = compose(**values)
+        compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql(with_limits=False)
-        composed.append((sql, list(params), compiler, query))
-    (sql, params, compiler, query), (sql_b, params_b, _, _) = composed
+        composed.append((sql, list(params), compiler, queryset))
+    (sql, params, compiler, queryset), (sql_b, params_b, _, _) = composed
+    query = queryset.query
     first, second = stand_ins
     if sql != sql_b or len(params) != len(params_b):
         raise AssertionError("the statement depends on more than its values")
@@ -118,4 +143,19 @@ def _compose(compose: Callable, *, stand_ins: tuple[dict, dict]) -> ComposedStat
         if query.selected
         else (*query.extra_select, *query.values_select, *query.annotation_select)
     )
-    return ComposedStatement(sql=sql, slots=tuple(slots), names=names, converters=converters)
+    builder = None
+    if issubclass(queryset._iterable_class, ModelIterable):
+        if queryset._known_related_objects or queryset._prefetch_related_lookups:
+            raise AssertionError("a statement's instances come from its own row only")
+        klass_info = compiler.klass_info
+        columns = compiler.select[klass_info["select_fields"][0] : klass_info["select_fields"][-1] + 1]
+        if klass_info["select_fields"][0] != 0:
+            raise AssertionError("a statement's model columns come first")
+        builder = (
+            compiler,
+            klass_info["model"],
+            [column[0].target.attname for column in columns],
+            tuple(get_related_populators(klass_info, compiler.select, connection.alias)),
+            dict(compiler.annotation_col_map or {}),
+        )
+    return ComposedStatement(sql=sql, slots=tuple(slots), names=names, converters=converters, builder=builder)

@@ -402,9 +402,10 @@ class _CountedPaginator(Paginator):
 
 def caseload_page(*, counselor, search: str = "", show: str = "", number=None, at=None) -> Page:
     """Paginator.get_page(number) of `caseload` (CASELOAD_PAGE_SIZE rows a page), each row a CaseloadRow, in one
-    query: the page's rows with the count of all of them (a window over the grouped rows), and what each row shows
-    as subqueries PostgreSQL evaluates after the sort and the limit, for the page's rows only. A number past the
-    last page (or below 1) gets the last page, as from Paginator.get_page: the count first, then its rows."""
+    query: the page's rows with the count of all of them (a window over the rows), and what each row shows as
+    subqueries PostgreSQL evaluates after the sort and the limit, for the page's rows only. A number past the last
+    page (or below 1) gets the last page, as from Paginator.get_page: the count first (with the first row), then
+    its rows."""
     at = at or now()
     statement = _caseload_statement(searched=bool(search), show=show if show in _CASELOAD_SHOWS else "")
     values = {"counselor": counselor.pk, "at": at, "search": search.strip()}
@@ -421,8 +422,8 @@ def caseload_page(*, counselor, search: str = "", show: str = "", number=None, a
     elif number == 1:
         paginator = _CountedPaginator(count=0, per_page=size)
     else:  # past the last page, or below the first (EmptyPage): the last page
-        count = caseload(counselor=counselor, search=search, show=show, at=at).count()
-        paginator = _CountedPaginator(count=count, per_page=size)
+        first = statement.rows(values, low=0, high=1)
+        paginator = _CountedPaginator(count=first[0]["total"] if first else 0, per_page=size)
         number = paginator.num_pages
         if paginator.count:
             rows = statement.rows(values, low=(number - 1) * size, high=number * size)

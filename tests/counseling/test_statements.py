@@ -82,3 +82,51 @@ def test_a_parameter_of_unknown_origin_is_refused(db):
 
     with pytest.raises(AssertionError, match="unknown origin"):
         composed_once(("test", "unknown"), compose, stand_ins=STAND_INS)
+
+
+def clients_with_profiles(*, viewer, at, search):
+    return (
+        User.objects.filter(role=Role.CLIENT, date_joined__lte=at, client_profile__display_name__icontains=search)
+        .exclude(pk=viewer)
+        .select_related("client_profile")
+        .only("email", "date_joined", "client_profile__display_name")
+        .annotate(pseudonym=F("client_profile__display_name"))
+        .order_by("pseudonym", "pk")
+    )
+
+
+def test_the_instances_are_the_querysets_with_their_related_rows_and_deferred_fields(db, django_assert_num_queries):
+    for index, name in enumerate(("Alpha", "Bravo_1", "Echo%")):
+        user = User.objects.create(email=f"c{index}@clients.test", role=Role.CLIENT, password="!")
+        ClientProfile.objects.create(user=user, display_name=name)
+    User.objects.create(email="none@clients.test", role=Role.CLIENT, password="!")  # no profile: not listed
+    statement = composed_once(("test", "instances"), clients_with_profiles, stand_ins=STAND_INS)
+
+    def seen(users):
+        return [
+            (
+                type(user),
+                user.pk,
+                user.email,
+                user.date_joined,
+                user.pseudonym,
+                user.get_deferred_fields(),
+                user.client_profile.pk,
+                user.client_profile.display_name,
+                user.client_profile.get_deferred_fields(),
+                user._state.db,
+                user._state.adding,
+            )
+            for user in users
+        ]
+
+    for viewer in (-1, User.objects.get(email="c0@clients.test").pk):
+        for search in ("", "a", "%", "nobody"):
+            values = {"viewer": viewer, "at": now(), "search": search}
+            expected = seen(clients_with_profiles(**values))
+            with django_assert_num_queries(1):
+                assert seen(statement.instances(values)) == expected
+            assert seen(statement.instances(values, low=1, high=2)) == expected[1:2]
+    assert statement.instances({"viewer": -1, "at": now(), "search": ""}) == list(
+        clients_with_profiles(viewer=-1, at=now(), search="")
+    )

@@ -210,6 +210,45 @@ def test_the_counselor_sees_waiting_requests_on_their_caseload(client, ready, st
     assert f'href="/sessions/requests/{session.pk}/"' in page and "pending-requests" in page
 
 
+def test_pending_requests_are_the_instances_the_orm_reads_for_each_counselor_and_time(
+    ready, client_b, counselor_b, django_assert_num_queries
+):
+    """pending_requests' statement is composed once (counseling.statements) and reused: any counselor and time gets
+    the instances of the queryset the ORM composes for them, their session and pseudonym with them, nothing more."""
+    from sessions.selectors import _pending_requests
+
+    counselor, client_a = ready
+    requested(counselor, client_a)
+    requested(counselor, client_b, starts_at=NEXT_SLOT)
+    waiting_b = SessionRequest.objects.filter(session__client=client_b)
+    waiting_b.update(screen_passed=False, expires_at=AT + timedelta(hours=1))
+
+    def seen(requests):
+        return [
+            (
+                r.pk,
+                r.session_id,
+                r.expires_at,
+                r.screen_passed,
+                r.get_deferred_fields(),
+                r.session.starts_at,
+                r.session.client_id,
+                r.session.get_deferred_fields(),
+                r.session.client.get_deferred_fields(),
+                r.session.client.client_profile.display_name,
+                r.session.client.client_profile.get_deferred_fields(),
+            )
+            for r in requests
+        ]
+
+    for who in (counselor, counselor_b):
+        for at in (AT, AT + timedelta(hours=2), AT + timedelta(days=30)):
+            expected = seen(_pending_requests(counselor=who, at=at))
+            with django_assert_num_queries(1):
+                assert seen(pending_requests(counselor=who, at=at)) == expected
+    assert len(seen(pending_requests(counselor=counselor, at=AT))) == 2
+
+
 # --- Declining ---------------------------------------------------------------------------------------------------
 
 
