@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from counseling.gates import GateResult
 from counseling.mfa import confirmed_device_owners, passed_with_authenticator
 from counseling.models import AuditEntry, CounselorProfile, Role, User, comma_items
+from counseling.statements import composed_once
 from licensing.hooks import next_free_slots
 from licensing.models import (
     CompactPrivilege,
@@ -951,14 +952,38 @@ def _application_rows(
     return [_application(counselor, day=_day(at), devices=devices) for counselor in rows]
 
 
+def _application_counselor(*, counselor: int):
+    return User.objects.filter(pk=counselor, counselor_profile__isnull=False).select_related("counselor_profile")
+
+
+def _application_licences(*, counselor: int):
+    # _application_rows' prefetch of one counselor's licences: the same rows in the same order.
+    return _credentials_licences().filter(counselor_id=counselor).order_by("-submitted_at")
+
+
+# Two values no request has, for composing counselor_application's two statements once (counseling.statements).
+_ONE_COUNSELOR_STAND_INS = ({"counselor": -7_654_321}, {"counselor": -1_234_567})
+
+
 def counselor_application(*, counselor: User, at: datetime) -> CounselorApplication:
     """The counselor's own application (their checklist page). `counselor` may be request.user: when this
-    request's session passed with their authenticator, that answers for the second factor without a query."""
-    return _application_rows(
-        User.objects.filter(pk=counselor.pk, counselor_profile__isnull=False),
-        at=at,
-        devices={counselor.pk} if passed_with_authenticator(counselor) else None,
-    )[0]
+    request's session passed with their authenticator, that answers for the second factor without a query.
+
+    _application_rows' reads for one counselor, each statement composed once per process: the counselor with
+    their profile, then (when they have one) their licences, kept as its prefetch keeps them."""
+    values = {"counselor": counselor.pk}
+    rows = composed_once(
+        ("counselor_application",), _application_counselor, stand_ins=_ONE_COUNSELOR_STAND_INS
+    ).instances(values)
+    row = rows[0]  # IndexError for a user without a counselor profile, as _application_rows(...)[0]
+    licences = composed_once(
+        ("counselor_application_licences",), _application_licences, stand_ins=_ONE_COUNSELOR_STAND_INS
+    ).instances(values)
+    for licence in licences:
+        licence.counselor = row  # as the prefetch of the reverse relation sets it
+    row.application_licences = licences
+    devices = {row.pk} if passed_with_authenticator(counselor) else confirmed_device_owners(user_ids=[row.pk])
+    return _application(row, day=_day(at), devices=devices)
 
 
 def counselor_applications(*, at: datetime) -> list[CounselorApplication]:

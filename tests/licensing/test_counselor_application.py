@@ -257,3 +257,47 @@ def test_the_authenticator_this_request_passed_answers_for_the_second_factor_and
     assert counselor_application(counselor=counselor_b, at=now()).state == "second_factor"
     authenticator.confirmed = False
     assert not passed_with_authenticator(counselor_a)
+
+
+def test_the_own_application_is_what_the_applications_read_gives_for_that_counselor(
+    counselor_a, counselor_b, django_assert_num_queries
+):
+    """counselor_application's statements are composed once (counseling.statements): for any counselor it gives the
+    application _application_rows gives, its licences as the prefetch keeps them (each with its issuing body,
+    jurisdiction and counselor, nothing more to read)."""
+    from licensing.models import Licence
+    from licensing.selectors import _application_rows
+
+    licence(counselor_a, "ID", number="STR-1")
+    licence(counselor_a, "ID", state=LicenceState.SUBMITTED, number="STR-2")
+    Licence.objects.filter(number="STR-2").update(submitted_at=now() - timedelta(days=3))
+    confirmed_totp_device(counselor_b)
+
+    def seen(application):
+        return (
+            application.counselor.pk,
+            application.counselor.get_deferred_fields(),
+            application.counselor.counselor_profile.display_name,
+            (application.email_verified, application.second_factor, application.profile_complete, application.listed),
+            [
+                (
+                    row.pk,
+                    row.number,
+                    row.state,
+                    row.counselor_has_privileges,
+                    row.get_deferred_fields(),
+                    row.issuing_body.pk,
+                    row.jurisdiction.country,
+                    row.counselor is application.counselor,
+                )
+                for row in application.licences
+            ],
+        )
+
+    for counselor in (counselor_a, counselor_b):
+        expected = seen(
+            _application_rows(User.objects.filter(pk=counselor.pk, counselor_profile__isnull=False), at=now())[0]
+        )
+        with django_assert_num_queries(3):  # the counselor, their licences, their authenticator
+            assert seen(counselor_application(counselor=counselor, at=now())) == expected
+    assert len(seen(counselor_application(counselor=counselor_a, at=now()))[4]) == 2
