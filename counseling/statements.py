@@ -20,15 +20,16 @@ from datetime import datetime
 from django.db import connection
 from django.db.models.query import ModelIterable, get_related_populators
 
-# How a request's value goes into a parameter: as it is (adapted as the ORM adapts a value of its type), or as the
-# LIKE pattern the ORM made of it (e.g. "%%%s%%" for icontains), its wildcards escaped as the ORM escapes them.
-VALUE, LIKE, CONSTANT = "value", "like", "constant"
+# How a request's value goes into a parameter: as it is (adapted as the ORM adapts a value of its type), as the
+# LIKE pattern the ORM made of it (e.g. "%%%s%%" for icontains), its wildcards escaped as the ORM escapes them, or
+# one item of a list (an __in lookup's: its length is part of the SQL, so of the kind of read).
+VALUE, LIKE, ITEM, CONSTANT = "value", "like", "item", "constant"
 
 
 @dataclass(frozen=True)
 class ComposedStatement:
-    """`sql` with one slot per parameter: (CONSTANT, the value the ORM put there), (VALUE, name) or (LIKE, name,
-    the ORM's pattern around the value)."""
+    """`sql` with one slot per parameter: (CONSTANT, the value the ORM put there), (VALUE, name), (LIKE, name,
+    the ORM's pattern around the value) or (ITEM, name, the item's index, the list's length)."""
 
     sql: str
     slots: tuple
@@ -75,6 +76,11 @@ class ComposedStatement:
                 params.append(_adapt(values[slot[1]]))
             elif slot[0] == LIKE:
                 params.append(slot[2] % ops.prep_for_like_query(values[slot[1]]))
+            elif slot[0] == ITEM:
+                items = values[slot[1]]
+                if len(items) != slot[3]:
+                    raise AssertionError(f"{slot[1]}: {len(items)} items for a statement of {slot[3]}")
+                params.append(_adapt(items[slot[2]]))
             else:
                 params.append(slot[1])
         sql = self.sql
@@ -125,6 +131,10 @@ def _compose(compose: Callable, *, stand_ins: tuple[dict, dict]) -> ComposedStat
         for name, value in first.items():
             if param == _adapt(value) and param_b == _adapt(second[name]):
                 slot = (VALUE, name)
+            elif isinstance(value, list | tuple):
+                for index, item in enumerate(value):
+                    if param == _adapt(item) and param_b == _adapt(second[name][index]):
+                        slot = (ITEM, name, index, len(value))
             elif isinstance(value, str) and isinstance(param, str) and value in param and param != value:
                 pattern = param.replace("%", "%%").replace(value, "%s", 1)
                 if pattern % second[name] == param_b:

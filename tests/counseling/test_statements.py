@@ -130,3 +130,52 @@ def test_the_instances_are_the_querysets_with_their_related_rows_and_deferred_fi
     assert statement.instances({"viewer": -1, "at": now(), "search": ""}) == list(
         clients_with_profiles(viewer=-1, at=now(), search="")
     )
+
+
+def clients_among(*, ids, at):
+    return User.objects.filter(pk__in=ids, date_joined__lte=at).order_by("pk").values("pk", "email")
+
+
+def test_a_list_is_put_item_by_item_in_a_statement_of_its_length(db):
+    users = [User.objects.create(email=f"c{index}@clients.test", role=Role.CLIENT, password="!") for index in range(4)]
+    pks = [user.pk for user in users]
+    stand_ins = tuple({"ids": [first - index for index in range(3)], "at": now()} for first in (-7_654_321, -1_234_567))
+    stand_ins[1]["at"] = now() - timedelta(days=1)
+    statement = composed_once(("test", "list", 3), clients_among, stand_ins=stand_ins)
+    for ids in ([pks[0], pks[2], pks[3]], [pks[3], pks[1], -5], [pks[1], pks[1], pks[0]]):
+        values = {"ids": ids, "at": now()}
+        assert statement.rows(values) == list(clients_among(**values)), ids
+    with pytest.raises(AssertionError, match="2 items for a statement of 3"):
+        statement.rows({"ids": pks[:2], "at": now()})
+
+
+def test_identity_gates_decide_on_the_intakes_the_orm_reads_for_any_page_of_clients(db, counselor_a, monkeypatch):
+    from identity import selectors
+    from tests.conftest import make_client
+    from tests.counseling.test_intake import complete_intake
+
+    clients = [make_client(f"c{index}@clients.test", f"C{index}") for index in range(4)]
+    for client in clients[:3]:
+        complete_intake(client)
+    decided = []
+    decide = selectors._identity_decide
+
+    def keep(*, intake, **kw):
+        decided.append(intake)
+        return decide(intake=intake, **kw)
+
+    monkeypatch.setattr(selectors, "_identity_decide", keep)
+
+    def seen(intakes):
+        return sorted(
+            (i.pk, i.client_id, i.code_word_set, i.document_status, i.get_deferred_fields(), i.suitability_passed)
+            for i in intakes
+            if i is not None
+        )
+
+    for page in (clients, clients[1:], clients[:1], [clients[3], clients[0]]):
+        decided.clear()
+        gates = selectors.identity_gates(clients=page, counselor=counselor_a)
+        assert list(gates) == [client.pk for client in page]
+        assert seen(decided) == seen(selectors._gate_intakes(clients=[client.pk for client in page]))
+    assert len(seen(decided)) == 1  # the last page: one client with an intake, one without
