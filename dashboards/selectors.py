@@ -322,7 +322,8 @@ def caseload(*, counselor, search: str = "", show: str = "", at=None):
 
     A client is in the caseload once any session was booked with this counselor. The sort keys are joins
     grouped per client, not a subquery per client: ordering 1,000 clients costs one pass over their live
-    sessions and open escalations. What a row shows is annotated by `caseload_page` for one page only.
+    sessions and open escalations. What a row shows is annotated by `_caseload_shown`. The page reads these rows
+    with `_caseload_statement`, which aggregates before it joins (the tests hold the two to the same rows).
     """
     at = at or now()
     live = Q(
