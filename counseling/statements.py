@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 from django.db.models.query import ModelIterable, get_related_populators
@@ -51,6 +51,20 @@ class ComposedStatement:
                 for converter in convs:
                     row[index] = converter(row[index], expression, connection)
             rows.append(dict(zip(self.names, row, strict=True)))
+        return rows
+
+    def tuples(self, values: dict, *, low: int | None = None, high: int | None = None) -> list[tuple]:
+        """The statement's rows as tuples, as a .values_list() queryset gives them, `values` put in its slots."""
+        fetched = self._fetch(values, low=low, high=high)
+        if not self.converters:
+            return fetched
+        rows = []
+        for row in fetched:
+            row = list(row)
+            for index, convs, expression in self.converters:
+                for converter in convs:
+                    row[index] = converter(row[index], expression, connection)
+            rows.append(tuple(row))
         return rows
 
     def instances(self, values: dict, *, low: int | None = None, high: int | None = None) -> list:
@@ -96,6 +110,30 @@ def _adapt(value):
 
 
 _composed: dict = {}
+
+
+def stand_ins_for(values: dict) -> tuple[dict, dict]:
+    """Two sets of stand-ins for a request's `values`: the same names, kinds and list lengths, values no row or
+    moment has, each different in the two sets (ids below zero, moments in 1901 and 1902, text no one searches)."""
+    sets = []
+    for which in (1, 2):
+        stand_ins = {}
+        for number, (name, value) in enumerate(sorted(values.items())):
+            first = -(1_000_000 * which + 10_000 * number)
+            if isinstance(value, list | tuple):
+                if not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+                    raise TypeError(f"stand_ins_for: {name} is a list of ids, not {value!r}")
+                stand_ins[name] = [first - index for index in range(len(value))]
+            elif isinstance(value, datetime):
+                stand_ins[name] = datetime(1900 + which, 2, 3, 4, 5, 6, 7, tzinfo=UTC) + timedelta(days=number)
+            elif isinstance(value, int) and not isinstance(value, bool):
+                stand_ins[name] = first
+            elif isinstance(value, str):
+                stand_ins[name] = f"statement-stand-in-{which}-{number}"
+            else:
+                raise TypeError(f"stand_ins_for: no stand-in for {name}={value!r}")
+        sets.append(stand_ins)
+    return sets[0], sets[1]
 
 
 def composed_once(key: tuple, compose: Callable, *, stand_ins: tuple[dict, dict]) -> ComposedStatement:

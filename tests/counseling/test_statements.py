@@ -7,7 +7,7 @@ from django.db.models import F
 
 from counseling.clock import now
 from counseling.models import ClientProfile, Role, User
-from counseling.statements import _composed, composed_once
+from counseling.statements import _composed, composed_once, stand_ins_for
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +179,30 @@ def test_identity_gates_decide_on_the_intakes_the_orm_reads_for_any_page_of_clie
         assert list(gates) == [client.pk for client in page]
         assert seen(decided) == seen(selectors._gate_intakes(clients=[client.pk for client in page]))
     assert len(seen(decided)) == 1  # the last page: one client with an intake, one without
+
+
+def test_stand_ins_keep_each_values_kind_and_length_and_differ_between_the_two_sets():
+    values = {"ids": [3, 9, 4], "at": now(), "viewer": 7, "search": "a"}
+    first, second = stand_ins_for(values)
+    for stand_ins in (first, second):
+        assert set(stand_ins) == set(values)
+        assert len(stand_ins["ids"]) == 3 and all(pk < 0 for pk in stand_ins["ids"])
+        assert stand_ins["viewer"] < 0 and stand_ins["at"].year < 1903 and isinstance(stand_ins["search"], str)
+    assert all(first[name] != second[name] for name in values)
+    assert len({*first["ids"], *second["ids"], first["viewer"], second["viewer"]}) == 8  # no two alike
+    with pytest.raises(TypeError, match="no stand-in"):
+        stand_ins_for({"flag": True})
+    with pytest.raises(TypeError, match="a list of ids"):
+        stand_ins_for({"names": ["a"]})
+
+
+def test_a_values_list_read_gives_the_querysets_tuples(db):
+    users = [User.objects.create(email=f"t{index}@clients.test", role=Role.CLIENT, password="!") for index in range(3)]
+
+    def among(*, ids, at):
+        return User.objects.filter(pk__in=ids, date_joined__lte=at).order_by("-pk").values_list("pk", "date_joined")
+
+    values = {"ids": [user.pk for user in users], "at": now()}
+    statement = composed_once(("test", "tuples", 3), among, stand_ins=stand_ins_for(values))
+    assert statement.tuples(values) == list(among(**values))
+    assert isinstance(statement.tuples(values)[0][1], datetime)
