@@ -1,0 +1,90 @@
+"""The risk queue's rows (crisis.selectors.risk_queue_rows) are plain values read in one statement: each is exactly
+what risk_queue()'s escalation instances give, in the same order, for everyone who may see the queue."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from counseling import clock
+from counseling.models import Role, User
+from crisis.models import Escalation, EscalationAlert, EscalationState, Rung
+from crisis.selectors import risk_queue, risk_queue_rows
+from tests.conftest import PASSWORD, make_client, make_counselor
+
+
+def _as_the_instances_give(queue) -> list[tuple]:
+    return [
+        (
+            escalation.pk,
+            escalation.severity,
+            escalation.created_at,
+            "" if escalation.client is None else escalation.client.display_name,
+            escalation.get_severity_display(),
+            escalation.get_kind_display(),
+            escalation.get_state_display(),
+            escalation.get_rung_display(),
+        )
+        for escalation in queue
+    ]
+
+
+@pytest.fixture
+def queue_cast(db, counselor_a, client_a, client_b):
+    now = clock.now()
+    # no client profile: named from the e-mail address; a counselor's account as the client: their profile's name
+    bare = User.objects.create_user(email="bare.name@clients.test", password=PASSWORD, role=Role.CLIENT)
+    odd = make_counselor("odd@staff.test", "Counselor as client")
+    clients = [client_a, client_b, bare, odd, make_client("c@clients.test", 'C <b>&</b> "see"')]
+    escalations = []
+    for i, (client, severity, state, rung) in enumerate(
+        [
+            (clients[0], 2, EscalationState.OPEN, Rung.COUNSELOR),
+            (clients[1], 3, EscalationState.ACKNOWLEDGED, Rung.ON_CALL),
+            (clients[2], 3, EscalationState.OPEN, Rung.SUPERVISOR),
+            (clients[3], 1, EscalationState.OPEN, Rung.ADMIN),
+            (clients[4], 2, EscalationState.ACKNOWLEDGED, Rung.COUNSELOR),
+            (clients[0], 3, EscalationState.RESOLVED, Rung.COUNSELOR),
+        ]
+    ):
+        escalations.append(
+            Escalation.objects.create(
+                client=client,
+                counselor=counselor_a if i % 2 else None,
+                kind=["help_button", "risk_phrase", "reply_overdue"][i % 3],
+                severity=severity,
+                state=state,
+                rung=rung,
+                dedupe_key=f"rows:{i}",
+                created_at=now - timedelta(minutes=7 * i + 3, hours=i),
+            )
+        )
+    Escalation.objects.create(kind="drill", severity=3, dedupe_key="rows:drill", counselor=counselor_a)
+    # alerted twice on one escalation: listed once (the counselor's query is DISTINCT)
+    for rung in (Rung.COUNSELOR, Rung.ON_CALL):
+        EscalationAlert.objects.create(escalation=escalations[2], recipient=counselor_a, rung=rung)
+    return escalations
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_rows_are_the_values_of_the_queues_instances(queue_cast, counselor_a, admin_user, language):
+    with translation.override(language):
+        for user in (admin_user, counselor_a):
+            rows = risk_queue_rows(user=user)
+            assert [tuple(row) for row in rows] == _as_the_instances_give(risk_queue(user=user))
+        assert len(risk_queue_rows(user=admin_user)) == 5
+        names = [row.client_name for row in risk_queue_rows(user=admin_user)]
+        assert {"bare.name", "Counselor as client", 'C <b>&</b> "see"', "Client A", "Client B"} == set(names)
+        assert [row.pk for row in risk_queue_rows(user=counselor_a)] == [queue_cast[i].pk for i in (2, 1, 3)]
+
+
+def test_clients_with_their_profile_are_read_in_one_statement(queue_cast, admin_user, counselor_a):
+    with CaptureQueriesContext(connection) as queries:
+        risk_queue_rows(user=admin_user)
+    assert len(queries) == 2  # the queue, and the two clients without a client profile
+    Escalation.objects.filter(client__client_profile__isnull=True).delete()
+    with CaptureQueriesContext(connection) as queries:
+        assert len(risk_queue_rows(user=admin_user)) == 3
+    assert len(queries) == 1
