@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -106,18 +107,28 @@ def access_escalation(*, user, escalation_id: int) -> Escalation:
     return escalation
 
 
-def risk_queue(*, user, at: datetime | None = None):
-    """Live escalations this person may handle, most severe first, then oldest first (drills are listed apart)."""
-    at = at or clock.now()
-    live = (
+def _live_escalations():
+    return (
         Escalation.objects.exclude(state=EscalationState.RESOLVED)
         .exclude(kind=EscalationKind.DRILL)
         .select_related("client__client_profile")
         .order_by("-severity", "created_at")
     )
-    if user.role == Role.ADMIN or OnCallShift.objects.filter(user=user, starts_at__lte=at, ends_at__gt=at).exists():
-        return live
-    return live.filter(Q(counselor=user) | Q(alerts__recipient=user)).distinct()
+
+
+def _sees_every_escalation(*, user, at: datetime) -> bool:
+    return user.role == Role.ADMIN or OnCallShift.objects.filter(user=user, starts_at__lte=at, ends_at__gt=at).exists()
+
+
+def _own_escalations(live, *, user_id: int):
+    return live.filter(Q(counselor_id=user_id) | Q(alerts__recipient_id=user_id)).distinct()
+
+
+def risk_queue(*, user, at: datetime | None = None):
+    """Live escalations this person may handle, most severe first, then oldest first (drills are listed apart)."""
+    at = at or clock.now()
+    live = _live_escalations()
+    return live if _sees_every_escalation(user=user, at=at) else _own_escalations(live, user_id=user.pk)
 
 
 class RiskQueueRow(NamedTuple):
@@ -133,6 +144,90 @@ class RiskQueueRow(NamedTuple):
     rung: str
 
 
+_QUEUE_COLUMNS = (
+    "pk",
+    "severity",
+    "kind",
+    "state",
+    "rung",
+    "created_at",
+    "client_id",
+    "client__client_profile__display_name",
+)
+_PERSON = object()  # where the person's id goes in a statement's parameters
+
+
+@dataclass(frozen=True)
+class _QueueStatement:
+    sql: str
+    params: tuple  # the statement's parameters, _PERSON where the person's id goes
+    converters: tuple  # ((column index, the ORM's converters of that column, its expression), ...)
+
+
+_queue_statements: dict = {}
+
+
+def _queue_statement(*, everyone: bool) -> _QueueStatement:
+    """risk_queue()'s statement (everyone's escalations, or one person's own) as risk_queue_rows reads it, composed
+    by the ORM once per process and database: building and compiling it cost more than running it."""
+    key = (connection.alias, connection.vendor, everyone)
+    statement = _queue_statements.get(key)
+    if statement is None:
+        statement = _queue_statements[key] = _queue_statement_compose(everyone=everyone)
+    return statement
+
+
+def _queue_statement_compose(*, everyone: bool) -> _QueueStatement:
+    """Compose the statement with two stand-in ids: the same SQL twice, the stand-ins exactly where the
+    parameters differ, and nothing else differing; else an error (never a statement whose parameters are in
+    doubt)."""
+    composed = []
+    for stand_in in (-7_654_321, -1_234_567):
+        rows = _live_escalations() if everyone else _own_escalations(_live_escalations(), user_id=stand_in)
+        compiler = rows.values_list(*_QUEUE_COLUMNS).query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        if compiler.col_count != len(_QUEUE_COLUMNS) or len(compiler.select) != len(_QUEUE_COLUMNS):
+            raise AssertionError("the risk queue's statement selects other columns than its rows")
+        composed.append((sql, list(params), stand_in, compiler))
+    (sql, params, stand_in, compiler), (sql_b, params_b, stand_in_b, _) = composed
+    if sql != sql_b or len(params) != len(params_b):
+        raise AssertionError("the risk queue's statement depends on more than the person's id")
+    slots = []
+    for param, param_b in zip(params, params_b, strict=True):
+        if (param, param_b) == (stand_in, stand_in_b):
+            slots.append(_PERSON)
+        elif param == param_b and param not in (stand_in, stand_in_b):
+            slots.append(param)
+        else:
+            raise AssertionError(f"the risk queue's statement has a parameter of unknown origin: {param!r}")
+    if slots.count(_PERSON) != (0 if everyone else 2):
+        raise AssertionError("the risk queue's statement does not name the person where expected")
+    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+    return _QueueStatement(
+        sql=sql,
+        params=tuple(slots),
+        converters=tuple((index, tuple(convs), expression) for index, (convs, expression) in converters.items()),
+    )
+
+
+def _queue_values(*, user, at: datetime) -> list[tuple]:
+    """risk_queue(user=user, at=at).values_list(*_QUEUE_COLUMNS), from the statement composed once."""
+    statement = _queue_statement(everyone=_sees_every_escalation(user=user, at=at))
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, [user.pk if param is _PERSON else param for param in statement.params])
+        fetched = cursor.fetchall()
+    if not statement.converters:
+        return fetched
+    rows = []
+    for row in fetched:
+        row = list(row)
+        for index, converters, expression in statement.converters:
+            for converter in converters:
+                row[index] = converter(row[index], expression, connection)
+        rows.append(row)
+    return rows
+
+
 def risk_queue_rows(*, user, at: datetime | None = None) -> list[RiskQueueRow]:
     """risk_queue() as the page lists it, in its order. Each label is the one get_FOO_display() gives, translated
     once per page: get_FOO_display() hashes and translates every choice of the field on each call (4 fields x 50
@@ -141,11 +236,7 @@ def risk_queue_rows(*, user, at: datetime | None = None) -> list[RiskQueueRow]:
     fields = {"severity": Severity, "kind": EscalationKind, "state": EscalationState, "rung": Rung}
     labels = {name: {value: str(label) for value, label in choices.choices} for name, choices in fields.items()}
     severities, kinds, states, rungs = (labels[name] for name in fields)
-    found = list(
-        risk_queue(user=user, at=at).values_list(
-            "pk", "severity", "kind", "state", "rung", "created_at", "client_id", "client__client_profile__display_name"
-        )
-    )
+    found = _queue_values(user=user, at=at or clock.now())
     # A client without a client profile (the sign-up always makes one) is named as User.display_name names them.
     unnamed = {row[6] for row in found if row[6] is not None and row[7] is None}
     names = (

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from counseling import clock
 from counseling.models import Role, User
-from crisis.models import Escalation, EscalationAlert, EscalationState, Rung
+from crisis.models import Escalation, EscalationAlert, EscalationState, OnCallShift, Rung
 from crisis.selectors import risk_queue, risk_queue_rows
 from tests.conftest import PASSWORD, make_client, make_counselor
 
@@ -69,9 +69,21 @@ def queue_cast(db, counselor_a, client_a, client_b):
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
-def test_the_rows_are_the_values_of_the_queues_instances(queue_cast, counselor_a, admin_user, language):
+def test_the_rows_are_the_values_of_the_queues_instances(queue_cast, counselor_a, counselor_b, admin_user, language):
+    """The statement is composed once per process (crisis.selectors._queue_statement): each person's rows are
+    still their own, whoever asked first."""
+    EscalationAlert.objects.create(escalation=queue_cast[0], recipient=counselor_b, rung=Rung.COUNSELOR)
+    on_call = make_counselor("on.call@staff.test", "On call")
+    OnCallShift.objects.create(
+        user=on_call,
+        role="on_call",
+        starts_at=clock.now() - timedelta(hours=1),
+        ends_at=clock.now() + timedelta(hours=1),
+    )
     with translation.override(language):
-        for user in (admin_user, counselor_a):
+        assert [row.pk for row in risk_queue_rows(user=counselor_b)] == [queue_cast[0].pk]
+        assert len(risk_queue_rows(user=on_call)) == 5
+        for user in (admin_user, counselor_a, counselor_b, on_call):
             rows = risk_queue_rows(user=user)
             assert [tuple(row) for row in rows] == _as_the_instances_give(risk_queue(user=user))
         assert len(risk_queue_rows(user=admin_user)) == 5
