@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import NamedTuple
 
 from django.conf import settings
@@ -58,15 +59,34 @@ def on_call_now(*, role: str, at: datetime | None = None) -> list[User]:
     )
 
 
+@cache
+def _covered_roles_sql() -> str:
+    """The roles of the shifts running at a moment of people still active. Parameters: the moment twice, True.
+
+    Plain SQL composed once per process from the models' names: every staff dashboard and risk queue asks it, and
+    the ORM built and compiled it (a join to the people) for ~0.4 ms of CPU, several times running it."""
+    quote = connection.ops.quote_name
+    shift, person = OnCallShift._meta, User._meta
+    shifts, people = quote(shift.db_table), quote(person.db_table)
+
+    def column(table: str, meta, name: str) -> str:
+        return f"{table}.{quote(meta.get_field(name).column)}"
+
+    return (
+        f"SELECT {column(shifts, shift, 'role')} FROM {shifts} INNER JOIN {people} "  # noqa: S608 (no input)
+        f"ON ({column(shifts, shift, 'user')} = {column(people, person, 'id')}) "
+        f"WHERE {column(shifts, shift, 'starts_at')} <= %s AND {column(shifts, shift, 'ends_at')} > %s "
+        f"AND {column(people, person, 'is_active')} = %s"
+    )
+
+
 def roster_gaps(*, at: datetime | None = None) -> list[str]:
     """The roster roles nobody covers right now (shown on the staff dashboard)."""
-    at = at or clock.now()
+    moment = connection.ops.adapt_datetimefield_value(at or clock.now())
     # on_call_now(role=...) is empty for exactly these roles: asked for both in one query.
-    covered = set(
-        OnCallShift.objects.filter(starts_at__lte=at, ends_at__gt=at, user__is_active=True).values_list(
-            "role", flat=True
-        )
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_covered_roles_sql(), [moment, moment, True])
+        covered = {role for (role,) in cursor.fetchall()}
     return [role for role in (OnCallShift.Role.ON_CALL, OnCallShift.Role.SUPERVISOR) if role not in covered]
 
 
