@@ -100,3 +100,16 @@ def test_clients_with_their_profile_are_read_in_one_statement(queue_cast, admin_
     with CaptureQueriesContext(connection) as queries:
         assert len(risk_queue_rows(user=admin_user)) == 3
     assert len(queries) == 1
+
+
+def test_a_roster_shift_running_at_the_moment_shows_every_escalation(queue_cast, counselor_b):
+    """The on-shift check (SQL composed once): a shift counts from its start, up to but not at its end."""
+    at = clock.now()
+    shift = OnCallShift.objects.create(
+        user=counselor_b, role="supervisor", starts_at=at - timedelta(hours=2), ends_at=at
+    )
+    assert risk_queue_rows(user=counselor_b, at=at) == []
+    assert len(risk_queue_rows(user=counselor_b, at=at - timedelta(seconds=1))) == 5
+    OnCallShift.objects.filter(pk=shift.pk).update(starts_at=at, ends_at=at + timedelta(hours=1))
+    assert len(risk_queue_rows(user=counselor_b, at=at)) == 5
+    assert risk_queue_rows(user=counselor_b, at=at - timedelta(microseconds=1)) == []
