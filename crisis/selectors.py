@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -9,7 +10,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -196,40 +197,45 @@ _PERSON = object()  # where the person's id goes in a statement's parameters
 
 
 @dataclass(frozen=True)
-class _QueueStatement:
+class _PersonStatement:
+    """A queryset's statement composed by the ORM once per process and database, the person's id a parameter:
+    the risk queue's reads cost more CPU to build and compile than to run."""
+
     sql: str
     params: tuple  # the statement's parameters, _PERSON where the person's id goes
     converters: tuple  # ((column index, the ORM's converters of that column, its expression), ...)
 
+    def params_for(self, *, person_id: int | None) -> list:
+        return [person_id if param is _PERSON else param for param in self.params]
 
-_queue_statements: dict = {}
+
+_person_statements: dict = {}
 
 
-def _queue_statement(*, everyone: bool) -> _QueueStatement:
-    """risk_queue()'s statement (everyone's escalations, or one person's own) as risk_queue_rows reads it, composed
-    by the ORM once per process and database: building and compiling it cost more than running it."""
-    key = (connection.alias, connection.vendor, everyone)
-    statement = _queue_statements.get(key)
+def _person_statement(name: str, *, rows_of: Callable[[int], QuerySet], persons: int) -> _PersonStatement:
+    """The statement of rows_of(person id), composed once: `name` names it, `persons` is how many times the
+    person's id is among its parameters."""
+    key = (connection.alias, connection.vendor, name)
+    statement = _person_statements.get(key)
     if statement is None:
-        statement = _queue_statements[key] = _queue_statement_compose(everyone=everyone)
+        statement = _person_statements[key] = _person_statement_compose(rows_of=rows_of, persons=persons)
     return statement
 
 
-def _queue_statement_compose(*, everyone: bool) -> _QueueStatement:
+def _person_statement_compose(*, rows_of: Callable[[int], QuerySet], persons: int) -> _PersonStatement:
     """Compose the statement with two stand-in ids: the same SQL twice, the stand-ins exactly where the
     parameters differ, and nothing else differing; else an error (never a statement whose parameters are in
     doubt)."""
     composed = []
     for stand_in in (-7_654_321, -1_234_567):
-        rows = _live_escalations() if everyone else _own_escalations(_live_escalations(), user_id=stand_in)
-        compiler = rows.values_list(*_QUEUE_COLUMNS).query.get_compiler(connection=connection)
+        compiler = rows_of(stand_in).query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        if compiler.col_count != len(_QUEUE_COLUMNS) or len(compiler.select) != len(_QUEUE_COLUMNS):
-            raise AssertionError("the risk queue's statement selects other columns than its rows")
+        if compiler.col_count != len(compiler.select):
+            raise AssertionError("the statement selects columns its rows do not have")
         composed.append((sql, list(params), stand_in, compiler))
     (sql, params, stand_in, compiler), (sql_b, params_b, stand_in_b, _) = composed
     if sql != sql_b or len(params) != len(params_b):
-        raise AssertionError("the risk queue's statement depends on more than the person's id")
+        raise AssertionError("the statement depends on more than the person's id")
     slots = []
     for param, param_b in zip(params, params_b, strict=True):
         if (param, param_b) == (stand_in, stand_in_b):
@@ -237,22 +243,33 @@ def _queue_statement_compose(*, everyone: bool) -> _QueueStatement:
         elif param == param_b and param not in (stand_in, stand_in_b):
             slots.append(param)
         else:
-            raise AssertionError(f"the risk queue's statement has a parameter of unknown origin: {param!r}")
-    if slots.count(_PERSON) != (0 if everyone else 2):
-        raise AssertionError("the risk queue's statement does not name the person where expected")
+            raise AssertionError(f"the statement has a parameter of unknown origin: {param!r}")
+    if slots.count(_PERSON) != persons:
+        raise AssertionError("the statement does not name the person where expected")
     converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-    return _QueueStatement(
+    return _PersonStatement(
         sql=sql,
         params=tuple(slots),
         converters=tuple((index, tuple(convs), expression) for index, (convs, expression) in converters.items()),
     )
 
 
+def _queue_rows_of(person_id: int | None):
+    live = _live_escalations()
+    rows = live if person_id is None else _own_escalations(live, user_id=person_id)
+    return rows.values_list(*_QUEUE_COLUMNS)
+
+
 def _queue_values(*, user, at: datetime) -> list[tuple]:
     """risk_queue(user=user, at=at).values_list(*_QUEUE_COLUMNS), from the statement composed once."""
-    statement = _queue_statement(everyone=_sees_every_escalation(user=user, at=at))
+    if _sees_every_escalation(user=user, at=at):
+        statement = _person_statement(
+            "risk queue: everyone's", rows_of=lambda _stand_in: _queue_rows_of(None), persons=0
+        )
+    else:
+        statement = _person_statement("risk queue: the person's own", rows_of=_queue_rows_of, persons=2)
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, [user.pk if param is _PERSON else param for param in statement.params])
+        cursor.execute(statement.sql, statement.params_for(person_id=user.pk))
         fetched = cursor.fetchall()
     if not statement.converters:
         return fetched
@@ -593,12 +610,29 @@ def drill_counselors():
     return User.objects.filter(role=Role.COUNSELOR, is_active=True).select_related("counselor_profile").order_by("pk")
 
 
-def drills_for(*, user, limit: int = 10):
-    """The drills the risk queue lists: admins see the latest; other staff the live ones that alerted them."""
-    drills = Escalation.objects.filter(kind=EscalationKind.DRILL).select_related("counselor").order_by("-created_at")
-    if user.role != Role.ADMIN:
-        drills = drills.exclude(state=EscalationState.RESOLVED).filter(alerts__recipient=user).distinct()
+def _drills_of(*, person_id: int | None, limit: int):
+    drills = Escalation.objects.filter(kind=EscalationKind.DRILL).order_by("-created_at")
+    if person_id is not None:
+        drills = drills.exclude(state=EscalationState.RESOLVED).filter(alerts__recipient_id=person_id).distinct()
     return drills[:limit]
+
+
+def drills_for(*, user, limit: int = 10) -> list[Escalation]:
+    """The drills the risk queue lists: admins see the latest; other staff the live ones that alerted them.
+
+    The list shows each drill's number, start and whether it runs (not its counselor): read with the statement
+    composed once (raw() makes the instances)."""
+    if user.role == Role.ADMIN:
+        statement = _person_statement(
+            f"drills: latest {limit}", rows_of=lambda _stand_in: _drills_of(person_id=None, limit=limit), persons=0
+        )
+    else:
+        statement = _person_statement(
+            f"drills: {limit} alerting the person",
+            rows_of=lambda stand_in: _drills_of(person_id=stand_in, limit=limit),
+            persons=1,
+        )
+    return list(Escalation.objects.raw(statement.sql, statement.params_for(person_id=user.pk)))
 
 
 @dataclass(frozen=True)

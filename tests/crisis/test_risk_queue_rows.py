@@ -11,7 +11,7 @@ from django.utils import translation
 from counseling import clock
 from counseling.models import Role, User
 from crisis.models import Escalation, EscalationAlert, EscalationState, OnCallShift, Rung
-from crisis.selectors import risk_queue, risk_queue_rows
+from crisis.selectors import drills_for, risk_queue, risk_queue_rows
 from tests.conftest import PASSWORD, make_client, make_counselor
 
 
@@ -113,3 +113,38 @@ def test_a_roster_shift_running_at_the_moment_shows_every_escalation(queue_cast,
     OnCallShift.objects.filter(pk=shift.pk).update(starts_at=at, ends_at=at + timedelta(hours=1))
     assert len(risk_queue_rows(user=counselor_b, at=at)) == 5
     assert risk_queue_rows(user=counselor_b, at=at - timedelta(microseconds=1)) == []
+
+
+def test_the_drills_listed_are_the_latest_for_admins_and_the_live_ones_alerting_a_counselor(
+    db, counselor_a, counselor_b, admin_user
+):
+    """drills_for reads with statements composed once per process: the same drills, in the same order, as the
+    ORM's queries it replaced (kept here as the reference), for each person whoever asked first."""
+    now = clock.now()
+    drills = [
+        Escalation.objects.create(
+            kind="drill",
+            severity=3,
+            dedupe_key=f"drill:{i}",
+            counselor=counselor_a,
+            state=EscalationState.RESOLVED if i % 4 == 0 else EscalationState.OPEN,
+            created_at=now - timedelta(minutes=13 * i),
+        )
+        for i in range(13)
+    ]
+    for i, drill in enumerate(drills):
+        for rung in (Rung.COUNSELOR, Rung.ON_CALL)[: 1 + i % 2]:  # twice on some: listed once
+            EscalationAlert.objects.create(escalation=drill, recipient=counselor_a if i % 3 else counselor_b, rung=rung)
+
+    def reference(user):
+        found = Escalation.objects.filter(kind="drill").order_by("-created_at")
+        if user.role != Role.ADMIN:
+            found = found.exclude(state=EscalationState.RESOLVED).filter(alerts__recipient=user).distinct()
+        return [drill.pk for drill in found[:10]]
+
+    for user in (counselor_b, admin_user, counselor_a):
+        assert [drill.pk for drill in drills_for(user=user)] == reference(user)
+    assert [drill.pk for drill in drills_for(user=admin_user)] == [drill.pk for drill in drills[:10]]
+    assert [drill.pk for drill in drills_for(user=counselor_b)] == [drills[i].pk for i in (3, 6, 9)]
+    assert [drill.pk for drill in drills_for(user=counselor_a, limit=3)] == [drills[i].pk for i in (1, 2, 5)]
+    assert all(drill.is_live and drill.created_at for drill in drills_for(user=counselor_a))
