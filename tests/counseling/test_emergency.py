@@ -4,6 +4,8 @@ are shown, admin-editable with an audit trail, and stale ones listed on the staf
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -11,7 +13,7 @@ from django.utils import translation
 from counseling import clock
 from counseling.models import AuditEntry
 from identity.models import EmergencyResource
-from identity.numbers import emergency_numbers_for
+from identity.numbers import emergency_numbers_for, emergency_numbers_to_check
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +177,61 @@ def test_the_transparency_page_shows_the_numbers_admins_keep(client):
     _publish(country="ID", name="Hotline added by an admin", number="0800-1-555-000")
     page = client.get(reverse("consent:transparency")).content.decode()
     assert "Hotline added by an admin" in page and 'href="tel:08001555000"' in page
+
+
+def test_the_plain_sql_reads_the_rows_and_order_the_orms_filters_give():
+    """identity.numbers reads with SQL composed once per process: the same rows, fields and order as the ORM's
+    filters it replaced, for every place and for the staff dashboard's list (kept here as the reference)."""
+    today = clock.now().date()
+    stale = today - timedelta(days=400)
+    for i, (country, region, active, checked_on, source) in enumerate(
+        [
+            ("MY", "", True, today, "https://example.org/a"),
+            ("MY", "", True, today, "https://example.org/b"),  # the same sort_order and name as the next: by name
+            ("MY", "MY-14", True, stale, "https://example.org/c"),
+            ("MY", "MY-14", True, None, "https://example.org/d"),
+            ("MY", "MY-10", True, today, ""),
+            ("MY", "", False, today, "https://example.org/e"),
+            ("MY", "MY-14", True, today, "https://example.org/f"),
+            ("SG", "", True, stale, ""),
+            ("SG", "", True, None, ""),
+        ]
+    ):
+        EmergencyResource.objects.create(
+            country=country,
+            region=region,
+            is_active=active,
+            checked_on=checked_on,
+            source_url=source,
+            name=f"Line {'ZYX'[i % 3]}{i}",
+            number=f"1{i}",
+            extension="8" if i % 2 else "",
+            channel="text" if i == 6 else "call",
+            sort_order=[100, 50, 50, 7, 100, 1, 100, 3, 3][i],
+        )
+
+    def fields(resources):
+        return [
+            (*(getattr(r, f.attname) for f in EmergencyResource._meta.concrete_fields), r.tel_uri, r.dial_label)
+            for r in resources
+        ]
+
+    for country, region in [("MY", ""), ("MY", "MY-14"), ("my", " my-10 "), ("SG", ""), ("ID", "ID-JK"), ("ID", "")]:
+        places = Q(country=country.strip().upper(), region="") | Q(
+            country=country.strip().upper(), region=region.strip().upper()
+        )
+        orm = EmergencyResource.objects.filter(places, is_active=True, checked_on__isnull=False)
+        expected = sorted(orm.order_by("sort_order", "name"), key=lambda resource: resource.region == "")
+        assert fields(emergency_numbers_for(country=country, region=region)) == fields(expected), (country, region)
+    assert len(emergency_numbers_for(country="MY", region="MY-14")) == 4
+    stale_before = today - timedelta(days=settings.EMERGENCY_NUMBER_RECHECK_DAYS)
+    expected = (
+        EmergencyResource.objects.filter(is_active=True)
+        .filter(Q(checked_on__isnull=True) | Q(checked_on__lt=stale_before) | Q(source_url=""))
+        .order_by(F("checked_on").asc(nulls_first=True), "country", "region", "sort_order")
+    )
+    to_check = emergency_numbers_to_check(today=today)
+    assert fields(to_check) == fields(expected)
+    names = {r.name for r in to_check}
+    assert {"Line X2", "Line Z3", "Line Y4", "Line Y7", "Line X8"} <= names and not {"Line X5", "Line Z6"} & names
+    assert to_check[0].checked_on is None

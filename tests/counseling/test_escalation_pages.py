@@ -240,3 +240,8 @@ def test_the_roster_gaps_are_the_roles_nobody_active_covers_now(db):
     assert gaps_agree() == ["on_call", "supervisor"]
     OnCallShift.objects.create(user=later, role="supervisor", starts_at=now, ends_at=now + timedelta(hours=1))
     assert gaps_agree() == ["on_call"]
+    OnCallShift.objects.create(
+        user=ended, role="on_call", starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=1)
+    )
+    assert gaps_agree() == []
+    assert roster_gaps(at=now + timedelta(hours=1)) == ["supervisor"]  # the supervisor's shift ends then

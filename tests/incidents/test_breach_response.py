@@ -16,7 +16,7 @@ from counseling.audit import audit_record
 from counseling.clock import now
 from counseling.models import AuditEntry
 from incidents.models import AffectedClient, AuthorityNotice, ClockReminder, Incident, Law
-from incidents.selectors import affected_candidates, incident_clocks, uu_pdp_deadline
+from incidents.selectors import affected_candidates, incident_clocks, running_clocks, uu_pdp_deadline
 from incidents.services import (
     IncidentError,
     incident_affected_confirm,
@@ -297,6 +297,39 @@ def test_the_staff_dashboard_shows_the_running_clocks(admin, client):
     assert "Data breach: notice clocks running" in page
     assert f'href="/staff/incidents/{incident.pk}/"' in page and 'data-law="uu_pdp"' in page
     assert "22 hours" in page or "21 hours" in page
+
+
+def test_the_running_clocks_are_those_of_the_incidents_of_the_last_30_days_soonest_first(
+    admin, client_a, client_eu, monkeypatch
+):
+    """running_clocks reads the incidents with SQL composed once per process: the clocks of exactly the incidents
+    the ORM's filter finds (detected in the last 30 days, the boundary included), their affected clients with them,
+    soonest deadline first."""
+    at = now()
+    t0 = at - timedelta(days=2)
+    _entry_at(monkeypatch, t0, actor=admin, action="transcript.export", subject=client_a)
+    _entry_at(monkeypatch, t0, actor=admin, action="transcript.export", subject=client_eu)
+    recent = _incident(admin, detected_at=at - 10 * HOUR)
+    _confirm(recent, admin, t0 - HOUR, t0 + HOUR)  # an EU client: a GDPR clock too
+    edge = _incident(admin, detected_at=at - timedelta(days=30))
+    older = _incident(admin, detected_at=at - timedelta(days=30, seconds=1))
+    middle = _incident(admin, detected_at=at - 30 * HOUR)
+    expected = sorted(
+        (
+            (incident, clock)
+            for incident in Incident.objects.filter(detected_at__gte=at - timedelta(days=30)).prefetch_related(
+                "affected"
+            )
+            for clock in incident_clocks(incident=incident, at=at)
+            if not clock.met
+        ),
+        key=lambda row: row[1].deadline,
+    )
+    found = running_clocks(at=at)
+    assert [(incident.pk, clock) for incident, clock in found] == [(incident.pk, clock) for incident, clock in expected]
+    assert [incident.pk for incident, _clock in found] == [edge.pk, middle.pk, recent.pk, recent.pk]
+    assert older.pk not in {incident.pk for incident, _clock in found}
+    assert [clock.law for incident, clock in found if incident.pk == recent.pk] == [Law.UU_PDP, Law.GDPR]
 
 
 # --- Notices -----------------------------------------------------------------------------------------------
