@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import router
+from django.db import connection, router
 from django.db.models import BooleanField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -114,7 +115,7 @@ def _problem_words(reason: str) -> str:
     }[reason]
 
 
-def _credential_name(credential: RequiredCredential) -> str:
+def _credential_name(credential: _Credential) -> str:
     """The credential as the law names it ("SIPPK (...) or SILP (...)"), in the reader's language."""
     kinds = [kind.strip() for kind in credential.licence_kinds.split(",")]  # in the order the rule lists them
     names = [str(LicenceKind(kind).label) for kind in kinds if kind in LicenceKind.values]
@@ -164,15 +165,68 @@ def jurisdiction_gate(*, counselor, country: str, region: str = "", at: datetime
     )
 
 
-def practice_rules(*, country: str) -> list[PracticeRule]:
-    """The active practice rules of a country and its regions, with their credentials."""
-    return list(
-        PracticeRule.objects.filter(is_active=True, jurisdiction__country=country.upper())
-        .select_related("jurisdiction")
-        # Each rule's own credentials in their order (position, pk): the default order would join the rule and its
-        # jurisdiction to sort by them first, which changes nothing within one rule.
-        .prefetch_related(Prefetch("credentials", queryset=RequiredCredential.objects.order_by("position", "pk")))
+class _RulePlace(NamedTuple):
+    """A rule's jurisdiction, as much of it as the gate reads (whom it covers)."""
+
+    country: str
+    region: str
+
+    covers = Jurisdiction.covers  # the model's own rule: it reads only country and region
+
+
+class _Credential(NamedTuple):
+    """A RequiredCredential, as much of it as the gate reads."""
+
+    label: str
+    licence_kinds: str
+    anywhere_in_jurisdiction: bool
+
+    kinds = RequiredCredential.kinds  # the model's own parsing of licence_kinds
+
+
+class _Rule(NamedTuple):
+    """An active PracticeRule, as much of it as the gate reads: its place and its credentials in their order."""
+
+    jurisdiction: _RulePlace
+    credentials: list[_Credential]
+
+
+@cache
+def _practice_rules_sql() -> str:
+    """The active rules of a country and its regions, each with its credentials (a row each, or one row of NULLs for
+    a rule without any), in the models' default orders: the rules by jurisdiction (country, region) and profession,
+    each rule's credentials by (position, pk). Composed once per process: building it with the ORM (a select_related
+    and a prefetch, two statements) cost ~2 ms of Python on every page that asks the gate, ten times running it."""
+    quote = connection.ops.quote_name
+    rule, place, credential = (
+        quote(model._meta.db_table) for model in (PracticeRule, Jurisdiction, RequiredCredential)
     )
+    return (
+        f"SELECT {rule}.{quote('id')}, {place}.{quote('country')}, {place}.{quote('region')}, "  # noqa: S608 (the models' own names, no input)
+        f"{credential}.{quote('id')}, {credential}.{quote('label')}, {credential}.{quote('licence_kinds')}, "
+        f"{credential}.{quote('anywhere_in_jurisdiction')} "
+        f"FROM {rule} INNER JOIN {place} ON {rule}.{quote('jurisdiction_id')} = {place}.{quote('id')} "
+        f"LEFT OUTER JOIN {credential} ON {credential}.{quote('rule_id')} = {rule}.{quote('id')} "
+        f"WHERE {rule}.{quote('is_active')} = %s AND {place}.{quote('country')} = %s "
+        f"ORDER BY {place}.{quote('country')}, {place}.{quote('region')}, {rule}.{quote('profession')}, "
+        f"{rule}.{quote('id')}, {credential}.{quote('position')}, {credential}.{quote('id')}"
+    )
+
+
+def practice_rules(*, country: str) -> list[_Rule]:
+    """The active practice rules of a country and its regions, with their credentials, in their default order (as
+    PracticeRule.objects would give them, each with credentials.all())."""
+    with connection.cursor() as cursor:
+        cursor.execute(_practice_rules_sql(), [True, country.upper()])
+        rows = cursor.fetchall()
+    rules: dict[int, _Rule] = {}
+    for rule_id, place_country, place_region, credential_id, label, licence_kinds, anywhere in rows:
+        rule = rules.get(rule_id)
+        if rule is None:
+            rule = rules[rule_id] = _Rule(_RulePlace(place_country, place_region), [])
+        if credential_id is not None:
+            rule.credentials.append(_Credential(label, licence_kinds, bool(anywhere)))
+    return list(rules.values())
 
 
 def _rules_of_place(rules, *, country: str, region: str) -> list:
@@ -222,7 +276,7 @@ def _decide(*, rules, licences, privileges, country: str, region: str, day: date
     best: list[tuple[RequiredCredential, str]] | None = None
     for rule in place_rules:
         unmet = []
-        for credential in rule.credentials.all():
+        for credential in rule.credentials:
             reason = _credential_refusal(
                 credential,
                 rule=rule,
@@ -236,7 +290,7 @@ def _decide(*, rules, licences, privileges, country: str, region: str, day: date
                 unmet.append((credential, reason))
         if not unmet:
             return GateResult.ok()
-        held_some = len(unmet) < len(rule.credentials.all()) or any(r != "credential_missing" for _c, r in unmet)
+        held_some = len(unmet) < len(rule.credentials) or any(r != "credential_missing" for _c, r in unmet)
         if held_some and (best is None or len(unmet) < len(best)):
             best = unmet
     if best is None:
