@@ -27,6 +27,7 @@ from licensing.models import (
     Licence,
     LicenceKind,
     LicenceState,
+    PracticeAgreement,
     PracticeRule,
     RequiredCredential,
 )
@@ -66,13 +67,51 @@ def _licence_refusal(licence: Licence, day: date) -> str:
     }[licence.state]
 
 
-def _privilege_refusal(privilege: CompactPrivilege, day: date) -> str:
-    """A compact privilege counts only while recorded, unrevoked, and its home licence is valid."""
+class _AgreementFacts(NamedTuple):
+    """What the gate reads of a privilege's PracticeAgreement: the kinds it covers and its members' ids."""
+
+    licence_kinds: str
+    member_ids: frozenset[int]
+
+    covers_kind = PracticeAgreement.covers_kind  # the model's own rule: it reads only licence_kinds
+
+
+class _HomeLicenceFacts(NamedTuple):
+    """What the gate reads of a privilege's home licence (_licence_refusal's fields among them)."""
+
+    counselor_id: int
+    kind: str
+    state: str
+    valid_from: date
+    expires_on: date
+    jurisdiction_id: int
+    jurisdiction: Jurisdiction
+
+
+class _PrivilegeFacts(NamedTuple):
+    """A CompactPrivilege as the directory reads it, as plain values: what the gate and a card read of it, under the
+    model's names."""
+
+    pk: int
+    counselor_id: int
+    jurisdiction_id: int
+    jurisdiction: Jurisdiction
+    revoked_at: datetime | None
+    home_licence: _HomeLicenceFacts
+    agreement: _AgreementFacts
+
+
+def _privilege_refusal(privilege: CompactPrivilege | _PrivilegeFacts, day: date) -> str:
+    """A compact privilege counts only while recorded, unrevoked, and its home licence is valid. `privilege`: a
+    CompactPrivilege with its agreement's members, or the directory's _PrivilegeFacts."""
     if privilege.revoked_at is not None:
         return "licence_revoked"
     home = privilege.home_licence
     agreement = privilege.agreement
-    member_ids = {j.pk for j in agreement.members.all()}
+    if isinstance(agreement, _AgreementFacts):
+        member_ids = agreement.member_ids
+    else:
+        member_ids = {j.pk for j in agreement.members.all()}
     if (
         home.counselor_id != privilege.counselor_id
         or not agreement.covers_kind(home.kind)
@@ -388,7 +427,7 @@ class DirectoryEntry:
     gate: GateResult | None = None
     counselor: User | None = None  # set by directory_cards (or directory_next_free), with its profile
     licence_places: list[str] = field(default_factory=list)  # the names of their valid licences' jurisdictions
-    privileges: list[CompactPrivilege] = field(default_factory=list)
+    privileges: list[_PrivilegeFacts] = field(default_factory=list)  # the valid ones, as plain values
     next_free: datetime | None = None  # set by directory_next_free
     # Each valid licence's (sort keys..., jurisdiction name), from directory_entries: directory_cards orders them.
     valid_licences: list[tuple] = field(default_factory=list, repr=False)
@@ -579,7 +618,7 @@ def _directory_gates(
     *,
     counselor_ids: list[int],
     held_rows: dict[int, list[tuple]],
-    privileges: dict[int, list[CompactPrivilege]],
+    privileges: dict[int, list[_PrivilegeFacts]],
     country: str,
     region: str,
     day: date,
@@ -653,19 +692,19 @@ def directory_entries(
             "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "pk"
         )
     )
-    # Every compact privilege at once, for the gate and the cards: there are few, and a query on the page's
-    # counselors alone would cost one more (its agreements' members) only on the pages that show one. Not the home
-    # licences' evidence (a scanned document each): neither the gate nor a card reads it. Their jurisdictions are
-    # the table's (joined, they cost more to compile than to read), and so is their order below.
-    privilege_rows = list(
-        CompactPrivilege.objects.order_by()
-        .select_related("agreement", "home_licence")
-        .defer("home_licence__evidence_sealed")
-        .prefetch_related(Prefetch("agreement__members", queryset=Jurisdiction.objects.order_by()))
-    )
+    # Every compact privilege at once, for the gate and the cards, as plain values: there are few. A row for each
+    # member of its agreement (one of NULL without any), so one statement reads what a select_related and a prefetch
+    # of the members read in two model instances at a time. Their jurisdictions are the table's (joined, they cost
+    # more to compile than to read), and so is their order below.
+    privilege_rows: dict[int, tuple] = {}
+    member_ids: dict[int, set[int]] = defaultdict(set)
+    for *privilege_row, member_id in CompactPrivilege.objects.order_by().values_list(*_PRIVILEGE_COLUMNS):
+        privilege_rows.setdefault(privilege_row[0], tuple(privilege_row))
+        if member_id is not None:
+            member_ids[privilege_row[0]].add(member_id)
     jurisdictions, places = _jurisdictions_by_id(
         jurisdictions,
-        {row[5] for row in rows}.union(*((p.jurisdiction_id, p.home_licence.jurisdiction_id) for p in privilege_rows)),
+        {row[5] for row in rows}.union(*((row[2], row[10]) for row in privilege_rows.values())),
     )
     refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
     licences_of: dict[int, list[tuple]] = defaultdict(list)
@@ -710,14 +749,24 @@ def directory_entries(
             held_rows[counselor_id] = [licence for licence in held if licence[4].country == country]
         entries.append(entry)
     by_id = {entry.counselor_id: entry for entry in entries}
-    privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
+    privileges: dict[int, list[_PrivilegeFacts]] = defaultdict(list)
     # Each counselor's in their default order (counselor, jurisdiction: its country and region), the table's rank
     # standing in for the jurisdiction as above; the id orders two in one jurisdiction, where the database's own
     # order would.
-    for privilege in sorted(privilege_rows, key=lambda p: (place_rank[p.jurisdiction_id], p.pk)):
-        privilege.jurisdiction = places[privilege.jurisdiction_id]
-        privilege.home_licence.jurisdiction = places[privilege.home_licence.jurisdiction_id]
-        privileges[privilege.counselor_id].append(privilege)
+    for pk, counselor_id, place_id, revoked_at, agreement_kinds, *home in sorted(
+        privilege_rows.values(), key=lambda row: (place_rank[row[2]], row[0])
+    ):
+        privileges[counselor_id].append(
+            _PrivilegeFacts(
+                pk=pk,
+                counselor_id=counselor_id,
+                jurisdiction_id=place_id,
+                jurisdiction=places[place_id],
+                revoked_at=revoked_at,
+                home_licence=_HomeLicenceFacts(*home, places[home[-1]]),
+                agreement=_AgreementFacts(agreement_kinds, frozenset(member_ids[pk])),
+            )
+        )
     for counselor_id, held in privileges.items():
         entry = by_id.get(counselor_id)
         if entry is not None:
@@ -737,6 +786,23 @@ def directory_entries(
     # Bookable first, then by name: a client sees who can help them before who cannot.
     entries.sort(key=lambda e: (not e.bookable, e.name.lower()))
     return entries
+
+
+# What directory_entries reads of each compact privilege (_PrivilegeFacts), and one member of its agreement.
+_PRIVILEGE_COLUMNS = (
+    "pk",
+    "counselor_id",
+    "jurisdiction_id",
+    "revoked_at",
+    "agreement__licence_kinds",
+    "home_licence__counselor_id",
+    "home_licence__kind",
+    "home_licence__state",
+    "home_licence__valid_from",
+    "home_licence__expires_on",
+    "home_licence__jurisdiction_id",
+    "agreement__members",
+)
 
 
 # What directory_entries reads of each profile: its ranking and filters read user_id to specialities, counselor_cards
