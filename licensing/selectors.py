@@ -638,14 +638,15 @@ def _directory_gates(
     place_name = _place_label(country=country, region=region, jurisdictions=jurisdictions)
     decided: dict[tuple, GateResult] = {}
     gates = {}
+    none = frozenset()
     for pk in counselor_ids:
         rows = held_rows.get(pk, ())
-        privileged = [p for p in privileges.get(pk, []) if p.jurisdiction.country == country]
+        privileged = [p for p in privileges[pk] if p.jurisdiction.country == country] if pk in privileges else []
         key = (
-            frozenset(
-                (kind, place_id, refusal) for kind, _state, _from, _until, _place, refusal, _pk, place_id in rows
-            ),
-            frozenset((p.home_licence.kind, p.jurisdiction_id, _privilege_refusal(p, day)) for p in privileged),
+            frozenset([(row[0], row[7], row[5]) for row in rows]) if rows else none,  # (kind, place id, refusal)
+            frozenset([(p.home_licence.kind, p.jurisdiction_id, _privilege_refusal(p, day)) for p in privileged])
+            if privileged
+            else none,
         )
         if key not in decided:
             decided[key] = _decide(
@@ -706,14 +707,6 @@ def directory_entries(
         jurisdictions,
         {row[5] for row in rows}.union(*((row[2], row[10]) for row in privilege_rows.values())),
     )
-    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
-    licences_of: dict[int, list[tuple]] = defaultdict(list)
-    for counselor_id, kind, state, valid_from, expires_on, place_id, pk in rows:
-        dates = (state, valid_from, expires_on)
-        refusal = refusals.get(dates)
-        if refusal is None:
-            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
-        licences_of[counselor_id].append((kind, state, valid_from, expires_on, places[place_id], refusal, pk, place_id))
     # A card lists its places as a query ordered by (country, kind, region, id) would: the table's order is the
     # database's (country, region) order, so a country's first row there and each row's own rank stand in for the
     # two codes, whatever the database's collation; kinds are ASCII codes, sorted alike by Python.
@@ -722,6 +715,20 @@ def directory_entries(
     for rank, row in enumerate(jurisdictions):
         country_rank.setdefault(row.country, rank)
         place_rank[row.pk] = rank
+    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
+    # Those with a licence valid on that day are listed: each valid licence's (sort keys..., place name) for a card.
+    valid_of: dict[int, list[tuple]] = defaultdict(list)
+    held_rows: dict[int, list[tuple]] = defaultdict(list)  # the gate's: each licence in the country, with its refusal
+    for counselor_id, kind, state, valid_from, expires_on, place_id, pk in rows:
+        dates = (state, valid_from, expires_on)
+        refusal = refusals.get(dates)
+        if refusal is None:
+            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
+        place = places[place_id]
+        if not refusal:
+            valid_of[counselor_id].append((country_rank[place.country], kind, place_rank[place_id], pk, place.name))
+        if country and place.country == country:
+            held_rows[counselor_id].append((kind, state, valid_from, expires_on, place, refusal, pk, place_id))
     # The active counselors' profiles (those listed are known from their licences: a subquery costs more to build).
     profiles = (
         CounselorProfile.objects.filter(user__role=Role.COUNSELOR, user__is_active=True)
@@ -729,25 +736,26 @@ def directory_entries(
         .values_list(*_CARD_PROFILE_COLUMNS)
     )
     entries = []
-    held_rows: dict[int, list[tuple]] = {}  # the gate's: each licence in the country, with its refusal
+    items: dict[str, list[str]] = {}  # comma_items by text: most profiles name the same few languages
     for row in profiles:
         counselor_id, name, languages, specialities = row[1:5]
-        held = licences_of.get(counselor_id, ())
-        if all(licence[5] for licence in held):
+        valid = valid_of.get(counselor_id)
+        if valid is None:
             continue  # no licence valid on that day: not listed
-        entry = DirectoryEntry(
-            counselor_id=counselor_id,
-            name=name,
-            language_codes=comma_items(languages),
-            speciality_list=comma_items(specialities),
-            profile_row=row,
+        if languages not in items:
+            items[languages] = comma_items(languages)
+        if specialities not in items:
+            items[specialities] = comma_items(specialities)
+        entries.append(
+            DirectoryEntry(
+                counselor_id=counselor_id,
+                name=name,
+                language_codes=items[languages].copy(),
+                speciality_list=items[specialities].copy(),
+                valid_licences=valid,
+                profile_row=row,
+            )
         )
-        for kind, _state, _from, _until, place, refusal, pk, place_id in held:
-            if not refusal:
-                entry.valid_licences.append((country_rank[place.country], kind, place_rank[place_id], pk, place.name))
-        if country:
-            held_rows[counselor_id] = [licence for licence in held if licence[4].country == country]
-        entries.append(entry)
     by_id = {entry.counselor_id: entry for entry in entries}
     privileges: dict[int, list[_PrivilegeFacts]] = defaultdict(list)
     # Each counselor's in their default order (counselor, jurisdiction: its country and region), the table's rank
