@@ -578,3 +578,19 @@ def test_a_privilege_counts_in_the_directory_only_where_its_agreement_has_both_p
             gate = jurisdiction_gate(counselor=counselor_a, country=country, region=region, at=NOON)
             assert entry.gate == gate
             assert bool(gate) == (region == "US-CO" or counted)
+
+
+def test_the_jurisdiction_table_reads_every_jurisdiction_in_the_models_order_with_its_code_and_cover():
+    """jurisdiction_table composes its own statement: the rows, in the order, the ORM's default order gives, and
+    each row's code and covers as the model's."""
+    for code in ("US-TX", "ID-YO", "US", "ID", "ID-JK", "AU", "US-AL"):
+        place(code, f"Place {code}")
+    models = list(Jurisdiction.objects.all())
+    table = jurisdiction_table()
+    assert [(row.pk, row.country, row.region, row.name) for row in table] == [
+        (row.pk, row.country, row.region, row.name) for row in models
+    ]
+    for row, model in zip(table, models, strict=True):
+        assert row.code == model.code
+        for country, region in (("ID", ""), ("ID", "ID-YO"), ("US", "US-TX"), ("us", "us-tx"), ("AU", "")):
+            assert row.covers(country=country, region=region) == model.covers(country=country, region=region)
