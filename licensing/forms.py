@@ -122,8 +122,9 @@ class LocationForm(forms.Form):
 
     place = forms.ChoiceField(label=_("Where are you now?"), required=False)
 
-    def __init__(self, *args, jurisdictions: list[Jurisdiction] | None = None, **kwargs):
-        """`jurisdictions`: every jurisdiction, when the view has read them already (else read here)."""
+    def __init__(self, *args, jurisdictions: list | None = None, **kwargs):
+        """`jurisdictions`: every jurisdiction, when the view has read them already (jurisdiction_table; else read
+        here)."""
         super().__init__(*args, **kwargs)
         choices = [("", _("Choose your location"))]
         for jurisdiction in Jurisdiction.objects.all() if jurisdictions is None else jurisdictions:

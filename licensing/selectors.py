@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import router
+from django.db import connection, router
 from django.db.models import BooleanField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -27,6 +28,7 @@ from licensing.models import (
     Licence,
     LicenceKind,
     LicenceState,
+    PracticeAgreement,
     PracticeRule,
     RequiredCredential,
 )
@@ -66,13 +68,51 @@ def _licence_refusal(licence: Licence, day: date) -> str:
     }[licence.state]
 
 
-def _privilege_refusal(privilege: CompactPrivilege, day: date) -> str:
-    """A compact privilege counts only while recorded, unrevoked, and its home licence is valid."""
+class _AgreementFacts(NamedTuple):
+    """What the gate reads of a privilege's PracticeAgreement: the kinds it covers and its members' ids."""
+
+    licence_kinds: str
+    member_ids: frozenset[int]
+
+    covers_kind = PracticeAgreement.covers_kind  # the model's own rule: it reads only licence_kinds
+
+
+class _HomeLicenceFacts(NamedTuple):
+    """What the gate reads of a privilege's home licence (_licence_refusal's fields among them)."""
+
+    counselor_id: int
+    kind: str
+    state: str
+    valid_from: date
+    expires_on: date
+    jurisdiction_id: int
+    jurisdiction: JurisdictionRow
+
+
+class _PrivilegeFacts(NamedTuple):
+    """A CompactPrivilege as the directory reads it, as plain values: what the gate and a card read of it, under the
+    model's names."""
+
+    pk: int
+    counselor_id: int
+    jurisdiction_id: int
+    jurisdiction: JurisdictionRow
+    revoked_at: datetime | None
+    home_licence: _HomeLicenceFacts
+    agreement: _AgreementFacts
+
+
+def _privilege_refusal(privilege: CompactPrivilege | _PrivilegeFacts, day: date) -> str:
+    """A compact privilege counts only while recorded, unrevoked, and its home licence is valid. `privilege`: a
+    CompactPrivilege with its agreement's members, or the directory's _PrivilegeFacts."""
     if privilege.revoked_at is not None:
         return "licence_revoked"
     home = privilege.home_licence
     agreement = privilege.agreement
-    member_ids = {j.pk for j in agreement.members.all()}
+    if isinstance(agreement, _AgreementFacts):
+        member_ids = agreement.member_ids
+    else:
+        member_ids = {j.pk for j in agreement.members.all()}
     if (
         home.counselor_id != privilege.counselor_id
         or not agreement.covers_kind(home.kind)
@@ -115,7 +155,7 @@ def _problem_words(reason: str) -> str:
     }[reason]
 
 
-def _credential_name(credential: RequiredCredential) -> str:
+def _credential_name(credential: _Credential) -> str:
     """The credential as the law names it ("SIPPK (...) or SILP (...)"), in the reader's language."""
     kinds = [kind.strip() for kind in credential.licence_kinds.split(",")]  # in the order the rule lists them
     names = [str(LicenceKind(kind).label) for kind in kinds if kind in LicenceKind.values]
@@ -165,15 +205,68 @@ def jurisdiction_gate(*, counselor, country: str, region: str = "", at: datetime
     )
 
 
-def practice_rules(*, country: str) -> list[PracticeRule]:
-    """The active practice rules of a country and its regions, with their credentials."""
-    return list(
-        PracticeRule.objects.filter(is_active=True, jurisdiction__country=country.upper())
-        .select_related("jurisdiction")
-        # Each rule's own credentials in their order (position, pk): the default order would join the rule and its
-        # jurisdiction to sort by them first, which changes nothing within one rule.
-        .prefetch_related(Prefetch("credentials", queryset=RequiredCredential.objects.order_by("position", "pk")))
+class _RulePlace(NamedTuple):
+    """A rule's jurisdiction, as much of it as the gate reads (whom it covers)."""
+
+    country: str
+    region: str
+
+    covers = Jurisdiction.covers  # the model's own rule: it reads only country and region
+
+
+class _Credential(NamedTuple):
+    """A RequiredCredential, as much of it as the gate reads."""
+
+    label: str
+    licence_kinds: str
+    anywhere_in_jurisdiction: bool
+
+    kinds = RequiredCredential.kinds  # the model's own parsing of licence_kinds
+
+
+class _Rule(NamedTuple):
+    """An active PracticeRule, as much of it as the gate reads: its place and its credentials in their order."""
+
+    jurisdiction: _RulePlace
+    credentials: list[_Credential]
+
+
+@cache
+def _practice_rules_sql() -> str:
+    """The active rules of a country and its regions, each with its credentials (a row each, or one row of NULLs for
+    a rule without any), in the models' default orders: the rules by jurisdiction (country, region) and profession,
+    each rule's credentials by (position, pk). Composed once per process: building it with the ORM (a select_related
+    and a prefetch, two statements) cost ~2 ms of Python on every page that asks the gate, ten times running it."""
+    quote = connection.ops.quote_name
+    rule, place, credential = (
+        quote(model._meta.db_table) for model in (PracticeRule, Jurisdiction, RequiredCredential)
     )
+    return (
+        f"SELECT {rule}.{quote('id')}, {place}.{quote('country')}, {place}.{quote('region')}, "  # noqa: S608 (the models' own names, no input)
+        f"{credential}.{quote('id')}, {credential}.{quote('label')}, {credential}.{quote('licence_kinds')}, "
+        f"{credential}.{quote('anywhere_in_jurisdiction')} "
+        f"FROM {rule} INNER JOIN {place} ON {rule}.{quote('jurisdiction_id')} = {place}.{quote('id')} "
+        f"LEFT OUTER JOIN {credential} ON {credential}.{quote('rule_id')} = {rule}.{quote('id')} "
+        f"WHERE {rule}.{quote('is_active')} = %s AND {place}.{quote('country')} = %s "
+        f"ORDER BY {place}.{quote('country')}, {place}.{quote('region')}, {rule}.{quote('profession')}, "
+        f"{rule}.{quote('id')}, {credential}.{quote('position')}, {credential}.{quote('id')}"
+    )
+
+
+def practice_rules(*, country: str) -> list[_Rule]:
+    """The active practice rules of a country and its regions, with their credentials, in their default order (as
+    PracticeRule.objects would give them, each with credentials.all())."""
+    with connection.cursor() as cursor:
+        cursor.execute(_practice_rules_sql(), [True, country.upper()])
+        rows = cursor.fetchall()
+    rules: dict[int, _Rule] = {}
+    for rule_id, place_country, place_region, credential_id, label, licence_kinds, anywhere in rows:
+        rule = rules.get(rule_id)
+        if rule is None:
+            rule = rules[rule_id] = _Rule(_RulePlace(place_country, place_region), [])
+        if credential_id is not None:
+            rule.credentials.append(_Credential(label, licence_kinds, bool(anywhere)))
+    return list(rules.values())
 
 
 def _rules_of_place(rules, *, country: str, region: str) -> list:
@@ -223,7 +316,7 @@ def _decide(*, rules, licences, privileges, country: str, region: str, day: date
     best: list[tuple[RequiredCredential, str]] | None = None
     for rule in place_rules:
         unmet = []
-        for credential in rule.credentials.all():
+        for credential in rule.credentials:
             reason = _credential_refusal(
                 credential,
                 rule=rule,
@@ -237,7 +330,7 @@ def _decide(*, rules, licences, privileges, country: str, region: str, day: date
                 unmet.append((credential, reason))
         if not unmet:
             return GateResult.ok()
-        held_some = len(unmet) < len(rule.credentials.all()) or any(r != "credential_missing" for _c, r in unmet)
+        held_some = len(unmet) < len(rule.credentials) or any(r != "credential_missing" for _c, r in unmet)
         if held_some and (best is None or len(unmet) < len(best)):
             best = unmet
     if best is None:
@@ -275,7 +368,7 @@ def place_label(*, country: str, region: str) -> str:
     return _place_label(country=country, region=region)
 
 
-def _place_label(*, country: str, region: str, jurisdictions: list[Jurisdiction] | None = None) -> str:
+def _place_label(*, country: str, region: str, jurisdictions: list[JurisdictionRow] | None = None) -> str:
     """`jurisdictions`: every jurisdiction, when the request has read them already (jurisdiction_table)."""
     if jurisdictions is None:
         rows = Jurisdiction.objects.filter(country=country, region__in=[region, ""]).values_list("region", "name")
@@ -291,12 +384,38 @@ def jurisdiction_choices() -> QuerySet[Jurisdiction]:
     return Jurisdiction.objects.all()
 
 
-def jurisdiction_table() -> list[Jurisdiction]:
+class JurisdictionRow(NamedTuple):
+    """A Jurisdiction as plain values (jurisdiction_table), with the model's code and covers."""
+
+    pk: int
+    country: str
+    region: str
+    name: str
+
+    code = Jurisdiction.code  # the model's own: they read only country and region
+    covers = Jurisdiction.covers
+
+
+@cache
+def _jurisdiction_table_sql() -> str:
+    """Every jurisdiction in the model's default order (country, region: unique together). Composed once per
+    process: the ORM's query and ~90 model instances cost ~1 ms of CPU on every directory page, ten times this."""
+    quote = connection.ops.quote_name
+    table, country, region = quote(Jurisdiction._meta.db_table), quote("country"), quote("region")
+    return (
+        f"SELECT {quote('id')}, {country}, {region}, {quote('name')} FROM {table} "  # noqa: S608 (the model's own names, no input)
+        f"ORDER BY {country}, {region}"
+    )
+
+
+def jurisdiction_table() -> list[JurisdictionRow]:
     """Every jurisdiction (some 90), in their order, read once for a page that asks several things of them."""
-    return list(Jurisdiction.objects.all())
+    with connection.cursor() as cursor:
+        cursor.execute(_jurisdiction_table_sql())
+        return [JurisdictionRow(*row) for row in cursor.fetchall()]
 
 
-def jurisdiction_named(*, jurisdictions: list[Jurisdiction], country: str, region: str) -> Jurisdiction | None:
+def jurisdiction_named(*, jurisdictions: list[JurisdictionRow], country: str, region: str) -> JurisdictionRow | None:
     """The jurisdiction country/region among `jurisdictions` (jurisdiction_table), or None."""
     return next((row for row in jurisdictions if row.country == country and row.region == region), None)
 
@@ -335,7 +454,7 @@ class DirectoryEntry:
     gate: GateResult | None = None
     counselor: User | None = None  # set by directory_cards (or directory_next_free), with its profile
     licence_places: list[str] = field(default_factory=list)  # the names of their valid licences' jurisdictions
-    privileges: list[CompactPrivilege] = field(default_factory=list)
+    privileges: list[_PrivilegeFacts] = field(default_factory=list)  # the valid ones, as plain values
     next_free: datetime | None = None  # set by directory_next_free
     # Each valid licence's (sort keys..., jurisdiction name), from directory_entries: directory_cards orders them.
     valid_licences: list[tuple] = field(default_factory=list, repr=False)
@@ -519,18 +638,18 @@ class _LicenceFacts(NamedTuple):
     state: str
     valid_from: date
     expires_on: date
-    jurisdiction: Jurisdiction
+    jurisdiction: JurisdictionRow | None
 
 
 def _directory_gates(
     *,
     counselor_ids: list[int],
     held_rows: dict[int, list[tuple]],
-    privileges: dict[int, list[CompactPrivilege]],
+    privileges: dict[int, list[_PrivilegeFacts]],
     country: str,
     region: str,
     day: date,
-    jurisdictions: list[Jurisdiction],
+    jurisdictions: list[JurisdictionRow],
 ) -> dict[int, GateResult]:
     """The gate's answer (`_decide`, the one implementation) for each of `counselor_ids` in country/region, with
     `held_rows` ({counselor id: (kind, state, valid from, expires on, jurisdiction, refusal, id, jurisdiction id)
@@ -546,14 +665,15 @@ def _directory_gates(
     place_name = _place_label(country=country, region=region, jurisdictions=jurisdictions)
     decided: dict[tuple, GateResult] = {}
     gates = {}
+    none = frozenset()
     for pk in counselor_ids:
         rows = held_rows.get(pk, ())
-        privileged = [p for p in privileges.get(pk, []) if p.jurisdiction.country == country]
+        privileged = [p for p in privileges[pk] if p.jurisdiction.country == country] if pk in privileges else []
         key = (
-            frozenset(
-                (kind, place_id, refusal) for kind, _state, _from, _until, _place, refusal, _pk, place_id in rows
-            ),
-            frozenset((p.home_licence.kind, p.jurisdiction_id, _privilege_refusal(p, day)) for p in privileged),
+            frozenset([(row[0], row[7], row[5]) for row in rows]) if rows else none,  # (kind, place id, refusal)
+            frozenset([(p.home_licence.kind, p.jurisdiction_id, _privilege_refusal(p, day)) for p in privileged])
+            if privileged
+            else none,
         )
         if key not in decided:
             decided[key] = _decide(
@@ -569,7 +689,7 @@ def _directory_gates(
     return gates
 
 
-def _jurisdictions_by_id(jurisdictions: list[Jurisdiction] | None, ids) -> tuple[list[Jurisdiction], dict]:
+def _jurisdictions_by_id(jurisdictions: list[JurisdictionRow] | None, ids) -> tuple[list[JurisdictionRow], dict]:
     """(every jurisdiction, {id: jurisdiction}): `jurisdictions` if it holds each of `ids`, else read again (one
     added since it was read)."""
     if jurisdictions is not None:
@@ -581,7 +701,7 @@ def _jurisdictions_by_id(jurisdictions: list[Jurisdiction] | None, ids) -> tuple
 
 
 def directory_entries(
-    *, at: datetime, country: str = "", region: str = "", jurisdictions: list[Jurisdiction] | None = None
+    *, at: datetime, country: str = "", region: str = "", jurisdictions: list[JurisdictionRow] | None = None
 ) -> list[DirectoryEntry]:
     """Counselors with at least one verified, currently valid licence, bookable ones first (then by name), each
     with a gate answer for the given place (None when the place is unknown). `jurisdictions`: every jurisdiction,
@@ -600,28 +720,20 @@ def directory_entries(
             "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "pk"
         )
     )
-    # Every compact privilege at once, for the gate and the cards: there are few, and a query on the page's
-    # counselors alone would cost one more (its agreements' members) only on the pages that show one. Not the home
-    # licences' evidence (a scanned document each): neither the gate nor a card reads it. Their jurisdictions are
-    # the table's (joined, they cost more to compile than to read), and so is their order below.
-    privilege_rows = list(
-        CompactPrivilege.objects.order_by()
-        .select_related("agreement", "home_licence")
-        .defer("home_licence__evidence_sealed")
-        .prefetch_related(Prefetch("agreement__members", queryset=Jurisdiction.objects.order_by()))
-    )
+    # Every compact privilege at once, for the gate and the cards, as plain values: there are few. A row for each
+    # member of its agreement (one of NULL without any), so one statement reads what a select_related and a prefetch
+    # of the members read in two model instances at a time. Their jurisdictions are the table's (joined, they cost
+    # more to compile than to read), and so is their order below.
+    privilege_rows: dict[int, tuple] = {}
+    member_ids: dict[int, set[int]] = defaultdict(set)
+    for *privilege_row, member_id in CompactPrivilege.objects.order_by().values_list(*_PRIVILEGE_COLUMNS):
+        privilege_rows.setdefault(privilege_row[0], tuple(privilege_row))
+        if member_id is not None:
+            member_ids[privilege_row[0]].add(member_id)
     jurisdictions, places = _jurisdictions_by_id(
         jurisdictions,
-        {row[5] for row in rows}.union(*((p.jurisdiction_id, p.home_licence.jurisdiction_id) for p in privilege_rows)),
+        {row[5] for row in rows}.union(*((row[2], row[10]) for row in privilege_rows.values())),
     )
-    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
-    licences_of: dict[int, list[tuple]] = defaultdict(list)
-    for counselor_id, kind, state, valid_from, expires_on, place_id, pk in rows:
-        dates = (state, valid_from, expires_on)
-        refusal = refusals.get(dates)
-        if refusal is None:
-            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
-        licences_of[counselor_id].append((kind, state, valid_from, expires_on, places[place_id], refusal, pk, place_id))
     # A card lists its places as a query ordered by (country, kind, region, id) would: the table's order is the
     # database's (country, region) order, so a country's first row there and each row's own rank stand in for the
     # two codes, whatever the database's collation; kinds are ASCII codes, sorted alike by Python.
@@ -630,6 +742,20 @@ def directory_entries(
     for rank, row in enumerate(jurisdictions):
         country_rank.setdefault(row.country, rank)
         place_rank[row.pk] = rank
+    refusals: dict[tuple, str] = {}  # _licence_refusal by (state, valid from, expires on): few differ
+    # Those with a licence valid on that day are listed: each valid licence's (sort keys..., place name) for a card.
+    valid_of: dict[int, list[tuple]] = defaultdict(list)
+    held_rows: dict[int, list[tuple]] = defaultdict(list)  # the gate's: each licence in the country, with its refusal
+    for counselor_id, kind, state, valid_from, expires_on, place_id, pk in rows:
+        dates = (state, valid_from, expires_on)
+        refusal = refusals.get(dates)
+        if refusal is None:
+            refusal = refusals[dates] = _licence_refusal(_LicenceFacts(kind, *dates, None), day)
+        place = places[place_id]
+        if not refusal:
+            valid_of[counselor_id].append((country_rank[place.country], kind, place_rank[place_id], pk, place.name))
+        if country and place.country == country:
+            held_rows[counselor_id].append((kind, state, valid_from, expires_on, place, refusal, pk, place_id))
     # The active counselors' profiles (those listed are known from their licences: a subquery costs more to build).
     profiles = (
         CounselorProfile.objects.filter(user__role=Role.COUNSELOR, user__is_active=True)
@@ -637,34 +763,45 @@ def directory_entries(
         .values_list(*_CARD_PROFILE_COLUMNS)
     )
     entries = []
-    held_rows: dict[int, list[tuple]] = {}  # the gate's: each licence in the country, with its refusal
+    items: dict[str, list[str]] = {}  # comma_items by text: most profiles name the same few languages
     for row in profiles:
         counselor_id, name, languages, specialities = row[1:5]
-        held = licences_of.get(counselor_id, ())
-        if all(licence[5] for licence in held):
+        valid = valid_of.get(counselor_id)
+        if valid is None:
             continue  # no licence valid on that day: not listed
-        entry = DirectoryEntry(
-            counselor_id=counselor_id,
-            name=name,
-            language_codes=comma_items(languages),
-            speciality_list=comma_items(specialities),
-            profile_row=row,
+        if languages not in items:
+            items[languages] = comma_items(languages)
+        if specialities not in items:
+            items[specialities] = comma_items(specialities)
+        entries.append(
+            DirectoryEntry(
+                counselor_id=counselor_id,
+                name=name,
+                language_codes=items[languages].copy(),
+                speciality_list=items[specialities].copy(),
+                valid_licences=valid,
+                profile_row=row,
+            )
         )
-        for kind, _state, _from, _until, place, refusal, pk, place_id in held:
-            if not refusal:
-                entry.valid_licences.append((country_rank[place.country], kind, place_rank[place_id], pk, place.name))
-        if country:
-            held_rows[counselor_id] = [licence for licence in held if licence[4].country == country]
-        entries.append(entry)
     by_id = {entry.counselor_id: entry for entry in entries}
-    privileges: dict[int, list[CompactPrivilege]] = defaultdict(list)
+    privileges: dict[int, list[_PrivilegeFacts]] = defaultdict(list)
     # Each counselor's in their default order (counselor, jurisdiction: its country and region), the table's rank
     # standing in for the jurisdiction as above; the id orders two in one jurisdiction, where the database's own
     # order would.
-    for privilege in sorted(privilege_rows, key=lambda p: (place_rank[p.jurisdiction_id], p.pk)):
-        privilege.jurisdiction = places[privilege.jurisdiction_id]
-        privilege.home_licence.jurisdiction = places[privilege.home_licence.jurisdiction_id]
-        privileges[privilege.counselor_id].append(privilege)
+    for pk, counselor_id, place_id, revoked_at, agreement_kinds, *home in sorted(
+        privilege_rows.values(), key=lambda row: (place_rank[row[2]], row[0])
+    ):
+        privileges[counselor_id].append(
+            _PrivilegeFacts(
+                pk=pk,
+                counselor_id=counselor_id,
+                jurisdiction_id=place_id,
+                jurisdiction=places[place_id],
+                revoked_at=revoked_at,
+                home_licence=_HomeLicenceFacts(*home, places[home[-1]]),
+                agreement=_AgreementFacts(agreement_kinds, frozenset(member_ids[pk])),
+            )
+        )
     for counselor_id, held in privileges.items():
         entry = by_id.get(counselor_id)
         if entry is not None:
@@ -684,6 +821,23 @@ def directory_entries(
     # Bookable first, then by name: a client sees who can help them before who cannot.
     entries.sort(key=lambda e: (not e.bookable, e.name.lower()))
     return entries
+
+
+# What directory_entries reads of each compact privilege (_PrivilegeFacts), and one member of its agreement.
+_PRIVILEGE_COLUMNS = (
+    "pk",
+    "counselor_id",
+    "jurisdiction_id",
+    "revoked_at",
+    "agreement__licence_kinds",
+    "home_licence__counselor_id",
+    "home_licence__kind",
+    "home_licence__state",
+    "home_licence__valid_from",
+    "home_licence__expires_on",
+    "home_licence__jurisdiction_id",
+    "agreement__members",
+)
 
 
 # What directory_entries reads of each profile: its ranking and filters read user_id to specialities, counselor_cards

@@ -69,7 +69,7 @@ def _visitor_location(request, *, intake=UNREAD) -> tuple[tuple[str, str], str]:
     return ("", ""), ""
 
 
-def _place_name(country: str, region: str, jurisdictions: list[Jurisdiction] | None = None) -> str:
+def _place_name(country: str, region: str, jurisdictions: list[selectors.JurisdictionRow] | None = None) -> str:
     if jurisdictions is None:
         row = Jurisdiction.objects.filter(country=country, region=region).first()
     else:

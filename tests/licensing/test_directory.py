@@ -554,3 +554,43 @@ def test_a_cards_counselor_and_profile_come_with_the_entries_and_read_the_rest_w
         with django_assert_num_queries(1):  # deferred: read when asked for
             assert entry.counselor.email == stored.user.email
     assert {entry.counselor_id: entry.profile.time_zone for entry in entries}[counselor_b.pk] == "America/Chicago"
+
+
+@pytest.mark.parametrize("members", [(), ("US-KS",), ("US-CO",), ("US-CO", "US-KS")])
+def test_a_privilege_counts_in_the_directory_only_where_its_agreement_has_both_places_as_the_gate_decides(
+    counselor_a, admin_user, members
+):
+    """directory_entries reads a privilege's agreement members as plain values (a row each, none without any): a
+    privilege counts only when its agreement has both its home licence's place and its own, as _privilege_refusal
+    decides for the model and jurisdiction_gate for one counselor."""
+    agreement = compact()
+    agreement.members.set([place(code) for code in members])
+    home = licence(counselor_a, "US-CO", kind="us_lpc", number="LPC-CO")
+    privilege(home, "US-KS", agreement=agreement, recorded_by=admin_user)
+    counted = set(members) == {"US-CO", "US-KS"}
+    day = NOON.date()
+    held = CompactPrivilege.objects.filter(counselor=counselor_a)
+    assert [not _privilege_refusal(p, day) for p in held] == [counted]
+    for country, region in (("US", "US-KS"), ("US", "US-CO"), ("", "")):
+        entry = _cards_of(directory_entries(at=NOON, country=country, region=region))[counselor_a.pk]
+        assert [p.jurisdiction.code for p in entry.privileges] == (["US-KS"] if counted else [])
+        if country:
+            gate = jurisdiction_gate(counselor=counselor_a, country=country, region=region, at=NOON)
+            assert entry.gate == gate
+            assert bool(gate) == (region == "US-CO" or counted)
+
+
+def test_the_jurisdiction_table_reads_every_jurisdiction_in_the_models_order_with_its_code_and_cover():
+    """jurisdiction_table composes its own statement: the rows, in the order, the ORM's default order gives, and
+    each row's code and covers as the model's."""
+    for code in ("US-TX", "ID-YO", "US", "ID", "ID-JK", "AU", "US-AL"):
+        place(code, f"Place {code}")
+    models = list(Jurisdiction.objects.all())
+    table = jurisdiction_table()
+    assert [(row.pk, row.country, row.region, row.name) for row in table] == [
+        (row.pk, row.country, row.region, row.name) for row in models
+    ]
+    for row, model in zip(table, models, strict=True):
+        assert row.code == model.code
+        for country, region in (("ID", ""), ("ID", "ID-YO"), ("US", "US-TX"), ("us", "us-tx"), ("AU", "")):
+            assert row.covers(country=country, region=region) == model.covers(country=country, region=region)

@@ -12,7 +12,7 @@ from consent.selectors import consent_version_in_force
 from counseling.clock import now
 from counseling.models import AuditEntry, CounselorProfile
 from licensing.models import CompactPrivilege, Jurisdiction, LicenceState, PracticeRule, RequiredCredential
-from licensing.selectors import counselor_application, counselor_credentials_once, jurisdiction_gate
+from licensing.selectors import counselor_application, counselor_credentials_once, jurisdiction_gate, practice_rules
 from tests.licensing.factories import (
     NOON,
     TODAY,
@@ -246,3 +246,55 @@ def test_a_compact_privilege_is_disclosed_the_same_from_the_applications_licence
     )
     assert "Privilege to practise" not in from_application.text
     assert from_application.text == consent_render(version=version, counselor=counselor_b).text
+
+
+def test_the_gate_reads_each_active_rule_of_the_country_with_its_credentials_as_the_models_order_them():
+    """practice_rules composes its own statement: the same rules and credentials, in the order the ORM's default
+    orders give (the rules by jurisdiction and profession, each rule's credentials by position and id); a rule
+    without credentials is kept (met by anyone), an inactive rule or another country's is left out."""
+    practice_rules_seeded()
+    for code in ("ID-YO", "ID-JK", "US-TX"):
+        place(code)
+    jakarta = Jurisdiction.objects.get(country="ID", region="ID-JK")
+    for profession, active in [("Zeta counselor", True), ("Alpha counselor", True), ("Inactive", False)]:
+        rule = PracticeRule.objects.create(
+            jurisdiction=jakarta, profession=profession, legal_basis="test", checked_on=TODAY, is_active=active
+        )
+        for position, label in [(2, "last"), (0, "first b"), (0, "first a"), (1, "middle")]:
+            RequiredCredential.objects.create(
+                rule=rule, label=f"{profession} {label}", licence_kinds="str, sippk", position=position
+            )
+    PracticeRule.objects.create(
+        jurisdiction=Jurisdiction.objects.get(country="ID", region="ID-YO"),
+        profession="Without credentials",
+        legal_basis="test",
+        checked_on=TODAY,
+    )
+    PracticeRule.objects.create(
+        jurisdiction=Jurisdiction.objects.get(country="US", region="US-TX"),
+        profession="Texas",
+        legal_basis="test",
+        checked_on=TODAY,
+    )
+    for country in ("ID", "id", "US", "SG"):
+        expected = [
+            (
+                (rule.jurisdiction.country, rule.jurisdiction.region),
+                [(c.label, c.licence_kinds, c.anywhere_in_jurisdiction, c.kinds) for c in rule.credentials.all()],
+            )
+            for rule in PracticeRule.objects.filter(is_active=True, jurisdiction__country=country.upper())
+        ]
+        read = practice_rules(country=country)
+        assert [
+            (
+                (rule.jurisdiction.country, rule.jurisdiction.region),
+                [(c.label, c.licence_kinds, c.anywhere_in_jurisdiction, c.kinds) for c in rule.credentials],
+            )
+            for rule in read
+        ] == expected
+        for rule in read:
+            for other in ("", "ID-JK", "ID-YO", "US-TX"):
+                assert rule.jurisdiction.covers(country=country, region=other) == Jurisdiction(
+                    country=rule.jurisdiction.country, region=rule.jurisdiction.region
+                ).covers(country=country, region=other)
+    assert len(practice_rules(country="ID")) == 4 and practice_rules(country="SG") == []
