@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from consent.models import ConsentAcceptance, ConsentVersion, VersionStatus
 from consent.rendering import consent_render
 from counseling.clock import now
+from counseling.composed import composed_rows
 from counseling.gates import GateResult
 from counseling.models import Role, User
 
@@ -101,10 +102,7 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
     ids = [client.pk for client in clients if getattr(client, "role", None) == Role.CLIENT]
     acceptances: dict[int, list[ConsentAcceptance]] = {pk: [] for pk in ids}
     in_force: set[int] = set()
-    # The rules read the acceptance's own small fields, and the version only of an acceptance in force.
-    rows = _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client_id__in=ids)).defer(
-        "rendered_text", "acknowledged_sections", "user_agent", "ip_address"
-    )
+    rows = composed_rows("consent.gates", _gate_acceptances, model=ConsentAcceptance, clients=ids, at=now())
     for acceptance in _newest_first(rows):
         if acceptance.version_in_force:
             in_force.add(acceptance.version_id)
@@ -155,11 +153,30 @@ def _acceptances_with_version_in_force(acceptances: QuerySet[ConsentAcceptance],
     return acceptances.select_related("version").annotate(version_in_force=in_force)
 
 
-def _newest_first(acceptances: QuerySet[ConsentAcceptance]) -> list[ConsentAcceptance]:
+def _gate_acceptances(*, clients: list[int], at) -> QuerySet[ConsentAcceptance]:
+    """Every acceptance of these clients, with its version and whether that version is in force at `at`. The rules
+    read the acceptance's own small fields, and the version only of an acceptance in force."""
+    return (
+        _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client_id__in=clients), at=at)
+        .defer("rendered_text", "acknowledged_sections", "user_agent", "ip_address")
+        .order_by()
+    )
+
+
+def _status_acceptances(*, client: int, at, with_counselors: bool) -> QuerySet[ConsentAcceptance]:
+    """Every acceptance of the client for their consent panel, with its version and whether that version is in
+    force at `at`, and its counselor when the page names them; without the whole text (on its own page)."""
+    acceptances = _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client_id=client), at=at)
+    if with_counselors:
+        acceptances = acceptances.select_related("counselor__counselor_profile")
+    return acceptances.defer("rendered_text").order_by()
+
+
+def _newest_first(acceptances: list[ConsentAcceptance]) -> list[ConsentAcceptance]:
     """The acceptances, newest first (then the latest row of two accepted at the same instant), sorted here: a
     client's acceptances are few, and the ORDER BY costs ~0.1 ms of Python to compile on every page that asks the
     consent gate."""
-    return sorted(acceptances.order_by(), key=lambda acceptance: (acceptance.accepted_at, acceptance.pk), reverse=True)
+    return sorted(acceptances, key=lambda acceptance: (acceptance.accepted_at, acceptance.pk), reverse=True)
 
 
 def _rendered_sha256_of(counselor):
@@ -223,10 +240,15 @@ def consent_status_for_client(*, client, with_counselors: bool = True) -> dict:
     gate's rules run on the acceptances read for the list, each with its version and whether it is in force).
     `with_counselors=False` for a page that never names each acceptance's counselor (the home page's panel): the
     counselors are not joined."""
-    acceptances = _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client=client))
-    if with_counselors:
-        acceptances = acceptances.select_related("counselor__counselor_profile")
-    acceptances = _newest_first(acceptances.defer("rendered_text"))  # rendered_text: the whole text, on its own page
+    acceptances = _newest_first(
+        composed_rows(
+            "consent.status_with_counselors" if with_counselors else "consent.status",
+            lambda *, client, at: _status_acceptances(client=client, at=at, with_counselors=with_counselors),
+            model=ConsentAcceptance,
+            client=client.pk,
+            at=now(),
+        )
+    )
     in_force = {acceptance.version_id for acceptance in acceptances if acceptance.version_in_force}
     for acceptance in acceptances:
         acceptance.is_in_force = acceptance.withdrawn_at is None and acceptance.version_id in in_force
