@@ -10,9 +10,11 @@ accepted: if the counselor's credentials, location or contact change, the client
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import urlencode
 
-from django.db import connection
+from django.db import connection, router
 from django.db.models import BooleanField, Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -100,10 +102,9 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
     in force, and the sections of the versions to render with the counselor's details (read once per process for a
     published version). consent_gate itself is this for one client."""
     ids = [client.pk for client in clients if getattr(client, "role", None) == Role.CLIENT]
-    acceptances: dict[int, list[ConsentAcceptance]] = {pk: [] for pk in ids}
+    acceptances: dict[int, list[_GateAcceptance]] = {pk: [] for pk in ids}
     in_force: set[int] = set()
-    rows = composed_rows("consent.gates", _gate_acceptances, model=ConsentAcceptance, clients=ids, at=now())
-    for acceptance in _newest_first(rows):
+    for acceptance in _newest_first(_gate_acceptances_read(clients=ids)):
         if acceptance.version_in_force:
             in_force.add(acceptance.version_id)
         acceptances[acceptance.client_id].append(acceptance)
@@ -153,14 +154,49 @@ def _acceptances_with_version_in_force(acceptances: QuerySet[ConsentAcceptance],
     return acceptances.select_related("version").annotate(version_in_force=in_force)
 
 
-def _gate_acceptances(*, clients: list[int], at) -> QuerySet[ConsentAcceptance]:
-    """Every acceptance of these clients, with its version and whether that version is in force at `at`. The rules
-    read the acceptance's own small fields, and the version only of an acceptance in force."""
+class _GateAcceptance(NamedTuple):
+    """What the consent gate's rules read of an acceptance (consent_gates reads a page of clients' acceptances:
+    plain values, not a model instance and its version's per row)."""
+
+    pk: int
+    client_id: int
+    version_id: int
+    counselor_id: int | None
+    accepted_at: datetime
+    withdrawn_at: datetime | None
+    text_sha256: str
+    version_in_force: bool
+    version: ConsentVersion  # what consent_render reads of it, the same instance for each row of one version
+
+
+# The acceptance's columns, then the version's: those consent_render reads.
+_GATE_ACCEPTANCE_COLUMNS = _GateAcceptance._fields[:-1]
+_GATE_VERSION_FIELDS = ("id", "language", "number", "status", "effective_at", "published_at")
+
+
+def _gate_acceptances(*, clients: list[int], at) -> QuerySet:
+    """Every acceptance of these clients, whether its version is in force at `at`, and that version's fields."""
     return (
         _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client_id__in=clients), at=at)
-        .defer("rendered_text", "acknowledged_sections", "user_agent", "ip_address")
+        .values_list(*_GATE_ACCEPTANCE_COLUMNS, *(f"version__{name}" for name in _GATE_VERSION_FIELDS))
         .order_by()
     )
+
+
+def _gate_acceptances_read(*, clients: list[int]) -> list[_GateAcceptance]:
+    rows = composed_rows("consent.gates", _gate_acceptances, model=ConsentAcceptance, clients=clients, at=now())
+    columns = len(_GATE_ACCEPTANCE_COLUMNS)
+    versions: dict[int, ConsentVersion] = {}
+    acceptances = []
+    for row in rows:
+        version = versions.get(row[columns])
+        if version is None:
+            # As the ORM builds a version read with .only() these fields.
+            version = versions[row[columns]] = ConsentVersion.from_db(
+                router.db_for_read(ConsentVersion), _GATE_VERSION_FIELDS, row[columns:]
+            )
+        acceptances.append(_GateAcceptance(*row[:columns], version))
+    return acceptances
 
 
 def _status_acceptances(*, client: int, at, with_counselors: bool) -> QuerySet[ConsentAcceptance]:
@@ -172,7 +208,7 @@ def _status_acceptances(*, client: int, at, with_counselors: bool) -> QuerySet[C
     return acceptances.defer("rendered_text").order_by()
 
 
-def _newest_first(acceptances: list[ConsentAcceptance]) -> list[ConsentAcceptance]:
+def _newest_first(acceptances: list) -> list:
     """The acceptances, newest first (then the latest row of two accepted at the same instant), sorted here: a
     client's acceptances are few, and the ORDER BY costs ~0.1 ms of Python to compile on every page that asks the
     consent gate."""

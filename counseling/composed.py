@@ -6,7 +6,7 @@ what the database spends running a small statement on an index. `composed_rows(k
 stand-in values, and each value's parameters are found as the parameters that differ (the same SQL twice, and
 those positions exactly where a stand-in went, else an error: never a statement whose parameters are in doubt).
 The rows are turned into model instances (with their select_related objects and annotations) as the ORM's own
-ModelIterable does, with the ORM's converters of each column.
+ModelIterable does, or for a values_list() queryset into tuples, with the ORM's converters of each column.
 
 A value is an int (an id) or a datetime, or a list of ids (its length is part of the statement: `key` and the
 stand-ins take it into account; an empty list runs the queryset itself).
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connections, router
-from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class _Composed:
     sql: str
     slots: tuple  # per parameter: ("value", the constant, False) or (name, index in a list or None, adapt a datetime)
     converters: tuple  # ((column, the ORM's converters of that column, its expression), ...)
-    model: type
+    model: type | None  # None: values_list() tuples
     start: int  # the model's own columns: [start:end]
     end: int
     init_list: tuple
@@ -46,15 +46,14 @@ class _Composed:
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
+        if self.converters:
+            fetched = [self._converted(row, connection) for row in fetched]
+        if self.model is None:  # values_list(): the rows as tuples
+            return fetched
         # As ModelIterable builds them (no known related objects: a composed queryset comes from a manager).
         db, start, end = connection.alias, self.start, self.end
         objects = []
         for row in fetched:
-            if self.converters:
-                row = list(row)
-                for column, converters, expression in self.converters:
-                    for converter in converters:
-                        row[column] = converter(row[column], expression, connection)
             obj = self.model.from_db(db, self.init_list, row[start:end])
             for populator in self.related_populators:
                 populator.populate(row, obj)
@@ -62,6 +61,13 @@ class _Composed:
                 setattr(obj, attribute, row[column])
             objects.append(obj)
         return objects
+
+    def _converted(self, row, connection) -> tuple:
+        row = list(row)
+        for column, converters, expression in self.converters:
+            for converter in converters:
+                row[column] = converter(row[column], expression, connection)
+        return tuple(row)
 
 
 _composed: dict[tuple, _Composed] = {}
@@ -130,20 +136,33 @@ def _compose(first, second, values: dict, connection) -> _Composed:
             slots.append(("value", param, False))
         else:
             raise AssertionError(f"a composed statement has a parameter of unknown origin: {param!r}")
-    if compiler.klass_info is None or first._iterable_class is not ModelIterable:
-        raise AssertionError("composed_rows composes querysets of model instances")
     select, klass_info = compiler.select, compiler.klass_info
+    converters = tuple(
+        (column, tuple(converters), expression)
+        for column, (converters, expression) in compiler.get_converters(
+            [column[0] for column in select[: compiler.col_count]]
+        ).items()
+    )
+    if first._iterable_class is ValuesListIterable:
+        return _Composed(
+            sql=sql,
+            slots=tuple(slots),
+            converters=converters,
+            model=None,
+            start=0,
+            end=0,
+            init_list=(),
+            related_populators=(),
+            annotations=(),
+        )
+    if klass_info is None or first._iterable_class is not ModelIterable:
+        raise AssertionError("composed_rows composes querysets of model instances or of values_list() tuples")
     select_fields = klass_info["select_fields"]
     start, end = select_fields[0], select_fields[-1] + 1
     return _Composed(
         sql=sql,
         slots=tuple(slots),
-        converters=tuple(
-            (column, tuple(converters), expression)
-            for column, (converters, expression) in compiler.get_converters(
-                [column[0] for column in select[: compiler.col_count]]
-            ).items()
-        ),
+        converters=converters,
         model=klass_info["model"],
         start=start,
         end=end,

@@ -8,7 +8,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from consent.models import ConsentAcceptance
-from consent.selectors import _gate_acceptances, _status_acceptances
+from consent.rendering import consent_render
+from consent.selectors import (
+    _acceptances_with_version_in_force,
+    _gate_acceptances,
+    _gate_acceptances_read,
+    _GateAcceptance,
+    _status_acceptances,
+)
 from consent.services import consent_draft_create, consent_version_publish, consent_withdraw
 from counseling import composed
 from counseling.clock import now
@@ -58,14 +65,33 @@ def test_the_gates_acceptances_are_the_orms(history, client_a, client_b, counsel
     for clients in ([client_a.pk], [client_b.pk], [client_a.pk, client_b.pk], [client_b.pk, client_a.pk, 999_999]):
         for at in (now(), now() - timedelta(days=400), now() + timedelta(days=1)):
             got = composed_rows("test.gates", _gate_acceptances, model=ConsentAcceptance, clients=clients, at=at)
-            _same(got, list(_gate_acceptances(clients=clients, at=at)), related=["version"])
-    in_force = [
-        acceptance.version_in_force
-        for acceptance in composed_rows(
-            "test.gates", _gate_acceptances, model=ConsentAcceptance, clients=[client_a.pk], at=now()
-        )
-    ]
-    assert sorted(in_force) == [False, False, True]  # the older version's two acceptances are not in force
+            expected = list(_gate_acceptances(clients=clients, at=at))
+            assert sorted(got, key=lambda row: row[0]) == sorted(expected, key=lambda row: row[0])
+            assert all(type(row) is tuple for row in got)
+
+
+def test_the_gates_rows_hold_what_the_orms_instances_hold(history, client_a, client_b):
+    rows = _gate_acceptances_read(clients=[client_a.pk, client_b.pk])
+    instances = {
+        acceptance.pk: acceptance
+        for acceptance in _acceptances_with_version_in_force(ConsentAcceptance.objects.all(), at=now())
+    }
+    assert sorted(row.pk for row in rows) == sorted(instances)
+    for row in rows:
+        instance = instances[row.pk]
+        for name in _GateAcceptance._fields:
+            if name != "version":
+                assert getattr(row, name) == getattr(instance, name), name
+        for name in ("pk", "language", "number", "status", "effective_at", "published_at", "is_published"):
+            assert getattr(row.version, name) == getattr(instance.version, name), name
+        assert row.version._state.adding is False
+        assert consent_render(version=row.version).text == consent_render(version=instance.version).text
+    # client_a's two acceptances of the version before are not in force, the one of the new version is.
+    assert sorted(row.version_in_force for row in rows if row.client_id == client_a.pk) == [False, False, True]
+    # One instance per version, shared by its rows.
+    by_version = {}
+    for row in rows:
+        assert by_version.setdefault(row.version_id, row.version) is row.version
 
 
 def test_the_status_acceptances_are_the_orms_with_their_counselors(history, client_a, client_b):
@@ -93,7 +119,7 @@ def test_the_licences_are_the_orms(counselor_a, counselor_b):
 
 
 def test_datetimes_come_back_aware_as_the_orm_gives_them(history, client_a):
-    got = composed_rows("test.gates", _gate_acceptances, model=ConsentAcceptance, clients=[client_a.pk], at=now())
+    got = _gate_acceptances_read(clients=[client_a.pk])
     assert all(acceptance.accepted_at.tzinfo is not None for acceptance in got)
     assert all(acceptance.version.effective_at.tzinfo is not None for acceptance in got)
 
@@ -111,7 +137,7 @@ def test_the_statement_is_composed_once_then_only_run(history, client_a, client_
     with CaptureQueriesContext(connection) as queries:
         got = composed_rows("test.once", build, model=ConsentAcceptance, clients=[client_b.pk], at=now())
     assert len(built) == 2 and len(queries) == 1
-    assert {acceptance.client_id for acceptance in got} == {client_b.pk}
+    assert {acceptance[1] for acceptance in got} == {client_b.pk}
     # Another number of clients is another statement.
     composed_rows("test.once", build, model=ConsentAcceptance, clients=[client_a.pk, client_b.pk], at=now())
     assert len(built) == 4
@@ -119,6 +145,7 @@ def test_the_statement_is_composed_once_then_only_run(history, client_a, client_
 
 def test_an_empty_list_runs_the_queryset_itself(history):
     assert composed_rows("test.empty", _gate_acceptances, model=ConsentAcceptance, clients=[], at=now()) == []
+    assert _gate_acceptances_read(clients=[]) == []
 
 
 def test_a_statement_with_a_parameter_of_unknown_origin_is_refused(client_a):
