@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from consent.models import ConsentAcceptance, ConsentVersion, VersionStatus
-from consent.rendering import consent_render
+from consent.rendering import consent_rendered_sha256
 from counseling.clock import now
 from counseling.composed import composed_rows
 from counseling.gates import GateResult
@@ -222,7 +222,7 @@ def _rendered_sha256_of(counselor):
 
     def rendered_sha256(version) -> str:
         if version.pk not in rendered:
-            rendered[version.pk] = consent_render(version=version, counselor=counselor).sha256
+            rendered[version.pk] = consent_rendered_sha256(version=version, counselor=counselor)
         return rendered[version.pk]
 
     return rendered_sha256
