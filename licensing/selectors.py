@@ -13,6 +13,7 @@ from django.db.models import BooleanField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from counseling.composed import composed_rows
@@ -494,6 +495,44 @@ def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
         # queries: then the disclosure (whose hash the client accepted) takes them as public_privileges reads them.
         if _ties(privileges, lambda p: (p.jurisdiction.country, p.jurisdiction.region)):
             privileges = public_privileges(counselor=counselor, at=at)
+    shown = (
+        get_language(),
+        tuple(
+            (
+                licence.kind,
+                licence.number,
+                licence.jurisdiction.name,
+                licence.issuing_body.name,
+                licence.issuing_body.registry_url,
+                licence.expires_on,
+            )
+            for licence in licences
+        ),
+        tuple(
+            (
+                privilege.jurisdiction.name,
+                privilege.agreement.name,
+                privilege.home_licence.number,
+                privilege.home_licence.jurisdiction.name,
+            )
+            for privilege in privileges
+        ),
+    )
+    lines = _disclosure_lines.get(shown)
+    if lines is None:
+        if len(_disclosure_lines) >= _DISCLOSURE_LINES_KEPT:
+            _disclosure_lines.clear()
+        lines = _disclosure_lines[shown] = _disclosure_lines_written(licences=licences, privileges=privileges)
+    return list(lines)
+
+
+# licence_disclosure_lines' lines by what they show (the values of each licence and privilege listed) in the active
+# language: the consent gate asks them on every page that books, chats or lists a caseload, the text is the same.
+_disclosure_lines: dict[tuple, tuple[str, ...]] = {}
+_DISCLOSURE_LINES_KEPT = 1024
+
+
+def _disclosure_lines_written(*, licences, privileges) -> tuple[str, ...]:
     lines = [
         _("%(kind)s no. %(number)s, %(place)s, issued by %(body)s (%(register)s), valid until %(until)s")
         % {
@@ -516,7 +555,7 @@ def licence_disclosure_lines(*, counselor, at: datetime) -> list[str]:
         }
         for privilege in privileges
     ]
-    return lines
+    return tuple(lines)
 
 
 class _LicenceFacts(NamedTuple):

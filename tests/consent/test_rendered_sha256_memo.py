@@ -14,6 +14,7 @@ from consent.selectors import consent_version_in_force
 from consent.services import consent_draft_create, consent_version_publish
 from counseling.clock import now
 from counseling.models import CounselorProfile, User
+from licensing import selectors
 from licensing.models import IssuingBody, Jurisdiction, Licence, LicenceState
 from licensing.selectors import counselor_credentials_once
 from tests.licensing.factories import TODAY, licence
@@ -32,7 +33,10 @@ def _hash(version, counselor, *, shared: bool = False) -> str:
     if shared:
         counselor_credentials_once(counselor=counselor)
     got = consent_rendered_sha256(version=version, counselor=counselor)
+    kept = dict(selectors._disclosure_lines)
+    selectors._disclosure_lines.clear()  # the credential lines as written now, too
     assert got == consent_render(version=version, counselor=_fresh(counselor)).sha256
+    selectors._disclosure_lines.update(kept)
     return got
 
 
