@@ -92,6 +92,8 @@ def composed_rows(key: str, build: Callable, *, model: type, **values) -> list:
         first, second = build(**_stand_ins(values, 0)), build(**_stand_ins(values, 1))
         if first.model is not model or first.db != db:
             raise AssertionError("composed_rows: the queryset reads another model or database")
+        if first._prefetch_related_lookups or first._known_related_objects:
+            raise AssertionError("composed_rows runs one statement: no prefetch, no related manager's queryset")
         composed = _composed[cache_key] = _compose(first, second, values, connection)
     return composed.rows(connection, values)
 

@@ -155,3 +155,11 @@ def test_a_statement_with_a_parameter_of_unknown_origin_is_refused(client_a):
 
     with pytest.raises(AssertionError):
         composed_rows("test.unknown", build, model=ConsentAcceptance, clients=[client_a.pk], at=now())
+
+
+def test_a_queryset_that_needs_more_than_its_statement_is_refused(client_a):
+    def build(*, clients):
+        return ConsentAcceptance.objects.filter(client_id__in=clients).prefetch_related("version__sections")
+
+    with pytest.raises(AssertionError):
+        composed_rows("test.prefetch", build, model=ConsentAcceptance, clients=[client_a.pk])
