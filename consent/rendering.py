@@ -54,14 +54,13 @@ def _normalise(text: str) -> str:
     return "\n".join(lines)
 
 
-def _counselor_disclosure(counselor, profile) -> dict[str, str]:
+def _counselor_disclosure(profile, credentials: tuple[str, ...]) -> dict[str, str]:
     """What the counselor discloses, per section key, in the active language (ACA H.2.a).
 
     Credentials are the licences an admin verified with their issuing bodies and that are valid today
-    (consent.disclosure); the counselor's own free-text title is shown only as a title. A licence that
-    is verified or lapses changes the disclosure, so the client consents again (consent_gate).
+    (consent.disclosure, read in the active language); the counselor's own free-text title is shown only as a title.
+    A licence that is verified or lapses changes the disclosure, so the client consents again (consent_gate).
     """
-    credentials = counselor_credentials(counselor=counselor, at=now())
     credential_lines = [_("Verified licences:")] + [f"- {line}" for line in credentials]
     if not credentials:
         credential_lines = [_("Verified licences: none on record at the moment.")]
@@ -122,6 +121,58 @@ def _sections_of(version: ConsentVersion) -> tuple[tuple[str, str, str], ...]:
 def published_sections_forget(*, version_id) -> None:
     for key in [key for key in _published_sections if key[0] == version_id]:
         _published_sections.pop(key, None)
+    for key in [key for key in _rendered_sha256s if key[0] == version_id]:
+        _rendered_sha256s.pop(key, None)
+
+
+# consent_rendered_sha256's hashes, by everything the rendered text depends on: the published version (its sections
+# never change: _sections_of), what the heading shows of it, each field of the counselor's profile the disclosure
+# shows, and the credential lines as read today in the version's language. The translations are the process's own.
+_rendered_sha256s: dict[tuple, str] = {}
+_RENDERED_SHA256S_KEPT = 1024
+
+
+def _profile_facts(profile) -> tuple:
+    """Every field of the counselor's profile that _counselor_disclosure shows."""
+    return (
+        profile.display_name,
+        profile.professional_title,
+        profile.practice_location,
+        profile.practice_country,
+        profile.contact_email,
+        profile.contact_phone,
+        profile.response_time_promise_hours,
+        profile.time_zone,
+        tuple(profile.language_codes),
+    )
+
+
+def consent_rendered_sha256(*, version: ConsentVersion, counselor) -> str:
+    """consent_render(version=version, counselor=counselor).sha256 (what a client's acceptance is compared with),
+    rendered once per process for a published version and the same disclosure: the consent gate asks it on every
+    page that books, chats or lists a caseload, and the credentials must still be read each time (they are in the
+    key: a licence verified or lapsed today gives another text)."""
+    profile = getattr(counselor, "counselor_profile", None) if counselor is not None else None
+    if profile is None or not version.is_published:
+        return consent_render(version=version, counselor=counselor).sha256
+    with translation.override(version.language):
+        credentials = _credentials(counselor)
+    key = (
+        version.pk,
+        version.published_at,
+        version.language,
+        version.number,
+        version.effective_at,
+        _profile_facts(profile),
+        credentials,
+    )
+    sha256 = _rendered_sha256s.get(key)
+    if sha256 is None:
+        sha256 = _render(version=version, counselor=counselor, profile=profile, credentials=credentials).sha256
+        if len(_rendered_sha256s) >= _RENDERED_SHA256S_KEPT:
+            _rendered_sha256s.clear()
+        _rendered_sha256s[key] = sha256
+    return sha256
 
 
 def consent_render(*, version: ConsentVersion, counselor=None) -> RenderedConsent:
@@ -132,7 +183,18 @@ def consent_render(*, version: ConsentVersion, counselor=None) -> RenderedConsen
     """
     profile = getattr(counselor, "counselor_profile", None) if counselor is not None else None
     with translation.override(version.language):
-        disclosure = _counselor_disclosure(counselor, profile) if profile is not None else _generic_disclosure()
+        credentials = _credentials(counselor) if profile is not None else None
+    return _render(version=version, counselor=counselor, profile=profile, credentials=credentials)
+
+
+def _credentials(counselor) -> tuple[str, ...]:
+    """The counselor's credential lines today, in the active language."""
+    return tuple(counselor_credentials(counselor=counselor, at=now()))
+
+
+def _render(*, version: ConsentVersion, counselor, profile, credentials: tuple[str, ...] | None) -> RenderedConsent:
+    with translation.override(version.language):
+        disclosure = _counselor_disclosure(profile, credentials) if profile is not None else _generic_disclosure()
         heading = _("Consent to online counseling, version %(number)s (%(language)s), in force from %(date)s") % {
             "number": version.number,
             "language": version.language,

@@ -10,9 +10,11 @@ accepted: if the counselor's credentials, location or contact change, the client
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import urlencode
 
-from django.db import connection
+from django.db import connection, router
 from django.db.models import BooleanField, Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -20,8 +22,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from consent.models import ConsentAcceptance, ConsentVersion, VersionStatus
-from consent.rendering import consent_render
+from consent.rendering import consent_rendered_sha256
 from counseling.clock import now
+from counseling.composed import composed_rows
 from counseling.gates import GateResult
 from counseling.models import Role, User
 
@@ -99,13 +102,9 @@ def consent_gates(*, clients, counselor=None) -> dict[int, GateResult]:
     in force, and the sections of the versions to render with the counselor's details (read once per process for a
     published version). consent_gate itself is this for one client."""
     ids = [client.pk for client in clients if getattr(client, "role", None) == Role.CLIENT]
-    acceptances: dict[int, list[ConsentAcceptance]] = {pk: [] for pk in ids}
+    acceptances: dict[int, list[_GateAcceptance]] = {pk: [] for pk in ids}
     in_force: set[int] = set()
-    # The rules read the acceptance's own small fields, and the version only of an acceptance in force.
-    rows = _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client_id__in=ids)).defer(
-        "rendered_text", "acknowledged_sections", "user_agent", "ip_address"
-    )
-    for acceptance in _newest_first(rows):
+    for acceptance in _newest_first(_gate_acceptances_read(clients=ids)):
         if acceptance.version_in_force:
             in_force.add(acceptance.version_id)
         acceptances[acceptance.client_id].append(acceptance)
@@ -155,11 +154,65 @@ def _acceptances_with_version_in_force(acceptances: QuerySet[ConsentAcceptance],
     return acceptances.select_related("version").annotate(version_in_force=in_force)
 
 
-def _newest_first(acceptances: QuerySet[ConsentAcceptance]) -> list[ConsentAcceptance]:
+class _GateAcceptance(NamedTuple):
+    """What the consent gate's rules read of an acceptance (consent_gates reads a page of clients' acceptances:
+    plain values, not a model instance and its version's per row)."""
+
+    pk: int
+    client_id: int
+    version_id: int
+    counselor_id: int | None
+    accepted_at: datetime
+    withdrawn_at: datetime | None
+    text_sha256: str
+    version_in_force: bool
+    version: ConsentVersion  # what consent_render reads of it, the same instance for each row of one version
+
+
+# The acceptance's columns, then the version's: those consent_render reads.
+_GATE_ACCEPTANCE_COLUMNS = _GateAcceptance._fields[:-1]
+_GATE_VERSION_FIELDS = ("id", "language", "number", "status", "effective_at", "published_at")
+
+
+def _gate_acceptances(*, clients: list[int], at) -> QuerySet:
+    """Every acceptance of these clients, whether its version is in force at `at`, and that version's fields."""
+    return (
+        _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client_id__in=clients), at=at)
+        .values_list(*_GATE_ACCEPTANCE_COLUMNS, *(f"version__{name}" for name in _GATE_VERSION_FIELDS))
+        .order_by()
+    )
+
+
+def _gate_acceptances_read(*, clients: list[int]) -> list[_GateAcceptance]:
+    rows = composed_rows("consent.gates", _gate_acceptances, model=ConsentAcceptance, clients=clients, at=now())
+    columns = len(_GATE_ACCEPTANCE_COLUMNS)
+    versions: dict[int, ConsentVersion] = {}
+    acceptances = []
+    for row in rows:
+        version = versions.get(row[columns])
+        if version is None:
+            # As the ORM builds a version read with .only() these fields.
+            version = versions[row[columns]] = ConsentVersion.from_db(
+                router.db_for_read(ConsentVersion), _GATE_VERSION_FIELDS, row[columns:]
+            )
+        acceptances.append(_GateAcceptance(*row[:columns], version))
+    return acceptances
+
+
+def _status_acceptances(*, client: int, at, with_counselors: bool) -> QuerySet[ConsentAcceptance]:
+    """Every acceptance of the client for their consent panel, with its version and whether that version is in
+    force at `at`, and its counselor when the page names them; without the whole text (on its own page)."""
+    acceptances = _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client_id=client), at=at)
+    if with_counselors:
+        acceptances = acceptances.select_related("counselor__counselor_profile")
+    return acceptances.defer("rendered_text").order_by()
+
+
+def _newest_first(acceptances: list) -> list:
     """The acceptances, newest first (then the latest row of two accepted at the same instant), sorted here: a
     client's acceptances are few, and the ORDER BY costs ~0.1 ms of Python to compile on every page that asks the
     consent gate."""
-    return sorted(acceptances.order_by(), key=lambda acceptance: (acceptance.accepted_at, acceptance.pk), reverse=True)
+    return sorted(acceptances, key=lambda acceptance: (acceptance.accepted_at, acceptance.pk), reverse=True)
 
 
 def _rendered_sha256_of(counselor):
@@ -169,7 +222,7 @@ def _rendered_sha256_of(counselor):
 
     def rendered_sha256(version) -> str:
         if version.pk not in rendered:
-            rendered[version.pk] = consent_render(version=version, counselor=counselor).sha256
+            rendered[version.pk] = consent_rendered_sha256(version=version, counselor=counselor)
         return rendered[version.pk]
 
     return rendered_sha256
@@ -223,10 +276,15 @@ def consent_status_for_client(*, client, with_counselors: bool = True) -> dict:
     gate's rules run on the acceptances read for the list, each with its version and whether it is in force).
     `with_counselors=False` for a page that never names each acceptance's counselor (the home page's panel): the
     counselors are not joined."""
-    acceptances = _acceptances_with_version_in_force(ConsentAcceptance.objects.filter(client=client))
-    if with_counselors:
-        acceptances = acceptances.select_related("counselor__counselor_profile")
-    acceptances = _newest_first(acceptances.defer("rendered_text"))  # rendered_text: the whole text, on its own page
+    acceptances = _newest_first(
+        composed_rows(
+            "consent.status_with_counselors" if with_counselors else "consent.status",
+            lambda *, client, at: _status_acceptances(client=client, at=at, with_counselors=with_counselors),
+            model=ConsentAcceptance,
+            client=client.pk,
+            at=now(),
+        )
+    )
     in_force = {acceptance.version_id for acceptance in acceptances if acceptance.version_in_force}
     for acceptance in acceptances:
         acceptance.is_in_force = acceptance.withdrawn_at is None and acceptance.version_id in in_force

@@ -1,0 +1,165 @@
+"""composed_rows: what list(build(**values)) gives, the statement composed once per process and database, each
+request's values put in its parameters (the consent gate's acceptances, the shared read of a counselor's licences)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from consent.models import ConsentAcceptance
+from consent.rendering import consent_render
+from consent.selectors import (
+    _acceptances_with_version_in_force,
+    _gate_acceptances,
+    _gate_acceptances_read,
+    _GateAcceptance,
+    _status_acceptances,
+)
+from consent.services import consent_draft_create, consent_version_publish, consent_withdraw
+from counseling import composed
+from counseling.clock import now
+from counseling.composed import composed_rows
+from licensing.models import Licence
+from licensing.selectors import _counselor_licences
+from tests.consent.conftest import accept_current
+from tests.licensing.factories import licence
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj, related=()) -> dict:
+    """Every loaded field and annotation of the instance, and of its cached related objects, by name."""
+    values = {key: value for key, value in vars(obj).items() if not key.startswith("_")}
+    for name in related:
+        head, _, rest = name.partition("__")
+        child = getattr(obj, head)
+        values[head] = None if child is None else _fields(child, [rest] if rest else [])
+    return values
+
+
+def _same(composed_objects, orm_objects, related=()) -> None:
+    key = lambda obj: obj.pk  # noqa: E731
+    composed_objects, orm_objects = sorted(composed_objects, key=key), sorted(orm_objects, key=key)
+    assert [type(obj) for obj in composed_objects] == [type(obj) for obj in orm_objects]
+    assert [_fields(obj, related) for obj in composed_objects] == [_fields(obj, related) for obj in orm_objects]
+    for obj in composed_objects:
+        assert obj._state.adding is False and obj._state.db == "default"
+        assert set(obj.get_deferred_fields()) == set(orm_objects[0].get_deferred_fields())
+
+
+@pytest.fixture
+def history(client_a, client_b, counselor_a, admin_user):
+    """Acceptances of two clients: general, with a counselor, of a version no longer in force, withdrawn."""
+    accept_current(client_a)
+    accept_current(client_a, counselor=counselor_a)
+    accept_current(client_b, language="en")
+    consent_version_publish(version=consent_draft_create(language="id", created_by=admin_user), actor=admin_user)
+    accept_current(client_a, counselor=counselor_a)
+    accept_current(client_b, counselor=counselor_a)
+    consent_withdraw(client=client_b)
+    assert ConsentAcceptance.objects.count() == 5
+
+
+def test_the_gates_acceptances_are_the_orms(history, client_a, client_b, counselor_a):
+    for clients in ([client_a.pk], [client_b.pk], [client_a.pk, client_b.pk], [client_b.pk, client_a.pk, 999_999]):
+        for at in (now(), now() - timedelta(days=400), now() + timedelta(days=1)):
+            got = composed_rows("test.gates", _gate_acceptances, model=ConsentAcceptance, clients=clients, at=at)
+            expected = list(_gate_acceptances(clients=clients, at=at))
+            assert sorted(got, key=lambda row: row[0]) == sorted(expected, key=lambda row: row[0])
+            assert all(type(row) is tuple for row in got)
+
+
+def test_the_gates_rows_hold_what_the_orms_instances_hold(history, client_a, client_b):
+    rows = _gate_acceptances_read(clients=[client_a.pk, client_b.pk])
+    instances = {
+        acceptance.pk: acceptance
+        for acceptance in _acceptances_with_version_in_force(ConsentAcceptance.objects.all(), at=now())
+    }
+    assert sorted(row.pk for row in rows) == sorted(instances)
+    for row in rows:
+        instance = instances[row.pk]
+        for name in _GateAcceptance._fields:
+            if name != "version":
+                assert getattr(row, name) == getattr(instance, name), name
+        for name in ("pk", "language", "number", "status", "effective_at", "published_at", "is_published"):
+            assert getattr(row.version, name) == getattr(instance.version, name), name
+        assert row.version._state.adding is False
+        assert consent_render(version=row.version).text == consent_render(version=instance.version).text
+    # client_a's two acceptances of the version before are not in force, the one of the new version is.
+    assert sorted(row.version_in_force for row in rows if row.client_id == client_a.pk) == [False, False, True]
+    # One instance per version, shared by its rows.
+    by_version = {}
+    for row in rows:
+        assert by_version.setdefault(row.version_id, row.version) is row.version
+
+
+def test_the_status_acceptances_are_the_orms_with_their_counselors(history, client_a, client_b):
+    for with_counselors in (False, True):
+
+        def build(*, client, at, with_counselors=with_counselors):
+            return _status_acceptances(client=client, at=at, with_counselors=with_counselors)
+
+        for client in (client_a, client_b):
+            got = composed_rows(
+                f"test.status.{with_counselors}", build, model=ConsentAcceptance, client=client.pk, at=now()
+            )
+            related = ["version", "counselor__counselor_profile"] if with_counselors else ["version"]
+            _same(got, list(build(client=client.pk, at=now())), related=related)
+
+
+def test_the_licences_are_the_orms(counselor_a, counselor_b):
+    licence(counselor_a, "ID", number="STR-1")
+    licence(counselor_a, "ID", kind="sipp", number="SIPP-2", valid_from=now().date() - timedelta(days=3))
+    licence(counselor_b, "ID", number="STR-3", state="submitted")
+    for counselor in (counselor_a, counselor_b):
+        got = composed_rows("test.licences", _counselor_licences, model=Licence, counselor=counselor.pk)
+        _same(got, list(_counselor_licences(counselor=counselor.pk)), related=["jurisdiction", "issuing_body"])
+        assert all(isinstance(item.valid_from, type(now().date())) for item in got)
+
+
+def test_datetimes_come_back_aware_as_the_orm_gives_them(history, client_a):
+    got = _gate_acceptances_read(clients=[client_a.pk])
+    assert all(acceptance.accepted_at.tzinfo is not None for acceptance in got)
+    assert all(acceptance.version.effective_at.tzinfo is not None for acceptance in got)
+
+
+def test_the_statement_is_composed_once_then_only_run(history, client_a, client_b):
+    built = []
+
+    def build(**values):
+        built.append(values)
+        return _gate_acceptances(**values)
+
+    composed._composed.clear()
+    composed_rows("test.once", build, model=ConsentAcceptance, clients=[client_a.pk], at=now())
+    assert len(built) == 2  # composed with two sets of stand-ins
+    with CaptureQueriesContext(connection) as queries:
+        got = composed_rows("test.once", build, model=ConsentAcceptance, clients=[client_b.pk], at=now())
+    assert len(built) == 2 and len(queries) == 1
+    assert {acceptance[1] for acceptance in got} == {client_b.pk}
+    # Another number of clients is another statement.
+    composed_rows("test.once", build, model=ConsentAcceptance, clients=[client_a.pk, client_b.pk], at=now())
+    assert len(built) == 4
+
+
+def test_an_empty_list_runs_the_queryset_itself(history):
+    assert composed_rows("test.empty", _gate_acceptances, model=ConsentAcceptance, clients=[], at=now()) == []
+    assert _gate_acceptances_read(clients=[]) == []
+
+
+def test_a_statement_with_a_parameter_of_unknown_origin_is_refused(client_a):
+    def build(*, clients, at):
+        # A value that changes between compositions but is none of the values given.
+        return ConsentAcceptance.objects.filter(client_id__in=clients, accepted_at__lt=datetime.now(UTC))
+
+    with pytest.raises(AssertionError):
+        composed_rows("test.unknown", build, model=ConsentAcceptance, clients=[client_a.pk], at=now())
+
+
+def test_a_queryset_that_needs_more_than_its_statement_is_refused(client_a):
+    def build(*, clients):
+        return ConsentAcceptance.objects.filter(client_id__in=clients).prefetch_related("version__sections")
+
+    with pytest.raises(AssertionError):
+        composed_rows("test.prefetch", build, model=ConsentAcceptance, clients=[client_a.pk])
