@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from consent.models import ConsentAcceptance, ConsentVersion, VersionStatus
 from consent.rendering import consent_rendered_sha256
 from counseling.clock import now
-from counseling.composed import composed_rows
 from counseling.gates import GateResult
 from counseling.models import Role, User
+from counseling.statements import composed_for
 
 
 def consent_version_in_force(*, language: str, at=None) -> ConsentVersion | None:
@@ -184,7 +184,10 @@ def _gate_acceptances(*, clients: list[int], at) -> QuerySet:
 
 
 def _gate_acceptances_read(*, clients: list[int]) -> list[_GateAcceptance]:
-    rows = composed_rows("consent.gates", _gate_acceptances, model=ConsentAcceptance, clients=clients, at=now())
+    if not clients:
+        return []
+    values = {"clients": clients, "at": now()}
+    rows = composed_for(("consent.gates",), _gate_acceptances, values).tuples(values)
     columns = len(_GATE_ACCEPTANCE_COLUMNS)
     versions: dict[int, ConsentVersion] = {}
     acceptances = []
@@ -276,15 +279,13 @@ def consent_status_for_client(*, client, with_counselors: bool = True) -> dict:
     gate's rules run on the acceptances read for the list, each with its version and whether it is in force).
     `with_counselors=False` for a page that never names each acceptance's counselor (the home page's panel): the
     counselors are not joined."""
-    acceptances = _newest_first(
-        composed_rows(
-            "consent.status_with_counselors" if with_counselors else "consent.status",
-            lambda *, client, at: _status_acceptances(client=client, at=at, with_counselors=with_counselors),
-            model=ConsentAcceptance,
-            client=client.pk,
-            at=now(),
-        )
+    values = {"client": client.pk, "at": now()}
+    statement = composed_for(
+        ("consent.status", with_counselors),
+        lambda *, client, at: _status_acceptances(client=client, at=at, with_counselors=with_counselors),
+        values,
     )
+    acceptances = _newest_first(statement.instances(values))
     in_force = {acceptance.version_id for acceptance in acceptances if acceptance.version_in_force}
     for acceptance in acceptances:
         acceptance.is_in_force = acceptance.withdrawn_at is None and acceptance.version_id in in_force

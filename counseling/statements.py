@@ -147,7 +147,30 @@ def composed_once(key: tuple, compose: Callable, *, stand_ins: tuple[dict, dict]
     full_key = (connection.alias, connection.vendor, *key)
     statement = _composed.get(full_key)
     if statement is None:
-        statement = _composed[full_key] = _compose(compose, stand_ins=stand_ins)
+        statement = _kept(full_key, _compose(compose, stand_ins=stand_ins))
+    return statement
+
+
+def composed_for(key: tuple, compose: Callable, values: dict) -> ComposedStatement:
+    """composed_once for a request's `values`, with stand-ins of their own kinds (stand_ins_for) made only when
+    the statement is first composed. Each list's length is part of the key (an empty list is the caller's case:
+    the ORM composes no statement for `__in []`)."""
+    lengths = tuple((name, len(value)) for name, value in sorted(values.items()) if isinstance(value, list | tuple))
+    full_key = (connection.alias, connection.vendor, *key, lengths)
+    statement = _composed.get(full_key)
+    if statement is None:
+        statement = _kept(full_key, _compose(compose, stand_ins=stand_ins_for(values)))
+    return statement
+
+
+# A bound on the statements kept: kinds of read are few, but a list's every length is a statement of its own.
+_COMPOSED_KEPT = 512
+
+
+def _kept(full_key: tuple, statement: ComposedStatement) -> ComposedStatement:
+    if len(_composed) >= _COMPOSED_KEPT:
+        _composed.clear()
+    _composed[full_key] = statement
     return statement
 
 

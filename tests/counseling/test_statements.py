@@ -3,11 +3,14 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
+from counseling import statements
 from counseling.clock import now
 from counseling.models import ClientProfile, Role, User
-from counseling.statements import _composed, composed_once, stand_ins_for
+from counseling.statements import _composed, composed_for, composed_once, stand_ins_for
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +209,40 @@ def test_a_values_list_read_gives_the_querysets_tuples(db):
     statement = composed_once(("test", "tuples", 3), among, stand_ins=stand_ins_for(values))
     assert statement.tuples(values) == list(among(**values))
     assert isinstance(statement.tuples(values)[0][1], datetime)
+
+
+def test_composed_for_composes_once_per_kind_and_list_length_then_only_runs(db):
+    users = [User.objects.create(email=f"f{index}@clients.test", role=Role.CLIENT, password="!") for index in range(3)]
+    composed = []
+
+    def among(**values):
+        composed.append(values)
+        return clients_among(**values)
+
+    first = {"ids": [users[0].pk, users[1].pk], "at": now()}
+    assert composed_for(("test", "for"), among, first).rows(first) == list(clients_among(**first))
+    assert len(composed) == 2 and all(pk < 0 for values in composed for pk in values["ids"])
+    again = {"ids": [users[2].pk, users[0].pk], "at": now()}
+    with CaptureQueriesContext(connection) as queries:
+        rows = composed_for(("test", "for"), among, again).rows(again)
+    assert len(composed) == 2 and len(queries) == 1  # composed before: only run
+    assert rows == list(clients_among(**again))
+    longer = {"ids": [user.pk for user in users], "at": now()}
+    assert composed_for(("test", "for"), among, longer).rows(longer) == list(clients_among(**longer))
+    assert len(composed) == 4  # another length, another statement
+
+
+def test_a_read_that_needs_more_than_its_statement_is_refused(db):
+    def with_prefetch(*, viewer):
+        return User.objects.filter(pk=viewer).prefetch_related("client_sessions")
+
+    with pytest.raises(AssertionError, match="own row only"):
+        composed_for(("test", "prefetch"), with_prefetch, {"viewer": 1})
+
+
+def test_the_statements_kept_are_bounded(db, monkeypatch):
+    monkeypatch.setattr(statements, "_COMPOSED_KEPT", 3)
+    for length in range(1, 6):
+        values = {"ids": list(range(1, length + 1)), "at": now()}
+        composed_for(("test", "bound"), clients_among, values)
+        assert len(_composed) <= 3

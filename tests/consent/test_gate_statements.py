@@ -1,11 +1,9 @@
-"""composed_rows: what list(build(**values)) gives, the statement composed once per process and database, each
-request's values put in its parameters (the consent gate's acceptances, the shared read of a counselor's licences)."""
+"""The consent gate's acceptances and the shared read of a counselor's licences, read with statements composed once
+per process (counseling.statements.composed_for): what the ORM's querysets give, for any values."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from consent.models import ConsentAcceptance
 from consent.rendering import consent_render
@@ -17,10 +15,8 @@ from consent.selectors import (
     _status_acceptances,
 )
 from consent.services import consent_draft_create, consent_version_publish, consent_withdraw
-from counseling import composed
 from counseling.clock import now
-from counseling.composed import composed_rows
-from licensing.models import Licence
+from counseling.statements import composed_for
 from licensing.selectors import _counselor_licences
 from tests.consent.conftest import accept_current
 from tests.licensing.factories import licence
@@ -64,7 +60,8 @@ def history(client_a, client_b, counselor_a, admin_user):
 def test_the_gates_acceptances_are_the_orms(history, client_a, client_b, counselor_a):
     for clients in ([client_a.pk], [client_b.pk], [client_a.pk, client_b.pk], [client_b.pk, client_a.pk, 999_999]):
         for at in (now(), now() - timedelta(days=400), now() + timedelta(days=1)):
-            got = composed_rows("test.gates", _gate_acceptances, model=ConsentAcceptance, clients=clients, at=at)
+            values = {"clients": clients, "at": at}
+            got = composed_for(("test.gates",), _gate_acceptances, values).tuples(values)
             expected = list(_gate_acceptances(clients=clients, at=at))
             assert sorted(got, key=lambda row: row[0]) == sorted(expected, key=lambda row: row[0])
             assert all(type(row) is tuple for row in got)
@@ -101,9 +98,8 @@ def test_the_status_acceptances_are_the_orms_with_their_counselors(history, clie
             return _status_acceptances(client=client, at=at, with_counselors=with_counselors)
 
         for client in (client_a, client_b):
-            got = composed_rows(
-                f"test.status.{with_counselors}", build, model=ConsentAcceptance, client=client.pk, at=now()
-            )
+            values = {"client": client.pk, "at": now()}
+            got = composed_for(("test.status", with_counselors), build, values).instances(values)
             related = ["version", "counselor__counselor_profile"] if with_counselors else ["version"]
             _same(got, list(build(client=client.pk, at=now())), related=related)
 
@@ -113,7 +109,8 @@ def test_the_licences_are_the_orms(counselor_a, counselor_b):
     licence(counselor_a, "ID", kind="sipp", number="SIPP-2", valid_from=now().date() - timedelta(days=3))
     licence(counselor_b, "ID", number="STR-3", state="submitted")
     for counselor in (counselor_a, counselor_b):
-        got = composed_rows("test.licences", _counselor_licences, model=Licence, counselor=counselor.pk)
+        values = {"counselor": counselor.pk}
+        got = composed_for(("test.licences",), _counselor_licences, values).instances(values)
         _same(got, list(_counselor_licences(counselor=counselor.pk)), related=["jurisdiction", "issuing_body"])
         assert all(isinstance(item.valid_from, type(now().date())) for item in got)
 
@@ -124,42 +121,5 @@ def test_datetimes_come_back_aware_as_the_orm_gives_them(history, client_a):
     assert all(acceptance.version.effective_at.tzinfo is not None for acceptance in got)
 
 
-def test_the_statement_is_composed_once_then_only_run(history, client_a, client_b):
-    built = []
-
-    def build(**values):
-        built.append(values)
-        return _gate_acceptances(**values)
-
-    composed._composed.clear()
-    composed_rows("test.once", build, model=ConsentAcceptance, clients=[client_a.pk], at=now())
-    assert len(built) == 2  # composed with two sets of stand-ins
-    with CaptureQueriesContext(connection) as queries:
-        got = composed_rows("test.once", build, model=ConsentAcceptance, clients=[client_b.pk], at=now())
-    assert len(built) == 2 and len(queries) == 1
-    assert {acceptance[1] for acceptance in got} == {client_b.pk}
-    # Another number of clients is another statement.
-    composed_rows("test.once", build, model=ConsentAcceptance, clients=[client_a.pk, client_b.pk], at=now())
-    assert len(built) == 4
-
-
-def test_an_empty_list_runs_the_queryset_itself(history):
-    assert composed_rows("test.empty", _gate_acceptances, model=ConsentAcceptance, clients=[], at=now()) == []
+def test_no_clients_have_no_acceptances(history):
     assert _gate_acceptances_read(clients=[]) == []
-
-
-def test_a_statement_with_a_parameter_of_unknown_origin_is_refused(client_a):
-    def build(*, clients, at):
-        # A value that changes between compositions but is none of the values given.
-        return ConsentAcceptance.objects.filter(client_id__in=clients, accepted_at__lt=datetime.now(UTC))
-
-    with pytest.raises(AssertionError):
-        composed_rows("test.unknown", build, model=ConsentAcceptance, clients=[client_a.pk], at=now())
-
-
-def test_a_queryset_that_needs_more_than_its_statement_is_refused(client_a):
-    def build(*, clients):
-        return ConsentAcceptance.objects.filter(client_id__in=clients).prefetch_related("version__sections")
-
-    with pytest.raises(AssertionError):
-        composed_rows("test.prefetch", build, model=ConsentAcceptance, clients=[client_a.pk])
