@@ -179,9 +179,10 @@ def test_the_transparency_page_shows_the_numbers_admins_keep(client):
     assert "Hotline added by an admin" in page and 'href="tel:08001555000"' in page
 
 
-def test_the_plain_sql_reads_the_rows_and_order_the_orms_filters_give():
-    """identity.numbers reads with SQL composed once per process: the same rows, fields and order as the ORM's
-    filters it replaced, for every place and for the staff dashboard's list (kept here as the reference)."""
+def test_the_composed_statements_read_the_rows_and_order_the_orms_filters_give():
+    """identity.numbers reads with statements composed once per process (counseling.statements): the same rows,
+    fields and order as the ORM's filters they stand for, for every place and for the staff dashboard's list (kept
+    here as the reference)."""
     today = clock.now().date()
     stale = today - timedelta(days=400)
     for i, (country, region, active, checked_on, source) in enumerate(
