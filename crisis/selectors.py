@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +16,7 @@ from clinical.selectors_measures import phq9_item9_answer
 from counseling import clock
 from counseling.crypto import DecryptionError, open_note
 from counseling.models import Role, User
+from counseling.statements import composed_once, stand_ins_for
 from crisis.models import (
     CLIENT_FACING,
     LADDER,
@@ -60,34 +58,27 @@ def on_call_now(*, role: str, at: datetime | None = None) -> list[User]:
     )
 
 
-@cache
-def _covered_roles_sql() -> str:
-    """The roles of the shifts running at a moment of people still active. Parameters: the moment twice, True.
-
-    Plain SQL composed once per process from the models' names: every staff dashboard and risk queue asks it, and
-    the ORM built and compiled it (a join to the people) for ~0.4 ms of CPU, several times running it."""
-    quote = connection.ops.quote_name
-    shift, person = OnCallShift._meta, User._meta
-    shifts, people = quote(shift.db_table), quote(person.db_table)
-
-    def column(table: str, meta, name: str) -> str:
-        return f"{table}.{quote(meta.get_field(name).column)}"
-
+def _covered_roles(*, at: datetime):
     return (
-        f"SELECT {column(shifts, shift, 'role')} FROM {shifts} INNER JOIN {people} "  # noqa: S608 (no input)
-        f"ON ({column(shifts, shift, 'user')} = {column(people, person, 'id')}) "
-        f"WHERE {column(shifts, shift, 'starts_at')} <= %s AND {column(shifts, shift, 'ends_at')} > %s "
-        f"AND {column(people, person, 'is_active')} = %s"
+        OnCallShift.objects.filter(starts_at__lte=at, ends_at__gt=at, user__is_active=True)
+        .order_by()
+        .values_list("role")
     )
 
 
+# Stand-ins for composing the statements of this module's reads once (counseling.statements): values of the kinds
+# a request's are, a moment and a person's id (stand_ins_for keeps only their kinds).
+_AT_STAND_INS = stand_ins_for({"at": datetime(2000, 1, 1, tzinfo=UTC)})
+_PERSON_STAND_INS = stand_ins_for({"person": 1})
+_PERSON_AT_STAND_INS = stand_ins_for({"person": 1, "at": datetime(2000, 1, 1, tzinfo=UTC)})
+
+
 def roster_gaps(*, at: datetime | None = None) -> list[str]:
-    """The roster roles nobody covers right now (shown on the staff dashboard)."""
-    moment = connection.ops.adapt_datetimefield_value(at or clock.now())
+    """The roster roles nobody covers right now (shown on the staff dashboard). Every staff dashboard and risk queue
+    asks it: its statement is composed once per process (counseling.statements)."""
     # on_call_now(role=...) is empty for exactly these roles: asked for both in one query.
-    with connection.cursor() as cursor:
-        cursor.execute(_covered_roles_sql(), [moment, moment, True])
-        covered = {role for (role,) in cursor.fetchall()}
+    statement = composed_once(("roster_gaps",), _covered_roles, stand_ins=_AT_STAND_INS)
+    covered = {role for (role,) in statement.tuples({"at": at or clock.now()})}
     return [role for role in (OnCallShift.Role.ON_CALL, OnCallShift.Role.SUPERVISOR) if role not in covered]
 
 
@@ -137,26 +128,16 @@ def _live_escalations():
     )
 
 
-@cache
-def _on_shift_sql() -> str:
-    """1 if the person has a roster shift running at a moment. Parameters: the person's id, the moment twice."""
-    quote = connection.ops.quote_name
-    meta = OnCallShift._meta
-    person, starts, ends = (quote(meta.get_field(name).column) for name in ("user", "starts_at", "ends_at"))
-    return (
-        f"SELECT 1 FROM {quote(meta.db_table)} "  # noqa: S608 (the model's own names, no input)
-        f"WHERE {person} = %s AND {starts} <= %s AND {ends} > %s LIMIT 1"
-    )
+def _on_shift(*, person: int, at: datetime):
+    return OnCallShift.objects.filter(user_id=person, starts_at__lte=at, ends_at__gt=at).order_by().values_list("pk")
 
 
 def _sees_every_escalation(*, user, at: datetime) -> bool:
-    """Admins and anyone on a roster shift now (the risk queue asks it on every visit: SQL composed once)."""
+    """Admins and anyone on a roster shift now (the risk queue asks it on every visit: its statement composed once)."""
     if user.role == Role.ADMIN:
         return True
-    moment = connection.ops.adapt_datetimefield_value(at)
-    with connection.cursor() as cursor:
-        cursor.execute(_on_shift_sql(), [user.pk, moment, moment])
-        return cursor.fetchone() is not None
+    statement = composed_once(("risk queue: on shift",), _on_shift, stand_ins=_PERSON_AT_STAND_INS)
+    return bool(statement.tuples({"person": user.pk, "at": at}, high=1))
 
 
 def _own_escalations(live, *, user_id: int):
@@ -193,94 +174,23 @@ _QUEUE_COLUMNS = (
     "client_id",
     "client__client_profile__display_name",
 )
-_PERSON = object()  # where the person's id goes in a statement's parameters
 
 
-@dataclass(frozen=True)
-class _PersonStatement:
-    """A queryset's statement composed by the ORM once per process and database, the person's id a parameter:
-    the risk queue's reads cost more CPU to build and compile than to run."""
-
-    sql: str
-    params: tuple  # the statement's parameters, _PERSON where the person's id goes
-    converters: tuple  # ((column index, the ORM's converters of that column, its expression), ...)
-
-    def params_for(self, *, person_id: int | None) -> list:
-        return [person_id if param is _PERSON else param for param in self.params]
+def _everyones_queue():
+    return _live_escalations().values_list(*_QUEUE_COLUMNS)
 
 
-_person_statements: dict = {}
-
-
-def _person_statement(name: str, *, rows_of: Callable[[int], QuerySet], persons: int) -> _PersonStatement:
-    """The statement of rows_of(person id), composed once: `name` names it, `persons` is how many times the
-    person's id is among its parameters."""
-    key = (connection.alias, connection.vendor, name)
-    statement = _person_statements.get(key)
-    if statement is None:
-        statement = _person_statements[key] = _person_statement_compose(rows_of=rows_of, persons=persons)
-    return statement
-
-
-def _person_statement_compose(*, rows_of: Callable[[int], QuerySet], persons: int) -> _PersonStatement:
-    """Compose the statement with two stand-in ids: the same SQL twice, the stand-ins exactly where the
-    parameters differ, and nothing else differing; else an error (never a statement whose parameters are in
-    doubt)."""
-    composed = []
-    for stand_in in (-7_654_321, -1_234_567):
-        compiler = rows_of(stand_in).query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        if compiler.col_count != len(compiler.select):
-            raise AssertionError("the statement selects columns its rows do not have")
-        composed.append((sql, list(params), stand_in, compiler))
-    (sql, params, stand_in, compiler), (sql_b, params_b, stand_in_b, _) = composed
-    if sql != sql_b or len(params) != len(params_b):
-        raise AssertionError("the statement depends on more than the person's id")
-    slots = []
-    for param, param_b in zip(params, params_b, strict=True):
-        if (param, param_b) == (stand_in, stand_in_b):
-            slots.append(_PERSON)
-        elif param == param_b and param not in (stand_in, stand_in_b):
-            slots.append(param)
-        else:
-            raise AssertionError(f"the statement has a parameter of unknown origin: {param!r}")
-    if slots.count(_PERSON) != persons:
-        raise AssertionError("the statement does not name the person where expected")
-    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-    return _PersonStatement(
-        sql=sql,
-        params=tuple(slots),
-        converters=tuple((index, tuple(convs), expression) for index, (convs, expression) in converters.items()),
-    )
-
-
-def _queue_rows_of(person_id: int | None):
-    live = _live_escalations()
-    rows = live if person_id is None else _own_escalations(live, user_id=person_id)
-    return rows.values_list(*_QUEUE_COLUMNS)
+def _persons_queue(*, person: int):
+    return _own_escalations(_live_escalations(), user_id=person).values_list(*_QUEUE_COLUMNS)
 
 
 def _queue_values(*, user, at: datetime) -> list[tuple]:
-    """risk_queue(user=user, at=at).values_list(*_QUEUE_COLUMNS), from the statement composed once."""
+    """risk_queue(user=user, at=at).values_list(*_QUEUE_COLUMNS), its statement composed once per process (the
+    risk queue's reads cost more CPU to build and compile than to run)."""
     if _sees_every_escalation(user=user, at=at):
-        statement = _person_statement(
-            "risk queue: everyone's", rows_of=lambda _stand_in: _queue_rows_of(None), persons=0
-        )
-    else:
-        statement = _person_statement("risk queue: the person's own", rows_of=_queue_rows_of, persons=2)
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, statement.params_for(person_id=user.pk))
-        fetched = cursor.fetchall()
-    if not statement.converters:
-        return fetched
-    rows = []
-    for row in fetched:
-        row = list(row)
-        for index, converters, expression in statement.converters:
-            for converter in converters:
-                row[index] = converter(row[index], expression, connection)
-        rows.append(row)
-    return rows
+        return composed_once(("risk queue: everyone's",), _everyones_queue, stand_ins=({}, {})).tuples({})
+    statement = composed_once(("risk queue: the person's own",), _persons_queue, stand_ins=_PERSON_STAND_INS)
+    return statement.tuples({"person": user.pk})
 
 
 def risk_queue_rows(*, user, at: datetime | None = None) -> list[RiskQueueRow]:
@@ -610,29 +520,23 @@ def drill_counselors():
     return User.objects.filter(role=Role.COUNSELOR, is_active=True).select_related("counselor_profile").order_by("pk")
 
 
-def _drills_of(*, person_id: int | None, limit: int):
-    drills = Escalation.objects.filter(kind=EscalationKind.DRILL).order_by("-created_at")
-    if person_id is not None:
-        drills = drills.exclude(state=EscalationState.RESOLVED).filter(alerts__recipient_id=person_id).distinct()
-    return drills[:limit]
+def _latest_drills():
+    return Escalation.objects.filter(kind=EscalationKind.DRILL).order_by("-created_at")
+
+
+def _drills_alerting(*, person: int):
+    return _latest_drills().exclude(state=EscalationState.RESOLVED).filter(alerts__recipient_id=person).distinct()
 
 
 def drills_for(*, user, limit: int = 10) -> list[Escalation]:
     """The drills the risk queue lists: admins see the latest; other staff the live ones that alerted them.
 
     The list shows each drill's number, start and whether it runs (not its counselor): read with the statement
-    composed once (raw() makes the instances)."""
+    composed once per process, the limit applied as the queryset's slice would (LIMIT after the DISTINCT)."""
     if user.role == Role.ADMIN:
-        statement = _person_statement(
-            f"drills: latest {limit}", rows_of=lambda _stand_in: _drills_of(person_id=None, limit=limit), persons=0
-        )
-    else:
-        statement = _person_statement(
-            f"drills: {limit} alerting the person",
-            rows_of=lambda stand_in: _drills_of(person_id=stand_in, limit=limit),
-            persons=1,
-        )
-    return list(Escalation.objects.raw(statement.sql, statement.params_for(person_id=user.pk)))
+        return composed_once(("drills: latest",), _latest_drills, stand_ins=({}, {})).instances({}, high=limit)
+    statement = composed_once(("drills: alerting the person",), _drills_alerting, stand_ins=_PERSON_STAND_INS)
+    return statement.instances({"person": user.pk}, high=limit)
 
 
 @dataclass(frozen=True)

@@ -7,57 +7,47 @@ country's. A number is shown only once an admin has confirmed it against its off
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from counseling import clock
 from counseling.audit import audit_record
+from counseling.statements import composed_once, stand_ins_for
 from identity.models import EmergencyResource
 
-# The two reads every client's home, help alert and the staff dashboard make, as plain SQL composed once per
-# process from the model's names: the ORM built and compiled them (an OR of two places; an ORDER BY with NULLS
-# FIRST) on each call, ~1 ms of CPU, several times reading the few rows. The rows are still made by the ORM (raw()
-# applies its converters). tests/counseling/test_emergency.py holds them to what the ORM's filters return.
 
-
-def _select(*, where: str, order_by: str) -> str:
-    quote = connection.ops.quote_name
-    meta = EmergencyResource._meta
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
-    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where} ORDER BY {order_by}"  # noqa: S608
-
-
-def _column(name: str) -> str:
-    return connection.ops.quote_name(EmergencyResource._meta.get_field(name).column)
-
-
-@cache
-def _published_sql() -> str:
+def _published(*, country: str, region: str):
     """Active, confirmed (checked_on) numbers of the country as a whole (region "") or of one region, by
-    (sort_order, name). Parameters: country, region (give "" for the country's alone), True."""
-    country, region, active, checked, order, name = map(
-        _column, ("country", "region", "is_active", "checked_on", "sort_order", "name")
-    )
-    return _select(
-        where=f"{country} = %s AND ({region} = '' OR {region} = %s) AND {active} = %s AND {checked} IS NOT NULL",
-        order_by=f"{order} ASC, {name} ASC",
-    )
+    (sort_order, name) (give region "" for the country's alone)."""
+    return EmergencyResource.objects.filter(
+        Q(region="") | Q(region=region), country=country, is_active=True, checked_on__isnull=False
+    ).order_by("sort_order", "name")
 
 
-@cache
-def _to_check_sql() -> str:
+def _to_check(*, stale_before):
     """Active numbers never confirmed, confirmed before a date, or with no source; never-confirmed first, then
-    oldest confirmed, by place and order. Parameters: True, the date."""
-    active, checked, source, country, region, order = map(
-        _column, ("is_active", "checked_on", "source_url", "country", "region", "sort_order")
+    oldest confirmed, by place and order."""
+    return (
+        EmergencyResource.objects.filter(is_active=True)
+        .filter(Q(checked_on__isnull=True) | Q(checked_on__lt=stale_before) | Q(source_url=""))
+        .order_by(F("checked_on").asc(nulls_first=True), "country", "region", "sort_order")
     )
-    return _select(
-        where=f"{active} = %s AND ({checked} IS NULL OR {checked} < %s OR {source} = '')",
-        order_by=f"{checked} ASC NULLS FIRST, {country} ASC, {region} ASC, {order} ASC",
-    )
+
+
+# Every client's home, help alert and the staff dashboard make these two reads: their statements are composed once
+# per process (counseling.statements), the ORM built and compiled them (an OR of two places; an ORDER BY with NULLS
+# FIRST) for ~1 ms of CPU, several times reading the few rows.
+_PUBLISHED_STAND_INS = stand_ins_for({"country": "", "region": ""})
+
+
+def _to_check_stand_ins() -> tuple[dict, dict]:
+    # A date goes into the statement as the database takes it (a date, or its ISO text on SQLite): a value
+    # counseling.statements puts as it is, and which the DateField reads back as the same date when composing.
+    adapt = connection.ops.adapt_datefield_value
+    return ({"stale_before": adapt(date(1901, 2, 3))}, {"stale_before": adapt(date(1902, 3, 4))})
 
 
 def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyResource]:
@@ -71,7 +61,8 @@ def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyRe
     region = (region or "").strip().upper()
     if not country:
         return []
-    published = EmergencyResource.objects.raw(_published_sql(), [country, region, True])
+    statement = composed_once(("emergency_numbers_for",), _published, stand_ins=_PUBLISHED_STAND_INS)
+    published = statement.instances({"country": country, "region": region})
     # The region's own first: a stable sort of the rows in (sort_order, name) order, rather than a CASE column for
     # the database to order by (a third of the query's Python calls, on every client's page and help alert).
     return sorted(published, key=lambda resource: resource.region == "")
@@ -90,9 +81,8 @@ def emergency_numbers_to_check(*, today: date) -> list[EmergencyResource]:
     """Active numbers that need an admin: never confirmed, no source recorded, or not confirmed for
     EMERGENCY_NUMBER_RECHECK_DAYS (shown on the staff dashboard, oldest first)."""
     stale_before = today - timedelta(days=settings.EMERGENCY_NUMBER_RECHECK_DAYS)
-    return list(
-        EmergencyResource.objects.raw(_to_check_sql(), [True, connection.ops.adapt_datefield_value(stale_before)])
-    )
+    statement = composed_once(("emergency_numbers_to_check",), _to_check, stand_ins=_to_check_stand_ins())
+    return statement.instances({"stale_before": connection.ops.adapt_datefield_value(stale_before)})
 
 
 def emergency_numbers(*, country: str, region: str = "") -> list[dict]:

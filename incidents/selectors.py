@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from counseling.clock import now
 from counseling.models import AuditEntry, Role, User
+from counseling.statements import composed_once, stand_ins_for
 from incidents.models import AuthorityNotice, Incident, Law
 from incidents.notice_text import AUTHORITY_NOTICE, CLIENT_NOTICE
 from sessions.selectors import client_confirmed_places, client_location
@@ -134,24 +133,21 @@ def incident_clocks(*, incident: Incident, at: datetime | None = None) -> list[C
     return clocks
 
 
-@cache
-def _incidents_since_sql() -> str:
-    """Every incident detected at or after a moment, latest first (Incident's ordering). Parameter: the moment.
+def _incidents_since(*, since: datetime):
+    return Incident.objects.filter(detected_at__gte=since)  # latest first (Incident's ordering)
 
-    Plain SQL composed once per process from the model's names: the staff dashboard asks it on every visit, and
-    building and compiling it with the ORM cost more CPU than running it (usually no row)."""
-    quote = connection.ops.quote_name
-    meta = Incident._meta
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
-    detected = quote(meta.get_field("detected_at").column)
-    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {detected} >= %s ORDER BY {detected} DESC"  # noqa: S608
+
+# The staff dashboard asks it on every visit, and building and compiling it with the ORM cost more CPU than running
+# it (usually no row): its statement is composed once per process (counseling.statements).
+_SINCE_STAND_INS = stand_ins_for({"since": datetime(2000, 1, 1, tzinfo=UTC)})
 
 
 def running_clocks(*, at: datetime | None = None) -> list[tuple[Incident, Clock]]:
     """Every clock not yet met, of every incident, soonest deadline first (the staff dashboard, the reminders)."""
     at = at or now()
     since = at - timedelta(days=30)  # a clock unmet for a month is still shown; older incidents are history
-    incidents = list(Incident.objects.raw(_incidents_since_sql(), [connection.ops.adapt_datetimefield_value(since)]))
+    statement = composed_once(("running_clocks",), _incidents_since, stand_ins=_SINCE_STAND_INS)
+    incidents = statement.instances({"since": since})
     prefetch_related_objects(incidents, "affected")
     rows = []
     for incident in incidents:

@@ -179,9 +179,10 @@ def test_the_transparency_page_shows_the_numbers_admins_keep(client):
     assert "Hotline added by an admin" in page and 'href="tel:08001555000"' in page
 
 
-def test_the_plain_sql_reads_the_rows_and_order_the_orms_filters_give():
-    """identity.numbers reads with SQL composed once per process: the same rows, fields and order as the ORM's
-    filters it replaced, for every place and for the staff dashboard's list (kept here as the reference)."""
+def test_the_composed_statements_read_the_rows_and_order_the_orms_filters_give():
+    """identity.numbers reads with statements composed once per process (counseling.statements): the same rows,
+    fields and order as the ORM's filters they stand for, for every place and for the staff dashboard's list (kept
+    here as the reference)."""
     today = clock.now().date()
     stale = today - timedelta(days=400)
     for i, (country, region, active, checked_on, source) in enumerate(
@@ -224,14 +225,24 @@ def test_the_plain_sql_reads_the_rows_and_order_the_orms_filters_give():
         expected = sorted(orm.order_by("sort_order", "name"), key=lambda resource: resource.region == "")
         assert fields(emergency_numbers_for(country=country, region=region)) == fields(expected), (country, region)
     assert len(emergency_numbers_for(country="MY", region="MY-14")) == 4
-    stale_before = today - timedelta(days=settings.EMERGENCY_NUMBER_RECHECK_DAYS)
-    expected = (
-        EmergencyResource.objects.filter(is_active=True)
-        .filter(Q(checked_on__isnull=True) | Q(checked_on__lt=stale_before) | Q(source_url=""))
-        .order_by(F("checked_on").asc(nulls_first=True), "country", "region", "sort_order")
+
+    def expected_to_check(day):
+        stale_before = day - timedelta(days=settings.EMERGENCY_NUMBER_RECHECK_DAYS)
+        return (
+            EmergencyResource.objects.filter(is_active=True)
+            .filter(Q(checked_on__isnull=True) | Q(checked_on__lt=stale_before) | Q(source_url=""))
+            .order_by(F("checked_on").asc(nulls_first=True), "country", "region", "sort_order")
+        )
+
+    recheck = timedelta(days=settings.EMERGENCY_NUMBER_RECHECK_DAYS)
+    # the date is the statement's parameter: a confirmation on the day itself is not stale, the day after it is
+    for day in (stale + recheck, stale + recheck + timedelta(days=1), today + recheck + timedelta(days=1), stale):
+        assert fields(emergency_numbers_to_check(today=day)) == fields(expected_to_check(day)), day
+    assert len(emergency_numbers_to_check(today=stale + recheck)) < len(
+        emergency_numbers_to_check(today=stale + recheck + timedelta(days=1))
     )
     to_check = emergency_numbers_to_check(today=today)
-    assert fields(to_check) == fields(expected)
+    assert fields(to_check) == fields(expected_to_check(today))
     names = {r.name for r in to_check}
     assert {"Line X2", "Line Z3", "Line Y4", "Line Y7", "Line X8"} <= names and not {"Line X5", "Line Z6"} & names
     assert to_check[0].checked_on is None

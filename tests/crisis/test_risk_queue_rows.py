@@ -70,7 +70,7 @@ def queue_cast(db, counselor_a, client_a, client_b):
 
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_the_rows_are_the_values_of_the_queues_instances(queue_cast, counselor_a, counselor_b, admin_user, language):
-    """The statement is composed once per process (crisis.selectors._queue_statement): each person's rows are
+    """The statements are composed once per process (crisis.selectors._queue_values): each person's rows are
     still their own, whoever asked first."""
     EscalationAlert.objects.create(escalation=queue_cast[0], recipient=counselor_b, rung=Rung.COUNSELOR)
     on_call = make_counselor("on.call@staff.test", "On call")
@@ -103,7 +103,7 @@ def test_clients_with_their_profile_are_read_in_one_statement(queue_cast, admin_
 
 
 def test_a_roster_shift_running_at_the_moment_shows_every_escalation(queue_cast, counselor_b):
-    """The on-shift check (SQL composed once): a shift counts from its start, up to but not at its end."""
+    """The on-shift check (its statement composed once): a shift counts from its start, up to but not at its end."""
     at = clock.now()
     shift = OnCallShift.objects.create(
         user=counselor_b, role="supervisor", starts_at=at - timedelta(hours=2), ends_at=at

@@ -302,9 +302,9 @@ def test_the_staff_dashboard_shows_the_running_clocks(admin, client):
 def test_the_running_clocks_are_those_of_the_incidents_of_the_last_30_days_soonest_first(
     admin, client_a, client_eu, monkeypatch
 ):
-    """running_clocks reads the incidents with SQL composed once per process: the clocks of exactly the incidents
-    the ORM's filter finds (detected in the last 30 days, the boundary included), their affected clients with them,
-    soonest deadline first."""
+    """running_clocks reads the incidents with a statement composed once per process: the clocks of exactly the
+    incidents the ORM's filter finds (detected in the last 30 days, the boundary included), their affected clients
+    with them, soonest deadline first."""
     at = now()
     t0 = at - timedelta(days=2)
     _entry_at(monkeypatch, t0, actor=admin, action="transcript.export", subject=client_a)
