@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
 from django.db.models.query import ModelIterable, get_related_populators
@@ -106,7 +106,12 @@ class ComposedStatement:
 
 
 def _adapt(value):
-    return connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
+    """The value as the ORM hands a value of its type to the database (a datetime or a date as its field adapts it)."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
 
 
 _composed: dict = {}
@@ -114,7 +119,8 @@ _composed: dict = {}
 
 def stand_ins_for(values: dict) -> tuple[dict, dict]:
     """Two sets of stand-ins for a request's `values`: the same names, kinds and list lengths, values no row or
-    moment has, each different in the two sets (ids below zero, moments in 1901 and 1902, text no one searches)."""
+    moment has, each different in the two sets (ids below zero, moments and days in 1901 and 1902, text no one
+    searches)."""
     sets = []
     for which in (1, 2):
         stand_ins = {}
@@ -126,6 +132,8 @@ def stand_ins_for(values: dict) -> tuple[dict, dict]:
                 stand_ins[name] = [first - index for index in range(len(value))]
             elif isinstance(value, datetime):
                 stand_ins[name] = datetime(1900 + which, 2, 3, 4, 5, 6, 7, tzinfo=UTC) + timedelta(days=number)
+            elif isinstance(value, date):
+                stand_ins[name] = date(1900 + which, 2, 3) + timedelta(days=number)
             elif isinstance(value, int) and not isinstance(value, bool):
                 stand_ins[name] = first
             elif isinstance(value, str):

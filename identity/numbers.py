@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from counseling import clock
 from counseling.audit import audit_record
-from counseling.statements import composed_once, stand_ins_for
+from counseling.statements import composed_for
 from identity.models import EmergencyResource
 
 
@@ -40,14 +40,6 @@ def _to_check(*, stale_before):
 # Every client's home, help alert and the staff dashboard make these two reads: their statements are composed once
 # per process (counseling.statements), the ORM built and compiled them (an OR of two places; an ORDER BY with NULLS
 # FIRST) for ~1 ms of CPU, several times reading the few rows.
-_PUBLISHED_STAND_INS = stand_ins_for({"country": "", "region": ""})
-
-
-def _to_check_stand_ins() -> tuple[dict, dict]:
-    # A date goes into the statement as the database takes it (a date, or its ISO text on SQLite): a value
-    # counseling.statements puts as it is, and which the DateField reads back as the same date when composing.
-    adapt = connection.ops.adapt_datefield_value
-    return ({"stale_before": adapt(date(1901, 2, 3))}, {"stale_before": adapt(date(1902, 3, 4))})
 
 
 def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyResource]:
@@ -61,8 +53,8 @@ def emergency_numbers_for(*, country: str, region: str = "") -> list[EmergencyRe
     region = (region or "").strip().upper()
     if not country:
         return []
-    statement = composed_once(("emergency_numbers_for",), _published, stand_ins=_PUBLISHED_STAND_INS)
-    published = statement.instances({"country": country, "region": region})
+    values = {"country": country, "region": region}
+    published = composed_for(("emergency_numbers_for",), _published, values).instances(values)
     # The region's own first: a stable sort of the rows in (sort_order, name) order, rather than a CASE column for
     # the database to order by (a third of the query's Python calls, on every client's page and help alert).
     return sorted(published, key=lambda resource: resource.region == "")
@@ -81,8 +73,8 @@ def emergency_numbers_to_check(*, today: date) -> list[EmergencyResource]:
     """Active numbers that need an admin: never confirmed, no source recorded, or not confirmed for
     EMERGENCY_NUMBER_RECHECK_DAYS (shown on the staff dashboard, oldest first)."""
     stale_before = today - timedelta(days=settings.EMERGENCY_NUMBER_RECHECK_DAYS)
-    statement = composed_once(("emergency_numbers_to_check",), _to_check, stand_ins=_to_check_stand_ins())
-    return statement.instances({"stale_before": connection.ops.adapt_datefield_value(stale_before)})
+    values = {"stale_before": stale_before}
+    return composed_for(("emergency_numbers_to_check",), _to_check, values).instances(values)
 
 
 def emergency_numbers(*, country: str, region: str = "") -> list[dict]:

@@ -1,6 +1,6 @@
 """counseling.statements: a read's statement composed by the ORM once, run with each request's values."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -185,12 +185,13 @@ def test_identity_gates_decide_on_the_intakes_the_orm_reads_for_any_page_of_clie
 
 
 def test_stand_ins_keep_each_values_kind_and_length_and_differ_between_the_two_sets():
-    values = {"ids": [3, 9, 4], "at": now(), "viewer": 7, "search": "a"}
+    values = {"ids": [3, 9, 4], "at": now(), "viewer": 7, "search": "a", "day": now().date()}
     first, second = stand_ins_for(values)
     for stand_ins in (first, second):
         assert set(stand_ins) == set(values)
         assert len(stand_ins["ids"]) == 3 and all(pk < 0 for pk in stand_ins["ids"])
         assert stand_ins["viewer"] < 0 and stand_ins["at"].year < 1903 and isinstance(stand_ins["search"], str)
+        assert type(stand_ins["day"]) is date and stand_ins["day"].year < 1903
     assert all(first[name] != second[name] for name in values)
     assert len({*first["ids"], *second["ids"], first["viewer"], second["viewer"]}) == 8  # no two alike
     with pytest.raises(TypeError, match="no stand-in"):
@@ -246,3 +247,16 @@ def test_the_statements_kept_are_bounded(db, monkeypatch):
         values = {"ids": list(range(1, length + 1)), "at": now()}
         composed_for(("test", "bound"), clients_among, values)
         assert len(_composed) <= 3
+
+
+def test_a_date_is_put_as_its_field_takes_it(db):
+    users = [User.objects.create(email=f"d{index}@clients.test", role=Role.CLIENT, password="!") for index in range(3)]
+    for index, user in enumerate(users):
+        User.objects.filter(pk=user.pk).update(date_joined=now() - timedelta(days=10 * index))
+
+    def joined_since(*, day):
+        return User.objects.filter(date_joined__date__gte=day).order_by("pk").values_list("pk", flat=False)
+
+    for days in (0, 5, 10, 15, 25):
+        values = {"day": now().date() - timedelta(days=days)}
+        assert composed_for(("test", "day"), joined_since, values).tuples(values) == list(joined_since(**values))
