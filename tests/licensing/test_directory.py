@@ -594,3 +594,13 @@ def test_the_jurisdiction_table_reads_every_jurisdiction_in_the_models_order_wit
         assert row.code == model.code
         for country, region in (("ID", ""), ("ID", "ID-YO"), ("US", "US-TX"), ("us", "us-tx"), ("AU", "")):
             assert row.covers(country=country, region=region) == model.covers(country=country, region=region)
+
+
+def test_the_jurisdiction_table_keeps_its_statement_not_its_rows():
+    """The statement is composed once per process; each read runs it: a jurisdiction added since is read."""
+    place("ID", "Indonesia")
+    before = [row.code for row in jurisdiction_table()]
+    place("XQ", "A place added since")
+    after = [row.code for row in jurisdiction_table()]
+    assert "XQ" not in before and after == [row.code for row in Jurisdiction.objects.all()]
+    assert sorted(after) == sorted([*before, "XQ"])
