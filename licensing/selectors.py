@@ -713,17 +713,13 @@ def directory_entries(
     country, region = (country or "").strip().upper(), (region or "").strip().upper()
     # Every licence at once, as plain values: who is listed (a licence valid on that day), the gate's rows (those in
     # the country) and a card's places (the valid ones), so the page's cards need no query of their own; their
-    # jurisdictions are the table's.
-    rows = list(
-        Licence.objects.order_by().values_list(
-            "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "pk"
-        )
-    )
+    # jurisdictions are the table's. This read, the privileges' and the profiles' below depend on no value of the
+    # request: each statement is composed once per process (counseling.statements).
+    rows = composed_once(("directory_licences",), _every_licence, stand_ins=({}, {})).tuples({})
     # Every compact privilege at once, for the gate and the cards, as plain values: there are few. A row for each
     # member of its agreement (one of NULL without any), so one statement reads what a select_related and a prefetch
     # of the members read in two model instances at a time. Their jurisdictions are the table's (joined, they cost
-    # more to compile than to read), and so is their order below. The statement is composed once per process
-    # (counseling.statements): composing it cost ~0.9 ms of CPU on every directory page, seven times reading it.
+    # more to compile than to read), and so is their order below.
     privilege_rows: dict[int, tuple] = {}
     member_ids: dict[int, set[int]] = defaultdict(set)
     privileges_statement = composed_once(("directory_privileges",), _every_privilege, stand_ins=({}, {}))
@@ -758,11 +754,7 @@ def directory_entries(
         if country and place.country == country:
             held_rows[counselor_id].append((kind, state, valid_from, expires_on, place, refusal, pk, place_id))
     # The active counselors' profiles (those listed are known from their licences: a subquery costs more to build).
-    profiles = (
-        CounselorProfile.objects.filter(user__role=Role.COUNSELOR, user__is_active=True)
-        .order_by("display_name", "user_id")
-        .values_list(*_CARD_PROFILE_COLUMNS)
-    )
+    profiles = composed_once(("directory_profiles",), _active_profiles, stand_ins=({}, {})).tuples({})
     entries = []
     items: dict[str, list[str]] = {}  # comma_items by text: most profiles name the same few languages
     for row in profiles:
@@ -841,6 +833,12 @@ _PRIVILEGE_COLUMNS = (
 )
 
 
+def _every_licence():
+    return Licence.objects.order_by().values_list(
+        "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "pk"
+    )
+
+
 def _every_privilege():
     return CompactPrivilege.objects.order_by().values_list(*_PRIVILEGE_COLUMNS)
 
@@ -856,6 +854,14 @@ _CARD_PROFILE_COLUMNS = (
     "professional_title",
     "time_zone",
 )
+
+
+def _active_profiles():
+    return (
+        CounselorProfile.objects.filter(user__role=Role.COUNSELOR, user__is_active=True)
+        .order_by("display_name", "user_id")
+        .values_list(*_CARD_PROFILE_COLUMNS)
+    )
 
 
 def _card_counselor(entry: DirectoryEntry) -> User:
