@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, router
+from django.db import router
 from django.db.models import BooleanField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 from counseling.gates import GateResult
 from counseling.mfa import confirmed_device_owners, passed_with_authenticator
 from counseling.models import AuditEntry, CounselorProfile, Role, User, comma_items
-from counseling.statements import composed_for, composed_once
+from counseling.statements import composed_for, composed_once, stand_ins_for
 from licensing.hooks import next_free_slots
 from licensing.models import (
     CompactPrivilege,
@@ -232,41 +231,48 @@ class _Rule(NamedTuple):
     credentials: list[_Credential]
 
 
-@cache
-def _practice_rules_sql() -> str:
+def _active_rules(*, country: str):
     """The active rules of a country and its regions, each with its credentials (a row each, or one row of NULLs for
-    a rule without any), in the models' default orders: the rules by jurisdiction (country, region) and profession,
-    each rule's credentials by (position, pk). Composed once per process: building it with the ORM (a select_related
-    and a prefetch, two statements) cost ~2 ms of Python on every page that asks the gate, ten times running it."""
-    quote = connection.ops.quote_name
-    rule, place, credential = (
-        quote(model._meta.db_table) for model in (PracticeRule, Jurisdiction, RequiredCredential)
-    )
+    a rule without any: a LEFT OUTER JOIN through the reverse relation), in the models' default orders: the rules by
+    jurisdiction (country, region) and profession, each rule's credentials by (position, pk)."""
     return (
-        f"SELECT {rule}.{quote('id')}, {place}.{quote('country')}, {place}.{quote('region')}, "  # noqa: S608 (the models' own names, no input)
-        f"{credential}.{quote('id')}, {credential}.{quote('label')}, {credential}.{quote('licence_kinds')}, "
-        f"{credential}.{quote('anywhere_in_jurisdiction')} "
-        f"FROM {rule} INNER JOIN {place} ON {rule}.{quote('jurisdiction_id')} = {place}.{quote('id')} "
-        f"LEFT OUTER JOIN {credential} ON {credential}.{quote('rule_id')} = {rule}.{quote('id')} "
-        f"WHERE {rule}.{quote('is_active')} = %s AND {place}.{quote('country')} = %s "
-        f"ORDER BY {place}.{quote('country')}, {place}.{quote('region')}, {rule}.{quote('profession')}, "
-        f"{rule}.{quote('id')}, {credential}.{quote('position')}, {credential}.{quote('id')}"
+        PracticeRule.objects.filter(is_active=True, jurisdiction__country=country)
+        .order_by(
+            "jurisdiction__country",
+            "jurisdiction__region",
+            "profession",
+            "pk",
+            "credentials__position",
+            "credentials__pk",
+        )
+        .values_list(
+            "pk",
+            "jurisdiction__country",
+            "jurisdiction__region",
+            "credentials__pk",
+            "credentials__label",
+            "credentials__licence_kinds",
+            "credentials__anywhere_in_jurisdiction",
+        )
     )
+
+
+_COUNTRY_STAND_INS = stand_ins_for({"country": "ID"})
 
 
 def practice_rules(*, country: str) -> list[_Rule]:
     """The active practice rules of a country and its regions, with their credentials, in their default order (as
-    PracticeRule.objects would give them, each with credentials.all())."""
-    with connection.cursor() as cursor:
-        cursor.execute(_practice_rules_sql(), [True, country.upper()])
-        rows = cursor.fetchall()
+    PracticeRule.objects would give them, each with credentials.all()). Its statement is composed once per process
+    (counseling.statements): composing it cost ~2 ms of Python on every page that asks the gate."""
+    values = {"country": country.upper()}
+    statement = composed_once(("practice_rules",), _active_rules, stand_ins=_COUNTRY_STAND_INS)
     rules: dict[int, _Rule] = {}
-    for rule_id, place_country, place_region, credential_id, label, licence_kinds, anywhere in rows:
+    for rule_id, place_country, place_region, credential_id, label, licence_kinds, anywhere in statement.tuples(values):
         rule = rules.get(rule_id)
         if rule is None:
             rule = rules[rule_id] = _Rule(_RulePlace(place_country, place_region), [])
         if credential_id is not None:
-            rule.credentials.append(_Credential(label, licence_kinds, bool(anywhere)))
+            rule.credentials.append(_Credential(label, licence_kinds, anywhere))
     return list(rules.values())
 
 
@@ -397,23 +403,16 @@ class JurisdictionRow(NamedTuple):
     covers = Jurisdiction.covers
 
 
-@cache
-def _jurisdiction_table_sql() -> str:
-    """Every jurisdiction in the model's default order (country, region: unique together). Composed once per
-    process: the ORM's query and ~90 model instances cost ~1 ms of CPU on every directory page, ten times this."""
-    quote = connection.ops.quote_name
-    table, country, region = quote(Jurisdiction._meta.db_table), quote("country"), quote("region")
-    return (
-        f"SELECT {quote('id')}, {country}, {region}, {quote('name')} FROM {table} "  # noqa: S608 (the model's own names, no input)
-        f"ORDER BY {country}, {region}"
-    )
+def _every_jurisdiction():
+    return Jurisdiction.objects.values_list("pk", "country", "region", "name")  # the model's order: country, region
 
 
 def jurisdiction_table() -> list[JurisdictionRow]:
-    """Every jurisdiction (some 90), in their order, read once for a page that asks several things of them."""
-    with connection.cursor() as cursor:
-        cursor.execute(_jurisdiction_table_sql())
-        return [JurisdictionRow(*row) for row in cursor.fetchall()]
+    """Every jurisdiction (some 90), in their order, read once for a page that asks several things of them. Its
+    statement is composed once per process (counseling.statements): the ORM's query and ~90 model instances cost
+    ~1 ms of CPU on every directory page, ten times reading these rows."""
+    statement = composed_once(("jurisdiction_table",), _every_jurisdiction, stand_ins=({}, {}))
+    return [JurisdictionRow(*row) for row in statement.tuples({})]
 
 
 def jurisdiction_named(*, jurisdictions: list[JurisdictionRow], country: str, region: str) -> JurisdictionRow | None:
@@ -760,19 +759,17 @@ def directory_entries(
     country, region = (country or "").strip().upper(), (region or "").strip().upper()
     # Every licence at once, as plain values: who is listed (a licence valid on that day), the gate's rows (those in
     # the country) and a card's places (the valid ones), so the page's cards need no query of their own; their
-    # jurisdictions are the table's.
-    rows = list(
-        Licence.objects.order_by().values_list(
-            "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "pk"
-        )
-    )
+    # jurisdictions are the table's. This read, the privileges' and the profiles' below depend on no value of the
+    # request: each statement is composed once per process (counseling.statements).
+    rows = composed_once(("directory_licences",), _every_licence, stand_ins=({}, {})).tuples({})
     # Every compact privilege at once, for the gate and the cards, as plain values: there are few. A row for each
     # member of its agreement (one of NULL without any), so one statement reads what a select_related and a prefetch
     # of the members read in two model instances at a time. Their jurisdictions are the table's (joined, they cost
     # more to compile than to read), and so is their order below.
     privilege_rows: dict[int, tuple] = {}
     member_ids: dict[int, set[int]] = defaultdict(set)
-    for *privilege_row, member_id in CompactPrivilege.objects.order_by().values_list(*_PRIVILEGE_COLUMNS):
+    privileges_statement = composed_once(("directory_privileges",), _every_privilege, stand_ins=({}, {}))
+    for *privilege_row, member_id in privileges_statement.tuples({}):
         privilege_rows.setdefault(privilege_row[0], tuple(privilege_row))
         if member_id is not None:
             member_ids[privilege_row[0]].add(member_id)
@@ -803,11 +800,7 @@ def directory_entries(
         if country and place.country == country:
             held_rows[counselor_id].append((kind, state, valid_from, expires_on, place, refusal, pk, place_id))
     # The active counselors' profiles (those listed are known from their licences: a subquery costs more to build).
-    profiles = (
-        CounselorProfile.objects.filter(user__role=Role.COUNSELOR, user__is_active=True)
-        .order_by("display_name", "user_id")
-        .values_list(*_CARD_PROFILE_COLUMNS)
-    )
+    profiles = composed_once(("directory_profiles",), _active_profiles, stand_ins=({}, {})).tuples({})
     entries = []
     items: dict[str, list[str]] = {}  # comma_items by text: most profiles name the same few languages
     for row in profiles:
@@ -886,6 +879,16 @@ _PRIVILEGE_COLUMNS = (
 )
 
 
+def _every_licence():
+    return Licence.objects.order_by().values_list(
+        "counselor_id", "kind", "state", "valid_from", "expires_on", "jurisdiction_id", "pk"
+    )
+
+
+def _every_privilege():
+    return CompactPrivilege.objects.order_by().values_list(*_PRIVILEGE_COLUMNS)
+
+
 # What directory_entries reads of each profile: its ranking and filters read user_id to specialities, counselor_cards
 # shows the rest and directory_next_free lays the hours out in its time zone.
 _CARD_PROFILE_COLUMNS = (
@@ -897,6 +900,14 @@ _CARD_PROFILE_COLUMNS = (
     "professional_title",
     "time_zone",
 )
+
+
+def _active_profiles():
+    return (
+        CounselorProfile.objects.filter(user__role=Role.COUNSELOR, user__is_active=True)
+        .order_by("display_name", "user_id")
+        .values_list(*_CARD_PROFILE_COLUMNS)
+    )
 
 
 def _card_counselor(entry: DirectoryEntry) -> User:

@@ -594,3 +594,27 @@ def test_the_jurisdiction_table_reads_every_jurisdiction_in_the_models_order_wit
         assert row.code == model.code
         for country, region in (("ID", ""), ("ID", "ID-YO"), ("US", "US-TX"), ("us", "us-tx"), ("AU", "")):
             assert row.covers(country=country, region=region) == model.covers(country=country, region=region)
+
+
+def test_the_jurisdiction_table_keeps_its_statement_not_its_rows():
+    """The statement is composed once per process; each read runs it: a jurisdiction added since is read."""
+    place("ID", "Indonesia")
+    before = [row.code for row in jurisdiction_table()]
+    place("XQ", "A place added since")
+    after = [row.code for row in jurisdiction_table()]
+    assert "XQ" not in before and after == [row.code for row in Jurisdiction.objects.all()]
+    assert sorted(after) == sorted([*before, "XQ"])
+
+
+def test_the_directory_reads_its_rows_anew_with_statements_composed_once(cast, admin_user):
+    """directory_entries keeps its statements, never their rows: a counselor licensed, a privilege recorded and a
+    counselor deactivated since the last read are each seen by the next."""
+    directory_entries(at=NOON, country="US", region="US-KS")
+    later = make_counselor("later@staff.test", "Later Counselor")
+    licence(later, "ID", number="STR-LATER")
+    home = licence(later, "US-TX", kind="us_lpc", number="LPC-LATER", issuing_body=body("Board", "US", "https://b.us/"))
+    privilege(home, "US-KS", agreement=compact("US-TX", "US-KS"), recorded_by=admin_user)
+    entries = _cards_of(directory_entries(at=NOON, country="US", region="US-KS"))
+    assert [p.jurisdiction.code for p in entries[later.pk].privileges] == ["US-KS"]
+    User.objects.filter(pk=later.pk).update(is_active=False)
+    assert later.pk not in {entry.counselor_id for entry in directory_entries(at=NOON)}

@@ -11,6 +11,7 @@ from consent.rendering import consent_render
 from consent.selectors import consent_version_in_force
 from counseling.clock import now
 from counseling.models import AuditEntry, CounselorProfile
+from licensing import selectors
 from licensing.models import CompactPrivilege, Jurisdiction, LicenceState, PracticeRule, RequiredCredential
 from licensing.selectors import counselor_application, counselor_credentials_once, jurisdiction_gate, practice_rules
 from tests.licensing.factories import (
@@ -298,3 +299,23 @@ def test_the_gate_reads_each_active_rule_of_the_country_with_its_credentials_as_
                     country=rule.jurisdiction.country, region=rule.jurisdiction.region
                 ).covers(country=country, region=other)
     assert len(practice_rules(country="ID")) == 4 and practice_rules(country="SG") == []
+
+
+def test_the_rules_statement_is_composed_once_and_read_with_each_countrys_value(monkeypatch):
+    """After a first read, practice_rules composes no queryset: the statement composed once is run with the
+    country asked for, and gives what the ORM gives for it."""
+    practice_rules_seeded()
+    practice_rules(country="ID")
+
+    def composed_again(**values):
+        raise AssertionError("composed again")
+
+    monkeypatch.setattr(selectors, "_active_rules", composed_again)
+    for country in ("US", "ID", "SG"):
+        assert [
+            ((rule.jurisdiction.country, rule.jurisdiction.region), [c.label for c in rule.credentials])
+            for rule in practice_rules(country=country)
+        ] == [
+            ((rule.jurisdiction.country, rule.jurisdiction.region), [c.label for c in rule.credentials.all()])
+            for rule in PracticeRule.objects.filter(is_active=True, jurisdiction__country=country)
+        ]
