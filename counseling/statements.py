@@ -41,17 +41,7 @@ class ComposedStatement:
 
     def rows(self, values: dict, *, low: int | None = None, high: int | None = None) -> list[dict]:
         """The statement's rows as .values() dicts, `values` put in its slots; [low:high] as a queryset's slice."""
-        fetched = self._fetch(values, low=low, high=high)
-        if not self.converters:
-            return [dict(zip(self.names, row, strict=True)) for row in fetched]
-        rows = []
-        for row in fetched:
-            row = list(row)
-            for index, convs, expression in self.converters:
-                for converter in convs:
-                    row[index] = converter(row[index], expression, connection)
-            rows.append(dict(zip(self.names, row, strict=True)))
-        return rows
+        return [dict(zip(self.names, row, strict=True)) for row in self.tuples(values, low=low, high=high)]
 
     def tuples(self, values: dict, *, low: int | None = None, high: int | None = None) -> list[tuple]:
         """The statement's rows as tuples, as a .values_list() queryset gives them, `values` put in its slots."""
