@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -34,7 +34,7 @@ from counseling.crypto import DecryptionError, open_text, seal
 from counseling.mail import email_person, language_of
 from counseling.models import ClientProfile, Role, User
 from counseling.notifications import notify_user_on_commit
-from counseling.statements import composed_once
+from counseling.statements import composed_for
 from sessions.models import CounselingSession, SessionState
 
 NOTE_SECTION_MAX_CHARS = 20_000
@@ -392,19 +392,13 @@ def _notes_awaiting_own_cosign(*, counselor):
     )
 
 
-# Two sets of values no request has, for composing the panel's statement once (counseling.statements).
-_NOTES_STAND_INS = (
-    {"counselor": -7_654_321, "at": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC)},
-    {"counselor": -1_234_567, "at": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC)},
-)
-
-
 def notes_unsigned_panel(*, counselor, at: datetime | None = None, limit: int = 20) -> dict:
     """The counselor dashboard's panel: unsigned notes of past sessions, each with when it is (was) due."""
     at = at or now()
     due_after = timedelta(hours=settings.PROGRESS_NOTE_DUE_HOURS)
-    statement = composed_once(("notes_unsigned_panel",), _notes_unsigned_shown, stand_ins=_NOTES_STAND_INS)
-    shown = statement.rows({"counselor": counselor.pk, "at": at}, high=limit)
+    values = {"counselor": counselor.pk, "at": at}
+    statement = composed_for(("notes_unsigned_panel",), _notes_unsigned_shown, values)  # (counseling.statements)
+    shown = statement.rows(values, high=limit)
     rows = [
         {
             "session_id": session["pk"],

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from counseling.clock import now
 from counseling.crypto import DecryptionError, open_text
 from counseling.gates import GateResult
-from counseling.statements import composed_once
+from counseling.statements import composed_for
 from identity.models import (
     CodeWord,
     CodeWordCheck,
@@ -277,10 +277,6 @@ def _gate_intakes(*, clients: list[int]):
     return _with_gate_facts(Intake.objects.filter(client_id__in=clients).defer("answers_sealed"))
 
 
-# The first ids of two lists of clients no request has (counseling.statements).
-_STAND_INS = (-7_654_321, -1_234_567)
-
-
 def identity_gates(*, clients, counselor=None, intakes: dict | None = None) -> dict[int, GateResult]:
     """{client id: identity_gate(client=..., counselor=...)} for many clients (a page of the caseload) in a few
     queries whatever their number: intakes, code words, ID documents, and with a counselor their overrides of a
@@ -291,13 +287,10 @@ def identity_gates(*, clients, counselor=None, intakes: dict | None = None) -> d
         # One query: a client without an intake is refused before their code word and document are asked, so
         # these ride along with the intakes. Its statement is composed once per number of clients.
         intakes = {}
-        if ids:
-            statement = composed_once(
-                ("identity_gates", len(ids)),
-                _gate_intakes,
-                stand_ins=tuple({"clients": [first - index for index in range(len(ids))]} for first in _STAND_INS),
-            )
-            intakes = {intake.client_id: intake for intake in statement.instances({"clients": ids})}
+        if ids:  # no statement for none (the ORM composes none for `__in []`)
+            values = {"clients": ids}
+            statement = composed_for(("identity_gates",), _gate_intakes, values)
+            intakes = {intake.client_id: intake for intake in statement.instances(values)}
     facts = intakes  # read with the intakes (above, or by intake_for_gate): each intake's own client's
     if not all(_gate_facts_read(intake) and intake.client_id == pk for pk, intake in intakes.items()):
         # Intakes given without them (intake_for): the facts of these clients' own intakes, read in one query.

@@ -11,7 +11,7 @@ from django.http import Http404
 
 from counseling.clock import now
 from counseling.models import AuditEntry, Role, User
-from counseling.statements import composed_once, stand_ins_for
+from counseling.statements import composed_for
 from incidents.models import AuthorityNotice, Incident, Law
 from incidents.notice_text import AUTHORITY_NOTICE, CLIENT_NOTICE
 from sessions.selectors import client_confirmed_places, client_location
@@ -137,17 +137,15 @@ def _incidents_since(*, since: datetime):
     return Incident.objects.filter(detected_at__gte=since)  # latest first (Incident's ordering)
 
 
-# The staff dashboard asks it on every visit, and building and compiling it with the ORM cost more CPU than running
-# it (usually no row): its statement is composed once per process (counseling.statements).
-_SINCE_STAND_INS = stand_ins_for({"since": datetime(2000, 1, 1, tzinfo=UTC)})
-
-
 def running_clocks(*, at: datetime | None = None) -> list[tuple[Incident, Clock]]:
-    """Every clock not yet met, of every incident, soonest deadline first (the staff dashboard, the reminders)."""
+    """Every clock not yet met, of every incident, soonest deadline first (the staff dashboard, the reminders).
+
+    The staff dashboard asks it on every visit, and building and compiling it with the ORM cost more CPU than
+    running it (usually no row): its statement is composed once per process (counseling.statements)."""
     at = at or now()
     since = at - timedelta(days=30)  # a clock unmet for a month is still shown; older incidents are history
-    statement = composed_once(("running_clocks",), _incidents_since, stand_ins=_SINCE_STAND_INS)
-    incidents = statement.instances({"since": since})
+    values = {"since": since}
+    incidents = composed_for(("running_clocks",), _incidents_since, values).instances(values)
     prefetch_related_objects(incidents, "affected")
     rows = []
     for incident in incidents:

@@ -23,7 +23,7 @@ from counseling.crypto import DecryptionError, open_text
 from counseling.email_verification import email_verified_gate
 from counseling.gates import GateResult
 from counseling.models import ClientProfile, Role, User
-from counseling.statements import composed_once
+from counseling.statements import composed_for
 from identity.models import CodeWordCheck
 from identity.selectors import (
     UNREAD,
@@ -618,19 +618,12 @@ def _pending_requests(*, counselor, at: datetime):
     )
 
 
-# Two sets of values no request has, for composing the statement of pending_requests once (counseling.statements).
-_PENDING_STAND_INS = (
-    {"counselor": -7_654_321, "at": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC)},
-    {"counselor": -1_234_567, "at": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC)},
-)
-
-
 def pending_requests(*, counselor, at: datetime | None = None) -> list[SessionRequest]:
     """The counselor's requests still waiting for an answer, the soonest deadline first, each with its session and
     the client's pseudonym (never more: the intake is read on the request's own page, which audits the read).
     Its statement is composed once per process (counseling.statements)."""
-    statement = composed_once(("pending_requests",), _pending_requests, stand_ins=_PENDING_STAND_INS)
-    return statement.instances({"counselor": getattr(counselor, "pk", counselor), "at": at or now()})
+    values = {"counselor": getattr(counselor, "pk", counselor), "at": at or now()}
+    return composed_for(("pending_requests",), _pending_requests, values).instances(values)
 
 
 def access_request(*, user, session_id: int) -> SessionRequest:
