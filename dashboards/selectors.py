@@ -6,7 +6,7 @@ Reads only; the views in dashboards/views.py stay one line each.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -44,7 +44,7 @@ from counseling.clock import now
 from counseling.crypto import DecryptionError
 from counseling.gates import GateResult
 from counseling.models import ClientProfile, Role, User
-from counseling.statements import CONSTANT, LIKE, VALUE, ComposedStatement, composed_once
+from counseling.statements import CONSTANT, LIKE, VALUE, ComposedStatement, composed_for
 from crisis.models import Escalation, EscalationState
 from identity.numbers import emergency_numbers
 from identity.selectors import UNREAD, identity_gate, identity_gates, intake_for_gate
@@ -408,8 +408,8 @@ def caseload_page(*, counselor, search: str = "", show: str = "", number=None, a
     page (or below 1) gets the last page, as from Paginator.get_page: the count first (with the first row), then
     its rows."""
     at = at or now()
-    statement = _caseload_statement(searched=bool(search), show=show if show in _CASELOAD_SHOWS else "")
     values = {"counselor": counselor.pk, "at": at, "search": search.strip()}
+    statement = _caseload_statement(searched=bool(search), show=show if show in _CASELOAD_SHOWS else "", values=values)
     size = settings.CASELOAD_PAGE_SIZE
     try:
         number = int(number)
@@ -467,28 +467,23 @@ def _caseload_shown(rows, *, counselor, at):
 
 _CASELOAD_SHOWS = ("upcoming", "unread", "risk")  # what `caseload` filters by; any other `show`, nothing
 
-# Two sets of values no request has, for composing the statement of a kind of caseload page (counseling.statements).
-_CASELOAD_STAND_INS = (
-    {"counselor": -7_654_321, "at": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC), "search": "casel0ad-stand-in-one"},
-    {"counselor": -1_234_567, "at": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC), "search": "casel0ad-stand-in-two"},
-)
 
-
-def _caseload_orm_statement(*, searched: bool, show: str) -> ComposedStatement:
+def _caseload_orm_statement(*, searched: bool, show: str, values: dict) -> ComposedStatement:
     """`_caseload_shown`'s statement for one kind of page (a search or none, a `show` filter), composed once: the
-    columns and their converters of `_caseload_statement`, and its reference (the tests hold them to each other)."""
+    columns and their converters of `_caseload_statement`, and its reference (the tests hold them to each other).
+    `values`: a request's (counselor, at, search), whose kinds it is composed for."""
 
     def compose(*, counselor, at, search: str):
         rows = caseload(counselor=counselor, search=search if searched else "", show=show, at=at)
         return _caseload_shown(rows, counselor=counselor, at=at)
 
-    return composed_once(("caseload-orm", searched, show), compose, stand_ins=_CASELOAD_STAND_INS)
+    return composed_for(("caseload-orm", searched, show), compose, values)
 
 
 _caseload_statements: dict = {}
 
 
-def _caseload_statement(*, searched: bool, show: str) -> ComposedStatement:
+def _caseload_statement(*, searched: bool, show: str, values: dict) -> ComposedStatement:
     """The statement of a kind of caseload page: the rows of `_caseload_shown(caseload(...))`, in its order, in a
     shape the ORM does not write. The sort keys are aggregated before the joins, not over them: the counselor's
     sessions once per client (the next live one, and the last held one that a row shows), and the open
@@ -498,7 +493,7 @@ def _caseload_statement(*, searched: bool, show: str) -> ComposedStatement:
     key = (connection.alias, connection.vendor, searched, show)
     statement = _caseload_statements.get(key)
     if statement is None:
-        reference = _caseload_orm_statement(searched=searched, show=show)
+        reference = _caseload_orm_statement(searched=searched, show=show, values=values)
         sql, slots = _caseload_sql(searched=searched, show=show)
         statement = _caseload_statements[key] = ComposedStatement(
             sql=sql, slots=slots, names=reference.names, converters=reference.converters
