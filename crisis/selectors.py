@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
@@ -16,7 +16,7 @@ from clinical.selectors_measures import phq9_item9_answer
 from counseling import clock
 from counseling.crypto import DecryptionError, open_note
 from counseling.models import Role, User
-from counseling.statements import composed_once, stand_ins_for
+from counseling.statements import composed_for
 from crisis.models import (
     CLIENT_FACING,
     LADDER,
@@ -66,19 +66,12 @@ def _covered_roles(*, at: datetime):
     )
 
 
-# Stand-ins for composing the statements of this module's reads once (counseling.statements): values of the kinds
-# a request's are, a moment and a person's id (stand_ins_for keeps only their kinds).
-_AT_STAND_INS = stand_ins_for({"at": datetime(2000, 1, 1, tzinfo=UTC)})
-_PERSON_STAND_INS = stand_ins_for({"person": 1})
-_PERSON_AT_STAND_INS = stand_ins_for({"person": 1, "at": datetime(2000, 1, 1, tzinfo=UTC)})
-
-
 def roster_gaps(*, at: datetime | None = None) -> list[str]:
     """The roster roles nobody covers right now (shown on the staff dashboard). Every staff dashboard and risk queue
     asks it: its statement is composed once per process (counseling.statements)."""
     # on_call_now(role=...) is empty for exactly these roles: asked for both in one query.
-    statement = composed_once(("roster_gaps",), _covered_roles, stand_ins=_AT_STAND_INS)
-    covered = {role for (role,) in statement.tuples({"at": at or clock.now()})}
+    values = {"at": at or clock.now()}
+    covered = {role for (role,) in composed_for(("roster_gaps",), _covered_roles, values).tuples(values)}
     return [role for role in (OnCallShift.Role.ON_CALL, OnCallShift.Role.SUPERVISOR) if role not in covered]
 
 
@@ -136,8 +129,8 @@ def _sees_every_escalation(*, user, at: datetime) -> bool:
     """Admins and anyone on a roster shift now (the risk queue asks it on every visit: its statement composed once)."""
     if user.role == Role.ADMIN:
         return True
-    statement = composed_once(("risk queue: on shift",), _on_shift, stand_ins=_PERSON_AT_STAND_INS)
-    return bool(statement.tuples({"person": user.pk, "at": at}, high=1))
+    values = {"person": user.pk, "at": at}
+    return bool(composed_for(("risk queue: on shift",), _on_shift, values).tuples(values, high=1))
 
 
 def _own_escalations(live, *, user_id: int):
@@ -188,9 +181,9 @@ def _queue_values(*, user, at: datetime) -> list[tuple]:
     """risk_queue(user=user, at=at).values_list(*_QUEUE_COLUMNS), its statement composed once per process (the
     risk queue's reads cost more CPU to build and compile than to run)."""
     if _sees_every_escalation(user=user, at=at):
-        return composed_once(("risk queue: everyone's",), _everyones_queue, stand_ins=({}, {})).tuples({})
-    statement = composed_once(("risk queue: the person's own",), _persons_queue, stand_ins=_PERSON_STAND_INS)
-    return statement.tuples({"person": user.pk})
+        return composed_for(("risk queue: everyone's",), _everyones_queue, {}).tuples({})
+    values = {"person": user.pk}
+    return composed_for(("risk queue: the person's own",), _persons_queue, values).tuples(values)
 
 
 def risk_queue_rows(*, user, at: datetime | None = None) -> list[RiskQueueRow]:
@@ -534,9 +527,9 @@ def drills_for(*, user, limit: int = 10) -> list[Escalation]:
     The list shows each drill's number, start and whether it runs (not its counselor): read with the statement
     composed once per process, the limit applied as the queryset's slice would (LIMIT after the DISTINCT)."""
     if user.role == Role.ADMIN:
-        return composed_once(("drills: latest",), _latest_drills, stand_ins=({}, {})).instances({}, high=limit)
-    statement = composed_once(("drills: alerting the person",), _drills_alerting, stand_ins=_PERSON_STAND_INS)
-    return statement.instances({"person": user.pk}, high=limit)
+        return composed_for(("drills: latest",), _latest_drills, {}).instances({}, high=limit)
+    values = {"person": user.pk}
+    return composed_for(("drills: alerting the person",), _drills_alerting, values).instances(values, high=limit)
 
 
 @dataclass(frozen=True)

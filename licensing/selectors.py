@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from counseling.gates import GateResult
 from counseling.mfa import confirmed_device_owners, passed_with_authenticator
 from counseling.models import AuditEntry, CounselorProfile, Role, User, comma_items
-from counseling.statements import composed_for, composed_once, stand_ins_for
+from counseling.statements import composed_for
 from licensing.hooks import next_free_slots
 from licensing.models import (
     CompactPrivilege,
@@ -257,15 +257,12 @@ def _active_rules(*, country: str):
     )
 
 
-_COUNTRY_STAND_INS = stand_ins_for({"country": "ID"})
-
-
 def practice_rules(*, country: str) -> list[_Rule]:
     """The active practice rules of a country and its regions, with their credentials, in their default order (as
     PracticeRule.objects would give them, each with credentials.all()). Its statement is composed once per process
     (counseling.statements): composing it cost ~2 ms of Python on every page that asks the gate."""
     values = {"country": country.upper()}
-    statement = composed_once(("practice_rules",), _active_rules, stand_ins=_COUNTRY_STAND_INS)
+    statement = composed_for(("practice_rules",), _active_rules, values)
     rules: dict[int, _Rule] = {}
     for rule_id, place_country, place_region, credential_id, label, licence_kinds, anywhere in statement.tuples(values):
         rule = rules.get(rule_id)
@@ -411,7 +408,7 @@ def jurisdiction_table() -> list[JurisdictionRow]:
     """Every jurisdiction (some 90), in their order, read once for a page that asks several things of them. Its
     statement is composed once per process (counseling.statements): the ORM's query and ~90 model instances cost
     ~1 ms of CPU on every directory page, ten times reading these rows."""
-    statement = composed_once(("jurisdiction_table",), _every_jurisdiction, stand_ins=({}, {}))
+    statement = composed_for(("jurisdiction_table",), _every_jurisdiction, {})
     return [JurisdictionRow(*row) for row in statement.tuples({})]
 
 
@@ -761,14 +758,14 @@ def directory_entries(
     # the country) and a card's places (the valid ones), so the page's cards need no query of their own; their
     # jurisdictions are the table's. This read, the privileges' and the profiles' below depend on no value of the
     # request: each statement is composed once per process (counseling.statements).
-    rows = composed_once(("directory_licences",), _every_licence, stand_ins=({}, {})).tuples({})
+    rows = composed_for(("directory_licences",), _every_licence, {}).tuples({})
     # Every compact privilege at once, for the gate and the cards, as plain values: there are few. A row for each
     # member of its agreement (one of NULL without any), so one statement reads what a select_related and a prefetch
     # of the members read in two model instances at a time. Their jurisdictions are the table's (joined, they cost
     # more to compile than to read), and so is their order below.
     privilege_rows: dict[int, tuple] = {}
     member_ids: dict[int, set[int]] = defaultdict(set)
-    privileges_statement = composed_once(("directory_privileges",), _every_privilege, stand_ins=({}, {}))
+    privileges_statement = composed_for(("directory_privileges",), _every_privilege, {})
     for *privilege_row, member_id in privileges_statement.tuples({}):
         privilege_rows.setdefault(privilege_row[0], tuple(privilege_row))
         if member_id is not None:
@@ -800,7 +797,7 @@ def directory_entries(
         if country and place.country == country:
             held_rows[counselor_id].append((kind, state, valid_from, expires_on, place, refusal, pk, place_id))
     # The active counselors' profiles (those listed are known from their licences: a subquery costs more to build).
-    profiles = composed_once(("directory_profiles",), _active_profiles, stand_ins=({}, {})).tuples({})
+    profiles = composed_for(("directory_profiles",), _active_profiles, {}).tuples({})
     entries = []
     items: dict[str, list[str]] = {}  # comma_items by text: most profiles name the same few languages
     for row in profiles:
@@ -1172,10 +1169,6 @@ def _application_licences(*, counselor: int):
     return _credentials_licences().filter(counselor_id=counselor).order_by("-submitted_at")
 
 
-# Two values no request has, for composing counselor_application's two statements once (counseling.statements).
-_ONE_COUNSELOR_STAND_INS = ({"counselor": -7_654_321}, {"counselor": -1_234_567})
-
-
 def counselor_application(*, counselor: User, at: datetime) -> CounselorApplication:
     """The counselor's own application (their checklist page). `counselor` may be request.user: when this
     request's session passed with their authenticator, that answers for the second factor without a query.
@@ -1183,13 +1176,9 @@ def counselor_application(*, counselor: User, at: datetime) -> CounselorApplicat
     _application_rows' reads for one counselor, each statement composed once per process: the counselor with
     their profile, then (when they have one) their licences, kept as its prefetch keeps them."""
     values = {"counselor": counselor.pk}
-    rows = composed_once(
-        ("counselor_application",), _application_counselor, stand_ins=_ONE_COUNSELOR_STAND_INS
-    ).instances(values)
+    rows = composed_for(("counselor_application",), _application_counselor, values).instances(values)
     row = rows[0]  # IndexError for a user without a counselor profile, as _application_rows(...)[0]
-    licences = composed_once(
-        ("counselor_application_licences",), _application_licences, stand_ins=_ONE_COUNSELOR_STAND_INS
-    ).instances(values)
+    licences = composed_for(("counselor_application_licences",), _application_licences, values).instances(values)
     for licence in licences:
         licence.counselor = row  # as the prefetch of the reverse relation sets it
     row.application_licences = licences
