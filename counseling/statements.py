@@ -2,7 +2,7 @@
 
 Composing a queryset (resolving its joins, subqueries and lookups into SQL) can cost several times what the
 database spends planning and running it. For a read a page makes on every request whose SQL depends only on its
-kind (which filters) and not on its values (whose counselor, what time, what search text), `composed_once` asks
+kind (which filters) and not on its values (whose counselor, what time, what search text), `composed_for` asks
 the ORM for that SQL once per process and database, and `ComposedStatement.rows` runs it with the request's
 values: the rows the queryset's .values() would give, converted by the ORM's own converters; for a queryset of
 model instances, `ComposedStatement.instances` builds them as the ORM's iterable builds them (select_related and
@@ -134,25 +134,18 @@ def stand_ins_for(values: dict) -> tuple[dict, dict]:
     return sets[0], sets[1]
 
 
-def composed_once(key: tuple, compose: Callable, *, stand_ins: tuple[dict, dict]) -> ComposedStatement:
-    """The statement of the queryset `compose(**values)` (of .values(), or of model instances without
-    prefetch_related) for the kind of read `key` names, composed once per process and database connection alias.
-
-    It is composed twice, with the two sets of `stand_ins` (the same names as a request's values; values no real
-    request has, each different in the two sets), and each value's parameters are found as the parameters that
-    differ: the same SQL twice and those positions exactly where a stand-in went, else an AssertionError (never a
-    statement whose parameters are in doubt). Everything that changes the SQL must be in `key`."""
-    full_key = (connection.alias, connection.vendor, *key)
-    statement = _composed.get(full_key)
-    if statement is None:
-        statement = _kept(full_key, _compose(compose, stand_ins=stand_ins))
-    return statement
-
-
 def composed_for(key: tuple, compose: Callable, values: dict) -> ComposedStatement:
-    """composed_once for a request's `values`, with stand-ins of their own kinds (stand_ins_for) made only when
-    the statement is first composed. Each list's length is part of the key (an empty list is the caller's case:
-    the ORM composes no statement for `__in []`)."""
+    """The statement of the queryset `compose(**values)` (of .values(), or of model instances without
+    prefetch_related) for the kind of read `key` names, composed once per process and database connection alias;
+    run it with the request's `values` (rows, tuples, instances).
+
+    When first asked for, it is composed twice, with the two sets of stand-ins stand_ins_for(values) makes (the
+    same names, kinds and list lengths; values no real request has, each different in the two sets), and each
+    value's parameters are found as the parameters that differ: the same SQL twice and those positions exactly
+    where a stand-in went, else an AssertionError (never a statement whose parameters are in doubt). The request's
+    own values are never composed. Everything else that changes the SQL must be in `key`: each list's length is
+    added to it (an empty list is the caller's case: the ORM composes no statement for `__in []`), and a value of
+    a kind stand_ins_for has no stand-in for (a bool, None, a list of text) belongs in `key`, not in `values`."""
     lengths = tuple((name, len(value)) for name, value in sorted(values.items()) if isinstance(value, list | tuple))
     full_key = (connection.alias, connection.vendor, *key, lengths)
     statement = _composed.get(full_key)

@@ -10,14 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from counseling import statements
 from counseling.clock import now
 from counseling.models import ClientProfile, Role, User
-from counseling.statements import _composed, composed_for, composed_once, stand_ins_for
+from counseling.statements import _composed, composed_for, stand_ins_for
 
 pytestmark = pytest.mark.django_db
 
-STAND_INS = (
-    {"viewer": -7_654_321, "at": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC), "search": "statement-stand-in-one"},
-    {"viewer": -1_234_567, "at": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC), "search": "statement-stand-in-two"},
-)
+# A request's values: the statements are composed for their kinds (stand_ins_for), never with them.
+VALUES = {"viewer": 7, "at": datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC), "search": "a"}
 
 
 def clients_named(*, viewer, at, search):
@@ -45,7 +43,7 @@ def test_the_rows_are_the_querysets_for_any_values(db):
         User.objects.filter(pk=user.pk).update(date_joined=joined + timedelta(days=index))
         ClientProfile.objects.create(user=user, display_name=name)
         users.append(user)
-    statement = composed_once(("test", "clients"), clients_named, stand_ins=STAND_INS)
+    statement = composed_for(("test", "clients"), clients_named, VALUES)
     for viewer in (users[0].pk, users[2].pk, -1):
         for at in (now(), joined + timedelta(days=2)):
             for search in ("", "a", "A", "_", "%", "\\", "nobody"):
@@ -64,19 +62,21 @@ def test_a_kind_of_read_is_composed_once(db):
         calls.append(values)
         return clients_named(**values)
 
-    first = composed_once(("test", "once"), compose, stand_ins=STAND_INS)
-    assert composed_once(("test", "once"), compose, stand_ins=STAND_INS) is first
-    assert len(calls) == 2  # the two sets of stand-ins, once
-    assert composed_once(("test", "another"), compose, stand_ins=STAND_INS) is not first
+    first = composed_for(("test", "once"), compose, VALUES)
+    again = {"viewer": 8, "at": now(), "search": "b"}  # other values of the same kinds: the same statement
+    assert composed_for(("test", "once"), compose, again) is first
+    assert calls == list(stand_ins_for(VALUES))  # the two sets of stand-ins, once; never a request's values
+    assert composed_for(("test", "another"), compose, VALUES) is not first
 
 
 def test_a_statement_whose_sql_depends_on_its_values_is_refused(db):
     def compose(*, viewer, at, search):
         rows = clients_named(viewer=viewer, at=at, search=search)
-        return rows.filter(pk__gt=0) if viewer == STAND_INS[0]["viewer"] else rows
+        return rows.filter(pk__gt=0) if viewer == stand_ins_for(VALUES)[0]["viewer"] else rows
 
     with pytest.raises(AssertionError, match="depends on more than its values"):
-        composed_once(("test", "sql"), compose, stand_ins=STAND_INS)
+        composed_for(("test", "sql"), compose, VALUES)
+    assert not _composed  # nothing kept
 
 
 def test_a_parameter_of_unknown_origin_is_refused(db):
@@ -84,7 +84,7 @@ def test_a_parameter_of_unknown_origin_is_refused(db):
         return clients_named(viewer=viewer, at=at, search=search).exclude(pk=-viewer + 1)
 
     with pytest.raises(AssertionError, match="unknown origin"):
-        composed_once(("test", "unknown"), compose, stand_ins=STAND_INS)
+        composed_for(("test", "unknown"), compose, VALUES)
 
 
 def clients_with_profiles(*, viewer, at, search):
@@ -103,7 +103,7 @@ def test_the_instances_are_the_querysets_with_their_related_rows_and_deferred_fi
         user = User.objects.create(email=f"c{index}@clients.test", role=Role.CLIENT, password="!")
         ClientProfile.objects.create(user=user, display_name=name)
     User.objects.create(email="none@clients.test", role=Role.CLIENT, password="!")  # no profile: not listed
-    statement = composed_once(("test", "instances"), clients_with_profiles, stand_ins=STAND_INS)
+    statement = composed_for(("test", "instances"), clients_with_profiles, VALUES)
 
     def seen(users):
         return [
@@ -142,9 +142,7 @@ def clients_among(*, ids, at):
 def test_a_list_is_put_item_by_item_in_a_statement_of_its_length(db):
     users = [User.objects.create(email=f"c{index}@clients.test", role=Role.CLIENT, password="!") for index in range(4)]
     pks = [user.pk for user in users]
-    stand_ins = tuple({"ids": [first - index for index in range(3)], "at": now()} for first in (-7_654_321, -1_234_567))
-    stand_ins[1]["at"] = now() - timedelta(days=1)
-    statement = composed_once(("test", "list", 3), clients_among, stand_ins=stand_ins)
+    statement = composed_for(("test", "list"), clients_among, {"ids": pks[:3], "at": now()})
     for ids in ([pks[0], pks[2], pks[3]], [pks[3], pks[1], -5], [pks[1], pks[1], pks[0]]):
         values = {"ids": ids, "at": now()}
         assert statement.rows(values) == list(clients_among(**values)), ids
@@ -207,7 +205,7 @@ def test_a_values_list_read_gives_the_querysets_tuples(db):
         return User.objects.filter(pk__in=ids, date_joined__lte=at).order_by("-pk").values_list("pk", "date_joined")
 
     values = {"ids": [user.pk for user in users], "at": now()}
-    statement = composed_once(("test", "tuples", 3), among, stand_ins=stand_ins_for(values))
+    statement = composed_for(("test", "tuples"), among, values)
     assert statement.tuples(values) == list(among(**values))
     assert isinstance(statement.tuples(values)[0][1], datetime)
 
@@ -231,6 +229,17 @@ def test_composed_for_composes_once_per_kind_and_list_length_then_only_runs(db):
     longer = {"ids": [user.pk for user in users], "at": now()}
     assert composed_for(("test", "for"), among, longer).rows(longer) == list(clients_among(**longer))
     assert len(composed) == 4  # another length, another statement
+
+
+def test_a_value_without_a_stand_in_is_refused_before_anything_is_composed(db):
+    def compose(**values):
+        raise AssertionError("never composed")
+
+    # None, a bool or a list of text changes the SQL or is a constant: it belongs in the key, not in the values.
+    for values in ({"viewer": None}, {"viewer": True}, {"ids": ["a"]}):
+        with pytest.raises(TypeError, match="stand_ins_for"):
+            composed_for(("test", "kinds"), compose, values)
+    assert not _composed
 
 
 def test_a_read_that_needs_more_than_its_statement_is_refused(db):
