@@ -13,6 +13,7 @@ from clinical.instruments import INSTRUMENTS, PHQ9
 from clinical.models import Cadence, MeasureResponse, MeasureSchedule
 from counseling.clock import now
 from counseling.crypto import DecryptionError, open_text
+from counseling.statements import composed_for
 from sessions.models import CounselingSession, SessionState
 
 # "Before every session": the measure is due from this many hours before the next session with the counselor.
@@ -56,13 +57,18 @@ def measure_due(*, schedule: MeasureSchedule, at: datetime | None = None, last: 
     return Due(schedule=schedule, session=session)
 
 
+def _active_schedules(*, client):
+    return MeasureSchedule.objects.filter(client_id=client, active=True)
+
+
 def measures_due_for(*, client, at: datetime | None = None, counselors: dict | None = None) -> list[Due]:
     """Every measure the client should fill in now (the client's home shows them). `counselors`: users already
     read with their profiles, by id (the counselors of the client's sessions): a schedule by one of them takes
     that row (and its name) rather than a join."""
     at = at or now()
     found = []
-    schedules = list(MeasureSchedule.objects.filter(client=client, active=True))
+    values = {"client": client.pk}
+    schedules = composed_for(("clinical.active_schedules",), _active_schedules, values).instances(values)
     if counselors is not None and all(schedule.counselor_id in counselors for schedule in schedules):
         for schedule in schedules:
             schedule.counselor = counselors[schedule.counselor_id]

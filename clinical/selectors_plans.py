@@ -10,6 +10,7 @@ from django.http import Http404
 from clinical.models import PlanGoal, TreatmentPlan
 from counseling.clock import now
 from counseling.crypto import DecryptionError, open_text
+from counseling.statements import composed_for
 
 # The counselor's dashboard lists plans whose review falls within this many days (overdue ones too).
 REVIEW_SOON_DAYS = 7
@@ -57,6 +58,18 @@ def shared_plans_for(*, client):
     return TreatmentPlan.objects.filter(client=client, shared_with_client=True).select_related(
         "counselor__counselor_profile"
     )
+
+
+def _shared_plan_ids(*, client):
+    return TreatmentPlan.objects.filter(client_id=client, shared_with_client=True).order_by().values_list("pk")
+
+
+def has_shared_plan(*, client) -> bool:
+    """Whether the client has a plan shared with them (shared_plans_for(client=...).exists()), for the client's
+    home: its statement is composed once per process (counseling.statements), not built and compiled on each
+    load (~0.3 ms of CPU)."""
+    values = {"client": client.pk}
+    return bool(composed_for(("clinical.shared_plan_ids",), _shared_plan_ids, values).tuples(values, high=1))
 
 
 def plans_client_export(client) -> dict:

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from clinical.notes import notes_unsigned_panel
 from clinical.record_access import record_requests_pending
 from clinical.selectors_measures import measures_due_for
-from clinical.selectors_plans import plans_due_for_review, shared_plans_for
+from clinical.selectors_plans import has_shared_plan, plans_due_for_review
 from consent.selectors import (
     consent_gate,
     consent_gate_from_status,
@@ -273,7 +273,7 @@ def client_dashboard_context(*, request) -> dict:
         "referrals": referrals,
         "client_zone": client.client_profile.time_zone,
         "measures_due": measures_due_for(client=client, at=at, counselors=known),
-        "has_shared_plan": shared_plans_for(client=client).exists(),
+        "has_shared_plan": has_shared_plan(client=client),
     }
 
 

@@ -63,11 +63,20 @@ def _with_gate_facts(intakes: QuerySet[Intake]) -> QuerySet[Intake]:
     )
 
 
+def _intake_with_gate_facts(*, client) -> QuerySet[Intake]:
+    return _with_gate_facts(Intake.objects.filter(client_id=client))
+
+
 def intake_for_gate(*, client) -> Intake | None:
     """The client's intake, as intake_for (its answers included), with what the identity gate asks besides read
     in the same query: identity_gate(intake=...) then asks nothing more. One query where intake_for and the gate
-    take three; for a caller that needs both, within one request."""
-    rows = list(_with_gate_facts(Intake.objects.filter(client=client)))  # one intake per client at most
+    take three; for a caller that needs both, within one request.
+
+    The client's home, booking and chat ask it on every load: its statement is composed once per process
+    (counseling.statements), the ORM built and compiled it for ~0.4 ms of CPU."""
+    values = {"client": client.pk}
+    # One intake per client at most.
+    rows = composed_for(("identity.intake_for_gate",), _intake_with_gate_facts, values).instances(values)
     return rows[0] if rows else None
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from counseling.clock import now
 from counseling.crypto import DecryptionError, cached_data_key, data_key_for, open_note, open_text
 from counseling.gates import GateResult
+from counseling.statements import composed_for
 from identity.dialing import dial_link
 from identity.numbers import emergency_numbers_for
 from identity.selectors import code_word_status, has_code_word, intake_answers, intake_for
@@ -81,6 +82,19 @@ def break_glass_granted(*, admin_id: int, conversation_id: int) -> bool:
     return bool(cache.get(BREAK_GLASS_CACHE_KEY.format(admin_id=admin_id, conversation_id=conversation_id)))
 
 
+def _conversation_with_profiles(*, conversation):
+    """The conversation with both people's profiles (a counselor's missing client profile included, as "none"): a
+    message stored on the socket's event loop needs the counselor's promise, language and the client's pseudonym
+    from memory. No ORDER BY (as get()): one row by its primary key."""
+    return (
+        Conversation.objects.select_related(
+            "client__client_profile", "counselor__counselor_profile", "counselor__client_profile"
+        )
+        .filter(pk=conversation)
+        .order_by()
+    )
+
+
 def access_chat(*, user, conversation_id: int, session_id: int | None = None) -> ChatAccess:
     """Fetch and check in one step who may open a chat socket. Outsiders get Http404.
 
@@ -89,15 +103,11 @@ def access_chat(*, user, conversation_id: int, session_id: int | None = None) ->
     """
     if user is None or not user.is_authenticated:
         raise Http404
-    # With both people's profiles (a counselor's missing client profile included, as "none"): a message stored
-    # on the socket's event loop needs the counselor's promise, language and the client's pseudonym from memory.
-    try:
-        # get, not first: no ORDER BY on the primary key, whose compiling costs with these joins.
-        conversation = Conversation.objects.select_related(
-            "client__client_profile", "counselor__counselor_profile", "counselor__client_profile"
-        ).get(pk=conversation_id)
-    except Conversation.DoesNotExist:
-        raise Http404 from None
+    values = {"conversation": int(conversation_id)}
+    found = composed_for(("chat.access_chat",), _conversation_with_profiles, values).instances(values)
+    if not found:
+        raise Http404
+    conversation = found[0]
     read_only = False
     cover = None
     if not conversation.is_participant(user):
@@ -172,11 +182,16 @@ def cover_for_frame(*, cover_id: int, conversation: Conversation) -> Conversatio
     )
 
 
+def _conversation_covers(*, conversation):
+    return ConversationCover.objects.filter(conversation_id=conversation).select_related("cover")
+
+
 def conversation_covers(*, conversation: Conversation) -> list[ConversationCover]:
     """Every cover of this conversation, oldest first, with what chat_names and cover_sentence read: the cover
     (their profiles read only when there is a cover) and `conversation` itself, not a copy of it joined again."""
+    values = {"conversation": conversation.pk}
     covers = sorted(
-        ConversationCover.objects.filter(conversation_id=conversation.pk).select_related("cover"),
+        composed_for(("chat.conversation_covers",), _conversation_covers, values).instances(values),
         key=lambda cover: (cover.started_at, cover.pk),
     )
     if covers:
