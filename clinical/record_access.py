@@ -23,6 +23,7 @@ from counseling.crypto import seal
 from counseling.mail import email_person, language_of
 from counseling.models import Role, User
 from counseling.notifications import notify_user_on_commit
+from counseling.statements import composed_for
 
 WITHHOLD_REASON_MIN_CHARS = 20
 
@@ -75,6 +76,12 @@ def record_requests_pending(*, counselor):
         .select_related("client__client_profile")
         .only("client__client_profile__display_name")
     )
+
+
+def record_requests_pending_read(*, counselor) -> list[RecordRequest]:
+    """record_requests_pending's rows, its statement composed once per process (counseling.statements)."""
+    values = {"counselor": getattr(counselor, "pk", counselor)}
+    return composed_for(("clinical.record_requests_pending",), record_requests_pending, values).instances(values)
 
 
 def access_record_request(*, user, request_id: int) -> RecordRequest:

@@ -40,11 +40,34 @@ def treatment_plan_of(*, counselor, client) -> TreatmentPlan | None:
 def plans_due_for_review(*, counselor, today: date | None = None):
     """The counselor's plans whose next review is within REVIEW_SOON_DAYS or overdue, soonest first."""
     today = today or now().date()
+    return _plans_due(counselor=counselor, due_by=today + timedelta(days=REVIEW_SOON_DAYS))
+
+
+def _plans_due(*, counselor, due_by: date):
     return (
-        TreatmentPlan.objects.filter(counselor=counselor, next_review_on__lte=today + timedelta(days=REVIEW_SOON_DAYS))
+        TreatmentPlan.objects.filter(counselor=counselor, next_review_on__lte=due_by)
         .select_related("client__client_profile")
         .order_by("next_review_on")
     )
+
+
+def _plans_due_shown(*, counselor: int, due_by: date):
+    # What the dashboard's panel shows of each plan, no more.
+    return _plans_due(counselor=counselor, due_by=due_by).only(
+        "client_id", "next_review_on", "client__client_profile__display_name"
+    )
+
+
+# How many plans due for review the counselor's dashboard lists.
+PLANS_SHOWN = 20
+
+
+def plans_due_for_review_shown(*, counselor, today: date | None = None) -> list[TreatmentPlan]:
+    """The first PLANS_SHOWN of plans_due_for_review, with what the dashboard shows of each (the client's id and
+    pseudonym, the review date). Its statement is composed once per process (counseling.statements)."""
+    today = today or now().date()
+    values = {"counselor": getattr(counselor, "pk", counselor), "due_by": today + timedelta(days=REVIEW_SOON_DAYS)}
+    return composed_for(("clinical.plans_due_shown",), _plans_due_shown, values).instances(values, high=PLANS_SHOWN)
 
 
 def access_goal(*, user, goal_id: int) -> PlanGoal:

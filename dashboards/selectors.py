@@ -30,9 +30,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from clinical.notes import notes_unsigned_panel
-from clinical.record_access import record_requests_pending
+from clinical.record_access import record_requests_pending_read
 from clinical.selectors_measures import measures_due_for
-from clinical.selectors_plans import has_shared_plan, plans_due_for_review
+from clinical.selectors_plans import has_shared_plan, plans_due_for_review_shown
 from consent.selectors import (
     consent_gate,
     consent_gate_from_status,
@@ -301,15 +301,11 @@ def counselor_dashboard_context(*, request, counselor=None) -> dict:
         "filtered": filtered,
         "rows": [{"client": c, "consent": statuses[c.pk][0], "identity": statuses[c.pk][1]} for c in clients],
         "query": urlencode({k: v for k, v in (("q", search), ("show", show)) if v}),
-        "plans_to_review": list(
-            plans_due_for_review(counselor=counselor).only(
-                "client_id", "next_review_on", "client__client_profile__display_name"
-            )[:20]
-        ),
+        "plans_to_review": plans_due_for_review_shown(counselor=counselor, today=at.date()),
         "today": at.date(),
-        # A filtered caseload shows neither panel: its query is not made (the record requests are read lazily).
+        # A filtered caseload shows neither panel: their queries are not made.
         "notes_due": None if filtered else notes_unsigned_panel(counselor=counselor),
-        "record_requests": record_requests_pending(counselor=counselor),
+        "record_requests": None if filtered else record_requests_pending_read(counselor=counselor),
     }
 
 

@@ -88,15 +88,19 @@ _CLIENT_TIME_ZONE = """(
 )"""
 
 
+def _intake_with_time_zone(*, client: int) -> QuerySet[Intake]:
+    return Intake.objects.filter(client=client).annotate(
+        client_time_zone=RawSQL(_CLIENT_TIME_ZONE, (), output_field=CharField())  # noqa: S611
+    )
+
+
 def intake_with_time_zone(*, client) -> Intake | None:
     """The client's intake, as intake_for, with `client_time_zone`: their profile's time zone (None without a
-    profile). One query where the intake and the profile take two."""
-    rows = list(
-        Intake.objects.filter(client=client).annotate(
-            client_time_zone=RawSQL(_CLIENT_TIME_ZONE, (), output_field=CharField())  # noqa: S611
-        )
-    )
-    return rows[0] if rows else None
+    profile). One query where the intake and the profile take two; its statement composed once per process
+    (counseling.statements)."""
+    values = {"client": client.pk}
+    rows = composed_for(("identity.intake_with_time_zone",), _intake_with_time_zone, values).instances(values)
+    return rows[0] if rows else None  # one intake per client at most
 
 
 def _gate_facts_read(intake: Intake) -> bool:

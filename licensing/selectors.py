@@ -1041,12 +1041,23 @@ def licence_history(*, licence: Licence):
 
 def open_lapse_notices(*, client) -> list[LapseNotice]:
     """The client's notices not dismissed, newest first, with their counselor's profile and licence's place."""
-    notices = LapseNotice.objects.filter(client=client, dismissed_at__isnull=True)
+    values = {"client": getattr(client, "pk", client)}
     # Most clients have none: asked first without the four tables a notice shows, which cost more to join (and
-    # build) than a second query costs the few who have one.
-    if not notices.exists():
+    # build) than a second query costs the few who have one. Both statements composed once per process.
+    if not composed_for(("licensing.lapse_notices_any",), _any_open_lapse_notice, values).tuples(values, high=1):
         return []
-    return list(notices.select_related("counselor__counselor_profile", "licence__jurisdiction"))
+    return composed_for(("licensing.lapse_notices_open",), _open_lapse_notices, values).instances(values)
+
+
+def _open_lapse_notices(*, client: int) -> QuerySet[LapseNotice]:
+    return LapseNotice.objects.filter(client=client, dismissed_at__isnull=True).select_related(
+        "counselor__counselor_profile", "licence__jurisdiction"
+    )
+
+
+def _any_open_lapse_notice(*, client: int) -> QuerySet[LapseNotice]:
+    # What notices.exists() asks: any row, in no order.
+    return LapseNotice.objects.filter(client=client, dismissed_at__isnull=True).order_by().values_list("pk")
 
 
 # A licence counts for retention once it was accepted: a submission never checked or refused never made

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Q, Subquery
 from django.http import Http404
 from django.urls import reverse
@@ -308,7 +309,31 @@ def client_zone(client, *, time_zone=UNREAD) -> ZoneInfo:
 def client_time_zone_read(client) -> Subquery:
     """The client's profile's time zone (None without a profile), to annotate on a page's other query: what
     client_zone reads, without a query of its own."""
-    return Subquery(ClientProfile.objects.filter(user_id=client.pk).values("time_zone")[:1])
+    return _client_time_zone_of(client.pk)
+
+
+def _client_time_zone_of(client_id: int) -> Subquery:
+    return Subquery(ClientProfile.objects.filter(user_id=client_id).values("time_zone")[:1])
+
+
+def _bookable_counselor(*, counselor: int, client: int):
+    return (
+        User.objects.filter(pk=counselor, role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
+        .select_related("counselor_profile")
+        .annotate(client_time_zone=_client_time_zone_of(client))
+        .order_by()  # as .get() asks
+    )
+
+
+def bookable_counselor(*, counselor_id: int, client) -> User | None:
+    """The active counselor with a profile, with the client's time zone as `client_time_zone` (client_zone's
+    `time_zone`), or None. Its statement is composed once per process (counseling.statements)."""
+    low, high = connection.ops.integer_field_range(User._meta.pk.get_internal_type())
+    if not low <= counselor_id <= high:
+        return None  # an id no row has (from the address): the ORM's lookup asks the database nothing either
+    values = {"counselor": counselor_id, "client": client.pk}
+    rows = composed_for(("sessions.bookable_counselor",), _bookable_counselor, values).instances(values)
+    return rows[0] if rows else None  # by its primary key: one at most
 
 
 def _local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime | None:
@@ -376,28 +401,18 @@ def open_slots(
     else:
         # As plain values, in no order (availability_windows and the busy times below sort what they use): the
         # models' default orders and instances cost more than these small reads themselves.
+        # Their statements are composed once per process (counseling.statements).
+        values = {"counselor": counselor.pk}
         weekly = [
-            _WeeklyHours(*row)
-            for row in WeeklyAvailability.objects.filter(counselor_id=counselor.pk)
-            .order_by()
-            .values_list("weekday", "start_time", "end_time")
+            _WeeklyHours(*row) for row in composed_for(("sessions.slots_hours",), _weekly_hours, values).tuples(values)
         ]
+        values = {"counselor": counselor.pk, "first_day": first_day, "last_day": last_day}
         exceptions = [
             _DayException(*row)
-            for row in AvailabilityException.objects.filter(
-                counselor_id=counselor.pk, date__range=(first_day, last_day)
-            )
-            .order_by()
-            .values_list("date", "kind", "start_time", "end_time")
+            for row in composed_for(("sessions.slots_exceptions",), _day_exceptions, values).tuples(values)
         ]
-        busy = list(
-            CounselingSession.objects.filter(
-                counselor_id=counselor.pk, starts_at__lt=end + length, ends_at__gt=start - length
-            )
-            .exclude(state=SessionState.CANCELLED)
-            .order_by()
-            .values_list("starts_at", "ends_at")
-        )
+        values = {"counselor": counselor.pk, "starts_before": end + length, "ends_after": start - length}
+        busy = composed_for(("sessions.slots_busy",), _busy_times, values).tuples(values)
     # A slot overlaps a busy time when one that starts before the slot ends ends after it starts: with the busy
     # times by start, the latest end among those starting before the slot's end decides (one bisection a slot).
     busy = sorted(busy)
@@ -450,6 +465,55 @@ def open_slots(
         day += timedelta(days=1)
     slots = sorted(set(slots), key=lambda slot: slot.starts_at)
     return slots[:1] if first_only else slots
+
+
+def _weekly_hours(*, counselor: int):
+    return WeeklyAvailability.objects.filter(counselor_id=counselor).order_by().values_list(*_WeeklyHours._fields)
+
+
+def _day_exceptions(*, counselor: int, first_day: date, last_day: date):
+    return (
+        AvailabilityException.objects.filter(counselor_id=counselor, date__range=(first_day, last_day))
+        .order_by()
+        .values_list(*_DayException._fields)
+    )
+
+
+def _busy_times(*, counselor: int, starts_before: datetime, ends_after: datetime):
+    """The live sessions of the counselor that start before `starts_before` and end after `ends_after`."""
+    return (
+        CounselingSession.objects.filter(counselor_id=counselor, starts_at__lt=starts_before, ends_at__gt=ends_after)
+        .exclude(state=SessionState.CANCELLED)
+        .order_by()
+        .values_list("starts_at", "ends_at")
+    )
+
+
+def _hours_of(*, counselors: list[int]):
+    return (
+        WeeklyAvailability.objects.filter(counselor_id__in=counselors)
+        .order_by()
+        .values_list("counselor_id", *_WeeklyHours._fields)
+    )
+
+
+def _exceptions_of(*, counselors: list[int], first_day: date, last_day: date):
+    return (
+        AvailabilityException.objects.filter(counselor_id__in=counselors, date__range=(first_day, last_day))
+        .order_by()
+        .values_list("counselor_id", *_DayException._fields)
+    )
+
+
+def _busy_times_of(*, counselors: list[int], starts_before: datetime, ends_after: datetime):
+    return (
+        CounselingSession.objects.filter(
+            counselor_id__in=counselors, starts_at__lt=starts_before, ends_at__gt=ends_after
+        )
+        .exclude(state=SessionState.CANCELLED)
+        .order_by()
+        .values_list("counselor_id", "starts_at", "ends_at")
+    )
 
 
 def slot_is_offered(*, counselor, starts_at: datetime, at: datetime | None = None) -> bool:
@@ -516,7 +580,10 @@ def access_series(*, user, series_id: int) -> SessionSeries:
 def caseload_client_ids(*, counselor, at: datetime | None = None):
     """Ids of the counselor's active clients: a live session within CASELOAD_ACTIVE_DAYS, or upcoming."""
     at = at or now()
-    since = at - timedelta(days=settings.CASELOAD_ACTIVE_DAYS)
+    return _caseload_ids_since(counselor=counselor, since=at - timedelta(days=settings.CASELOAD_ACTIVE_DAYS))
+
+
+def _caseload_ids_since(*, counselor: int, since: datetime):
     return (
         CounselingSession.objects.filter(counselor=counselor, starts_at__gte=since)
         .exclude(state=SessionState.CANCELLED)
@@ -525,12 +592,22 @@ def caseload_client_ids(*, counselor, at: datetime | None = None):
     )
 
 
+def _caseload_has_client(*, counselor: int, since: datetime, client: int):
+    return _caseload_ids_since(counselor=counselor, since=since).filter(client_id=client)
+
+
 def caseload_has_room_for(*, counselor, client, at: datetime | None = None) -> GateResult:
-    """At the caseload limit a counselor takes no NEW clients; clients already in the caseload still book."""
-    ids = caseload_client_ids(counselor=counselor, at=at)
-    if ids.filter(client_id=client.pk).exists():
+    """At the caseload limit a counselor takes no NEW clients; clients already in the caseload still book.
+
+    caseload_client_ids's questions, their statements composed once per process (counseling.statements): is the
+    client among them (one row is enough), and are there at least the limit's number (no more rows are read)."""
+    since = (at or now()) - timedelta(days=settings.CASELOAD_ACTIVE_DAYS)
+    values = {"counselor": counselor.pk, "since": since, "client": client.pk}
+    if composed_for(("sessions.caseload_has_client",), _caseload_has_client, values).tuples(values, high=1):
         return GateResult.ok()
-    if ids.count() >= counselor.counselor_profile.caseload_limit:
+    limit = counselor.counselor_profile.caseload_limit
+    values = {"counselor": counselor.pk, "since": since}
+    if len(composed_for(("sessions.caseload_ids",), _caseload_ids_since, values).tuples(values, high=limit)) >= limit:
         return GateResult.refuse(
             "caseload_full",
             _("This counselor is not taking new clients at the moment. Please choose another counselor."),
@@ -763,29 +840,24 @@ def next_free_slots(
     length = timedelta(minutes=settings.SESSION_LENGTH_MINUTES)
     ids = [counselor.pk for counselor in counselors]
     weekly, exceptions, busy = defaultdict(list), defaultdict(list), defaultdict(list)
-    # As plain values, in no order, as open_slots reads them for one counselor (it sorts what it uses).
-    hours = (
-        WeeklyAvailability.objects.filter(counselor_id__in=ids)
-        .order_by()
-        .values_list("counselor_id", "weekday", "start_time", "end_time")
-    )
+    # As plain values, in no order, as open_slots reads them for one counselor (it sorts what it uses). Their
+    # statements are composed once per process and number of counselors (counseling.statements); no counselors,
+    # no statement (as the ORM makes none for an empty list).
+    values = {"counselors": ids}
+    hours = composed_for(("sessions.free_hours",), _hours_of, values).tuples(values) if ids else []
     for counselor_id, weekday, start_time, end_time in hours:
         weekly[counselor_id].append(_WeeklyHours(weekday, start_time, end_time))
     # Local dates differ from UTC ones by a day at most; open_slots looks at each date's own exceptions.
-    span = (start.date() - timedelta(days=2), end.date() + timedelta(days=2))
-    days_off = (
-        AvailabilityException.objects.filter(counselor_id__in=ids, date__range=span)
-        .order_by()
-        .values_list("counselor_id", "date", "kind", "start_time", "end_time")
-    )
+    values = {
+        "counselors": ids,
+        "first_day": start.date() - timedelta(days=2),
+        "last_day": end.date() + timedelta(days=2),
+    }
+    days_off = composed_for(("sessions.free_exceptions",), _exceptions_of, values).tuples(values) if ids else []
     for counselor_id, *row in days_off:
         exceptions[counselor_id].append(_DayException(*row))
-    sessions = (
-        CounselingSession.objects.filter(counselor_id__in=ids, starts_at__lt=end + length, ends_at__gt=start - length)
-        .exclude(state=SessionState.CANCELLED)
-        .order_by()
-        .values_list("counselor_id", "starts_at", "ends_at")
-    )
+    values = {"counselors": ids, "starts_before": end + length, "ends_after": start - length}
+    sessions = composed_for(("sessions.free_busy",), _busy_times_of, values).tuples(values) if ids else []
     for counselor_id, starts_at, ends_at in sessions:
         busy[counselor_id].append((starts_at, ends_at))
     found = {}

@@ -53,15 +53,10 @@ from sessions.models import AvailabilityException, CalendarFeed, SessionMedium, 
 
 def _bookable_counselor(counselor_id: int, *, client) -> User:
     """The counselor, with the client's time zone as `client_time_zone` (selectors.client_zone's `time_zone`)."""
-    try:
-        return (
-            User.objects.filter(pk=counselor_id, role=Role.COUNSELOR, is_active=True, counselor_profile__isnull=False)
-            .select_related("counselor_profile")
-            .annotate(client_time_zone=selectors.client_time_zone_read(client))
-            .get()
-        )
-    except User.DoesNotExist:
-        raise Http404 from None
+    counselor = selectors.bookable_counselor(counselor_id=counselor_id, client=client)
+    if counselor is None:
+        raise Http404
+    return counselor
 
 
 @client_required
