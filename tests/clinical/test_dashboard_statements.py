@@ -10,8 +10,8 @@ from clinical.models.notes import RecordRequest, RecordRequestState
 from clinical.record_access import record_requests_pending, record_requests_pending_read
 from clinical.selectors_plans import PLANS_SHOWN, plans_due_for_review, plans_due_for_review_shown
 from counseling.clock import now
+from tests.composed import assert_same_instances
 from tests.conftest import make_client
-from tests.consent.test_gate_statements import _same
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_the_plans_due_for_review_are_the_orms(plans, counselor_a, counselor_b):
             )
             got = plans_due_for_review_shown(counselor=counselor, today=today)
             assert [plan.pk for plan in got] == [plan.pk for plan in expected]  # soonest first
-            _same(got, expected, related=["client__client_profile"])
+            assert_same_instances(got, expected)
     assert len(plans_due_for_review_shown(counselor=counselor_a, today=TODAY)) == 2
     assert len(plans_due_for_review_shown(counselor=counselor_a, today=TODAY + timedelta(days=1))) == 3
     assert plans_due_for_review_shown(counselor=counselor_b, today=TODAY - timedelta(days=31)) == []
@@ -69,7 +69,7 @@ def test_the_pending_record_requests_are_the_orms(counselor_a, counselor_b, clie
         got = record_requests_pending_read(counselor=counselor)
         expected = list(record_requests_pending(counselor=counselor))
         assert [row.pk for row in got] == [row.pk for row in expected]  # newest first
-        _same(got, expected, related=["client__client_profile"])
+        assert_same_instances(got, expected)
         assert [row.client.client_profile.display_name for row in got] == [
             row.client.client_profile.display_name for row in expected
         ]

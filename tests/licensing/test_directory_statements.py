@@ -13,8 +13,8 @@ from identity.models import Intake
 from identity.selectors import _intake_with_time_zone, intake_for, intake_with_time_zone
 from licensing.models import LapseNotice
 from licensing.selectors import open_lapse_notices
+from tests.composed import assert_same_instances
 from tests.conftest import make_client
-from tests.consent.test_gate_statements import _same
 from tests.licensing.factories import licence
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def test_the_intake_with_the_time_zone_is_the_orms(client_a, client_b):
     without_intake = make_client("c@clients.test", "Client C")
     for client, zone in [(client_a, "Asia/Jakarta"), (client_b, "America/Chicago"), (without_profile, None)]:
         got = intake_with_time_zone(client=client)
-        _same([got], list(_intake_with_time_zone(client=client.pk)))
+        assert_same_instances([got], list(_intake_with_time_zone(client=client.pk)))
         assert got.client_time_zone == zone
         assert got.client_id == client.pk
         assert bytes(got.answers_sealed) == bytes(intake_for(client=client).answers_sealed)
@@ -58,6 +58,6 @@ def test_the_open_lapse_notices_are_the_orms(client_a, client_b, counselor_a, co
         got = open_lapse_notices(client=client)
         assert [notice.pk for notice in got] == [notice.pk for notice in expected]  # newest first
         if expected:
-            _same(got, expected, related=["counselor__counselor_profile", "licence__jurisdiction"])
+            assert_same_instances(got, expected)
     assert len(open_lapse_notices(client=client_a)) == 2
     assert open_lapse_notices(client=client_b) == [] and open_lapse_notices(client=without) == []

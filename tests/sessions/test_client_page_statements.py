@@ -27,30 +27,11 @@ from sessions.selectors import (
     client_sessions,
 )
 from sessions.services import referral_create
+from tests.composed import assert_same_instances
 from tests.conftest import make_client, make_counselor
 from tests.counseling.test_intake import complete_intake
 
 pytestmark = pytest.mark.django_db
-
-
-def _loaded(obj, seen=()):
-    """Every loaded field and annotation of the instance, its state, and the related instances cached on it (a
-    missing reverse one-to-one as None), recursively (an instance already on the way down by its model and id: a
-    profile caches its user)."""
-    if obj is None:
-        return None
-    if any(obj is other for other in seen):
-        return ("seen", type(obj), obj.pk)
-    values = {key: value for key, value in vars(obj).items() if not key.startswith("_")}
-    values["_cached"] = {name: _loaded(related, (*seen, obj)) for name, related in obj._state.fields_cache.items()}
-    values["_state"] = (type(obj), obj._state.adding, obj._state.db, frozenset(obj.get_deferred_fields()))
-    return values
-
-
-def _same(composed, orm, *, ordered=False) -> None:
-    if not ordered:
-        composed, orm = sorted(composed, key=lambda obj: obj.pk), sorted(orm, key=lambda obj: obj.pk)
-    assert [_loaded(obj) for obj in composed] == [_loaded(obj) for obj in orm]
 
 
 def _client_profile_of(counselor) -> None:
@@ -91,7 +72,7 @@ def test_a_clients_sessions_are_the_orms(sessions, client_a, client_b):
         for at in (now(), now() - timedelta(days=30), now() + timedelta(days=30)):
             upcoming, past = client_sessions(client=client, at=at)
             orm = list(_client_sessions(client=client.pk))
-            _same([*upcoming, *past], orm)
+            assert_same_instances([*upcoming, *past], orm)
             assert len(orm) == {client_a: 4, client_b: 3}.get(client, 0)
             assert all(s.client_id == client.pk for s in [*upcoming, *past])
             assert all(s.ends_at > at for s in upcoming)
@@ -114,7 +95,9 @@ def test_a_clients_referrals_are_the_orms(client_a, client_b, counselor_a, couns
     for client in (client_a, client_b, make_client("unreferred@clients.test", "Unreferred")):
         values = {"client": client.pk}
         got = composed_for(("sessions.client_referrals",), _client_referrals, values).instances(values)
-        _same(got, list(_client_referrals(client=client.pk)), ordered=True)  # newest first, as the ORM orders
+        assert_same_instances(
+            got, list(_client_referrals(client=client.pk)), ordered=True
+        )  # newest first, as the ORM orders
         assert len(got) == {client_a: 2, client_b: 1}.get(client, 0)
 
 
@@ -134,7 +117,7 @@ def test_the_intake_with_the_gates_facts_is_the_orms(client_a, client_b, admin_u
     for client in (client_a, client_b, make_client("no.intake@clients.test", "No Intake")):
         got = intake_for_gate(client=client)
         orm = list(_intake_with_gate_facts(client=client.pk))
-        _same([got] if got else [], orm)
+        assert_same_instances([got] if got else [], orm)
     assert intake_for_gate(client=client_a).code_word_set is False
     assert intake_for_gate(client=client_a).document_status is None
     assert intake_for_gate(client=client_b).code_word_set is True
@@ -154,7 +137,7 @@ def test_a_clients_active_schedules_are_the_orms(client_a, client_b, counselor_a
     for client in (client_a, client_b):
         values = {"client": client.pk}
         got = composed_for(("clinical.active_schedules",), _active_schedules, values).instances(values)
-        _same(got, list(_active_schedules(client=client.pk)))
+        assert_same_instances(got, list(_active_schedules(client=client.pk)))
         assert len(got) == (2 if client == client_a else 1)
         # Never answered: each active schedule every N weeks is due, its counselor read on its own or given.
         for counselors in (
@@ -191,7 +174,7 @@ def conversations(client_a, client_b, counselor_a, counselor_b):
 def test_the_chats_conversation_is_the_orms(conversations, client_a, client_b):
     for conversation, user in zip(conversations, (client_a, client_b), strict=True):
         got = access_chat(user=user, conversation_id=conversation.pk).conversation
-        _same([got], [_conversation_with_profiles(conversation=conversation.pk).get()])
+        assert_same_instances([got], [_conversation_with_profiles(conversation=conversation.pk).get()])
         assert got.client_id == user.pk
     with pytest.raises(Http404):
         access_chat(user=client_a, conversation_id=conversations[1].pk)
@@ -218,5 +201,5 @@ def test_a_conversations_covers_are_the_orms(conversations):
     for conversation in conversations:
         values = {"conversation": conversation.pk}
         got = composed_for(("chat.conversation_covers",), _conversation_covers, values).instances(values)
-        _same(got, list(_conversation_covers(conversation=conversation.pk)))
+        assert_same_instances(got, list(_conversation_covers(conversation=conversation.pk)))
         assert len(got) == (2 if conversation == conversations[0] else 1)

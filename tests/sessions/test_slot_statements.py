@@ -24,8 +24,8 @@ from sessions.selectors import (
     next_free_slots,
     open_slots,
 )
+from tests.composed import assert_same_instances
 from tests.conftest import make_client
-from tests.consent.test_gate_statements import _same
 from tests.sessions.booking_support import set_zone
 
 pytestmark = pytest.mark.django_db
@@ -177,7 +177,7 @@ def test_the_bookable_counselor_is_the_orms(counselor_a, counselor_b, client_a, 
             if not expected:
                 assert got is None
                 continue
-            _same([got], expected, related=["counselor_profile"])
+            assert_same_instances([got], expected)
             assert got.client_time_zone == client.client_profile.time_zone
     assert bookable_counselor(counselor_id=counselor_a.pk, client=client_b).client_time_zone == "America/Chicago"
 
