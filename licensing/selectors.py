@@ -1049,15 +1049,17 @@ def open_lapse_notices(*, client) -> list[LapseNotice]:
     return composed_for(("licensing.lapse_notices_open",), _open_lapse_notices, values).instances(values)
 
 
+def _not_dismissed(*, client: int) -> QuerySet[LapseNotice]:
+    return LapseNotice.objects.filter(client=client, dismissed_at__isnull=True)
+
+
 def _open_lapse_notices(*, client: int) -> QuerySet[LapseNotice]:
-    return LapseNotice.objects.filter(client=client, dismissed_at__isnull=True).select_related(
-        "counselor__counselor_profile", "licence__jurisdiction"
-    )
+    return _not_dismissed(client=client).select_related("counselor__counselor_profile", "licence__jurisdiction")
 
 
 def _any_open_lapse_notice(*, client: int) -> QuerySet[LapseNotice]:
     # What notices.exists() asks: any row, in no order.
-    return LapseNotice.objects.filter(client=client, dismissed_at__isnull=True).order_by().values_list("pk")
+    return _not_dismissed(client=client).order_by().values_list("pk")
 
 
 # A licence counts for retention once it was accepted: a submission never checked or refused never made
