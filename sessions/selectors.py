@@ -399,20 +399,14 @@ def open_slots(
     if known is not None:
         weekly, exceptions, busy = known
     else:
-        # As plain values, in no order (availability_windows and the busy times below sort what they use): the
-        # models' default orders and instances cost more than these small reads themselves.
-        # Their statements are composed once per process (counseling.statements).
-        values = {"counselor": counselor.pk}
-        weekly = [
-            _WeeklyHours(*row) for row in composed_for(("sessions.slots_hours",), _weekly_hours, values).tuples(values)
-        ]
-        values = {"counselor": counselor.pk, "first_day": first_day, "last_day": last_day}
-        exceptions = [
-            _DayException(*row)
-            for row in composed_for(("sessions.slots_exceptions",), _day_exceptions, values).tuples(values)
-        ]
-        values = {"counselor": counselor.pk, "starts_before": end + length, "ends_after": start - length}
-        busy = composed_for(("sessions.slots_busy",), _busy_times, values).tuples(values)
+        calendars = _calendars_of(
+            ids=[counselor.pk],
+            first_day=first_day,
+            last_day=last_day,
+            starts_before=end + length,
+            ends_after=start - length,
+        )
+        weekly, exceptions, busy = (by_counselor[counselor.pk] for by_counselor in calendars)
     # A slot overlaps a busy time when one that starts before the slot ends ends after it starts: with the busy
     # times by start, the latest end among those starting before the slot's end decides (one bisection a slot).
     busy = sorted(busy)
@@ -467,26 +461,29 @@ def open_slots(
     return slots[:1] if first_only else slots
 
 
-def _weekly_hours(*, counselor: int):
-    return WeeklyAvailability.objects.filter(counselor_id=counselor).order_by().values_list(*_WeeklyHours._fields)
-
-
-def _day_exceptions(*, counselor: int, first_day: date, last_day: date):
-    return (
-        AvailabilityException.objects.filter(counselor_id=counselor, date__range=(first_day, last_day))
-        .order_by()
-        .values_list(*_DayException._fields)
-    )
-
-
-def _busy_times(*, counselor: int, starts_before: datetime, ends_after: datetime):
-    """The live sessions of the counselor that start before `starts_before` and end after `ends_after`."""
-    return (
-        CounselingSession.objects.filter(counselor_id=counselor, starts_at__lt=starts_before, ends_at__gt=ends_after)
-        .exclude(state=SessionState.CANCELLED)
-        .order_by()
-        .values_list("starts_at", "ends_at")
-    )
+def _calendars_of(
+    *, ids: list[int], first_day: date, last_day: date, starts_before: datetime, ends_after: datetime
+) -> tuple[dict, dict, dict]:
+    """({counselor id: weekly hours}, {id: exceptions from first_day to last_day}, {id: (start, end) of each live
+    session starting before `starts_before` and ending after `ends_after`}), in three queries whatever the number
+    of counselors. As plain values, in no order: open_slots sorts what it uses, and the models' default orders and
+    instances cost more than these small reads. Their statements are composed once per process and number of
+    counselors (counseling.statements); no counselors, no statement (as the ORM makes none for an empty list)."""
+    weekly, exceptions, busy = defaultdict(list), defaultdict(list), defaultdict(list)
+    if not ids:
+        return weekly, exceptions, busy
+    values = {"counselors": ids}
+    for counselor_id, *row in composed_for(("sessions.free_hours",), _hours_of, values).tuples(values):
+        weekly[counselor_id].append(_WeeklyHours(*row))
+    values = {"counselors": ids, "first_day": first_day, "last_day": last_day}
+    for counselor_id, *row in composed_for(("sessions.free_exceptions",), _exceptions_of, values).tuples(values):
+        exceptions[counselor_id].append(_DayException(*row))
+    values = {"counselors": ids, "starts_before": starts_before, "ends_after": ends_after}
+    for counselor_id, starts_at, ends_at in composed_for(("sessions.free_busy",), _busy_times_of, values).tuples(
+        values
+    ):
+        busy[counselor_id].append((starts_at, ends_at))
+    return weekly, exceptions, busy
 
 
 def _hours_of(*, counselors: list[int]):
@@ -577,13 +574,8 @@ def access_series(*, user, series_id: int) -> SessionSeries:
     return series
 
 
-def caseload_client_ids(*, counselor, at: datetime | None = None):
-    """Ids of the counselor's active clients: a live session within CASELOAD_ACTIVE_DAYS, or upcoming."""
-    at = at or now()
-    return _caseload_ids_since(counselor=counselor, since=at - timedelta(days=settings.CASELOAD_ACTIVE_DAYS))
-
-
 def _caseload_ids_since(*, counselor: int, since: datetime):
+    """Ids of the counselor's active clients: a live session since `since` (CASELOAD_ACTIVE_DAYS ago), or upcoming."""
     return (
         CounselingSession.objects.filter(counselor=counselor, starts_at__gte=since)
         .exclude(state=SessionState.CANCELLED)
@@ -599,7 +591,7 @@ def _caseload_has_client(*, counselor: int, since: datetime, client: int):
 def caseload_has_room_for(*, counselor, client, at: datetime | None = None) -> GateResult:
     """At the caseload limit a counselor takes no NEW clients; clients already in the caseload still book.
 
-    caseload_client_ids's questions, their statements composed once per process (counseling.statements): is the
+    Two questions of _caseload_ids_since, their statements composed once per process (counseling.statements): is the
     client among them (one row is enough), and are there at least the limit's number (no more rows are read)."""
     since = (at or now()) - timedelta(days=settings.CASELOAD_ACTIVE_DAYS)
     values = {"counselor": counselor.pk, "since": since, "client": client.pk}
@@ -838,28 +830,14 @@ def next_free_slots(
     days = within_days if within_days is not None else settings.BOOKING_HORIZON_DAYS
     start, end = at, at + timedelta(days=days)
     length = timedelta(minutes=settings.SESSION_LENGTH_MINUTES)
-    ids = [counselor.pk for counselor in counselors]
-    weekly, exceptions, busy = defaultdict(list), defaultdict(list), defaultdict(list)
-    # As plain values, in no order, as open_slots reads them for one counselor (it sorts what it uses). Their
-    # statements are composed once per process and number of counselors (counseling.statements); no counselors,
-    # no statement (as the ORM makes none for an empty list).
-    values = {"counselors": ids}
-    hours = composed_for(("sessions.free_hours",), _hours_of, values).tuples(values) if ids else []
-    for counselor_id, weekday, start_time, end_time in hours:
-        weekly[counselor_id].append(_WeeklyHours(weekday, start_time, end_time))
     # Local dates differ from UTC ones by a day at most; open_slots looks at each date's own exceptions.
-    values = {
-        "counselors": ids,
-        "first_day": start.date() - timedelta(days=2),
-        "last_day": end.date() + timedelta(days=2),
-    }
-    days_off = composed_for(("sessions.free_exceptions",), _exceptions_of, values).tuples(values) if ids else []
-    for counselor_id, *row in days_off:
-        exceptions[counselor_id].append(_DayException(*row))
-    values = {"counselors": ids, "starts_before": end + length, "ends_after": start - length}
-    sessions = composed_for(("sessions.free_busy",), _busy_times_of, values).tuples(values) if ids else []
-    for counselor_id, starts_at, ends_at in sessions:
-        busy[counselor_id].append((starts_at, ends_at))
+    weekly, exceptions, busy = _calendars_of(
+        ids=[counselor.pk for counselor in counselors],
+        first_day=start.date() - timedelta(days=2),
+        last_day=end.date() + timedelta(days=2),
+        starts_before=end + length,
+        ends_after=start - length,
+    )
     found = {}
     for counselor in counselors:
         pk = counselor.pk

@@ -11,14 +11,11 @@ from counseling.models import User
 from counseling.statements import composed_for
 from sessions.models import AvailabilityException, CounselingSession, SessionState, WeeklyAvailability
 from sessions.selectors import (
-    _busy_times,
     _busy_times_of,
-    _day_exceptions,
+    _caseload_ids_since,
     _exceptions_of,
     _hours_of,
-    _weekly_hours,
     bookable_counselor,
-    caseload_client_ids,
     caseload_has_room_for,
     client_time_zone_read,
     next_free_slots,
@@ -68,27 +65,6 @@ def _moments():
     return [AT, AT - timedelta(days=3), AT + timedelta(days=1, hours=3), AT + timedelta(days=25)]
 
 
-def test_open_slots_reads_are_the_orms(calendars, counselor_a, counselor_b):
-    length = timedelta(minutes=settings.SESSION_LENGTH_MINUTES)
-    for counselor in (counselor_a, counselor_b):
-        values = {"counselor": counselor.pk}
-        assert sorted(_composed("sessions.slots_hours", _weekly_hours, values)) == sorted(_weekly_hours(**values))
-        for start in _moments():
-            end = start + timedelta(days=3)
-            values = {"counselor": counselor.pk, "first_day": start.date(), "last_day": end.date()}
-            got = _composed("sessions.slots_exceptions", _day_exceptions, values)
-            assert sorted(got) == sorted(_day_exceptions(**values))
-            assert all(isinstance(row[0], date) and not isinstance(row[0], datetime) for row in got)
-            values = {"counselor": counselor.pk, "starts_before": end + length, "ends_after": start - length}
-            got = _composed("sessions.slots_busy", _busy_times, values)
-            assert sorted(got) == sorted(_busy_times(**values))
-            assert all(moment.tzinfo is not None for row in got for moment in row)
-    values = {"counselor": counselor_a.pk, "first_day": date(2027, 3, 1), "last_day": date(2027, 3, 2)}
-    assert len(_composed("sessions.slots_exceptions", _day_exceptions, values)) == 1
-    values = {"counselor": counselor_a.pk, "starts_before": AT + timedelta(days=2), "ends_after": AT}
-    assert len(_composed("sessions.slots_busy", _busy_times, values)) == 1  # not the cancelled one
-
-
 def test_open_slots_are_those_of_the_rows_the_orm_reads(calendars, counselor_a, counselor_b):
     for counselor in (counselor_a, counselor_b):
         for start in _moments():
@@ -115,11 +91,17 @@ def test_next_free_slots_reads_are_the_orms(calendars, counselor_a, counselor_b)
         for start in _moments():
             end = start + timedelta(days=14)
             values = {"counselors": ids, "first_day": start.date(), "last_day": end.date()}
-            assert sorted(_composed("sessions.free_exceptions", _exceptions_of, values)) == sorted(
-                _exceptions_of(**values)
-            )
+            got = _composed("sessions.free_exceptions", _exceptions_of, values)
+            assert sorted(got) == sorted(_exceptions_of(**values))
+            assert all(isinstance(row[1], date) and not isinstance(row[1], datetime) for row in got)
             values = {"counselors": ids, "starts_before": end + length, "ends_after": start - length}
-            assert sorted(_composed("sessions.free_busy", _busy_times_of, values)) == sorted(_busy_times_of(**values))
+            got = _composed("sessions.free_busy", _busy_times_of, values)
+            assert sorted(got) == sorted(_busy_times_of(**values))
+            assert all(moment.tzinfo is not None for row in got for moment in row[1:])
+    values = {"counselors": [counselor_a.pk], "first_day": date(2027, 3, 1), "last_day": date(2027, 3, 2)}
+    assert len(_composed("sessions.free_exceptions", _exceptions_of, values)) == 1
+    values = {"counselors": [counselor_a.pk], "starts_before": AT + timedelta(days=2), "ends_after": AT}
+    assert len(_composed("sessions.free_busy", _busy_times_of, values)) == 1  # not the cancelled one
 
 
 def test_next_free_slots_are_each_counselors_soonest_open_slot(calendars, counselor_a, counselor_b):
@@ -148,7 +130,8 @@ def test_the_caseload_room_is_the_orms(counselor_a, client_a, client_b):
             profile.caseload_limit = limit
             profile.save(update_fields=["caseload_limit"])
             for client in (client_a, client_b, newcomer):
-                ids = caseload_client_ids(counselor=counselor_a, at=moment)
+                since = moment - timedelta(days=settings.CASELOAD_ACTIVE_DAYS)
+                ids = _caseload_ids_since(counselor=counselor_a.pk, since=since)
                 room = ids.filter(client_id=client.pk).exists() or ids.count() < limit
                 gate = caseload_has_room_for(counselor=counselor_a, client=client, at=moment)
                 assert bool(gate) is room, (setup, limit, moment, client)
